@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Multi-stage: dependencies are built once (pkcs11js is a native addon), the runtime image has no
+# compiler. Node 24 runs the TypeScript sources directly, so there is no build step.
+
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/var/lib/analog-firewall
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY src ./src
+COPY hsm-sim ./hsm-sim
+COPY clients ./clients
+COPY examples ./examples
+RUN mkdir -p /var/lib/analog-firewall && chown node:node /var/lib/analog-firewall
+USER node
+VOLUME ["/var/lib/analog-firewall"]
+
+# The simulated HSM as its own image target: run it in a separate container sharing a volume
+# for its socket (HSM_SOCKET), so the gateway container never holds key material.
+FROM runtime AS hsm-sim
+ENV HSM_DATA_DIR=/var/lib/analog-firewall/hsm
+HEALTHCHECK --interval=15s --timeout=3s CMD ["node", "hsm-sim/main.ts", "--healthcheck"]
+CMD ["node", "hsm-sim/main.ts"]
+
+FROM runtime AS gateway
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "src/cli/main.ts", "start"]

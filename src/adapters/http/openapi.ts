@@ -1,0 +1,136 @@
+/**
+ * OpenAPI 3.1 description of the HTTP API. test/http/openapi.test.ts walks the express routers and
+ * fails when a route is missing here or a documented path has no route.
+ */
+const problem = { $ref: '#/components/responses/Problem' };
+const errors = { '400': problem, '401': problem, '403': problem, '404': problem, '413': problem, '422': problem, '429': problem, '503': problem };
+const auth = [{ clientAssertion: [] }];
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const idempotency = { name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 } };
+const actionOk = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Action' } } } });
+
+const proxyOp = (method: string) => ({
+  summary: `${method} through the reverse proxy: mapped by the policy to an action, forwarded when authorised`,
+  security: auth,
+  parameters: [
+    { name: 'actuator', in: 'path', required: true, schema: { type: 'string' } },
+    { name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'the rest of the upstream path' },
+    idempotency,
+  ],
+  responses: { '2XX': { description: 'LOW: the upstream answer, as is; otherwise 202 with the Action' }, '502': problem, ...errors },
+});
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Analog Firewall gateway',
+    version: '1.0.0',
+    description: 'Classifies AI agent actions by consequentiality tier and keeps consequential ones at human tempo.',
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+  },
+  components: {
+    securitySchemes: {
+      clientAssertion: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A JWT signed by the principal key (EdDSA or ES256): iss=sub=principal id, aud=gateway origin, iat, exp (<=300 s), jti (single use), htm, htu. See docs/api.md.',
+      },
+    },
+    responses: {
+      Problem: { description: 'RFC 9457 problem details', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+    },
+    schemas: {
+      Problem: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'code'],
+        properties: { type: { type: 'string', format: 'uri' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, code: { type: 'string' }, instance: { type: 'string' } },
+      },
+      Submission: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['actuator', 'operation', 'target', 'reversibility'],
+        properties: {
+          actuator: { type: 'string' },
+          operation: { type: 'string' },
+          target: { type: 'string' },
+          parameters: { type: 'object' },
+          amount: { type: 'number', minimum: 0 },
+          currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+          reversibility: { enum: ['fully_reversible', 'partially_reversible', 'irreversible'] },
+          branchCard: { type: 'object', description: 'AI Branch Card (seed Appendix B); see docs/policy.md' },
+        },
+      },
+      Action: {
+        type: 'object',
+        required: ['id', 'status', 'tier', 'decision', 'digest', 'links'],
+        properties: {
+          id: { type: 'string' },
+          status: { enum: ['received', 'blocked', 'cooling', 'awaiting_signature', 'awaiting_quorum', 'authorised', 'executing', 'executed', 'failed', 'vetoed', 'expired'] },
+          tier: { enum: ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] },
+          decision: { enum: ['ALLOW', 'BLOCK'] },
+          digest: { type: 'string', description: 'SHA-256 (hex) of the RFC 8785 canonical descriptor' },
+          descriptor: { type: 'object' },
+          rule: { type: 'string' },
+          reasons: { type: 'array', items: { type: 'string' } },
+          policyHash: { type: 'string' },
+          notBefore: { type: 'string', format: 'date-time' },
+          expiresAt: { type: 'string', format: 'date-time' },
+          approvals: { type: 'array', items: { type: 'object' } },
+          result: { type: 'object', properties: { status: { type: 'integer' }, headers: { type: 'object' }, body: { type: 'string', contentEncoding: 'base64' }, bodyText: { type: 'string' } } },
+          links: { type: 'object' },
+        },
+      },
+    },
+  },
+  paths: {
+    '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'the process is up' } } } },
+    '/readyz': { get: { summary: 'Readiness: store, signer and policy', responses: { '200': { description: 'ready' }, '503': { description: 'not ready; nothing executes' } } } },
+    '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
+    '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/.well-known/jwks.json': {
+      get: { summary: 'Public keys (receipts, checkpoints, tokens, webhooks) with HSM attestation chains (x5c)', responses: { '200': { description: 'JWK Set' } } },
+    },
+    '/v1/actions': {
+      post: {
+        summary: 'Submit an action',
+        security: auth,
+        parameters: [idempotency],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Submission' } } } },
+        responses: {
+          '200': actionOk('an earlier request with this idempotency key created this action'),
+          '201': actionOk('LOW: executed at once'),
+          '202': actionOk('accepted and held: cooling, awaiting signature or quorum'),
+          ...errors,
+        },
+      },
+    },
+    '/v1/actions/{id}': {
+      get: {
+        summary: 'Action status; ?wait=N long-polls up to N (<= 60) seconds for a change',
+        security: auth,
+        parameters: [idParam, { name: 'wait', in: 'query', required: false, schema: { type: 'number', minimum: 0, maximum: 60 } }],
+        responses: { '200': actionOk('the action'), ...errors },
+      },
+    },
+    '/v1/actions/{id}/events': {
+      get: { summary: 'Server-sent events: one `status` event per change, ends at a terminal status', security: auth, parameters: [idParam], responses: { '200': { description: 'text/event-stream' }, ...errors } },
+    },
+    '/v1/actions/{id}/veto': {
+      post: {
+        summary: 'Veto an action during cooling or while it awaits signatures (designated humans only)',
+        security: auth,
+        parameters: [idParam],
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } } } },
+        responses: { '200': actionOk('vetoed'), '409': problem, ...errors },
+      },
+    },
+    '/proxy/{actuator}/{path}': {
+      get: proxyOp('GET'),
+      post: proxyOp('POST'),
+      put: proxyOp('PUT'),
+      patch: proxyOp('PATCH'),
+      delete: proxyOp('DELETE'),
+    },
+  } as Record<string, Record<string, unknown>>,
+};

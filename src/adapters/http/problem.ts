@@ -1,0 +1,76 @@
+import type { NextFunction, Request, Response } from 'express';
+import { FirewallError } from '../../core/errors.ts';
+
+export const PROBLEM_BASE = 'https://analog-firewall.dev/problems/';
+
+function kebab(code: string): string {
+  return code.toLowerCase().replace(/_/g, '-');
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+/** RFC 9457 problem details. `code` is our stable string; `detail` is for humans. */
+export function sendProblem(res: Response, err: FirewallError, instance?: string): void {
+  const status = err.status >= 400 && err.status <= 599 ? err.status : 500;
+  const body: Record<string, unknown> = {
+    type: PROBLEM_BASE + kebab(err.code),
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail: err.message,
+    code: err.code,
+    ...(instance === undefined ? {} : { instance }),
+    ...(err.detail ?? {}),
+  };
+  const retry = err.detail?.['retryAfterSeconds'];
+  if (status === 429 && typeof retry === 'number') res.setHeader('Retry-After', String(retry));
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  res.status(status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+/** Maps body-parser and other framework errors to precise problems; unknown errors to an opaque 500. */
+export function toFirewallError(err: unknown): FirewallError {
+  if (err instanceof FirewallError) return err;
+  const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
+  const status = e.status ?? e.statusCode;
+  switch (e.type) {
+    case 'entity.too.large':
+      return new FirewallError('BODY_TOO_LARGE', 'the request body exceeds the size limit', { status: 413, cause: err });
+    case 'entity.parse.failed':
+      return new FirewallError('BODY_MALFORMED', 'the request body is not valid JSON', { status: 400, cause: err });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new FirewallError('BODY_ENCODING_UNSUPPORTED', 'the request body encoding is not supported', { status: 415, cause: err });
+    case 'request.aborted':
+      return new FirewallError('REQUEST_ABORTED', 'the client closed the request', { status: 400, cause: err });
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new FirewallError('REQUEST_INVALID', 'the request could not be read', { status, cause: err });
+  }
+  return new FirewallError('INTERNAL', 'internal error; nothing was executed for this request', { status: 500, cause: err });
+}
+
+export function problemHandler(log: { error: (o: object, m: string) => void }) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const fe = toFirewallError(err);
+    if (fe.status >= 500) log.error({ code: fe.code, path: req.path, err: (fe.cause as Error | undefined)?.message ?? fe.message }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendProblem(res, fe, req.originalUrl);
+  };
+}

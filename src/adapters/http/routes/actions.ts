@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { canonicalJson } from '../../../core/canonical.ts';
+import { FirewallError } from '../../../core/errors.ts';
+import { isTerminal } from '../../../core/action/status.ts';
+import type { ActionRecord } from '../../../gateway/action-record.ts';
+import { actionView } from '../../../gateway/action-view.ts';
+import type { GatewayContext } from '../../../gateway/context.ts';
+import { submitAction } from '../../../gateway/submit.ts';
+import { vetoAction } from '../../../gateway/veto.ts';
+import { authenticateRequest, principalOf } from '../authenticate-request.ts';
+import { sendProblem } from '../problem.ts';
+import { parseIdempotencyKey, parseSubmission } from '../submission-schema.ts';
+import type { PrincipalRecord } from '../../store/store.ts';
+
+/** Where descriptor-mode actions are delivered on the actuator (docs/api.md). */
+export const EXECUTE_PATH = '/analog-firewall/execute';
+
+const READ_ROLES = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
+
+function canRead(p: PrincipalRecord, a: ActionRecord): boolean {
+  return a.agent === p.id || p.roles.some((r) => READ_ROLES.has(r));
+}
+
+/** Sends the outcome of a submission: LOW returns after execution, blocked is a 403, the rest 202. */
+export function respondWithAction(res: Response, record: ActionRecord, created: boolean): void {
+  res.setHeader('Location', `/v1/actions/${record.id}`);
+  if (record.status === 'blocked') {
+    sendProblem(
+      res,
+      new FirewallError('ACTION_BLOCKED', `blocked by ${record.classification.rule}: ${record.classification.reasons.join('; ')}`, {
+        status: 403,
+        detail: { action: actionView(record) },
+      }),
+    );
+    return;
+  }
+  const done = isTerminal(record.status);
+  res.status(done ? (created ? 201 : 200) : 202).json(actionView(record));
+}
+
+export function actionsRouter(ctx: GatewayContext): Router {
+  const r = express.Router();
+  const json = express.json({ limit: ctx.bodyLimitBytes, strict: true, type: () => true });
+  r.use(authenticateRequest(ctx));
+
+  r.post('/', json, async (req: Request, res: Response) => {
+    const principal = principalOf(res);
+    const idempotencyKey = parseIdempotencyKey(req.get('idempotency-key'));
+    const s = parseSubmission(req.body);
+    const fields = {
+      actuator: s.actuator,
+      operation: s.operation,
+      target: s.target,
+      parameters: s.parameters ?? {},
+      ...(s.amount === undefined ? {} : { amount: s.amount, currency: s.currency! }),
+      reversibility: s.reversibility,
+    };
+    // The actuator receives exactly this body, so the receipt and the digest bind what it executes.
+    const body = Buffer.from(canonicalJson(fields), 'utf8');
+    const out = await submitAction(ctx, {
+      agent: principal,
+      idempotencyKey,
+      fields,
+      forward: { method: 'POST', path: EXECUTE_PATH, contentType: 'application/json', bodyB64: body.toString('base64') },
+      bodySha256: createHash('sha256').update(body).digest('hex'),
+      ...(s.branchCard === undefined ? {} : { branchCard: s.branchCard }),
+    });
+    respondWithAction(res, out.record, out.created);
+  });
+
+  r.get('/:id', async (req: Request, res: Response) => {
+    const id = String(req.params['id']);
+    const a = await loadReadable(ctx, principalOf(res), id);
+    const waitRaw = req.query['wait'];
+    const wait = waitRaw === undefined ? 0 : Number(waitRaw);
+    if (!Number.isFinite(wait) || wait < 0 || wait > 60) {
+      throw new FirewallError('QUERY_INVALID', "'wait' must be a number of seconds from 0 to 60", { status: 400 });
+    }
+    if (wait === 0 || isTerminal(a.status)) {
+      res.json(actionView(a));
+      return;
+    }
+    const changed = await new Promise<ActionRecord | undefined>((resolve) => {
+      const stop = ctx.bus.subscribe(id, (next) => {
+        if (next.status !== a.status) finish(next);
+      });
+      const timer = setTimeout(() => finish(undefined), wait * 1000);
+      req.on('close', () => finish(undefined));
+      function finish(v: ActionRecord | undefined) {
+        stop();
+        clearTimeout(timer);
+        resolve(v);
+      }
+    });
+    res.json(actionView(changed ?? (await ctx.store.getAction(id)) ?? a));
+  });
+
+  r.get('/:id/events', async (req: Request, res: Response) => {
+    const id = String(req.params['id']);
+    const a = await loadReadable(ctx, principalOf(res), id);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const send = (rec: ActionRecord) => res.write(`event: status\nid: ${rec.updatedAt}\ndata: ${JSON.stringify(actionView(rec))}\n\n`);
+    let last = a.status;
+    send(a);
+    if (isTerminal(a.status)) {
+      res.end();
+      return;
+    }
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const stop = ctx.bus.subscribe(id, (next) => {
+      if (next.status === last) return;
+      last = next.status;
+      send(next);
+      if (isTerminal(next.status)) close();
+    });
+    req.on('close', close);
+    function close() {
+      clearInterval(heartbeat);
+      stop();
+      res.end();
+    }
+    // A change committed between the first read and the subscription must not be missed.
+    const fresh = await ctx.store.getAction(id);
+    if (fresh !== undefined && fresh.status !== last) ctx.bus.changed(fresh);
+  });
+
+  r.post('/:id/veto', json, async (req: Request, res: Response) => {
+    const p = principalOf(res);
+    const id = String(req.params['id']);
+    const policy = ctx.policy();
+    if (!p.roles.includes('authorizer') || !policy.vetoers().includes(p.id)) {
+      throw new FirewallError('ROLE_FORBIDDEN', 'only a designated human vetoer may veto actions', { status: 403 });
+    }
+    const body = (req.body ?? {}) as { reason?: unknown };
+    const reason = typeof body.reason === 'string' ? body.reason.slice(0, 500) : '';
+    const a = await vetoAction({ store: ctx.store, clock: ctx.clock }, { actionId: id, by: p.id, reason });
+    ctx.bus.changed(a);
+    res.json(actionView(a));
+  });
+
+  return r;
+}
+
+async function loadReadable(ctx: GatewayContext, p: PrincipalRecord, id: string): Promise<ActionRecord> {
+  const a = id.length <= 100 ? await ctx.store.getAction(id) : undefined;
+  // Someone else's action is reported as absent: ids are not an oracle.
+  if (a === undefined || !canRead(p, a)) throw new FirewallError('ACTION_NOT_FOUND', `no action '${id.slice(0, 100)}'`, { status: 404 });
+  return a;
+}

@@ -1,0 +1,239 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { FirewallError } from '../../core/errors.ts';
+import type { ActionStatus } from '../../core/action/status.ts';
+import type { ActionRecord } from '../../gateway/action-record.ts';
+import type { AuditSink, AuditSinkFactory } from './audit-sink.ts';
+import { HashChainAudit } from './hash-chain-audit.ts';
+import type { PrincipalRecord, Store, StoreTx, VelocityQuery, VelocityTotal } from './store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS actions (
+  id TEXT PRIMARY KEY,
+  agent TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  actuator TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  target TEXT NOT NULL,
+  amount DOUBLE PRECISION,
+  currency TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  due_at BIGINT,
+  doc TEXT NOT NULL,
+  UNIQUE (agent, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS actions_due ON actions (status, due_at);
+CREATE INDEX IF NOT EXISTS actions_velocity ON actions (agent, actuator, created_at);
+CREATE TABLE IF NOT EXISTS principals (
+  id TEXT PRIMARY KEY,
+  doc TEXT NOT NULL
+);
+`;
+
+interface Pending {
+  fn: (tx: StoreTx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:' (tests of pure wiring only: a memory DB cannot have a reader connection). */
+  path: string;
+  audit?: AuditSinkFactory;
+  /** Most transactions folded into one commit. */
+  maxBatch?: number;
+}
+
+/**
+ * SQLite store on node:sqlite: WAL, synchronous=FULL, group commit. Writes go through one
+ * connection in batches; reads use a second connection, which in WAL mode sees only committed
+ * data, so no reader ever observes a transition that might still roll back.
+ */
+export class SqliteStore implements Store {
+  readonly db: DatabaseSync;
+  readonly #reader: DatabaseSync;
+  readonly #audit: AuditSink;
+  readonly #maxBatch: number;
+  readonly #queue: Pending[] = [];
+  #flushing = false;
+  #closed = false;
+  readonly #w: Record<string, StatementSync>;
+  readonly #r: Record<string, StatementSync>;
+  readonly #velocityStatements = new Map<string, StatementSync>();
+  readonly #txApi: StoreTx;
+
+  constructor(opts: SqliteStoreOptions) {
+    try {
+      this.db = new DatabaseSync(opts.path);
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+      this.db.exec(SCHEMA);
+      this.#audit = (opts.audit ?? ((db) => new HashChainAudit(db)))(this.db);
+      this.#reader = new DatabaseSync(opts.path, { readOnly: true });
+      this.#reader.exec('PRAGMA busy_timeout = 5000;');
+    } catch (cause) {
+      throw new FirewallError('STORE_UNAVAILABLE', `cannot open the SQLite store at ${opts.path}`, { status: 503, cause });
+    }
+    this.#maxBatch = opts.maxBatch ?? 256;
+    const w = (sql: string) => this.db.prepare(sql);
+    const r = (sql: string) => this.#reader.prepare(sql);
+    this.#w = {
+      get: w('SELECT doc FROM actions WHERE id = ?'),
+      byKey: w('SELECT doc FROM actions WHERE agent = ? AND idempotency_key = ?'),
+      insert: w(`INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, created_at, updated_at, due_at, doc)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      update: w('UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?'),
+      putPrincipal: w('INSERT INTO principals (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc'),
+    };
+    this.#r = {
+      get: r('SELECT doc FROM actions WHERE id = ?'),
+      principal: r('SELECT doc FROM principals WHERE id = ?'),
+      counts: r('SELECT status, COUNT(*) AS n FROM actions GROUP BY status'),
+      ping: r('SELECT 1 AS one'),
+    };
+    this.#txApi = this.#makeTxApi();
+  }
+
+  #makeTxApi(): StoreTx {
+    const parse = (row: unknown) => (row === undefined ? undefined : (JSON.parse((row as { doc: string }).doc) as ActionRecord));
+    return {
+      getAction: async (id) => parse(this.#w.get!.get(id)),
+      findByIdempotencyKey: async (agent, key) => parse(this.#w.byKey!.get(agent, key)),
+      insertAction: async (a) => {
+        const d = a.descriptor;
+        this.#w.insert!.run(a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, d.currency ?? null, a.createdAt, a.updatedAt, a.dueAt, JSON.stringify(a));
+      },
+      updateAction: async (id, from, patch) => {
+        const current = parse(this.#w.get!.get(id));
+        if (current === undefined || !from.includes(current.status)) return undefined;
+        const next: ActionRecord = { ...current, ...patch, id: current.id };
+        const res = this.#w.update!.run(next.status, next.updatedAt, next.dueAt, JSON.stringify(next), id, current.status);
+        return Number(res.changes) === 1 ? next : undefined;
+      },
+      velocityTotals: async (queries) => queries.map((q) => this.#velocity(q)),
+      audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
+    };
+  }
+
+  #velocity(q: VelocityQuery): VelocityTotal {
+    const shape = `${q.operations.length}|${q.target !== undefined}|${q.currency !== undefined}`;
+    let st = this.#velocityStatements.get(shape);
+    if (st === undefined) {
+      const ops = q.operations.length > 0 ? ` AND operation IN (${q.operations.map(() => '?').join(', ')})` : '';
+      st = this.db.prepare(
+        `SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM actions
+         WHERE agent = ? AND actuator = ? AND created_at >= ? AND status <> 'blocked'${ops}` +
+          (q.target !== undefined ? ' AND target = ?' : '') +
+          (q.currency !== undefined ? ' AND currency = ?' : ''),
+      );
+      this.#velocityStatements.set(shape, st);
+    }
+    const args: (string | number)[] = [q.agent, q.actuator, q.sinceMs, ...q.operations];
+    if (q.target !== undefined) args.push(q.target);
+    if (q.currency !== undefined) args.push(q.currency);
+    const row = st.get(...args) as { n: number; total: number };
+    return { ruleId: q.ruleId, count: Number(row.n), amount: Number(row.total) };
+  }
+
+  tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new FirewallError('STORE_UNAVAILABLE', 'the store is closed', { status: 503 }));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#flushing) setImmediate(() => void this.#flush());
+    });
+  }
+
+  /** Runs queued callbacks in one transaction, each under a savepoint so one failure spares the rest. */
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        const outcomes: { ok: boolean; value: unknown }[] = [];
+        try {
+          this.db.exec('BEGIN IMMEDIATE');
+          for (const item of batch) {
+            this.db.exec('SAVEPOINT op');
+            try {
+              const value = await item.fn(this.#txApi);
+              this.db.exec('RELEASE op');
+              outcomes.push({ ok: true, value });
+            } catch (e) {
+              this.db.exec('ROLLBACK TO op');
+              this.db.exec('RELEASE op');
+              outcomes.push({ ok: false, value: e });
+            }
+          }
+          this.db.exec('COMMIT');
+        } catch (cause) {
+          try {
+            if (this.db.isTransaction) this.db.exec('ROLLBACK');
+          } catch {
+            /* the original cause is what matters */
+          }
+          const err = new FirewallError('STORE_UNAVAILABLE', 'the store could not commit; nothing in this batch took effect', { status: 503, cause });
+          for (const item of batch) item.reject(err);
+          continue;
+        }
+        batch.forEach((item, i) => {
+          const o = outcomes[i]!;
+          if (o.ok) item.resolve(o.value);
+          else item.reject(o.value);
+        });
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async getAction(id: string): Promise<ActionRecord | undefined> {
+    const row = this.#r.get!.get(id) as { doc: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.doc) as ActionRecord);
+  }
+
+  async dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]> {
+    const st = this.#reader.prepare(
+      `SELECT doc FROM actions WHERE status IN (${statuses.map(() => '?').join(', ')}) AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`,
+    );
+    return (st.all(...statuses, now, limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as ActionRecord);
+  }
+
+  async actionsInStatus(statuses: readonly ActionStatus[]): Promise<ActionRecord[]> {
+    const st = this.#reader.prepare(`SELECT doc FROM actions WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY created_at`);
+    return (st.all(...statuses) as { doc: string }[]).map((r) => JSON.parse(r.doc) as ActionRecord);
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const row of this.#r.counts!.all() as { status: string; n: number }[]) out[row.status] = Number(row.n);
+    return out;
+  }
+
+  async putPrincipal(p: PrincipalRecord): Promise<void> {
+    await this.tx(async () => {
+      this.#w.putPrincipal!.run(p.id, JSON.stringify(p));
+    });
+  }
+
+  async getPrincipal(id: string): Promise<PrincipalRecord | undefined> {
+    const row = this.#r.principal!.get(id) as { doc: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.doc) as PrincipalRecord);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (this.#r.ping!.get() as { one: number }).one === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#flushing || this.#queue.length > 0) await new Promise((r) => setImmediate(r));
+    this.#reader.close();
+    this.db.close();
+  }
+}

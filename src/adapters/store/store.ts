@@ -1,0 +1,61 @@
+import type { ActionStatus } from '../../core/action/status.ts';
+import type { ActionRecord } from '../../gateway/action-record.ts';
+
+/** Totals of earlier accepted actions, answering one velocity query of the policy engine. */
+export interface VelocityQuery {
+  ruleId: string;
+  agent: string;
+  target?: string;
+  actuator: string;
+  operations: string[];
+  currency?: string;
+  sinceMs: number;
+}
+export interface VelocityTotal {
+  ruleId: string;
+  count: number;
+  amount: number;
+}
+
+export interface PrincipalRecord {
+  id: string;
+  /** agent | authorizer | comparator | regulator | admin */
+  roles: string[];
+  /** Public JWK the principal signs its client assertions with. */
+  publicJwk: JsonWebKey;
+  /** For agents: the person who owns or operates it (separation of duties). */
+  owner?: string;
+  organisation?: string;
+  createdAt: number;
+  disabled: boolean;
+}
+
+/**
+ * Everything inside one `tx` callback commits atomically, together with the audit entries it
+ * appends. A callback may await only the methods of its `StoreTx` (never the network): the SQLite
+ * store runs queued callbacks one after another inside a single durable transaction (group
+ * commit), and a PostgreSQL store holds a connection for the callback's duration.
+ */
+export interface StoreTx {
+  getAction(id: string): Promise<ActionRecord | undefined>;
+  findByIdempotencyKey(agent: string, key: string): Promise<ActionRecord | undefined>;
+  insertAction(a: ActionRecord): Promise<void>;
+  /** Compare-and-set: updates only if the stored status is one of `from`. Returns the new record or undefined. */
+  updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>): Promise<ActionRecord | undefined>;
+  velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]>;
+  /** Appends audit entries; returns the log index of the first. */
+  audit(entries: Record<string, unknown>[]): Promise<number>;
+}
+
+export interface Store {
+  tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  getAction(id: string): Promise<ActionRecord | undefined>;
+  /** Actions that need the scheduler: due before `now`, in the given states. */
+  dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]>;
+  actionsInStatus(statuses: readonly ActionStatus[]): Promise<ActionRecord[]>;
+  countByStatus(): Promise<Record<string, number>>;
+  putPrincipal(p: PrincipalRecord): Promise<void>;
+  getPrincipal(id: string): Promise<PrincipalRecord | undefined>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

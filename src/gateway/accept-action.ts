@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { ActionDescriptor } from '../core/action/descriptor.ts';
+import { actionDigest } from '../core/action/digest.ts';
+import { nextStatus, type ActionEvent } from '../core/action/state-machine.ts';
+import type { BranchCard } from '../core/branch-card/branch-card.ts';
+import type { Clock } from '../core/clock.ts';
+import { FirewallError } from '../core/errors.ts';
+import type { Store } from '../adapters/store/store.ts';
+import type { ActionRecord, ClassificationSummary, ForwardRequest } from './action-record.ts';
+import { entry } from './audit-entries.ts';
+import type { PolicyPort } from './ports.ts';
+
+export interface AcceptInput {
+  descriptor: ActionDescriptor;
+  idempotencyKey: string;
+  branchCard?: BranchCard;
+  forward: ForwardRequest;
+}
+
+export interface AcceptDeps {
+  store: Store;
+  policy: () => PolicyPort;
+  clock: Clock;
+  /** How long a dispatched action may stay in flight before the scheduler retries it. */
+  dispatchLeaseMs: number;
+}
+
+const INITIAL_EVENT: Record<string, ActionEvent> = {
+  LOW: 'pass',
+  MEDIUM: 'cool',
+  HIGH: 'await_signature',
+  CRITICAL: 'await_quorum',
+};
+
+function msOf(requirements: Record<string, unknown>, path: string[]): number | undefined {
+  let v: unknown = requirements;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+/**
+ * Records a new action and its first decision in one transaction, or returns the action an
+ * earlier request with the same idempotency key created. Velocity totals are read inside that
+ * transaction, so two concurrent halves of a split transfer cannot both slip under a limit.
+ */
+export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promise<{ record: ActionRecord; created: boolean }> {
+  const { descriptor } = input;
+  const digest = actionDigest(descriptor);
+  return deps.store.tx(async (tx) => {
+    const prior = await tx.findByIdempotencyKey(descriptor.agent, input.idempotencyKey);
+    if (prior !== undefined) {
+      if (prior.digest !== digest) {
+        throw new FirewallError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was already used for a different action', {
+          status: 422,
+          detail: { actionId: prior.id },
+        });
+      }
+      return { record: prior, created: false };
+    }
+    const policy = deps.policy();
+    const now = deps.clock.now();
+    const velocity = await tx.velocityTotals(policy.velocityQueries(descriptor, now));
+    const c: ClassificationSummary = policy.classify(descriptor, {
+      ...(input.branchCard === undefined ? {} : { branchCard: input.branchCard }),
+      velocity,
+    });
+    const record: ActionRecord = {
+      id: `act_${randomUUID()}`,
+      agent: descriptor.agent,
+      idempotencyKey: input.idempotencyKey,
+      status: 'received',
+      digest,
+      descriptor,
+      classification: c,
+      forward: input.forward,
+      createdAt: now,
+      updatedAt: now,
+      dueAt: null,
+      approvals: [],
+      dispatchAttempts: 0,
+    };
+    const entries: Record<string, unknown>[] = [
+      entry('action.received', now, record, { agent: record.agent, idempotencyKey: record.idempotencyKey, descriptor }),
+      entry('action.classified', now, record, {
+        tier: c.tier,
+        decision: c.decision,
+        rule: c.rule,
+        reasons: c.reasons,
+        matchedRules: c.matchedRules,
+        policyHash: c.policyHash,
+        requirements: c.requirements,
+      }),
+    ];
+    const event: ActionEvent = c.decision === 'BLOCK' ? 'block' : INITIAL_EVENT[c.tier]!;
+    record.status = nextStatus(record.status, event);
+    if (record.status === 'cooling') {
+      // Fail closed: a MEDIUM action without a cooling period from policy still waits.
+      record.dueAt = now + (msOf(c.requirements, ['coolingMs']) ?? 60_000);
+      entries.push(entry('action.cooling', now, record, { event, notBefore: record.dueAt, policyHash: c.policyHash }));
+    } else if (record.status === 'awaiting_signature' || record.status === 'awaiting_quorum') {
+      const windowMs = msOf(c.requirements, record.status === 'awaiting_signature' ? ['signature', 'windowMs'] : ['quorum', 'windowMs']) ?? 15 * 60_000;
+      record.dueAt = now + windowMs;
+      entries.push(entry(`action.${record.status}`, now, record, { event, expiresAt: record.dueAt, policyHash: c.policyHash }));
+    } else if (record.status === 'blocked') {
+      entries.push(entry('action.blocked', now, record, { event, rule: c.rule, reasons: c.reasons, policyHash: c.policyHash }));
+    } else {
+      // LOW: authorised and dispatched in the same commit, so the action costs one durable write before it leaves.
+      entries.push(entry('action.authorised', now, record, { event, tier: c.tier, approvals: [], policyHash: c.policyHash }));
+      record.status = nextStatus(record.status, 'dispatch');
+      record.dueAt = now + deps.dispatchLeaseMs;
+      entries.push(entry('action.dispatched', now, record, { event: 'dispatch', attempt: 1 }));
+    }
+    const first = await tx.audit(entries);
+    if (record.status === 'executing') record.authorisationLogIndex = first + 2;
+    await tx.insertAction(record);
+    return { record, created: true };
+  });
+}

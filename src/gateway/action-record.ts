@@ -1,0 +1,59 @@
+import type { ActionDescriptor } from '../core/action/descriptor.ts';
+import type { ActionStatus } from '../core/action/status.ts';
+import type { Tier } from '../core/tier.ts';
+
+/** The exact HTTP request the gateway will send upstream once authorised (body base64). */
+export interface ForwardRequest {
+  method: string;
+  path: string;
+  contentType: string | null;
+  bodyB64: string;
+}
+
+export interface UpstreamResult {
+  status: number;
+  headers: Record<string, string>;
+  bodyB64: string;
+}
+
+/** One human approval: filled in by the signature flows (HIGH/CRITICAL). */
+export interface Approval {
+  who: string;
+  device: string;
+  role: 'authorizer' | 'comparator' | 'witness';
+  at: number;
+  liveness?: Record<string, unknown>;
+  logIndex?: number;
+}
+
+export interface ClassificationSummary {
+  tier: Tier;
+  decision: 'ALLOW' | 'BLOCK';
+  rule: string;
+  reasons: string[];
+  matchedRules: string[];
+  policyHash: string;
+  requirements: Record<string, unknown>;
+}
+
+export interface ActionRecord {
+  id: string;
+  agent: string;
+  idempotencyKey: string;
+  status: ActionStatus;
+  digest: string;
+  descriptor: ActionDescriptor;
+  classification: ClassificationSummary;
+  forward: ForwardRequest;
+  createdAt: number;
+  updatedAt: number;
+  /** When the scheduler must next look at it: end of cooling, or expiry of a signature window. */
+  dueAt: number | null;
+  approvals: Approval[];
+  vetoedBy?: string;
+  result?: UpstreamResult;
+  error?: string;
+  /** Transparency-log index of the entry that authorised execution. */
+  authorisationLogIndex?: number;
+  dispatchAttempts: number;
+}

@@ -1,0 +1,139 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { pino, type Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { Signer } from '../core/signer.ts';
+import type { BranchCard } from '../core/branch-card/branch-card.ts';
+import { createApp, type RouterMount } from '../adapters/http/app.ts';
+import type { Store } from '../adapters/store/store.ts';
+import { Authenticator } from './authenticate.ts';
+import type { GatewayConfig } from './config.ts';
+import type { GatewayContext, Readiness } from './context.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { receiptIssuer } from './issue-receipt.ts';
+import { Metrics } from './metrics.ts';
+import type { PolicyPort } from './ports.ts';
+import { RateLimits } from './rate-limits.ts';
+import { Scheduler } from './scheduler.ts';
+import { StatusBus } from './status-bus.ts';
+
+export interface GatewayParts {
+  config: GatewayConfig;
+  store: Store;
+  signer: Signer;
+  policy: () => PolicyPort;
+  parseBranchCard: (card: unknown) => BranchCard;
+  clock: Clock;
+  log?: Logger;
+  /** Routers of other capabilities (log, signatures, …), mounted before the 404 handler. */
+  mounts?: (ctx: GatewayContext) => RouterMount[];
+}
+
+export interface Gateway {
+  ctx: GatewayContext;
+  app: Express;
+  server: Server | undefined;
+  listen(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+/** Wires a gateway from its parts. Nothing listens until `listen()`. */
+export function buildGateway(parts: GatewayParts): Gateway {
+  const { config, store, signer, clock } = parts;
+  const log = parts.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
+  const bus = new StatusBus();
+  const metrics = new Metrics();
+  bus.observe((a) => metrics.transitions.inc({ status: a.status }));
+  let lastReady: Readiness = { ready: false, checks: {} };
+
+  const readiness = async (): Promise<Readiness> => {
+    const checks: Readiness['checks'] = {};
+    checks['store'] = (await store.ping().catch(() => false)) ? { ok: true } : { ok: false, reason: 'store does not answer' };
+    checks['signer'] = await signer.health().catch((e: unknown) => ({ ok: false, reason: (e as Error).message }));
+    try {
+      const p = parts.policy();
+      checks['policy'] = { ok: p.hash.length === 64 };
+    } catch (e) {
+      checks['policy'] = { ok: false, reason: (e as Error).message };
+    }
+    lastReady = { ready: Object.values(checks).every((c) => c.ok), checks };
+    return lastReady;
+  };
+
+  const dispatcher = new Dispatcher({
+    store,
+    policy: parts.policy,
+    clock,
+    issueReceipt: receiptIssuer({ signer, clock, issuer: config.gatewayId, ttlSec: config.receiptTtlSec }),
+    events: bus,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    dispatchLeaseMs: config.dispatchLeaseMs,
+    maxAttempts: config.maxDispatchAttempts,
+    maxUpstreamBodyBytes: 1024 * 1024,
+    log,
+  });
+  const scheduler = new Scheduler({
+    store,
+    clock,
+    dispatcher,
+    events: bus,
+    dispatchLeaseMs: config.dispatchLeaseMs,
+    tickMs: config.schedulerTickMs,
+    ready: () => lastReady.ready,
+    log,
+  });
+  const ctx: GatewayContext = {
+    publicUrl: config.publicUrl,
+    bodyLimitBytes: config.bodyLimitBytes,
+    dispatchLeaseMs: config.dispatchLeaseMs,
+    store,
+    policy: parts.policy,
+    clock,
+    signer,
+    auth: new Authenticator({ store, clock, audience: config.publicUrl, notBefore: clock.now() }),
+    limits: new RateLimits(config.rateLimits),
+    dispatcher,
+    scheduler,
+    bus,
+    metrics,
+    log,
+    readiness,
+    isReady: () => lastReady.ready,
+    parseBranchCard: parts.parseBranchCard,
+  };
+  const app = createApp(ctx, parts.mounts?.(ctx) ?? []);
+  let readinessTimer: NodeJS.Timeout | undefined;
+
+  const gw: Gateway = {
+    ctx,
+    app,
+    server: undefined,
+    async listen() {
+      await readiness();
+      readinessTimer = setInterval(() => void readiness(), 1000);
+      readinessTimer.unref();
+      const recovered = await scheduler.recover();
+      if (recovered > 0) log.info({ recovered }, 'resending actions that were in flight at the last stop');
+      scheduler.start();
+      const server = app.listen(config.port, config.host);
+      gw.server = server;
+      server.keepAliveTimeout = 65_000;
+      await once(server, 'listening');
+      return server.address() as AddressInfo;
+    },
+    async close() {
+      scheduler.stop();
+      if (readinessTimer !== undefined) clearInterval(readinessTimer);
+      if (gw.server !== undefined) {
+        gw.server.closeAllConnections();
+        await new Promise<void>((r) => gw.server!.close(() => r()));
+      }
+      // Let in-flight dispatches settle so their outcome is committed before the store closes.
+      for (let i = 0; i < 200 && dispatcher.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await store.close();
+    },
+  };
+  return gw;
+}

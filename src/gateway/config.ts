@@ -1,0 +1,99 @@
+import { isAbsolute, resolve } from 'node:path';
+import { FirewallError } from '../core/errors.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './rate-limits.ts';
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  policyFile: string;
+  /** True when no policy was named: the example policy and example actuators start too. */
+  embeddedDefaults: boolean;
+  publicUrl: string;
+  gatewayId: string;
+  bodyLimitBytes: number;
+  receiptTtlSec: number;
+  upstreamTimeoutMs: number;
+  dispatchLeaseMs: number;
+  maxDispatchAttempts: number;
+  schedulerTickMs: number;
+  signer: { backend: 'hsm-sim'; socketPath?: string; userPin?: string } | { backend: 'pkcs11'; library: string; tokenLabel: string; pin: string };
+  rateLimits: RateLimitConfig;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function bad(name: string, message: string): FirewallError {
+  return new FirewallError('CONFIG_INVALID', `environment variable ${name}: ${message}`, { status: 500, detail: { variable: name } });
+}
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw bad(name, `'${raw}' is not a whole number`);
+  const n = Number(raw);
+  if (n < min || n > max) throw bad(name, `${n} is outside ${min}..${max}`);
+  return n;
+}
+
+/** Reads configuration from the environment; any bad value stops start-up naming the variable. */
+export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayConfig {
+  const host = env['HOST'] ?? '127.0.0.1';
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const dataDirRaw = env['DATA_DIR'] ?? 'data';
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+  const policyRaw = env['POLICY_FILE'];
+  const policyFile = policyRaw === undefined || policyRaw === '' ? resolve(projectRoot, 'examples/policy.yaml') : resolve(cwd, policyRaw);
+  const publicUrl = (env['PUBLIC_URL'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  try {
+    const u = new URL(publicUrl);
+    if (u.pathname !== '/' || u.search !== '' || !/^https?:$/.test(u.protocol)) throw new Error('origin only');
+  } catch {
+    throw bad('PUBLIC_URL', `'${publicUrl}' must be an http(s) origin such as https://gateway.example.com`);
+  }
+  const backend = env['SIGNER'] ?? 'hsm-sim';
+  let signer: GatewayConfig['signer'];
+  if (backend === 'hsm-sim') {
+    signer = { backend, ...(env['HSM_SOCKET'] ? { socketPath: env['HSM_SOCKET'] } : {}), ...(env['HSM_USER_PIN'] ? { userPin: env['HSM_USER_PIN'] } : {}) };
+  } else if (backend === 'pkcs11') {
+    const need = (n: string) => {
+      const v = env[n];
+      if (v === undefined || v === '') throw bad(n, 'required when SIGNER=pkcs11');
+      return v;
+    };
+    signer = { backend, library: need('PKCS11_LIBRARY'), tokenLabel: need('PKCS11_TOKEN_LABEL'), pin: need('PKCS11_PIN') };
+  } else {
+    throw bad('SIGNER', `'${backend}' is not one of hsm-sim, pkcs11`);
+  }
+  const logLevel = env['LOG_LEVEL'] ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw bad('LOG_LEVEL', `'${logLevel}' is not a pino level`);
+  return {
+    host,
+    port,
+    dataDir,
+    policyFile,
+    embeddedDefaults: policyRaw === undefined || policyRaw === '',
+    publicUrl,
+    gatewayId: env['GATEWAY_ID'] ?? publicUrl,
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    receiptTtlSec: int(env, 'RECEIPT_TTL_SEC', 60, 5, 3600),
+    upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 100, 300_000),
+    dispatchLeaseMs: int(env, 'DISPATCH_LEASE_MS', 30_000, 1000, 3_600_000),
+    maxDispatchAttempts: int(env, 'MAX_DISPATCH_ATTEMPTS', 5, 1, 100),
+    schedulerTickMs: int(env, 'SCHEDULER_TICK_MS', 200, 10, 60_000),
+    signer,
+    rateLimits: {
+      agentPerSecond: int(env, 'RATE_AGENT_PER_SEC', DEFAULT_RATE_LIMITS.agentPerSecond, 1, 1_000_000),
+      actuatorPerSecond: int(env, 'RATE_ACTUATOR_PER_SEC', DEFAULT_RATE_LIMITS.actuatorPerSecond, 1, 1_000_000),
+      tierPerMinute: {
+        LOW: int(env, 'RATE_LOW_PER_MIN', DEFAULT_RATE_LIMITS.tierPerMinute.LOW, 1, 100_000_000),
+        MEDIUM: int(env, 'RATE_MEDIUM_PER_MIN', DEFAULT_RATE_LIMITS.tierPerMinute.MEDIUM, 1, 1_000_000),
+        HIGH: int(env, 'RATE_HIGH_PER_MIN', DEFAULT_RATE_LIMITS.tierPerMinute.HIGH, 1, 1_000_000),
+        CRITICAL: int(env, 'RATE_CRITICAL_PER_MIN', DEFAULT_RATE_LIMITS.tierPerMinute.CRITICAL, 1, 1_000_000),
+      },
+      authFailuresPerMinute: int(env, 'RATE_AUTH_FAILURES_PER_MIN', DEFAULT_RATE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
+    },
+    logLevel,
+  };
+}

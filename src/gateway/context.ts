@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { Signer } from '../core/signer.ts';
+import type { BranchCard } from '../core/branch-card/branch-card.ts';
+import type { Store } from '../adapters/store/store.ts';
+import type { Authenticator } from './authenticate.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import type { Metrics } from './metrics.ts';
+import type { PolicyPort } from './ports.ts';
+import type { RateLimits } from './rate-limits.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { StatusBus } from './status-bus.ts';
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; reason?: string }>;
+}
+
+/** Everything a request handler may touch. Built once by gateway/build.ts. */
+export interface GatewayContext {
+  publicUrl: string;
+  bodyLimitBytes: number;
+  dispatchLeaseMs: number;
+  store: Store;
+  policy: () => PolicyPort;
+  clock: Clock;
+  signer: Signer;
+  auth: Authenticator;
+  limits: RateLimits;
+  dispatcher: Dispatcher;
+  scheduler: Scheduler;
+  bus: StatusBus;
+  metrics: Metrics;
+  log: Logger;
+  readiness: () => Promise<Readiness>;
+  /** Latest readiness, refreshed in the background: the hot path reads it without a round trip. */
+  isReady: () => boolean;
+  parseBranchCard: (card: unknown) => BranchCard;
+}

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import { FirewallError } from '../core/errors.ts';
+import type { Store } from '../adapters/store/store.ts';
+import type { ActionRecord, UpstreamResult } from './action-record.ts';
+import { entry } from './audit-entries.ts';
+import type { ActionEvents, PolicyPort, ReceiptIssuer } from './ports.ts';
+
+export interface DispatcherDeps {
+  store: Store;
+  policy: () => PolicyPort;
+  clock: Clock;
+  issueReceipt: ReceiptIssuer;
+  events: ActionEvents;
+  upstreamTimeoutMs: number;
+  dispatchLeaseMs: number;
+  maxAttempts: number;
+  maxUpstreamBodyBytes: number;
+  log: { warn: (obj: object, msg: string) => void };
+}
+
+/** Response headers worth keeping for the agent; hop-by-hop and cookie headers are dropped. */
+const KEEP_HEADERS = new Set(['content-type', 'location', 'etag', 'retry-after', 'idempotency-key']);
+
+/**
+ * Forwards an action that is already durably in `executing` to its actuator, exactly as it was
+ * authorised, with a fresh receipt and the action id as the upstream idempotency key (so a resend
+ * after a crash is recognised upstream, not executed twice). Each action is in flight at most once
+ * per process; the lease in `dueAt` lets the scheduler retry it after a crash.
+ */
+export class Dispatcher {
+  readonly #deps: DispatcherDeps;
+  readonly #inFlight = new Set<string>();
+
+  constructor(deps: DispatcherDeps) {
+    this.#deps = deps;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  async dispatch(record: ActionRecord): Promise<ActionRecord> {
+    if (record.status !== 'executing') return record;
+    if (this.#inFlight.has(record.id)) return record;
+    this.#inFlight.add(record.id);
+    try {
+      return await this.#forward(record);
+    } finally {
+      this.#inFlight.delete(record.id);
+    }
+  }
+
+  async #forward(record: ActionRecord): Promise<ActionRecord> {
+    const d = this.#deps;
+    const upstream = d.policy().upstreamOf(record.descriptor.actuator);
+    const body = Buffer.from(record.forward.bodyB64, 'base64');
+    let result: UpstreamResult;
+    let receiptJti: string;
+    try {
+      if (upstream === undefined) {
+        throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${record.descriptor.actuator}' has no upstream in the active policy`, { status: 502 });
+      }
+      const receipt = await d.issueReceipt({
+        actionId: record.id,
+        actuator: record.descriptor.actuator,
+        digest: record.digest,
+        method: record.forward.method,
+        path: record.forward.path,
+        bodySha256: createHash('sha256').update(body).digest('hex'),
+        tier: record.classification.tier,
+        approvals: record.approvals,
+        ...(record.classification.requirements['quorum'] === undefined ? {} : { quorum: record.classification.requirements['quorum'] }),
+        policyHash: record.classification.policyHash,
+        logIndex: record.authorisationLogIndex ?? -1,
+      });
+      receiptJti = receipt.jti;
+      const headers: Record<string, string> = {
+        'analog-firewall-receipt': receipt.jws,
+        'idempotency-key': record.id,
+      };
+      if (record.forward.contentType !== null) headers['content-type'] = record.forward.contentType;
+      const res = await fetch(new URL(record.forward.path, upstream), {
+        method: record.forward.method,
+        headers,
+        ...(record.forward.method === 'GET' || record.forward.method === 'HEAD' ? {} : { body }),
+        signal: AbortSignal.timeout(d.upstreamTimeoutMs),
+        redirect: 'manual',
+      });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const kept: Record<string, string> = {};
+      res.headers.forEach((v, k) => {
+        if (KEEP_HEADERS.has(k)) kept[k] = v;
+      });
+      result = {
+        status: res.status,
+        headers: kept,
+        bodyB64: bytes.subarray(0, d.maxUpstreamBodyBytes).toString('base64'),
+      };
+    } catch (cause) {
+      return this.#failedAttempt(record, cause);
+    }
+    const now = d.clock.now();
+    const done = await d.store.tx(async (tx) => {
+      const next = await tx.updateAction(record.id, ['executing'], { status: 'executed', result, dueAt: null, updatedAt: now });
+      if (next !== undefined) {
+        await tx.audit([
+          entry('action.executed', now, record, {
+            event: 'upstream_answered',
+            upstreamStatus: result.status,
+            responseSha256: createHash('sha256').update(Buffer.from(result.bodyB64, 'base64')).digest('hex'),
+            receiptJti,
+          }),
+        ]);
+      }
+      return next;
+    });
+    const final = done ?? (await d.store.getAction(record.id)) ?? record;
+    d.events.changed(final);
+    return final;
+  }
+
+  /** A failed attempt never lets the action through: it is retried later, then marked failed. */
+  async #failedAttempt(record: ActionRecord, cause: unknown): Promise<ActionRecord> {
+    const d = this.#deps;
+    const now = d.clock.now();
+    const code = cause instanceof FirewallError ? cause.code : cause instanceof Error && cause.name === 'TimeoutError' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE';
+    // The signer being down is the gateway's own outage, not the actuator's answer: wait for it
+    // without using up the action's attempts, so the action runs once the HSM is back.
+    const ownOutage = code.startsWith('SIGNER_');
+    const attempts = record.dispatchAttempts + (ownOutage ? 0 : 1);
+    d.log.warn({ actionId: record.id, attempt: attempts, code }, 'dispatch attempt failed');
+    const giveUp = !ownOutage && attempts >= d.maxAttempts;
+    const next = await d.store.tx(async (tx) => {
+      const patch = giveUp
+        ? { status: 'failed' as const, dueAt: null, updatedAt: now, error: code, dispatchAttempts: attempts }
+        : { dueAt: now + Math.min(d.dispatchLeaseMs, 250 * 2 ** Math.max(attempts, 1)), updatedAt: now, dispatchAttempts: attempts };
+      const updated = await tx.updateAction(record.id, ['executing'], patch);
+      if (updated !== undefined) {
+        await tx.audit([entry(giveUp ? 'action.failed' : 'action.dispatch_failed', now, record, { event: giveUp ? 'upstream_failed' : 'retry', attempt: attempts, code })]);
+      }
+      return updated;
+    });
+    const final = next ?? record;
+    d.events.changed(final);
+    return final;
+  }
+}

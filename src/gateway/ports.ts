@@ -1,0 +1,43 @@
+import type { ActionDescriptor } from '../core/action/descriptor.ts';
+import type { BranchCard } from '../core/branch-card/branch-card.ts';
+import type { VelocityQuery, VelocityTotal } from '../adapters/store/store.ts';
+import type { ClassificationSummary } from './action-record.ts';
+
+/** The gateway's view of the active policy: what it asks, not how the engine answers. */
+export interface PolicyPort {
+  readonly hash: string;
+  readonly name: string;
+  actuators(): string[];
+  upstreamOf(actuator: string): string | undefined;
+  velocityQueries(descriptor: ActionDescriptor, now: number): VelocityQuery[];
+  classify(descriptor: ActionDescriptor, ctx: { branchCard?: BranchCard; velocity: VelocityTotal[] }): ClassificationSummary;
+  /** Maps a reverse-proxy request to descriptor fields (operation, target, amount, …). */
+  mapProxy(
+    actuator: string,
+    req: { method: string; path: string; query: Record<string, string>; body: unknown },
+  ): Pick<ActionDescriptor, 'operation' | 'target' | 'parameters' | 'amount' | 'currency' | 'reversibility'>;
+  /** People allowed to veto a cooling action. */
+  vetoers(): string[];
+  /** Webhook endpoints to notify of actions waiting for humans. */
+  webhooks(): { url: string }[];
+}
+
+/** Signs a receipt for an authorised, about-to-be-forwarded action. */
+export type ReceiptIssuer = (claims: {
+  actionId: string;
+  actuator: string;
+  digest: string;
+  method: string;
+  path: string;
+  bodySha256: string;
+  tier: string;
+  approvals: unknown[];
+  quorum?: unknown;
+  policyHash: string;
+  logIndex: number;
+}) => Promise<{ jws: string; jti: string }>;
+
+/** Status changes the outside world hears of (SSE, webhooks, metrics). */
+export interface ActionEvents {
+  changed(record: import('./action-record.ts').ActionRecord): void;
+}

@@ -1,0 +1,97 @@
+import type { Clock } from '../core/clock.ts';
+import type { Store } from '../adapters/store/store.ts';
+import type { ActionRecord } from './action-record.ts';
+import { entry } from './audit-entries.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import type { ActionEvents } from './ports.ts';
+
+export interface SchedulerDeps {
+  store: Store;
+  clock: Clock;
+  dispatcher: Dispatcher;
+  events: ActionEvents;
+  dispatchLeaseMs: number;
+  tickMs: number;
+  /** False while the store, signer or policy is not ready: nothing is released then. */
+  ready: () => boolean;
+  log: { error: (obj: object, msg: string) => void };
+}
+
+/**
+ * Moves time-driven actions along. It polls the store rather than holding timers, so cooling
+ * periods and signature windows survive restarts with nothing to rebuild.
+ */
+export class Scheduler {
+  readonly #d: SchedulerDeps;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+
+  constructor(deps: SchedulerDeps) {
+    this.#d = deps;
+  }
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => void this.tick(), this.#d.tickMs);
+    this.#timer.unref();
+    void this.tick();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One pass; safe to call directly (tests) and never runs twice at once. */
+  async tick(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      const d = this.#d;
+      const now = d.clock.now();
+      for (const a of await d.store.dueActions(['awaiting_signature', 'awaiting_quorum'], now, 100)) await this.#expire(a, now);
+      if (!d.ready()) return;
+      for (const a of await d.store.dueActions(['cooling'], now, 100)) {
+        const released = await this.#release(a, now);
+        if (released !== undefined) void d.dispatcher.dispatch(released);
+      }
+      for (const a of await d.store.dueActions(['executing'], now, 100)) void d.dispatcher.dispatch(a);
+    } catch (err) {
+      this.#d.log.error({ err: (err as Error).message }, 'scheduler pass failed; will retry');
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /** On start-up: anything that was in flight when the process died is sent again (same idempotency key). */
+  async recover(): Promise<number> {
+    const inFlight = await this.#d.store.actionsInStatus(['executing']);
+    for (const a of inFlight) void this.#d.dispatcher.dispatch(a);
+    return inFlight.length;
+  }
+
+  async #release(a: ActionRecord, now: number): Promise<ActionRecord | undefined> {
+    const d = this.#d;
+    const next = await d.store.tx(async (tx) => {
+      // Compare-and-set first: a veto that landed a moment ago wins and nothing is logged here.
+      const moved = await tx.updateAction(a.id, ['cooling'], { status: 'executing', dueAt: now + d.dispatchLeaseMs, updatedAt: now });
+      if (moved === undefined) return undefined;
+      const first = await tx.audit([
+        entry('action.authorised', now, a, { event: 'cooling_elapsed', tier: a.classification.tier, approvals: a.approvals, policyHash: a.classification.policyHash, notBefore: a.dueAt }),
+        entry('action.dispatched', now, a, { event: 'dispatch', attempt: 1 }),
+      ]);
+      return tx.updateAction(a.id, ['executing'], { authorisationLogIndex: first });
+    });
+    if (next !== undefined) d.events.changed(next);
+    return next;
+  }
+
+  async #expire(a: ActionRecord, now: number): Promise<void> {
+    const next = await this.#d.store.tx(async (tx) => {
+      const updated = await tx.updateAction(a.id, ['awaiting_signature', 'awaiting_quorum'], { status: 'expired', dueAt: null, updatedAt: now });
+      if (updated !== undefined) await tx.audit([entry('action.expired', now, a, { event: 'expire', from: a.status })]);
+      return updated;
+    });
+    if (next !== undefined) this.#d.events.changed(next);
+  }
+}

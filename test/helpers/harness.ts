@@ -1,0 +1,109 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { systemClock, type Clock } from '../../src/core/clock.ts';
+import type { Signer } from '../../src/core/signer.ts';
+import { validateBranchCard } from '../../src/core/branch-card/validate.ts';
+import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
+import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
+import { buildGateway, type Gateway } from '../../src/gateway/build.ts';
+import { loadConfig } from '../../src/gateway/config.ts';
+import { policyPort } from '../../src/gateway/policy-port.ts';
+import { registerPrincipal } from '../../src/cli/principals.ts';
+import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
+import { freePort } from './free-port.ts';
+import { MemorySigner } from './memory-signer.ts';
+import { mintAssertion } from './assertion.ts';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The example policy with its upstreams pointed at this test's actuators. */
+export function examplePolicyText(urls: { payments: string; infra: string }, edit?: (yaml: string) => string): string {
+  let text = readFileSync(join(ROOT, 'examples/policy.yaml'), 'utf8')
+    .replace('http://127.0.0.1:9090', urls.payments)
+    .replace('http://127.0.0.1:9091', urls.infra)
+    .replace(/cooling: 5s/g, 'cooling: 1s');
+  if (edit) text = edit(text);
+  return text;
+}
+
+export interface Harness {
+  gw: Gateway;
+  url: string;
+  dir: string;
+  payments: ExampleActuator;
+  infra: ExampleActuator;
+  agentKey: KeyObject;
+  humanKey: KeyObject;
+  signer: Signer;
+  /** fetch as a principal, with a fresh assertion. */
+  as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<Response>;
+  /** Registers another agent and returns it in the form `as()` takes. */
+  addAgent(id: string, owner?: string): Promise<{ id: string; key: KeyObject }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'af-gw-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const payments = await startExampleActuator({ name: 'payments', gatewayUrl: url, issuer: url });
+  const infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url });
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, o.editPolicy));
+  const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...(o.env ?? {}) }, dir, ROOT);
+  const store = new SqliteStore({ path: join(dir, 'gateway.db') });
+  const policy = policyPort(await loadPolicyFile(policyFile));
+  const signer = o.signer ?? new MemorySigner();
+  const clock = o.clock ?? systemClock;
+  const gw = buildGateway({ config, store, signer, policy: () => policy, parseBranchCard: validateBranchCard, clock });
+  const agentKey = generateKeyPairSync('ed25519');
+  const humanKey = generateKeyPairSync('ed25519');
+  await registerPrincipal(store, { id: 'agent-1', roles: ['agent'], publicJwk: agentKey.publicKey.export({ format: 'jwk' }), owner: 'bob' }, clock.now());
+  await registerPrincipal(store, { id: 'alice', roles: ['authorizer'], publicJwk: humanKey.publicKey.export({ format: 'jwk' }) }, clock.now());
+  await gw.listen();
+  const as: Harness['as'] = async (who, method, path, init = {}) => {
+    const { id, key } = who === 'agent' ? { id: 'agent-1', key: agentKey.privateKey } : who === 'alice' ? { id: 'alice', key: humanKey.privateKey } : who;
+    const token = await mintAssertion(key, { id, aud: url, method, path: path.split('?')[0]! });
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(init.headers ?? {}) };
+    let body: string | undefined = init.raw;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    return fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }) });
+  };
+  return {
+    gw,
+    url,
+    dir,
+    payments,
+    infra,
+    agentKey: agentKey.privateKey,
+    humanKey: humanKey.privateKey,
+    signer,
+    as,
+    async addAgent(id, owner) {
+      const k = generateKeyPairSync('ed25519');
+      await registerPrincipal(store, { id, roles: ['agent'], publicJwk: k.publicKey.export({ format: 'jwk' }), ...(owner ? { owner } : {}) }, clock.now());
+      return { id, key: k.privateKey };
+    },
+    async close() {
+      await gw.close();
+      await payments.close();
+      await infra.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for condition');
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
