@@ -18,6 +18,7 @@ import type { PolicyPort } from './ports.ts';
 import { RateLimits } from './rate-limits.ts';
 import { Scheduler } from './scheduler.ts';
 import { StatusBus } from './status-bus.ts';
+import { wireNotifications } from './notifier.ts';
 
 export interface GatewayParts {
   config: GatewayConfig;
@@ -29,6 +30,8 @@ export interface GatewayParts {
   log?: Logger;
   /** Routers of other capabilities (log, signatures, …), mounted before the 404 handler. */
   mounts?: (ctx: GatewayContext) => RouterMount[];
+  /** Environment for secrets the policy names by variable (webhook secrets). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface Gateway {
@@ -46,6 +49,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
   const bus = new StatusBus();
   const metrics = new Metrics();
   bus.observe((a) => metrics.transitions.inc({ status: a.status }));
+  const { hub, webhooks } = wireNotifications({ bus, policy: parts.policy, signer, clock, env: parts.env ?? {}, log });
   let lastReady: Readiness = { ready: false, checks: {} };
 
   const readiness = async (): Promise<Readiness> => {
@@ -97,6 +101,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     dispatcher,
     scheduler,
     bus,
+    hub,
     metrics,
     log,
     readiness,
@@ -125,6 +130,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
     },
     async close() {
       scheduler.stop();
+      hub.close();
+      await webhooks.close();
       if (readinessTimer !== undefined) clearInterval(readinessTimer);
       if (gw.server !== undefined) {
         gw.server.closeAllConnections();

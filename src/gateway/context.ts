@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import type { Store } from '../adapters/store/store.ts';
+import type { EventHub } from '../adapters/notify/index.ts';
 import type { Authenticator } from './authenticate.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { Metrics } from './metrics.ts';
@@ -30,6 +31,7 @@ export interface GatewayContext {
   dispatcher: Dispatcher;
   scheduler: Scheduler;
   bus: StatusBus;
+  hub: EventHub;
   metrics: Metrics;
   log: Logger;
   readiness: () => Promise<Readiness>;

@@ -38,7 +38,7 @@ export interface Harness {
   humanKey: KeyObject;
   signer: Signer;
   /** fetch as a principal, with a fresh assertion. */
-  as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<Response>;
+  as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string; signal?: AbortSignal }): Promise<Response>;
   /** Registers another agent and returns it in the form `as()` takes. */
   addAgent(id: string, owner?: string): Promise<{ id: string; key: KeyObject }>;
   close(): Promise<void>;
@@ -72,7 +72,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
       body = JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
-    return fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }) });
+    return fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }), ...(init.signal ? { signal: init.signal } : {}) });
   };
   return {
     gw,

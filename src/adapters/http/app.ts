@@ -2,7 +2,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import { FirewallError } from '../../core/errors.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { problemHandler, sendProblem } from './problem.ts';
-import { actionsRouter } from './routes/actions.ts';
+import { actionsRouter, humanEventsRouter } from './routes/actions.ts';
 import { proxyRouter } from './routes/proxy.ts';
 import { systemRouter } from './routes/system.ts';
 
@@ -16,6 +16,7 @@ export function createApp(ctx: GatewayContext, mounts: RouterMount[] = []): Expr
   app.set('query parser', 'simple');
   app.use(systemRouter(ctx));
   app.use('/v1/actions', actionsRouter(ctx));
+  app.use('/v1/events', humanEventsRouter(ctx));
   app.use('/proxy', proxyRouter(ctx));
   for (const m of mounts) app.use(m.path, m.router);
   app.use((req: Request, res: Response) => {

@@ -125,6 +125,9 @@ export const OPENAPI = {
         responses: { '200': actionOk('vetoed'), '409': problem, ...errors },
       },
     },
+    '/v1/events': {
+      get: { summary: 'Server-sent events of every action change (human roles only)', security: auth, responses: { '200': { description: 'text/event-stream' }, ...errors } },
+    },
     '/proxy/{actuator}/{path}': {
       get: proxyOp('GET'),
       post: proxyOp('POST'),

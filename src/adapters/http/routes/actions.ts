@@ -8,6 +8,7 @@ import { actionView } from '../../../gateway/action-view.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { submitAction } from '../../../gateway/submit.ts';
 import { vetoAction } from '../../../gateway/veto.ts';
+import { ACTIONS_TOPIC, actionTopic } from '../../notify/index.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { sendProblem } from '../problem.ts';
 import { parseIdempotencyKey, parseSubmission } from '../submission-schema.ts';
@@ -25,6 +26,7 @@ function canRead(p: PrincipalRecord, a: ActionRecord): boolean {
 /** Sends the outcome of a submission: LOW returns after execution, blocked is a 403, the rest 202. */
 export function respondWithAction(res: Response, record: ActionRecord, created: boolean): void {
   res.setHeader('Location', `/v1/actions/${record.id}`);
+  res.setHeader('Analog-Firewall-Action', record.id);
   if (record.status === 'blocked') {
     sendProblem(
       res,
@@ -86,7 +88,8 @@ export function actionsRouter(ctx: GatewayContext): Router {
         if (next.status !== a.status) finish(next);
       });
       const timer = setTimeout(() => finish(undefined), wait * 1000);
-      req.on('close', () => finish(undefined));
+      // The response's close is the disconnect signal (the request's fires once its body is read).
+      res.on('close', () => finish(undefined));
       function finish(v: ActionRecord | undefined) {
         stop();
         clearTimeout(timer);
@@ -99,30 +102,15 @@ export function actionsRouter(ctx: GatewayContext): Router {
   r.get('/:id/events', async (req: Request, res: Response) => {
     const id = String(req.params['id']);
     const a = await loadReadable(ctx, principalOf(res), id);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    const send = (rec: ActionRecord) => res.write(`event: status\nid: ${rec.updatedAt}\ndata: ${JSON.stringify(actionView(rec))}\n\n`);
-    let last = a.status;
-    send(a);
     if (isTerminal(a.status)) {
-      res.end();
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+      res.end(`event: status\ndata: ${JSON.stringify(actionView(a))}\n\n`);
       return;
     }
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    const stop = ctx.bus.subscribe(id, (next) => {
-      if (next.status === last) return;
-      last = next.status;
-      send(next);
-      if (isTerminal(next.status)) close();
-    });
-    req.on('close', close);
-    function close() {
-      clearInterval(heartbeat);
-      stop();
-      res.end();
-    }
-    // A change committed between the first read and the subscription must not be missed.
+    ctx.hub.subscribe(actionTopic(id), req, res, { initial: [{ event: 'status', data: actionView(a) }] });
+    // A change committed between the read above and the subscription must not be missed.
     const fresh = await ctx.store.getAction(id);
-    if (fresh !== undefined && fresh.status !== last) ctx.bus.changed(fresh);
+    if (fresh !== undefined && fresh.status !== a.status) ctx.bus.changed(fresh);
   });
 
   r.post('/:id/veto', json, async (req: Request, res: Response) => {
@@ -139,6 +127,19 @@ export function actionsRouter(ctx: GatewayContext): Router {
     res.json(actionView(a));
   });
 
+  return r;
+}
+
+/** `GET /v1/events`: every action change, for humans' dashboards and phones (not for agents). */
+export function humanEventsRouter(ctx: GatewayContext): Router {
+  const r = express.Router();
+  r.use(authenticateRequest(ctx));
+  r.get('/', (req: Request, res: Response) => {
+    if (!principalOf(res).roles.some((role) => READ_ROLES.has(role))) {
+      throw new FirewallError('ROLE_FORBIDDEN', 'the all-actions stream is for human roles only', { status: 403 });
+    }
+    ctx.hub.subscribe(ACTIONS_TOPIC, req, res);
+  });
   return r;
 }
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * analog-firewall CLI: `start`, `policy check`, `principal register`, `token`.
+ * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
+ */
+import { isFirewallError } from '../core/errors.ts';
+
+const USAGE = `usage: analog-firewall <command>
+
+  start                                   start the gateway (env: PORT HOST DATA_DIR POLICY_FILE …, see README)
+  policy check FILE [--sample FILE.json]  validate a policy and show how sample actions classify
+  principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
+  token --key JWK_FILE METHOD PATH        print a one-use client assertion for curl (DATA_DIR/demo-agent.jwk in the tour)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'start': {
+      const { runStart } = await import('./start.ts');
+      return runStart();
+    }
+    case 'policy': {
+      if (rest[0] !== 'check') break;
+      const { policyCheck } = await import('./policy-check.ts');
+      return policyCheck(rest.slice(1), (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n'));
+    }
+    case 'principal': {
+      if (rest[0] !== 'register') break;
+      const { runPrincipalRegister } = await import('./principal-register.ts');
+      return runPrincipalRegister(rest.slice(1));
+    }
+    case 'token': {
+      const { runToken } = await import('./token.ts');
+      return runToken(rest);
+    }
+    case 'help':
+    case '--help':
+    case undefined:
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+  }
+  process.stderr.write(`unknown command '${argv.join(' ')}'\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isFirewallError(err)) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      const errors = err.detail?.['errors'];
+      if (Array.isArray(errors)) for (const e of errors) process.stderr.write(`  ${formatIssue(e)}\n`);
+    } else {
+      process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);
+
+function formatIssue(e: unknown): string {
+  const i = e as { file?: string; line?: number; column?: number; field?: string; message?: string };
+  return `${i.file ?? ''}${i.line !== undefined ? `:${i.line}:${i.column ?? 1}` : ''} ${i.field ?? ''}: ${i.message ?? JSON.stringify(e)}`;
+}

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FirewallError } from '../core/errors.ts';
+import { SqliteStore } from '../adapters/store/sqlite-store.ts';
+import { loadConfig } from '../gateway/config.ts';
+import { parseArgs } from './args.ts';
+import { registerPrincipal } from './principals.ts';
+import { PROJECT_ROOT } from './project-root.ts';
+
+/** Registers a principal's public key in the gateway's store (works while the gateway runs: WAL). */
+export async function runPrincipalRegister(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, ['id', 'roles', 'public-key', 'owner', 'organisation']);
+  if (flags['id'] === undefined || flags['roles'] === undefined || flags['public-key'] === undefined) {
+    throw new FirewallError('USAGE', 'principal register needs --id, --roles and --public-key', { status: 400 });
+  }
+  const config = loadConfig(process.env, process.cwd(), PROJECT_ROOT);
+  const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db') });
+  try {
+    const jwk = JSON.parse(readFileSync(flags['public-key'], 'utf8')) as JsonWebKey;
+    const p = await registerPrincipal(
+      store,
+      {
+        id: flags['id'],
+        roles: flags['roles'].split(',').map((r) => r.trim()),
+        publicJwk: jwk,
+        ...(flags['owner'] === undefined ? {} : { owner: flags['owner'] }),
+        ...(flags['organisation'] === undefined ? {} : { organisation: flags['organisation'] }),
+      },
+      Date.now(),
+    );
+    process.stdout.write(`registered ${p.id} (${p.roles.join(', ')})\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

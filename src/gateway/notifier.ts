@@ -1,0 +1,51 @@
+import type { Signer } from '../core/signer.ts';
+import type { Clock } from '../core/clock.ts';
+import { isTerminal } from '../core/action/status.ts';
+import { ACTIONS_TOPIC, EventHub, WebhookSender, actionTopic } from '../adapters/notify/index.ts';
+import type { ActionRecord } from './action-record.ts';
+import { actionView } from './action-view.ts';
+import type { PolicyPort } from './ports.ts';
+import type { StatusBus } from './status-bus.ts';
+
+/** States a human must hear about: something is waiting for them, or it ended while they could act. */
+const HUMAN_STATES = new Set(['cooling', 'awaiting_signature', 'awaiting_quorum', 'vetoed', 'expired']);
+
+/**
+ * Tells humans and dashboards about action changes: an SSE topic per action and one for all
+ * actions, and Standard Webhooks (signed through the HSM) for actions that wait for people.
+ * LOW actions are not announced by webhook: they run at digital speed and are only recorded.
+ */
+export function wireNotifications(o: {
+  bus: StatusBus;
+  policy: () => PolicyPort;
+  signer: Signer;
+  clock: Clock;
+  env: Record<string, string | undefined>;
+  log: { warn: (obj: object, msg: string) => void };
+}): { hub: EventHub; webhooks: WebhookSender } {
+  const hub = new EventHub();
+  const webhooks = new WebhookSender({
+    signer: o.signer,
+    clock: o.clock,
+    onOutcome: (out) => {
+      if (!out.delivered) o.log.warn({ url: out.url, failure: out.failure, attempts: out.attempts }, 'webhook not delivered');
+    },
+  });
+  o.bus.observe((a: ActionRecord) => {
+    const view = actionView(a);
+    hub.publish({ topic: actionTopic(a.id), event: 'status', data: view });
+    hub.publish({ topic: ACTIONS_TOPIC, event: 'status', data: view });
+    if (isTerminal(a.status)) hub.end(actionTopic(a.id));
+    if (a.classification.tier !== 'LOW' && HUMAN_STATES.has(a.status)) {
+      for (const w of o.policy().webhooks() as { url: string; secretEnv?: string }[]) {
+        const secret = w.secretEnv === undefined ? undefined : o.env[w.secretEnv];
+        webhooks.send(
+          { url: w.url, ...(secret === undefined ? {} : { secret }), asymmetric: true },
+          // The id is stable per (action, status) so receivers can de-duplicate retries.
+          { id: `msg_${a.id}_${a.status}`, type: `action.${a.status}`, data: view },
+        );
+      }
+    }
+  });
+  return { hub, webhooks };
+}
