@@ -26,6 +26,8 @@ export interface ExampleActuatorOptions {
   issuer: string;
   port?: number;
   host?: string;
+  /** Answer this long after carrying out the effect (tests: a crash while the answer is on its way). */
+  responseDelayMs?: number;
 }
 
 export async function startExampleActuator(o: ExampleActuatorOptions): Promise<ExampleActuator> {
@@ -49,7 +51,9 @@ export async function startExampleActuator(o: ExampleActuatorOptions): Promise<E
     const out = effect();
     answered.set(key, out);
     executions.push({ key, method: req.method, path: req.originalUrl, body: req.body, tier: req.analogFirewall?.tier ?? '?' });
-    res.status(out.status).json(out.body);
+    const reply = () => res.status(out.status).json(out.body);
+    if (o.responseDelayMs) setTimeout(reply, o.responseDelayMs);
+    else reply();
   };
 
   if (o.name === 'payments') {

@@ -17,7 +17,11 @@ export interface GatewayConfig {
   dispatchLeaseMs: number;
   maxDispatchAttempts: number;
   schedulerTickMs: number;
-  signer: { backend: 'hsm-sim'; socketPath?: string; userPin?: string } | { backend: 'pkcs11'; library: string; tokenLabel: string; pin: string };
+  /**
+   * hsm-sim: spawned as a child process on embedded defaults, or reached at HSM_SIM_SOCKET /
+   * HSM_SIM_TCP when `external`. pkcs11: PKCS11_LIBRARY, PKCS11_PIN, … (docs/hsm.md).
+   */
+  signer: { backend: 'hsm-sim'; external: boolean } | { backend: 'pkcs11' };
   rateLimits: RateLimitConfig;
   logLevel: string;
 }
@@ -55,14 +59,12 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
   const backend = env['SIGNER'] ?? 'hsm-sim';
   let signer: GatewayConfig['signer'];
   if (backend === 'hsm-sim') {
-    signer = { backend, ...(env['HSM_SOCKET'] ? { socketPath: env['HSM_SOCKET'] } : {}), ...(env['HSM_USER_PIN'] ? { userPin: env['HSM_USER_PIN'] } : {}) };
+    const external = Boolean(env['HSM_SIM_SOCKET'] || env['HSM_SIM_TCP']);
+    if (external && !env['HSM_SIM_USER_PIN']) throw bad('HSM_SIM_USER_PIN', 'required when the gateway connects to an external hsm-sim');
+    signer = { backend, external };
   } else if (backend === 'pkcs11') {
-    const need = (n: string) => {
-      const v = env[n];
-      if (v === undefined || v === '') throw bad(n, 'required when SIGNER=pkcs11');
-      return v;
-    };
-    signer = { backend, library: need('PKCS11_LIBRARY'), tokenLabel: need('PKCS11_TOKEN_LABEL'), pin: need('PKCS11_PIN') };
+    for (const n of ['PKCS11_LIBRARY', 'PKCS11_PIN']) if (!env[n]) throw bad(n, 'required when SIGNER=pkcs11');
+    signer = { backend };
   } else {
     throw bad('SIGNER', `'${backend}' is not one of hsm-sim, pkcs11`);
   }

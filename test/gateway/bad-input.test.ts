@@ -111,3 +111,15 @@ describe('rate limits', () => {
     await expectProblem(last!, 429, 'RATE_LIMITED');
   });
 });
+
+describe('path confusion', () => {
+  it('dot segments are resolved before classification and the same path is forwarded', async () => {
+    const res = await h.as('agent', 'POST', '/proxy/payments/balances/x/../../transfers', {
+      body: { payee: 'dot', amount: 5000, currency: 'EUR' },
+      headers: { 'idempotency-key': 'dots' },
+    });
+    // Not a LOW balance read: it is the transfer the actuator would see, held for a signature.
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ tier: 'HIGH', descriptor: { operation: 'transfer', request: { path: '/transfers' } } });
+  });
+});

@@ -20,7 +20,10 @@ export function proxyRouter(ctx: GatewayContext): Router {
     const actuator = String(req.params['actuator']);
     const idempotencyKey = parseIdempotencyKey(req.get('idempotency-key'));
     const prefix = `/proxy/${encodeURIComponent(actuator)}`;
-    const forwardPath = req.originalUrl.startsWith(prefix) ? req.originalUrl.slice(prefix.length) || '/' : '/';
+    const rawPath = req.originalUrl.startsWith(prefix) ? req.originalUrl.slice(prefix.length) || '/' : '/';
+    // What is classified and what the actuator executes must be the same path: dot segments and
+    // slash runs are resolved here, once, and exactly this form is forwarded and bound by the receipt.
+    const forwardPath = resolveForwardPath(rawPath);
     const pathOnly = forwardPath.split('?')[0] ?? '/';
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const contentType = req.get('content-type') ?? null;
@@ -61,4 +64,18 @@ export function proxyRouter(ctx: GatewayContext): Router {
     respondWithAction(res, a, out.created);
   });
   return r;
+}
+
+/** Collapses slash runs and resolves dot segments, keeping percent-encoding and the query as sent. */
+export function resolveForwardPath(raw: string): string {
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const query = q < 0 ? '' : raw.slice(q);
+  let resolved: string;
+  try {
+    resolved = new URL(('/' + path).replace(/\/{2,}/g, '/'), 'http://path.invalid').pathname;
+  } catch (cause) {
+    throw new FirewallError('PROXY_PATH_INVALID', 'the request path cannot be parsed', { status: 400, cause });
+  }
+  return resolved + query;
 }

@@ -1,0 +1,128 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { freePort } from '../test/helpers/free-port.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
+const CONNECTIONS = 32;
+
+async function forkReady(file: string, args: string[]): Promise<ChildProcess> {
+  const child = fork(join(ROOT, file), args, { stdio: 'ignore' });
+  await new Promise<void>((ok, fail) => {
+    child.once('message', () => ok());
+    child.once('exit', (c) => fail(new Error(`${file} exited ${c}`)));
+  });
+  return child;
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error('gateway exited during start-up');
+    const r = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (r?.status === 200) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error('gateway not ready');
+}
+
+function b64url(v: object | Buffer): string {
+  return (Buffer.isBuffer(v) ? v : Buffer.from(JSON.stringify(v))).toString('base64url');
+}
+
+/** A client assertion minted synchronously (autocannon's setupRequest cannot await). */
+function assertion(key: KeyObject, id: string, aud: string, method: string, path: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64url({ alg: 'EdDSA', typ: 'JWT' })}.${b64url({ iss: id, sub: id, aud, iat: now, exp: now + 60, jti: randomUUID(), htm: method, htu: aud + path })}`;
+  return `${input}.${b64url(sign(null, Buffer.from(input), key))}`;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function load(url: string, path: string, setup?: (req: Record<string, unknown>) => Record<string, unknown>) {
+  const result = await autocannon({
+    url: url + path,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    ...(setup === undefined ? {} : { requests: [{ method: 'GET', path, setupRequest: setup }] }),
+  });
+  const non2xx = result.non2xx + result.errors + result.timeouts;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx, total: result.requests.total };
+}
+
+/** LOW-tier throughput and latency through the gateway versus a bare express proxy; gateway peak RSS. */
+export async function benchGateway(): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'af-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    const upPort = await freePort();
+    children.push(await forkReady('bench/upstream.ts', [String(upPort)]));
+    const upstream = `http://127.0.0.1:${upPort}`;
+    const barePort = await freePort();
+    children.push(await forkReady('bench/bare-proxy.ts', [String(barePort), upstream]));
+
+    const gwPort = await freePort();
+    const gwUrl = `http://127.0.0.1:${gwPort}`;
+    const policyFile = join(dir, 'policy.yaml');
+    writeFileSync(
+      policyFile,
+      `version: 1\nname: bench\nactuators:\n  bench:\n    upstream: ${upstream}\n    proxy:\n      - { method: GET, path: "/balances/:account", operation: get_balance, target: params.account, reversibility: fully_reversible }\nrules:\n  - id: reads\n    match: { actuator: bench, operation: get_balance }\n    tier: LOW\n`,
+    );
+    const env = {
+      ...process.env,
+      PORT: String(gwPort),
+      DATA_DIR: join(dir, 'data'),
+      POLICY_FILE: policyFile,
+      LOG_LEVEL: 'warn',
+      RATE_AGENT_PER_SEC: '1000000',
+      RATE_ACTUATOR_PER_SEC: '1000000',
+      RATE_LOW_PER_MIN: '100000000',
+    };
+    const gw = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], { env, stdio: 'ignore' });
+    children.push(gw);
+    await waitReady(gwUrl, gw);
+    const agent = generateKeyPairSync('ed25519');
+    const pub = join(dir, 'agent.jwk');
+    writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
+    await new Promise<void>((ok, fail) => {
+      const c = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'principal', 'register', '--id', 'bench', '--roles', 'agent', '--public-key', pub], { env, stdio: 'ignore' });
+      c.on('exit', (code) => (code === 0 ? ok() : fail(new Error('register failed'))));
+    });
+
+    const path = '/proxy/bench/balances/acc-1';
+    // Warm both paths (JIT, connection pools, HSM key lookups).
+    await autocannon({ url: `http://127.0.0.1:${barePort}/balances/acc-1`, connections: 8, duration: 2 });
+    const setup = (req: Record<string, unknown>) => ({
+      ...req,
+      headers: { authorization: `Bearer ${assertion(agent.privateKey, 'bench', gwUrl, 'GET', path)}`, 'idempotency-key': randomUUID() },
+    });
+    await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET', path, setupRequest: setup }] });
+
+    const bare = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1');
+    const low = await load(gwUrl, path, setup);
+    if (low.non2xx > 0) throw new Error(`gateway answered ${low.non2xx} requests with errors during the LOW run`);
+    return {
+      low_tier_rps: Math.round(low.rps),
+      bare_proxy_rps: Math.round(bare.rps),
+      low_tier_ratio: Number((low.rps / bare.rps).toFixed(3)),
+      low_tier_p50_ms: low.p50,
+      low_tier_p99_ms: low.p99,
+      bare_proxy_p50_ms: bare.p50,
+      bare_proxy_p99_ms: bare.p99,
+      low_tier_added_p99_ms: low.p99 - bare.p99,
+      gateway_rss_mb: Number(peakRssMb(gw.pid!).toFixed(1)),
+      low_tier_actions_logged: low.total,
+    };
+  } finally {
+    for (const c of children.reverse()) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

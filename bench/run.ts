@@ -1,0 +1,40 @@
+/**
+ * `npm run bench`: every performance figure the issues name, measured in one run on this machine,
+ * printed as a table and written to bench/results.json. Benchmarks, not tests: nothing here fails
+ * a build; the targets are listed beside the figures for a human to read.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const TARGETS: Record<string, string> = {
+  low_tier_ratio: '>= 0.5',
+  low_tier_added_p99_ms: '<= 5',
+  classify_us_1000_rules: '<= 20',
+  gateway_rss_mb: '<= 256',
+  hsm_sim_batch_sign_rps: '>= 0.5 x raw_sign_rps',
+  liveness_verify_ms_all_modalities: '<= 50',
+  log_append_rps: '>= 10000',
+  log_inclusion_proof_us_1m: '<= 1000',
+  verifier_entries_per_s: '>= 100000',
+};
+
+type Bench = { name: string; file: string; fn: string };
+const BENCHES: Bench[] = [
+  { name: 'classification', file: './classify.ts', fn: 'benchClassify' },
+  { name: 'hsm', file: './hsm.ts', fn: 'benchHsm' },
+  { name: 'transparency log', file: './log.ts', fn: 'benchLog' },
+  { name: 'liveness', file: './liveness.ts', fn: 'benchLiveness' },
+  { name: 'gateway', file: './gateway.ts', fn: 'benchGateway' },
+];
+
+const only = process.argv.slice(2);
+const results: Record<string, number | string> = { measured_at: new Date().toISOString(), node: process.version };
+for (const b of BENCHES) {
+  if (only.length > 0 && !only.includes(b.name.split(' ')[0]!)) continue;
+  process.stderr.write(`bench: ${b.name} …\n`);
+  const mod = (await import(b.file)) as Record<string, () => Promise<Record<string, number>> | Record<string, number>>;
+  Object.assign(results, await mod[b.fn]!());
+}
+const rows = Object.entries(results).map(([k, v]) => `${k.padEnd(36)} ${String(v).padStart(14)}   ${TARGETS[k] ?? ''}`);
+process.stdout.write(`${'figure'.padEnd(36)} ${'value'.padStart(14)}   target\n${rows.join('\n')}\n`);
+writeFileSync(join(import.meta.dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');

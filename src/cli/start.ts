@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { systemClock } from '../core/clock.ts';
+import { validateBranchCard } from '../core/branch-card/validate.ts';
+import { loadPolicyFile } from '../adapters/policy-file.ts';
+import { SqliteStore } from '../adapters/store/sqlite-store.ts';
+import { buildGateway } from '../gateway/build.ts';
+import { loadConfig } from '../gateway/config.ts';
+import { policyPort } from '../gateway/policy-port.ts';
+import { startExampleActuator } from '../../examples/actuators.ts';
+import { openSigner } from './open-signer.ts';
+import { ensureDemoPrincipals } from './principals.ts';
+import { PROJECT_ROOT } from './project-root.ts';
+
+/** `start`: the gateway, and on embedded defaults also hsm-sim and the two example actuators. */
+export async function runStart(): Promise<number> {
+  const config = loadConfig(process.env, process.cwd(), PROJECT_ROOT);
+  const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Policy first: a broken policy file must stop start-up before anything else happens.
+  const policy = policyPort(await loadPolicyFile(config.policyFile));
+  log.info({ policy: policy.name, hash: policy.hash, file: config.policyFile }, 'policy loaded');
+
+  const opened = await openSigner(config, process.env, (line) => process.stderr.write(line + '\n'));
+  const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db') });
+  const examples: { close(): Promise<void> }[] = [];
+  if (config.embeddedDefaults) {
+    for (const [name, port] of [['payments', 9090], ['infra', 9091]] as const) {
+      examples.push(await startExampleActuator({ name, port, gatewayUrl: config.publicUrl, issuer: config.gatewayId }));
+    }
+  }
+  const gw = buildGateway({ config, store, signer: opened.signer, policy: () => policy, parseBranchCard: validateBranchCard, clock: systemClock, log, env: process.env });
+  if (config.embeddedDefaults) {
+    const keys = await ensureDemoPrincipals(store, config.dataDir, systemClock.now());
+    log.info({ demoAgentKey: keys.agentKeyFile, demoHumanKey: keys.humanKeyFile }, 'embedded defaults: demo agent and human registered (see README tour)');
+  }
+  const addr = await gw.listen();
+  log.info({ url: config.publicUrl, address: `${addr.address}:${addr.port}`, signer: config.signer.backend }, 'analog firewall listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await gw.close();
+    for (const e of examples) await e.close();
+    await opened.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  return -1; // keep running
+}

@@ -1,0 +1,226 @@
+import type { Reversibility } from '../action/descriptor.ts';
+import type { BranchCardEvaluation } from '../branch-card/evaluate.ts';
+import type { Tier } from '../tier.ts';
+import type { CompiledPolicy } from './compile.ts';
+import type { Modality } from './modality.ts';
+
+/**
+ * The NORMALISED policy: what a policy file means, with every default filled in, durations in
+ * milliseconds, unordered lists sorted and field names in camelCase. Two files that mean the same
+ * thing normalise to the same value, so the SHA-256 of its canonical JSON is the policy hash.
+ */
+
+export type AboveLowTier = Exclude<Tier, 'LOW'>;
+
+export interface SignatureSpec {
+  /** How long a human has, from challenge to completed signature. */
+  windowMs: number;
+  /** How long the biological entropy must be sustained. */
+  sustainedMs: number;
+  /** Accepted modalities: any ONE of them suffices (seed §VI.2, Threat 2). Vocabulary order. */
+  modalities: Modality[];
+  /** Failed attempts allowed per challenge before it is spent. */
+  maxAttempts: number;
+}
+
+/** A rule may tighten some signature fields and leave the rest to the defaults. */
+export type PartialSignatureSpec = Partial<SignatureSpec>;
+
+export interface QuorumClause {
+  group: string;
+  min: number;
+}
+
+export interface ComparatorSpec {
+  group: string;
+  /** How many of the group must verify. */
+  min: number;
+  /** Whether the comparator's verification must itself carry a biological signature. */
+  biological: boolean;
+}
+
+export interface QuorumSpec {
+  /** AND of clauses: at least `min` distinct signers from each group. */
+  allOf: QuorumClause[];
+  /** Signers must come from pairwise different organisations. */
+  distinctOrganisations: boolean;
+  /** How long, from the first request, the quorum has to gather. */
+  windowMs: number;
+  comparator: ComparatorSpec;
+}
+
+export interface AmountMatch {
+  currency: string;
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+}
+
+/** All given fields must match (AND). An absent field matches anything. */
+export interface RuleMatch {
+  actuator?: string;
+  operations?: string[];
+  /** Route pattern or glob against the request path (`:param`, `*` one segment, `**` any depth). */
+  path?: string;
+  agents?: string[];
+  reversibility?: Reversibility[];
+  amount?: AmountMatch;
+}
+
+export interface PolicyRule {
+  id: string;
+  match: RuleMatch;
+  tier: Tier;
+  reason?: string;
+  /** MEDIUM rules only. */
+  coolingMs?: number;
+  /** HIGH and CRITICAL rules only. */
+  signature?: PartialSignatureSpec;
+  /** CRITICAL rules only. */
+  quorum?: QuorumSpec;
+}
+
+export type VelocityScope = 'agent' | 'agent_target';
+
+export interface VelocityRule {
+  id: string;
+  match: { actuator: string; operations: string[]; agents?: string[] };
+  per: VelocityScope;
+  windowMs: number;
+  /** Per ISO 4217 currency; currencies not listed have no amount limit. */
+  maxAmount?: Record<string, number>;
+  maxCount?: number;
+  escalateTo: AboveLowTier;
+}
+
+export interface ProxyRoute {
+  method: string;
+  /** Route pattern with `:param` segments (also `*` and `**`). */
+  path: string;
+  operation: string;
+  /** Field expressions: `body.a.b`, `params.name`, `query.name`, or a literal. */
+  target: string;
+  /** Expression, or a literal number. */
+  amount?: string | number;
+  currency?: string;
+  reversibility: Reversibility;
+  /** Named parameters to record (expressions or literals); when absent the descriptor gets `{ params, query, body }`. */
+  parameters?: Record<string, string | number | boolean>;
+}
+
+export interface ActuatorSpec {
+  upstream: string;
+  /** Operations this actuator is known to have (declared plus those its proxy routes produce). */
+  operations: string[];
+  proxy: ProxyRoute[];
+}
+
+export interface WebhookSpec {
+  url: string;
+  /** Name of the environment variable holding the signing secret; secrets never live in the file. */
+  secretEnv?: string;
+}
+
+export interface PolicyDefaults {
+  unmatchedTier: AboveLowTier;
+  coolingMs: number;
+  signature: SignatureSpec;
+  quorum?: QuorumSpec;
+}
+
+export interface PolicyDocument {
+  version: 1;
+  name: string;
+  defaults: PolicyDefaults;
+  /** Group → member ids (sorted). */
+  groups: Record<string, string[]>;
+  /** Organisation → member ids (sorted); needed for distinct_organisations. */
+  organisations: Record<string, string[]>;
+  notify: { vetoers: string[]; webhooks: WebhookSpec[] };
+  actuators: Record<string, ActuatorSpec>;
+  /** File order matters only for which rule is named when several share the maximum tier. */
+  rules: PolicyRule[];
+  velocity: VelocityRule[];
+}
+
+export interface PolicyIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path, e.g. `rules[2].match.amount.currency`. */
+  field: string;
+  message: string;
+}
+
+export interface Policy extends PolicyDocument {
+  /** SHA-256 (hex) of the RFC 8785 canonical JSON of the PolicyDocument part. */
+  readonly hash: string;
+  readonly file: string;
+  /** Non-fatal findings (e.g. a rule the irreversible floor makes pointless). */
+  readonly warnings: readonly PolicyIssue[];
+  /** Indexes and precompiled matchers (non-enumerable: not part of the document). */
+  readonly compiled: CompiledPolicy;
+}
+
+// --- classification -------------------------------------------------------------------------
+
+export interface QuorumRequirement {
+  allOf: { group: string; min: number; members: string[] }[];
+  distinctOrganisations: boolean;
+  windowMs: number;
+  /** Every listed comparator must verify (one per distinct comparator group among the rules combined). */
+  comparators: { group: string; min: number; biological: boolean; members: string[] }[];
+  /** Member → organisation, for every member involved, when distinctOrganisations is true. */
+  organisationOf?: Record<string, string>;
+}
+
+export interface Requirements {
+  /** MEDIUM: how long the action waits, vetoable, before it executes. */
+  coolingMs?: number;
+  /** HIGH and CRITICAL: what each biological signature must satisfy. */
+  signature?: SignatureSpec;
+  /** CRITICAL: who must sign. */
+  quorum?: QuorumRequirement;
+}
+
+export type Decision = 'ALLOW' | 'BLOCK';
+
+export interface Classification {
+  /** ALLOW means "proceed at the tier's tempo"; BLOCK is the one outright refusal. */
+  decision: Decision;
+  tier: Tier;
+  /**
+   * What fixed the outcome: a rule id, 'default:unmatched', 'floor:irreversible',
+   * 'velocity:<id>', 'branch-card:<gate|any_gate_failed|decision>' or 'conflict:modalities'.
+   */
+  decidingRule: string;
+  reasons: string[];
+  /** Every rule whose match held, in file order, whatever its tier. */
+  matchedRules: string[];
+  /** Empty for LOW and for BLOCK. */
+  requirements: Requirements;
+  policyHash: string;
+  branchCard?: Pick<BranchCardEvaluation, 'outcome' | 'failedGates' | 'unknownGates'>;
+}
+
+export interface VelocityQuery {
+  ruleId: string;
+  agent: string;
+  /** Present for per: agent_target. */
+  target?: string;
+  actuator: string;
+  operations: string[];
+  /** Present when the action carries a currency: sum amounts of this currency only. */
+  currency?: string;
+  /** Count earlier accepted actions at or after this instant (ms since epoch). */
+  sinceMs: number;
+}
+
+export interface VelocityTotal {
+  ruleId: string;
+  /** Earlier accepted actions in the window, not counting the one being classified. */
+  count: number;
+  /** Their summed amount in the query's currency (0 when no currency). */
+  amount: number;
+}

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, waitFor } from './harness.ts';
+
+/** The gateway as a real process (`node src/cli/main.ts start`), for crash and restart tests. */
+export interface GatewayProcess {
+  child: ChildProcess;
+  output: () => string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export async function startGatewayProcess(env: Record<string, string>, url: string): Promise<GatewayProcess> {
+  let out = '';
+  const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`gateway exited during start-up:\n${out}`);
+      const r = await fetch(`${url}/readyz`).catch(() => undefined);
+      return r?.status === 200 ? true : undefined;
+    },
+    30_000,
+    100,
+  );
+  return {
+    child,
+    output: () => out,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Runs the CLI once and returns its exit code and output. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    let out = '';
+    const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
