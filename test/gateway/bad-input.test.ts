@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
@@ -114,12 +115,22 @@ describe('rate limits', () => {
 
 describe('path confusion', () => {
   it('dot segments are resolved before classification and the same path is forwarded', async () => {
-    const res = await h.as('agent', 'POST', '/proxy/payments/balances/x/../../transfers', {
-      body: { payee: 'dot', amount: 5000, currency: 'EUR' },
-      headers: { 'idempotency-key': 'dots' },
+    // node:http sends the path as written (fetch would resolve the dots itself).
+    const raw = '/proxy/payments/balances/x/../../transfers';
+    const token = await mintAssertion(h.agentKey, { id: 'agent-1', aud: h.url, method: 'POST', path: raw });
+    const body = JSON.stringify({ payee: 'dot', amount: 5000, currency: 'EUR' });
+    const { status, json } = await new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+      const u = new URL(h.url);
+      const req = request({ host: u.hostname, port: u.port, path: raw, method: 'POST', headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'dots', 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+      });
+      req.on('error', reject);
+      req.end(body);
     });
     // Not a LOW balance read: it is the transfer the actuator would see, held for a signature.
-    expect(res.status).toBe(202);
-    expect(await res.json()).toMatchObject({ tier: 'HIGH', descriptor: { operation: 'transfer', request: { path: '/transfers' } } });
+    expect(status).toBe(202);
+    expect(json).toMatchObject({ tier: 'HIGH', descriptor: { operation: 'transfer', request: { path: '/transfers' } } });
   });
 });
