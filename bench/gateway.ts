@@ -8,7 +8,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
-const CONNECTIONS = 32;
+const CONNECTIONS = Number(process.env["BENCH_CONNECTIONS"] ?? 32);
 
 async function forkReady(file: string, args: string[]): Promise<ChildProcess> {
   const child = fork(join(ROOT, file), args, { stdio: 'ignore' });
@@ -85,7 +85,7 @@ export async function benchGateway(): Promise<Record<string, number>> {
       RATE_ACTUATOR_PER_SEC: '1000000',
       RATE_LOW_PER_MIN: '100000000',
     };
-    const gw = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], { env, stdio: 'ignore' });
+    const gw = spawn(process.execPath, [...(process.env["BENCH_PROFILE"] ? ["--cpu-prof", "--cpu-prof-dir=" + process.env["BENCH_PROFILE"]] : []), join(ROOT, "src/cli/main.ts"), "start"], { env, stdio: "ignore" });
     children.push(gw);
     await waitReady(gwUrl, gw);
     const agent = generateKeyPairSync('ed25519');

@@ -10,6 +10,7 @@ import { loadConfig } from '../gateway/config.ts';
 import { policyPort } from '../gateway/policy-port.ts';
 import { startExampleActuator } from '../../examples/actuators.ts';
 import { openSigner } from './open-signer.ts';
+import { BatchingSigner } from '../adapters/signer/batching-signer.ts';
 import { ensureDemoPrincipals } from './principals.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 
@@ -30,7 +31,8 @@ export async function runStart(): Promise<number> {
       examples.push(await startExampleActuator({ name, port, gatewayUrl: config.publicUrl, issuer: config.gatewayId }));
     }
   }
-  const gw = buildGateway({ config, store, signer: opened.signer, policy: () => policy, parseBranchCard: validateBranchCard, clock: systemClock, log, env: process.env });
+  const signer = new BatchingSigner(opened.signer);
+  const gw = buildGateway({ config, store, signer, policy: () => policy, parseBranchCard: validateBranchCard, clock: systemClock, log, env: process.env });
   if (config.embeddedDefaults) {
     const keys = await ensureDemoPrincipals(store, config.dataDir, systemClock.now());
     log.info({ demoAgentKey: keys.agentKeyFile, demoHumanKey: keys.humanKeyFile }, 'embedded defaults: demo agent and human registered (see README tour)');

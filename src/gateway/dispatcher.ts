@@ -114,7 +114,7 @@ export class Dispatcher {
         ]);
       }
       return next;
-    });
+    }, { durable: false });
     const final = done ?? (await d.store.getAction(record.id)) ?? record;
     d.events.changed(final);
     return final;

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS principals (
 
 interface Pending {
   fn: (tx: StoreTx) => Promise<unknown>;
+  durable: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -57,6 +58,7 @@ export class SqliteStore implements Store {
   readonly #maxBatch: number;
   readonly #queue: Pending[] = [];
   #flushing = false;
+  #syncFull = true;
   #closed = false;
   readonly #w: Record<string, StatementSync>;
   readonly #r: Record<string, StatementSync>;
@@ -135,10 +137,10 @@ export class SqliteStore implements Store {
     return { ruleId: q.ruleId, count: Number(row.n), amount: Number(row.total) };
   }
 
-  tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  tx<T>(fn: (tx: StoreTx) => Promise<T>, opts: { durable?: boolean } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new FirewallError('STORE_UNAVAILABLE', 'the store is closed', { status: 503 }));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ fn, durable: opts.durable !== false, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#flushing) setImmediate(() => void this.#flush());
     });
   }
@@ -152,6 +154,13 @@ export class SqliteStore implements Store {
         const batch = this.#queue.splice(0, this.#maxBatch);
         const outcomes: { ok: boolean; value: unknown }[] = [];
         try {
+          // One fsync per batch, and none when nothing in it needs one (WAL keeps order: a later
+          // durable commit also makes every earlier one durable).
+          const durable = batch.some((b) => b.durable);
+          if (durable !== this.#syncFull) {
+            this.db.exec(durable ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
+            this.#syncFull = durable;
+          }
           this.db.exec('BEGIN IMMEDIATE');
           for (const item of batch) {
             this.db.exec('SAVEPOINT op');

@@ -48,7 +48,12 @@ export interface StoreTx {
 }
 
 export interface Store {
-  tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * `durable: false` may skip the fsync for this transaction: only for records whose loss a
+   * restart repairs (an `executed` outcome: the action is resent under the same idempotency key).
+   * Everything that must hold before an effect is durable (the default).
+   */
+  tx<T>(fn: (tx: StoreTx) => Promise<T>, opts?: { durable?: boolean }): Promise<T>;
   getAction(id: string): Promise<ActionRecord | undefined>;
   /** Actions that need the scheduler: due before `now`, in the given states. */
   dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]>;
