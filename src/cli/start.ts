@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { systemClock } from '../core/clock.ts';
 import { validateBranchCard } from '../core/branch-card/validate.ts';
 import { loadPolicyFile } from '../adapters/policy-file.ts';
-import { SqliteStore } from '../adapters/store/sqlite-store.ts';
 import { buildGateway } from '../gateway/build.ts';
 import { loadConfig } from '../gateway/config.ts';
 import { policyPort } from '../gateway/policy-port.ts';
+import { openStore } from '../gateway/open-store.ts';
+import { logAccessRouter } from '../adapters/http/routes/log-access.ts';
 import { startExampleActuator } from '../../examples/actuators.ts';
 import { openSigner } from './open-signer.ts';
 import { BatchingSigner } from '../adapters/signer/batching-signer.ts';
@@ -24,15 +24,32 @@ export async function runStart(): Promise<number> {
   log.info({ policy: policy.name, hash: policy.hash, file: config.policyFile }, 'policy loaded');
 
   const opened = await openSigner(config, process.env, (line) => process.stderr.write(line + '\n'));
-  const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db') });
+  const signer = new BatchingSigner(opened.signer);
+  const { store, log: tlog } = openStore({
+    dataDir: config.dataDir,
+    signer,
+    clock: systemClock,
+    origin: config.logOrigin,
+    onError: (e) => log.error({ err: (e as Error).message }, 'transparency log checkpoint failed'),
+  });
   const examples: { close(): Promise<void> }[] = [];
   if (config.embeddedDefaults) {
     for (const [name, port] of [['payments', 9090], ['infra', 9091]] as const) {
       examples.push(await startExampleActuator({ name, port, gatewayUrl: config.publicUrl, issuer: config.gatewayId }));
     }
   }
-  const signer = new BatchingSigner(opened.signer);
-  const gw = buildGateway({ config, store, signer, policy: () => policy, parseBranchCard: validateBranchCard, clock: systemClock, log, env: process.env });
+  const gw = buildGateway({
+    config,
+    store,
+    signer,
+    policy: () => policy,
+    parseBranchCard: validateBranchCard,
+    clock: systemClock,
+    log,
+    env: process.env,
+    mounts: (ctx) => [{ path: '/', router: logAccessRouter(ctx, tlog) }],
+    closers: [() => tlog.close()],
+  });
   if (config.embeddedDefaults) {
     const keys = await ensureDemoPrincipals(store, config.dataDir, systemClock.now());
     log.info({ demoAgentKey: keys.agentKeyFile, demoHumanKey: keys.humanKeyFile }, 'embedded defaults: demo agent and human registered (see README tour)');

@@ -30,6 +30,8 @@ export interface GatewayParts {
   log?: Logger;
   /** Routers of other capabilities (log, signatures, …), mounted before the 404 handler. */
   mounts?: (ctx: GatewayContext) => RouterMount[];
+  /** Closed (in order) when the gateway stops, before the store. */
+  closers?: (() => Promise<void>)[];
   /** Environment for secrets the policy names by variable (webhook secrets). */
   env?: Record<string, string | undefined>;
 }
@@ -139,6 +141,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       }
       // Let in-flight dispatches settle so their outcome is committed before the store closes.
       for (let i = 0; i < 200 && dispatcher.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (const c of parts.closers ?? []) await c();
       await store.close();
     },
   };

@@ -11,6 +11,8 @@ export interface GatewayConfig {
   embeddedDefaults: boolean;
   publicUrl: string;
   gatewayId: string;
+  /** C2SP checkpoint origin line of the transparency log. */
+  logOrigin: string;
   bodyLimitBytes: number;
   receiptTtlSec: number;
   upstreamTimeoutMs: number;
@@ -78,6 +80,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
     embeddedDefaults: policyRaw === undefined || policyRaw === '',
     publicUrl,
     gatewayId: env['GATEWAY_ID'] ?? publicUrl,
+    logOrigin: env['LOG_ORIGIN'] ?? `${new URL(publicUrl).host}/analog-firewall/log`,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     receiptTtlSec: int(env, 'RECEIPT_TTL_SEC', 60, 5, 3600),
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 100, 300_000),

@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import { validateBranchCard } from '../../src/core/branch-card/validate.ts';
-import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
+import { openStore } from '../../src/gateway/open-store.ts';
+import { logAccessRouter } from '../../src/adapters/http/routes/log-access.ts';
+import type { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
 import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
 import { buildGateway, type Gateway } from '../../src/gateway/build.ts';
 import { loadConfig } from '../../src/gateway/config.ts';
@@ -30,6 +32,7 @@ export function examplePolicyText(urls: { payments: string; infra: string }, edi
 
 export interface Harness {
   gw: Gateway;
+  log: TransparencyLog;
   url: string;
   dir: string;
   payments: ExampleActuator;
@@ -53,11 +56,20 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, o.editPolicy));
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...(o.env ?? {}) }, dir, ROOT);
-  const store = new SqliteStore({ path: join(dir, 'gateway.db') });
   const policy = policyPort(await loadPolicyFile(policyFile));
   const signer = o.signer ?? new MemorySigner();
   const clock = o.clock ?? systemClock;
-  const gw = buildGateway({ config, store, signer, policy: () => policy, parseBranchCard: validateBranchCard, clock });
+  const { store, log } = openStore({ dataDir: dir, signer, clock, origin: config.logOrigin });
+  const gw = buildGateway({
+    config,
+    store,
+    signer,
+    policy: () => policy,
+    parseBranchCard: validateBranchCard,
+    clock,
+    mounts: (ctx) => [{ path: '/', router: logAccessRouter(ctx, log) }],
+    closers: [() => log.close()],
+  });
   const agentKey = generateKeyPairSync('ed25519');
   const humanKey = generateKeyPairSync('ed25519');
   await registerPrincipal(store, { id: 'agent-1', roles: ['agent'], publicJwk: agentKey.publicKey.export({ format: 'jwk' }), owner: 'bob' }, clock.now());
@@ -76,6 +88,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   };
   return {
     gw,
+    log,
     url,
     dir,
     payments,

@@ -12,7 +12,7 @@ afterAll(async () => {
 
 interface LayerLike {
   rawPath?: unknown;
-  route?: { path: string; methods: Record<string, boolean> };
+  route?: { path: string | RegExp; methods: Record<string, boolean> };
   handle?: { stack?: LayerLike[] };
 }
 
@@ -22,7 +22,9 @@ function routesOf(stack: LayerLike[], prefix = ''): string[] {
   for (const layer of stack) {
     const raw = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
     if (layer.route !== undefined) {
-      const path = (prefix + (layer.route.path === '/' ? '' : layer.route.path)).replace(/:(\w+)/g, '{$1}').replace('{*rest}', '{path}') || '/';
+      // A RegExp route like /^\/log\/tile\/.+$/ is documented as /log/tile/{path}.
+      const own = layer.route.path instanceof RegExp ? layer.route.path.source.replace(/^\^/, '').replace(/\.\+\$$/, '{path}').replace(/\\\//g, '/') : layer.route.path;
+      const path = (prefix + (own === '/' ? '' : own)).replace(/:(\w+)/g, '{$1}').replace('{*rest}', '{path}') || '/';
       const methods = Object.keys(layer.route.methods).filter((m) => m !== '_all');
       if (layer.route.methods['_all']) methods.push('get', 'post', 'put', 'patch', 'delete');
       for (const m of methods) out.push(`${m.toUpperCase()} ${path}`);

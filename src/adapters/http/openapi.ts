@@ -128,6 +128,47 @@ export const OPENAPI = {
     '/v1/events': {
       get: { summary: 'Server-sent events of every action change (human roles only)', security: auth, responses: { '200': { description: 'text/event-stream' }, ...errors } },
     },
+    '/log/checkpoint': {
+      get: { summary: 'Latest signed checkpoint (C2SP tlog-checkpoint as a C2SP signed note); public', responses: { '200': { description: 'text/plain' }, '404': problem } },
+    },
+    '/log/v1/verifier-key': {
+      get: { summary: 'The checkpoint verifier key (C2SP signed-note vkey) with its HSM attestation chain; public', responses: { '200': { description: 'application/json' } } },
+    },
+    '/log/tile/{path}': {
+      get: {
+        summary: 'C2SP tlog-tiles: tile/<L>/<N>[.p/<W>] (hashes) and tile/entries/<N>[.p/<W>] (entry bundles); regulator and human roles',
+        security: auth,
+        parameters: [{ name: 'path', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'application/octet-stream' }, ...errors },
+      },
+    },
+    '/log/v1/entries': {
+      get: {
+        summary: 'Entries by actionId, type, time range (since/until, ms), after index; regulator and human roles',
+        security: auth,
+        parameters: ['actionId', 'type', 'since', 'until', 'after', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+        responses: { '200': { description: 'entries with their indexes' }, ...errors },
+      },
+    },
+    '/log/v1/entries/{index}': {
+      get: { summary: 'One entry by index', security: auth, parameters: [{ name: 'index', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }], responses: { '200': { description: 'the entry' }, ...errors } },
+    },
+    '/log/v1/proofs/inclusion': {
+      get: {
+        summary: 'RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: latest checkpoint)',
+        security: auth,
+        parameters: [{ name: 'index', in: 'query', required: true, schema: { type: 'integer' } }, { name: 'size', in: 'query', required: false, schema: { type: 'integer' } }],
+        responses: { '200': { description: 'proof' }, ...errors },
+      },
+    },
+    '/log/v1/proofs/consistency': {
+      get: {
+        summary: 'RFC 9162 consistency proof between tree sizes `from` and `to` (default: latest checkpoint)',
+        security: auth,
+        parameters: [{ name: 'from', in: 'query', required: true, schema: { type: 'integer' } }, { name: 'to', in: 'query', required: false, schema: { type: 'integer' } }],
+        responses: { '200': { description: 'proof' }, ...errors },
+      },
+    },
     '/proxy/{actuator}/{path}': {
       get: proxyOp('GET'),
       post: proxyOp('POST'),

@@ -1,0 +1,27 @@
+/**
+ * @analog-firewall/agent: the SDK an AI agent uses to ask the gateway to act.
+ */
+export {
+  AgentClient,
+  type AgentClientOptions,
+  type RequestOptions,
+  type SubmitOptions,
+  type SubmitResult,
+  type ProxyOptions,
+  type ProxyResult,
+  type WaitOptions,
+} from './agent-client.ts';
+export { AgentClientError, type Problem } from './agent-client-error.ts';
+export {
+  ACTION_STATUSES,
+  TERMINAL_STATUSES,
+  isTerminal,
+  parseAction,
+  type Action,
+  type ActionRequest,
+  type ActionStatus,
+  type ActionTier,
+  type UpstreamResponse,
+} from './action.ts';
+export { generateAgentKeyPair, loadAgentSigningKey, type AgentKeyPair, type AgentKeyAlgorithm, type AgentSigningKey } from './keys.ts';
+export { mintClientAssertion, htuOf, MAX_ASSERTION_LIFETIME_SEC, type AssertionParams } from './client-assertion.ts';

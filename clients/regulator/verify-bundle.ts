@@ -1,0 +1,501 @@
+/**
+ * Offline verification of a transparency-log export bundle (docs/transparency-log.md).
+ *
+ * Grouped by concern, each concern reporting under its own check ids:
+ *   bundle      bundle.format
+ *   keys        key.verifier, key.attestation
+ *   checkpoints checkpoint.signature, checkpoint.order, checkpoint.consistency, witness.cosignature
+ *   tree        tree.range          leaf hashes + left frontier + consistency proof -> latest root
+ *   entries     entry.inclusion     each entry hashes to the authenticated leaf at its index
+ *   rules       entries.sequence, entries.checkpointed, entries.envelope, + pluggable rules
+ *   context     jwks.attestation, policy.digest
+ *
+ * All input is attacker-controlled: every field is shape-checked before use, and a failure in one
+ * concern never stops the others from reporting.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../../src/core/canonical.ts';
+import { isFirewallError } from '../../src/core/errors.ts';
+import { HASH_SIZE, leafHash } from '../../src/core/merkle/hash.ts';
+import { verifyConsistencyProof } from '../../src/core/merkle/proof.ts';
+import { Frontier } from '../../src/core/merkle/frontier.ts';
+import { isUint, popcount } from '../../src/core/merkle/tree-size.ts';
+import { decodeBase64Strict } from '../../src/core/checkpoint/base64.ts';
+import { parseCheckpoint } from '../../src/core/checkpoint/checkpoint.ts';
+import { noteVerifierFromKey, parseSignedNote, verifyNote, type NoteVerifier, type SignedNote } from '../../src/core/checkpoint/note.ts';
+import { parseVerifierKey, SIG_TYPE_ED25519, type VerifierKey } from '../../src/core/checkpoint/verifier-key.ts';
+import { verifyCosignature, witnessFromVerifierKey } from '../../src/core/checkpoint/cosignature.ts';
+import { EXPORT_BUNDLE_FORMAT, type ExportBundle } from '../../src/core/checkpoint/bundle-format.ts';
+import { certifiesEd25519, certifiesJwk, loadRootCertificate, verifyChain } from './attestation.ts';
+import { Reporter, type VerificationReport, type Where } from './report.ts';
+import { defaultRules, parseEntryText, type CheckpointView, type EntryView, type RuleContext, type RuleRun, type VerificationRule } from './rules.ts';
+
+export interface VerifyOptions {
+  /** The pinned HSM attestation root (PEM text, DER, or a parsed certificate). */
+  rootPem: string | Buffer | X509Certificate;
+  /** Extra rules run after the defaults (receipts, approvals, ...). */
+  rules?: readonly VerificationRule[];
+  /** Replace the default rules instead of extending them. */
+  replaceDefaultRules?: boolean;
+  /** Time (ms) at which certificates must be valid. Default: the last entry's ts, else generatedAt. */
+  at?: number;
+  /** Expected log origin; default: the bundle's own. */
+  origin?: string;
+  /** Witness verifier keys (type 0x04); the latest checkpoint must carry `witnessQuorum` cosignatures. */
+  witnesses?: readonly string[];
+  witnessQuorum?: number;
+  /** Findings listed per check (the rest are counted). Default 1000. */
+  maxFindingsPerCheck?: number;
+}
+
+const CHECKS: [string, string][] = [
+  ['bundle.format', 'bundle is a well-formed v1 export'],
+  ['key.verifier', 'checkpoint verifier key is a well-formed Ed25519 note key named for the origin'],
+  ['key.attestation', 'verifier key is attested by an x5c chain to the pinned root'],
+  ['checkpoint.signature', 'every checkpoint is signed by the log key and names the origin'],
+  ['checkpoint.order', 'checkpoints ascend strictly by tree size'],
+  ['checkpoint.consistency', 'successive checkpoints are consistent (RFC 9162 §2.1.4)'],
+  ['tree.range', 'the range reproduces the latest checkpoint root'],
+  ['entry.inclusion', 'every entry hashes to the leaf committed at its index'],
+];
+
+const B64_ENC = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('base64');
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface Shaped {
+  bundle: ExportBundle;
+  /** Entries array as given (elements shape-checked in the entry loop). */
+  entries: unknown[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// bundle
+// ---------------------------------------------------------------------------------------------
+
+function readShape(input: unknown, r: Reporter): Shaped | null {
+  const id = 'bundle.format';
+  let b: unknown = input;
+  if (typeof input === 'string' || Buffer.isBuffer(input)) {
+    try {
+      b = JSON.parse(input.toString());
+    } catch (e) {
+      r.fail(id, `bundle is not valid JSON (${(e as Error).message})`);
+      return null;
+    }
+  }
+  if (!isObj(b)) {
+    r.fail(id, 'bundle is not a JSON object');
+    return null;
+  }
+  let fatal = false;
+  const need = (cond: boolean, message: string): void => {
+    if (!cond) {
+      r.fail(id, message);
+      fatal = true;
+    }
+  };
+  need(b['format'] === EXPORT_BUNDLE_FORMAT, `format must be ${JSON.stringify(EXPORT_BUNDLE_FORMAT)}`);
+  need(typeof b['origin'] === 'string' && (b['origin'] as string).length > 0, 'origin must be a non-empty string');
+  const range = b['range'];
+  need(isObj(range) && isUint(range['start']) && isUint(range['end']) && (range['start'] as number) <= (range['end'] as number), 'range must be {start, end} with 0 <= start <= end');
+  need(Array.isArray(b['entries']), 'entries must be an array');
+  const cps = b['checkpoints'];
+  need(Array.isArray(cps) && cps.length > 0 && cps.every((c) => isObj(c) && typeof c['note'] === 'string'), 'checkpoints must be a non-empty array of {note}');
+  const proofs = b['proofs'];
+  const strArr = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  need(
+    isObj(proofs) &&
+      typeof proofs['leafHashes'] === 'string' &&
+      strArr(proofs['leftFrontier']) &&
+      strArr(proofs['toLatest']) &&
+      Array.isArray(proofs['checkpointConsistency']) &&
+      (proofs['checkpointConsistency'] as unknown[]).every((p) => isObj(p) && isUint(p['from']) && isUint(p['to']) && strArr(p['hashes'])),
+    'proofs must hold leafHashes, leftFrontier, toLatest and checkpointConsistency[{from, to, hashes}]',
+  );
+  const vk = b['verifierKey'];
+  need(isObj(vk) && typeof vk['vkey'] === 'string' && strArr(vk['x5c']), 'verifierKey must be {vkey, x5c[]}');
+  // Context sections are optional in shape; malformed ones are reported by their own checks.
+  if (b['jwks'] !== undefined && !(isObj(b['jwks']) && Array.isArray((b['jwks'] as Obj)['keys']))) r.fail(id, 'jwks must be {keys: []}');
+  if (b['policyVersions'] !== undefined && !Array.isArray(b['policyVersions'])) r.fail(id, 'policyVersions must be an array');
+  if (fatal) return null;
+  const bundle = b as unknown as ExportBundle;
+  if (!isObj(bundle.jwks) || !Array.isArray(bundle.jwks.keys)) (bundle as { jwks: unknown }).jwks = { keys: [] };
+  if (!Array.isArray(bundle.policyVersions)) (bundle as { policyVersions: unknown }).policyVersions = [];
+  return { bundle, entries: b['entries'] as unknown[] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// keys
+// ---------------------------------------------------------------------------------------------
+
+function errMessage(e: unknown): string {
+  return isFirewallError(e) ? e.message : e instanceof Error ? e.message : String(e);
+}
+
+function checkVerifierKey(b: ExportBundle, origin: string, r: Reporter): { key: VerifierKey; verifier: NoteVerifier } | null {
+  try {
+    const key = parseVerifierKey(b.verifierKey.vkey);
+    if (key.type !== SIG_TYPE_ED25519) {
+      r.fail('key.verifier', `verifier key type 0x${key.type.toString(16)} is not an Ed25519 note key (0x01)`);
+      return null;
+    }
+    if (key.name !== origin) r.fail('key.verifier', `verifier key is named ${JSON.stringify(key.name)}, not the origin ${JSON.stringify(origin)}`);
+    return { key, verifier: noteVerifierFromKey(key) };
+  } catch (e) {
+    r.fail('key.verifier', errMessage(e));
+    return null;
+  }
+}
+
+function checkAttestation(b: ExportBundle, key: VerifierKey | null, root: X509Certificate | null, at: Date, r: Reporter): void {
+  const id = 'key.attestation';
+  if (!root) return;
+  try {
+    const leaf = verifyChain(b.verifierKey.x5c, root, at);
+    if (key && !certifiesEd25519(leaf, key.publicKey)) {
+      r.fail(id, 'the attested certificate is for a different key than the checkpoint verifier key');
+      return;
+    }
+    r.note(id, `leaf ${leaf.subject.replaceAll('\n', ', ')}; checked at ${at.toISOString()}`);
+  } catch (e) {
+    r.fail(id, errMessage(e));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// checkpoints
+// ---------------------------------------------------------------------------------------------
+
+interface CheckedCheckpoint extends CheckpointView {
+  note: SignedNote;
+}
+
+function checkCheckpoints(b: ExportBundle, origin: string, verifier: NoteVerifier | null, r: Reporter): (CheckedCheckpoint | null)[] {
+  const out: (CheckedCheckpoint | null)[] = [];
+  for (const [position, c] of b.checkpoints.entries()) {
+    const where = { checkpoint: position };
+    try {
+      const note = parseSignedNote(c.note);
+      const cp = parseCheckpoint(note.text);
+      if (!verifier) {
+        r.skip('checkpoint.signature', 'no usable verifier key');
+      } else {
+        try {
+          verifyNote(note, [verifier]);
+        } catch (e) {
+          r.fail('checkpoint.signature', `checkpoints[${position}] (size ${cp.size}): ${errMessage(e)}`, where);
+          out.push(null);
+          continue;
+        }
+      }
+      if (cp.origin !== origin) {
+        r.fail('checkpoint.signature', `checkpoints[${position}] (size ${cp.size}) names origin ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`, where);
+        out.push(null);
+        continue;
+      }
+      out.push(verifier ? { position, size: cp.size, rootHash: cp.rootHash, note } : null);
+    } catch (e) {
+      r.fail('checkpoint.signature', `checkpoints[${position}]: ${errMessage(e)}`, where);
+      out.push(null);
+    }
+  }
+  return out;
+}
+
+function checkOrderAndConsistency(b: ExportBundle, cps: (CheckedCheckpoint | null)[], r: Reporter): void {
+  const records = b.proofs.checkpointConsistency;
+  // Adjacent pairs only: a checkpoint whose signature failed is already reported, and the pairs
+  // around it cannot be checked.
+  for (let i = 1; i < cps.length; i++) {
+    const prev = cps[i - 1] ?? null;
+    const cp = cps[i] ?? null;
+    if (prev && cp) {
+      const where = { checkpoint: cp.position };
+      if (cp.size <= prev.size) {
+        r.fail('checkpoint.order', `checkpoints[${cp.position}] (size ${cp.size}) follows checkpoints[${prev.position}] (size ${prev.size})`, where);
+      } else {
+        const rec = records.find((p) => p.from === prev.size && p.to === cp.size);
+        if (!rec) {
+          r.fail('checkpoint.consistency', `checkpoints[${cp.position}]: no consistency proof from size ${prev.size} to size ${cp.size}`, where);
+        } else {
+          try {
+            const hashes = rec.hashes.map((h, i) => decodeBase64Strict(h, `consistency proof hash ${i}`, 'MERKLE_PROOF_MALFORMED'));
+            verifyConsistencyProof(prev.size, cp.size, prev.rootHash, cp.rootHash, hashes);
+          } catch (e) {
+            r.fail(
+              'checkpoint.consistency',
+              `checkpoints[${prev.position}] (size ${prev.size}) and checkpoints[${cp.position}] (size ${cp.size}) are not consistent: ${errMessage(e)}`,
+              where,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+function checkWitnesses(latest: CheckedCheckpoint | null, options: VerifyOptions, r: Reporter): void {
+  const witnesses = options.witnesses ?? [];
+  if (witnesses.length === 0) return;
+  const id = 'witness.cosignature';
+  r.register(id, 'the latest checkpoint carries a quorum of witness cosignatures');
+  if (!latest) {
+    r.fail(id, 'no verified latest checkpoint to check cosignatures on');
+    return;
+  }
+  const quorum = options.witnessQuorum ?? witnesses.length;
+  let ok = 0;
+  for (const vkey of witnesses) {
+    try {
+      verifyCosignature(latest.note, witnessFromVerifierKey(vkey));
+      ok++;
+    } catch (e) {
+      r.warn(id, errMessage(e), { checkpoint: latest.position });
+    }
+  }
+  if (ok < quorum) r.fail(id, `${ok} valid cosignature(s), quorum is ${quorum}`, { checkpoint: latest.position });
+}
+
+// ---------------------------------------------------------------------------------------------
+// tree
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Authenticate the range's leaf hashes: fold the left frontier (D[0:start]) and the leaves of
+ * [start, end) into the root of D[0:end], then check the consistency proof end -> latest. Returns
+ * the leaf hashes (authenticated or not) and whether they were authenticated.
+ */
+function checkRange(b: ExportBundle, latest: CheckedCheckpoint | null, r: Reporter): { leaves: Buffer | null; authenticated: boolean } {
+  const id = 'tree.range';
+  const { start, end } = b.range;
+  let leaves: Buffer;
+  try {
+    leaves = decodeBase64Strict(b.proofs.leafHashes, 'proofs.leafHashes', 'BUNDLE_MALFORMED');
+  } catch (e) {
+    r.fail(id, errMessage(e));
+    return { leaves: null, authenticated: false };
+  }
+  if (leaves.length !== (end - start) * HASH_SIZE) {
+    r.fail(id, `proofs.leafHashes holds ${leaves.length / HASH_SIZE} hashes for a range of ${end - start} entries`);
+    return { leaves: null, authenticated: false };
+  }
+  if (!latest) {
+    r.fail(id, 'no verified latest checkpoint: inclusion cannot be established');
+    return { leaves, authenticated: false };
+  }
+  if (end > latest.size) {
+    r.fail(id, `range end ${end} is beyond the latest checkpoint (size ${latest.size})`);
+    return { leaves, authenticated: false };
+  }
+  try {
+    const left = b.proofs.leftFrontier.map((h, i) => decodeBase64Strict(h, `proofs.leftFrontier[${i}]`, 'BUNDLE_MALFORMED'));
+    if (left.length !== popcount(start)) {
+      r.fail(id, `proofs.leftFrontier has ${left.length} hashes; D[0:${start}] decomposes into ${popcount(start)} subtrees`);
+      return { leaves, authenticated: false };
+    }
+    const f = Frontier.fromHashes(start, left);
+    for (let off = 0; off < leaves.length; off += HASH_SIZE) f.append(leaves.subarray(off, off + HASH_SIZE));
+    const toLatest = b.proofs.toLatest.map((h, i) => decodeBase64Strict(h, `proofs.toLatest[${i}]`, 'BUNDLE_MALFORMED'));
+    verifyConsistencyProof(end, latest.size, f.root(), latest.rootHash, toLatest);
+  } catch (e) {
+    r.fail(id, `the leaf hashes of [${start}, ${end}) do not reproduce the root of checkpoints[${latest.position}] (size ${latest.size}): ${errMessage(e)}`);
+    return { leaves, authenticated: false };
+  }
+  r.note(id, `[${start}, ${end}) proven under size ${latest.size}`);
+  return { leaves, authenticated: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// entries
+// ---------------------------------------------------------------------------------------------
+
+function checkEntries(
+  shaped: Shaped,
+  tree: { leaves: Buffer | null; authenticated: boolean },
+  runs: { id: string; run: RuleRun }[],
+  r: Reporter,
+): void {
+  const { start, end } = shaped.bundle.range;
+  const { leaves, authenticated } = tree;
+  const suffix = authenticated ? '' : ' (leaf hashes unauthenticated: see tree.range)';
+  const entryRuns = runs.filter((x) => x.run.entry);
+  for (let position = 0; position < shaped.entries.length; position++) {
+    const raw = shaped.entries[position];
+    if (!isObj(raw) || !isUint(raw['index']) || typeof raw['entry'] !== 'string') {
+      r.fail('bundle.format', `entries[${position}] must be {index: non-negative integer, entry: string}`, { position });
+      continue;
+    }
+    const index = raw['index'] as number;
+    const text = raw['entry'] as string;
+    let included = false;
+    if (index >= start && index < end) {
+      if (leaves) {
+        const committed = leaves.subarray((index - start) * HASH_SIZE, (index - start + 1) * HASH_SIZE);
+        if (leafHash(text).equals(committed)) included = authenticated;
+        else r.fail('entry.inclusion', `entry ${index} (position ${position}): content does not hash to the leaf committed at index ${index} (altered entry)${suffix}`, { index, position });
+      }
+    } else {
+      r.fail('entry.inclusion', `entry at position ${position} claims index ${index}, outside the proven range [${start}, ${end})`, { index, position });
+    }
+    if (entryRuns.length === 0) continue;
+    const view: EntryView = { position, index, text, ...parseEntryText(text, canonicalJson), included };
+    for (const x of entryRuns) {
+      try {
+        (x.run.entry as (e: EntryView) => void)(view);
+      } catch (e) {
+        r.fail(x.id, `rule crashed on entry ${index}: ${errMessage(e)}`, { index, position });
+      }
+    }
+  }
+  if (!leaves) r.skip('entry.inclusion', 'no usable leaf hashes');
+}
+
+// ---------------------------------------------------------------------------------------------
+// context: JWKS and policy versions
+// ---------------------------------------------------------------------------------------------
+
+function checkJwks(b: ExportBundle, root: X509Certificate | null, at: Date, r: Reporter): void {
+  const id = 'jwks.attestation';
+  r.register(id, 'JWKS keys are attested by x5c chains to the pinned root');
+  if (b.jwks.keys.length === 0) {
+    r.skip(id, 'no keys in bundle');
+    return;
+  }
+  for (const [i, k] of b.jwks.keys.entries()) {
+    if (!isObj(k)) {
+      r.fail(id, `jwks.keys[${i}] is not an object`);
+      continue;
+    }
+    const name = typeof k['kid'] === 'string' ? `key ${JSON.stringify(k['kid'])}` : `jwks.keys[${i}]`;
+    if (k['d'] !== undefined || k['p'] !== undefined || k['k'] !== undefined) r.fail(id, `${name} carries private key material`);
+    if (!Array.isArray(k['x5c']) || k['x5c'].length === 0) {
+      r.warn(id, `${name} has no x5c attestation chain`);
+      continue;
+    }
+    if (!root) continue;
+    try {
+      const leaf = verifyChain(k['x5c'], root, at);
+      if (!certifiesJwk(leaf, k as JsonWebKey)) r.fail(id, `${name}: the attested certificate is for a different key`);
+    } catch (e) {
+      r.fail(id, `${name}: ${errMessage(e)}`);
+    }
+  }
+}
+
+function checkPolicies(b: ExportBundle, r: Reporter): void {
+  const id = 'policy.digest';
+  r.register(id, 'policy versions match their SHA-256 digests');
+  if (b.policyVersions.length === 0) {
+    r.skip(id, 'no policy versions in bundle');
+    return;
+  }
+  for (const [i, p] of (b.policyVersions as unknown[]).entries()) {
+    if (!isObj(p) || typeof p['version'] !== 'string' || typeof p['digest'] !== 'string' || !/^[0-9a-f]{64}$/.test(p['digest'])) {
+      r.fail(id, `policyVersions[${i}] must be {version, digest: 64 lowercase hex, source?}`);
+      continue;
+    }
+    if (typeof p['source'] !== 'string') {
+      r.warn(id, `policy ${JSON.stringify(p['version'])}: source not included, digest cannot be checked`);
+      continue;
+    }
+    if (sha256Hex(p['source']) !== p['digest']) r.fail(id, `policy ${JSON.stringify(p['version'])}: source does not match its digest`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function attestationTime(shaped: Shaped, options: VerifyOptions): Date {
+  if (options.at !== undefined) return new Date(options.at);
+  const last = shaped.entries[shaped.entries.length - 1];
+  if (isObj(last) && typeof last['entry'] === 'string') {
+    try {
+      const ts = (JSON.parse(last['entry']) as Obj)['ts'];
+      if (isUint(ts)) return new Date(ts);
+    } catch {
+      // fall through
+    }
+  }
+  return isUint(shaped.bundle.generatedAt) ? new Date(shaped.bundle.generatedAt) : new Date();
+}
+
+/** Verify an export bundle (parsed JSON, or its text). Never throws on bad input: it reports. */
+export function verifyBundle(input: unknown, options: VerifyOptions): VerificationReport {
+  const r = new Reporter(options.maxFindingsPerCheck ?? 1000);
+  for (const [id, title] of CHECKS) r.register(id, title);
+  const rules = [...(options.replaceDefaultRules ? [] : defaultRules), ...(options.rules ?? [])];
+  for (const rule of rules) r.register(rule.id, rule.title);
+
+  let root: X509Certificate | null = null;
+  try {
+    root = loadRootCertificate(options.rootPem);
+  } catch (e) {
+    r.fail('key.attestation', errMessage(e));
+  }
+
+  const shaped = readShape(input, r);
+  if (!shaped) {
+    for (const [id] of CHECKS) if (id !== 'bundle.format' && id !== 'key.attestation') r.skip(id, 'bundle unreadable');
+    for (const rule of rules) r.skip(rule.id, 'bundle unreadable');
+    return r.build();
+  }
+  const b = shaped.bundle;
+  const origin = options.origin ?? b.origin;
+  r.meta.format = b.format;
+  r.meta.origin = b.origin;
+  r.meta.range = { ...b.range };
+  r.meta.entryCount = shaped.entries.length;
+  if (options.origin !== undefined && b.origin !== options.origin) r.fail('bundle.format', `bundle is for origin ${JSON.stringify(b.origin)}, expected ${JSON.stringify(options.origin)}`);
+
+  // keys
+  const vk = checkVerifierKey(b, origin, r);
+  const at = attestationTime(shaped, options);
+  checkAttestation(b, vk?.key ?? null, root, at, r);
+
+  // checkpoints
+  const cps = checkCheckpoints(b, origin, vk?.verifier ?? null, r);
+  checkOrderAndConsistency(b, cps, r);
+  const lastPos = b.checkpoints.length - 1;
+  const latest = cps[lastPos] ?? null;
+  if (!latest) r.fail('checkpoint.signature', `the latest checkpoint (checkpoints[${lastPos}]) does not verify: nothing in the bundle is proven`, { checkpoint: lastPos });
+  else r.meta.latestCheckpoint = { size: latest.size, rootHash: B64_ENC(latest.rootHash) };
+  checkWitnesses(latest, options, r);
+
+  // tree + entries + rules
+  const tree = checkRange(b, latest, r);
+  const verified = cps.filter((c): c is CheckedCheckpoint => c !== null);
+  const runs = rules.map((rule) => {
+    const ctx: RuleContext = {
+      bundle: b,
+      range: b.range,
+      latest,
+      checkpoints: verified,
+      fail: (message: string, where?: Where) => r.fail(rule.id, message, where),
+      warn: (message: string, where?: Where) => r.warn(rule.id, message, where),
+    };
+    try {
+      return { id: rule.id, run: rule.begin(ctx) };
+    } catch (e) {
+      r.fail(rule.id, `rule failed to start: ${errMessage(e)}`);
+      return { id: rule.id, run: {} as RuleRun };
+    }
+  });
+  checkEntries(shaped, tree, runs, r);
+  for (const x of runs) {
+    try {
+      x.run.end?.();
+    } catch (e) {
+      r.fail(x.id, `rule failed: ${errMessage(e)}`);
+    }
+  }
+
+  // context
+  checkJwks(b, root, at, r);
+  checkPolicies(b, r);
+  return r.build();
+}
+
+export { formatReport } from './report.ts';
+export type { VerificationReport } from './report.ts';
+export type { VerificationRule, RuleContext, RuleRun, EntryView } from './rules.ts';

@@ -1,0 +1,44 @@
+/**
+ * RFC 9162 §2.1.1 hashing with SHA-256:
+ *   leaf  = SHA-256(0x00 || entry)
+ *   node  = SHA-256(0x01 || left || right)
+ *   empty = SHA-256("")
+ */
+import { hash } from 'node:crypto';
+
+export const HASH_SIZE = 32;
+
+export const EMPTY_ROOT: Buffer = hash('sha256', Buffer.alloc(0), 'buffer');
+
+/** Leaf hash of an entry. A string is hashed as its UTF-8 bytes. */
+export function leafHash(entry: Uint8Array | string): Buffer {
+  if (typeof entry === 'string') {
+    const len = Buffer.byteLength(entry, 'utf8');
+    const buf = Buffer.allocUnsafe(1 + len);
+    buf[0] = 0x00;
+    buf.write(entry, 1, len, 'utf8');
+    return hash('sha256', buf, 'buffer');
+  }
+  const buf = Buffer.allocUnsafe(1 + entry.length);
+  buf[0] = 0x00;
+  buf.set(entry, 1);
+  return hash('sha256', buf, 'buffer');
+}
+
+const nodeScratch = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
+
+/** Interior node hash. Both inputs must be 32 bytes. */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    throw new RangeError(`node hash inputs must be ${HASH_SIZE} bytes (got ${left.length} and ${right.length})`);
+  }
+  nodeScratch[0] = 0x01;
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 1 + HASH_SIZE);
+  return hash('sha256', nodeScratch, 'buffer');
+}
+
+/** Byte equality for public values (hashes). Not for secrets: use constantTimeEqual. */
+export function hashEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
