@@ -8,11 +8,19 @@ import { loadConfig } from '../gateway/config.ts';
 import { policyPort } from '../gateway/policy-port.ts';
 import { openStore } from '../gateway/open-store.ts';
 import { logAccessRouter } from '../adapters/http/routes/log-access.ts';
+import { copyHsmAuditHead, recordPolicyActivated } from '../gateway/record-events.ts';
 import { startExampleActuator } from '../../examples/actuators.ts';
 import { openSigner } from './open-signer.ts';
 import { BatchingSigner } from '../adapters/signer/batching-signer.ts';
 import { ensureDemoPrincipals } from './principals.ts';
 import { PROJECT_ROOT } from './project-root.ts';
+import type { Policy } from '../core/policy/index.ts';
+
+/** The meaning of a policy (what its hash covers), without load-time metadata. */
+function policyDocument(p: Policy): Record<string, unknown> {
+  const { hash: _h, file: _f, warnings: _w, ...doc } = p;
+  return doc;
+}
 
 /** `start`: the gateway, and on embedded defaults also hsm-sim and the two example actuators. */
 export async function runStart(): Promise<number> {
@@ -20,7 +28,8 @@ export async function runStart(): Promise<number> {
   const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // Policy first: a broken policy file must stop start-up before anything else happens.
-  const policy = policyPort(await loadPolicyFile(config.policyFile));
+  const policyDoc = await loadPolicyFile(config.policyFile);
+  const policy = policyPort(policyDoc);
   log.info({ policy: policy.name, hash: policy.hash, file: config.policyFile }, 'policy loaded');
 
   const opened = await openSigner(config, process.env, (line) => process.stderr.write(line + '\n'));
@@ -48,8 +57,14 @@ export async function runStart(): Promise<number> {
     log,
     env: process.env,
     mounts: (ctx) => [{ path: '/', router: logAccessRouter(ctx, tlog) }],
-    closers: [() => tlog.close()],
+    closers: [async () => hsmHead?.stop(), () => tlog.close()],
   });
+  await recordPolicyActivated(store, systemClock, { hash: policy.hash, name: policy.name, document: policyDocument(policyDoc) });
+  const hsmHead =
+    opened.auditHead === undefined
+      ? undefined
+      : copyHsmAuditHead({ store, clock: systemClock, auditHead: opened.auditHead, everyMs: 60_000, log });
+  await hsmHead?.copyNow();
   if (config.embeddedDefaults) {
     const keys = await ensureDemoPrincipals(store, config.dataDir, systemClock.now());
     log.info({ demoAgentKey: keys.agentKeyFile, demoHumanKey: keys.humanKeyFile }, 'embedded defaults: demo agent and human registered (see README tour)');

@@ -56,12 +56,12 @@ export class Dispatcher {
     const upstream = d.policy().upstreamOf(record.descriptor.actuator);
     const body = Buffer.from(record.forward.bodyB64, 'base64');
     let result: UpstreamResult;
-    let receiptJti: string;
+    let receipt: { jws: string; jti: string };
     try {
       if (upstream === undefined) {
         throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${record.descriptor.actuator}' has no upstream in the active policy`, { status: 502 });
       }
-      const receipt = await d.issueReceipt({
+      receipt = await d.issueReceipt({
         actionId: record.id,
         actuator: record.descriptor.actuator,
         digest: record.digest,
@@ -74,7 +74,6 @@ export class Dispatcher {
         policyHash: record.classification.policyHash,
         logIndex: record.authorisationLogIndex ?? -1,
       });
-      receiptJti = receipt.jti;
       const headers: Record<string, string> = {
         'analog-firewall-receipt': receipt.jws,
         'idempotency-key': record.id,
@@ -109,7 +108,9 @@ export class Dispatcher {
             event: 'upstream_answered',
             upstreamStatus: result.status,
             responseSha256: createHash('sha256').update(Buffer.from(result.bodyB64, 'base64')).digest('hex'),
-            receiptJti,
+            // The receipt itself (a signature, no secret) lets a regulator check what the actuator was shown.
+            receiptJti: receipt.jti,
+            receipt: receipt.jws,
           }),
         ]);
       }
