@@ -23,11 +23,14 @@ VOLUME ["/var/lib/analog-firewall"]
 
 # The simulated HSM as its own image target: run it in a separate container sharing a volume
 # for its socket (HSM_SOCKET), so the gateway container never holds key material.
+# It needs HSM_SIM_MASTER_SECRET (or _FILE) and the PINs from the operator (docs/hsm.md).
 FROM runtime AS hsm-sim
-ENV HSM_DATA_DIR=/var/lib/analog-firewall/hsm
-HEALTHCHECK --interval=15s --timeout=3s CMD ["node", "hsm-sim/main.ts", "--healthcheck"]
+ENV HSM_SIM_DATA_DIR=/var/lib/analog-firewall/hsm-sim
+HEALTHCHECK --interval=15s --timeout=3s CMD ["node", "-e", "require('net').connect(process.env.HSM_SIM_DATA_DIR + '/hsm.sock').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
 CMD ["node", "hsm-sim/main.ts"]
 
+# Without HSM_SIM_SOCKET the gateway starts hsm-sim as its own child process (embedded defaults);
+# with HSM_SIM_SOCKET + HSM_SIM_USER_PIN it uses the hsm-sim container through a shared volume.
 FROM runtime AS gateway
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
