@@ -1,0 +1,310 @@
+/**
+ * Verifier thresholds. Every number says where it comes from: physiology (a citation), the sensor, or
+ * tuning on the simulated TUNING corpus (bench/eval-liveness.ts --split tune; seeds disjoint from the
+ * evaluation corpus). Deployments override with `resolveConfig({ ...partial })`.
+ */
+
+export interface Range { min: number; max: number }
+
+export interface HrvConfig {
+  /** RR limits: HR 30-200 bpm (Task Force ESC/NASPE 1996). */
+  rrMs: Range;
+  /** Beat-to-beat change above this fraction is an artefact or ectopic beat (Malik 20 % rule). */
+  maxRelChange: number;
+  /** Artefact share tolerated (ectopy and detection errors happen in healthy people). */
+  maxArtifactFraction: number;
+  /** |(t_i - t_(i-1)) - ms_i| tolerance: beat times and RR come from the same detector. */
+  timeConsistencyMs: number;
+  minConsistentFraction: number;
+  /** First beat no later than this after start, last beat no earlier than this before the end (2 s = one RR at 30 bpm). */
+  edgeMs: number;
+  /** Heart-rate series grid for coupling, Hz (4 Hz is standard for HRV resampling). */
+  gridHz: number;
+  /** HR-vs-guide lag window, ms. Breathing trails a visual pacer by ~0.2-0.8 s; HR is near phase with lung volume at ~0.1 Hz and lags it by up to ~1.2 s at faster rates (Vaschillo 2002; Song & Lehrer 2003). Narrow on purpose: every extra lag is another chance for a foreign answer to match. */
+  lagMs: Range;
+  /** Minimum correlation of heart rate with the guide's lung-volume target (tuned). */
+  minCorrelation: number;
+  /** Minimum correlation in the weaker half of the session at a common lag (tuned). */
+  minHalfCorrelation: number;
+  /** Above this (beat-by-beat fit of heart rate to the guide at the best lag), the heart follows the guide too perfectly: LF (Mayer) and 1/f variability persist during paced breathing (Vaschillo 2002), tuned. */
+  maxCorrelation: number;
+  /** Largest change of median heart rate between the session halves, bpm (drift ~1-2 bpm/min plus 1/f wander), tuned. */
+  maxLevelShiftBpm: number;
+  /** Permutation entropy (order 3) of RR: paced breathing makes RR smooth (low), but never perfectly monotone; i.i.d. noise gives ~1 (tuned). */
+  permEntropy: Range;
+  /** RR coefficient of variation: RSA at slow breathing gives several percent; a constant-rate signal has none. */
+  minCv: number;
+  /** RMS of RR after removing a 5-beat moving average, ms: beat-level variability no real heart lacks. */
+  minBeatNoiseMs: number;
+}
+
+export interface MotionConfig {
+  rateHz: Range;
+  /** Hand-held phone: accelerations beyond 6 g are not produced by a hand (sensor range is often +-8 g). */
+  maxAccMs2: number;
+  /** Jerk limit, m/s^3, on raw samples: shakes reach ~1000, taps a few hundred. */
+  maxJerkMs3: number;
+  /** Median |acc| must be gravity (9.81) within sensor calibration error. */
+  gravityMs2: Range;
+  maxGyroRadS: number;
+  /** Tilt must reach this deviation from the pre-prompt pose, deg. */
+  tiltMinDeg: number;
+  /** The prompted axis/direction must dominate the other axis by this factor. */
+  dominance: number;
+  /** Onset latency after the prompt: choice reaction time (Hick 1952) plus movement onset. */
+  latencyMs: Range;
+  /** Response window after each prompt, ms (capped at the next prompt). */
+  windowMs: number;
+  /** Shake: peak 250 ms RMS of high-passed acceleration, m/s^2. */
+  shakeMinRms: number;
+  /** Gestures that may be missed/wrong before rejection. */
+  maxMisses: number;
+  /** Movements outside any response window tolerated. */
+  maxUnprompted: number;
+  /** High-frequency residual at rest (tremor + sensor noise), m/s^2 RMS. */
+  restNoise: Range;
+  /** Largest ratio of rest micro-motion between the session halves (tuned). */
+  maxRestRatio: number;
+  /** Gyro rate vs accelerometer-derived tilt rate correlation, when a gyro stream is present. */
+  minGyroCorrelation: number;
+}
+
+export interface TypingConfig {
+  /** Key hold (down-up) range, ms: touch holds are 50-200 ms; <15 ms is no finger. */
+  holdMs: Range;
+  /** Fastest plausible key-down to key-down, ms (two thumbs can overlap, but not this closely). */
+  minIkiMs: number;
+  maxViolationFraction: number;
+  /** First key of a word no sooner than this after the word was revealed (reading + motor, >= simple RT). */
+  minWordLatencyMs: number;
+  /** Every word revealed this long before the end must be typed (8 s: a 20 wpm typist finishes a word in ~3 s but may lag a word behind). */
+  requireBeforeEndMs: number;
+  /** Share of those words that must be typed (the hand pauses for gestures when motion runs too). */
+  minWordShare: number;
+  /** Character edits tolerated per required word (uncorrected typos). */
+  maxEditsPerWord: number;
+  /** Within-word IKI coefficient of variation (humans 0.3-0.6; a metronome ~0). */
+  ikiCv: Range;
+  /** Hold coefficient of variation. */
+  holdCv: Range;
+  /** Rhythm score: skewness of within-word intervals + skewness of holds (both right-skewed, log-normal, in people; Dhakal 2018) + 2 x (same-thumb / alternating-thumb median interval - 1) (alternation is faster; Salthouse 1986, Palin 2019); tuned. */
+  minRhythmScore: number;
+  /** Largest ratio of median within-word interval between the halves (tuned). */
+  maxRhythmRatio: number;
+  /** Largest ratio of median hold between the halves (tuned). */
+  maxHoldRatio: number;
+}
+
+export interface GazeConfig {
+  rateHz: Range;
+  /** Visual angle per screen unit (phone 7 cm wide at 33 cm ~ 12 deg). */
+  degPerUnit: number;
+  coord: Range;
+  /** Faster than the fastest saccades (~700 deg/s; Bahill 1975) plus tracker noise. */
+  maxVelocityDegS: number;
+  /** Pursuit lag window, ms: pursuit latency 100-150 ms (Lisberger 2010), effective tracking lag up to ~250 ms. */
+  lagMs: Range;
+  minCorrelation: number;
+  /** Gaze-vs-target regression gain (calibration error, pursuit gain). */
+  gain: Range;
+  /** Residual after the fit, screen units: no tracker is better than ~0.1 deg; worse than 3 deg is not following. */
+  residual: Range;
+  /** Longest gap without samples (blink ~100-400 ms, tracking loss), ms. */
+  maxGapMs: number;
+  /** Largest pursuit-lag difference between the session halves, ms (tuned). */
+  maxLagShiftMs: number;
+  /** Largest ratio of tracking error between the halves (tuned). */
+  maxResidualRatio: number;
+}
+
+export interface VoiceConfig {
+  frameRateHz: Range;
+  /** Adult speaking f0 (Titze 1994). */
+  f0Hz: Range;
+  energyDb: Range;
+  /** Word-reading onset latency after the reveal (naming latency ~450-800 ms; Balota 2004). */
+  latencyMs: Range;
+  /** Words that may be missing before rejection. */
+  maxMisses: number;
+  /** Spread of reading latencies, ms: one reader's naming latency varies with sd ~50-200 ms (Balota 2004); chance alignments scatter more. Tuned. */
+  maxNamingSdMs: number;
+  /** Speech bursts not answering any word. */
+  maxExtraBursts: number;
+  /** Share of answered words whose syllable count matches within one. */
+  minSyllableMatch: number;
+  /** Frame-level relative f0 perturbation (jitter) of voiced frames: voices are never perfectly steady. */
+  jitter: Range;
+  /** f0 spread across voiced frames, semitones (intonation). */
+  f0SpreadSt: Range;
+  /** Max share of implausible f0 jumps (>5 semitones per frame outside octave errors). */
+  maxJumpFraction: number;
+  /** Largest median-pitch difference between the halves, semitones (tuned). */
+  maxPitchShiftSt: number;
+}
+
+export interface EdaConfig {
+  rateHz: Range;
+  /** Skin conductance range, uS (Boucsein 2012). */
+  scUs: Range;
+  /** Max rise and fall slopes, uS/s, over 250 ms. */
+  maxRiseUsPerS: number;
+  maxFallUsPerS: number;
+  /** Range of the common SCR onset latency, s (1-3 s; Dawson 2017). */
+  latencyS: Range;
+  /** Each onset within this of the common latency, s: a person's latency sd is ~0.2-0.4 s plus onset-detection error. */
+  latencyToleranceS: number;
+  /** Minimum measurement noise, uS (sensor noise and quantisation of real EDA front-ends, ~0.001 uS and up). */
+  minNoiseUs: number;
+  /** Minimum SCR amplitude, uS (SPR 2012 recommends 0.01-0.05). */
+  minAmpUs: number;
+  /** Answered cues minus unexplained SCRs, as a share of cues (tuned). */
+  minHitFraction: number;
+  /** SCRs not following any cue tolerated (non-specific SCRs occur 1-3/min). */
+  maxUnexplained: number;
+  /** SCR rise time onset->peak, s (0.5-5 s). */
+  riseS: Range;
+  /** Spread of response latencies, s: one person's SCR latency is consistent within a session. */
+  maxLatencySdS: number;
+  /** ...but never identical: a real response set exceeds this latency spread (s) OR this amplitude CV (habituation, trial-to-trial variation); tuned. */
+  minLatencySdS: number;
+  minAmpCv: number;
+}
+
+export interface CrossModalConfig {
+  /** Streams of one session must start and end within this of each other, ms. */
+  maxEdgeSkewMs: number;
+  /** Share of key-downs whose accelerometer jolt exceeds that of a control moment between keys (chance: 0.5). */
+  minTapCoupling: number;
+  /** When the phone is shaken, front-camera gaze must degrade (residual ratio) or drop out. */
+  minShakeGazeRatio: number;
+}
+
+export interface FingerprintConfig {
+  /** MinHash signature length. */
+  hashes: number;
+  /** Estimated Jaccard similarity at or above which a response is a near-duplicate. */
+  duplicateSimilarity: number;
+}
+
+export interface LivenessConfig {
+  hrv: HrvConfig;
+  motion: MotionConfig;
+  typing: TypingConfig;
+  gaze: GazeConfig;
+  voice: VoiceConfig;
+  eda: EdaConfig;
+  crossModal: CrossModalConfig;
+  fingerprint: FingerprintConfig;
+}
+
+export const DEFAULT_CONFIG: LivenessConfig = {
+  hrv: {
+    rrMs: { min: 300, max: 2000 },
+    maxRelChange: 0.2,
+    maxArtifactFraction: 0.15,
+    timeConsistencyMs: 50,
+    minConsistentFraction: 0.9,
+    edgeMs: 2500,
+    gridHz: 4,
+    lagMs: { min: 250, max: 2000 },
+    minCorrelation: 0.6,
+    minHalfCorrelation: 0.4,
+    maxCorrelation: 0.98,
+    maxLevelShiftBpm: 5.5,
+    permEntropy: { min: 0.3, max: 0.99 },
+    minCv: 0.01,
+    minBeatNoiseMs: 0.5,
+  },
+  motion: {
+    rateHz: { min: 20, max: 500 },
+    maxAccMs2: 60,
+    maxJerkMs3: 3000,
+    gravityMs2: { min: 9.0, max: 10.6 },
+    maxGyroRadS: 35,
+    tiltMinDeg: 12,
+    dominance: 1.5,
+    latencyMs: { min: 150, max: 1500 },
+    windowMs: 3000,
+    shakeMinRms: 3,
+    maxMisses: 1,
+    maxUnprompted: 1,
+    restNoise: { min: 0.003, max: 1.0 },
+    minGyroCorrelation: 0.6,
+    maxRestRatio: 1.2,
+  },
+  typing: {
+    holdMs: { min: 15, max: 1500 },
+    minIkiMs: 20,
+    maxViolationFraction: 0.02,
+    minWordLatencyMs: 150,
+    requireBeforeEndMs: 8000,
+    minWordShare: 0.7,
+    maxEditsPerWord: 1,
+    ikiCv: { min: 0.15, max: 2.0 },
+    holdCv: { min: 0.05, max: 1.5 },
+    minRhythmScore: 1.0,
+    maxRhythmRatio: 1.5,
+    maxHoldRatio: 1.35,
+  },
+  gaze: {
+    rateHz: { min: 15, max: 1000 },
+    degPerUnit: 12,
+    coord: { min: -0.5, max: 1.5 },
+    maxVelocityDegS: 1000,
+    lagMs: { min: 70, max: 300 },
+    minCorrelation: 0.7,
+    gain: { min: 0.6, max: 1.5 },
+    residual: { min: 0.005, max: 0.25 },
+    maxGapMs: 600,
+    maxLagShiftMs: 60,
+    maxResidualRatio: 1.8,
+  },
+  voice: {
+    frameRateHz: { min: 40, max: 250 },
+    f0Hz: { min: 50, max: 500 },
+    energyDb: { min: -120, max: 0 },
+    latencyMs: { min: 250, max: 2000 },
+    maxMisses: 1,
+    maxNamingSdMs: 230,
+    maxExtraBursts: 2,
+    minSyllableMatch: 0.6,
+    jitter: { min: 0.001, max: 0.05 },
+    f0SpreadSt: { min: 0.3, max: 8 },
+    maxJumpFraction: 0.03,
+    maxPitchShiftSt: 2.5,
+  },
+  eda: {
+    rateHz: { min: 2, max: 1000 },
+    scUs: { min: 0.05, max: 60 },
+    maxRiseUsPerS: 10,
+    maxFallUsPerS: 3,
+    latencyS: { min: 1.0, max: 3.0 },
+    latencyToleranceS: 0.6,
+    minNoiseUs: 0.0008,
+    minAmpUs: 0.02,
+    minHitFraction: 0.5,
+    maxUnexplained: 3,
+    riseS: { min: 0.3, max: 5 },
+    maxLatencySdS: 0.6,
+    minLatencySdS: 0.09,
+    minAmpCv: 0.2,
+  },
+  crossModal: {
+    maxEdgeSkewMs: 3000,
+    minTapCoupling: 0.8,
+    minShakeGazeRatio: 2,
+  },
+  fingerprint: {
+    hashes: 64,
+    duplicateSimilarity: 0.5,
+  },
+};
+
+export type ConfigOverrides = { [K in keyof LivenessConfig]?: Partial<LivenessConfig[K]> };
+
+/** Defaults with per-modality overrides applied (shallow per section). */
+export function resolveConfig(overrides: ConfigOverrides = {}): LivenessConfig {
+  const out = structuredClone(DEFAULT_CONFIG) as LivenessConfig;
+  for (const k of Object.keys(overrides) as (keyof LivenessConfig)[]) Object.assign(out[k], overrides[k]);
+  return out;
+}

@@ -1,0 +1,177 @@
+import { gazeTarget } from '../stimulus/gaze.ts';
+import type { GazeStimulus } from '../stimulus/types.ts';
+import { CheckList, fmtS, unusable } from './checks.ts';
+import type { GazeConfig } from './config.ts';
+import { checkTimes, median, round } from './dsp.ts';
+import type { GazePoint, GazeStream, ModalityResult, PersonProfile } from './types.ts';
+
+/** Lag search extends beyond the accepted window so a leading or very late gaze is reported as such. */
+const SEARCH_MIN_MS = -300;
+const SEARCH_MAX_MS = 700;
+const STEP_MS = 10;
+
+/** Target path on a 10 ms grid from -1 s to the session end, for cheap lagged lookups. */
+function targetGrid(stim: GazeStimulus, durationMs: number): { x: Float64Array; y: Float64Array; t0: number } {
+  const t0 = -1000;
+  const n = Math.ceil((durationMs - t0) / STEP_MS) + 2;
+  const x = new Float64Array(n), y = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const p = gazeTarget(stim, t0 + k * STEP_MS);
+    x[k] = p.x;
+    y[k] = p.y;
+  }
+  return { x, y, t0 };
+}
+
+function lookup(g: { x: Float64Array; y: Float64Array; t0: number }, t: number): [number, number] {
+  const f = Math.min(g.x.length - 1.001, Math.max(0, (t - g.t0) / STEP_MS));
+  const i = Math.floor(f);
+  const w = f - i;
+  return [g.x[i]! + (g.x[i + 1]! - g.x[i]!) * w, g.y[i]! + (g.y[i + 1]! - g.y[i]!) * w];
+}
+
+export interface GazeFit {
+  lagMs: number;
+  correlation: number;
+  gainX: number;
+  gainY: number;
+  /** Per-sample distance between gaze and the fitted lagged target, screen units. */
+  residuals: Float64Array;
+}
+
+/** Best-lag fit of gaze to the target: pooled x/y correlation, then per-axis linear calibration. */
+export function fitGaze(pts: readonly GazePoint[], stim: GazeStimulus, durationMs: number): GazeFit {
+  const grid = targetGrid(stim, durationMs);
+  const n = pts.length;
+  let mx = 0, my = 0;
+  for (const p of pts) {
+    mx += p.x;
+    my += p.y;
+  }
+  mx /= n;
+  my /= n;
+  let best = -Infinity, bestLag = 0;
+  const tx = new Float64Array(n), ty = new Float64Array(n);
+  for (let lag = SEARCH_MIN_MS; lag <= SEARCH_MAX_MS; lag += STEP_MS) {
+    let sx = 0, sy = 0;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = lookup(grid, pts[i]!.t - lag);
+      tx[i] = a;
+      ty[i] = b;
+      sx += a;
+      sy += b;
+    }
+    sx /= n;
+    sy /= n;
+    let sgt = 0, sgg = 0, stt = 0;
+    for (let i = 0; i < n; i++) {
+      const gx = pts[i]!.x - mx, gy = pts[i]!.y - my, ax = tx[i]! - sx, ay = ty[i]! - sy;
+      sgt += gx * ax + gy * ay;
+      sgg += gx * gx + gy * gy;
+      stt += ax * ax + ay * ay;
+    }
+    const r = sgg > 0 && stt > 0 ? sgt / Math.sqrt(sgg * stt) : 0;
+    if (r > best) {
+      best = r;
+      bestLag = lag;
+    }
+  }
+  // Per-axis regression at the best lag: gaze = a + b * target (tracker calibration and pursuit gain).
+  for (let i = 0; i < n; i++) [tx[i], ty[i]] = lookup(grid, pts[i]!.t - bestLag);
+  const fit = (g: (p: GazePoint) => number, t: Float64Array): [number, number] => {
+    let sg = 0, st = 0;
+    for (let i = 0; i < n; i++) {
+      sg += g(pts[i]!);
+      st += t[i]!;
+    }
+    sg /= n;
+    st /= n;
+    let num = 0, den = 0;
+    for (let i = 0; i < n; i++) {
+      num += (t[i]! - st) * (g(pts[i]!) - sg);
+      den += (t[i]! - st) ** 2;
+    }
+    const b = den > 0 ? num / den : 0;
+    return [sg - b * st, b];
+  };
+  const [ax, bx] = fit((p) => p.x, tx);
+  const [ay, by] = fit((p) => p.y, ty);
+  const residuals = new Float64Array(n);
+  for (let i = 0; i < n; i++) residuals[i] = Math.hypot(pts[i]!.x - ax - bx * tx[i]!, pts[i]!.y - ay - by * ty[i]!);
+  return { lagMs: bestLag, correlation: Number.isFinite(best) ? best : 0, gainX: bx, gainY: by, residuals };
+}
+
+/**
+ * Smooth pursuit of this challenge's target path.
+ *
+ * Plausibility: sample rate, coordinates near the screen, no jump faster than the fastest saccade,
+ * coverage. Coupling: gaze must correlate with THIS target path at a lag of 70-300 ms (pursuit
+ * latency; a gaze that leads the target knew the path in advance, one far behind is not pursuit);
+ * two challenges' paths (random phases and frequencies) are nearly uncorrelated. Fit: calibration gain
+ * plausible; residual error neither below any eye tracker's noise (a replayed target path) nor so
+ * large that it is not following.
+ */
+export function verifyGaze(stream: GazeStream | undefined, stim: GazeStimulus, durationMs: number, cfg: GazeConfig, profile?: PersonProfile['gaze']): ModalityResult {
+  const pts = stream?.pts;
+  if (!Array.isArray(pts) || pts.length < 30) return unusable('gaze', 'gaze: no gaze stream (need at least 30 points)');
+  const bad = checkTimes(pts);
+  if (bad) return unusable('gaze', `gaze: ${bad}`);
+  if (pts.some((p) => !Number.isFinite(p.x) || !Number.isFinite(p.y))) return unusable('gaze', 'gaze: a coordinate is not a finite number');
+  const c = new CheckList('gaze');
+  const n = pts.length;
+  const dts: number[] = [];
+  for (let i = 1; i < n; i++) dts.push(pts[i]!.t - pts[i - 1]!.t);
+  const rate = 1000 / Math.max(1e-6, median(dts));
+  c.add('rate', rate >= cfg.rateHz.min && rate <= cfg.rateHz.max, `gaze: sample rate ${round(rate, 1)} Hz outside ${cfg.rateHz.min}-${cfg.rateHz.max} Hz`);
+  c.add('coverage', pts[0]!.t <= 500 && pts[n - 1]!.t >= durationMs - 500, `gaze: samples span ${fmtS(pts[0]!.t)} to ${fmtS(pts[n - 1]!.t)}, not the whole ${fmtS(durationMs)} session`);
+  const maxGap = Math.max(...dts);
+  c.add('gaps', maxGap <= cfg.maxGapMs, `gaze: a ${round(maxGap, 0)} ms gap without samples (longest blink or tracking loss tolerated: ${cfg.maxGapMs} ms)`);
+  const off = pts.filter((p) => p.x < cfg.coord.min || p.x > cfg.coord.max || p.y < cfg.coord.min || p.y > cfg.coord.max);
+  c.add('coordinates', off.length <= 1, `gaze: ${off.length} point(s) far off the screen (outside ${cfg.coord.min}..${cfg.coord.max}), first at ${fmtS(off[0]?.t ?? 0)}`);
+  let fast = 0, firstFast = 0;
+  for (let i = 1; i < n; i++) {
+    const v = (Math.hypot(pts[i]!.x - pts[i - 1]!.x, pts[i]!.y - pts[i - 1]!.y) * cfg.degPerUnit * 1000) / Math.max(1, dts[i - 1]!);
+    if (v > cfg.maxVelocityDegS && fast++ === 0) firstFast = pts[i]!.t;
+  }
+  c.add('velocity', fast <= 2, `gaze: ${fast} jump(s) faster than ${cfg.maxVelocityDegS} deg/s (faster than any saccade), first at ${fmtS(firstFast)}`);
+
+  const f = fitGaze(pts, stim, durationMs);
+  const lagOk = f.lagMs >= cfg.lagMs.min && f.lagMs <= cfg.lagMs.max;
+  c.add('coupling', f.correlation >= cfg.minCorrelation, `gaze: gaze does not follow this challenge's target path (correlation ${round(f.correlation, 2)}, need ${cfg.minCorrelation})`);
+  c.add('lag', lagOk, f.lagMs < cfg.lagMs.min
+    ? `gaze: gaze is only ${f.lagMs} ms behind the target (pursuit needs at least ${cfg.lagMs.min} ms): it anticipated a path it could not have seen`
+    : `gaze: gaze trails the target by ${f.lagMs} ms (smooth pursuit trails by ${cfg.lagMs.min}-${cfg.lagMs.max} ms)`);
+  const gain = (f.gainX + f.gainY) / 2;
+  c.add('gain', gain >= cfg.gain.min && gain <= cfg.gain.max, `gaze: tracking gain ${round(gain, 2)} outside ${cfg.gain.min}-${cfg.gain.max}`);
+  const resid = median(f.residuals) * 1.4826;
+  c.add('residual', resid >= cfg.residual.min && resid <= cfg.residual.max, resid < cfg.residual.min
+    ? `gaze: gaze matches the target path with ${round(resid, 4)} units error, below any eye tracker's noise (${cfg.residual.min}): a copy of the path, not an eye`
+    : `gaze: gaze wanders ${round(resid, 3)} units from the target (more than ${cfg.residual.max}): not following it`);
+  // One pair of eyes through one tracker: lag and error level hold through the session.
+  const half = pts[0]!.t + (pts[n - 1]!.t - pts[0]!.t) / 2;
+  const k = pts.findIndex((p) => p.t >= half);
+  let lagShift = 0, residRatio = 1;
+  if (k > 30 && n - k > 30) {
+    const f1 = fitGaze(pts.slice(0, k), stim, durationMs), f2 = fitGaze(pts.slice(k), stim, durationMs);
+    lagShift = Math.abs(f1.lagMs - f2.lagMs);
+    const r1 = median(f1.residuals), r2 = median(f2.residuals);
+    residRatio = Math.max(r1 / Math.max(1e-6, r2), r2 / Math.max(1e-6, r1));
+  }
+  c.add('stationarity', lagShift <= cfg.maxLagShiftMs && residRatio <= cfg.maxResidualRatio, `gaze: pursuit changes between the halves (lag ${lagShift} ms apart, limit ${cfg.maxLagShiftMs}; error level x${round(residRatio, 2)}, limit x${cfg.maxResidualRatio}): two recordings spliced`);
+  if (profile) {
+    const [lo, hi] = profile.lagMs;
+    c.add('profile', f.lagMs >= lo && f.lagMs <= hi, `gaze: pursuit lag ${f.lagMs} ms outside this person's enrolled ${lo}-${hi} ms`);
+  }
+  const features = {
+    rateHz: round(rate, 1),
+    points: n,
+    lagMs: f.lagMs,
+    coupling: round(f.correlation, 3),
+    gain: round(gain, 3),
+    residual: round(resid, 4),
+    maxGapMs: round(maxGap, 0),
+    lagShiftMs: lagShift,
+    residualRatio: round(residRatio, 3),
+  };
+  return c.result(features, (f.correlation - cfg.minCorrelation) / (1 - cfg.minCorrelation));
+}

@@ -1,0 +1,107 @@
+import type { Modality } from '../policy/modality.ts';
+
+export type { Modality };
+
+/**
+ * Stream formats (docs/liveness.md §Stream formats). Every sample carries `t`: device time in ms
+ * relative to the session start as the device saw it (the moment it received the first reveal).
+ * Samples are in non-decreasing `t` order. Features only: no audio, no images, no raw PPG/ECG.
+ */
+
+/** One heartbeat: `t` = time of the beat that ends the interval, `ms` = the RR interval it ends. */
+export interface RrSample { t: number; ms: number }
+export interface HrvStream { rr: RrSample[] }
+
+/** Accelerometer: specific force in the device frame, m/s^2 (gravity included; x right, y up the screen, z out of the screen). */
+export interface Vec3Sample { t: number; x: number; y: number; z: number }
+/** Gyroscope (optional): angular velocity in the device frame, rad/s. */
+export interface MotionStream { acc: Vec3Sample[]; gyro?: Vec3Sample[] }
+
+/** `key` is the character produced (lower-case a-z, ' ' for space) or 'Backspace'. */
+export interface KeyEvent { t: number; key: string; type: 'down' | 'up' }
+export interface TypingStream { keys: KeyEvent[] }
+
+/** Gaze point in normalised screen coordinates (x, y in [0, 1], origin top-left). Missing samples (blinks, tracking loss) are omitted. */
+export interface GazePoint { t: number; x: number; y: number }
+export interface GazeStream { pts: GazePoint[] }
+
+/** One analysis frame (10-20 ms hop): fundamental frequency (null when unvoiced) and frame energy in dBFS. */
+export interface VoiceFrame { t: number; f0Hz: number | null; energyDb: number }
+export interface VoiceStream { frames: VoiceFrame[] }
+
+/** Skin conductance, microsiemens. */
+export interface ScSample { t: number; uS: number }
+export interface EdaStream { sc: ScSample[] }
+
+export interface SessionStreams {
+  hrv?: HrvStream;
+  motion?: MotionStream;
+  typing?: TypingStream;
+  gaze?: GazeStream;
+  voice?: VoiceStream;
+  eda?: EdaStream;
+}
+
+/** One named check with a verdict and a sentence a person can read. */
+export interface Check {
+  /** Stable id, e.g. 'hrv.coupling'. Branch on this, never on `message`. */
+  id: string;
+  passed: boolean;
+  message: string;
+}
+
+/** A stimulus element and when the response to it began (device time), for the stream-timing check. */
+export interface StimulusResponse {
+  index: number;
+  revealAt: number;
+  /** Response onset in device ms, or null when no response was found. */
+  onset: number | null;
+}
+
+export type FeatureValue = number | string | boolean | null | number[];
+
+export interface ModalityResult {
+  accepted: boolean;
+  /** 0 (certainly not live) .. 1 (strong, human-typical response to this challenge). */
+  score: number;
+  /** Readable reasons for every failed check (empty when accepted). */
+  reasons: string[];
+  /** Summary features (no raw samples): what a profile or an audit may keep. */
+  features: Record<string, FeatureValue>;
+  checks: Check[];
+  /** Onsets of responses to discrete stimulus elements (empty for continuous modalities). */
+  responses: StimulusResponse[];
+}
+
+/** Near-duplicate fingerprint: per modality, MinHash signatures of symbolised features. Store it; it holds no samples. */
+export interface Fingerprint {
+  v: 1;
+  modalities: Partial<Record<Modality, number[]>>;
+}
+
+export interface LivenessResult {
+  accepted: boolean;
+  score: number;
+  modalities: Partial<Record<Modality, ModalityResult>>;
+  /** Every reason, prefixed with its modality (or 'cross-modal', 'duplicate', 'timing'). */
+  reasons: string[];
+  /** Checks that span modalities, duplicates and stream timing. */
+  checks: Check[];
+  fingerprint: Fingerprint;
+}
+
+/** Per-person reference ranges, built from enrolment sessions (profile.ts). All optional. */
+export interface PersonProfile {
+  hrv?: { meanHrBpm: [number, number]; rsaBpm?: [number, number] };
+  motion?: { reactionMs?: [number, number] };
+  typing?: { ikiMs: [number, number]; holdMs: [number, number] };
+  gaze?: { lagMs: [number, number] };
+  voice?: { f0MedianHz: [number, number]; namingMs?: [number, number] };
+  eda?: { sclUs: [number, number]; latencyS?: [number, number] };
+}
+
+/** Arrival of one transport chunk: server time (ms since session start) and the device times it carried. */
+export interface ChunkArrival {
+  receivedAt: number;
+  t: number[];
+}

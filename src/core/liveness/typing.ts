@@ -1,0 +1,191 @@
+import type { TypingStimulus } from '../stimulus/types.ts';
+import { CheckList, fmtS, unusable } from './checks.ts';
+import type { TypingConfig } from './config.ts';
+import { checkTimes, mean, median, round, skewness, std } from './dsp.ts';
+import type { KeyEvent, ModalityResult, PersonProfile, StimulusResponse } from './types.ts';
+
+/** Left half of a QWERTY phone keyboard (left thumb); the rest of a-z is the right thumb. */
+const LEFT = new Set('qwertasdfgzxcvb'.split(''));
+export function thumbSide(ch: string): 'L' | 'R' | null {
+  if (ch.length !== 1 || ch < 'a' || ch > 'z') return null;
+  return LEFT.has(ch) ? 'L' : 'R';
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length]!;
+}
+
+interface Stroke { down: number; up: number | null; key: string }
+
+/** Pair each key-down with the next key-up of the same key. */
+function strokes(keys: readonly KeyEvent[]): { list: Stroke[]; unpaired: number } {
+  const list: Stroke[] = [];
+  const open = new Map<string, Stroke[]>();
+  let unpaired = 0;
+  for (const k of keys) {
+    if (k.type === 'down') {
+      const s: Stroke = { down: k.t, up: null, key: k.key };
+      list.push(s);
+      const q = open.get(k.key) ?? [];
+      q.push(s);
+      open.set(k.key, q);
+    } else {
+      const s = open.get(k.key)?.shift();
+      if (s) s.up = k.t;
+      else unpaired++;
+    }
+  }
+  unpaired += list.filter((s) => s.up === null).length;
+  return { list, unpaired };
+}
+
+/**
+ * Typing the revealed words.
+ *
+ * Plausibility: hold times 15-1500 ms and key-down intervals >= 20 ms (a finger needs time to land
+ * and lift). Coupling: the text typed (after Backspace) must be this challenge's words, in order, each
+ * word's first key no sooner than 150 ms after that word was revealed (nobody types a word before
+ * seeing it), and every word revealed up to 6 s before the end must be typed. Rhythm: human keystroke
+ * timing is variable (CV), right-skewed (log-normal), slower at the first letter of a word, and
+ * faster for alternating-thumb letter pairs; a metronome, i.i.d. noise or 1/f noise around a mean
+ * lacks those structures.
+ */
+export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: TypingStimulus, durationMs: number, cfg: TypingConfig, profile?: PersonProfile['typing']): ModalityResult {
+  const keys = stream?.keys;
+  if (!Array.isArray(keys) || keys.length < 2) return unusable('typing', 'typing: no key events');
+  const bad = checkTimes(keys);
+  if (bad) return unusable('typing', `typing: ${bad}`);
+  if (keys.some((k) => typeof k.key !== 'string' || k.key.length === 0 || (k.type !== 'down' && k.type !== 'up'))) return unusable('typing', "typing: a key event lacks a key name or a type of 'down'/'up'");
+  const c = new CheckList('typing');
+  const { list, unpaired } = strokes(keys);
+  const n = list.length;
+
+  // Plausibility.
+  const holds = list.filter((s) => s.up !== null).map((s) => s.up! - s.down);
+  const badHolds = holds.filter((h) => h < cfg.holdMs.min || h > cfg.holdMs.max);
+  const ikis: number[] = [];
+  for (let i = 1; i < n; i++) ikis.push(list[i]!.down - list[i - 1]!.down);
+  const tooFast = ikis.filter((x) => x < cfg.minIkiMs);
+  const allowed = Math.floor(cfg.maxViolationFraction * n);
+  c.add('hold-range', badHolds.length <= allowed, `typing: ${badHolds.length} key hold(s) outside ${cfg.holdMs.min}-${cfg.holdMs.max} ms (e.g. ${round(badHolds[0] ?? NaN, 0)} ms); a finger cannot press and release that fast`);
+  c.add('key-interval', tooFast.length <= allowed, `typing: ${tooFast.length} key press(es) less than ${cfg.minIkiMs} ms after the previous one (e.g. ${round(tooFast[0] ?? NaN, 1)} ms)`);
+  c.add('pairing', unpaired <= Math.max(2, allowed), `typing: ${unpaired} key events without a matching press/release`);
+
+  // Reconstruct the text and which word each stroke belongs to.
+  let text = '';
+  const wordOf: number[] = [];
+  const firstKey = new Map<number, number>();
+  for (const s of list) {
+    if (s.key === 'Backspace') text = text.slice(0, -1);
+    else if (s.key.length === 1) text += s.key;
+    const words = text.trimStart().split(/\s+/);
+    const w = text.trim() === '' ? 0 : text.endsWith(' ') ? words.length : words.length - 1;
+    wordOf.push(s.key.length === 1 && s.key !== ' ' ? w : -1);
+    if (s.key.length === 1 && s.key !== ' ' && !firstKey.has(w)) firstKey.set(w, s.down);
+  }
+  const typed = text.trim().split(/\s+/).filter((w) => w.length > 0);
+  const expected = stim.words;
+  const required = Math.ceil(cfg.minWordShare * expected.filter((w) => w.atMs <= durationMs - cfg.requireBeforeEndMs).length);
+  const wrong: string[] = [];
+  for (let i = 0; i < typed.length; i++) {
+    const exp = expected[i];
+    if (!exp) {
+      wrong.push(`extra word "${typed[i]}"`);
+      continue;
+    }
+    // The word being typed when the session ended may be unfinished (and carry a fresh typo).
+    const isLastPartial = i === typed.length - 1 && i >= required && editDistance(typed[i]!, exp.word.slice(0, typed[i]!.length)) <= cfg.maxEditsPerWord;
+    if (!isLastPartial && editDistance(typed[i]!, exp.word) > cfg.maxEditsPerWord) wrong.push(`word ${i + 1} typed "${typed[i]}" instead of "${exp.word}"`);
+  }
+  const missing = Math.max(0, required - typed.length);
+  c.add('text', wrong.length === 0 && missing === 0, `typing: text does not match this challenge's words${missing ? ` (${missing} required word(s) never typed)` : ''}${wrong.length ? ': ' + wrong.slice(0, 3).join('; ') : ''}`);
+
+  // Progressive reveal: a word cannot be started before it is on screen and read.
+  const responses: StimulusResponse[] = expected.map((w, i) => ({ index: i, revealAt: w.atMs, onset: firstKey.get(i) ?? null }));
+  const early = responses.filter((r) => r.onset !== null && r.onset < r.revealAt + cfg.minWordLatencyMs);
+  c.add('reveal-latency', early.length === 0, `typing: ${early.length} word(s) started less than ${cfg.minWordLatencyMs} ms after being revealed (word ${(early[0]?.index ?? 0) + 1}: ${round((early[0]?.onset ?? 0) - (early[0]?.revealAt ?? 0), 0)} ms); nobody types a word before reading it`);
+
+  // Rhythm. Within-word intervals: letter after letter of the same word, no Backspace nearby.
+  const within: number[] = [], same: number[] = [], alt: number[] = [], initial: number[] = [];
+  for (let i = 1; i < n; i++) {
+    const a = list[i - 1]!, b = list[i]!;
+    const d = b.down - a.down;
+    if (d > 3000) continue;
+    const fixing = a.key === 'Backspace' || b.key === 'Backspace' || list[i - 2]?.key === 'Backspace';
+    if (fixing) continue;
+    if (a.key === ' ' && wordOf[i]! >= 0) {
+      const rev = expected[wordOf[i]!]?.atMs ?? Infinity;
+      if (rev < a.down) initial.push(d);
+      continue;
+    }
+    const sa = thumbSide(a.key), sb = thumbSide(b.key);
+    if (sa && sb && wordOf[i] === wordOf[i - 1]) {
+      within.push(d);
+      if (a.key !== b.key) (sa === sb ? same : alt).push(d);
+    }
+  }
+  const ikiCv = within.length > 2 ? std(within) / mean(within) : NaN;
+  const holdCv = holds.length > 2 ? std(holds) / mean(holds) : NaN;
+  const skew = skewness(within);
+  const initRatio = initial.length >= 2 && within.length >= 2 ? median(initial) / median(within) : NaN;
+  const altRatio = same.length >= 2 && alt.length >= 2 ? median(same) / median(alt) : NaN;
+  c.add('rhythm-variability', ikiCv >= cfg.ikiCv.min && ikiCv <= cfg.ikiCv.max, `typing: key interval variability (CV ${round(ikiCv, 2)}) outside the human range ${cfg.ikiCv.min}-${cfg.ikiCv.max}${ikiCv < cfg.ikiCv.min ? ': metronome-like' : ''}`);
+  c.add('hold-variability', holdCv >= cfg.holdCv.min && holdCv <= cfg.holdCv.max, `typing: key hold variability (CV ${round(holdCv, 2)}) outside the human range ${cfg.holdCv.min}-${cfg.holdCv.max}`);
+  // Structure score: right skew of the intervals and of the holds (both log-normal in people) plus
+  // twice the same-thumb slowdown; all ~0 for i.i.d. or 1/f noise around a mean, ~0.5-1.5 each for
+  // people. Word-initial slowing is reported but not scored: progressive reveal makes it depend on
+  // the typist's speed.
+  const holdSkew = skewness(holds);
+  const fin = (x: number, d: number): number => (Number.isFinite(x) ? x : d);
+  const rhythm = fin(skew, 0) + fin(holdSkew, 0) + 2 * (fin(altRatio, 1) - 1);
+  c.add('rhythm-structure', rhythm >= cfg.minRhythmScore, `typing: keystroke timing lacks human structure (score ${round(rhythm, 2)}, need ${cfg.minRhythmScore}: interval skew ${round(skew, 2)}, hold skew ${round(holdSkew, 2)}, same-thumb/alternating-thumb x${round(altRatio, 2)}): bot-like`);
+
+  // One typist: rhythm holds through the session (halves by time of the within-word intervals).
+  const wt: { t: number; d: number }[] = [];
+  for (let i = 1; i < n; i++) {
+    const a = list[i - 1]!, b = list[i]!;
+    if (thumbSide(a.key) && thumbSide(b.key) && wordOf[i] === wordOf[i - 1] && b.down - a.down <= 3000) wt.push({ t: b.down, d: b.down - a.down });
+  }
+  const mid = (list[0]!.down + list[n - 1]!.down) / 2;
+  const w1 = wt.filter((x) => x.t < mid).map((x) => x.d), w2 = wt.filter((x) => x.t >= mid).map((x) => x.d);
+  const hs1 = list.filter((s) => s.up !== null && s.down < mid).map((s) => s.up! - s.down), hs2 = list.filter((s) => s.up !== null && s.down >= mid).map((s) => s.up! - s.down);
+  const ratio = (p: number[], q: number[]): number => (p.length >= 5 && q.length >= 5 ? Math.max(median(p) / median(q), median(q) / median(p)) : 1);
+  const ikiShift = ratio(w1, w2), holdShift = ratio(hs1, hs2);
+  c.add('stationarity', ikiShift <= cfg.maxRhythmRatio && holdShift <= cfg.maxHoldRatio, `typing: rhythm changes between the halves (intervals x${round(ikiShift, 2)}, limit x${cfg.maxRhythmRatio}; holds x${round(holdShift, 2)}, limit x${cfg.maxHoldRatio}): two typists spliced`);
+  const ikiMed = within.length ? median(within) : NaN;
+  const holdMed = holds.length ? median(holds) : NaN;
+  if (profile) {
+    c.add('profile', ikiMed >= profile.ikiMs[0] && ikiMed <= profile.ikiMs[1] && holdMed >= profile.holdMs[0] && holdMed <= profile.holdMs[1],
+      `typing: rhythm (median interval ${round(ikiMed, 0)} ms, median hold ${round(holdMed, 0)} ms) outside this person's enrolled ranges (${round(profile.ikiMs[0], 0)}-${round(profile.ikiMs[1], 0)} ms, ${round(profile.holdMs[0], 0)}-${round(profile.holdMs[1], 0)} ms)`);
+  }
+  const matched = Math.min(typed.length, expected.length) - wrong.filter((w) => !w.startsWith('extra')).length;
+  const features = {
+    strokes: n,
+    wordsTyped: typed.length,
+    wordsRequired: required,
+    wordsMatched: matched,
+    ikiMedianMs: round(ikiMed, 1),
+    holdMedianMs: round(holdMed, 1),
+    ikiCv: round(ikiCv, 3),
+    holdCv: round(holdCv, 3),
+    ikiSkew: round(skew, 3),
+    holdSkew: round(holdSkew, 3),
+    wordInitialRatio: round(initRatio, 3),
+    thumbRatio: round(altRatio, 3),
+    rhythmScore: round(rhythm, 3),
+    backspaces: list.filter((s) => s.key === 'Backspace').length,
+    ikiHalfRatio: round(ikiShift, 3),
+    holdHalfRatio: round(holdShift, 3),
+  };
+  return c.result(features, required ? Math.min(1, matched / Math.max(1, required)) * Math.min(1, 0.5 + rhythm / 4) : 0, responses);
+}
