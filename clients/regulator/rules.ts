@@ -9,8 +9,10 @@ import type { ExportBundle } from '../../src/core/checkpoint/bundle-format.ts';
 import type { Where } from './report.ts';
 
 export interface EntryView {
-  /** Position in bundle.entries. */
+  /** Position in bundle.entries (in bundle.context for context entries). */
   position: number;
+  /** True for an entry of bundle.context (before the range, proven by its own inclusion proof). */
+  context?: boolean;
   /** The entry's claimed log index (validated as a non-negative integer). */
   index: number;
   /** Exact leaf text. */
@@ -21,7 +23,7 @@ export interface EntryView {
   parseError: string | null;
   /** The text is exactly the RFC 8785 form of `value`. */
   canonical: boolean;
-  /** The entry's leaf hash equals the leaf the latest checkpoint commits to at `index`. */
+  /** The entry's leaf hash equals the leaf the latest checkpoint commits to at `index` (context: its inclusion proof verifies). */
   included: boolean;
 }
 
@@ -43,6 +45,8 @@ export interface RuleContext {
 }
 
 export interface RuleRun {
+  /** Context entries (before the range) in ascending index order, before any `entry` call. */
+  context?(e: EntryView): void;
   entry?(e: EntryView): void;
   end?(): void;
 }

@@ -7,7 +7,9 @@
  *   checkpoints checkpoint.signature, checkpoint.order, checkpoint.consistency, witness.cosignature
  *   tree        tree.range          leaf hashes + left frontier + consistency proof -> latest root
  *   entries     entry.inclusion     each entry hashes to the authenticated leaf at its index
- *   rules       entries.sequence, entries.checkpointed, entries.envelope, + pluggable rules
+ *               context.inclusion   each context entry (before the range) has a valid inclusion proof
+ *   rules       entries.sequence, entries.checkpointed, entries.envelope, the action and policy
+ *               rules of action-rules/ (receipts, approvals, cooling, quorum, ...), + pluggable rules
  *   context     jwks.attestation, policy.digest
  *
  * All input is attacker-controlled: every field is shape-checked before use, and a failure in one
@@ -17,7 +19,7 @@ import type { X509Certificate } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../../src/core/canonical.ts';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { HASH_SIZE, leafHash } from '../../src/core/merkle/hash.ts';
-import { verifyConsistencyProof } from '../../src/core/merkle/proof.ts';
+import { verifyConsistencyProof, verifyInclusionProof } from '../../src/core/merkle/proof.ts';
 import { Frontier } from '../../src/core/merkle/frontier.ts';
 import { isUint, popcount } from '../../src/core/merkle/tree-size.ts';
 import { decodeBase64Strict } from '../../src/core/checkpoint/base64.ts';
@@ -29,13 +31,14 @@ import { EXPORT_BUNDLE_FORMAT, type ExportBundle } from '../../src/core/checkpoi
 import { certifiesEd25519, certifiesJwk, loadRootCertificate, verifyChain } from './attestation.ts';
 import { Reporter, type VerificationReport, type Where } from './report.ts';
 import { defaultRules, parseEntryText, type CheckpointView, type EntryView, type RuleContext, type RuleRun, type VerificationRule } from './rules.ts';
+import { domainRules } from './action-rules/index.ts';
 
 export interface VerifyOptions {
   /** The pinned HSM attestation root (PEM text, DER, or a parsed certificate). */
   rootPem: string | Buffer | X509Certificate;
-  /** Extra rules run after the defaults (receipts, approvals, ...). */
+  /** Extra rules run after the defaults. */
   rules?: readonly VerificationRule[];
-  /** Replace the default rules instead of extending them. */
+  /** Replace the default rules (sequence, checkpointed, envelope and the action-rules/ set) instead of extending them. */
   replaceDefaultRules?: boolean;
   /** Time (ms) at which certificates must be valid. Default: the last entry's ts, else generatedAt. */
   at?: number;
@@ -57,6 +60,7 @@ const CHECKS: [string, string][] = [
   ['checkpoint.consistency', 'successive checkpoints are consistent (RFC 9162 §2.1.4)'],
   ['tree.range', 'the range reproduces the latest checkpoint root'],
   ['entry.inclusion', 'every entry hashes to the leaf committed at its index'],
+  ['context.inclusion', 'every context entry lies before the range and is proven included in the latest checkpoint'],
 ];
 
 const B64_ENC = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('base64');
@@ -119,10 +123,12 @@ function readShape(input: unknown, r: Reporter): Shaped | null {
   // Context sections are optional in shape; malformed ones are reported by their own checks.
   if (b['jwks'] !== undefined && !(isObj(b['jwks']) && Array.isArray((b['jwks'] as Obj)['keys']))) r.fail(id, 'jwks must be {keys: []}');
   if (b['policyVersions'] !== undefined && !Array.isArray(b['policyVersions'])) r.fail(id, 'policyVersions must be an array');
+  if (b['context'] !== undefined && !Array.isArray(b['context'])) r.fail(id, 'context must be an array');
   if (fatal) return null;
   const bundle = b as unknown as ExportBundle;
   if (!isObj(bundle.jwks) || !Array.isArray(bundle.jwks.keys)) (bundle as { jwks: unknown }).jwks = { keys: [] };
   if (!Array.isArray(bundle.policyVersions)) (bundle as { policyVersions: unknown }).policyVersions = [];
+  if (bundle.context !== undefined && !Array.isArray(bundle.context)) delete (bundle as { context?: unknown }).context;
   return { bundle, entries: b['entries'] as unknown[] };
 }
 
@@ -352,6 +358,49 @@ function checkEntries(
   if (!leaves) r.skip('entry.inclusion', 'no usable leaf hashes');
 }
 
+/**
+ * Context entries: earlier entries the range depends on, each proven by its own RFC 9162 inclusion
+ * proof in the latest checkpoint's tree. Returns the views to hand to the rules (in index order).
+ */
+function checkContext(b: ExportBundle, latest: CheckedCheckpoint | null, r: Reporter): EntryView[] {
+  const id = 'context.inclusion';
+  const ctx = b.context;
+  if (ctx === undefined) {
+    if (b.range.start > 0) r.warn(id, `the range starts at ${b.range.start} and the bundle carries no context: actions whose history begins before it are checked only partially`);
+    else r.skip(id, 'no context in bundle (none needed: the range starts at 0)');
+    return [];
+  }
+  const views: EntryView[] = [];
+  let prev = -1;
+  for (let position = 0; position < ctx.length; position++) {
+    const raw: unknown = ctx[position];
+    if (!isObj(raw) || !isUint(raw['index']) || typeof raw['entry'] !== 'string' || !Array.isArray(raw['inclusion']) || !raw['inclusion'].every((h) => typeof h === 'string')) {
+      r.fail('bundle.format', `context[${position}] must be {index: non-negative integer, entry: string, inclusion: string[]}`);
+      continue;
+    }
+    const index = raw['index'] as number;
+    const text = raw['entry'] as string;
+    const where = { index };
+    if (index >= b.range.start) r.fail(id, `context[${position}] (entry ${index}) is not before the range start ${b.range.start}`, where);
+    if (index <= prev) r.fail(id, `context[${position}] (entry ${index}) does not follow entry ${prev} (context out of order or duplicated)`, where);
+    prev = Math.max(prev, index);
+    let included = false;
+    if (!latest) {
+      r.fail(id, `context entry ${index}: no verified latest checkpoint to prove it against`, where);
+    } else {
+      try {
+        const hashes = (raw['inclusion'] as string[]).map((h, i) => decodeBase64Strict(h, `context[${position}].inclusion[${i}]`, 'MERKLE_PROOF_MALFORMED'));
+        verifyInclusionProof(index, latest.size, leafHash(text), hashes, latest.rootHash);
+        included = index < b.range.start;
+      } catch (e) {
+        r.fail(id, `context entry ${index} (context[${position}]) is not included in checkpoints[${latest.position}] (size ${latest.size}): ${errMessage(e)}`, where);
+      }
+    }
+    views.push({ position, index, text, ...parseEntryText(text, canonicalJson), included, context: true });
+  }
+  return views;
+}
+
 // ---------------------------------------------------------------------------------------------
 // context: JWKS and policy versions
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +473,7 @@ function attestationTime(shaped: Shaped, options: VerifyOptions): Date {
 export function verifyBundle(input: unknown, options: VerifyOptions): VerificationReport {
   const r = new Reporter(options.maxFindingsPerCheck ?? 1000);
   for (const [id, title] of CHECKS) r.register(id, title);
-  const rules = [...(options.replaceDefaultRules ? [] : defaultRules), ...(options.rules ?? [])];
+  const rules = [...(options.replaceDefaultRules ? [] : [...defaultRules, ...domainRules]), ...(options.rules ?? [])];
   for (const rule of rules) r.register(rule.id, rule.title);
 
   let root: X509Certificate | null = null;
@@ -481,6 +530,17 @@ export function verifyBundle(input: unknown, options: VerifyOptions): Verificati
       return { id: rule.id, run: {} as RuleRun };
     }
   });
+  const contextViews = checkContext(b, latest, r);
+  for (const view of contextViews) {
+    for (const x of runs) {
+      if (!x.run.context) continue;
+      try {
+        x.run.context(view);
+      } catch (e) {
+        r.fail(x.id, `rule crashed on context entry ${view.index}: ${errMessage(e)}`, { index: view.index });
+      }
+    }
+  }
   checkEntries(shaped, tree, runs, r);
   for (const x of runs) {
     try {

@@ -7,6 +7,8 @@ import type { Signer } from '../../src/core/signer.ts';
 import { validateBranchCard } from '../../src/core/branch-card/validate.ts';
 import { openStore } from '../../src/gateway/open-store.ts';
 import { logAccessRouter } from '../../src/adapters/http/routes/log-access.ts';
+import { regulatorRouter } from '../../src/adapters/http/routes/regulator.ts';
+import { recordPolicyActivated } from '../../src/gateway/record-events.ts';
 import type { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
 import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
 import { buildGateway, type Gateway } from '../../src/gateway/build.ts';
@@ -14,6 +16,7 @@ import { loadConfig } from '../../src/gateway/config.ts';
 import { policyPort } from '../../src/gateway/policy-port.ts';
 import { registerPrincipal } from '../../src/cli/principals.ts';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
+import { signatureCapability, type SignatureCapability } from '../../src/gateway/signatures/capability.ts';
 import { freePort } from './free-port.ts';
 import { MemorySigner } from './memory-signer.ts';
 import { mintAssertion } from './assertion.ts';
@@ -40,6 +43,8 @@ export interface Harness {
   agentKey: KeyObject;
   humanKey: KeyObject;
   signer: Signer;
+  /** Biological signatures (people, devices, challenges, the session WebSocket). */
+  signatures: SignatureCapability;
   /** fetch as a principal, with a fresh assertion. */
   as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string; signal?: AbortSignal }): Promise<Response>;
   /** Registers another agent and returns it in the form `as()` takes. */
@@ -56,10 +61,12 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, o.editPolicy));
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...(o.env ?? {}) }, dir, ROOT);
-  const policy = policyPort(await loadPolicyFile(policyFile));
+  const policyDoc = await loadPolicyFile(policyFile);
+  const policy = policyPort(policyDoc);
   const signer = o.signer ?? new MemorySigner();
   const clock = o.clock ?? systemClock;
   const { store, log } = openStore({ dataDir: dir, signer, clock, origin: config.logOrigin });
+  const signatures = signatureCapability({ env: o.env ?? {} });
   const gw = buildGateway({
     config,
     store,
@@ -67,13 +74,17 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     policy: () => policy,
     parseBranchCard: validateBranchCard,
     clock,
-    mounts: (ctx) => [{ path: '/', router: logAccessRouter(ctx, log) }],
+    mounts: (ctx) => [{ path: '/', router: logAccessRouter(ctx, log) }, { path: '/', router: regulatorRouter(ctx, log) }, ...signatures.mounts(ctx)],
+    attach: [signatures.attach],
     closers: [() => log.close()],
   });
   const agentKey = generateKeyPairSync('ed25519');
   const humanKey = generateKeyPairSync('ed25519');
   await registerPrincipal(store, { id: 'agent-1', roles: ['agent'], publicJwk: agentKey.publicKey.export({ format: 'jwk' }), owner: 'bob' }, clock.now());
   await registerPrincipal(store, { id: 'alice', roles: ['authorizer'], publicJwk: humanKey.publicKey.export({ format: 'jwk' }) }, clock.now());
+  // As `start` does: the active policy is in the log before any action, so bundles are verifiable.
+  const { hash: _h, file: _f, warnings: _w, ...policyDocument } = policyDoc;
+  await recordPolicyActivated(store, clock, { hash: policy.hash, name: policy.name, document: policyDocument });
   await gw.listen();
   const as: Harness['as'] = async (who, method, path, init = {}) => {
     const { id, key } = who === 'agent' ? { id: 'agent-1', key: agentKey.privateKey } : who === 'alice' ? { id: 'alice', key: humanKey.privateKey } : who;
@@ -96,6 +107,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     agentKey: agentKey.privateKey,
     humanKey: humanKey.privateKey,
     signer,
+    signatures,
     as,
     async addAgent(id, owner) {
       const k = generateKeyPairSync('ed25519');

@@ -96,7 +96,7 @@ describe('tlog-tiles over HTTP', () => {
     expect(e.entry.seq).toBe(12345);
     const byAction = (await (await get('/log/v1/entries?actionId=act_7')).json()) as { entries: { index: number }[] };
     expect(byAction.entries.map((x) => x.index)).toEqual([14, 15]);
-    const byType = (await (await get('/log/v1/entries?type=action.received&limit=3&after=3')).json()) as { entries: { index: number }[] };
+    const byType = (await (await get('/log/v1/entries?type=test.received&limit=3&after=3')).json()) as { entries: { index: number }[] };
     expect(byType.entries.map((x) => x.index)).toEqual([6, 9, 12]);
 
     const inc = (await (await get('/log/v1/proofs/inclusion?index=65999&size=66000')).json()) as {

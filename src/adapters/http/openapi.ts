@@ -2,9 +2,14 @@
  * OpenAPI 3.1 description of the HTTP API. test/http/openapi.test.ts walks the express routers and
  * fails when a route is missing here or a documented path has no route.
  */
+import { SIGNATURE_PATHS } from './openapi-signatures.ts';
+import { GOVERNANCE_PATHS } from './openapi-governance.ts';
+
 const problem = { $ref: '#/components/responses/Problem' };
 const errors = { '400': problem, '401': problem, '403': problem, '404': problem, '413': problem, '422': problem, '429': problem, '503': problem };
 const auth = [{ clientAssertion: [] }];
+/** Read-only regulator endpoints: a client assertion, or a regulator access token with the scope. */
+const readerAuth = (scope: string) => [{ clientAssertion: [] }, { regulatorToken: [scope] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const idempotency = { name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 } };
 const actionOk = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Action' } } } });
@@ -35,6 +40,13 @@ export const OPENAPI = {
         scheme: 'bearer',
         bearerFormat: 'JWT',
         description: 'A JWT signed by the principal key (EdDSA or ES256): iss=sub=principal id, aud=gateway origin, iat, exp (<=300 s), jti (single use), htm, htu. See docs/api.md.',
+      },
+      regulatorToken: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'Regulator access token from POST /v1/regulator/tokens: compact JWS (typ af-access+jwt, ES256) signed in the HSM with the token key of /.well-known/jwks.json; scopes log:read, log:export; lifetime <= 1 h. See docs/regulator.md.',
       },
     },
     responses: {
@@ -137,26 +149,27 @@ export const OPENAPI = {
     '/log/tile/{path}': {
       get: {
         summary: 'C2SP tlog-tiles: tile/<L>/<N>[.p/<W>] (hashes) and tile/entries/<N>[.p/<W>] (entry bundles); regulator and human roles',
-        security: auth,
+        security: readerAuth('log:read'),
         parameters: [{ name: 'path', in: 'path', required: true, schema: { type: 'string' } }],
         responses: { '200': { description: 'application/octet-stream' }, ...errors },
       },
     },
     '/log/v1/entries': {
       get: {
-        summary: 'Entries by actionId, type, time range (since/until, ms), after index; regulator and human roles',
-        security: auth,
-        parameters: ['actionId', 'type', 'since', 'until', 'after', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+        summary:
+          'Entries matching every filter given: actionId, type, person (approvals[].who, who, by), rule (rule, matchedRules[]), time range (since/until, ms), after index; regulator and human roles',
+        security: readerAuth('log:read'),
+        parameters: ['actionId', 'type', 'person', 'rule', 'since', 'until', 'after', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
         responses: { '200': { description: 'entries with their indexes' }, ...errors },
       },
     },
     '/log/v1/entries/{index}': {
-      get: { summary: 'One entry by index', security: auth, parameters: [{ name: 'index', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }], responses: { '200': { description: 'the entry' }, ...errors } },
+      get: { summary: 'One entry by index', security: readerAuth('log:read'), parameters: [{ name: 'index', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }], responses: { '200': { description: 'the entry' }, ...errors } },
     },
     '/log/v1/proofs/inclusion': {
       get: {
         summary: 'RFC 9162 inclusion proof of entry `index` in the tree of `size` (default: latest checkpoint)',
-        security: auth,
+        security: readerAuth('log:read'),
         parameters: [{ name: 'index', in: 'query', required: true, schema: { type: 'integer' } }, { name: 'size', in: 'query', required: false, schema: { type: 'integer' } }],
         responses: { '200': { description: 'proof' }, ...errors },
       },
@@ -164,11 +177,68 @@ export const OPENAPI = {
     '/log/v1/proofs/consistency': {
       get: {
         summary: 'RFC 9162 consistency proof between tree sizes `from` and `to` (default: latest checkpoint)',
-        security: auth,
+        security: readerAuth('log:read'),
         parameters: [{ name: 'from', in: 'query', required: true, schema: { type: 'integer' } }, { name: 'to', in: 'query', required: false, schema: { type: 'integer' } }],
         responses: { '200': { description: 'proof' }, ...errors },
       },
     },
+    '/v1/regulator/tokens': {
+      post: {
+        summary: 'Issue a read-only regulator access token (principals with role regulator; client assertion only). Recorded as regulator.token_issued',
+        security: auth,
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  scopes: { type: 'array', minItems: 1, items: { enum: ['log:read', 'log:export'] }, default: ['log:read'] },
+                  ttlSeconds: { type: 'integer', minimum: 60, maximum: 3600, default: 900 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'the token (never logged; the log records its jti, scopes and exp)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['access_token', 'token_type', 'expires_in', 'scope', 'jti', 'exp'],
+                  properties: {
+                    access_token: { type: 'string' },
+                    token_type: { const: 'Bearer' },
+                    expires_in: { type: 'integer' },
+                    scope: { type: 'string' },
+                    jti: { type: 'string' },
+                    exp: { type: 'integer', description: 'NumericDate (seconds)' },
+                    logIndex: { type: 'integer', description: 'index of the regulator.token_issued entry' },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    '/v1/regulator/export': {
+      get: {
+        summary:
+          'Export bundle of an index range [fromIndex, toIndex) or a time range [since, until) (ms): entries, checkpoints, proofs, verifier key with x5c, JWKS, policy versions, context with inclusion proofs. Recorded as regulator.export',
+        security: readerAuth('log:export'),
+        parameters: ['fromIndex', 'toIndex', 'since', 'until'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: 0 } })),
+        responses: { '200': { description: 'analog-firewall.dev/log-export/v1 bundle (docs/transparency-log.md)' }, ...errors },
+      },
+    },
+    // Biological signatures: people, devices, challenges, the session WebSocket (openapi-signatures.ts).
+    ...SIGNATURE_PATHS,
+    // Policy governance: proposals, versions, the active policy (openapi-governance.ts).
+    ...GOVERNANCE_PATHS,
     '/proxy/{actuator}/{path}': {
       get: proxyOp('GET'),
       post: proxyOp('POST'),

@@ -7,7 +7,7 @@
  *   GET <prefix>/tile/entries/<N>[.p/<W>]         application/octet-stream, uint16-length-prefixed entries
  * JSON:
  *   GET <prefix>/v1/entries/:index
- *   GET <prefix>/v1/entries?actionId=|type=|since=|until=|after=|limit=
+ *   GET <prefix>/v1/entries?actionId=|type=|person=|rule=|since=|until=|after=|limit=
  *   GET <prefix>/v1/proofs/inclusion?index=&size=     (size defaults to the latest checkpoint)
  *   GET <prefix>/v1/proofs/consistency?from=&to=      (to defaults to the latest checkpoint)
  *   GET <prefix>/v1/verifier-key
@@ -136,20 +136,24 @@ export function logRouter(log: TransparencyLog, options: LogRouterOptions = {}):
     wrap((req, res) => {
       const actionId = queryParam(req, 'actionId');
       const type = queryParam(req, 'type');
+      const person = queryParam(req, 'person');
+      const rule = queryParam(req, 'rule');
       const since = numberParam(req, 'since');
       const until = numberParam(req, 'until');
       const afterIndex = numberParam(req, 'after');
       const limit = numberParam(req, 'limit');
-      if (actionId === undefined && type === undefined && since === undefined && until === undefined) {
-        throw new FirewallError('LOG_BAD_REQUEST', 'give at least one of actionId, type, since, until', { status: 400 });
+      if (actionId === undefined && type === undefined && person === undefined && rule === undefined && since === undefined && until === undefined) {
+        throw new FirewallError('LOG_BAD_REQUEST', 'give at least one of actionId, type, person, rule, since, until', { status: 400 });
       }
       for (const [k, v] of [
         ['actionId', actionId],
         ['type', type],
+        ['person', person],
+        ['rule', rule],
       ] as const) {
         if (v !== undefined && (v.length === 0 || v.length > 512)) throw new FirewallError('LOG_BAD_REQUEST', `${k} must be 1..512 characters`, { status: 400 });
       }
-      const entries = log.query({ actionId, type, since, until, afterIndex, limit });
+      const entries = log.query({ actionId, type, person, rule, since, until, afterIndex, limit });
       res.status(200).json({ entries: entries.map(entryJson) });
     }),
   );

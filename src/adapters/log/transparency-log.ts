@@ -25,6 +25,7 @@ import { encodeEntryBundle, MAX_ENTRY_BYTES, TILE_HEIGHT, TILE_WIDTH, tileExists
 import { checkpointKeyFromJwk, formatCheckpoint, signCheckpoint, type CheckpointKey } from '../../core/checkpoint/checkpoint.ts';
 import { isValidKeyName, keyIdHex } from '../../core/checkpoint/verifier-key.ts';
 import { nodeId, SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
+import { ensureTermsIndexed, entryTerms, term } from './entry-terms.ts';
 
 export interface TransparencyLogOptions {
   db: DatabaseSync;
@@ -104,6 +105,10 @@ export interface EntryQuery {
   until?: number;
   /** Only entries with index > afterIndex (pagination). */
   afterIndex?: number;
+  /** Entries concerning this person: `by`, `who` or `approvals[].who` (see entry-terms.ts). */
+  person?: string;
+  /** Entries naming this policy rule: `rule` or `matchedRules[]`. */
+  rule?: string;
   /** Default 100, at most 10,000. */
   limit?: number;
 }
@@ -114,6 +119,8 @@ interface PreparedEntry {
   type: string;
   ts: number | null;
   actionId: string | null;
+  /** Search terms (person:…, rule:…), written with the entry. */
+  terms: string[];
 }
 
 interface Pending {
@@ -175,7 +182,7 @@ export function prepareEntry(entry: unknown, position = 0): PreparedEntry {
   if (actionId !== undefined && (typeof actionId !== 'string' || actionId.length === 0 || actionId.length > 512)) {
     throw entryInvalid('"actionId" must be a non-empty string', position);
   }
-  return { body, leaf: leafHash(body), type, ts: ts ?? null, actionId: actionId ?? null };
+  return { body, leaf: leafHash(body), type, ts: ts ?? null, actionId: actionId ?? null, terms: entryTerms(parsed) };
 }
 
 export class TransparencyLog {
@@ -190,6 +197,7 @@ export class TransparencyLog {
 
   readonly #insertEntry: StatementSync;
   readonly #insertNode: StatementSync;
+  readonly #insertTerm: StatementSync;
   readonly #selectTail: StatementSync;
   readonly #selectLeaf: StatementSync;
   readonly #selectNode: StatementSync;
@@ -246,6 +254,8 @@ export class TransparencyLog {
 
     this.#insertEntry = db.prepare('INSERT INTO tlog_entries (idx, leaf_hash, body, type, ts, action_id) VALUES (?, ?, ?, ?, ?, ?)');
     this.#insertNode = db.prepare('INSERT INTO tlog_nodes (id, hash) VALUES (?, ?)');
+    ensureTermsIndexed(db);
+    this.#insertTerm = db.prepare('INSERT OR IGNORE INTO tlog_terms (term, idx) VALUES (?, ?)');
     this.#selectTail = db.prepare('SELECT idx, leaf_hash FROM tlog_entries ORDER BY idx DESC LIMIT 1');
     this.#selectLeaf = db.prepare('SELECT leaf_hash FROM tlog_entries WHERE idx = ?');
     this.#selectNode = db.prepare('SELECT hash FROM tlog_nodes WHERE id = ?');
@@ -394,6 +404,7 @@ export class TransparencyLog {
     };
     for (const [i, p] of prepared.entries()) {
       this.#insertEntry.run(firstIndex + i, p.leaf, p.body, p.type, p.ts, p.actionId);
+      for (const t of p.terms) this.#insertTerm.run(t, firstIndex + i);
       frontier.append(p.leaf, sink);
       leafHashes.push(p.leaf);
     }
@@ -571,6 +582,13 @@ export class TransparencyLog {
       if (typeof q.actionId !== 'string') throw new FirewallError('LOG_BAD_REQUEST', 'actionId must be a string', { status: 400 });
       where.push('action_id = ?');
       params.push(q.actionId);
+    }
+    for (const kind of ['person', 'rule'] as const) {
+      const v = q[kind];
+      if (v === undefined) continue;
+      if (typeof v !== 'string') throw new FirewallError('LOG_BAD_REQUEST', `${kind} must be a string`, { status: 400 });
+      where.push('idx IN (SELECT idx FROM tlog_terms WHERE term = ?)');
+      params.push(term(kind, v));
     }
     for (const [k, op, col] of [
       ['since', '>=', 'ts'],

@@ -23,6 +23,21 @@ export interface ExportBundle {
   /** Public keys the gateway signs receipts and tokens with (each ideally with x5c). */
   jwks: { keys: JsonWebKey[] };
   policyVersions: PolicyVersionRecord[];
+  /**
+   * Optional: entries before `range.start` that the entries in range depend on (the earlier
+   * entries of every action that appears in range, and every policy.activated entry), each with
+   * an RFC 9162 inclusion proof in the tree of the latest checkpoint. Ascending, unique indexes.
+   */
+  context?: ContextEntry[];
+}
+
+export interface ContextEntry {
+  /** 0-based leaf index, < range.start. */
+  index: number;
+  /** The exact leaf bytes (canonical JSON). */
+  entry: string;
+  /** Base64 hashes of PATH(index, D[latest size]), bottom up. */
+  inclusion: string[];
 }
 
 export interface BundleEntry {
@@ -60,7 +75,12 @@ export interface BundleProofs {
 }
 
 export interface PolicyVersionRecord {
+  /** Label; in gateway exports the policy hash. */
   version: string;
+  /** Policy name (informational). */
+  name?: string;
+  /** Log index of the policy.activated entry it was taken from. */
+  logIndex?: number;
   /** Lowercase hex SHA-256 of `source` (UTF-8). */
   digest: string;
   /** The policy document as loaded (YAML or JSON text). */

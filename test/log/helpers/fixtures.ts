@@ -59,14 +59,18 @@ export function makeLog(options: Partial<TransparencyLogOptions> = {}, shared?: 
   return fx;
 }
 
-/** Fixed per test run, so the same (n, from) always yields the same entries. */
-export const BASE_TS = Date.now();
+/**
+ * Fixed per test run, so the same (n, from) always yields the same entries. A minute ahead: the
+ * verifier checks certificates at the last entry's time, and the test certificates are issued
+ * (notBefore = issuance, in whole seconds) after this module loads, later still on a loaded machine.
+ */
+export const BASE_TS = Date.now() + 60_000;
 
 /** Envelope-shaped test entries; entry i is the same whichever call produces it. */
 export function entries(n: number, from = 0, ts = BASE_TS): object[] {
   return Array.from({ length: n }, (_, i) => ({
     v: 1,
-    type: (from + i) % 3 === 0 ? 'action.received' : 'action.classified',
+    type: (from + i) % 3 === 0 ? 'test.received' : 'test.classified',
     ts: ts + from + i,
     actionId: `act_${Math.floor((from + i) / 2)}`,
     seq: from + i,

@@ -1,0 +1,124 @@
+/**
+ * Per-action history, rebuilt from the entries as a rule sees them (context first, then the range,
+ * in bundle order). A rule looks at each action entry together with the action's state *before*
+ * that entry, then the tracker applies it. The allowed order mirrors the gateway's state machine
+ * (src/core/action/state-machine.ts), restated here so the verifier stands on its own.
+ */
+import type { Where } from '../report.ts';
+import type { EntryView } from '../rules.ts';
+import { str, type Obj } from './fields.ts';
+
+export interface Seen {
+  index: number;
+  /** Position in bundle.entries; absent for context entries. */
+  position?: number;
+  context: boolean;
+  type: string;
+  value: Obj;
+}
+
+/** Status an action is in after each entry type, and the statuses that entry may follow. */
+export const ACTION_ENTRIES: Record<string, { status: string; from: readonly (string | null)[] }> = {
+  'action.received': { status: 'received', from: [null] },
+  'action.classified': { status: 'classified', from: ['received'] },
+  'action.cooling': { status: 'cooling', from: ['classified'] },
+  'action.awaiting_signature': { status: 'awaiting_signature', from: ['classified'] },
+  'action.awaiting_quorum': { status: 'awaiting_quorum', from: ['classified'] },
+  'action.blocked': { status: 'blocked', from: ['classified'] },
+  'action.authorised': { status: 'authorised', from: ['classified', 'cooling', 'awaiting_signature', 'awaiting_quorum'] },
+  'action.dispatched': { status: 'executing', from: ['authorised'] },
+  'action.dispatch_failed': { status: 'executing', from: ['executing'] },
+  'action.executed': { status: 'executed', from: ['executing'] },
+  'action.failed': { status: 'failed', from: ['executing'] },
+  'action.vetoed': { status: 'vetoed', from: ['cooling', 'awaiting_signature', 'awaiting_quorum'] },
+  'action.expired': { status: 'expired', from: ['awaiting_signature', 'awaiting_quorum'] },
+};
+
+export const TERMINAL_TYPES = new Set(['action.blocked', 'action.executed', 'action.failed', 'action.vetoed', 'action.expired']);
+
+export interface ActionState {
+  id: string;
+  /** Status after the last entry seen; null before any. */
+  status: string | null;
+  received?: Seen;
+  classified?: Seen;
+  cooling?: Seen;
+  awaiting?: Seen;
+  authorised?: Seen;
+  dispatched?: Seen;
+  executed?: Seen;
+  /** The first terminal entry (blocked, executed, failed, vetoed, expired). */
+  terminal?: Seen;
+  /** Every entry naming this action, action.* or not (signature.*, approval.*, ...). */
+  entries: Seen[];
+}
+
+export interface ActionStep {
+  actionId: string;
+  seen: Seen;
+  /** The action's state before this entry. */
+  state: ActionState;
+}
+
+export function whereOf(s: Seen): Where {
+  return s.position === undefined ? { index: s.index } : { index: s.index, position: s.position };
+}
+
+export function describe(s: Seen): string {
+  return `entry ${s.index} (${s.type})`;
+}
+
+export class ActionTracker {
+  readonly actions = new Map<string, ActionState>();
+  /** Every parsed entry seen, by log index (the first one seen wins). */
+  readonly byIndex = new Map<number, Seen>();
+
+  /** Record the entry; for an action.* entry with an actionId, return it with the action's prior state. */
+  observe(e: EntryView): ActionStep | null {
+    if (e.value === null) return null;
+    const type = typeof e.value['type'] === 'string' ? (e.value['type'] as string) : '';
+    const seen: Seen = { index: e.index, context: e.context === true, type, value: e.value, ...(e.context === true ? {} : { position: e.position }) };
+    if (!this.byIndex.has(e.index)) this.byIndex.set(e.index, seen);
+    const actionId = str(e.value, 'actionId');
+    if (actionId === undefined) return null;
+    let state = this.actions.get(actionId);
+    if (state === undefined) this.actions.set(actionId, (state = { id: actionId, status: null, entries: [] }));
+    if (!(type in ACTION_ENTRIES)) {
+      state.entries.push(seen);
+      return null;
+    }
+    return { actionId, seen, state };
+  }
+
+  /** Apply an action entry returned by observe(). */
+  apply(step: ActionStep): void {
+    const { state, seen } = step;
+    state.entries.push(seen);
+    state.status = ACTION_ENTRIES[seen.type]!.status;
+    switch (seen.type) {
+      case 'action.received':
+        state.received ??= seen;
+        break;
+      case 'action.classified':
+        state.classified ??= seen;
+        break;
+      case 'action.cooling':
+        state.cooling ??= seen;
+        break;
+      case 'action.awaiting_signature':
+      case 'action.awaiting_quorum':
+        state.awaiting ??= seen;
+        break;
+      case 'action.authorised':
+        state.authorised ??= seen;
+        break;
+      case 'action.dispatched':
+        state.dispatched ??= seen;
+        break;
+      case 'action.executed':
+        state.executed ??= seen;
+        break;
+    }
+    if (TERMINAL_TYPES.has(seen.type)) state.terminal ??= seen;
+  }
+}

@@ -1,0 +1,45 @@
+import { describe } from './action-tracker.ts';
+import { defineActionRule } from './define-rule.ts';
+import { obj, tier, uint } from './fields.ts';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * action.cooling (MEDIUM): the action waited in an action.cooling entry, was authorised no earlier
+ * than that entry's notBefore, and the cooling period it was promised is at least the coolingMs
+ * the classification required. (A veto during cooling is terminal: see action.finality.)
+ */
+export const coolingRule = defineActionRule('action.cooling', 'MEDIUM actions waited out the whole cooling period before authorisation', (api) => ({
+  action(step) {
+    const { seen, state } = step;
+    if (seen.type !== 'action.authorised') return;
+    const c = state.classified;
+    if ((c ? tier(c.value, 'tier') : tier(seen.value, 'tier')) !== 'MEDIUM') return;
+    const cooling = state.cooling;
+    if (cooling === undefined) {
+      if (c || api.historyExpected) api.fail(seen, `${describe(seen)}: MEDIUM action ${step.actionId} was authorised without an action.cooling entry`);
+      else api.missing(step, `${describe(seen)}: the cooling entry of MEDIUM action ${step.actionId} is not in the bundle`);
+      return;
+    }
+    const notBefore = uint(cooling.value, 'notBefore');
+    const ts = uint(seen.value, 'ts');
+    if (notBefore === undefined) {
+      api.fail(seen, `${describe(seen)}: the cooling entry ${cooling.index} of action ${step.actionId} records no notBefore`);
+      return;
+    }
+    if (ts === undefined) api.fail(seen, `${describe(seen)} records no time (ts): the end of cooling cannot be checked`);
+    else if (ts < notBefore) {
+      api.fail(seen, `${describe(seen)}: authorised at ${iso(ts)}, ${notBefore - ts} ms before the cooling period of entry ${cooling.index} ended (${iso(notBefore)})`);
+    }
+    const promised = seen.value['notBefore'];
+    if (promised !== undefined && promised !== notBefore) api.fail(seen, `${describe(seen)}: notBefore ${String(promised)} differs from ${notBefore} of the cooling entry ${cooling.index}`);
+    if (c === undefined) return;
+    const required = uint(obj(c.value, 'requirements') ?? {}, 'coolingMs');
+    const start = uint(cooling.value, 'ts');
+    if (required === undefined) api.fail(seen, `${describe(seen)}: the classification (entry ${c.index}) of MEDIUM action ${step.actionId} records no requirements.coolingMs`);
+    else if (start === undefined) api.fail(seen, `${describe(seen)}: the cooling entry ${cooling.index} records no time (ts)`);
+    else if (notBefore - start < required) {
+      api.fail(seen, `${describe(seen)}: cooling of ${notBefore - start} ms (entry ${cooling.index}) is shorter than the ${required} ms the classification required`);
+    }
+  },
+}));

@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { entryTerms } from '../../src/adapters/log/entry-terms.ts';
+import { makeLog, type LogFixture } from '../log/helpers/fixtures.ts';
+
+let fx: LogFixture | undefined;
+afterEach(async () => {
+  await fx?.dispose();
+  fx = undefined;
+});
+
+const ts = 1_767_225_600_000;
+const sample = [
+  { v: 1, type: 'action.classified', ts, actionId: 'a1', rule: 'large-transfer', matchedRules: ['large-transfer', 'transfer-burst'] },
+  { v: 1, type: 'action.authorised', ts: ts + 1, actionId: 'a1', approvals: [{ who: 'ann' }, { who: 'bob' }, { who: 'ann' }, 'junk', { who: 7 }] },
+  { v: 1, type: 'action.vetoed', ts: ts + 2, actionId: 'a2', by: 'bob' },
+  { v: 1, type: 'signature.verified', ts: ts + 3, actionId: 'a3', who: 'cy' },
+  { v: 1, type: 'action.classified', ts: ts + 4, actionId: 'a4', rule: 'small-transfer', matchedRules: ['small-transfer'] },
+];
+
+describe('person and rule queries', () => {
+  it('extracts the people and rules an entry concerns, ignoring malformed values', () => {
+    expect(entryTerms(sample[0]!).sort()).toEqual(['rule:large-transfer', 'rule:transfer-burst']);
+    expect(entryTerms(sample[1]!).sort()).toEqual(['person:ann', 'person:bob']);
+    expect(entryTerms({ by: '', who: 5, approvals: 'x', rule: ['r'], matchedRules: [null, 'ok'] })).toEqual(['rule:ok']);
+  });
+
+  it('answers person and rule filters, combined with the others', () => {
+    fx = makeLog();
+    fx.log.append(sample);
+    const idx = (q: Parameters<NonNullable<LogFixture['log']>['query']>[0]): number[] => fx!.log.query(q).map((e) => e.index);
+    expect(idx({ person: 'bob' })).toEqual([1, 2]);
+    expect(idx({ person: 'ann' })).toEqual([1]);
+    expect(idx({ person: 'cy' })).toEqual([3]);
+    expect(idx({ person: 'bob', type: 'action.vetoed' })).toEqual([2]);
+    expect(idx({ rule: 'transfer-burst' })).toEqual([0]);
+    expect(idx({ rule: 'small-transfer', since: ts + 3 })).toEqual([4]);
+    expect(idx({ rule: 'large-transfer', person: 'ann' })).toEqual([]);
+    expect(idx({ person: 'nobody' })).toEqual([]);
+  });
+
+  it('indexes a database written before terms existed, once, on open', () => {
+    fx = makeLog();
+    fx.log.append(sample);
+    fx.db.exec("DELETE FROM tlog_terms; DELETE FROM tlog_meta WHERE name = 'terms'");
+    expect(fx.log.query({ person: 'bob' })).toEqual([]);
+    fx.reopen();
+    expect(fx.log.query({ person: 'bob' }).map((e) => e.index)).toEqual([1, 2]);
+    // Entries appended in a transaction the caller rolls back leave no terms behind.
+    fx.db.exec('BEGIN');
+    fx.log.appendInTransaction([{ v: 1, type: 'action.vetoed', actionId: 'a9', by: 'zed' }]);
+    fx.db.exec('ROLLBACK');
+    expect(fx.log.query({ person: 'zed' })).toEqual([]);
+    fx.log.append([{ v: 1, type: 'action.vetoed', actionId: 'a9', by: 'zed' }]);
+    expect(fx.log.query({ person: 'zed' }).map((e) => e.index)).toEqual([5]);
+  });
+});
