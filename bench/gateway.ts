@@ -85,7 +85,7 @@ export async function benchGateway(): Promise<Record<string, number>> {
       RATE_ACTUATOR_PER_SEC: '1000000',
       RATE_LOW_PER_MIN: '100000000',
     };
-    const gw = spawn(process.execPath, [...(process.env["BENCH_PROFILE"] ? ["--cpu-prof", "--cpu-prof-dir=" + process.env["BENCH_PROFILE"]] : []), join(ROOT, "src/cli/main.ts"), "start"], { env, stdio: "ignore" });
+    const gw = spawn(process.execPath, ["--max-semi-space-size=16", ...(process.env["BENCH_PROFILE"] ? ["--cpu-prof", "--cpu-prof-dir=" + process.env["BENCH_PROFILE"]] : []), join(ROOT, "src/cli/main.ts"), "start"], { env, stdio: "ignore" });
     children.push(gw);
     await waitReady(gwUrl, gw);
     const agent = generateKeyPairSync('ed25519');
@@ -107,6 +107,10 @@ export async function benchGateway(): Promise<Record<string, number>> {
 
     const bare = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1');
     const low = await load(gwUrl, path, setup);
+    if (process.env['BENCH_DEBUG']) {
+      const m = await (await fetch(`${gwUrl}/metrics`)).text();
+      process.stderr.write(m.split('\n').filter((l) => /^af_(nodejs_heap|process_resident|nodejs_external|nodejs_heap_space_size_used)/.test(l)).join('\n') + '\n');
+    }
     if (low.non2xx > 0) throw new Error(`gateway answered ${low.non2xx} requests with errors during the LOW run`);
     return {
       low_tier_rps: Math.round(low.rps),
