@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:cryp
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import autocannon from 'autocannon';
+import autocannon, { type Request as CannonRequest } from 'autocannon';
 import { freePort } from '../test/helpers/free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -46,12 +46,12 @@ function peakRssMb(pid: number): number {
   return kb / 1024;
 }
 
-async function load(url: string, path: string, setup?: (req: Record<string, unknown>) => Record<string, unknown>) {
+async function load(url: string, path: string, setup?: (req: CannonRequest) => CannonRequest) {
   const result = await autocannon({
     url: url + path,
     connections: CONNECTIONS,
     duration: DURATION_S,
-    ...(setup === undefined ? {} : { requests: [{ method: 'GET', path, setupRequest: setup }] }),
+    ...(setup === undefined ? {} : { requests: [{ method: 'GET' as const, path, setupRequest: setup }] }),
   });
   const non2xx = result.non2xx + result.errors + result.timeouts;
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx, total: result.requests.total };
@@ -99,11 +99,11 @@ export async function benchGateway(): Promise<Record<string, number>> {
     const path = '/proxy/bench/balances/acc-1';
     // Warm both paths (JIT, connection pools, HSM key lookups).
     await autocannon({ url: `http://127.0.0.1:${barePort}/balances/acc-1`, connections: 8, duration: 2 });
-    const setup = (req: Record<string, unknown>) => ({
+    const setup = (req: CannonRequest): CannonRequest => ({
       ...req,
       headers: { authorization: `Bearer ${assertion(agent.privateKey, 'bench', gwUrl, 'GET', path)}`, 'idempotency-key': randomUUID() },
     });
-    await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET', path, setupRequest: setup }] });
+    await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path, setupRequest: setup }] });
 
     const bare = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1');
     const low = await load(gwUrl, path, setup);
