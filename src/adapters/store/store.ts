@@ -1,21 +1,9 @@
 import type { ActionStatus } from '../../core/action/status.ts';
 import type { ActionRecord } from '../../gateway/action-record.ts';
 
-/** Totals of earlier accepted actions, answering one velocity query of the policy engine. */
-export interface VelocityQuery {
-  ruleId: string;
-  agent: string;
-  target?: string;
-  actuator: string;
-  operations: string[];
-  currency?: string;
-  sinceMs: number;
-}
-export interface VelocityTotal {
-  ruleId: string;
-  count: number;
-  amount: number;
-}
+/** Velocity questions come from the policy engine; the store answers them (totals of earlier accepted actions). */
+export type { VelocityQuery, VelocityTotal } from '../../core/policy/types.ts';
+import type { VelocityQuery, VelocityTotal } from '../../core/policy/types.ts';
 
 export interface PrincipalRecord {
   id: string;
