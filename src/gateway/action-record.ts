@@ -21,9 +21,14 @@ export interface Approval {
   who: string;
   device: string;
   role: 'authorizer' | 'comparator' | 'witness';
+  /** NumericDate seconds, as receipts carry it (docs/receipts.md `apv`). */
   at: number;
   liveness?: Record<string, unknown>;
   logIndex?: number;
+  /** CRITICAL: the quorum group the approval was counted in (set by gateway/approvals.ts when the quorum is met). */
+  group?: string;
+  /** Witness approvals: the person who authorised in front of the institutional witness `who`. */
+  onBehalfOf?: string;
 }
 
 export interface ClassificationSummary {

@@ -15,6 +15,7 @@ import { Dispatcher } from './dispatcher.ts';
 import { receiptIssuer } from './issue-receipt.ts';
 import { Metrics } from './metrics.ts';
 import type { PolicyPort } from './ports.ts';
+import type { InternalExecutor } from './internal-actuators.ts';
 import { RateLimits } from './rate-limits.ts';
 import { Scheduler } from './scheduler.ts';
 import { StatusBus } from './status-bus.ts';
@@ -34,6 +35,10 @@ export interface GatewayParts {
   closers?: (() => Promise<void>)[];
   /** Environment for secrets the policy names by variable (webhook secrets). */
   env?: Record<string, string | undefined>;
+  /** Pseudo-actuators ('@…') the gateway executes itself, e.g. the policy governance's '@policy'. */
+  internalActuators?: ReadonlyMap<string, InternalExecutor>;
+  /** Attached to the HTTP server as soon as it exists (WebSocket upgrades); closed before the server closes. */
+  attach?: ((server: Server, ctx: GatewayContext) => { close(): Promise<void> | void })[];
 }
 
 export interface Gateway {
@@ -51,7 +56,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
   const bus = new StatusBus();
   const metrics = new Metrics();
   bus.observe((a) => metrics.transitions.inc({ status: a.status }));
-  const { hub, webhooks } = wireNotifications({ bus, policy: parts.policy, signer, clock, env: parts.env ?? {}, log });
+  const { hub, webhooks, announce } = wireNotifications({ bus, policy: parts.policy, signer, clock, env: parts.env ?? {}, log });
   let lastReady: Readiness = { ready: false, checks: {} };
 
   const readiness = async (): Promise<Readiness> => {
@@ -79,6 +84,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     maxAttempts: config.maxDispatchAttempts,
     maxUpstreamBodyBytes: 1024 * 1024,
     log,
+    ...(parts.internalActuators === undefined ? {} : { internal: parts.internalActuators }),
   });
   const scheduler = new Scheduler({
     store,
@@ -109,9 +115,11 @@ export function buildGateway(parts: GatewayParts): Gateway {
     readiness,
     isReady: () => lastReady.ready,
     parseBranchCard: parts.parseBranchCard,
+    announce,
   };
   const app = createApp(ctx, parts.mounts?.(ctx) ?? []);
   let readinessTimer: NodeJS.Timeout | undefined;
+  const attached: { close(): Promise<void> | void }[] = [];
 
   const gw: Gateway = {
     ctx,
@@ -126,6 +134,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       scheduler.start();
       const server = app.listen(config.port, config.host);
       gw.server = server;
+      for (const a of parts.attach ?? []) attached.push(a(server, ctx));
       server.keepAliveTimeout = 65_000;
       await once(server, 'listening');
       return server.address() as AddressInfo;
@@ -135,6 +144,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
       hub.close();
       await webhooks.close();
       if (readinessTimer !== undefined) clearInterval(readinessTimer);
+      // Upgraded sockets (WebSockets) are not the HTTP server's to close: their owners end them first.
+      for (const a of attached.splice(0)) await a.close();
       if (gw.server !== undefined) {
         gw.server.closeAllConnections();
         await new Promise<void>((r) => gw.server!.close(() => r()));

@@ -38,4 +38,6 @@ export interface GatewayContext {
   /** Latest readiness, refreshed in the background: the hot path reads it without a round trip. */
   isReady: () => boolean;
   parseBranchCard: (card: unknown) => BranchCard;
+  /** Standard Webhook to the policy's endpoints for events that are not action statuses (signature challenges, locks). */
+  announce?: (message: { id: string; type: string; data: unknown }) => void;
 }

@@ -5,6 +5,8 @@ import type { Store } from '../adapters/store/store.ts';
 import type { ActionRecord, UpstreamResult } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import type { ActionEvents, PolicyPort, ReceiptIssuer } from './ports.ts';
+import { isInternalActuator, type InternalExecutor } from './internal-actuators.ts';
+import { receiptQuorumOf } from './receipt-quorum-claim.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -17,6 +19,8 @@ export interface DispatcherDeps {
   maxAttempts: number;
   maxUpstreamBodyBytes: number;
   log: { warn: (obj: object, msg: string) => void };
+  /** Pseudo-actuators ('@…') the gateway executes itself (internal-actuators.ts); never forwarded. */
+  internal?: ReadonlyMap<string, InternalExecutor>;
 }
 
 /** Response headers worth keeping for the agent; hop-by-hop and cookie headers are dropped. */
@@ -45,10 +49,45 @@ export class Dispatcher {
     if (this.#inFlight.has(record.id)) return record;
     this.#inFlight.add(record.id);
     try {
-      return await this.#forward(record);
+      return isInternalActuator(record.descriptor.actuator) ? await this.#internal(record) : await this.#forward(record);
     } finally {
       this.#inFlight.delete(record.id);
     }
+  }
+
+  /** The receipt for an authorised action; it states the quorum in its own shape so the actuator can re-check the approvals. */
+  #issue(record: ActionRecord, body: Buffer): Promise<{ jws: string; jti: string }> {
+    const quorum = receiptQuorumOf(record.classification.requirements['quorum']);
+    return this.#deps.issueReceipt({
+      actionId: record.id,
+      actuator: record.descriptor.actuator,
+      digest: record.digest,
+      method: record.forward.method,
+      path: record.forward.path,
+      bodySha256: createHash('sha256').update(body).digest('hex'),
+      tier: record.classification.tier,
+      approvals: record.approvals,
+      ...(quorum === undefined ? {} : { quorum }),
+      policyHash: record.classification.policyHash,
+      logIndex: record.authorisationLogIndex ?? -1,
+    });
+  }
+
+  /** A pseudo-actuator's action runs in the gateway, with a receipt like any execution; no request ever leaves for it. */
+  async #internal(record: ActionRecord): Promise<ActionRecord> {
+    const execute = this.#deps.internal?.get(record.descriptor.actuator);
+    let final: ActionRecord;
+    try {
+      if (execute === undefined) {
+        throw new FirewallError('INTERNAL_ACTUATOR_UNAVAILABLE', `no executor for '${record.descriptor.actuator}' in this gateway; it is never forwarded`, { status: 503 });
+      }
+      const receipt = await this.#issue(record, Buffer.from(record.forward.bodyB64, 'base64'));
+      final = await execute(record, receipt);
+    } catch (cause) {
+      return this.#failedAttempt(record, cause);
+    }
+    this.#deps.events.changed(final);
+    return final;
   }
 
   async #forward(record: ActionRecord): Promise<ActionRecord> {
@@ -61,19 +100,7 @@ export class Dispatcher {
       if (upstream === undefined) {
         throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${record.descriptor.actuator}' has no upstream in the active policy`, { status: 502 });
       }
-      receipt = await d.issueReceipt({
-        actionId: record.id,
-        actuator: record.descriptor.actuator,
-        digest: record.digest,
-        method: record.forward.method,
-        path: record.forward.path,
-        bodySha256: createHash('sha256').update(body).digest('hex'),
-        tier: record.classification.tier,
-        approvals: record.approvals,
-        ...(record.classification.requirements['quorum'] === undefined ? {} : { quorum: record.classification.requirements['quorum'] }),
-        policyHash: record.classification.policyHash,
-        logIndex: record.authorisationLogIndex ?? -1,
-      });
+      receipt = await this.#issue(record, body);
       const headers: Record<string, string> = {
         'analog-firewall-receipt': receipt.jws,
         'idempotency-key': record.id,

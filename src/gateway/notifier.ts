@@ -22,7 +22,7 @@ export function wireNotifications(o: {
   clock: Clock;
   env: Record<string, string | undefined>;
   log: { warn: (obj: object, msg: string) => void };
-}): { hub: EventHub; webhooks: WebhookSender } {
+}): { hub: EventHub; webhooks: WebhookSender; announce: (message: { id: string; type: string; data: unknown }) => void } {
   const hub = new EventHub();
   const webhooks = new WebhookSender({
     signer: o.signer,
@@ -47,5 +47,12 @@ export function wireNotifications(o: {
       }
     }
   });
-  return { hub, webhooks };
+  /** Sends a message that is not an action status (e.g. a signature challenge) to the policy's webhooks. */
+  const announce = (message: { id: string; type: string; data: unknown }): void => {
+    for (const w of o.policy().webhooks() as { url: string; secretEnv?: string }[]) {
+      const secret = w.secretEnv === undefined ? undefined : o.env[w.secretEnv];
+      webhooks.send({ url: w.url, ...(secret === undefined ? {} : { secret }), asymmetric: true }, message);
+    }
+  };
+  return { hub, webhooks, announce };
 }

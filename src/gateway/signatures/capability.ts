@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import type { RouterMount } from '../../adapters/http/app.ts';
+import { attachChallengeSockets } from '../../adapters/http/challenge-socket.ts';
+import { signaturesRouter } from '../../adapters/http/routes/signatures.ts';
+import { recordApproval } from '../approvals.ts';
+import type { GatewayContext } from '../context.ts';
+import { loadSignatureConfig, type SignatureConfig } from './config.ts';
+import { SignatureService, type QuorumApprovalSink } from './service.ts';
+import { SignatureStore } from './signature-store.ts';
+
+export interface SignatureCapability {
+  /** For GatewayParts.mounts: builds the service on the gateway context and returns its routes. */
+  mounts(ctx: GatewayContext): RouterMount[];
+  /** For GatewayParts.attach: the WebSocket sessions on the HTTP server, and recovery of open challenges. */
+  attach(server: Server, ctx: GatewayContext): { close(): Promise<void> };
+  /** The service, once `mounts` ran (tests reach in through it). */
+  readonly service: SignatureService | undefined;
+}
+
+/**
+ * Biological signatures as one capability to plug into buildGateway (start.ts and the test
+ * harness do): routes under /v1/people, /v1/devices, /v1/challenges, the session WebSocket, and an
+ * observer on action status changes that issues and closes challenges.
+ */
+export function signatureCapability(o: { env: Record<string, string | undefined>; config?: Partial<SignatureConfig>; recordApproval?: QuorumApprovalSink }): SignatureCapability {
+  let service: SignatureService | undefined;
+  let store: SignatureStore | undefined;
+  return {
+    get service() {
+      return service;
+    },
+    mounts(ctx) {
+      store = new SignatureStore(ctx.store);
+      const config = { ...loadSignatureConfig(o.env, ctx.publicUrl), ...(o.config ?? {}) };
+      // CRITICAL: each verified approval is counted by the quorum engine (gateway/approvals.ts).
+      const sink: QuorumApprovalSink = o.recordApproval ?? ((c, actionId, approval) => recordApproval(c, actionId, approval));
+      const s = new SignatureService({ ctx, config, store, recordApproval: sink });
+      service = s;
+      ctx.bus.observe((a) => s.onActionChanged(a));
+      return [{ path: '/', router: signaturesRouter(ctx, s) }];
+    },
+    attach(server, ctx) {
+      const s = service!;
+      const sockets = attachChallengeSockets(server, ctx, s);
+      void s.recover().catch((e: unknown) => ctx.log.error({ err: (e as Error).message }, 'could not recover signature challenges'));
+      return {
+        async close() {
+          await sockets.close();
+          store?.close();
+        },
+      };
+    },
+  };
+}
