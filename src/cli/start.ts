@@ -8,11 +8,16 @@ import { loadConfig } from '../gateway/config.ts';
 import { policyPort } from '../gateway/policy-port.ts';
 import { openStore } from '../gateway/open-store.ts';
 import { logAccessRouter } from '../adapters/http/routes/log-access.ts';
+import { regulatorRouter } from '../adapters/http/routes/regulator.ts';
 import { copyHsmAuditHead, recordPolicyActivated } from '../gateway/record-events.ts';
 import { startExampleActuator } from '../../examples/actuators.ts';
 import { openSigner } from './open-signer.ts';
 import { BatchingSigner } from '../adapters/signer/batching-signer.ts';
 import { ensureDemoPrincipals } from './principals.ts';
+import { signatureCapability } from '../gateway/signatures/capability.ts';
+import { openPolicyGovernance } from '../gateway/policy-governance.ts';
+import { policyGovernanceMount } from '../adapters/http/routes/policy-governance.ts';
+import { recordApproval } from '../gateway/approvals.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 import type { Policy } from '../core/policy/index.ts';
 
@@ -41,25 +46,33 @@ export async function runStart(): Promise<number> {
     origin: config.logOrigin,
     onError: (e) => log.error({ err: (e as Error).message }, 'transparency log checkpoint failed'),
   });
+  // The active policy survives restarts; the file applies only if it does not relax it (docs/governance.md).
+  const governance = await openPolicyGovernance({ store, clock: systemClock, initial: policyDoc, log });
+  const active = governance.holder.policy();
+  if (active.hash !== policy.hash) log.warn({ active: active.hash, file: policy.hash }, 'the policy file differs from the active policy, which stays in force');
   const examples: { close(): Promise<void> }[] = [];
   if (config.embeddedDefaults) {
     for (const [name, port] of [['payments', 9090], ['infra', 9091]] as const) {
       examples.push(await startExampleActuator({ name, port, gatewayUrl: config.publicUrl, issuer: config.gatewayId }));
     }
   }
+  // Biological signatures (HIGH) and the biological part of quorums (CRITICAL): docs/protocol.md.
+  const signatures = signatureCapability({ env: process.env, recordApproval });
   const gw = buildGateway({
     config,
     store,
     signer,
-    policy: () => policy,
+    policy: governance.policy,
+    internalActuators: governance.internalActuators,
     parseBranchCard: validateBranchCard,
     clock: systemClock,
     log,
     env: process.env,
-    mounts: (ctx) => [{ path: '/', router: logAccessRouter(ctx, tlog) }],
-    closers: [async () => hsmHead?.stop(), () => tlog.close()],
+    mounts: (ctx) => [policyGovernanceMount(ctx, governance), { path: '/', router: logAccessRouter(ctx, tlog) }, { path: '/', router: regulatorRouter(ctx, tlog) }, ...signatures.mounts(ctx)],
+    attach: [signatures.attach],
+    closers: [async () => hsmHead?.stop(), () => tlog.close(), async () => governance.close()],
   });
-  await recordPolicyActivated(store, systemClock, { hash: policy.hash, name: policy.name, document: policyDocument(policyDoc) });
+  await recordPolicyActivated(store, systemClock, { hash: active.hash, name: active.name, document: policyDocument(active) });
   const hsmHead =
     opened.auditHead === undefined
       ? undefined

@@ -17,6 +17,9 @@ import { policyPort } from '../../src/gateway/policy-port.ts';
 import { registerPrincipal } from '../../src/cli/principals.ts';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { signatureCapability, type SignatureCapability } from '../../src/gateway/signatures/capability.ts';
+import { openPolicyGovernance, type PolicyGovernance } from '../../src/gateway/policy-governance.ts';
+import { policyGovernanceMount } from '../../src/adapters/http/routes/policy-governance.ts';
+import { recordApproval } from '../../src/gateway/approvals.ts';
 import { freePort } from './free-port.ts';
 import { MemorySigner } from './memory-signer.ts';
 import { mintAssertion } from './assertion.ts';
@@ -45,6 +48,8 @@ export interface Harness {
   signer: Signer;
   /** Biological signatures (people, devices, challenges, the session WebSocket). */
   signatures: SignatureCapability;
+  /** Policy governance: versions, proposals, the swappable active policy. */
+  governance: PolicyGovernance;
   /** fetch as a principal, with a fresh assertion. */
   as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string; signal?: AbortSignal }): Promise<Response>;
   /** Registers another agent and returns it in the form `as()` takes. */
@@ -66,17 +71,19 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const signer = o.signer ?? new MemorySigner();
   const clock = o.clock ?? systemClock;
   const { store, log } = openStore({ dataDir: dir, signer, clock, origin: config.logOrigin });
-  const signatures = signatureCapability({ env: o.env ?? {} });
+  const governance = await openPolicyGovernance({ store, clock, initial: policyDoc, log: { warn: () => {}, error: () => {} } });
+  const signatures = signatureCapability({ env: o.env ?? {}, recordApproval });
   const gw = buildGateway({
     config,
     store,
     signer,
-    policy: () => policy,
+    policy: governance.policy,
+    internalActuators: governance.internalActuators,
     parseBranchCard: validateBranchCard,
     clock,
-    mounts: (ctx) => [{ path: '/', router: logAccessRouter(ctx, log) }, { path: '/', router: regulatorRouter(ctx, log) }, ...signatures.mounts(ctx)],
+    mounts: (ctx) => [policyGovernanceMount(ctx, governance), { path: '/', router: logAccessRouter(ctx, log) }, { path: '/', router: regulatorRouter(ctx, log) }, ...signatures.mounts(ctx)],
     attach: [signatures.attach],
-    closers: [() => log.close()],
+    closers: [() => log.close(), async () => governance.close()],
   });
   const agentKey = generateKeyPairSync('ed25519');
   const humanKey = generateKeyPairSync('ed25519');
@@ -108,6 +115,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     humanKey: humanKey.privateKey,
     signer,
     signatures,
+    governance,
     as,
     async addAgent(id, owner) {
       const k = generateKeyPairSync('ed25519');

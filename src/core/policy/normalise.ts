@@ -34,12 +34,15 @@ function partialSignature(raw: RawSignature): PartialSignatureSpec {
 }
 
 export function normaliseQuorum(raw: RawQuorum): QuorumSpec {
-  return {
+  const q: QuorumSpec = {
     allOf: raw.all_of.map((c) => ({ group: c.group, min: c.min })).sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.min - b.min)),
     distinctOrganisations: raw.distinct_organisations ?? false,
     windowMs: parseDuration(raw.window),
     comparator: { group: raw.comparator.group, min: raw.comparator.min ?? 1, biological: raw.comparator.biological ?? false },
   };
+  // Present only when true, so policies written before the field existed keep their hash.
+  if (raw.allow_witness === true) q.allowWitness = true;
+  return q;
 }
 
 function normaliseMatch(raw: RawMatch): RuleMatch {

@@ -48,6 +48,8 @@ export function combineQuorum(doc: PolicyDocument, specs: readonly QuorumSpec[])
   const comparators = new Map<string, { min: number; biological: boolean }>();
   let distinctOrganisations = false;
   let windowMs = 0;
+  // Allowing witnesses is the weaker setting: it holds only if every quorum combined allows it.
+  const allowWitness = specs.length > 0 && specs.every((q) => q.allowWitness === true);
   for (const q of specs) {
     for (const c of q.allOf) clauses.set(c.group, Math.max(clauses.get(c.group) ?? 0, c.min));
     const prev = comparators.get(q.comparator.group);
@@ -66,6 +68,7 @@ export function combineQuorum(doc: PolicyDocument, specs: readonly QuorumSpec[])
     windowMs,
     comparators: byName(comparators).map(([group, c]) => ({ group, min: c.min, biological: c.biological, members: members(group) })),
   };
+  if (allowWitness) out.allowWitness = true;
   if (distinctOrganisations) {
     const organisationOf: Record<string, string> = {};
     for (const [org, people] of Object.entries(doc.organisations)) {

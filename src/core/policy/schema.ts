@@ -23,6 +23,7 @@ export interface RawQuorum {
   distinct_organisations?: boolean;
   window: string;
   comparator: { group: string; min?: number; biological?: boolean };
+  allow_witness?: boolean;
 }
 
 export interface RawAmountMatch {
@@ -153,6 +154,7 @@ const quorum = {
       required: ['group'],
       properties: { group: id, min: { type: 'integer', minimum: 1 }, biological: { type: 'boolean' } },
     },
+    allow_witness: { type: 'boolean' },
   },
 };
 

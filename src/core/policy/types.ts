@@ -47,6 +47,11 @@ export interface QuorumSpec {
   /** How long, from the first request, the quorum has to gather. */
   windowMs: number;
   comparator: ComparatorSpec;
+  /**
+   * Institutional witness approvals (role 'witness') may count towards the comparator requirement.
+   * Absent means false (the default); normalised away when false so older policies keep their hash.
+   */
+  allowWitness?: true;
 }
 
 export interface AmountMatch {
@@ -173,6 +178,8 @@ export interface QuorumRequirement {
   comparators: { group: string; min: number; biological: boolean; members: string[] }[];
   /** Member → organisation, for every member involved, when distinctOrganisations is true. */
   organisationOf?: Record<string, string>;
+  /** Present (true) only when every quorum combined allows witness approvals (see QuorumSpec). */
+  allowWitness?: true;
 }
 
 export interface Requirements {

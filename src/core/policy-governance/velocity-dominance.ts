@@ -1,0 +1,28 @@
+import { tierRank } from '../tier.ts';
+import type { VelocityRule } from '../policy/types.ts';
+
+/**
+ * Does new velocity rule `n` escalate, to at least the same tier, every time old rule `o` would,
+ * whatever the history? It does when `n` counts at least what `o` counts and trips no later:
+ *
+ *  - same actuator, and every operation `o` counts is counted by `n` (more actions counted);
+ *  - window at least as long (more history counted);
+ *  - scope at least as broad (`per: agent` counts every target; `agent_target` only one);
+ *  - every limit of `o` present in `n` and no higher (count, and the amount of each currency);
+ *  - escalate_to at least as high.
+ * Totals only grow with more operations, a longer window and a broader scope (amounts are never
+ * negative), so under these conditions `o` firing implies `n` firing. Applicability to the action
+ * (its operation and agent) is checked by the caller, per cell.
+ */
+export function dominates(n: VelocityRule, o: VelocityRule): boolean {
+  if (n.match.actuator !== o.match.actuator) return false;
+  if (!o.match.operations.every((op) => n.match.operations.includes(op))) return false;
+  if (n.windowMs < o.windowMs) return false;
+  if (n.per === 'agent_target' && o.per === 'agent') return false;
+  if (o.maxCount !== undefined && (n.maxCount === undefined || n.maxCount > o.maxCount)) return false;
+  for (const [currency, limit] of Object.entries(o.maxAmount ?? {})) {
+    const nl = n.maxAmount?.[currency];
+    if (nl === undefined || nl > limit) return false;
+  }
+  return tierRank(n.escalateTo) >= tierRank(o.escalateTo);
+}
