@@ -4,22 +4,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import type { Signer } from '../../src/core/signer.ts';
-import { validateBranchCard } from '../../src/core/branch-card/validate.ts';
-import { openStore } from '../../src/gateway/open-store.ts';
-import { logAccessRouter } from '../../src/adapters/http/routes/log-access.ts';
-import { regulatorRouter } from '../../src/adapters/http/routes/regulator.ts';
-import { recordPolicyActivated } from '../../src/gateway/record-events.ts';
 import type { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
+import { pino } from 'pino';
 import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
-import { buildGateway, type Gateway } from '../../src/gateway/build.ts';
+import { assembleGateway } from '../../src/gateway/assemble.ts';
+import type { Gateway } from '../../src/gateway/build.ts';
+import type { SignatureCapability } from '../../src/gateway/signatures/capability.ts';
+import type { PolicyGovernance } from '../../src/gateway/policy-governance.ts';
 import { loadConfig } from '../../src/gateway/config.ts';
-import { policyPort } from '../../src/gateway/policy-port.ts';
 import { registerPrincipal } from '../../src/cli/principals.ts';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
-import { signatureCapability, type SignatureCapability } from '../../src/gateway/signatures/capability.ts';
-import { openPolicyGovernance, type PolicyGovernance } from '../../src/gateway/policy-governance.ts';
-import { policyGovernanceMount } from '../../src/adapters/http/routes/policy-governance.ts';
-import { recordApproval } from '../../src/gateway/approvals.ts';
 import { freePort } from './free-port.ts';
 import { MemorySigner } from './memory-signer.ts';
 import { mintAssertion } from './assertion.ts';
@@ -67,31 +61,20 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, o.editPolicy));
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...(o.env ?? {}) }, dir, ROOT);
   const policyDoc = await loadPolicyFile(policyFile);
-  const policy = policyPort(policyDoc);
   const signer = o.signer ?? new MemorySigner();
   const clock = o.clock ?? systemClock;
-  const { store, log } = openStore({ dataDir: dir, signer, clock, origin: config.logOrigin });
-  const governance = await openPolicyGovernance({ store, clock, initial: policyDoc, log: { warn: () => {}, error: () => {} } });
-  const signatures = signatureCapability({ env: o.env ?? {}, recordApproval });
-  const gw = buildGateway({
+  const { gw, store, tlog: log, governance, signatures } = await assembleGateway({
     config,
-    store,
     signer,
-    policy: governance.policy,
-    internalActuators: governance.internalActuators,
-    parseBranchCard: validateBranchCard,
+    policyFile: policyDoc,
     clock,
-    mounts: (ctx) => [policyGovernanceMount(ctx, governance), { path: '/', router: logAccessRouter(ctx, log) }, { path: '/', router: regulatorRouter(ctx, log) }, ...signatures.mounts(ctx)],
-    attach: [signatures.attach],
-    closers: [() => log.close(), async () => governance.close()],
+    env: o.env ?? {},
+    log: pino({ level: config.logLevel }),
   });
   const agentKey = generateKeyPairSync('ed25519');
   const humanKey = generateKeyPairSync('ed25519');
   await registerPrincipal(store, { id: 'agent-1', roles: ['agent'], publicJwk: agentKey.publicKey.export({ format: 'jwk' }), owner: 'bob' }, clock.now());
   await registerPrincipal(store, { id: 'alice', roles: ['authorizer'], publicJwk: humanKey.publicKey.export({ format: 'jwk' }) }, clock.now());
-  // As `start` does: the active policy is in the log before any action, so bundles are verifiable.
-  const { hash: _h, file: _f, warnings: _w, ...policyDocument } = policyDoc;
-  await recordPolicyActivated(store, clock, { hash: policy.hash, name: policy.name, document: policyDocument });
   await gw.listen();
   const as: Harness['as'] = async (who, method, path, init = {}) => {
     const { id, key } = who === 'agent' ? { id: 'agent-1', key: agentKey.privateKey } : who === 'alice' ? { id: 'alice', key: humanKey.privateKey } : who;

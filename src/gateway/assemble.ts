@@ -1,0 +1,83 @@
+import { pino, type Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { Signer } from '../core/signer.ts';
+import type { Policy } from '../core/policy/index.ts';
+import { validateBranchCard } from '../core/branch-card/validate.ts';
+import type { TransparencyLog } from '../adapters/log/transparency-log.ts';
+import type { SqliteStore } from '../adapters/store/sqlite-store.ts';
+import { logAccessRouter } from '../adapters/http/routes/log-access.ts';
+import { regulatorRouter } from '../adapters/http/routes/regulator.ts';
+import { policyGovernanceMount } from '../adapters/http/routes/policy-governance.ts';
+import { recordApproval } from './approvals.ts';
+import { buildGateway, type Gateway } from './build.ts';
+import type { GatewayConfig } from './config.ts';
+import { openStore } from './open-store.ts';
+import { openPolicyGovernance, type PolicyGovernance } from './policy-governance.ts';
+import { recordPolicyActivated } from './record-events.ts';
+import { signatureCapability, type SignatureCapability } from './signatures/capability.ts';
+
+export interface AssembledGateway {
+  gw: Gateway;
+  store: SqliteStore;
+  tlog: TransparencyLog;
+  governance: PolicyGovernance;
+  signatures: SignatureCapability;
+  /** Closed when the gateway stops, before the log and the store; callers may add to it. */
+  closers: (() => Promise<void>)[];
+}
+
+/** The meaning of a policy (what its hash covers), without load-time metadata. */
+export function policyDocument(p: Policy): Record<string, unknown> {
+  const { hash: _h, file: _f, warnings: _w, ...doc } = p;
+  return doc;
+}
+
+/**
+ * The whole gateway from its configuration, a signer and the policy file: store and transparency
+ * log, policy governance (the active policy survives restarts), biological signatures, quorum
+ * approvals, the regulator and log APIs. `start` and the test harness both use exactly this, so
+ * what the tests run is what operators run.
+ */
+export async function assembleGateway(o: {
+  config: GatewayConfig;
+  signer: Signer;
+  policyFile: Policy;
+  clock: Clock;
+  env: Record<string, string | undefined>;
+  log?: Logger;
+}): Promise<AssembledGateway> {
+  const log = o.log ?? pino({ level: o.config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
+  const { store, log: tlog } = openStore({
+    dataDir: o.config.dataDir,
+    signer: o.signer,
+    clock: o.clock,
+    origin: o.config.logOrigin,
+    onError: (e) => log.error({ err: (e as Error).message }, 'transparency log checkpoint failed'),
+  });
+  // The active policy survives restarts; the file applies only if it does not relax it (docs/governance.md).
+  const governance = await openPolicyGovernance({ store, clock: o.clock, initial: o.policyFile, log });
+  const active = governance.holder.policy();
+  if (active.hash !== o.policyFile.hash) log.warn({ active: active.hash, file: o.policyFile.hash }, 'the policy file differs from the active policy, which stays in force');
+  // Biological signatures (HIGH) and the biological part of quorums (CRITICAL): docs/protocol.md.
+  const signatures = signatureCapability({ env: o.env, recordApproval });
+  const closers: (() => Promise<void>)[] = [];
+  const gw = buildGateway({
+    config: o.config,
+    store,
+    signer: o.signer,
+    policy: governance.policy,
+    internalActuators: governance.internalActuators,
+    parseBranchCard: validateBranchCard,
+    clock: o.clock,
+    log,
+    env: o.env,
+    mounts: (ctx) => [policyGovernanceMount(ctx, governance), { path: '/', router: logAccessRouter(ctx, tlog) }, { path: '/', router: regulatorRouter(ctx, tlog) }, ...signatures.mounts(ctx)],
+    attach: [signatures.attach],
+    closers: [async () => {
+      for (const c of closers) await c();
+    }, () => tlog.close(), async () => governance.close()],
+  });
+  // The active policy is in the log before any action, so every bundle is verifiable on its own.
+  await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
+  return { gw, store, tlog, governance, signatures, closers };
+}
