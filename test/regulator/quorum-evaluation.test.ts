@@ -46,13 +46,24 @@ describe('quorum evaluation (verifier)', () => {
     expect(evaluateQuorum(bio, [auth('bob', 100), auth('carol', 101), auth('dave', 102), comp('erin', 103, { liveness: live })], undefined)).toEqual([]);
   });
 
-  it('the comparator verifies after the authorizers, is not one of them, and a witness counts only when allowed', () => {
+  it('the comparator verifies after the authorizers and is not one of them', () => {
     expect(evaluateQuorum(requirement(), [comp('erin', 99), auth('bob', 100), auth('carol', 101), auth('dave', 102)], undefined).join()).toMatch(/erin's comparator approval is not dated after the authorizers met the quorum/);
     const both = evaluateQuorum(requirement({ comparators: [{ group: 'compliance', min: 1, biological: false, members: ['bob'] }] }), [auth('bob', 100), auth('carol', 101), auth('dave', 102), comp('bob', 103)], undefined);
     expect(both.join()).toMatch(/bob also approved as an authorizer/);
-    const witness = comp('wendy', 103, { role: 'witness' });
-    expect(evaluateQuorum(requirement(), [auth('bob', 100), auth('carol', 101), auth('dave', 102), witness], undefined)[0]).toMatch(/comparator group 'compliance' has 0 of 1/);
-    expect(evaluateQuorum(requirement({ allowWitness: true }), [auth('bob', 100), auth('carol', 101), auth('dave', 102), witness], undefined)).toEqual([]);
+  });
+
+  it('a witness stands in for the person it attests, only where the policy allows it, and is never the comparator', () => {
+    // carol cannot produce any modality: wendy (an institutional witness) attests her authorisation in person.
+    const forCarol = comp('wendy', 101, { role: 'witness', onBehalfOf: 'carol' });
+    const approvals = [auth('bob', 100), forCarol, auth('dave', 102), comp('erin', 103)];
+    expect(evaluateQuorum(requirement(), approvals, undefined).join()).toMatch(/group '(platform' has 1 of 2|risk' has 0 of 1)/);
+    expect(evaluateQuorum(requirement({ allowWitness: true }), approvals, undefined)).toEqual([]);
+    // A witness approval is not a comparator verification.
+    const noComparator = [auth('bob', 100), auth('carol', 101), auth('dave', 102), comp('wendy', 103, { role: 'witness', onBehalfOf: 'x' })];
+    expect(evaluateQuorum(requirement({ allowWitness: true }), noComparator, undefined)[0]).toMatch(/comparator group 'compliance' has 0 of 1/);
+    // The witness took part, so it cannot also be the comparator.
+    const sameWitness = [auth('bob', 100), comp('erin', 101, { role: 'witness', onBehalfOf: 'carol' }), auth('dave', 102), comp('erin', 103)];
+    expect(evaluateQuorum(requirement({ allowWitness: true }), sameWitness, undefined).join()).toMatch(/erin also approved as an authorizer/);
   });
 
   it('distinct organisations: at most one counted authorizer per organisation', () => {

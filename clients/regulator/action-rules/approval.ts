@@ -1,6 +1,7 @@
 /**
  * One approval as recorded in action.authorised `approvals[]`:
- *   { who, device, role: 'authorizer' | 'comparator' | 'witness', at, liveness?, logIndex?, group? }
+ *   { who, device, role: 'authorizer' | 'comparator' | 'witness', at, liveness?, logIndex?, group?, onBehalfOf? }
+ * A witness approval (institutional fallback) names the person it attests in `onBehalfOf`.
  * Parsed strictly; a malformed approval counts for nothing and is reported by action.approvals.
  */
 import { isObj, str, uint, type Obj } from './fields.ts';
@@ -17,6 +18,8 @@ export interface Approval {
   liveness?: Obj;
   logIndex?: number;
   group?: string;
+  /** Witness approvals: the person whose authorisation the witness attested in person. */
+  onBehalfOf?: string;
 }
 
 /** `at` in milliseconds: values below 10^11 are NumericDate seconds (10^11 s is the year 5138). */
@@ -48,6 +51,11 @@ export function parseApproval(v: unknown): Approval | string {
     const g = str(v, 'group');
     if (g === undefined) return `(${who}) has a malformed 'group'`;
     out.group = g;
+  }
+  if (v['onBehalfOf'] !== undefined) {
+    const b = str(v, 'onBehalfOf');
+    if (b === undefined) return `(${who}) has a malformed 'onBehalfOf'`;
+    out.onBehalfOf = b;
   }
   return out;
 }

@@ -9,9 +9,14 @@
  *     summary. A person counts in the group the approval names, else in any group they are eligible
  *     for; the largest assignment is taken (group-assignment.ts), each group needing `min` distinct
  *     people, and with `distinctOrganisations` at most one counted person per organisation.
- *  3. Comparator side: role `comparator` (or `witness` when `allowWitness`), a member of the
- *     comparator group, with an acceptable liveness summary when `biological`, not someone who also
- *     approved as an authorizer, and dated after the approval that completed the authorizer side.
+ *     When `allowWitness`, a `witness` approval counts on this side as the person it names in
+ *     `onBehalfOf` (the institutional fallback of docs/protocol.md): the witness vouches in place
+ *     of a biological signature, so no liveness summary is asked of it. Without `allowWitness` it
+ *     counts for nothing.
+ *  3. Comparator side: role `comparator`, a member of the comparator group, with an acceptable
+ *     liveness summary when `biological`, not someone who also took part on the authorizer side
+ *     (as authorizer, witnessed person or witness), and dated after the approval that completed the
+ *     authorizer side.
  */
 import { atMs, livenessProblem, type Approval } from './approval.ts';
 import { arr, isObj, strings, uint } from './fields.ts';
@@ -56,11 +61,14 @@ export function parseQuorumRequirement(v: unknown): QuorumRequirementView | stri
   return { clauses, distinctOrganisations: v['distinctOrganisations'] === true, organisationOf: orgs, allowWitness: v['allowWitness'] === true };
 }
 
-function eligible(a: Approval, c: Clause, q: QuorumRequirementView, modalities: readonly string[] | undefined): string | null {
+/** An authorizer-side approval: the person it counts for, and whether a witness stood in for their signature. */
+type SideApproval = Approval & { witnessedBy?: string };
+
+function eligible(a: SideApproval, c: Clause, _q: QuorumRequirementView, modalities: readonly string[] | undefined): string | null {
   if (!c.members.includes(a.who)) return `${a.who} is not a member of '${c.group}'`;
-  const roleOk = c.kind === 'allOf' ? a.role === 'authorizer' : a.role === 'comparator' || (q.allowWitness && a.role === 'witness');
+  const roleOk = c.kind === 'allOf' ? a.role === 'authorizer' : a.role === 'comparator';
   if (!roleOk) return `${a.who} approved as ${a.role}, which does not count in ${c.kind === 'allOf' ? 'group' : 'comparator group'} '${c.group}'`;
-  if (c.biological) {
+  if (c.biological && a.witnessedBy === undefined) {
     const p = livenessProblem(a.liveness, modalities);
     if (p !== null) return `${a.who} in '${c.group}': ${p}`;
   }
@@ -68,7 +76,7 @@ function eligible(a: Approval, c: Clause, q: QuorumRequirementView, modalities: 
 }
 
 /** Candidates of one side: first approval per person in time order, with the groups it may count in. */
-function candidates(side: Approval[], clauses: Clause[], q: QuorumRequirementView, modalities: readonly string[] | undefined, notes: string[]): (Candidate & { at: number })[] {
+function candidates(side: SideApproval[], clauses: Clause[], q: QuorumRequirementView, modalities: readonly string[] | undefined, notes: string[]): (Candidate & { at: number })[] {
   const out: (Candidate & { at: number })[] = [];
   const seen = new Set<string>();
   for (const a of side) {
@@ -101,7 +109,16 @@ export function evaluateQuorum(q: QuorumRequirementView, approvals: readonly App
   const allOf = q.clauses.filter((c) => c.kind === 'allOf');
   const comparators = q.clauses.filter((c) => c.kind === 'comparator');
 
-  const authorizers = candidates(ordered.filter((a) => a.role === 'authorizer'), allOf, q, modalities, notes);
+  // Witnessed authorisations count as the witnessed person's, only where the policy allows them.
+  const witnessed: SideApproval[] = [];
+  for (const a of ordered) {
+    if (a.role !== 'witness') continue;
+    if (!q.allowWitness) notes.push(`${a.who}'s witness approval does not count: the quorum has no allowWitness`);
+    else if (a.onBehalfOf === undefined || a.onBehalfOf === a.who) notes.push(`${a.who}'s witness approval names no other person (onBehalfOf)`);
+    else witnessed.push({ ...a, who: a.onBehalfOf, role: 'authorizer', witnessedBy: a.who });
+  }
+  const authorizerSide: SideApproval[] = [...ordered.filter((a) => a.role === 'authorizer'), ...witnessed].sort((x, y) => atMs(x.at) - atMs(y.at));
+  const authorizers = candidates(authorizerSide, allOf, q, modalities, notes);
   const caps = new Map(allOf.map((c) => [c.group, c.min]));
   const needed = allOf.reduce((s, c) => s + c.min, 0);
   let metAt: number | undefined;
@@ -110,8 +127,8 @@ export function evaluateQuorum(q: QuorumRequirementView, approvals: readonly App
   }
   const authorizerAssignment = assignToGroups(authorizers, caps, q.distinctOrganisations);
 
-  const authorizerPeople = new Set(authorizers.map((c) => c.key));
-  const comparatorSide = ordered.filter((a) => a.role !== 'authorizer');
+  const authorizerPeople = new Set([...authorizers.map((c) => c.key), ...witnessed.map((w) => w.witnessedBy!)]);
+  const comparatorSide = ordered.filter((a) => a.role === 'comparator');
   const timely: Approval[] = [];
   for (const a of comparatorSide) {
     if (authorizerPeople.has(a.who)) notes.push(`${a.who} also approved as an authorizer and cannot be the comparator`);
