@@ -99,13 +99,21 @@ export async function benchGateway(): Promise<Record<string, number>> {
     const path = '/proxy/bench/balances/acc-1';
     // Warm both paths (JIT, connection pools, HSM key lookups).
     await autocannon({ url: `http://127.0.0.1:${barePort}/balances/acc-1`, connections: 8, duration: 2 });
+    // Assertions are single-use: mint them before the measured run, so the load generator's own
+    // signing does not take CPU from the gateway on this 2-core machine (the bare proxy pays none).
+    const pool: string[] = [];
+    const refill = (n: number) => {
+      for (let i = 0; i < n; i++) pool.push(assertion(agent.privateKey, 'bench', gwUrl, 'GET', path));
+    };
     const setup = (req: CannonRequest): CannonRequest => ({
       ...req,
-      headers: { authorization: `Bearer ${assertion(agent.privateKey, 'bench', gwUrl, 'GET', path)}`, 'idempotency-key': randomUUID() },
+      headers: { authorization: `Bearer ${pool.pop() ?? assertion(agent.privateKey, 'bench', gwUrl, 'GET', path)}`, 'idempotency-key': randomUUID() },
     });
+    refill(5000);
     await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path, setupRequest: setup }] });
 
     const bare = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1');
+    refill(Math.max(0, 4000 * DURATION_S - pool.length));
     const low = await load(gwUrl, path, setup);
     if (process.env['BENCH_DEBUG']) {
       const m = await (await fetch(`${gwUrl}/metrics`)).text();
