@@ -4,7 +4,7 @@ import type { ModalitySimulator } from './body.ts';
 import type { EdaPerson } from './person.ts';
 import { PinkNoise, type Rng } from './rng.ts';
 
-interface Scr { onset: number; amp: number }
+interface Scr { onset: number; amp: number; cue: number | null }
 
 /**
  * Skin conductance = tonic level (drift + slow 1/f wander) + phasic responses + sensor noise.
@@ -44,8 +44,13 @@ export class EdaSimulator implements ModalitySimulator<EdaStream> {
       const lat = Math.min(3, Math.max(1, p.latencyS * Math.exp((p.latencySdS / p.latencyS) * r.normal())));
       const amp = p.ampUs * p.habituation ** this.#responses * Math.exp(0.3 * r.normal()) * (e.payload.cue === 'flash' ? 0.85 : 1);
       this.#responses++;
-      this.#scrs.push({ onset: e.revealAt + lat * 1000, amp });
+      this.#scrs.push({ onset: e.revealAt + lat * 1000, amp, cue: e.index });
     }
+  }
+
+  /** Ground truth for evaluation tooling: every response produced so far (cue index, or null for a non-specific one). */
+  get responses(): readonly { onset: number; amp: number; cue: number | null }[] {
+    return this.#scrs;
   }
 
   advance(untilMs: number, revealed: readonly RevealEvent[]): EdaStream {
@@ -58,7 +63,7 @@ export class EdaSimulator implements ModalitySimulator<EdaStream> {
       const t = this.#next * dt;
       this.#next++;
       while (this.#nextNs <= t) {
-        this.#scrs.push({ onset: this.#nextNs, amp: p.ampUs * 0.5 * Math.exp(0.5 * r.normal()) });
+        this.#scrs.push({ onset: this.#nextNs, amp: p.ampUs * 0.5 * Math.exp(0.5 * r.normal()), cue: null });
         this.#nextNs += r.exponential(60000 / p.nsPerMin);
       }
       let phasic = 0;

@@ -3,7 +3,7 @@ import type { RevealEvent } from '../../src/core/stimulus/types.ts';
 import type { GazePoint, GazeStream } from '../../src/core/liveness/types.ts';
 import type { ModalitySimulator, SessionBody } from './body.ts';
 import type { GazePerson } from './person.ts';
-import type { Rng } from './rng.ts';
+import { PinkNoise, type Rng } from './rng.ts';
 
 /** Degrees of visual angle per screen unit (7 cm wide phone screen at 33 cm). */
 export const DEG_PER_UNIT = 12;
@@ -32,12 +32,19 @@ export class GazeSimulator implements ModalitySimulator<GazeStream> {
   #noise = { x: 0, y: 0 };
   #blinkUntil = -1;
   #nextBlink: number;
+  readonly #wanderX: PinkNoise;
+  readonly #wanderY: PinkNoise;
+  #wander = { x: 0, y: 0 };
 
   constructor(person: GazePerson, rng: Rng, body: SessionBody) {
     this.#p = person;
     this.#rng = rng;
     this.#body = body;
     this.#nextBlink = rng.exponential(person.blinkEveryS * 1000);
+    // Head moves relative to the phone: the tracker's calibration offset wanders slowly (1/f,
+    // 4-32 s time constants, sd 0.012 units ~ 0.15 deg).
+    this.#wanderX = new PinkNoise(rng.fork('wanderX'), 0.012, 4, 32);
+    this.#wanderY = new PinkNoise(rng.fork('wanderY'), 0.012, 4, 32);
   }
 
   #target(revealed: readonly RevealEvent[], t: number): { x: number; y: number } | null {
@@ -91,11 +98,12 @@ export class GazeSimulator implements ModalitySimulator<GazeStream> {
           this.#blinkUntil = t + r.uniform(100, 300);
           this.#nextBlink = t + r.exponential(p.blinkEveryS * 1000) + 400;
         }
+        this.#wander = { x: this.#wanderX.step(sampleDt / 1000), y: this.#wanderY.step(sampleDt / 1000) };
         this.#noise.x = 0.5 * this.#noise.x + Math.sqrt(0.75) * r.normal(0, p.trackerNoise);
         this.#noise.y = 0.5 * this.#noise.y + Math.sqrt(0.75) * r.normal(0, p.trackerNoise);
         if (t >= 0 && t > this.#blinkUntil) {
-          let x = 0.5 + p.biasX + p.calGain * (this.#eye.x - 0.5) + this.#noise.x;
-          let y = 0.5 + p.biasY + p.calGain * (this.#eye.y - 0.5) + this.#noise.y;
+          let x = 0.5 + p.biasX + this.#wander.x + p.calGain * (this.#eye.x - 0.5) + this.#noise.x;
+          let y = 0.5 + p.biasY + this.#wander.y + p.calGain * (this.#eye.y - 0.5) + this.#noise.y;
           if (this.#body.shakingAt(t)) {
             x += r.normal(0, 0.15);
             y += r.normal(0, 0.15);

@@ -107,6 +107,8 @@ export class HrvSimulator implements ModalitySimulator<HrvStream> {
   }
 
   #beat(trueT: number): void {
+    // The detector misses a beat now and then (PPG): the next interval spans two beats.
+    if (this.#lastBeat !== null && this.#rng.chance(this.#p.missedBeatProb ?? 0)) return;
     const measured = trueT + this.#rng.normal(0, this.#p.sensorJitterMs);
     const t = Math.round(measured);
     if (this.#lastBeat !== null && t >= 0) this.#pending.push({ t, ms: t - this.#lastBeat });

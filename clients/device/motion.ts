@@ -27,6 +27,8 @@ interface PlannedGesture {
   shakeMs: number;
   shakePhase: number;
   end: number;
+  /** The hand does not return exactly to the old pose: neutral roll/pitch shift after this gesture, deg. */
+  poseShift: [number, number];
 }
 
 /**
@@ -53,6 +55,8 @@ export class MotionSimulator implements ModalitySimulator<MotionStream> {
   readonly #tremorDrive: number;
   #prevSway: [number, number] = [0, 0];
   readonly #sway: [number, number] = [0, 0];
+  /** Tremor amplitude wanders within the session (log-scale 1/f, sd 0.1, 2-16 s). */
+  readonly #tremorMod: PinkNoise;
 
   constructor(person: MotionPerson, rng: Rng, body: SessionBody) {
     this.#p = person;
@@ -60,6 +64,7 @@ export class MotionSimulator implements ModalitySimulator<MotionStream> {
     this.#body = body;
     this.#swayR = new PinkNoise(rng.fork('swayR'), person.swayDeg, 0.25, 16);
     this.#swayP = new PinkNoise(rng.fork('swayP'), person.swayDeg, 0.25, 16);
+    this.#tremorMod = new PinkNoise(rng.fork('tremorMod'), 0.1, 2, 16);
     const fs = person.rateHz;
     const r = Math.exp((-Math.PI * 2.5) / fs);
     const th = (2 * Math.PI * person.tremorHz) / fs;
@@ -91,6 +96,7 @@ export class MotionSimulator implements ModalitySimulator<MotionStream> {
         shakeMs: p.shakeMs * r.uniform(0.85, 1.15),
         shakePhase: r.uniform(0, 2 * Math.PI),
         end: 0,
+        poseShift: [r.normal(0, 1.5), r.normal(0, 2)],
       };
       g.end = g.gesture === 'shake' ? start + g.shakeMs : start + g.out + g.hold + g.back;
       this.#planned.push(g);
@@ -102,6 +108,10 @@ export class MotionSimulator implements ModalitySimulator<MotionStream> {
   #gestureAt(t: number): { roll: number; pitch: number; wr: number; wp: number; ar: number; ap: number; linX: number } {
     const o = { roll: 0, pitch: 0, wr: 0, wp: 0, ar: 0, ap: 0, linX: 0 };
     for (const g of this.#planned) {
+      if (t >= g.end) {
+        o.roll += g.poseShift[0] * DEG;
+        o.pitch += g.poseShift[1] * DEG;
+      }
       if (t < g.start || t >= g.end) continue;
       if (g.gesture === 'shake') {
         const u = (t - g.start) / g.shakeMs;
@@ -111,6 +121,11 @@ export class MotionSimulator implements ModalitySimulator<MotionStream> {
         const w = 2 * Math.PI * g.shakeHz;
         const ts = (t - g.start) / 1000;
         o.linX += -g.shakeAmp * env * w * w * Math.sin(w * ts + g.shakePhase);
+        const settle: [number, number, number] = u > 0.8 ? minJerk((u - 0.8) / 0.2) : [0, 0, 0];
+        o.roll += g.poseShift[0] * DEG * settle[0];
+        o.pitch += g.poseShift[1] * DEG * settle[0];
+        o.wr += (g.poseShift[0] * DEG * settle[1]) / ((0.2 * g.shakeMs) / 1000);
+        o.wp += (g.poseShift[1] * DEG * settle[1]) / ((0.2 * g.shakeMs) / 1000);
         o.roll += 6 * DEG * env * Math.sin(w * ts + g.shakePhase + 1);
         o.wr += 6 * DEG * env * w * Math.cos(w * ts + g.shakePhase + 1);
         continue;
@@ -124,6 +139,10 @@ export class MotionSimulator implements ModalitySimulator<MotionStream> {
       else {
         const m = minJerk((t - g.start - g.out - g.hold) / g.back);
         s = [1 - m[0], -m[1] / (g.back / 1000), -m[2] / (g.back / 1000) ** 2];
+        o.roll += g.poseShift[0] * DEG * m[0];
+        o.pitch += g.poseShift[1] * DEG * m[0];
+        o.wr += (g.poseShift[0] * DEG * m[1]) / (g.back / 1000);
+        o.wp += (g.poseShift[1] * DEG * m[1]) / (g.back / 1000);
       }
       const sign = g.gesture === 'tilt-right' || g.gesture === 'tilt-back' ? 1 : -1;
       if (g.gesture === 'tilt-left' || g.gesture === 'tilt-right') {
@@ -174,14 +193,17 @@ export class MotionSimulator implements ModalitySimulator<MotionStream> {
         if (d >= 0 && d < 30) az -= p.tapAcc * Math.sin((Math.PI * d) / 30);
         else if (d >= 30 && d < 70) az += 0.4 * p.tapAcc * Math.sin((Math.PI * (d - 30)) / 40);
       }
+      const drive = this.#tremorDrive * Math.exp(this.#tremorMod.step(dt / 1000));
       const tr = this.#tremor.map((st) => {
-        const y = this.#tremorA1 * st[0]! + this.#tremorA2 * st[1]! + this.#tremorDrive * r.normal();
+        const y = this.#tremorA1 * st[0]! + this.#tremorA2 * st[1]! + drive * r.normal();
         st[1] = st[0]!;
         st[0] = y;
         return y;
       });
       const ts = Math.max(0, Math.round((t + r.normal(0, 0.3)) * 10) / 10);
-      acc.push({ t: ts, x: ax + tr[0]! + r.normal(0, p.accNoise), y: ay + tr[1]! + r.normal(0, p.accNoise), z: az + tr[2]! + r.normal(0, p.accNoise) });
+      const [bx, by, bz] = p.accBias ?? [0, 0, 0];
+      const k1 = p.accScale ?? 1;
+      acc.push({ t: ts, x: k1 * (ax + tr[0]!) + bx + r.normal(0, p.accNoise), y: k1 * (ay + tr[1]!) + by + r.normal(0, p.accNoise), z: k1 * (az + tr[2]!) + bz + r.normal(0, p.accNoise) });
       gyro.push({ t: ts, x: gst.wp + swayRate[1] + r.normal(0, p.gyroNoise), y: gst.wr + swayRate[0] + r.normal(0, p.gyroNoise), z: r.normal(0, p.gyroNoise) });
     }
     return { acc, gyro };

@@ -31,6 +31,8 @@ export interface HrvPerson {
   ectopicProb: number;
   /** RR timing jitter of the sensor, ms sd (ECG strap ~1 ms, PPG ~5-10 ms). */
   sensorJitterMs: number;
+  /** Probability that the beat detector misses a beat (PPG at low perfusion ~0.3-1.5 %; ECG ~0). */
+  missedBeatProb: number;
 }
 
 export interface MotionPerson {
@@ -59,6 +61,9 @@ export interface MotionPerson {
   rateHz: number;
   /** Peak acceleration a screen tap gives the phone, m/s^2 (TapLogger, Xu et al. 2012). */
   tapAcc: number;
+  /** Accelerometer calibration of this phone: residual offset per axis, m/s^2 (~5-10 mg after factory/field calibration), and scale error. */
+  accBias: [number, number, number];
+  accScale: number;
 }
 
 export interface TypingPerson {
@@ -142,7 +147,7 @@ function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
 }
 
-/** Deterministic person from an id: same id, same person. */
+/** Deterministic person from an id: same id, same person (trait parameters; see sessionState for one day). */
 export function makePerson(id: string | number): SimPerson {
   const r = new Rng('person/' + String(id));
   const h = r.fork('hrv');
@@ -152,7 +157,7 @@ export function makePerson(id: string | number): SimPerson {
   const v = r.fork('voice');
   const e = r.fork('eda');
   const female = r.chance(0.5);
-  return {
+  const person: SimPerson = {
     id: String(id),
     hrv: {
       hrBpm: clamp(h.normal(70, 9), 52, 95),
@@ -168,6 +173,7 @@ export function makePerson(id: string | number): SimPerson {
       driftBpmPerMin: h.normal(0, 1.5),
       ectopicProb: h.chance(0.3) ? h.uniform(0.002, 0.02) : 0,
       sensorJitterMs: h.chance(0.5) ? h.uniform(0.5, 2) : h.uniform(3, 8),
+      missedBeatProb: 0,
     },
     motion: {
       reactionMs: m.uniform(380, 650),
@@ -189,6 +195,8 @@ export function makePerson(id: string | number): SimPerson {
       pivotM: m.uniform(0.06, 0.15),
       rateHz: m.pick([50, 100, 100, 200]),
       tapAcc: m.uniform(0.25, 0.8),
+      accBias: [m.normal(0, 0.06), m.normal(0, 0.06), m.normal(0, 0.06)],
+      accScale: 1 + m.normal(0, 0.008),
     },
     typing: {
       ikiMs: k.uniform(190, 380),
@@ -234,6 +242,99 @@ export function makePerson(id: string | number): SimPerson {
       noiseUs: e.uniform(0.001, 0.004),
       driftUsPerS: e.normal(0, 0.004),
       rateHz: e.pick([4, 8, 16]),
+    },
+  };
+  // PPG sensors (the jittery half) miss beats now and then; drawn from a separate stream so the
+  // parameters above stay as they were.
+  const ppg = person.hrv.sensorJitterMs >= 3;
+  person.hrv.missedBeatProb = ppg ? r.fork('hrv-detector').uniform(0.003, 0.015) : 0;
+  return person;
+}
+
+/**
+ * The person on one particular day: trait parameters varied by their day-to-day (session-to-session)
+ * variability, drawn once per session. People differ (makePerson); one person differs a little from
+ * day to day (this); within one 30 s session the state is fixed apart from the slow drifts each
+ * simulator models. Device properties (sample rates, sensor noise, calibration) stay with the person's
+ * device. Magnitudes:
+ *   resting HR sd 3 bpm (within-person day-to-day SD of resting HR ~2-4 bpm; Quer et al. 2020),
+ *   RSA and Mayer amplitude x exp(N(0, 0.2)) (short-term HRV test-retest CV ~20 %; Sandercock 2005),
+ *   HR drift drawn fresh per session; breathing lag sd 80 ms;
+ *   gesture reaction sd 30 ms, tilt size/speed CV ~10 %, tremor amplitude CV ~25 % and frequency
+ *   sd 0.4 Hz (fatigue, caffeine; Elble 2003), holding pose (pitch sd 8 deg, roll sd 3 deg);
+ *   typing interval and hold CV ~8 % (keystroke dynamics day-to-day drift; Killourhy & Maxion 2009);
+ *   pursuit latency sd 8 ms, pursuit gain sd 0.02, eye-tracker calibration re-done per session
+ *   (offset sd 0.025 units, gain CV 4 %), tracking noise CV 20 % (lighting);
+ *   speaking f0 sd 0.7 semitones, naming latency sd 40 ms, speaking level sd 3 dB (distance to the
+ *   microphone), room noise floor sd 5 dB;
+ *   skin-conductance level x exp(N(0, 0.3)) (hydration, temperature, electrode contact; Boucsein
+ *   2012), SCR amplitude x exp(N(0, 0.3)), SCR latency sd 0.1 s, non-specific SCR rate x exp(N(0, 0.3)).
+ */
+export function sessionState(p: SimPerson, r: Rng): SimPerson {
+  const ln = (sd: number): number => Math.exp(r.normal(0, sd));
+  return {
+    id: p.id,
+    hrv: {
+      ...p.hrv,
+      hrBpm: clamp(p.hrv.hrBpm + r.normal(0, 3), 48, 100),
+      rsaAmpBpm: p.hrv.rsaAmpBpm * ln(0.2),
+      breathLagMs: clamp(p.hrv.breathLagMs + r.normal(0, 80), 150, 900),
+      lockGain: p.hrv.lockGain * ln(0.15),
+      mayerAmpBpm: p.hrv.mayerAmpBpm * ln(0.2),
+      pinkBpm: p.hrv.pinkBpm * ln(0.15),
+      driftBpmPerMin: r.normal(0, 1.5),
+    },
+    motion: {
+      ...p.motion,
+      reactionMs: p.motion.reactionMs + r.normal(0, 30),
+      tiltDeg: p.motion.tiltDeg * ln(0.12),
+      tiltOutMs: p.motion.tiltOutMs * ln(0.1),
+      holdMs: p.motion.holdMs * ln(0.1),
+      tiltBackMs: p.motion.tiltBackMs * ln(0.1),
+      shakeHz: p.motion.shakeHz * ln(0.06),
+      shakeAmpM: p.motion.shakeAmpM * ln(0.1),
+      shakeMs: p.motion.shakeMs * ln(0.1),
+      tremorRms: p.motion.tremorRms * ln(0.25),
+      tremorHz: clamp(p.motion.tremorHz + r.normal(0, 0.4), 7.5, 12.5),
+      swayDeg: p.motion.swayDeg * ln(0.2),
+      pitch0Deg: clamp(p.motion.pitch0Deg + r.normal(0, 8), 15, 70),
+      roll0Deg: p.motion.roll0Deg + r.normal(0, 3),
+      tapAcc: p.motion.tapAcc * ln(0.15),
+    },
+    typing: {
+      ...p.typing,
+      ikiMs: p.typing.ikiMs * ln(0.08),
+      ikiSigma: p.typing.ikiSigma * ln(0.08),
+      holdMs: p.typing.holdMs * ln(0.08),
+      holdSigma: p.typing.holdSigma * ln(0.08),
+      readMs: p.typing.readMs * ln(0.1),
+    },
+    gaze: {
+      ...p.gaze,
+      latencyMs: clamp(p.gaze.latencyMs + r.normal(0, 8), 90, 170),
+      gain: clamp(p.gaze.gain + r.normal(0, 0.02), 0.75, 0.99),
+      biasX: p.gaze.biasX + r.normal(0, 0.025),
+      biasY: p.gaze.biasY + r.normal(0, 0.025),
+      calGain: p.gaze.calGain * ln(0.04),
+      trackerNoise: p.gaze.trackerNoise * ln(0.2),
+      blinkEveryS: p.gaze.blinkEveryS * ln(0.2),
+    },
+    voice: {
+      ...p.voice,
+      f0Hz: p.voice.f0Hz * 2 ** (r.normal(0, 0.7) / 12),
+      namingMs: p.voice.namingMs + r.normal(0, 40),
+      syllableMs: p.voice.syllableMs * ln(0.06),
+      levelDb: clamp(p.voice.levelDb + r.normal(0, 3), -32, -8),
+      noiseFloorDb: clamp(p.voice.noiseFloorDb + r.normal(0, 5), -70, -40),
+      jitter: p.voice.jitter * ln(0.15),
+    },
+    eda: {
+      ...p.eda,
+      sclUs: clamp(p.eda.sclUs * ln(0.3), 0.5, 30),
+      ampUs: p.eda.ampUs * ln(0.3),
+      latencyS: clamp(p.eda.latencyS + r.normal(0, 0.1), 1.2, 2.6),
+      nsPerMin: p.eda.nsPerMin * ln(0.3),
+      driftUsPerS: r.normal(0, 0.004),
     },
   };
 }

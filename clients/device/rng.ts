@@ -113,11 +113,20 @@ export class PinkNoise {
     this.#x = this.#taus.map(() => rng.normal(0, this.#sdEach));
   }
 
+  #dt = NaN;
+  #a: number[] = [];
+  #b: number[] = [];
+
   step(dtS: number): number {
+    if (dtS !== this.#dt) {
+      // Most callers step with a constant dt: cache the OU coefficients.
+      this.#dt = dtS;
+      this.#a = this.#taus.map((tau) => Math.exp(-dtS / tau));
+      this.#b = this.#a.map((a) => this.#sdEach * Math.sqrt(1 - a * a));
+    }
     let sum = 0;
     for (let i = 0; i < this.#taus.length; i++) {
-      const a = Math.exp(-dtS / this.#taus[i]!);
-      this.#x[i] = this.#x[i]! * a + this.#sdEach * Math.sqrt(1 - a * a) * this.#rng.normal();
+      this.#x[i] = this.#x[i]! * this.#a[i]! + this.#b[i]! * this.#rng.normal();
       sum += this.#x[i]!;
     }
     return sum;

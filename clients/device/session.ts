@@ -6,7 +6,7 @@ import { EdaSimulator } from './eda.ts';
 import { GazeSimulator } from './gaze.ts';
 import { HrvSimulator } from './hrv.ts';
 import { MotionSimulator } from './motion.ts';
-import type { SimPerson } from './person.ts';
+import { sessionState, type SimPerson } from './person.ts';
 import { Rng } from './rng.ts';
 import { TypingSimulator } from './typing.ts';
 import { VoiceSimulator } from './voice.ts';
@@ -22,8 +22,10 @@ export class DeviceSession {
   readonly body = new SessionBody();
   readonly #sims: { m: Modality; sim: { advance(u: number, r: readonly RevealEvent[]): SessionStreams[Modality] } }[] = [];
 
-  constructor(person: SimPerson, modalities: readonly Modality[], seed: string) {
-    const rng = new Rng('session/' + seed + '/' + person.id);
+  constructor(trait: SimPerson, modalities: readonly Modality[], seed: string) {
+    const rng = new Rng('session/' + seed + '/' + trait.id);
+    // The person as they are today: trait parameters with day-to-day variation (person.ts).
+    const person = sessionState(trait, rng.fork('state'));
     this.modalities = [...modalities];
     // Order matters within a chunk: typing registers taps before the accelerometer samples them.
     const order: Modality[] = ['hrv', 'typing', 'motion', 'gaze', 'voice', 'eda'];

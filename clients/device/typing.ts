@@ -2,7 +2,7 @@ import type { RevealEvent } from '../../src/core/stimulus/types.ts';
 import type { KeyEvent, TypingStream } from '../../src/core/liveness/types.ts';
 import type { ModalitySimulator, SessionBody } from './body.ts';
 import type { TypingPerson } from './person.ts';
-import type { Rng } from './rng.ts';
+import { PinkNoise, type Rng } from './rng.ts';
 
 /** Two-thumb typing on a QWERTY phone keyboard: left half / right half. */
 const LEFT = new Set('qwertasdfgzxcvb'.split(''));
@@ -47,11 +47,15 @@ export class TypingSimulator implements ModalitySimulator<TypingStream> {
   #cursor = 0;
   #plannedT: number | null = null;
   #floor = 0;
+  /** Tempo wanders within the session (log-scale 1/f, sd 0.06, 4-32 s): attention, word familiarity. */
+  readonly #tempo: PinkNoise;
+  #tempoT = 0;
 
   constructor(person: TypingPerson, rng: Rng, body: SessionBody) {
     this.#p = person;
     this.#rng = rng;
     this.#body = body;
+    this.#tempo = new PinkNoise(rng.fork('tempo'), 0.06, 4, 32);
   }
 
   advance(untilMs: number, revealed: readonly RevealEvent[]): TypingStream {
@@ -101,7 +105,10 @@ export class TypingSimulator implements ModalitySimulator<TypingStream> {
     const p = this.#p;
     const r = this.#rng;
     const word = this.#words[item.wordIndex]!;
-    let iki = p.ikiMs * Math.exp(p.ikiSigma * r.normal());
+    const now = Number.isFinite(this.#lastDown) ? this.#lastDown : 0;
+    const tempo = Math.exp(this.#tempo.step(Math.max(0, now - this.#tempoT) / 1000));
+    this.#tempoT = Math.max(this.#tempoT, now);
+    let iki = p.ikiMs * tempo * Math.exp(p.ikiSigma * r.normal());
     const a = thumbOf(this.#lastCh), b = thumbOf(item.ch);
     if (a !== 'S' && b !== 'S' && a !== b) iki *= p.altFactor;
     if (item.ch === this.#lastCh) iki *= 1.15;

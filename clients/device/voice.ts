@@ -15,6 +15,8 @@ interface Utterance {
   end: number;
   inhale: boolean;
   gapVoiced: boolean;
+  /** Loudness of this word relative to the speaker's level, dB (word-to-word variation). */
+  gainDb: number;
 }
 
 /**
@@ -67,7 +69,7 @@ export class VoiceSimulator implements ModalitySimulator<VoiceStream> {
           t += g;
         }
       }
-      this.#utt.push({ start, parts, f0Word: p.f0Hz * 2 ** (r.normal(0, 1) / 12), end: t, inhale: r.chance(0.3), gapVoiced: r.chance(0.5) });
+      this.#utt.push({ start, parts, f0Word: p.f0Hz * 2 ** (r.normal(0, 1) / 12), end: t, inhale: r.chance(0.3), gapVoiced: r.chance(0.5), gainDb: r.normal(0, 1.5) });
     }
   }
 
@@ -89,16 +91,16 @@ export class VoiceSimulator implements ModalitySimulator<VoiceStream> {
         const part = u.parts.find((q) => t >= q.t0 && t < q.t1);
         const vowels = u.parts.filter((q) => q.kind === 'vowel');
         if (part?.kind === 'onset') {
-          energy = Math.max(energy, p.levelDb - 18 + r.normal(0, 2));
+          energy = Math.max(energy, p.levelDb + u.gainDb - 18 + r.normal(0, 2));
         } else if (part?.kind === 'gap') {
-          energy = Math.max(energy, p.levelDb - 14 + r.normal(0, 2));
+          energy = Math.max(energy, p.levelDb + u.gainDb - 14 + r.normal(0, 2));
           if (u.gapVoiced) f0 = u.f0Word * 2 ** (-1 / 12);
         } else if (part?.kind === 'vowel') {
           const k = vowels.indexOf(part);
           const x = (t - part.t0) / (part.t1 - part.t0);
           const shape = 0.5 - 0.5 * Math.cos(2 * Math.PI * Math.min(1, Math.max(0, x)));
           const stress = k === 0 ? 2 : -1 * k;
-          energy = Math.max(energy, p.levelDb + stress - 16 * (1 - shape) + r.normal(0, 0.8));
+          energy = Math.max(energy, p.levelDb + u.gainDb + stress - 16 * (1 - shape) + r.normal(0, 0.8));
           const pos = (t - u.start) / Math.max(1, u.end - u.start);
           const accent = k === 0 ? (p.f0RangeSt / 2) * Math.sin(Math.PI * x) : 0;
           const st = accent - (p.f0RangeSt / 2) * pos;

@@ -4,6 +4,10 @@
  * evaluation corpus). Deployments override with `resolveConfig({ ...partial })`.
  */
 
+import type { ConsistencyConfig } from './consistency.ts';
+
+export type { ConsistencyConfig };
+
 export interface Range { min: number; max: number }
 
 export interface HrvConfig {
@@ -28,7 +32,7 @@ export interface HrvConfig {
   minHalfCorrelation: number;
   /** Above this (beat-by-beat fit of heart rate to the guide at the best lag), the heart follows the guide too perfectly: LF (Mayer) and 1/f variability persist during paced breathing (Vaschillo 2002), tuned. */
   maxCorrelation: number;
-  /** Largest change of median heart rate between the session halves, bpm (drift ~1-2 bpm/min plus 1/f wander), tuned. */
+  /** Largest change of median heart rate between the session halves, bpm (drift ~1-2 bpm/min plus 1/f wander), tuned. No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxLevelShiftBpm: number;
   /** Permutation entropy (order 3) of RR: paced breathing makes RR smooth (low), but never perfectly monotone; i.i.d. noise gives ~1 (tuned). */
   permEntropy: Range;
@@ -36,6 +40,10 @@ export interface HrvConfig {
   minCv: number;
   /** RMS of RR after removing a 5-beat moving average, ms: beat-level variability no real heart lacks. */
   minBeatNoiseMs: number;
+  /** Beat-interval changes that are neither premature beats, missed detections nor recoveries (hrv.continuity). */
+  maxUnexplainedBeats: number;
+  /** One person throughout: change-point scan over person features (consistency.ts); scales and threshold tuned. */
+  consistency?: ConsistencyConfig;
 }
 
 export interface MotionConfig {
@@ -63,10 +71,12 @@ export interface MotionConfig {
   maxUnprompted: number;
   /** High-frequency residual at rest (tremor + sensor noise), m/s^2 RMS. */
   restNoise: Range;
-  /** Largest ratio of rest micro-motion between the session halves (tuned). */
+  /** Largest ratio of rest micro-motion between the session halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxRestRatio: number;
   /** Gyro rate vs accelerometer-derived tilt rate correlation, when a gyro stream is present. */
   minGyroCorrelation: number;
+  /** One person throughout: change-point scan over person features (consistency.ts); scales and threshold tuned. */
+  consistency?: ConsistencyConfig;
 }
 
 export interface TypingConfig {
@@ -75,7 +85,7 @@ export interface TypingConfig {
   /** Fastest plausible key-down to key-down, ms (two thumbs can overlap, but not this closely). */
   minIkiMs: number;
   maxViolationFraction: number;
-  /** First key of a word no sooner than this after the word was revealed (reading + motor, >= simple RT). */
+  /** First key of a word no sooner than this after the word was revealed: recognising a written word takes ~200-250 ms before any key can follow (visual word recognition plus motor initiation; Salthouse 1986). */
   minWordLatencyMs: number;
   /** Every word revealed this long before the end must be typed (8 s: a 20 wpm typist finishes a word in ~3 s but may lag a word behind). */
   requireBeforeEndMs: number;
@@ -89,10 +99,12 @@ export interface TypingConfig {
   holdCv: Range;
   /** Rhythm score: skewness of within-word intervals + skewness of holds (both right-skewed, log-normal, in people; Dhakal 2018) + 2 x (same-thumb / alternating-thumb median interval - 1) (alternation is faster; Salthouse 1986, Palin 2019); tuned. */
   minRhythmScore: number;
-  /** Largest ratio of median within-word interval between the halves (tuned). */
+  /** Largest ratio of median within-word interval between the halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxRhythmRatio: number;
-  /** Largest ratio of median hold between the halves (tuned). */
+  /** Largest ratio of median hold between the halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxHoldRatio: number;
+  /** One person throughout: change-point scan over person features (consistency.ts); scales and threshold tuned. */
+  consistency?: ConsistencyConfig;
 }
 
 export interface GazeConfig {
@@ -111,10 +123,12 @@ export interface GazeConfig {
   residual: Range;
   /** Longest gap without samples (blink ~100-400 ms, tracking loss), ms. */
   maxGapMs: number;
-  /** Largest pursuit-lag difference between the session halves, ms (tuned). */
+  /** Largest pursuit-lag difference between the session halves, ms (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxLagShiftMs: number;
-  /** Largest ratio of tracking error between the halves (tuned). */
+  /** Largest ratio of tracking error between the halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxResidualRatio: number;
+  /** One person throughout: change-point scan over person features (consistency.ts); scales and threshold tuned. */
+  consistency?: ConsistencyConfig;
 }
 
 export interface VoiceConfig {
@@ -138,8 +152,10 @@ export interface VoiceConfig {
   f0SpreadSt: Range;
   /** Max share of implausible f0 jumps (>5 semitones per frame outside octave errors). */
   maxJumpFraction: number;
-  /** Largest median-pitch difference between the halves, semitones (tuned). */
+  /** Largest median-pitch difference between the halves, semitones (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxPitchShiftSt: number;
+  /** One person throughout: change-point scan over person features (consistency.ts); scales and threshold tuned. */
+  consistency?: ConsistencyConfig;
 }
 
 export interface EdaConfig {
@@ -153,13 +169,15 @@ export interface EdaConfig {
   latencyS: Range;
   /** Each onset within this of the common latency, s: a person's latency sd is ~0.2-0.4 s plus onset-detection error. */
   latencyToleranceS: number;
+  /** No response counts earlier than this after its cue, s: the 1 s minimum SCR latency (Dawson et al. 2017) less the onset-detection error (detected onsets precede true onsets by up to ~0.4 s, 95th percentile on the tuning corpus). Same bound as the stream-timing check. */
+  minOnsetS: number;
   /** Minimum measurement noise, uS (sensor noise and quantisation of real EDA front-ends, ~0.001 uS and up). */
   minNoiseUs: number;
   /** Minimum SCR amplitude, uS (SPR 2012 recommends 0.01-0.05). */
   minAmpUs: number;
   /** Answered cues minus unexplained SCRs, as a share of cues (tuned). */
   minHitFraction: number;
-  /** SCRs not following any cue tolerated (non-specific SCRs occur 1-3/min). */
+  /** SCRs not following any cue tolerated per 30 s of session (non-specific SCRs occur 1-3/min). */
   maxUnexplained: number;
   /** SCR rise time onset->peak, s (0.5-5 s). */
   riseS: Range;
@@ -168,6 +186,10 @@ export interface EdaConfig {
   /** ...but never identical: a real response set exceeds this latency spread (s) OR this amplitude CV (habituation, trial-to-trial variation); tuned. */
   minLatencySdS: number;
   minAmpCv: number;
+  /** Persistent jumps between two samples tolerated (eda.continuity; skin conductance changes smoothly). */
+  maxSteps: number;
+  /** One person throughout: change-point scan over person features (consistency.ts); scales and threshold tuned. */
+  consistency?: ConsistencyConfig;
 }
 
 export interface CrossModalConfig {
@@ -207,13 +229,17 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     edgeMs: 2500,
     gridHz: 4,
     lagMs: { min: 250, max: 2000 },
-    minCorrelation: 0.6,
-    minHalfCorrelation: 0.4,
+    minCorrelation: 0.55,
+    minHalfCorrelation: 0.3,
     maxCorrelation: 0.98,
     maxLevelShiftBpm: 5.5,
     permEntropy: { min: 0.3, max: 0.99 },
     minCv: 0.01,
     minBeatNoiseMs: 0.5,
+    maxUnexplainedBeats: 0,
+    // Scales: robust SD of the difference between the two halves of one person's session (tuning
+    // corpus); maxStat: the scan maximum bona fide sessions stay below (tuned).
+    consistency: { scales: { level: 1.19, swing: 0.224, beatNoise: 0.376 }, maxStat: 30, minSegmentMs: 6000, stepMs: 1000 },
   },
   motion: {
     rateHz: { min: 20, max: 500 },
@@ -231,20 +257,22 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     restNoise: { min: 0.003, max: 1.0 },
     minGyroCorrelation: 0.6,
     maxRestRatio: 1.2,
+    consistency: { scales: { tremor: 0.08, tremorHz: 0.0125, gravity: 0.0057, pitch: 3.32, lateral: 1.56, interval: 0.03 }, maxStat: 40, minSegmentMs: 6000, stepMs: 1000 },
   },
   typing: {
     holdMs: { min: 15, max: 1500 },
     minIkiMs: 20,
     maxViolationFraction: 0.02,
-    minWordLatencyMs: 150,
+    minWordLatencyMs: 200,
     requireBeforeEndMs: 8000,
     minWordShare: 0.7,
     maxEditsPerWord: 1,
     ikiCv: { min: 0.15, max: 2.0 },
     holdCv: { min: 0.05, max: 1.5 },
-    minRhythmScore: 1.0,
+    minRhythmScore: 0.8,
     maxRhythmRatio: 1.5,
     maxHoldRatio: 1.35,
+    consistency: { scales: { hold: 0.064, holdSd: 0.046, iki: 0.126, ikiSd: 0.093, read: 75 }, maxStat: 24, minSegmentMs: 6000, stepMs: 1000 },
   },
   gaze: {
     rateHz: { min: 15, max: 1000 },
@@ -258,6 +286,7 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     maxGapMs: 600,
     maxLagShiftMs: 60,
     maxResidualRatio: 1.8,
+    consistency: { scales: { offX: 0.0093, offY: 0.0105, gain: 0.002, noise: 0.0306, interval: 0.03 }, maxStat: 46, minSegmentMs: 6000, stepMs: 1000 },
   },
   voice: {
     frameRateHz: { min: 40, max: 250 },
@@ -272,6 +301,7 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     f0SpreadSt: { min: 0.3, max: 8 },
     maxJumpFraction: 0.03,
     maxPitchShiftSt: 2.5,
+    consistency: { scales: { pitch: 0.7, level: 1.47, floor: 1.13, interval: 0.03, jitter: 0.129 }, maxStat: 19, minSegmentMs: 6000, stepMs: 1000 },
   },
   eda: {
     rateHz: { min: 2, max: 1000 },
@@ -280,6 +310,7 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     maxFallUsPerS: 3,
     latencyS: { min: 1.0, max: 3.0 },
     latencyToleranceS: 0.6,
+    minOnsetS: 0.6,
     minNoiseUs: 0.0008,
     minAmpUs: 0.02,
     minHitFraction: 0.5,
@@ -288,6 +319,8 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     maxLatencySdS: 0.6,
     minLatencySdS: 0.09,
     minAmpCv: 0.2,
+    maxSteps: 0,
+    consistency: { scales: { noise: 0.1875, amp: 0.58, interval: 0.03 }, maxStat: 22, minSegmentMs: 6000, stepMs: 1000 },
   },
   crossModal: {
     maxEdgeSkewMs: 3000,

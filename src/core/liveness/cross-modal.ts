@@ -80,8 +80,14 @@ export function checkCrossModal(streams: SessionStreams, stim: Stimulus, cfg: Li
   }
 
   if (usable.has('motion') && usable.has('gaze') && streams.motion && streams.gaze && stim.gaze) {
-    const shakes = analyseMotion(streams.motion, cfg.motion).episodes.filter((e) => e.kind === 'shake' && e.end - e.start >= 300);
-    if (shakes.length > 0) {
+    // Shakes: full-energy shake episodes, or a weaker one answering a shake prompt (the motion check
+    // tolerates one weak gesture; this test needs the movement, not its size).
+    const shakePrompts = (stim.motion?.prompts ?? []).filter((p) => p.gesture === 'shake');
+    const shakes = analyseMotion(streams.motion, cfg.motion).episodes.filter((e) => e.end - e.start >= 300 && (e.kind === 'shake' || (e.peak >= cfg.motion.shakeMinRms / 2 && shakePrompts.some((p) => e.start >= p.atMs && e.start < p.atMs + cfg.motion.windowMs))));
+    if (shakes.length === 0 && shakePrompts.length > 0) {
+      // Without the shake this session has no test that ties the gaze stream to this phone.
+      checks.push({ id: 'cross.shake-gaze', passed: false, message: 'cross-modal: the phone was not shaken when prompted, so nothing ties the gaze stream to this phone\'s camera' });
+    } else if (shakes.length > 0) {
       const pts = streams.gaze.pts;
       const fit = fitGaze(pts, stim.gaze, stim.durationMs);
       const inShake: number[] = [], rest: number[] = [];

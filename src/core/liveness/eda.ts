@@ -1,13 +1,37 @@
 import type { EdaStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
-import type { EdaConfig } from './config.ts';
-import { checkTimes, lowpass, median, resample, round, std } from './dsp.ts';
-import type { EdaStream, ModalityResult, PersonProfile, StimulusResponse } from './types.ts';
+import { DEFAULT_CONFIG, type EdaConfig } from './config.ts';
+import { checkTimes, lowpass, median, quantile, resample, round, std } from './dsp.ts';
+import type { EdaStream, ModalityResult, PersonProfile, ScSample, StimulusResponse } from './types.ts';
+import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
 
 const GRID_HZ = 8;
 const DT = 1000 / GRID_HZ;
 
 export interface Scr { onset: number; peak: number; amp: number }
+
+const EDA_LABELS: Record<string, (a: number, b: number) => string> = {
+  level: (a, b) => `tonic level ${round(Math.exp(a), 2)} -> ${round(Math.exp(b), 2)} uS`,
+  noise: (a, b) => `sensor noise x${round(Math.exp(b - a), 2)}`,
+  amp: (a, b) => `response size x${round(Math.exp(b - a), 2)}`,
+  interval: (a, b) => `sample interval ${round(Math.exp(a), 0)} -> ${round(Math.exp(b), 0)} ms`,
+};
+
+/**
+ * Persistent jumps: sample k whose change from k-1 exceeds 0.01 uS, 8x the noise of a difference and
+ * 3x the changes just before and after it. A response's steepest sample is followed by a
+ * comparable rise (3x fails); a spike artefact returns at once (the next change is as large).
+ */
+export function edaSteps(sc: readonly ScSample[], noiseUs: number): number[] {
+  const out: number[] = [];
+  const sdDiff = noiseUs * Math.SQRT2;
+  for (let k = 2; k < sc.length - 1; k++) {
+    const d = Math.abs(sc[k]!.uS - sc[k - 1]!.uS);
+    const before = Math.abs(sc[k - 1]!.uS - sc[k - 2]!.uS), after = Math.abs(sc[k + 1]!.uS - sc[k]!.uS);
+    if (d >= 0.01 && d >= 8 * sdDiff && d >= 3 * (before + after)) out.push(k);
+  }
+  return out;
+}
 
 /**
  * Skin-conductance responses by the derivative method (trough-to-peak; Boucsein 2012): SC resampled
@@ -98,15 +122,24 @@ export function verifyEda(stream: EdaStream | undefined, stim: EdaStimulus, dura
       let hit = -1, bestD = Infinity;
       for (let k = 0; k < scrs.length; k++) {
         if (used.has(k)) continue;
-        const d = Math.abs((scrs[k]!.onset - e.atMs) / 1000 - m);
-        if (d <= cfg.latencyToleranceS && d < bestD) { hit = k; bestD = d; }
+        const lat = (scrs[k]!.onset - e.atMs) / 1000;
+        const d = Math.abs(lat - m);
+        // Never earlier than the physiological minimum (1 s) less the onset-detection error.
+        if (d <= cfg.latencyToleranceS && lat >= cfg.minOnsetS && d < bestD) { hit = k; bestD = d; }
       }
       if (hit >= 0) used.add(hit);
       return hit;
     });
   };
-  let bestM = cfg.latencyS.min, bestHits: number[] = [];
-  for (let m = cfg.latencyS.min; m <= cfg.latencyS.max + 1e-9; m += 0.1) {
+  // The enrolled person's own latency narrows the search: a foreign recording then has fewer
+  // latencies at which its responses can line up with these cues by accident.
+  let mLo = cfg.latencyS.min, mHi = cfg.latencyS.max;
+  if (profile?.latencyS && Math.min(mHi, profile.latencyS[1]) >= Math.max(mLo, profile.latencyS[0])) {
+    mLo = Math.max(mLo, profile.latencyS[0]);
+    mHi = Math.min(mHi, profile.latencyS[1]);
+  }
+  let bestM = mLo, bestHits: number[] = [];
+  for (let m = mLo; m <= mHi + 1e-9; m += 0.1) {
     const h = assign(m);
     if (h.filter((x) => x >= 0).length > bestHits.filter((x) => x >= 0).length) { bestHits = h; bestM = m; }
   }
@@ -124,9 +157,10 @@ export function verifyEda(stream: EdaStream | undefined, stim: EdaStimulus, dura
   const unexplainedEarly = scrs.filter((_, k) => !used.has(k) && scrs[k]!.onset > t0 + 500).length;
   // Responses locked to the cues: answered cues minus responses that answer nothing.
   const net = hits - unexplainedEarly;
-  c.add('coupling', net >= need && cues > 0, `eda: only ${hits} of ${cues} cues were followed by a skin-conductance response at a common latency (best ${round(bestM, 1)} s +-${cfg.latencyToleranceS} s within ${cfg.latencyS.min}-${cfg.latencyS.max} s), and ${unexplainedEarly} response(s) followed no cue; answered minus unexplained = ${net}, need ${need}`);
+  c.add('coupling', net >= need && cues > 0, `eda: only ${hits} of ${cues} cues were followed by a skin-conductance response at a common latency (best ${round(bestM, 1)} s +-${cfg.latencyToleranceS} s within ${round(mLo, 1)}-${round(mHi, 1)} s), and ${unexplainedEarly} response(s) followed no cue; answered minus unexplained = ${net}, need ${need}`);
   const unexplained = unexplainedEarly;
-  c.add('unprompted', unexplained <= cfg.maxUnexplained, `eda: ${unexplained} response(s) that follow no cue (at most ${cfg.maxUnexplained}): the responses are not locked to this challenge's cues`);
+  const maxUnexplained = Math.round((cfg.maxUnexplained * durationMs) / 30000);
+  c.add('unprompted', unexplained <= maxUnexplained, `eda: ${unexplained} response(s) that follow no cue (at most ${maxUnexplained}): the responses are not locked to this challenge's cues`);
   const latSd = lats.length >= 3 ? std(lats) : 0;
   c.add('latency-consistency', latSd <= cfg.maxLatencySdS, `eda: response latencies scatter by ${round(latSd, 2)} s (one person's vary by less than ${cfg.maxLatencySdS} s): chance alignment, not responses`);
 
@@ -135,6 +169,15 @@ export function verifyEda(stream: EdaStream | undefined, stim: EdaStimulus, dura
   const hitAmps = responses.filter((r) => r.onset !== null).map((r) => scrs.find((x) => x.onset === r.onset)!.amp);
   const ampCv = hitAmps.length >= 3 ? std(hitAmps) / Math.max(1e-9, hitAmps.reduce((a, b) => a + b, 0) / hitAmps.length) : 1;
   c.add('too-regular', hits < 4 || latSd >= cfg.minLatencySdS || ampCv >= cfg.minAmpCv, `eda: responses are too regular for skin (latency spread ${round(latSd, 3)} s and amplitude CV ${round(ampCv, 3)}; real responses exceed ${cfg.minLatencySdS} s or ${cfg.minAmpCv}): synthetic`);
+  // One skin, one sensor throughout. Conductance changes smoothly (responses rise over 0.5-5 s, recover
+  // over seconds; the tonic level drifts): a persistent jump between two samples, larger than the
+  // noise and than the changes on both sides of it, is where two recordings were cut together.
+  const steps = edaSteps(sc, noise);
+  c.add('continuity', steps.length <= cfg.maxSteps, `eda: conductance jumps by ${steps.slice(0, 3).map((k) => `${round(sc[k]!.uS - sc[k - 1]!.uS, 3)} uS at ${fmtS(sc[k]!.t)}`).join(', ')} between two samples, with no rise or recovery around it: skin does not do that; two recordings cut together`);
+  // ...and its level, noise, response size and sample rate hold (consistency.ts).
+  const cc = cfg.consistency ?? DEFAULT_CONFIG.eda.consistency!;
+  const scan = scanChange(sc[0]!.t, sc[n - 1]!.t, cc, edaSegmentFeatures(sc, scrs));
+  c.add('stationarity', scan.stat <= cc.maxStat, `eda: the skin or sensor changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one person stays below ${cc.maxStat}: ${describeChange(scan, EDA_LABELS)}): two recordings spliced`);
   const scl = median(v);
   const latMed = lats.length ? median(lats) : NaN;
   if (profile) {
@@ -154,6 +197,36 @@ export function verifyEda(stream: EdaStream | undefined, stim: EdaStimulus, dura
     noiseUs: round(noise, 5),
     ampCv: round(ampCv, 3),
     net,
+    steps: steps.length,
+    changeScore: round(scan.stat, 2),
   };
   return c.result(features, cues ? hits / cues - 0.1 * unexplained : 0, responses);
+}
+
+/**
+ * Person and sensor features of a part of an eda session (for the change-point scan,
+ * consistency.ts): log tonic level (level: the 10th percentile of conductance; responses only add to
+ * it), log measurement noise (noise: median absolute second difference of raw samples), log median
+ * response amplitude (amp, at least two responses) and log sample interval (interval).
+ */
+export function edaSegmentFeatures(sc: readonly ScSample[], scrs: readonly Scr[]): SegmentFeatures {
+  const t = sc.map((s) => s.t);
+  return (a, b) => {
+    const i0 = lowerBound(t, a), i1 = lowerBound(t, b);
+    if (i1 - i0 < 12) return {};
+    const v: number[] = [], d2: number[] = [];
+    let ldt = 0;
+    for (let i = i0; i < i1; i++) {
+      v.push(sc[i]!.uS);
+      if (i > i0 && i < i1 - 1) d2.push(Math.abs(sc[i + 1]!.uS - 2 * sc[i]!.uS + sc[i - 1]!.uS));
+      if (i > i0) ldt += Math.log(Math.max(1, sc[i]!.t - sc[i - 1]!.t));
+    }
+    const amps = scrs.filter((r) => r.onset >= a && r.onset < b).map((r) => r.amp);
+    return {
+      level: Math.log(Math.max(0.01, quantile(v, 0.1))),
+      noise: Math.log(median(d2) + 0.0005),
+      amp: amps.length >= 2 ? Math.log(median(amps)) : NaN,
+      interval: ldt / (i1 - i0 - 1),
+    };
+  };
 }

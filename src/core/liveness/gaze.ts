@@ -1,9 +1,10 @@
 import { gazeTarget } from '../stimulus/gaze.ts';
 import type { GazeStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
-import type { GazeConfig } from './config.ts';
+import { DEFAULT_CONFIG, type GazeConfig } from './config.ts';
 import { checkTimes, median, round } from './dsp.ts';
 import type { GazePoint, GazeStream, ModalityResult, PersonProfile } from './types.ts';
+import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
 
 /** Lag search extends beyond the accepted window so a leading or very late gaze is reported as such. */
 const SEARCH_MIN_MS = -300;
@@ -29,6 +30,14 @@ function lookup(g: { x: Float64Array; y: Float64Array; t0: number }, t: number):
   const w = f - i;
   return [g.x[i]! + (g.x[i + 1]! - g.x[i]!) * w, g.y[i]! + (g.y[i + 1]! - g.y[i]!) * w];
 }
+
+const GAZE_LABELS: Record<string, (a: number, b: number) => string> = {
+  offX: (a, b) => `horizontal calibration offset ${round(a, 3)} -> ${round(b, 3)}`,
+  offY: (a, b) => `vertical calibration offset ${round(a, 3)} -> ${round(b, 3)}`,
+  gain: (a, b) => `gain ${round(a, 2)} -> ${round(b, 2)}`,
+  noise: (a, b) => `tracking noise x${round(Math.exp(b - a), 2)}`,
+  interval: (a, b) => `sample interval ${round(Math.exp(a), 1)} -> ${round(Math.exp(b), 1)} ms`,
+};
 
 export interface GazeFit {
   lagMs: number;
@@ -147,17 +156,12 @@ export function verifyGaze(stream: GazeStream | undefined, stim: GazeStimulus, d
   c.add('residual', resid >= cfg.residual.min && resid <= cfg.residual.max, resid < cfg.residual.min
     ? `gaze: gaze matches the target path with ${round(resid, 4)} units error, below any eye tracker's noise (${cfg.residual.min}): a copy of the path, not an eye`
     : `gaze: gaze wanders ${round(resid, 3)} units from the target (more than ${cfg.residual.max}): not following it`);
-  // One pair of eyes through one tracker: lag and error level hold through the session.
-  const half = pts[0]!.t + (pts[n - 1]!.t - pts[0]!.t) / 2;
-  const k = pts.findIndex((p) => p.t >= half);
-  let lagShift = 0, residRatio = 1;
-  if (k > 30 && n - k > 30) {
-    const f1 = fitGaze(pts.slice(0, k), stim, durationMs), f2 = fitGaze(pts.slice(k), stim, durationMs);
-    lagShift = Math.abs(f1.lagMs - f2.lagMs);
-    const r1 = median(f1.residuals), r2 = median(f2.residuals);
-    residRatio = Math.max(r1 / Math.max(1e-6, r2), r2 / Math.max(1e-6, r1));
-  }
-  c.add('stationarity', lagShift <= cfg.maxLagShiftMs && residRatio <= cfg.maxResidualRatio, `gaze: pursuit changes between the halves (lag ${lagShift} ms apart, limit ${cfg.maxLagShiftMs}; error level x${round(residRatio, 2)}, limit x${cfg.maxResidualRatio}): two recordings spliced`);
+  // One pair of eyes through one tracker (consistency.ts): calibration offset and gain, tracking noise
+  // and sample rate hold through the session; a splice of two people (two sessions, two trackers)
+  // changes them at the cut.
+  const cc = cfg.consistency ?? DEFAULT_CONFIG.gaze.consistency!;
+  const scan = scanChange(pts[0]!.t, pts[n - 1]!.t, cc, gazeSegmentFeatures(pts, stim, f.lagMs));
+  c.add('stationarity', scan.stat <= cc.maxStat, `gaze: gaze tracking changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one person on one tracker stays below ${cc.maxStat}: ${describeChange(scan, GAZE_LABELS)}): two recordings spliced`);
   if (profile) {
     const [lo, hi] = profile.lagMs;
     c.add('profile', f.lagMs >= lo && f.lagMs <= hi, `gaze: pursuit lag ${f.lagMs} ms outside this person's enrolled ${lo}-${hi} ms`);
@@ -170,8 +174,93 @@ export function verifyGaze(stream: GazeStream | undefined, stim: GazeStimulus, d
     gain: round(gain, 3),
     residual: round(resid, 4),
     maxGapMs: round(maxGap, 0),
-    lagShiftMs: lagShift,
-    residualRatio: round(residRatio, 3),
+    changeScore: round(scan.stat, 2),
   };
   return c.result(features, (f.correlation - cfg.minCorrelation) / (1 - cfg.minCorrelation));
+}
+
+/**
+ * Person and tracker features of a part of a gaze session (for the change-point scan,
+ * consistency.ts), relative to the target at the session's pursuit lag: per-axis calibration offset
+ * at the screen centre (offX, offY) and mean gain (gain) from a per-part regression; log tracker noise
+ * (noise: mean sample-to-sample change of the residual, capped at 3x its median so saccades do not
+ * dominate); log sample interval (interval: the tracker's rate). (A per-part pursuit lag was tried:
+ * with catch-up saccades it is too noisy on 6-15 s to help.) Prefix sums, so O(1) per cut.
+ */
+export function gazeSegmentFeatures(pts: readonly GazePoint[], stim: GazeStimulus, lagMs: number): SegmentFeatures {
+  const n = pts.length;
+  const t = new Float64Array(n);
+  // Outliers (the eyes lost while the phone is shaken, blink edges, saccades in flight) are left out:
+  // a sample whose distance from the target (after a session-wide offset) exceeds 4x the median.
+  const gx = new Float64Array(n), gy = new Float64Array(n);
+  let ox = 0, oy = 0;
+  for (let i = 0; i < n; i++) {
+    const g = gazeTarget(stim, pts[i]!.t - lagMs);
+    gx[i] = g.x;
+    gy[i] = g.y;
+    ox += pts[i]!.x - g.x;
+    oy += pts[i]!.y - g.y;
+  }
+  ox /= n;
+  oy /= n;
+  const dist = Array.from({ length: n }, (_, i) => Math.hypot(pts[i]!.x - gx[i]! - ox, pts[i]!.y - gy[i]! - oy));
+  const limit = 4 * median(dist);
+  const steps: number[] = [];
+  for (let i = 1; i < n; i++) steps.push(Math.hypot(pts[i]!.x - gx[i]! - pts[i - 1]!.x + gx[i - 1]!, pts[i]!.y - gy[i]! - pts[i - 1]!.y + gy[i - 1]!));
+  const stepCap = 3 * median(steps);
+  // Prefix sums over the kept samples: x, y, tx, ty, tx^2, ty^2, x*tx, y*ty, noise, noise count,
+  // log dt, count, x^2, y^2.
+  const K = 14;
+  const P = new Float64Array((n + 1) * K);
+  const row = new Float64Array(K);
+  for (let i = 0; i < n; i++) {
+    const p = pts[i]!;
+    t[i] = p.t;
+    row.fill(0);
+    if (dist[i]! <= limit) {
+      const tx = gx[i]!, ty = gy[i]!;
+      row.set([p.x, p.y, tx, ty, tx * tx, ty * ty, p.x * tx, p.y * ty], 0);
+      const dt = i > 0 ? p.t - pts[i - 1]!.t : NaN;
+      if (i > 0 && dist[i - 1]! <= limit && dt > 0 && dt < 60) {
+        row[8] = Math.min(stepCap, steps[i - 1]!);
+        row[9] = 1;
+        row[10] = Math.log(dt);
+      }
+      row[11] = 1;
+      row[12] = p.x * p.x;
+      row[13] = p.y * p.y;
+    }
+    for (let k = 0; k < K; k++) P[(i + 1) * K + k] = P[i * K + k]! + row[k]!;
+  }
+  return (a, b) => {
+    const i0 = lowerBound(t, a), i1 = lowerBound(t, b);
+    const S = (k: number): number => P[i1 * K + k]! - P[i0 * K + k]!;
+    const m = S(11);
+    if (m < 60) return {};
+    const [sx, sy, stx, sty, stxx, styy, sxtx, syty, sn, nn, sdt, , sxx, syy] = Array.from({ length: K }, (_, k) => S(k)) as number[];
+    // Pursuit errors are correlated over ~0.3 s: that many independent samples per part.
+    const mEff = Math.max(2, (t[i1 - 1]! - t[i0]!) / 300);
+    // Per axis: gaze = alpha + beta * target; offset evaluated at the screen centre, with standard
+    // errors (a part where the target stays on one side extrapolates the offset to the centre).
+    const axis = (sg: number, st: number, stt: number, sgt: number, sgg: number): [number, number, number, number] => {
+      const vt = stt - (st * st) / m, vg = sgg - (sg * sg) / m, cgt = sgt - (sg * st) / m;
+      const beta = vt > 0 ? cgt / vt : NaN;
+      const alpha = (sg - beta * st) / m;
+      const s2 = Math.max(0, vg - beta * cgt) / m;
+      const varBeta = vt > 0 ? s2 / ((vt / m) * mEff) : NaN;
+      const dc = 0.5 - st / m;
+      return [alpha + beta * 0.5 - 0.5, beta, varBeta, s2 / mEff + dc * dc * varBeta];
+    };
+    const [ox, bx, vbx, vox] = axis(sx!, stx!, stxx!, sxtx!, sxx!), [oy, by, vby, voy] = axis(sy!, sty!, styy!, syty!, syy!);
+    return {
+      offX: ox,
+      offXSe: Math.sqrt(vox),
+      offY: oy,
+      offYSe: Math.sqrt(voy),
+      gain: (bx + by) / 2,
+      gainSe: Math.sqrt(vbx + vby) / 2,
+      noise: nn! > 20 ? Math.log(sn! / nn!) : NaN,
+      interval: nn! > 20 ? sdt! / nn! : NaN,
+    };
+  };
 }

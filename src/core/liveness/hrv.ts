@@ -1,9 +1,90 @@
 import { breathingGuide } from '../stimulus/hrv.ts';
 import type { HrvStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
-import type { HrvConfig } from './config.ts';
+import { DEFAULT_CONFIG, type HrvConfig } from './config.ts';
 import { checkTimes, detrend, lowpass, mean, median, movingAverage, pearson, permutationEntropy, resample, round, std } from './dsp.ts';
 import type { HrvStream, ModalityResult, PersonProfile } from './types.ts';
+import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
+
+const HRV_LABELS: Record<string, (a: number, b: number) => string> = {
+  level: (a, b) => `heart-rate level ${round(a, 1)} -> ${round(b, 1)} bpm`,
+  swing: (a, b) => `heart-rate swing x${round(Math.exp(b - a), 2)}`,
+  beatNoise: (a, b) => `beat-timing noise x${round(Math.exp(b - a), 2)}`,
+};
+
+/** The guide's lung-volume target on a grid t0 + k dt (times before 0 hold the start). */
+function guideGrid(stim: HrvStimulus, t0: number, dt: number, n: number): Float64Array {
+  const g = new Float64Array(n);
+  for (let k = 0; k < n; k++) g[k] = breathingGuide(stim, Math.max(0, t0 + k * dt)).volume;
+  return g;
+}
+
+/**
+ * Correlation of a fixed series with a guide over a range of shifts: for shift s the guide sample
+ * aligned with hr[k] is G[k + s] (G starts lagSteps samples early, so s = lagSteps is the smallest
+ * lag). Returns the best whole-series correlation, its shift, and the best weaker-half correlation.
+ */
+function guideFit(hr: Float64Array): (G: Float64Array, lagSteps: number) => { best: number; shift: number; halves: number } {
+  const m = hr.length, half = Math.floor(m / 2);
+  return (G, lagSteps) => {
+    let best = -Infinity, shift = lagSteps, halves = -Infinity;
+    for (let s = lagSteps; s >= 0; s--) {
+      const g = G.subarray(s, s + m);
+      const r = pearson(hr, g);
+      if (r > best) { best = r; shift = s; }
+      const h = Math.min(pearson(hr.subarray(0, half), g.subarray(0, half)), pearson(hr.subarray(half), g.subarray(half)));
+      if (h > halves) halves = h;
+    }
+    return { best, shift, halves };
+  };
+}
+
+export type RrKind = 'normal' | 'premature' | 'pause' | 'missed' | 'recovery' | 'unexplained';
+
+/**
+ * Classify each RR interval against the local rhythm R (median of the 9 intervals around it): a
+ * change of more than `maxRel` from the previous interval is an artefact, explained as a premature
+ * beat (short, then a pause, the pair spanning the two (or three) sinus intervals around it within
+ * 20 %), a missed detection (~2R or ~3R, or the sum of its neighbours), or the return to normal after
+ * either (within 20 % of R); anything else is 'unexplained'. Changes within 5x the local median
+ * successive difference are not artefacts at all (strong sinus arrhythmia).
+ */
+export function classifyRr(ms: readonly number[], maxRel = 0.2): RrKind[] {
+  const n = ms.length;
+  const kind: RrKind[] = new Array(n).fill('normal');
+  const local = (i: number): number => median(ms.slice(Math.max(0, i - 4), Math.min(n, i + 5)));
+  const dRR = ms.map((x, i) => (i > 0 ? Math.abs(x - ms[i - 1]!) : 0));
+  for (let i = 1; i < n; i++) {
+    if (kind[i] !== 'normal') continue;
+    // A change is an artefact above 20 % of the previous interval AND well above this heart's usual
+    // beat-to-beat change (strong respiratory arrhythmia swings by more than 20 % in some people;
+    // Lipponen & Tarvainen 2019 scale the threshold by the local spread of successive differences).
+    const spread = median(dRR.slice(Math.max(1, i - 10), Math.min(n, i + 11)));
+    const change = Math.abs(ms[i]! - ms[i - 1]!);
+    if (change <= maxRel * ms[i - 1]! || (change <= 0.25 * ms[i - 1]! && change <= 5 * spread)) continue;
+    const R = local(i);
+    const x = ms[i]!;
+    const prev = ms[i - 1]!, next = ms[i + 1], next2 = ms[i + 2];
+    // Missed: the interval spans two (three) beats of the local rhythm, or of the intervals either
+    // side of it (heart rate swings by 10-20 % within a breath).
+    if (Math.abs(x - 2 * R) <= 0.2 * R || Math.abs(x - 2 * prev) <= 0.24 * prev || (next !== undefined && Math.abs(x - prev - next) <= 0.15 * (prev + next)) || Math.abs(x - 3 * R) <= 0.25 * R) kind[i] = 'missed';
+    // The pause after a premature beat that was not itself flagged (the first interval, or a
+    // premature beat within the respiratory swing).
+    else if (x > R && prev < (1 - maxRel) * R && (kind[i - 1] === 'normal' || i === 1) && Math.abs(x + prev - 2 * R) <= 0.4 * R) {
+      kind[i - 1] = 'premature';
+      kind[i] = 'pause';
+    }
+    // Premature: short, then a pause, and the sinus rhythm carries on undisturbed around the pair
+    // (compensatory pause: the pair spans the two sinus intervals either side of it, within 20 %;
+    // or three, when the detector also missed the beat after the pause).
+    else if (x < (1 - maxRel) * prev && next !== undefined && next > x && (next2 === undefined ? x + next >= 1.6 * R : Math.abs(x + next - prev - next2) <= 0.2 * (prev + next2) || Math.abs(x + next - 1.5 * (prev + next2)) <= 0.2 * (prev + next2))) {
+      kind[i] = 'premature';
+      kind[i + 1] = 'pause';
+    } else if (Math.abs(x - R) <= maxRel * R) kind[i] = 'recovery';
+    else kind[i] = 'unexplained';
+  }
+  return kind;
+}
 
 /**
  * Heart-rate variability under paced breathing.
@@ -28,20 +109,31 @@ export function verifyHrv(stream: HrvStream | undefined, stim: HrvStimulus, dura
   const ms = rr.map((s) => s.ms);
   const t = rr.map((s) => s.t);
 
-  // Plausibility.
-  const outOfRange = rr.filter((s) => s.ms < cfg.rrMs.min || s.ms > cfg.rrMs.max);
+  // Plausibility. A detector that misses a beat reports one interval spanning two (or three) beats:
+  // that is a known artefact, not an impossible heart, so it is exempt from the range check.
+  const kinds = classifyRr(ms, cfg.maxRelChange);
+  const outOfRange = rr.filter((s, i) => (s.ms < cfg.rrMs.min || s.ms > cfg.rrMs.max) && kinds[i] !== 'missed');
   const first = outOfRange[0];
   c.add('range', outOfRange.length === 0, first
     ? `hrv: ${outOfRange.length} RR interval(s) outside ${cfg.rrMs.min}-${cfg.rrMs.max} ms (heart rate 30-200 bpm); first ${round(first.ms, 0)} ms at ${fmtS(first.t)}`
     : 'hrv: RR intervals within physiological range');
   const artefact = new Uint8Array(n);
   for (let i = 1; i < n; i++) if (Math.abs(ms[i]! - ms[i - 1]!) > cfg.maxRelChange * ms[i - 1]!) artefact[i] = 1;
-  const artefacts = artefact.reduce((a, b) => a + b, 0);
-  c.add('beat-to-beat', artefacts <= cfg.maxArtifactFraction * n, `hrv: ${artefacts} of ${n} beats change by more than ${cfg.maxRelChange * 100} % from the previous beat (at most ${Math.floor(cfg.maxArtifactFraction * n)} tolerated as ectopy or detection error)`);
+  // Artefact events: a premature beat with its pause, or a missed beat with the return after it,
+  // count once.
+  const artefacts = kinds.filter((k) => k === 'premature' || k === 'missed' || k === 'unexplained').length;
+  c.add('beat-to-beat', artefacts <= cfg.maxArtifactFraction * n, `hrv: ${artefacts} artefact(s) in ${n} beats (premature, missed or unexplained beats; at most ${Math.floor(cfg.maxArtifactFraction * n)} tolerated as ectopy or detection error)`);
   let consistent = 0;
   for (let i = 1; i < n; i++) if (Math.abs(t[i]! - t[i - 1]! - ms[i]!) <= cfg.timeConsistencyMs) consistent++;
   const consistentShare = n > 1 ? consistent / (n - 1) : 0;
   c.add('time-consistency', consistentShare >= cfg.minConsistentFraction, `hrv: only ${Math.round(consistentShare * 100)} % of beat times agree with their RR intervals within ${cfg.timeConsistencyMs} ms (need ${cfg.minConsistentFraction * 100} %)`);
+  // One heart throughout: every change of more than 20 % must be explicable as a premature beat with
+  // its compensatory pause, a missed detection, or the return to normal after one (artefact classes of
+  // Lipponen & Tarvainen 2019). Cutting two recordings together leaves an interval at the cut that is
+  // a random fraction of a beat: none of these.
+  // (The last interval has nothing after it to explain it by; a cut there would change nothing.)
+  const unexplained = kinds.map((k, i) => (k === 'unexplained' && i < n - 1 ? i : -1)).filter((i) => i >= 0);
+  c.add('continuity', unexplained.length <= cfg.maxUnexplainedBeats, `hrv: ${unexplained.length} beat interval(s) that no heart or beat detector produces (${unexplained.slice(0, 3).map((i) => `${round(ms[i]!, 0)} ms after ${round(ms[i - 1]!, 0)} ms at ${fmtS(t[i]!)}`).join(', ')}): not premature, not a missed beat; the beat rhythm is broken, as where two recordings are cut together`);
   const covered = n >= 2 && t[0]! <= cfg.edgeMs && t[n - 1]! >= durationMs - cfg.edgeMs;
   c.add('coverage', covered, n < 2 ? `hrv: only ${n} beat(s)` : `hrv: beats span ${fmtS(t[0]!)} to ${fmtS(t[n - 1]!)}, but must cover the whole ${fmtS(durationMs)} session (within ${fmtS(cfg.edgeMs)} of each end)`);
   if (n < 8) return c.result({ beats: n }, 0);
@@ -71,33 +163,48 @@ export function verifyHrv(stream: HrvStream | undefined, stim: HrvStimulus, dura
   // Correlate at every lag in the window; keep the best whole-session lag, and separately the best
   // lag at which BOTH halves correlate (a real response tracks the guide throughout with one
   // physiological lag; a chance match of another challenge's answer rarely holds in both halves).
-  let best = -Infinity, bestLag = 0, halves = -Infinity;
-  const guide = new Float64Array(m);
-  const half = Math.floor(m / 2);
-  for (let lag = cfg.lagMs.min; lag <= cfg.lagMs.max; lag += dt) {
-    for (let k = 0; k < m; k++) guide[k] = breathingGuide(stim, Math.max(0, t0 + k * dt - lag)).volume;
-    const r = pearson(hr, guide);
-    if (r > best) {
-      best = r;
-      bestLag = lag;
+  // The enrolled person's heart follows breathing with a lag of their own (breathing behind the pacer
+  // plus the vagal delay): searching only that window gives a foreign recording fewer chances to
+  // line up by accident.
+  let lagMin = cfg.lagMs.min, lagMax = cfg.lagMs.max;
+  if (profile?.lagMs) {
+    const lo = Math.max(lagMin, profile.lagMs[0]), hi = Math.min(lagMax, profile.lagMs[1]);
+    if (hi >= lo) {
+      lagMin = cfg.lagMs.min + Math.ceil((lo - cfg.lagMs.min) / dt - 1e-9) * dt;
+      lagMax = Math.max(lagMin, cfg.lagMs.min + Math.floor((hi - cfg.lagMs.min) / dt + 1e-9) * dt);
     }
-    const h = Math.min(pearson(hr.subarray(0, half), guide.subarray(0, half)), pearson(hr.subarray(half), guide.subarray(half)));
-    if (h > halves) halves = h;
   }
+  const hrFit = guideFit(hr);
+  const lagSteps = Math.round((lagMax - lagMin) / dt);
+  const own = hrFit(guideGrid(stim, t0 - lagMax, dt, m + lagSteps), lagSteps);
+  let { best, halves } = own;
+  const bestLag = lagMax - own.shift * dt;
   if (!Number.isFinite(best)) best = 0;
   if (!Number.isFinite(halves)) halves = 0;
-  c.add('coupling', best >= cfg.minCorrelation && m >= 20, `hrv: heart rate does not follow this challenge's breathing guide (best correlation ${round(best, 2)} at ${bestLag} ms lag, need ${cfg.minCorrelation} within ${cfg.lagMs.min}..${cfg.lagMs.max} ms)`);
-  // Beat by beat (no interpolation): how much of the heart rate the guide explains at the best lag.
-  const beatHr = good.map((i) => 60000 / ms[i]!), beatGuide = good.map((i) => breathingGuide(stim, Math.max(0, t[i]! - bestLag)).volume);
-  const perfect = good.length >= 8 ? pearson(beatHr, beatGuide) : 0;
-  c.add('too-perfect', !(perfect > cfg.maxCorrelation), `hrv: heart rate follows the guide too perfectly (beat-by-beat correlation ${round(perfect, 3)} > ${cfg.maxCorrelation}): Mayer waves and 1/f variability always leave part of a real heart's rhythm unexplained`);
+  c.add('coupling', best >= cfg.minCorrelation && m >= 20, `hrv: heart rate does not follow this challenge's breathing guide (best correlation ${round(best, 2)} at ${bestLag} ms lag, need ${cfg.minCorrelation} within ${lagMin}..${lagMax} ms)`);
+  // Beat by beat (no interpolation): how much of the heart rate the guide explains, at the best lag
+  // of the whole physiological window (not only the enrolled person's: a synthesiser need not use it).
+  const beatHr = good.map((i) => 60000 / ms[i]!);
+  let perfect = 0;
+  if (good.length >= 8) {
+    for (let lag = cfg.lagMs.min; lag <= cfg.lagMs.max; lag += dt) {
+      const r = pearson(beatHr, good.map((i) => breathingGuide(stim, Math.max(0, t[i]! - lag)).volume));
+      if (r > perfect) perfect = r;
+    }
+  }
+  c.add('too-perfect', !(perfect > cfg.maxCorrelation), `hrv: heart rate follows the guide too perfectly (beat-by-beat correlation ${round(perfect, 3)} > ${cfg.maxCorrelation} at its best lag): Mayer waves and 1/f variability always leave part of a real heart's rhythm unexplained`);
   c.add('coupling-sustained', halves >= cfg.minHalfCorrelation, `hrv: heart rate does not follow the breathing guide in both halves of the session (weaker half correlates ${round(halves, 2)}, need ${cfg.minHalfCorrelation})`);
 
-  // One heart over 30 s: the level may drift but does not jump between halves (a splice of two people does).
+  // One person throughout: heart-rate level (after the breathing response), swing and the sensor's
+  // beat-timing noise do not jump within a session (consistency.ts). A splice of two people does.
+  const bt = good.map((i) => t[i]!), bm = good.map((i) => ms[i]!);
+  const bg = good.map((i) => breathingGuide(stim, Math.max(0, t[i]! - bestLag)).volume);
+  const cc = cfg.consistency ?? DEFAULT_CONFIG.hrv.consistency!;
+  const scan = good.length >= 16 ? scanChange(t0, t1, cc, hrvSegmentFeatures(bt, bm, bg)) : null;
   const mid = t0 + (t1 - t0) / 2;
   const h1 = good.filter((i) => t[i]! < mid).map((i) => 60000 / ms[i]!), h2 = good.filter((i) => t[i]! >= mid).map((i) => 60000 / ms[i]!);
   const levelShift = h1.length >= 4 && h2.length >= 4 ? Math.abs(median(h1) - median(h2)) : 0;
-  c.add('stationarity', levelShift <= cfg.maxLevelShiftBpm, `hrv: median heart rate differs by ${round(levelShift, 1)} bpm between the two halves (one heart drifts by less than ${cfg.maxLevelShiftBpm} bpm in 15 s): two recordings spliced`);
+  c.add('stationarity', !scan || scan.stat <= cc.maxStat, `hrv: the heart changes at ${fmtS(scan?.cutMs ?? 0)} (change score ${round(scan?.stat ?? 0, 1)}, one person stays below ${cc.maxStat}: ${scan ? describeChange(scan, HRV_LABELS) : ''}): two recordings spliced`);
   const meanHr = 60000 / mean(ms);
   const rsa = std(hrRaw) * Math.SQRT2;
   if (profile) {
@@ -121,7 +228,45 @@ export function verifyHrv(stream: HrvStream | undefined, stim: HrvStimulus, dura
     couplingHalves: round(halves, 3),
     beatCorrelation: round(perfect, 3),
     levelShiftBpm: round(levelShift, 2),
+    changeScore: round(scan?.stat ?? 0, 2),
+    unexplainedBeats: unexplained.length,
     lagMs: bestLag,
   };
   return c.result(features, Math.min(1, Math.max(0, (best - cfg.minCorrelation) / (1 - cfg.minCorrelation)) * 0.5 + (best >= cfg.minCorrelation ? 0.5 : 0)));
+}
+
+/**
+ * Person features of a part of an hrv session (for the change-point scan, consistency.ts), from the
+ * clean beats: heart-rate level after removing the breathing response (level, bpm), the log
+ * heart-rate swing (swing) and the log beat-level noise (median RR second difference: sensor timing
+ * jitter, ECG ~1 ms vs PPG ~5 ms). (Tried and left out, too noisy on 6-15 s: the part's own
+ * breathing gain, heart-to-breathing lag, and the residual variability.)
+ */
+export function hrvSegmentFeatures(beatT: readonly number[], beatMs: readonly number[], guide: readonly number[]): SegmentFeatures {
+  const n = beatT.length;
+  const hr = beatMs.map((x) => 60000 / x);
+  // Global breathing gain: level differences are measured after removing it.
+  let mg = 0, mh = 0;
+  for (let i = 0; i < n; i++) { mg += guide[i]!; mh += hr[i]!; }
+  mg /= n; mh /= n;
+  let sgh = 0, sgg = 0;
+  for (let i = 0; i < n; i++) { sgh += (guide[i]! - mg) * (hr[i]! - mh); sgg += (guide[i]! - mg) ** 2; }
+  const beta = sgg > 0 ? sgh / sgg : 0;
+  return (a, b) => {
+    const i0 = lowerBound(beatT, a), i1 = lowerBound(beatT, b);
+    const k = i1 - i0;
+    if (k < 6) return {};
+    let sl = 0, sh = 0;
+    for (let i = i0; i < i1; i++) { sl += hr[i]! - beta * guide[i]!; sh += hr[i]!; }
+    const mH = sh / k;
+    let vh = 0;
+    for (let i = i0; i < i1; i++) vh += (hr[i]! - mH) ** 2;
+    const d2: number[] = [];
+    for (let i = Math.max(i0, 1); i < i1 - 1; i++) d2.push(Math.abs(beatMs[i + 1]! - 2 * beatMs[i]! + beatMs[i - 1]!));
+    return {
+      level: sl / k,
+      swing: Math.log(Math.sqrt(vh / (k - 1)) + 0.3),
+      beatNoise: d2.length >= 4 ? Math.log(median(d2) + 0.5) : NaN,
+    };
+  };
 }

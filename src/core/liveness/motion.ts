@@ -1,8 +1,9 @@
 import type { Gesture, MotionStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
-import type { MotionConfig } from './config.ts';
+import { DEFAULT_CONFIG, type MotionConfig } from './config.ts';
 import { checkTimes, lowpass, median, movingAverage, pearson, resample, round } from './dsp.ts';
 import type { ModalityResult, MotionStream, PersonProfile, StimulusResponse, Vec3Sample } from './types.ts';
+import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
 
 const DEG = 180 / Math.PI;
 /** Analysis grid: 50 Hz is enough for gestures (< 6 Hz) and keeps tremor (8-12 Hz) below Nyquist. */
@@ -15,6 +16,15 @@ const DIRECTION: Record<Exclude<Gesture, 'shake'>, [number, number]> = {
   'tilt-right': [1, 0],
   'tilt-forward': [0, -1],
   'tilt-back': [0, 1],
+};
+
+const MOTION_LABELS: Record<string, (a: number, b: number) => string> = {
+  tremor: (a, b) => `tremor x${round(Math.exp(b - a), 2)}`,
+  tremorHz: (a, b) => `tremor frequency x${round(Math.exp(b - a), 2)}`,
+  gravity: (a, b) => `gravity reading ${round(a, 3)} -> ${round(b, 3)} m/s^2`,
+  pitch: (a, b) => `holding pitch ${round(a, 0)} -> ${round(b, 0)} deg`,
+  lateral: (a, b) => `holding roll ${round(a, 0)} -> ${round(b, 0)} deg`,
+  interval: (a, b) => `sample interval ${round(Math.exp(a), 1)} -> ${round(Math.exp(b), 1)} ms`,
 };
 
 export interface MotionAnalysis {
@@ -215,7 +225,11 @@ export function verifyMotion(stream: MotionStream | undefined, stim: MotionStimu
   // people or devices changes it).
   const restRatio = rn[0]! > 50 && rn[1]! > 50 ? Math.sqrt(rs[0]! / rn[0]!) / Math.sqrt(rs[1]! / rn[1]!) : 1;
   const restShift = Math.max(restRatio, 1 / restRatio);
-  c.add('stationarity', restShift <= cfg.maxRestRatio, `motion: micro-motion at rest changes x${round(restShift, 2)} between the halves (one hand on one sensor stays within x${cfg.maxRestRatio}): two recordings spliced`);
+  // One hand on one phone throughout (consistency.ts): tremor level and frequency, holding pose, the
+  // accelerometer's gravity calibration and sample rate hold; a splice of two recordings changes them.
+  const cc = cfg.consistency ?? DEFAULT_CONFIG.motion.consistency!;
+  const scan = scanChange(acc[0]!.t, acc[n - 1]!.t, cc, motionSegmentFeatures(acc, a));
+  c.add('stationarity', scan.stat <= cc.maxStat, `motion: the hand or phone changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one hand on one phone stays below ${cc.maxStat}: ${describeChange(scan, MOTION_LABELS)}): two recordings spliced`);
   c.add('rest-noise', rest >= cfg.restNoise.min && rest <= cfg.restNoise.max, `motion: micro-motion at rest ${round(rest, 4)} m/s^2 outside ${cfg.restNoise.min}-${cfg.restNoise.max} (${rest < cfg.restNoise.min ? 'no tremor or sensor noise: not a hand-held sensor' : 'too strong for a phone held still'})`);
 
   // Gyro agrees with the rotation the accelerometer sees.
@@ -253,7 +267,61 @@ export function verifyMotion(stream: MotionStream | undefined, stim: MotionStimu
     tiltDeg: round(amps.length ? median(amps) : NaN, 1),
     tremorRms: round(rest, 4),
     restRatio: round(restShift, 3),
+    changeScore: round(scan.stat, 2),
     gyroCorrelation: gyroCorr === null ? null : round(gyroCorr, 3),
   };
   return c.result(features, prompts.length ? hits / prompts.length - 0.2 * unprompted.length : 0, responses);
+}
+
+/**
+ * Person and device features of a part of a motion session (for the change-point scan,
+ * consistency.ts), at rest only (outside movement episodes +-300 ms): log tremor + sensor noise RMS
+ * above 5 Hz (tremor), its log frequency index RMS(diff)/RMS (tremorHz: 8-12 Hz tremor vs white
+ * noise), gravity magnitude of the 1.5 Hz low-passed signal (gravity: the accelerometer's calibration,
+ * m/s^2), holding pose (pitch, lateral, deg) and log sample interval (interval). Prefix sums on the
+ * 50 Hz grid.
+ */
+export function motionSegmentFeatures(acc: readonly Vec3Sample[], a: MotionAnalysis): SegmentFeatures {
+  const t0 = a.t0, n = a.n;
+  const [x, y, z] = axes(acc, t0, n);
+  const lx = lowpass(x, 5, GRID_HZ), ly = lowpass(y, 5, GRID_HZ), lz = lowpass(z, 5, GRID_HZ);
+  const gx = lowpass(x, 1.5, GRID_HZ), gy = lowpass(y, 1.5, GRID_HZ), gz = lowpass(z, 1.5, GRID_HZ);
+  const rest = new Uint8Array(n).fill(1);
+  for (const e of a.episodes) {
+    const k0 = Math.max(0, Math.floor((e.start - 300 - t0) / DT)), k1 = Math.min(n - 1, Math.ceil((e.end + 300 - t0) / DT));
+    for (let k = k0; k <= k1; k++) rest[k] = 0;
+  }
+  const K = 7;
+  const P = new Float64Array((n + 1) * K);
+  let prev: [number, number, number] | null = null;
+  for (let k = 0; k < n; k++) {
+    const hx = x[k]! - lx[k]!, hy = y[k]! - ly[k]!, hz = z[k]! - lz[k]!;
+    const r = rest[k] === 1;
+    const d = prev && r && rest[k - 1] === 1 ? ((hx - prev[0]) ** 2 + (hy - prev[1]) ** 2 + (hz - prev[2]) ** 2) / 3 : 0;
+    prev = [hx, hy, hz];
+    const row = r ? [1, (hx * hx + hy * hy + hz * hz) / 3, d, Math.hypot(gx[k]!, gy[k]!, gz[k]!), a.pitch[k]!, a.lateral[k]!, d > 0 ? 1 : 0] : [0, 0, 0, 0, 0, 0, 0];
+    for (let j = 0; j < K; j++) P[(k + 1) * K + j] = P[k * K + j]! + row[j]!;
+  }
+  const ts = acc.map((s) => s.t);
+  return (from, to) => {
+    const k0 = Math.max(0, Math.min(n, Math.ceil((from - t0) / DT))), k1 = Math.max(0, Math.min(n, Math.ceil((to - t0) / DT)));
+    const S = (j: number): number => P[k1 * K + j]! - P[k0 * K + j]!;
+    const m = S(0);
+    const i0 = lowerBound(ts, from), i1 = lowerBound(ts, to);
+    let ldt = 0, nd = 0;
+    for (let i = i0 + 1; i < i1; i++) {
+      const dt = ts[i]! - ts[i - 1]!;
+      if (dt > 0) { ldt += Math.log(dt); nd++; }
+    }
+    if (m < 100) return { interval: nd > 50 ? ldt / nd : NaN };
+    const ms = S(1) / m;
+    return {
+      tremor: 0.5 * Math.log(ms),
+      tremorHz: S(6) > 50 ? 0.5 * Math.log(S(2) / S(6) / ms) : NaN,
+      gravity: S(3) / m,
+      pitch: S(4) / m,
+      lateral: S(5) / m,
+      interval: nd > 50 ? ldt / nd : NaN,
+    };
+  };
 }

@@ -15,7 +15,7 @@ export interface TimingConfig {
   maxSampleGapMs: Record<Modality, number>;
   /** The stream must reach this close to the end (device time) and be received after the end. */
   endToleranceMs: Record<Modality, number>;
-  /** Fastest human response to a newly revealed element, ms (simple reaction time >= ~100 ms; eda: 1 s SCR latency minus 0.6 s onset-detection tolerance). */
+  /** Fastest human response to a newly revealed element, ms (simple reaction time >= ~100 ms; eda: the 1 s minimum SCR latency (Dawson et al. 2017) minus the onset-detection error, detected onsets precede true ones by up to ~0.4 s). */
   minReactionMs: Record<Modality, number>;
 }
 
@@ -25,7 +25,7 @@ export const DEFAULT_TIMING: TimingConfig = {
   maxArrivalGapMs: 3000,
   maxSampleGapMs: { hrv: 2500, motion: 300, typing: 10000, gaze: 600, voice: 300, eda: 1000 },
   endToleranceMs: { hrv: 2500, motion: 500, typing: 10000, gaze: 800, voice: 500, eda: 1000 },
-  minReactionMs: { hrv: 0, motion: 150, typing: 150, gaze: 70, voice: 200, eda: 400 },
+  minReactionMs: { hrv: 0, motion: 150, typing: 200, gaze: 70, voice: 200, eda: 600 },
 };
 
 export interface StreamTimingInput {

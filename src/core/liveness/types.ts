@@ -92,7 +92,8 @@ export interface LivenessResult {
 
 /** Per-person reference ranges, built from enrolment sessions (profile.ts). All optional. */
 export interface PersonProfile {
-  hrv?: { meanHrBpm: [number, number]; rsaBpm?: [number, number] };
+  /** lagMs: the heart-rate-to-guide lag window (ms) searched for this person (added; older profiles without it search the full window). */
+  hrv?: { meanHrBpm: [number, number]; rsaBpm?: [number, number]; lagMs?: [number, number] };
   motion?: { reactionMs?: [number, number] };
   typing?: { ikiMs: [number, number]; holdMs: [number, number] };
   gaze?: { lagMs: [number, number] };

@@ -1,8 +1,9 @@
 import type { TypingStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
-import type { TypingConfig } from './config.ts';
+import { DEFAULT_CONFIG, type TypingConfig } from './config.ts';
 import { checkTimes, mean, median, round, skewness, std } from './dsp.ts';
 import type { KeyEvent, ModalityResult, PersonProfile, StimulusResponse } from './types.ts';
+import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
 
 /** Left half of a QWERTY phone keyboard (left thumb); the rest of a-z is the right thumb. */
 const LEFT = new Set('qwertasdfgzxcvb'.split(''));
@@ -10,6 +11,14 @@ export function thumbSide(ch: string): 'L' | 'R' | null {
   if (ch.length !== 1 || ch < 'a' || ch > 'z') return null;
   return LEFT.has(ch) ? 'L' : 'R';
 }
+
+const TYPING_LABELS: Record<string, (a: number, b: number) => string> = {
+  hold: (a, b) => `key hold ${round(Math.exp(a), 0)} -> ${round(Math.exp(b), 0)} ms`,
+  holdSd: (a, b) => `hold spread ${round(a, 2)} -> ${round(b, 2)}`,
+  iki: (a, b) => `key interval ${round(Math.exp(a), 0)} -> ${round(Math.exp(b), 0)} ms`,
+  ikiSd: (a, b) => `interval spread ${round(a, 2)} -> ${round(b, 2)}`,
+  read: (a, b) => `reading time ${round(a, 0)} -> ${round(b, 0)} ms`,
+};
 
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -25,10 +34,10 @@ function editDistance(a: string, b: string): number {
   return d[b.length]!;
 }
 
-interface Stroke { down: number; up: number | null; key: string }
+export interface Stroke { down: number; up: number | null; key: string }
 
 /** Pair each key-down with the next key-up of the same key. */
-function strokes(keys: readonly KeyEvent[]): { list: Stroke[]; unpaired: number } {
+export function strokes(keys: readonly KeyEvent[]): { list: Stroke[]; unpaired: number } {
   const list: Stroke[] = [];
   const open = new Map<string, Stroke[]>();
   let unpaired = 0;
@@ -49,18 +58,35 @@ function strokes(keys: readonly KeyEvent[]): { list: Stroke[]; unpaired: number 
   return { list, unpaired };
 }
 
+/** Replay the strokes into text: the final text, the word index of every letter stroke (-1 for others) and each word's first key-down. */
+export function typedText(list: readonly Stroke[]): { text: string; wordOf: number[]; firstKey: Map<number, number> } {
+  let text = '';
+  const wordOf: number[] = [];
+  const firstKey = new Map<number, number>();
+  for (const s of list) {
+    if (s.key === 'Backspace') text = text.slice(0, -1);
+    else if (s.key.length === 1) text += s.key;
+    const words = text.trimStart().split(/\s+/);
+    const w = text.trim() === '' ? 0 : text.endsWith(' ') ? words.length : words.length - 1;
+    wordOf.push(s.key.length === 1 && s.key !== ' ' ? w : -1);
+    if (s.key.length === 1 && s.key !== ' ' && !firstKey.has(w)) firstKey.set(w, s.down);
+  }
+  return { text, wordOf, firstKey };
+}
+
 /**
  * Typing the revealed words.
  *
  * Plausibility: hold times 15-1500 ms and key-down intervals >= 20 ms (a finger needs time to land
  * and lift). Coupling: the text typed (after Backspace) must be this challenge's words, in order, each
- * word's first key no sooner than 150 ms after that word was revealed (nobody types a word before
- * seeing it), and every word revealed up to 6 s before the end must be typed. Rhythm: human keystroke
+ * word's first key no sooner than 200 ms after that word was revealed (nobody types a word before
+ * reading it), and 70 % of the words revealed at least 8 s of free typing time before the end must be
+ * typed. Rhythm: human keystroke
  * timing is variable (CV), right-skewed (log-normal), slower at the first letter of a word, and
  * faster for alternating-thumb letter pairs; a metronome, i.i.d. noise or 1/f noise around a mean
  * lacks those structures.
  */
-export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: TypingStimulus, durationMs: number, cfg: TypingConfig, profile?: PersonProfile['typing']): ModalityResult {
+export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: TypingStimulus, durationMs: number, cfg: TypingConfig, profile?: PersonProfile['typing'], busy: readonly [number, number][] = []): ModalityResult {
   const keys = stream?.keys;
   if (!Array.isArray(keys) || keys.length < 2) return unusable('typing', 'typing: no key events');
   const bad = checkTimes(keys);
@@ -82,20 +108,13 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   c.add('pairing', unpaired <= Math.max(2, allowed), `typing: ${unpaired} key events without a matching press/release`);
 
   // Reconstruct the text and which word each stroke belongs to.
-  let text = '';
-  const wordOf: number[] = [];
-  const firstKey = new Map<number, number>();
-  for (const s of list) {
-    if (s.key === 'Backspace') text = text.slice(0, -1);
-    else if (s.key.length === 1) text += s.key;
-    const words = text.trimStart().split(/\s+/);
-    const w = text.trim() === '' ? 0 : text.endsWith(' ') ? words.length : words.length - 1;
-    wordOf.push(s.key.length === 1 && s.key !== ' ' ? w : -1);
-    if (s.key.length === 1 && s.key !== ' ' && !firstKey.has(w)) firstKey.set(w, s.down);
-  }
+  const { text, wordOf, firstKey } = typedText(list);
   const typed = text.trim().split(/\s+/).filter((w) => w.length > 0);
   const expected = stim.words;
-  const required = Math.ceil(cfg.minWordShare * expected.filter((w) => w.atMs <= durationMs - cfg.requireBeforeEndMs).length);
+  // Words revealed long enough before the end must be typed; time the hand spent on prompted
+  // gestures (`busy`) does not count as typing time.
+  const busyAfter = (t: number): number => busy.reduce((acc, [a, b]) => acc + Math.max(0, Math.min(b, durationMs) - Math.max(a, t)), 0);
+  const required = Math.ceil(cfg.minWordShare * expected.filter((w) => durationMs - w.atMs - busyAfter(w.atMs) >= cfg.requireBeforeEndMs).length);
   const wrong: string[] = [];
   for (let i = 0; i < typed.length; i++) {
     const exp = expected[i];
@@ -150,7 +169,8 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   const rhythm = fin(skew, 0) + fin(holdSkew, 0) + 2 * (fin(altRatio, 1) - 1);
   c.add('rhythm-structure', rhythm >= cfg.minRhythmScore, `typing: keystroke timing lacks human structure (score ${round(rhythm, 2)}, need ${cfg.minRhythmScore}: interval skew ${round(skew, 2)}, hold skew ${round(holdSkew, 2)}, same-thumb/alternating-thumb x${round(altRatio, 2)}): bot-like`);
 
-  // One typist: rhythm holds through the session (halves by time of the within-word intervals).
+  // Halves of the within-word intervals and holds (reported as features; the stationarity check is
+  // the change-point scan below).
   const wt: { t: number; d: number }[] = [];
   for (let i = 1; i < n; i++) {
     const a = list[i - 1]!, b = list[i]!;
@@ -161,7 +181,10 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   const hs1 = list.filter((s) => s.up !== null && s.down < mid).map((s) => s.up! - s.down), hs2 = list.filter((s) => s.up !== null && s.down >= mid).map((s) => s.up! - s.down);
   const ratio = (p: number[], q: number[]): number => (p.length >= 5 && q.length >= 5 ? Math.max(median(p) / median(q), median(q) / median(p)) : 1);
   const ikiShift = ratio(w1, w2), holdShift = ratio(hs1, hs2);
-  c.add('stationarity', ikiShift <= cfg.maxRhythmRatio && holdShift <= cfg.maxHoldRatio, `typing: rhythm changes between the halves (intervals x${round(ikiShift, 2)}, limit x${cfg.maxRhythmRatio}; holds x${round(holdShift, 2)}, limit x${cfg.maxHoldRatio}): two typists spliced`);
+  // Change-point scan over the typist's key holds, intervals and reading time (consistency.ts).
+  const cc = cfg.consistency ?? DEFAULT_CONFIG.typing.consistency!;
+  const scan = scanChange(list[0]!.down, list[n - 1]!.down, cc, typingSegmentFeatures(list, wordOf, responses, busy));
+  c.add('stationarity', scan.stat <= cc.maxStat, `typing: the typist changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one typist stays below ${cc.maxStat}: ${describeChange(scan, TYPING_LABELS)}): two typists spliced`);
   const ikiMed = within.length ? median(within) : NaN;
   const holdMed = holds.length ? median(holds) : NaN;
   if (profile) {
@@ -186,6 +209,52 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
     backspaces: list.filter((s) => s.key === 'Backspace').length,
     ikiHalfRatio: round(ikiShift, 3),
     holdHalfRatio: round(holdShift, 3),
+    changeScore: round(scan.stat, 2),
   };
   return c.result(features, required ? Math.min(1, matched / Math.max(1, required)) * Math.min(1, 0.5 + rhythm / 4) : 0, responses);
+}
+
+/**
+ * Person features of a part of a typing session (for the change-point scan, consistency.ts): mean
+ * log key hold (hold) and its spread (holdSd), mean log within-word key interval (iki) and its spread
+ * (ikiSd), and the mean time from a word's reveal to its first key (read, ms; at least two words,
+ * only where the typist was waiting and the hand was not `busy` with a prompted gesture).
+ * Keystroke timing is log-normal, so means of logs are the efficient location estimates.
+ */
+export function typingSegmentFeatures(list: readonly { down: number; up: number | null; key: string }[], wordOf: readonly number[], responses: readonly StimulusResponse[], busy: readonly [number, number][] = []): SegmentFeatures {
+  const holdT: number[] = [], holdV: number[] = [], ikiT: number[] = [], ikiV: number[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    if (s.up !== null && thumbSide(s.key) && s.up > s.down) { holdT.push(s.down); holdV.push(Math.log(s.up - s.down)); }
+    if (i === 0) continue;
+    const p = list[i - 1]!;
+    const fixing = p.key === 'Backspace' || s.key === 'Backspace' || list[i - 2]?.key === 'Backspace';
+    if (!fixing && thumbSide(p.key) && thumbSide(s.key) && wordOf[i] === wordOf[i - 1] && s.down - p.down <= 3000 && s.down > p.down) { ikiT.push(s.down); ikiV.push(Math.log(s.down - p.down)); }
+  }
+  // Pauses inside a word (the hand busy with a gesture, a distraction) are not rhythm: intervals
+  // over 3x the median are left out.
+  const cap = ikiV.length ? median(ikiV) + Math.log(3) : Infinity;
+  for (let i = ikiV.length - 1; i >= 0; i--) if (ikiV[i]! > cap) { ikiV.splice(i, 1); ikiT.splice(i, 1); }
+  // Reading time only where the typist was waiting for the word (the last key before the reveal was
+  // the space after the previous word, and the next key is this word's first letter): otherwise it
+  // measures the backlog, not the reader.
+  const idle = responses.filter((r) => {
+    if (r.onset === null || r.onset < r.revealAt) return false;
+    const k = list.findIndex((s) => s.down >= r.revealAt);
+    const last = k > 0 ? list[k - 1] : k < 0 ? list[list.length - 1] : undefined;
+    // ...and the hand was free (not performing a prompted gesture) between the reveal and the key.
+    return (last === undefined || last.key === ' ') && k >= 0 && list[k]!.down === r.onset && !busy.some(([a, b]) => a < r.onset! && b > r.revealAt);
+  });
+  const stats = (t: number[], v: number[], a: number, b: number): [number, number, number] => {
+    let s = 0, s2 = 0, k = 0;
+    for (let i = lowerBound(t, a); i < t.length && t[i]! < b; i++) { s += v[i]!; s2 += v[i]! * v[i]!; k++; }
+    if (k < 6) return [NaN, NaN, k];
+    const m = s / k;
+    return [m, Math.sqrt(Math.max(0, s2 / k - m * m) * (k / (k - 1))), k];
+  };
+  return (a, b) => {
+    const [hm, hs] = stats(holdT, holdV, a, b), [im, is] = stats(ikiT, ikiV, a, b);
+    const lats = idle.filter((r) => r.revealAt >= a && r.revealAt < b).map((r) => r.onset! - r.revealAt);
+    return { hold: hm, holdSd: hs, iki: im, ikiSd: is, read: lats.length >= 2 ? lats.reduce((x, y) => x + y, 0) / lats.length : NaN };
+  };
 }

@@ -1,8 +1,17 @@
 import type { VoiceStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
-import type { VoiceConfig } from './config.ts';
+import { DEFAULT_CONFIG, type VoiceConfig } from './config.ts';
 import { checkTimes, median, movingAverage, quantile, round, std } from './dsp.ts';
 import type { ModalityResult, PersonProfile, StimulusResponse, VoiceFrame, VoiceStream } from './types.ts';
+import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
+
+const VOICE_LABELS: Record<string, (a: number, b: number) => string> = {
+  pitch: (a, b) => `pitch ${round(100 * 2 ** (a / 12), 0)} -> ${round(100 * 2 ** (b / 12), 0)} Hz`,
+  level: (a, b) => `speech level ${round(a, 1)} -> ${round(b, 1)} dB`,
+  floor: (a, b) => `background ${round(a, 1)} -> ${round(b, 1)} dB`,
+  interval: (a, b) => `frame interval ${round(Math.exp(a), 1)} -> ${round(Math.exp(b), 1)} ms`,
+  jitter: (a, b) => `pitch jitter x${round(Math.exp(b - a), 2)}`,
+};
 
 export interface Burst { start: number; end: number; syllables: number; voiced: number }
 
@@ -93,8 +102,13 @@ export function verifyVoice(stream: VoiceStream | undefined, stim: VoiceStimulus
   const badE = frames.filter((f) => f.energyDb < cfg.energyDb.min || f.energyDb > cfg.energyDb.max);
   c.add('energy-range', badE.length === 0, `voice: ${badE.length} frame(s) with energy outside ${cfg.energyDb.min}..${cfg.energyDb.max} dBFS (e.g. ${badE[0]?.energyDb} at ${fmtS(badE[0]?.t ?? 0)})`);
   const voiced = frames.filter((f) => f.f0Hz !== null) as (VoiceFrame & { f0Hz: number })[];
+  // Out-of-range f0 is tolerated (2 %) only as a pitch tracker's octave error: twice or half the
+  // speaker's median pitch. Anything else outside 50-500 Hz is not a larynx (at most one frame).
+  const medAll = voiced.length ? median(voiced.map((f) => f.f0Hz)) : NaN;
   const badF0 = voiced.filter((f) => f.f0Hz < cfg.f0Hz.min || f.f0Hz > cfg.f0Hz.max);
-  c.add('f0-range', badF0.length <= Math.max(1, 0.02 * voiced.length), `voice: ${badF0.length} of ${voiced.length} voiced frames have f0 outside ${cfg.f0Hz.min}-${cfg.f0Hz.max} Hz (e.g. ${badF0[0]?.f0Hz} Hz at ${fmtS(badF0[0]?.t ?? 0)}): not a human voice`);
+  const octave = (f: { f0Hz: number }): boolean => Math.abs(Math.abs(12 * Math.log2(f.f0Hz / medAll)) - 12) <= 3;
+  const nonOctave = badF0.filter((f) => !octave(f));
+  c.add('f0-range', badF0.length <= Math.max(1, 0.02 * voiced.length) && nonOctave.length <= 1, `voice: ${badF0.length} of ${voiced.length} voiced frames have f0 outside ${cfg.f0Hz.min}-${cfg.f0Hz.max} Hz (${nonOctave.length} of them not octave errors of the ${round(medAll, 0)} Hz voice; e.g. ${(nonOctave[0] ?? badF0[0])?.f0Hz} Hz at ${fmtS((nonOctave[0] ?? badF0[0])?.t ?? 0)}): not a human voice`);
   const floor = quantile(frames.map((f) => f.energyDb), 0.1);
   const silentVoiced = voiced.filter((f) => f.energyDb < floor + 6).length;
   c.add('voicing-energy', silentVoiced <= Math.max(3, 0.05 * voiced.length), `voice: ${silentVoiced} voiced frames carry no more energy than the background: a pitch without a sound`);
@@ -171,7 +185,11 @@ export function verifyVoice(stream: VoiceStream | undefined, stim: VoiceStimulus
   const midT = frames[0]!.t + (frames[n - 1]!.t - frames[0]!.t) / 2;
   const v1 = voiced.filter((f) => f.t < midT).map((f) => f.f0Hz), v2 = voiced.filter((f) => f.t >= midT).map((f) => f.f0Hz);
   const pitchShift = v1.length >= 20 && v2.length >= 20 ? Math.abs(12 * Math.log2(median(v1) / median(v2))) : 0;
-  c.add('stationarity', pitchShift <= cfg.maxPitchShiftSt, `voice: median pitch differs by ${round(pitchShift, 1)} semitones between the halves (one voice stays within ${cfg.maxPitchShiftSt}): two speakers spliced`);
+  // One speaker in one room throughout (consistency.ts): pitch, speech level, background level and
+  // frame rate hold; a splice of two speakers (two sessions, two rooms) changes them at the cut.
+  const cc = cfg.consistency ?? DEFAULT_CONFIG.voice.consistency!;
+  const scan = scanChange(frames[0]!.t, frames[n - 1]!.t, cc, voiceSegmentFeatures(frames, bursts));
+  c.add('stationarity', scan.stat <= cc.maxStat, `voice: the voice changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one speaker stays below ${cc.maxStat}: ${describeChange(scan, VOICE_LABELS)}): two recordings spliced`);
   const naming = latencies.length ? median(latencies) : NaN;
   if (profile) {
     const [lo, hi] = profile.f0MedianHz;
@@ -193,6 +211,61 @@ export function verifyVoice(stream: VoiceStream | undefined, stim: VoiceStimulus
     namingSdMs: round(namingSd, 0),
     syllableMatch: round(sylShare, 3),
     pitchShiftSt: round(pitchShift, 2),
+    changeScore: round(scan.stat, 2),
   };
   return c.result(features, stim.words.length ? (hits / stim.words.length) * (0.5 + 0.5 * sylShare) : 0, responses);
+}
+
+/**
+ * Person and environment features of a part of a voice session (for the change-point scan,
+ * consistency.ts): mean pitch of voiced frames in semitones (pitch; octave errors excluded), mean
+ * speech level of voiced frames above the burst threshold (level, dB: the voice and its distance to
+ * the microphone), mean background level of frames outside speech (floor, dB: the room and the
+ * microphone), log frame interval (interval), and the mean reading latency of words revealed in the
+ * part (naming, ms). Prefix sums over frames; naming over the few responses.
+ */
+export function voiceSegmentFeatures(frames: readonly VoiceFrame[], bursts: readonly Burst[]): SegmentFeatures {
+  const n = frames.length;
+  const t = new Float64Array(n);
+  const e = frames.map((f) => f.energyDb);
+  const floor = quantile(e, 0.1), top = quantile(e, 0.97);
+  const thr = floor + Math.max(8, 0.35 * (top - floor));
+  const voicedSt = frames.filter((f) => f.f0Hz !== null && f.f0Hz > 0).map((f) => 12 * Math.log2(f.f0Hz! / 100));
+  const medSt = voicedSt.length ? median(voicedSt) : 0;
+  const inBurst = new Uint8Array(n);
+  let bi = 0;
+  const K = 9;
+  const P = new Float64Array((n + 1) * K);
+  for (let i = 0; i < n; i++) {
+    const f = frames[i]!;
+    t[i] = f.t;
+    while (bi < bursts.length && bursts[bi]!.end + 300 < f.t) bi++;
+    const b = bursts[bi];
+    inBurst[i] = b && f.t >= b.start - 400 && f.t <= b.end + 300 ? 1 : 0;
+    const st = f.f0Hz !== null && f.f0Hz > 0 ? 12 * Math.log2(f.f0Hz / 100) : NaN;
+    const pitchOk = Number.isFinite(st) && Math.abs(st - medSt) < 6 && f.energyDb > thr;
+    const quiet = !inBurst[i] && f.energyDb < thr;
+    const dt = i > 0 ? f.t - frames[i - 1]!.t : NaN;
+    // Frame jitter: deviation from the neighbours' mean (as in verifyVoice), octave errors excluded.
+    let jit = NaN;
+    const fa = frames[i - 1]?.f0Hz, fb = frames[i + 1]?.f0Hz;
+    if (f.f0Hz !== null && fa != null && fb != null && fa > 0 && fb > 0) {
+      const mid = (fa + fb) / 2;
+      if (Math.abs(12 * Math.log2(f.f0Hz / mid)) <= 3 && Math.abs(12 * Math.log2(fa / fb)) <= 3) jit = Math.min(0.05, Math.abs(f.f0Hz - mid) / mid);
+    }
+    const row = [pitchOk ? st : 0, pitchOk ? 1 : 0, pitchOk ? f.energyDb : 0, quiet ? f.energyDb : 0, quiet ? 1 : 0, dt > 0 && dt < 100 ? Math.log(dt) : 0, dt > 0 && dt < 100 ? 1 : 0, Number.isFinite(jit) ? jit : 0, Number.isFinite(jit) ? 1 : 0];
+    for (let k = 0; k < K; k++) P[(i + 1) * K + k] = P[i * K + k]! + row[k]!;
+  }
+  return (a, b) => {
+    const i0 = lowerBound(t, a), i1 = lowerBound(t, b);
+    const S = (k: number): number => P[i1 * K + k]! - P[i0 * K + k]!;
+    const nv = S(1), nq = S(4), nd = S(6);
+    return {
+      jitter: S(8) >= 30 ? Math.log(S(7) / S(8)) : NaN,
+      pitch: nv >= 30 ? S(0) / nv : NaN,
+      level: nv >= 30 ? S(2) / nv : NaN,
+      floor: nq >= 50 ? S(3) / nq : NaN,
+      interval: nd >= 50 ? S(5) / nd : NaN,
+    };
+  };
 }
