@@ -7,9 +7,11 @@ import type { TransparencyLog } from '../adapters/log/transparency-log.ts';
 import type { SqliteStore } from '../adapters/store/sqlite-store.ts';
 import { logAccessRouter } from '../adapters/http/routes/log-access.ts';
 import { regulatorRouter } from '../adapters/http/routes/regulator.ts';
+import { comparatorRouter } from '../adapters/http/routes/comparator.ts';
 import { policyGovernanceMount } from '../adapters/http/routes/policy-governance.ts';
 import { recordApproval } from './approvals.ts';
 import { buildGateway, type Gateway } from './build.ts';
+import { ComparatorVerification } from './comparator.ts';
 import type { GatewayConfig } from './config.ts';
 import { openStore } from './open-store.ts';
 import { openPolicyGovernance, type PolicyGovernance } from './policy-governance.ts';
@@ -71,7 +73,14 @@ export async function assembleGateway(o: {
     clock: o.clock,
     log,
     env: o.env,
-    mounts: (ctx) => [policyGovernanceMount(ctx, governance), { path: '/', router: logAccessRouter(ctx, tlog) }, { path: '/', router: regulatorRouter(ctx, tlog) }, ...signatures.mounts(ctx)],
+    mounts: (ctx) => [
+      policyGovernanceMount(ctx, governance),
+      { path: '/', router: logAccessRouter(ctx, tlog) },
+      { path: '/', router: regulatorRouter(ctx, tlog) },
+      ...signatures.mounts(ctx),
+      // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5).
+      { path: '/', router: comparatorRouter(ctx, new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service })) },
+    ],
     attach: [signatures.attach],
     closers: [async () => {
       for (const c of closers) await c();

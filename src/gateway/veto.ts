@@ -1,14 +1,32 @@
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { PrincipalRecord, Store } from '../adapters/store/store.ts';
+import type { QuorumRequirement } from '../core/policy/types.ts';
 import type { ActionRecord } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import { sourcesOf } from '../core/action/state-machine.ts';
 
+/** Why the vetoer may veto: a policy vetoer (notify.vetoers), or a member of the action's quorum. */
+export type VetoBasis = 'vetoer' | 'approver' | 'comparator';
+
+/**
+ * A CRITICAL action's approvers (members of its all_of groups holding the role authorizer) and
+ * comparators (members of its comparator groups holding the role comparator) may each stop it
+ * while it awaits its quorum. Undefined when `p` is neither.
+ */
+export function quorumVetoBasis(p: Pick<PrincipalRecord, 'id' | 'roles' | 'disabled'>, a: ActionRecord): VetoBasis | undefined {
+  if (p.disabled || p.roles.includes('agent')) return undefined;
+  const q = a.classification.requirements['quorum'] as QuorumRequirement | undefined;
+  if (q === undefined) return undefined;
+  if (p.roles.includes('authorizer') && q.allOf.some((c) => c.members.includes(p.id))) return 'approver';
+  if (p.roles.includes('comparator') && q.comparators.some((c) => c.members.includes(p.id))) return 'comparator';
+  return undefined;
+}
+
 /** A designated human stops an action that has not left yet. Terminal: a vetoed action never runs. */
 export async function vetoAction(
   deps: { store: Store; clock: Clock },
-  input: { actionId: string; by: string; reason: string },
+  input: { actionId: string; by: string; reason: string; as?: VetoBasis },
 ): Promise<ActionRecord> {
   const now = deps.clock.now();
   const res = await deps.store.tx(async (tx) => {
@@ -18,7 +36,7 @@ export async function vetoAction(
     if (updated === undefined) {
       throw new FirewallError('ACTION_NOT_VETOABLE', `action is '${current.status}' and can no longer be vetoed`, { status: 409, detail: { status: current.status } });
     }
-    await tx.audit([entry('action.vetoed', now, current, { event: 'veto', by: input.by, reason: input.reason, from: current.status })]);
+    await tx.audit([entry('action.vetoed', now, current, { event: 'veto', by: input.by, ...(input.as === undefined ? {} : { as: input.as }), reason: input.reason, from: current.status })]);
     return updated;
   });
   return res;

@@ -94,4 +94,34 @@ export const SIGNATURE_PATHS: Record<string, Record<string, unknown>> = {
   '/v1/challenges/{id}/witness': {
     post: { summary: "The witness's passkey assertion: recorded as an approval with role 'witness' (HIGH: the action is authorised and dispatched)", security: auth, parameters: [challenge], requestBody: body(WITNESS_ASSERTION_SCHEMA), responses: { '200': json('{ accepted, approval, logIndex, actionStatus }'), ...errors } },
   },
+  // The comparator of a CRITICAL action whose comparator group is biological: false (gateway/comparator.ts).
+  '/v1/actions/{id}/evidence': {
+    get: {
+      summary:
+        "Evidence package for a member of the action's comparator group (role comparator): action and digest, plain-language summary, policy rule and the quorum it requires, every approval so far with its liveness result, the quorum evaluation, and RFC 6962 inclusion proofs of the approval log entries against a signed checkpoint",
+      security: auth,
+      parameters: [id('action id')],
+      responses: { '200': json('{ v, type: comparator-evidence, action, digest, descriptor, summary, policy, approvals, quorum, log: { origin, treeSize, rootHash, checkpoint, inclusion[] } }'), ...errors },
+    },
+  },
+  '/v1/actions/{id}/comparator/options': {
+    post: {
+      summary:
+        'Start the comparator co-signature: builds the evidence package and returns the WebAuthn options over SHA-256(nonce || digest || SHA-256(statement)), statement = { v, type: comparator, actionId, digest, comparator, credentialId, evidenceSha256 }; single use, 5 minutes. A biological comparator group answers its biological challenge instead (409 COMPARATOR_BIOLOGICAL_REQUIRED)',
+      security: auth,
+      parameters: [id('action id')],
+      requestBody: body(WITNESS_OPTIONS_REQUEST_SCHEMA),
+      responses: { '200': json('{ actionId, nonce, digest, evidence, evidenceSha256, statement, statementHash, options }'), ...errors },
+    },
+  },
+  '/v1/actions/{id}/comparator': {
+    post: {
+      summary:
+        "The comparator's passkey assertion: verified (credential, challenge, origin, RP ID, UV, counter), then counted by the quorum engine as an approval with role 'comparator'; refused 409 COMPARATOR_BEFORE_QUORUM before the authorizers met the quorum. Completing the quorum authorises and dispatches the action",
+      security: auth,
+      parameters: [id('action id')],
+      requestBody: body(WITNESS_ASSERTION_SCHEMA),
+      responses: { '200': json('{ accepted, approval, logIndex, actionStatus, authorised }'), ...errors },
+    },
+  },
 };

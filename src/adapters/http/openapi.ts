@@ -130,7 +130,7 @@ export const OPENAPI = {
     },
     '/v1/actions/{id}/veto': {
       post: {
-        summary: 'Veto an action during cooling or while it awaits signatures (designated humans only)',
+        summary: "Veto an action during cooling or while it awaits signatures: the policy's notify.vetoers (role authorizer); a CRITICAL action awaiting its quorum also by any member of its all_of groups (role authorizer) or comparator groups (role comparator). Terminal; logged as action.vetoed with by and as",
         security: auth,
         parameters: [idParam],
         requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } } } },
