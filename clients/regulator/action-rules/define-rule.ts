@@ -30,12 +30,46 @@ export interface ActionRuleHandlers {
   end?(): void;
 }
 
+/**
+ * One tracker per verification, shared by every action rule: each entry is observed once, every
+ * rule sees the action's state from before that entry, and the entry is applied once, before the
+ * next entry (or the end). Per-rule trackers cost a map of every entry per rule (a million-entry
+ * bundle spent most of its time there).
+ */
+interface SharedTracker {
+  tracker: ActionTracker;
+  current: EntryView | null;
+  step: ActionStep | null;
+}
+const SHARED = new WeakMap<object, SharedTracker>();
+
+function sharedFor(ctx: RuleContext): SharedTracker {
+  let sh = SHARED.get(ctx.bundle);
+  if (sh === undefined) SHARED.set(ctx.bundle, (sh = { tracker: new ActionTracker(), current: null, step: null }));
+  return sh;
+}
+
+function settle(sh: SharedTracker): void {
+  if (sh.step !== null) sh.tracker.apply(sh.step);
+  sh.step = null;
+}
+
+function stepOf(sh: SharedTracker, e: EntryView): ActionStep | null {
+  if (sh.current !== e) {
+    settle(sh);
+    sh.current = e;
+    sh.step = sh.tracker.observe(e);
+  }
+  return sh.step;
+}
+
 export function defineActionRule(id: string, title: string, make: (api: ActionRuleApi) => ActionRuleHandlers): VerificationRule {
   return {
     id,
     title,
     begin(ctx: RuleContext): RuleRun {
-      const tracker = new ActionTracker();
+      const sh = sharedFor(ctx);
+      const tracker = sh.tracker;
       const historyExpected = ctx.range.start === 0 || Array.isArray(ctx.bundle.context);
       const warned = new Set<string>();
       const api: ActionRuleApi = {
@@ -55,13 +89,20 @@ export function defineActionRule(id: string, title: string, make: (api: ActionRu
       };
       const h = make(api);
       const on = (e: EntryView): void => {
-        const step = tracker.observe(e);
+        const step = stepOf(sh, e);
         h.entry?.(e, tracker.byIndex.get(e.index));
         if (step === null) return;
         h.action?.(step);
-        tracker.apply(step);
       };
-      return { context: on, entry: on, ...(h.end ? { end: h.end } : {}) };
+      const end = h.end;
+      return {
+        context: on,
+        entry: on,
+        end: () => {
+          settle(sh);
+          end?.();
+        },
+      };
     },
   };
 }
