@@ -64,10 +64,10 @@ const envelope = (type: string, props: Record<string, unknown>, required: string
   properties: { v: { const: 1 }, type: { const: type }, challengeId: id, ...props },
 });
 
-/** AuthenticationResponseJSON (WebAuthn Level 3 §5.1 `toJSON()` of a PublicKeyCredential from get()). */
-export const AUTHENTICATION_RESPONSE_SCHEMA = {
-  $id: SCHEMA_BASE + 'authentication-response.json',
-  title: 'WebAuthn assertion (AuthenticationResponseJSON)',
+/** The shell WebAuthn gives both ceremonies' responses (`PublicKeyCredential.toJSON()`); only `response` differs. */
+const credentialResponse = (file: string, title: string, required: string[], response: Record<string, unknown>) => ({
+  $id: SCHEMA_BASE + file,
+  title,
   type: 'object',
   additionalProperties: false,
   required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
@@ -77,43 +77,32 @@ export const AUTHENTICATION_RESPONSE_SCHEMA = {
     type: { const: 'public-key' },
     authenticatorAttachment: { enum: ['platform', 'cross-platform'] },
     clientExtensionResults: { type: 'object' },
-    response: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['clientDataJSON', 'authenticatorData', 'signature'],
-      properties: { clientDataJSON: b64u, authenticatorData: b64u, signature: b64u, userHandle: b64u },
-    },
+    response: { type: 'object', additionalProperties: false, required, properties: response },
   },
-};
+});
+
+/** AuthenticationResponseJSON (WebAuthn Level 3 §5.1 `toJSON()` of a PublicKeyCredential from get()). */
+export const AUTHENTICATION_RESPONSE_SCHEMA = credentialResponse(
+  'authentication-response.json',
+  'WebAuthn assertion (AuthenticationResponseJSON)',
+  ['clientDataJSON', 'authenticatorData', 'signature'],
+  { clientDataJSON: b64u, authenticatorData: b64u, signature: b64u, userHandle: b64u },
+);
 
 /** RegistrationResponseJSON (from create()). */
-export const REGISTRATION_RESPONSE_SCHEMA = {
-  $id: SCHEMA_BASE + 'registration-response.json',
-  title: 'WebAuthn attestation (RegistrationResponseJSON)',
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
-  properties: {
-    id: b64u,
-    rawId: b64u,
-    type: { const: 'public-key' },
-    authenticatorAttachment: { enum: ['platform', 'cross-platform'] },
-    clientExtensionResults: { type: 'object' },
-    response: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['clientDataJSON', 'attestationObject'],
-      properties: {
-        clientDataJSON: b64u,
-        attestationObject: b64u,
-        authenticatorData: b64u,
-        transports: { type: 'array', items: { type: 'string', maxLength: 32 }, maxItems: 8 },
-        publicKeyAlgorithm: { type: 'integer' },
-        publicKey: b64u,
-      },
-    },
+export const REGISTRATION_RESPONSE_SCHEMA = credentialResponse(
+  'registration-response.json',
+  'WebAuthn attestation (RegistrationResponseJSON)',
+  ['clientDataJSON', 'attestationObject'],
+  {
+    clientDataJSON: b64u,
+    attestationObject: b64u,
+    authenticatorData: b64u,
+    transports: { type: 'array', items: { type: 'string', maxLength: 32 }, maxItems: 8 },
+    publicKeyAlgorithm: { type: 'integer' },
+    publicKey: b64u,
   },
-};
+);
 
 // --- session: device -> gateway --------------------------------------------------------------
 
