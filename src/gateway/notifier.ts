@@ -32,17 +32,20 @@ export function wireNotifications(o: {
     },
   });
   o.bus.observe((a: ActionRecord) => {
-    const view = actionView(a);
-    hub.publish({ topic: actionTopic(a.id), event: 'status', data: view });
-    hub.publish({ topic: ACTIONS_TOPIC, event: 'status', data: view });
-    if (isTerminal(a.status)) hub.end(actionTopic(a.id));
+    // On the LOW hot path usually nobody listens: build the view only when someone will read it.
+    let built: Record<string, unknown> | undefined;
+    const view = () => (built ??= actionView(a));
+    const topic = actionTopic(a.id);
+    if (hub.subscriberCount(topic) > 0) hub.publish({ topic, event: 'status', data: view() });
+    if (hub.subscriberCount(ACTIONS_TOPIC) > 0) hub.publish({ topic: ACTIONS_TOPIC, event: 'status', data: view() });
+    if (isTerminal(a.status)) hub.end(topic);
     if (a.classification.tier !== 'LOW' && HUMAN_STATES.has(a.status)) {
       for (const w of o.policy().webhooks() as { url: string; secretEnv?: string }[]) {
         const secret = w.secretEnv === undefined ? undefined : o.env[w.secretEnv];
         webhooks.send(
           { url: w.url, ...(secret === undefined ? {} : { secret }), asymmetric: true },
           // The id is stable per (action, status) so receivers can de-duplicate retries.
-          { id: `msg_${a.id}_${a.status}`, type: `action.${a.status}`, data: view },
+          { id: `msg_${a.id}_${a.status}`, type: `action.${a.status}`, data: view() },
         );
       }
     }
