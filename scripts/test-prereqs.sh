@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs before `npm test` (npm's pretest hook): makes sure the machine has what the tests use for
-# real — SoftHSMv2 and openssl for the HSM tests, Redis for the replay-cache tests, PostgreSQL —
+# real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests, PostgreSQL —
 # installing Debian packages and starting services when they are missing. Quiet when all is there.
 set -euo pipefail
 
 missing=()
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test prerequisites missing: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2
