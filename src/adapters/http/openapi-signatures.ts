@@ -34,6 +34,13 @@ export const SIGNATURE_PATHS: Record<string, Record<string, unknown>> = {
   '/v1/people/{id}': {
     put: { summary: 'Declare the modalities this person can reliably produce (hrv, motion, typing, gaze, voice, eda; may be empty: witness fallback)', security: auth, parameters: [person], requestBody: body(PERSON_DECLARATION_SCHEMA), responses: { '200': json('the person'), ...errors } },
     get: { summary: 'The person: modalities, devices, lock state', security: auth, parameters: [person], responses: { '200': json('the person'), ...errors } },
+    delete: {
+      summary:
+        "Erase the person's biometric and device data (role admin; GDPR art. 17, BIPA destruction): profile, declared modalities, fingerprints, enrolment summaries, devices (revoked and deleted), pending ceremonies, in one transaction; their open challenges are closed. Logged as person.erased (no biometric data). Repeating it answers erased: false, alreadyErased: true; a person with no record is 404",
+      security: auth,
+      parameters: [id('person id')],
+      responses: { '200': json('{ person, erased, alreadyErased, erasedAt, basis, logIndex, rows?, devices?, challengesClosed? }'), ...errors },
+    },
   },
   '/v1/people/{id}/devices/registration-options': {
     post: {

@@ -4,7 +4,8 @@ import { attachChallengeSockets } from '../../adapters/http/challenge-socket.ts'
 import { signaturesRouter } from '../../adapters/http/routes/signatures.ts';
 import { recordApproval } from '../approvals.ts';
 import type { GatewayContext } from '../context.ts';
-import { loadSignatureConfig, type SignatureConfig } from './config.ts';
+import { checkRetentionDays, loadSignatureConfig, type SignatureConfig } from './config.ts';
+import { RetentionSchedule } from './retention-schedule.ts';
 import { SignatureService, type QuorumApprovalSink } from './service.ts';
 import { SignatureStore } from './signature-store.ts';
 
@@ -15,6 +16,8 @@ export interface SignatureCapability {
   attach(server: Server, ctx: GatewayContext): { close(): Promise<void> };
   /** The service, once `mounts` ran (tests reach in through it). */
   readonly service: SignatureService | undefined;
+  /** The retention purge, once `attach` ran (tests call its `tick` after moving the clock). */
+  readonly retention: RetentionSchedule | undefined;
 }
 
 /**
@@ -25,13 +28,19 @@ export interface SignatureCapability {
 export function signatureCapability(o: { env: Record<string, string | undefined>; config?: Partial<SignatureConfig>; recordApproval?: QuorumApprovalSink }): SignatureCapability {
   let service: SignatureService | undefined;
   let store: SignatureStore | undefined;
+  let retention: RetentionSchedule | undefined;
   return {
     get service() {
       return service;
     },
+    get retention() {
+      return retention;
+    },
     mounts(ctx) {
-      store = new SignatureStore(ctx.store);
+      // Configuration first: a bad value stops the start before anything touches the database.
       const config = { ...loadSignatureConfig(o.env, ctx.publicUrl), ...(o.config ?? {}) };
+      checkRetentionDays(config.retentionDays);
+      store = new SignatureStore(ctx.store);
       // CRITICAL: each verified approval is counted by the quorum engine (gateway/approvals.ts).
       const sink: QuorumApprovalSink = o.recordApproval ?? ((c, actionId, approval) => recordApproval(c, actionId, approval));
       const s = new SignatureService({ ctx, config, store, recordApproval: sink });
@@ -43,8 +52,11 @@ export function signatureCapability(o: { env: Record<string, string | undefined>
       const s = service!;
       const sockets = attachChallengeSockets(server, ctx, s);
       void s.recover().catch((e: unknown) => ctx.log.error({ err: (e as Error).message }, 'could not recover signature challenges'));
+      retention = new RetentionSchedule(s, ctx.log);
+      retention.start();
       return {
         async close() {
+          await retention?.stop();
           await sockets.close();
           store?.close();
         },

@@ -29,19 +29,42 @@ export interface SignatureConfig {
   historyLimit: number;
   /** COSE algorithms accepted for passkeys: EdDSA (-8) and ES256 (-7), nothing else. */
   algorithms: number[];
+  /**
+   * Days after a person's last interaction at which their biometric data is erased
+   * (SIGNATURE_RETENTION_DAYS, default and maximum 1095 = 3 years, BIPA §15(a); docs/privacy.md).
+   */
+  retentionDays: number;
+  /** How often the retention purge runs, ms. */
+  retentionEveryMs: number;
+  /** People erased per purge run at most, so one run never holds the writer for long. */
+  retentionBatch: number;
 }
 
 export const COSE_EDDSA = -8;
 export const COSE_ES256 = -7;
+/** BIPA §15(a): destruction within 3 years of the last interaction at the latest. */
+export const MAX_RETENTION_DAYS = 1095;
 
-function int(env: Record<string, string | undefined>, name: string, dflt: number, min: number, max: number): number {
+function int(env: Record<string, string | undefined>, name: string, dflt: number, min: number, max: number, field?: string): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
   const v = Number(raw);
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new FirewallError('CONFIG_INVALID', `environment variable ${name}: '${raw}' is not a whole number in ${min}..${max}`, { status: 500, detail: { variable: name } });
+    const named = field === undefined ? name : `${name} (${field})`;
+    throw new FirewallError('CONFIG_INVALID', `environment variable ${named}: '${raw}' is not a whole number in ${min}..${max}`, { status: 500, detail: { variable: name, ...(field === undefined ? {} : { field }) } });
   }
   return v;
+}
+
+/** Overrides given in code (tests, embedders) are held to the same bounds as the environment. */
+export function checkRetentionDays(days: unknown): number {
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS) {
+    throw new FirewallError('CONFIG_INVALID', `signature configuration retentionDays: '${String(days)}' is not a whole number of days in 1..${MAX_RETENTION_DAYS} (BIPA: at most 3 years)`, {
+      status: 500,
+      detail: { field: 'retentionDays' },
+    });
+  }
+  return days;
 }
 
 export function loadSignatureConfig(env: Record<string, string | undefined>, publicUrl: string): SignatureConfig {
@@ -75,5 +98,8 @@ export function loadSignatureConfig(env: Record<string, string | undefined>, pub
     witnessTtlMs: 5 * 60_000,
     historyLimit: 500,
     algorithms: [COSE_EDDSA, COSE_ES256],
+    retentionDays: int(env, 'SIGNATURE_RETENTION_DAYS', MAX_RETENTION_DAYS, 1, MAX_RETENTION_DAYS, 'retentionDays'),
+    retentionEveryMs: 3600_000,
+    retentionBatch: 100,
   };
 }

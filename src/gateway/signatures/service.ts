@@ -12,9 +12,11 @@ import type { PrincipalRecord } from '../../adapters/store/store.ts';
 import type { ActionRecord, Approval } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import type { GatewayContext } from '../context.ts';
+import { challengeClosedEntry } from './challenge-closed-entry.ts';
 import type { SignatureConfig } from './config.ts';
+import { erasePersonData, type Erasure, type ErasureGround } from './erasure.ts';
 import { DEVICE_KINDS, type ChallengeRow, type DeviceKind, type DeviceRow, type PersonRow, type SignatureStore } from './signature-store.ts';
-import { challengeView, deviceView, personTopic, personView } from './views.ts';
+import { challengeView, deviceView, erasureView, personTopic, personView } from './views.ts';
 import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from './webauthn.ts';
 
 /**
@@ -116,6 +118,9 @@ export function livenessSummary(r: LivenessResult): Record<string, unknown> {
   return { accepted: r.accepted, score: finite(r.score), modalities, failedChecks: r.checks.filter((c) => !c.passed).map((c) => c.id) };
 }
 
+/** Detail fields of a refusal that describe the person's body: never logged once the person is erased. */
+const BIOMETRIC_DETAIL = new Set(['liveness', 'score', 'reasons']);
+
 /**
  * Biological signatures (seed §VI.2, docs/protocol.md): people and their passkeys, challenges
  * issued when an action starts to wait for people, the outcome of each live session, the
@@ -164,9 +169,7 @@ export class SignatureService {
       const now = this.ctx.clock.now();
       await this.ctx.store.tx(async (tx) => {
         for (const c of stale) {
-          if (!this.store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now)) continue;
-          const body = { challengeId: c.id, person: c.person, reason: 'GATEWAY_RESTARTED' };
-          await tx.audit([c.actionId === null ? { v: 1, type: 'signature.challenge_closed', ts: now, ...body } : entry('signature.challenge_closed', now, { id: c.actionId, digest: c.digest }, body)]);
+          if (this.store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now)) await tx.audit([challengeClosedEntry(c, now, 'GATEWAY_RESTARTED')]);
         }
       });
     }
@@ -279,10 +282,7 @@ export class SignatureService {
     await this.ctx.store.tx(async (tx) => {
       for (const c of open) {
         if (!this.store.txEndChallenge(c.id, state, reason, now)) continue;
-        const nonce = c.state === 'active' ? this.#nonces.get(c.id) : undefined;
-        await tx.audit([
-          entry('signature.challenge_closed', now, { id: actionId, digest: c.digest }, { challengeId: c.id, person: c.person, reason, ...(nonce ? { nonce: Buffer.from(nonce).toString('base64url') } : {}) }),
-        ]);
+        await tx.audit([challengeClosedEntry(c, now, reason, c.state === 'active' ? this.#nonces.get(c.id) : undefined)]);
       }
     });
     for (const c of open) {
@@ -525,6 +525,51 @@ export class SignatureService {
     });
     const p = this.store.getPerson(personId)!;
     return personView(p, this.store.devicesOf(personId));
+  }
+
+  // --- erasure and retention (docs/privacy.md) ---------------------------------------------------------
+
+  /** GDPR art. 17 on an administrator's request; a repeated request answers that it was done already. */
+  async erasePerson(principal: PrincipalRecord, personId: string): Promise<Record<string, unknown>> {
+    if (!principal.roles.includes('admin')) throw new FirewallError('ROLE_FORBIDDEN', 'only an administrator erases a person', { status: 403 });
+    const done = await this.#erase(personId, { basis: 'erasure_request', by: principal.id });
+    if (done !== undefined) return erasureView(done);
+    const earlier = this.store.getErasure(personId);
+    if (earlier === undefined) throw new FirewallError('PERSON_NOT_FOUND', `'${personId}' has no signature record`, { status: 404 });
+    return { person: personId, erased: false, alreadyErased: true, erasedAt: new Date(earlier.erasedAt).toISOString(), basis: earlier.basis, logIndex: earlier.logIndex };
+  }
+
+  /**
+   * The retention schedule (BIPA §15(a)): erases, oldest first and at most `retentionBatch` per
+   * call, the people whose last interaction is more than `retentionDays` ago.
+   */
+  async purgeInactive(): Promise<Erasure[]> {
+    const retentionDays = this.config.retentionDays;
+    const cutoff = this.ctx.clock.now() - retentionDays * 86_400_000;
+    const out: Erasure[] = [];
+    for (const p of this.store.inactivePeople(cutoff, this.config.retentionBatch)) {
+      const done = await this.#erase(p.id, { basis: 'retention_schedule', retentionDays, cutoff });
+      if (done !== undefined) out.push(done);
+    }
+    return out;
+  }
+
+  async #erase(personId: string, ground: ErasureGround): Promise<Erasure | undefined> {
+    const done = await erasePersonData(this.ctx, this.store, personId, ground, (id) => this.#nonces.get(id));
+    if (done === undefined) return undefined;
+    for (const c of done.closed) {
+      this.#nonces.delete(c.id);
+      this.#witness.delete(c.id);
+      this.#live.get(c.id)?.('PERSON_ERASED');
+      this.#notify(c.person, 'challenge_closed', { id: c.id, ...(c.actionId === null ? {} : { actionId: c.actionId }), reason: 'PERSON_ERASED' });
+    }
+    // Someone the erased person was witnessing may be asked again (another witness can help).
+    for (const c of done.closed) {
+      if (c.person === personId || c.actionId === null) continue;
+      const a = await this.ctx.store.getAction(c.actionId);
+      if (a !== undefined) await this.issueChallenge(a, c.person, c.role).catch((e: unknown) => this.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, 'could not issue a fresh challenge after an erasure'));
+    }
+    return done;
   }
 
   // --- the live session (driven by the WebSocket transport) -------------------------------------------
@@ -879,7 +924,9 @@ export class SignatureService {
     const now = this.ctx.clock.now();
     const res = await this.ctx.store.tx(async (tx) => {
       const consumed = o.consume ? this.store.txEndChallenge(c.id, code === 'CHALLENGE_EXPIRED' ? 'expired' : 'failed', code, now) : false;
-      if (o.fingerprint !== undefined) this.store.txInsertFingerprint(c.person, c.id, o.fingerprint, now);
+      // Erased while this session ran: nothing about that person's body is written again.
+      const erased = this.store.txPerson(c.person) === undefined;
+      if (o.fingerprint !== undefined && !erased) this.store.txInsertFingerprint(c.person, c.id, o.fingerprint, now);
       // A valid assertion still moved the authenticator's counter: keep up with it (never back).
       if (o.counter !== undefined && o.device !== undefined) this.store.txAdvanceCounter(o.device, o.counter, now);
       let locked = false;
@@ -891,7 +938,7 @@ export class SignatureService {
         locked = failures >= this.config.lockAfterFailures;
         this.store.txSetFailures(p.id, failures, locked ? now : null, now);
       }
-      if (c.purpose === 'enrolment' && o.fingerprint !== undefined && o.detail?.['liveness'] !== undefined) {
+      if (c.purpose === 'enrolment' && !erased && o.fingerprint !== undefined && o.detail?.['liveness'] !== undefined) {
         this.store.txInsertEnrolment(c.id, c.person, o.detail['liveness'], false, now);
       }
       const body = {
@@ -902,7 +949,7 @@ export class SignatureService {
         code,
         ...(o.device === undefined ? {} : { device: o.device }),
         ...(failures === undefined ? {} : { consecutiveFailures: failures }),
-        ...(o.detail ?? {}),
+        ...Object.fromEntries(Object.entries(o.detail ?? {}).filter(([k]) => !(erased && BIOMETRIC_DETAIL.has(k)))),
       };
       const entries: Record<string, unknown>[] = [c.actionId === null ? { v: 1, type: 'signature.refused', ts: now, digest: c.digest, ...body } : entry('signature.refused', now, { id: c.actionId, digest: c.digest }, body)];
       if (locked) entries.push({ v: 1, type: 'signature.person_locked', ts: now, person: principal.id, failures });

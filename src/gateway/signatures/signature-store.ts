@@ -93,12 +93,48 @@ CREATE TABLE IF NOT EXISTS sig_enrolments (
   accepted     INTEGER NOT NULL,
   created_at   INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS sig_enrolments_person ON sig_enrolments (person);
+CREATE TABLE IF NOT EXISTS sig_erasures (
+  person     TEXT PRIMARY KEY,
+  erased_at  INTEGER NOT NULL,
+  basis      TEXT NOT NULL,
+  log_index  INTEGER NOT NULL
+);
 `;
+
+/**
+ * A person's last interaction (docs/privacy.md §Retention): the latest of their first declaration,
+ * a device enrolled or used (any passkey assertion), a session started, an enrolment or liveness
+ * result recorded. Not `sig_people.updated_at`: an administrator's unlock moves it too.
+ */
+const LAST_INTERACTION = `MAX(
+  p.created_at,
+  COALESCE((SELECT MAX(MAX(d.created_at, COALESCE(d.last_used_at, 0))) FROM sig_devices d WHERE d.person = p.id), 0),
+  COALESCE((SELECT MAX(c.started_at) FROM sig_challenges c WHERE c.person = p.id), 0),
+  COALESCE((SELECT MAX(e.created_at) FROM sig_enrolments e WHERE e.person = p.id), 0),
+  COALESCE((SELECT MAX(f.created_at) FROM sig_fingerprints f WHERE f.person = p.id), 0)
+)`;
 
 export const DEVICE_KINDS = ['phone', 'wearable'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export type ChallengeState = 'issued' | 'active' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
 export const OPEN_STATES: readonly ChallengeState[] = ['issued', 'active'];
+
+/** Rows removed by one erasure, per table (docs/privacy.md §Erasure). */
+export interface ErasedRows {
+  people: number;
+  devices: number;
+  fingerprints: number;
+  enrolments: number;
+  ceremonies: number;
+}
+
+export interface ErasureRow {
+  person: string;
+  erasedAt: number;
+  basis: string;
+  logIndex: number;
+}
 
 export interface PersonRow {
   id: string;
@@ -280,6 +316,18 @@ export class SignatureStore {
       insertFingerprint: w('INSERT INTO sig_fingerprints (person, challenge_id, fingerprint, created_at) VALUES (?, ?, ?, ?)'),
       insertEnrolment: w('INSERT INTO sig_enrolments (challenge_id, person, summary, accepted, created_at) VALUES (?, ?, ?, ?, ?)'),
       acceptedEnrolments: w('SELECT summary FROM sig_enrolments WHERE person = ? AND accepted = 1 ORDER BY created_at'),
+      // Open challenges the person answers, and those they witness with one of their devices.
+      openInvolving: w(`SELECT * FROM sig_challenges WHERE state IN ('issued', 'active')
+                        AND (person = ? OR device IN (SELECT credential_id FROM sig_devices WHERE person = ?)) ORDER BY issued_at`),
+      lastInteraction: w(`SELECT ${LAST_INTERACTION} AS last FROM sig_people p WHERE p.id = ?`),
+      credentialsOf: w('SELECT credential_id FROM sig_devices WHERE person = ? ORDER BY created_at'),
+      eraseFingerprints: w('DELETE FROM sig_fingerprints WHERE person = ?'),
+      eraseEnrolments: w('DELETE FROM sig_enrolments WHERE person = ?'),
+      eraseCeremonies: w('DELETE FROM sig_ceremonies WHERE person = ?'),
+      eraseDevices: w('DELETE FROM sig_devices WHERE person = ?'),
+      erasePerson: w('DELETE FROM sig_people WHERE id = ?'),
+      recordErasure: w(`INSERT INTO sig_erasures (person, erased_at, basis, log_index) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (person) DO UPDATE SET erased_at = excluded.erased_at, basis = excluded.basis, log_index = excluded.log_index`),
     };
     this.#rs = {
       person: r('SELECT * FROM sig_people WHERE id = ?'),
@@ -290,6 +338,8 @@ export class SignatureStore {
       challengesOf: r(`SELECT * FROM sig_challenges WHERE person = ? AND state IN ('issued', 'active') ORDER BY issued_at`),
       openForAction: r(`SELECT * FROM sig_challenges WHERE action_id = ? AND state IN ('issued', 'active')`),
       allOpen: r(`SELECT * FROM sig_challenges WHERE state IN ('issued', 'active')`),
+      erasure: r('SELECT * FROM sig_erasures WHERE person = ?'),
+      inactive: r(`SELECT id, last FROM (SELECT p.id AS id, ${LAST_INTERACTION} AS last FROM sig_people p) WHERE last < ? ORDER BY last, id LIMIT ?`),
       fingerprints: r(`SELECT fingerprint FROM (
                          SELECT id, fingerprint FROM sig_fingerprints WHERE person = ?
                          UNION SELECT id, fingerprint FROM (SELECT id, fingerprint FROM sig_fingerprints ORDER BY id DESC LIMIT ?)
@@ -333,6 +383,16 @@ export class SignatureStore {
   /** This person's fingerprints plus the most recent `globalLimit` of everyone's. */
   fingerprintHistory(personId: string, globalLimit: number): Fingerprint[] {
     return (this.#rs['fingerprints']!.all(personId, globalLimit) as Row[]).map((r) => JSON.parse(String(r['fingerprint'])) as Fingerprint);
+  }
+
+  /** The record that `person` was erased (the last time), if they were. */
+  getErasure(personId: string): ErasureRow | undefined {
+    const r = this.#rs['erasure']!.get(personId) as Row | undefined;
+    return r === undefined ? undefined : { person: String(r['person']), erasedAt: Number(r['erased_at']), basis: String(r['basis']), logIndex: Number(r['log_index']) };
+  }
+  /** People whose last interaction is before `before`, oldest first. */
+  inactivePeople(before: number, limit: number): { id: string; lastInteractionAt: number }[] {
+    return (this.#rs['inactive']!.all(before, limit) as Row[]).map((r) => ({ id: String(r['id']), lastInteractionAt: Number(r['last']) }));
   }
 
   // --- inside a store.tx callback only ---------------------------------------------------------
@@ -406,6 +466,33 @@ export class SignatureStore {
   }
   txInsertEnrolment(challengeId: string, personId: string, summary: unknown, accepted: boolean, now: number): void {
     this.#ws['insertEnrolment']!.run(challengeId, personId, JSON.stringify(summary), accepted ? 1 : 0, now);
+  }
+  txOpenChallengesInvolving(personId: string): ChallengeRow[] {
+    return (this.#ws['openInvolving']!.all(personId, personId) as Row[]).map(challenge);
+  }
+  txLastInteraction(personId: string): number | undefined {
+    const r = this.#ws['lastInteraction']!.get(personId) as Row | undefined;
+    return r === undefined ? undefined : Number(r['last']);
+  }
+  txCredentialsOf(personId: string): string[] {
+    return (this.#ws['credentialsOf']!.all(personId) as Row[]).map((r) => String(r['credential_id']));
+  }
+  /**
+   * Deletes every row holding the person's biometric or device data. Challenge rows stay (closed
+   * before this): they mirror log entries and carry no biometric data.
+   */
+  txEraseRows(personId: string): ErasedRows {
+    const del = (name: string) => Number(this.#ws[name]!.run(personId).changes);
+    return {
+      fingerprints: del('eraseFingerprints'),
+      enrolments: del('eraseEnrolments'),
+      ceremonies: del('eraseCeremonies'),
+      devices: del('eraseDevices'),
+      people: del('erasePerson'),
+    };
+  }
+  txRecordErasure(e: ErasureRow): void {
+    this.#ws['recordErasure']!.run(e.person, e.erasedAt, e.basis, e.logIndex);
   }
   txAcceptedEnrolments(personId: string): unknown[] {
     return (this.#ws['acceptedEnrolments']!.all(personId) as Row[]).map((r) => JSON.parse(String(r['summary'])) as unknown);

@@ -1,5 +1,6 @@
 import type { ActionRecord } from '../action-record.ts';
 import { summariseAction } from '../../core/signature/summary.ts';
+import type { Erasure } from './erasure.ts';
 import type { ChallengeRow, DeviceRow, PersonRow } from './signature-store.ts';
 
 /** SSE topic of one person's devices: challenges issued to them, closed, and lock notices. */
@@ -65,5 +66,20 @@ export function personView(p: PersonRow, devices: DeviceRow[]): Record<string, u
     // Which modalities have a reference profile; the ranges themselves stay server-side.
     profile: p.profile === null ? [] : Object.keys(p.profile),
     devices: devices.map(deviceView),
+  };
+}
+
+/** What an erasure did, for the administrator who asked: the same facts as its `person.erased` entry. */
+export function erasureView(e: Erasure): Record<string, unknown> {
+  return {
+    person: e.person,
+    erased: true,
+    alreadyErased: false,
+    erasedAt: new Date(e.at).toISOString(),
+    basis: e.basis,
+    logIndex: e.logIndex,
+    rows: e.rows,
+    devices: e.devices,
+    challengesClosed: e.closed.map((c) => c.id),
   };
 }

@@ -16,7 +16,8 @@ const param = (req: Request, name: string): string => {
 
 /**
  * People, their devices (WebAuthn passkeys) and their signature challenges (docs/protocol.md).
- * Every route takes the person's own client assertion; agents are refused (403). The live session
+ * Every route takes the person's own client assertion (erasure and unlock: an administrator's);
+ * agents are refused (403). The live session
  * itself is a WebSocket on /v1/challenges/{id}/session (adapters/http/challenge-socket.ts).
  */
 export function signaturesRouter(ctx: GatewayContext, service: SignatureService): Router {
@@ -32,6 +33,11 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
 
   r.get('/v1/people/:id', auth, (req: Request, res: Response) => {
     res.json(service.personOf(principalOf(res), param(req, 'id')));
+  });
+
+  // Erasure (role admin): GDPR art. 17 / BIPA destruction; docs/privacy.md.
+  r.delete('/v1/people/:id', auth, async (req: Request, res: Response) => {
+    res.json(await service.erasePerson(principalOf(res), param(req, 'id')));
   });
 
   r.post('/v1/people/:id/devices/registration-options', auth, json, async (req: Request, res: Response) => {
