@@ -29,7 +29,7 @@ import { simulateSession } from '../clients/device/session.ts';
 import { ATTACK_KINDS, attack, type AttackKind } from '../clients/device/attacks.ts';
 import { benchLiveness } from './liveness.ts';
 
-interface Opts { split: 'tune' | 'eval'; people: number; bonaFide: number; combined: number; perAttack: number; longBonaFide: number; longPerAttack: number; dump: boolean }
+interface Opts { split: 'tune' | 'eval'; people: number; bonaFide: number; combined: number; perAttack: number; longBonaFide: number; longPerAttack: number; dump: boolean; only?: Modality[] }
 
 const seed = (s: string): Buffer => createHash('sha256').update('challenge/' + s).digest();
 
@@ -102,6 +102,11 @@ function pickCombo(i: number): Modality[] {
 }
 
 function jobs(o: Opts): Job[] {
+  if (o.only) {
+    // Threshold work on some modalities only (tuning split): their bona fide and attack jobs; no combined sessions.
+    const keep = o.only;
+    return jobs({ ...o, only: undefined, combined: 0 }).filter((j) => (j.kind === 'bf' ? j.m !== 'combined' && keep.includes(j.m) : keep.includes(j.m ?? MODALITIES[j.i % MODALITIES.length]!)));
+  }
   const out: Job[] = [];
   for (const m of MODALITIES) for (let i = 0; i < o.bonaFide; i++) out.push({ kind: 'bf', m, i });
   for (let i = 0; i < o.combined; i++) out.push({ kind: 'bf', m: 'combined', i });
@@ -128,6 +133,7 @@ async function main(): Promise<void> {
   const split = process.argv.includes('--split') ? (process.argv[process.argv.indexOf('--split') + 1] as 'tune' | 'eval') : 'eval';
   const quick = process.argv.includes('--quick');
   const o: Opts = { split, people: 24, bonaFide: quick ? 40 : 300, combined: quick ? 32 : 160, perAttack: quick ? 48 : 432, longBonaFide: quick ? 20 : 100, longPerAttack: quick ? 12 : 36, dump: process.argv.includes('--dump') };
+  if (process.argv.includes('--only')) o.only = process.argv[process.argv.indexOf('--only') + 1]!.split(',') as Modality[];
   const all = jobs(o);
   const t0 = performance.now();
   const nWorkers = Math.max(1, Math.min(availableParallelism(), 4));
@@ -219,7 +225,7 @@ async function main(): Promise<void> {
     timing: DEFAULT_TIMING,
   };
   if (o.dump) writeFileSync(join(tmpdir(), `liveness-${split}-dump.json`), JSON.stringify(results));
-  if (split === 'eval' && !quick) writeFileSync(new URL('./liveness.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+  if (split === 'eval' && !quick && !o.only) writeFileSync(new URL('./liveness.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
 }
 
 if (isMainThread) await main();

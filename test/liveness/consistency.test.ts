@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MODALITIES, type Modality } from '../../src/core/policy/modality.ts';
 import { verifyLiveness } from '../../src/core/liveness/verify.ts';
 import { buildProfile } from '../../src/core/liveness/profile.ts';
-import { scanChange } from '../../src/core/liveness/consistency.ts';
+import { changeAt, scanChange } from '../../src/core/liveness/consistency.ts';
 import { classifyRr } from '../../src/core/liveness/hrv.ts';
 import { checkStreamTiming } from '../../src/core/liveness/timing.ts';
 import type { LivenessResult, SessionStreams } from '../../src/core/liveness/types.ts';
@@ -39,6 +39,13 @@ describe('change-point scan (one person throughout)', () => {
     expect(stepped.z.level).toBeLessThan(0); // before minus after
     const flat = scanChange(0, 29_900, cfg, mean(series(0)!));
     expect(flat.stat).toBeLessThan(cfg.maxStat);
+  });
+
+  it('tests one known cut exactly as the scan would', () => {
+    const f = mean(series(0.5)!);
+    const scan = scanChange(0, 29_900, cfg, f);
+    expect(changeAt(0, 29_900, scan.cutMs, cfg, f).stat).toBeCloseTo(scan.stat, 9);
+    expect(changeAt(0, 29_900, 20_000, cfg, f).stat).toBeLessThan(scan.stat);
   });
 
   it('uses a feature\'s own standard error when it reports one', () => {
@@ -101,6 +108,32 @@ describe('continuity', () => {
     // Two recordings cut together: the interval across the cut is a fraction of a beat.
     const cut = [...base.slice(0, 15), 430, ...base.slice(15).map((x) => x * 0.85)];
     expect(classifyRr(cut).filter((k) => k === 'unexplained').length).toBeGreaterThan(0);
+  });
+
+  it('hrv: a cut that passes for a premature beat is tested at that beat', () => {
+    const { stimulus, session, result } = genuine('hrv-seam', ['hrv']);
+    const seamOf = (r: LivenessResult) => r.modalities.hrv!.checks.find((c) => c.id === 'hrv.seam')!;
+    expect(seamOf(result).passed).toBe(true);
+    const rr = session.streams.hrv!.rr;
+    const j = rr.findIndex((x) => x.t >= 15_000);
+    // The same heart with a premature beat and its compensatory pause at 15 s: explained, no change.
+    const premature = (scale: number) => {
+      const out = rr.map((x) => ({ ...x }));
+      const a = out[j]!.ms, b = out[j + 1]!.ms;
+      out[j]!.ms = Math.round(0.7 * a);
+      out[j + 1]!.ms = a + b - out[j]!.ms;
+      for (let i = j + 2; i < out.length; i++) out[i]!.ms = Math.round(out[i]!.ms * scale);
+      let tt = out[0]!.t;
+      for (let i = 1; i < out.length; i++) out[i]!.t = tt += out[i]!.ms;
+      return { hrv: { rr: out.filter((x) => x.t < stimulus.durationMs) } };
+    };
+    const ectopic = verifyLiveness({ stimulus, streams: premature(1) });
+    expect(seamOf(ectopic).passed).toBe(true);
+    // ...and the same beat as the seam between two hearts 8 bpm apart.
+    const hr = 60000 / rr[j]!.ms;
+    const spliced = verifyLiveness({ stimulus, streams: premature(hr / (hr + 8)) });
+    expect(seamOf(spliced).passed).toBe(false);
+    expect(seamOf(spliced).message).toMatch(/hrv: the heart changes at the irregular beat at 1[45]\.\d s/);
   });
 
   it('eda: a persistent jump between two samples is rejected, a genuine stream is not', () => {

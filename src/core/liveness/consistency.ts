@@ -56,34 +56,38 @@ export type SegmentFeatures = (fromMs: number, toMs: number) => Partial<Record<s
 
 /** Scan candidate cuts in [start, end) and return the largest scaled feature change. */
 export function scanChange(start: number, end: number, cfg: ConsistencyConfig, features: SegmentFeatures): ChangeScan {
-  const out: ChangeScan = { stat: 0, cutMs: NaN, z: {}, before: {}, after: {} };
+  let out: ChangeScan = { stat: 0, cutMs: NaN, z: {}, before: {}, after: {} };
   const minSeg = Math.max(cfg.minSegmentMs, 0);
-  const W = cfg.windowMs ?? REFERENCE_MS / 2;
   for (let c = start + minSeg; c <= end - minSeg + 1e-9; c += cfg.stepMs) {
-    const a0 = Math.max(start, c - W), b1 = Math.min(end, c + W);
-    const a = features(a0, c), b = features(c, b1);
-    // Estimation noise grows as a part gets shorter: scales are for two 15 s halves.
-    const w = Math.sqrt((1 / (c - a0) + 1 / (b1 - c)) / (4 / REFERENCE_MS));
-    let s = 0;
-    const z: Record<string, number> = {};
-    for (const [k, scale] of Object.entries(cfg.scales)) {
-      const d = (a[k] ?? NaN) - (b[k] ?? NaN);
-      if (!Number.isFinite(d) || !(scale > 0)) continue;
-      // A feature may report its own standard error (`<name>Se`) where it depends on the part's
-      // content (e.g. a regression gain on a stretch where the target hardly moves).
-      const se2 = (a[k + 'Se'] ?? 0) ** 2 + (b[k + 'Se'] ?? 0) ** 2;
-      z[k] = d / Math.sqrt((scale * w) ** 2 + (Number.isFinite(se2) ? se2 : 0));
-      s += z[k] * z[k];
-    }
-    if (s > out.stat || !Number.isFinite(out.cutMs)) {
-      out.stat = s;
-      out.cutMs = c;
-      out.z = z;
-      out.before = a;
-      out.after = b;
-    }
+    const at = changeAt(start, end, c, cfg, features);
+    if (at.stat > out.stat || !Number.isFinite(out.cutMs)) out = at;
   }
   return out;
+}
+
+/**
+ * The scaled feature change at one cut c (parts [c - W, c) and [c, c + W) clipped to [start, end)).
+ * A test at a cut known in advance (where the signal itself shows a seam) pays for no search, so its
+ * threshold can be far lower than the scan's.
+ */
+export function changeAt(start: number, end: number, c: number, cfg: ConsistencyConfig, features: SegmentFeatures): ChangeScan {
+  const W = cfg.windowMs ?? REFERENCE_MS / 2;
+  const a0 = Math.max(start, c - W), b1 = Math.min(end, c + W);
+  const a = features(a0, c), b = features(c, b1);
+  // Estimation noise grows as a part gets shorter: scales are for two 15 s halves.
+  const w = Math.sqrt((1 / (c - a0) + 1 / (b1 - c)) / (4 / REFERENCE_MS));
+  let s = 0;
+  const z: Record<string, number> = {};
+  for (const [k, scale] of Object.entries(cfg.scales)) {
+    const d = (a[k] ?? NaN) - (b[k] ?? NaN);
+    if (!Number.isFinite(d) || !(scale > 0)) continue;
+    // A feature may report its own standard error (`<name>Se`) where it depends on the part's
+    // content (e.g. a regression gain on a stretch where the target hardly moves).
+    const se2 = (a[k + 'Se'] ?? 0) ** 2 + (b[k + 'Se'] ?? 0) ** 2;
+    z[k] = d / Math.sqrt((scale * w) ** 2 + (Number.isFinite(se2) ? se2 : 0));
+    s += z[k] * z[k];
+  }
+  return { stat: s, cutMs: c, z, before: a, after: b };
 }
 
 /** The features that moved most at the cut, for a readable reason. */

@@ -1,10 +1,10 @@
 import { breathingGuide } from '../stimulus/hrv.ts';
 import type { HrvStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
-import { DEFAULT_CONFIG, type HrvConfig } from './config.ts';
+import { DEFAULT_CONFIG, type ConsistencyConfig, type HrvConfig } from './config.ts';
 import { checkTimes, detrend, lowpass, mean, median, movingAverage, pearson, permutationEntropy, resample, round, std } from './dsp.ts';
 import type { HrvStream, ModalityResult, PersonProfile } from './types.ts';
-import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
+import { changeAt, describeChange, lowerBound, scanChange, type ChangeScan, type SegmentFeatures } from './consistency.ts';
 
 const HRV_LABELS: Record<string, (a: number, b: number) => string> = {
   level: (a, b) => `heart-rate level ${round(a, 1)} -> ${round(b, 1)} bpm`,
@@ -201,6 +201,14 @@ export function verifyHrv(stream: HrvStream | undefined, stim: HrvStimulus, dura
   const bg = good.map((i) => breathingGuide(stim, Math.max(0, t[i]! - bestLag)).volume);
   const cc = cfg.consistency ?? DEFAULT_CONFIG.hrv.consistency!;
   const scan = good.length >= 16 ? scanChange(t0, t1, cc, hrvSegmentFeatures(bt, bm, bg)) : null;
+  // Where the beat rhythm itself shows a seam, the same features are tested at that one beat with a
+  // far lower threshold (no search to pay for): an interval explained as an artefact (a cut often
+  // leaves one that passes for a premature beat or its recovery), or the least smooth beat of the
+  // session when it stands out from the rest.
+  const seam = good.length >= 16 ? seamChange(t, ms, kinds, t0, t1, cc, hrvSegmentFeatures(bt, bm, bg), cfg) : null;
+  // Longer sessions have more artefact beats to test (tuning corpus: the bona fide tail grows with them).
+  const seamMax = cfg.seamMaxStat * Math.max(1, durationMs / 30_000);
+  c.add('seam', !seam || seam.stat <= seamMax, `hrv: the heart changes at the irregular beat at ${fmtS(seam?.cutMs ?? 0)} (change score ${round(seam?.stat ?? 0, 1)} there, one person stays below ${round(seamMax, 1)}: ${seam ? describeChange(seam, HRV_LABELS) : ''}): two recordings cut together at that beat`);
   const mid = t0 + (t1 - t0) / 2;
   const h1 = good.filter((i) => t[i]! < mid).map((i) => 60000 / ms[i]!), h2 = good.filter((i) => t[i]! >= mid).map((i) => 60000 / ms[i]!);
   const levelShift = h1.length >= 4 && h2.length >= 4 ? Math.abs(median(h1) - median(h2)) : 0;
@@ -230,9 +238,42 @@ export function verifyHrv(stream: HrvStream | undefined, stim: HrvStimulus, dura
     levelShiftBpm: round(levelShift, 2),
     changeScore: round(scan?.stat ?? 0, 2),
     unexplainedBeats: unexplained.length,
+    seamScore: round(seam?.stat ?? 0, 2),
     lagMs: bestLag,
   };
   return c.result(features, Math.min(1, Math.max(0, (best - cfg.minCorrelation) / (1 - cfg.minCorrelation)) * 0.5 + (best >= cfg.minCorrelation ? 0.5 : 0)));
+}
+
+/**
+ * The change of person features at the beats where a cut would show in the rhythm: every interval
+ * classified as an artefact (premature, missed, recovery), and the interval that departs most from
+ * the local trend of its neighbours (cubic prediction from i-2, i-1, i+1, i+2) when it departs by more
+ * than `seamOutlierSigma` robust SDs of all such departures. Parts shorter than `seamMinPartMs` are
+ * not tested. Returns the largest change, or null when there is no candidate.
+ */
+export function seamChange(t: readonly number[], ms: readonly number[], kinds: readonly RrKind[], t0: number, t1: number, cc: ConsistencyConfig, features: SegmentFeatures, cfg: HrvConfig): ChangeScan | null {
+  const n = ms.length;
+  const cuts: number[] = [];
+  for (let i = 1; i < n; i++) if (kinds[i] === 'premature' || kinds[i] === 'missed' || kinds[i] === 'recovery') cuts.push(t[i]! - 1);
+  let worst = -1, worstDev = 0;
+  const devs: number[] = [];
+  for (let i = 2; i < n - 2; i++) {
+    let clean = true;
+    for (let j = i - 2; j <= i + 2; j++) if (kinds[j] !== 'normal') clean = false;
+    if (!clean) continue;
+    const d = Math.abs(ms[i]! - (-ms[i - 2]! + 4 * ms[i - 1]! + 4 * ms[i + 1]! - ms[i + 2]!) / 6);
+    devs.push(d);
+    if (d > worstDev) { worstDev = d; worst = i; }
+  }
+  // +0.5 ms: beat times are integers, so a very smooth heart must not make every beat an outlier.
+  if (worst >= 0 && worstDev / (1.4826 * median(devs) + 0.5) >= cfg.seamOutlierSigma) cuts.push(t[worst]! - 1);
+  let out: ChangeScan | null = null;
+  for (const c of cuts) {
+    if (c - t0 < cfg.seamMinPartMs || t1 - c < cfg.seamMinPartMs) continue;
+    const at = changeAt(t0, t1, c, cc, features);
+    if (!out || at.stat > out.stat) out = at;
+  }
+  return out;
 }
 
 /**
