@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import type { Store } from '../adapters/store/store.ts';
+import { forwardRequest } from '../adapters/upstream/forward-request.ts';
 import type { ActionRecord, UpstreamResult } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import type { ActionEvents, PolicyPort, ReceiptIssuer } from './ports.ts';
@@ -106,23 +107,18 @@ export class Dispatcher {
         'idempotency-key': record.id,
       };
       if (record.forward.contentType !== null) headers['content-type'] = record.forward.contentType;
-      const res = await fetch(new URL(record.forward.path, upstream), {
+      const res = await forwardRequest(new URL(record.forward.path, upstream), {
         method: record.forward.method,
         headers,
-        ...(record.forward.method === 'GET' || record.forward.method === 'HEAD' ? {} : { body }),
-        signal: AbortSignal.timeout(d.upstreamTimeoutMs),
-        redirect: 'manual',
+        body: record.forward.method === 'GET' || record.forward.method === 'HEAD' ? Buffer.alloc(0) : body,
+        timeoutMs: d.upstreamTimeoutMs,
+        maxBodyBytes: d.maxUpstreamBodyBytes,
       });
-      const bytes = Buffer.from(await res.arrayBuffer());
       const kept: Record<string, string> = {};
-      res.headers.forEach((v, k) => {
-        if (KEEP_HEADERS.has(k)) kept[k] = v;
-      });
-      result = {
-        status: res.status,
-        headers: kept,
-        bodyB64: bytes.subarray(0, d.maxUpstreamBodyBytes).toString('base64'),
-      };
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (KEEP_HEADERS.has(k) && typeof v === 'string') kept[k] = v;
+      }
+      result = { status: res.status, headers: kept, bodyB64: res.body.toString('base64') };
     } catch (cause) {
       return this.#failedAttempt(record, cause);
     }
@@ -152,7 +148,7 @@ export class Dispatcher {
   async #failedAttempt(record: ActionRecord, cause: unknown): Promise<ActionRecord> {
     const d = this.#deps;
     const now = d.clock.now();
-    const code = cause instanceof FirewallError ? cause.code : cause instanceof Error && cause.name === 'TimeoutError' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE';
+    const code = cause instanceof FirewallError ? cause.code : 'UPSTREAM_UNREACHABLE';
     // The signer being down is the gateway's own outage, not the actuator's answer: wait for it
     // without using up the action's attempts, so the action runs once the HSM is back.
     const ownOutage = code.startsWith('SIGNER_');

@@ -45,7 +45,7 @@ export interface Harness {
   /** Policy governance: versions, proposals, the swappable active policy. */
   governance: PolicyGovernance;
   /** fetch as a principal, with a fresh assertion. */
-  as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string; signal?: AbortSignal }): Promise<Response>;
+  as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string; signal?: AbortSignal; redirect?: 'follow' | 'manual' | 'error' }): Promise<Response>;
   /** Registers another agent and returns it in the form `as()` takes. */
   addAgent(id: string, owner?: string): Promise<{ id: string; key: KeyObject }>;
   close(): Promise<void>;
@@ -85,7 +85,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
       body = JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
-    return fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }), ...(init.signal ? { signal: init.signal } : {}) });
+    return fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }), ...(init.signal ? { signal: init.signal } : {}), ...(init.redirect ? { redirect: init.redirect } : {}) });
   };
   return {
     gw,
