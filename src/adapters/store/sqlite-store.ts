@@ -68,7 +68,12 @@ export class SqliteStore implements Store {
   constructor(opts: SqliteStoreOptions) {
     try {
       this.db = new DatabaseSync(opts.path);
-      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+      // temp_store = MEMORY: every queued callback runs under a SAVEPOINT, and SQLite keeps the
+      // savepoint's sub-journal (the pages it may have to restore) in a temp file otherwise: one
+      // file created, written page by page and unlinked per transaction, about a third of the
+      // store's CPU on the LOW path. The sub-journal only serves ROLLBACK TO inside a live
+      // transaction; crash recovery uses the WAL, so durability is unchanged.
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
       this.#audit = (opts.audit ?? ((db) => new HashChainAudit(db)))(this.db);
       this.#reader = new DatabaseSync(opts.path, { readOnly: true });
@@ -86,6 +91,12 @@ export class SqliteStore implements Store {
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       update: w('UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?'),
       putPrincipal: w('INSERT INTO principals (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc'),
+      // Transaction control, prepared once: the group commit runs these for every queued callback.
+      begin: w('BEGIN IMMEDIATE'),
+      commit: w('COMMIT'),
+      savepoint: w('SAVEPOINT op'),
+      release: w('RELEASE op'),
+      rollbackTo: w('ROLLBACK TO op'),
     };
     this.#r = {
       get: r('SELECT doc FROM actions WHERE id = ?'),
@@ -161,20 +172,21 @@ export class SqliteStore implements Store {
             this.db.exec(durable ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
             this.#syncFull = durable;
           }
-          this.db.exec('BEGIN IMMEDIATE');
+          const w = this.#w;
+          w.begin!.run();
           for (const item of batch) {
-            this.db.exec('SAVEPOINT op');
+            w.savepoint!.run();
             try {
               const value = await item.fn(this.#txApi);
-              this.db.exec('RELEASE op');
+              w.release!.run();
               outcomes.push({ ok: true, value });
             } catch (e) {
-              this.db.exec('ROLLBACK TO op');
-              this.db.exec('RELEASE op');
+              w.rollbackTo!.run();
+              w.release!.run();
               outcomes.push({ ok: false, value: e });
             }
           }
-          this.db.exec('COMMIT');
+          w.commit!.run();
         } catch (cause) {
           try {
             if (this.db.isTransaction) this.db.exec('ROLLBACK');
