@@ -40,24 +40,45 @@ function assertion(key: KeyObject, id: string, aud: string, method: string, path
   return `${input}.${b64url(sign(null, Buffer.from(input), key))}`;
 }
 
+/** CPU time (ms) of a process and of its main thread, from /proc: robust to other load on the machine. */
+function cpuMs(pid: number): { process: number; main: number } {
+  const ticks = (stat: string) => {
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+  };
+  const hz = 100; // USER_HZ on Linux
+  return {
+    process: (ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / hz,
+    main: (ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * 1000) / hz,
+  };
+}
+
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
 
-async function load(url: string, path: string, setup?: (req: CannonRequest) => CannonRequest) {
+/** `rate` fixes the offered load (requests/s over all connections); without it the run saturates. */
+async function load(url: string, path: string, setup?: (req: CannonRequest) => CannonRequest, rate?: number) {
   const result = await autocannon({
     url: url + path,
     connections: CONNECTIONS,
     duration: DURATION_S,
+    ...(rate === undefined ? {} : { overallRate: rate }),
     ...(setup === undefined ? {} : { requests: [{ method: 'GET' as const, path, setupRequest: setup }] }),
   });
   const non2xx = result.non2xx + result.errors + result.timeouts;
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx, total: result.requests.total };
 }
 
-/** LOW-tier throughput and latency through the gateway versus a bare express proxy; gateway peak RSS. */
+/**
+ * LOW-tier throughput and latency through the gateway versus a bare express proxy; gateway peak RSS.
+ * Throughput is measured at saturation. Latency is measured again at one fixed offered rate, the
+ * same for both (half the gateway's saturated throughput): at saturation a p99 is mostly the
+ * queue of CONNECTIONS requests, so only an equal-load p99 says what the firewall adds to a request.
+ * The saturated p99s are reported too.
+ */
 export async function benchGateway(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'af-bench-'));
   const children: ChildProcess[] = [];
@@ -66,7 +87,8 @@ export async function benchGateway(): Promise<Record<string, number>> {
     children.push(await forkReady('bench/upstream.ts', [String(upPort)]));
     const upstream = `http://127.0.0.1:${upPort}`;
     const barePort = await freePort();
-    children.push(await forkReady('bench/bare-proxy.ts', [String(barePort), upstream]));
+    const bareProxy = await forkReady('bench/bare-proxy.ts', [String(barePort), upstream]);
+    children.push(bareProxy);
 
     const gwPort = await freePort();
     const gwUrl = `http://127.0.0.1:${gwPort}`;
@@ -112,25 +134,42 @@ export async function benchGateway(): Promise<Record<string, number>> {
     refill(5000);
     await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path, setupRequest: setup }] });
 
+    const bareCpuBefore = cpuMs(bareProxy.pid!);
     const bare = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1');
+    const bareCpuAfter = cpuMs(bareProxy.pid!);
     refill(Math.max(0, 4000 * DURATION_S - pool.length));
+    const cpuBefore = cpuMs(gw.pid!);
     const low = await load(gwUrl, path, setup);
+    const cpuAfter = cpuMs(gw.pid!);
+    const rate = Math.max(50, Math.round(low.rps / 2));
+    const bareAtRate = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1', undefined, rate);
+    refill(Math.max(0, Math.ceil(rate * DURATION_S * 1.2) - pool.length));
+    const lowAtRate = await load(gwUrl, path, setup, rate);
     if (process.env['BENCH_DEBUG']) {
       const m = await (await fetch(`${gwUrl}/metrics`)).text();
       process.stderr.write(m.split('\n').filter((l) => /^af_(nodejs_heap|process_resident|nodejs_external|nodejs_heap_space_size_used)/.test(l)).join('\n') + '\n');
     }
-    if (low.non2xx > 0) throw new Error(`gateway answered ${low.non2xx} requests with errors during the LOW run`);
+    for (const run of [low, lowAtRate]) {
+      if (run.non2xx > 0) throw new Error(`gateway answered ${run.non2xx} requests with errors during a LOW run`);
+    }
     return {
       low_tier_rps: Math.round(low.rps),
       bare_proxy_rps: Math.round(bare.rps),
       low_tier_ratio: Number((low.rps / bare.rps).toFixed(3)),
-      low_tier_p50_ms: low.p50,
-      low_tier_p99_ms: low.p99,
-      bare_proxy_p50_ms: bare.p50,
-      bare_proxy_p99_ms: bare.p99,
-      low_tier_added_p99_ms: low.p99 - bare.p99,
+      latency_rate_rps: rate,
+      low_tier_p50_ms: lowAtRate.p50,
+      low_tier_p99_ms: lowAtRate.p99,
+      bare_proxy_p50_ms: bareAtRate.p50,
+      bare_proxy_p99_ms: bareAtRate.p99,
+      low_tier_added_p99_ms: lowAtRate.p99 - bareAtRate.p99,
+      low_tier_p99_ms_saturated: low.p99,
+      bare_proxy_p99_ms_saturated: bare.p99,
       gateway_rss_mb: Number(peakRssMb(gw.pid!).toFixed(1)),
-      low_tier_actions_logged: low.total,
+      low_tier_actions_logged: low.total + lowAtRate.total,
+      // Diagnostics: what one LOW action costs the gateway, whatever else the machine is doing.
+      low_tier_gateway_cpu_us_per_action: Math.round(((cpuAfter.process - cpuBefore.process) * 1000) / low.total),
+      bare_proxy_cpu_us_per_request: Math.round(((bareCpuAfter.process - bareCpuBefore.process) * 1000) / bare.total),
+      low_tier_gateway_main_thread_cpu_us_per_action: Math.round(((cpuAfter.main - cpuBefore.main) * 1000) / low.total),
     };
   } finally {
     for (const c of children.reverse()) c.kill('SIGTERM');
