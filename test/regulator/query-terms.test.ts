@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { entryTerms } from '../../src/adapters/log/entry-terms.ts';
+import { entryTerms, TERMS_VERSION } from '../../src/adapters/log/entry-terms.ts';
 import { makeLog, type LogFixture } from '../log/helpers/fixtures.ts';
 
 let fx: LogFixture | undefined;
@@ -15,6 +15,14 @@ const sample = [
   { v: 1, type: 'action.vetoed', ts: ts + 2, actionId: 'a2', by: 'bob' },
   { v: 1, type: 'signature.verified', ts: ts + 3, actionId: 'a3', who: 'cy' },
   { v: 1, type: 'action.classified', ts: ts + 4, actionId: 'a4', rule: 'small-transfer', matchedRules: ['small-transfer'] },
+];
+
+/** A person named only in `person` (and the erasing administrator in `by`). */
+const erasure = [
+  { v: 1, type: 'signature.challenge_issued', ts, actionId: 'a1', challengeId: 'c1', person: 'nora' },
+  { v: 1, type: 'signature.session_started', ts: ts + 1, actionId: 'a1', challengeId: 'c1', who: 'nora' },
+  { v: 1, type: 'signature.challenge_closed', ts: ts + 2, actionId: 'a1', challengeId: 'c1', person: 'nora', reason: 'PERSON_ERASED' },
+  { v: 1, type: 'person.erased', ts: ts + 3, person: 'nora', basis: 'erasure_request', by: 'ada' },
 ];
 
 describe('person and rule queries', () => {
@@ -52,5 +60,30 @@ describe('person and rule queries', () => {
     expect(fx.log.query({ person: 'zed' })).toEqual([]);
     fx.log.append([{ v: 1, type: 'action.vetoed', actionId: 'a9', by: 'zed' }]);
     expect(fx.log.query({ person: 'zed' }).map((e) => e.index)).toEqual([5]);
+  });
+
+  it('indexes `person` (whom an entry is about when they did not act), once, never when malformed', () => {
+    expect(entryTerms(erasure[3]!).sort()).toEqual(['person:ada', 'person:nora']);
+    expect(entryTerms(erasure[2]!)).toEqual(['person:nora']);
+    expect(entryTerms({ who: 'wendy', person: 'walt' }).sort()).toEqual(['person:walt', 'person:wendy']);
+    expect(entryTerms({ who: 'nora', person: 'nora' })).toEqual(['person:nora']);
+    expect(entryTerms({ person: '' })).toEqual([]);
+    expect(entryTerms({ person: { id: 'nora' } })).toEqual([]);
+  });
+
+  it('finds the erasure of a person, also on a database indexed before `person` was a term', () => {
+    fx = makeLog();
+    fx.log.append(erasure);
+    const idx = (q: { person: string; type?: string }): number[] => fx!.log.query(q).map((e) => e.index);
+    expect(idx({ person: 'nora' })).toEqual([0, 1, 2, 3]);
+    expect(idx({ person: 'nora', type: 'person.erased' })).toEqual([3]);
+    expect(idx({ person: 'ada' })).toEqual([3]);
+    // What the earlier extraction (version '1') wrote: `who`/`by` terms only.
+    fx.db.exec("DELETE FROM tlog_terms WHERE idx IN (0, 2, 3) AND term = 'person:nora'");
+    fx.db.prepare("UPDATE tlog_meta SET value = '1' WHERE name = 'terms'").run();
+    expect(idx({ person: 'nora' })).toEqual([1]);
+    fx.reopen();
+    expect(idx({ person: 'nora' })).toEqual([0, 1, 2, 3]);
+    expect((fx.db.prepare("SELECT value FROM tlog_meta WHERE name = 'terms'").get() as { value: string }).value).toBe(TERMS_VERSION);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLiveSession, simulatorSource } from '../../clients/device/live-session.ts';
 import { makePerson } from '../../clients/device/person.ts';
 import { waitFor, type Harness } from '../helpers/harness.ts';
+import { addPrincipal, entriesWith, issueToken } from '../regulator/helpers/regulator.ts';
 import { addAdmin, ERASED_ENTRY_KEYS, NO_ROWS, rowsOf, type Admin } from './erasure-helpers.ts';
 import { actionStatus, addPerson, challengeOf, entries, highTransfer, RawSession, startSignatureHarness, type TestPerson } from './helpers.ts';
 
@@ -94,6 +95,9 @@ describe('DELETE /v1/people/{id}', () => {
     await s.closed;
     const closed = entries(h, { actionId: a.id, type: 'signature.challenge_closed' }).find((x) => x['challengeId'] === ce.id);
     expect(closed).toMatchObject({ person: 'eve', reason: 'PERSON_ERASED', nonce: expect.any(String) });
+    // The ended session is logged with the erasure as its reason, not as the action having stopped.
+    const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((x) => x['challengeId'] === ce.id));
+    expect(refused).toMatchObject({ who: 'eve', code: 'PERSON_ERASED' });
     expect(entries(h, { type: 'person.erased' }).find((x) => x['person'] === 'eve')).toMatchObject({ challengesClosed: [ce.id], devices: [eve.credential!.id] });
 
     // The same device, the same challenge: refused before anything is revealed; no row comes back.
@@ -114,6 +118,18 @@ describe('DELETE /v1/people/{id}', () => {
     const b = await highTransfer(h, 'erase-eve-2');
     await challengeOf(fay, b.id);
     expect(entries(h, { actionId: b.id, type: 'signature.challenge_issued' }).map((x) => x['person'])).toEqual(['fay']);
+  });
+
+  it('a regulator searching the log for the erased person finds the erasure and the challenges it closed', async () => {
+    const rita = await addPrincipal(h, 'rita', ['regulator']);
+    const token = (await issueToken(h, rita, { scopes: ['log:read'] })).access_token;
+    const erased = await waitFor(() => entries(h, { type: 'person.erased' }).find((x) => x['person'] === 'eve'));
+    const found = await entriesWith(h, token, 'person=eve');
+    // `person` is indexed, not only `who`/`by`: eve is named in these entries only as `person`.
+    expect(found.find((x) => x.entry['type'] === 'person.erased')?.entry).toEqual(erased);
+    expect(found.filter((x) => x.entry['type'] === 'signature.challenge_closed').map((x) => x.entry['reason'])).toContain('PERSON_ERASED');
+    expect(found.some((x) => x.entry['type'] === 'signature.challenge_issued')).toBe(true);
+    expect(await entriesWith(h, token, 'person=eve&type=person.erased')).toHaveLength(1);
   });
 
   it('only an administrator (403 problem+json); an unknown person is 404; a repeat says it was done', async () => {

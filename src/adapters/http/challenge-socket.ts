@@ -261,7 +261,7 @@ class ChallengeSocket {
       throw e;
     }
     this.#clearTimers();
-    this.#unregister = service.registerLive(this.#plan.challenge.id, (reason) => this.#enqueue(() => this.#fail('ACTION_NOT_PENDING', `the action stopped waiting (${reason})`)));
+    this.#unregister = service.registerLive(this.#plan.challenge.id, (why) => this.#enqueue(() => this.#fail(why.code, why.message)));
     this.#start();
   }
 

@@ -4,8 +4,10 @@
  * scanning the log. Terms are derived from the canonical entry (never stored separately from it)
  * and written in the same transaction as the entry, in `tlog_terms (term, idx)`.
  *
- *   person:<id>  `by` (veto, regulator access), `who` (signature, approval and comparator entries),
- *                `approvals[].who` (action.authorised)
+ *   person:<id>  `by` (veto, regulator access, unlock, erasure), `who` (signature, approval and
+ *                comparator entries), `person` (the person concerned when not `who`: person.erased,
+ *                signature.challenge_*, person_locked/unlocked, witness entries), `approvals[].who`
+ *                (action.authorised)
  *   rule:<id>    `rule` (action.classified, action.blocked), `matchedRules[]` (action.classified)
  */
 import type { DatabaseSync } from 'node:sqlite';
@@ -19,7 +21,7 @@ CREATE TABLE IF NOT EXISTS tlog_terms (
 `;
 
 /** Version of the term extraction; a database indexed with another version is re-indexed. */
-export const TERMS_VERSION = '1';
+export const TERMS_VERSION = '2';
 
 const MAX_TERM = 512;
 const MAX_TERMS = 256;
@@ -42,6 +44,8 @@ export function entryTerms(entry: Record<string, unknown>): string[] {
   };
   add('person', entry['by']);
   add('person', entry['who']);
+  // The person an entry is about but who did not act (erased, locked, challenged, witnessed).
+  add('person', entry['person']);
   const approvals = entry['approvals'];
   if (Array.isArray(approvals)) {
     for (const a of approvals) if (a !== null && typeof a === 'object' && !Array.isArray(a)) add('person', (a as Record<string, unknown>)['who']);

@@ -52,6 +52,15 @@ export class SessionRefused extends FirewallError {
   }
 }
 
+/**
+ * Why the service ends a running session: the refusal code the log records for it (a string
+ * literal, so the transport forwards it without reading messages) and its message.
+ */
+export interface LiveEnd {
+  code: 'ACTION_NOT_PENDING' | 'PERSON_ERASED';
+  message: string;
+}
+
 /** Everything a running session needs; the nonce and stimulus never leave this process's memory. */
 export interface SessionPlan {
   challenge: ChallengeRow;
@@ -137,7 +146,7 @@ export class SignatureService {
   /** Actions with open challenges, so status changes of other actions cost nothing. */
   readonly #openActions = new Set<string>();
   /** Sessions running in this process, by challenge: the transport registers a way to end them. */
-  readonly #live = new Map<string, (reason: string) => void>();
+  readonly #live = new Map<string, (why: LiveEnd) => void>();
   readonly #witness = new Map<string, WitnessPending>();
   readonly #sessionsPerPerson: RateLimiterMemory;
 
@@ -288,7 +297,7 @@ export class SignatureService {
     for (const c of open) {
       this.#nonces.delete(c.id);
       this.#witness.delete(c.id);
-      this.#live.get(c.id)?.(reason);
+      this.#live.get(c.id)?.({ code: 'ACTION_NOT_PENDING', message: `the action stopped waiting (${reason})` });
       this.#notify(c.person, 'challenge_closed', { id: c.id, actionId, reason });
     }
   }
@@ -388,7 +397,17 @@ export class SignatureService {
         { v: 1, type: 'device.enrolled', ts: now, who: personId, device: v.credentialId, kind: row.kind, alg: v.alg, attestation: v.fmt, aaguid: v.aaguid, publicKey: v.publicKey },
       ]);
     });
-    return deviceView(this.store.getDevice(v.credentialId)!);
+    return this.#deviceAfter(v.credentialId);
+  }
+
+  /**
+   * A device read back after its own commit. An erasure committed in the same store batch, just
+   * after, may have deleted it: answer 404 rather than fail on the missing row.
+   */
+  #deviceAfter(credentialId: string): Record<string, unknown> {
+    const d = this.store.getDevice(credentialId);
+    if (d === undefined) throw new FirewallError('DEVICE_NOT_FOUND', 'the device was erased meanwhile', { status: 404 });
+    return deviceView(d);
   }
 
   #ownDevice(principal: PrincipalRecord, credentialId: string): DeviceRow {
@@ -408,7 +427,7 @@ export class SignatureService {
     await this.ctx.store.tx(async (tx) => {
       if (this.store.txRevokeDevice(credentialId, now)) await tx.audit([{ v: 1, type: 'device.revoked', ts: now, who: principal.id, device: credentialId }]);
     });
-    return deviceView(this.store.getDevice(credentialId)!);
+    return this.#deviceAfter(credentialId);
   }
 
   async authenticationOptions(principal: PrincipalRecord, credentialId: string): Promise<Record<string, unknown>> {
@@ -436,7 +455,7 @@ export class SignatureService {
       }
       await tx.audit([{ v: 1, type: 'device.authenticated', ts: now, who: d.person, device: credentialId, counter: newCounter }]);
     });
-    return { verified: true, device: deviceView(this.store.getDevice(credentialId)!) };
+    return { verified: true, device: this.#deviceAfter(credentialId) };
   }
 
   // --- challenges as people see them ----------------------------------------------------------------
@@ -523,7 +542,9 @@ export class SignatureService {
       this.store.txSetFailures(personId, 0, null, now);
       await tx.audit([{ v: 1, type: 'signature.person_unlocked', ts: now, person: personId, by: principal.id }]);
     });
-    const p = this.store.getPerson(personId)!;
+    // An erasure batched just after this commit may have removed the record: 404, as before it.
+    const p = this.store.getPerson(personId);
+    if (p === undefined) throw new FirewallError('PERSON_NOT_FOUND', `'${personId}' was erased meanwhile`, { status: 404 });
     return personView(p, this.store.devicesOf(personId));
   }
 
@@ -560,7 +581,7 @@ export class SignatureService {
     for (const c of done.closed) {
       this.#nonces.delete(c.id);
       this.#witness.delete(c.id);
-      this.#live.get(c.id)?.('PERSON_ERASED');
+      this.#live.get(c.id)?.({ code: 'PERSON_ERASED', message: 'the person was erased while the session ran' });
       this.#notify(c.person, 'challenge_closed', { id: c.id, ...(c.actionId === null ? {} : { actionId: c.actionId }), reason: 'PERSON_ERASED' });
     }
     // Someone the erased person was witnessing may be asked again (another witness can help).
@@ -574,7 +595,7 @@ export class SignatureService {
 
   // --- the live session (driven by the WebSocket transport) -------------------------------------------
 
-  registerLive(challengeId: string, end: (reason: string) => void): () => void {
+  registerLive(challengeId: string, end: (why: LiveEnd) => void): () => void {
     this.#live.set(challengeId, end);
     return () => {
       if (this.#live.get(challengeId) === end) this.#live.delete(challengeId);
@@ -847,14 +868,19 @@ export class SignatureService {
       throw new FirewallError('CHALLENGE_NOT_FOUND', 'no witness ceremony of yours for this challenge', { status: 404 });
     }
     this.#witness.delete(challengeId);
+    // An erasure (of the witness or of the person) commits before it clears `#witness`: in between,
+    // the challenge is already closed and the witness's device may be gone. Fail closed, nothing tried.
+    if (c.state !== 'active') throw new FirewallError('CHALLENGE_USED', `the challenge is ${c.state}`, { status: 409 });
     const now = this.ctx.clock.now();
     const nonce = this.#nonces.get(c.id);
-    const device = this.store.getDevice(pending.credentialId)!;
-    const detail = { device: device.credentialId, person: c.person, statementHash: pending.statementHash, ...(nonce ? { nonce: Buffer.from(nonce).toString('base64url') } : {}) };
+    const detail = { device: pending.credentialId, person: c.person, statementHash: pending.statementHash, ...(nonce ? { nonce: Buffer.from(nonce).toString('base64url') } : {}) };
     const refuse = async (code: string, message: string): Promise<never> => {
-      await this.#refuse(c, principal, code, { count: true, consume: true, device: device.credentialId, detail: { ...detail, message } });
+      await this.#refuse(c, principal, code, { count: true, consume: true, device: pending.credentialId, detail: { ...detail, message } });
       throw new FirewallError('SIGNATURE_REFUSED', 'the witness signature was refused', { status: 409 });
     };
+    // Revoked (or erased) since the options were issued: a revoked device signs nothing.
+    const device = this.store.getDevice(pending.credentialId);
+    if (device === undefined || device.revokedAt !== null) return refuse('DEVICE_REVOKED', 'the witness device was revoked after the ceremony started');
     if (now > pending.deadline) return refuse('WITNESS_TIMEOUT', 'the witness took too long');
     let newCounter: number;
     try {
