@@ -53,11 +53,19 @@ export class SessionRefused extends FirewallError {
 }
 
 /**
+ * Codes of sessions the gateway ends for reasons of its own (the action stopped waiting, the person
+ * was erased, the gateway restarted): not the person's failure, so never counted toward the lock.
+ */
+const GATEWAY_ENDED = ['ACTION_NOT_PENDING', 'PERSON_ERASED', 'GATEWAY_RESTARTED'] as const;
+export type GatewayEndCode = (typeof GATEWAY_ENDED)[number];
+const NOT_COUNTED: ReadonlySet<string> = new Set<string>(GATEWAY_ENDED);
+
+/**
  * Why the service ends a running session: the refusal code the log records for it (a string
  * literal, so the transport forwards it without reading messages) and its message.
  */
 export interface LiveEnd {
-  code: 'ACTION_NOT_PENDING' | 'PERSON_ERASED';
+  code: GatewayEndCode;
   message: string;
 }
 
@@ -661,10 +669,13 @@ export class SignatureService {
     return { challenge: { ...c, state: 'active' }, principal, person, device, modalities, nonce, stimulus, schedule: revealSchedule(stimulus) };
   }
 
-  /** The transport ended a started session early (bad chunk, timing, disconnect, timeout). */
+  /**
+   * The transport ended a started session early (bad chunk, timing, disconnect, timeout), or
+   * forwarded a LiveEnd from this service: those are logged but never count as failures.
+   */
   async failSession(plan: SessionPlan, code: string, message: string, extra: Record<string, unknown> = {}): Promise<SessionResult> {
     const r = await this.#refuse(plan.challenge, plan.principal, code, {
-      count: true,
+      count: !NOT_COUNTED.has(code),
       consume: true,
       device: plan.device.credentialId,
       detail: { message, modalities: plan.modalities, nonce: Buffer.from(plan.nonce).toString('base64url'), ...extra },

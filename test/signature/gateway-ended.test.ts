@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor, type Harness } from '../helpers/harness.ts';
+import { actionStatus, addPerson, challengeOf, entries, highTransfer, RawSession, startSignatureHarness, type TestPerson } from './helpers.ts';
+
+let h: Harness;
+let kit: TestPerson;
+beforeAll(async () => {
+  h = await startSignatureHarness({ label: 'gateway-ended' });
+  kit = await addPerson(h, 'kit', { modalities: ['motion'] });
+});
+afterAll(async () => h.close());
+
+/** kit's session on a fresh HIGH action, started (challenge consumed, stimulus under way). */
+async function running(key: string): Promise<{ a: { id: string }; c: { id: string }; s: RawSession }> {
+  const a = await highTransfer(h, key);
+  const c = await challengeOf(kit, a.id);
+  const s = await RawSession.open(kit, c.id);
+  s.hello(kit, c);
+  await s.waitFor('start');
+  return { a, c, s };
+}
+
+async function refusedEntry(actionId: string, challengeId: string): Promise<Record<string, unknown>> {
+  return waitFor(() => entries(h, { actionId, type: 'signature.refused' }).find((x) => x['challengeId'] === challengeId));
+}
+
+/** The action stops waiting under the running session: the gateway ends it. */
+async function cutShort(key: string): Promise<Record<string, unknown>> {
+  const { a, c, s } = await running(key);
+  expect((await h.as('alice', 'POST', `/v1/actions/${a.id}/veto`, { body: { reason: 'changed my mind' } })).status).toBe(200);
+  expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
+  await s.closed;
+  expect(await actionStatus(h, a.id)).toBe('vetoed');
+  return refusedEntry(a.id, c.id);
+}
+
+/** A genuine failure of the person's device: a malformed chunk mid-stream. */
+async function fails(key: string): Promise<Record<string, unknown>> {
+  const { a, c, s } = await running(key);
+  s.send('not json');
+  expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
+  await s.closed;
+  return refusedEntry(a.id, c.id);
+}
+
+async function failures(): Promise<unknown> {
+  return kit.client.ok('GET', '/v1/people/kit');
+}
+
+describe('sessions the gateway ends are not failures', () => {
+  it('a session cut short because its action stopped waiting neither counts nor locks; genuine failures still do', async () => {
+    // Cut short with nothing counted before: still nothing.
+    for (const key of ['cut-1', 'cut-2']) {
+      const e = await cutShort(key);
+      expect(e).toMatchObject({ who: 'kit', code: 'ACTION_NOT_PENDING' });
+      expect(e).not.toHaveProperty('consecutiveFailures');
+    }
+    expect(await failures()).toMatchObject({ locked: false, consecutiveFailures: 0 });
+
+    // Four genuine failures count, one short of the lock (lockAfterFailures 5).
+    const counted: unknown[] = [];
+    for (let i = 1; i <= 4; i++) counted.push((await fails(`fail-${i}`))['consecutiveFailures']);
+    expect(counted).toEqual([1, 2, 3, 4]);
+
+    // Cut short at four: not the fifth failure, no lock, the count stays (and is not reset either).
+    const e = await cutShort('cut-3');
+    expect(e).toMatchObject({ who: 'kit', code: 'ACTION_NOT_PENDING' });
+    expect(e).not.toHaveProperty('consecutiveFailures');
+    expect(await failures()).toMatchObject({ locked: false, consecutiveFailures: 4 });
+    expect(entries(h, { type: 'signature.person_locked' })).toEqual([]);
+
+    // The next genuine failure is the fifth, and locks.
+    expect(await fails('fail-5')).toMatchObject({ code: 'CHUNK_MALFORMED', consecutiveFailures: 5 });
+    expect(entries(h, { type: 'signature.person_locked' })).toMatchObject([{ person: 'kit', failures: 5 }]);
+    expect(await failures()).toMatchObject({ locked: true, consecutiveFailures: 5 });
+  });
+});
