@@ -48,7 +48,7 @@ async function failures(): Promise<unknown> {
 }
 
 describe('sessions the gateway ends are not failures', () => {
-  it('a session cut short because its action stopped waiting neither counts nor locks; genuine failures still do', async () => {
+  it('a session cut short because its action stopped waiting neither counts nor locks; genuine failures still do, and the lock closes every open challenge, logged, ending a running one uncounted', async () => {
     // Cut short with nothing counted before: still nothing.
     for (const key of ['cut-1', 'cut-2']) {
       const e = await cutShort(key);
@@ -69,9 +69,42 @@ describe('sessions the gateway ends are not failures', () => {
     expect(await failures()).toMatchObject({ locked: false, consecutiveFailures: 4 });
     expect(entries(h, { type: 'signature.person_locked' })).toEqual([]);
 
+    // A session under way on another action when the lock comes, beside the fresh challenges
+    // issued after each failure: every one of them is open when the fifth failure locks.
+    const live = await running('lock-live');
+    const open = h.signatures.service!.store.openChallengesOf('kit');
+    expect(open.map((c) => c.state).sort()).toEqual(['active', 'issued', 'issued', 'issued', 'issued']);
+
     // The next genuine failure is the fifth, and locks.
     expect(await fails('fail-5')).toMatchObject({ code: 'CHUNK_MALFORMED', consecutiveFailures: 5 });
     expect(entries(h, { type: 'signature.person_locked' })).toMatchObject([{ person: 'kit', failures: 5 }]);
+
+    // The lock closes each of them, logged once with PERSON_LOCKED right after the lock, in its commit.
+    const [lockedAt] = h.log.query({ type: 'signature.person_locked', limit: 10 });
+    const closed = h.log.query({ type: 'signature.challenge_closed', limit: 1000 }).filter((x) => x.entry['reason'] === 'PERSON_LOCKED');
+    expect(closed.map((x) => x.entry['challengeId']).sort()).toEqual(open.map((c) => c.id).sort());
+    expect(closed.map((x) => x.index)).toEqual(closed.map((_, i) => lockedAt!.index + 1 + i));
+    for (const c of open) {
+      const mine = entries(h, { type: 'signature.challenge_closed' }).filter((x) => x['challengeId'] === c.id);
+      expect(mine).toMatchObject([{ person: 'kit', reason: 'PERSON_LOCKED' }]);
+      // The running session had revealed its stimulus: the nonce is published so it can be recomputed.
+      expect(mine[0]!['nonce'] !== undefined).toBe(c.state === 'active');
+      expect(h.signatures.service!.store.getChallenge(c.id)).toMatchObject({ state: 'cancelled', outcome: 'PERSON_LOCKED' });
+    }
+
+    // The running session is ended, not as a sixth failure; nothing was approved.
+    expect(await live.s.waitFor('result')).toMatchObject({ outcome: 'refused' });
+    await live.s.closed;
+    const e2 = await refusedEntry(live.a.id, live.c.id);
+    expect(e2).toMatchObject({ who: 'kit', code: 'PERSON_LOCKED' });
+    expect(e2).not.toHaveProperty('consecutiveFailures');
     expect(await failures()).toMatchObject({ locked: true, consecutiveFailures: 5 });
+    const ids = new Set(open.map((c) => c.id));
+    expect(entries(h, { type: 'signature.verified' }).filter((x) => ids.has(x['challengeId'] as string))).toEqual([]);
+    for (const actionId of new Set(open.map((c) => c.actionId!))) {
+      expect(await actionStatus(h, actionId)).toBe('awaiting_signature');
+      expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
+    }
+    expect(h.signatures.service!.store.openChallengesOf('kit')).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import type { PrincipalRecord } from '../../adapters/store/store.ts';
 import type { ActionRecord, Approval } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import type { GatewayContext } from '../context.ts';
-import { challengeClosedEntry } from './challenge-closed-entry.ts';
+import { challengeClosedEntry, type ChallengeClosedReason } from './challenge-closed-entry.ts';
 import type { SignatureConfig } from './config.ts';
 import { erasePersonData, type Erasure, type ErasureGround } from './erasure.ts';
 import { DEVICE_KINDS, type ChallengeRow, type DeviceKind, type DeviceRow, type PersonRow, type SignatureStore } from './signature-store.ts';
@@ -54,9 +54,10 @@ export class SessionRefused extends FirewallError {
 
 /**
  * Codes of sessions the gateway ends for reasons of its own (the action stopped waiting, the person
- * was erased, the gateway restarted): not the person's failure, so never counted toward the lock.
+ * was erased or locked, the gateway restarted): not the person's failure, so never counted toward
+ * the lock. A session cut short by a lock would otherwise add a failure the lock already answered.
  */
-const GATEWAY_ENDED = ['ACTION_NOT_PENDING', 'PERSON_ERASED', 'GATEWAY_RESTARTED'] as const;
+const GATEWAY_ENDED = ['ACTION_NOT_PENDING', 'PERSON_ERASED', 'PERSON_LOCKED', 'GATEWAY_RESTARTED'] as const;
 export type GatewayEndCode = (typeof GATEWAY_ENDED)[number];
 const NOT_COUNTED: ReadonlySet<string> = new Set<string>(GATEWAY_ENDED);
 
@@ -291,7 +292,7 @@ export class SignatureService {
   }
 
   /** The action stopped waiting: its open challenges close, running sessions end (not counted as failures). */
-  async closeForAction(actionId: string, state: 'expired' | 'cancelled', reason: string): Promise<void> {
+  async closeForAction(actionId: string, state: 'expired' | 'cancelled', reason: ChallengeClosedReason): Promise<void> {
     const open = this.store.openChallengesForAction(actionId);
     this.#openActions.delete(actionId);
     if (open.length === 0) return;
@@ -302,11 +303,16 @@ export class SignatureService {
         await tx.audit([challengeClosedEntry(c, now, reason, c.state === 'active' ? this.#nonces.get(c.id) : undefined)]);
       }
     });
-    for (const c of open) {
+    this.#forgetClosed(open, reason, { code: 'ACTION_NOT_PENDING', message: `the action stopped waiting (${reason})` });
+  }
+
+  /** After the commit that closed them: drop the challenges' secrets, end their sessions, tell the person's devices. */
+  #forgetClosed(closed: readonly ChallengeRow[], reason: ChallengeClosedReason, end: LiveEnd): void {
+    for (const c of closed) {
       this.#nonces.delete(c.id);
       this.#witness.delete(c.id);
-      this.#live.get(c.id)?.({ code: 'ACTION_NOT_PENDING', message: `the action stopped waiting (${reason})` });
-      this.#notify(c.person, 'challenge_closed', { id: c.id, actionId, reason });
+      this.#live.get(c.id)?.(end);
+      this.#notify(c.person, 'challenge_closed', { id: c.id, ...(c.actionId === null ? {} : { actionId: c.actionId }), reason });
     }
   }
 
@@ -586,12 +592,7 @@ export class SignatureService {
   async #erase(personId: string, ground: ErasureGround): Promise<Erasure | undefined> {
     const done = await erasePersonData(this.ctx, this.store, personId, ground, (id) => this.#nonces.get(id));
     if (done === undefined) return undefined;
-    for (const c of done.closed) {
-      this.#nonces.delete(c.id);
-      this.#witness.delete(c.id);
-      this.#live.get(c.id)?.({ code: 'PERSON_ERASED', message: 'the person was erased while the session ran' });
-      this.#notify(c.person, 'challenge_closed', { id: c.id, ...(c.actionId === null ? {} : { actionId: c.actionId }), reason: 'PERSON_ERASED' });
-    }
+    this.#forgetClosed(done.closed, 'PERSON_ERASED', { code: 'PERSON_ERASED', message: 'the person was erased while the session ran' });
     // Someone the erased person was witnessing may be asked again (another witness can help).
     for (const c of done.closed) {
       if (c.person === personId || c.actionId === null) continue;
@@ -937,19 +938,20 @@ export class SignatureService {
   /** A principal tried a challenge that does not exist or is someone else's: logged, counted for them, nothing consumed. */
   async #refuseForeign(principal: PrincipalRecord, challengeId: string, code: string): Promise<void> {
     const now = this.ctx.clock.now();
-    let locked = false;
-    await this.ctx.store.tx(async (tx) => {
+    const closed = await this.ctx.store.tx(async (tx): Promise<ChallengeRow[] | undefined> => {
       const entries: Record<string, unknown>[] = [{ v: 1, type: 'signature.refused', ts: now, who: principal.id, challengeId: challengeId.slice(0, 200), code }];
       const p = this.store.txPerson(principal.id);
+      let closed: ChallengeRow[] | undefined;
       if (p !== undefined && p.lockedAt === null) {
         const failures = p.failures + 1;
-        locked = failures >= this.config.lockAfterFailures;
+        const locked = failures >= this.config.lockAfterFailures;
         this.store.txSetFailures(p.id, failures, locked ? now : null, now);
-        if (locked) entries.push({ v: 1, type: 'signature.person_locked', ts: now, person: p.id, failures });
+        if (locked) closed = this.#txLock(p.id, failures, now, entries);
       }
       await tx.audit(entries);
+      return closed;
     });
-    if (locked) await this.#afterLock(principal.id);
+    if (closed !== undefined) this.#afterLock(principal.id, closed, now);
   }
 
   async #refuse(
@@ -989,16 +991,16 @@ export class SignatureService {
         ...Object.fromEntries(Object.entries(o.detail ?? {}).filter(([k]) => !(erased && BIOMETRIC_DETAIL.has(k)))),
       };
       const entries: Record<string, unknown>[] = [c.actionId === null ? { v: 1, type: 'signature.refused', ts: now, digest: c.digest, ...body } : entry('signature.refused', now, { id: c.actionId, digest: c.digest }, body)];
-      if (locked) entries.push({ v: 1, type: 'signature.person_locked', ts: now, person: principal.id, failures });
+      const closed = locked ? this.#txLock(principal.id, failures!, now, entries) : undefined;
       const logIndex = await tx.audit(entries);
-      return { consumed, locked, logIndex };
+      return { consumed, closed, logIndex };
     });
     if (res.consumed) {
       this.#nonces.delete(c.id);
       this.#witness.delete(c.id);
     }
-    if (res.locked) {
-      await this.#afterLock(principal.id);
+    if (res.closed !== undefined) {
+      this.#afterLock(principal.id, res.closed, now);
       return { locked: true, logIndex: res.logIndex };
     }
     let next: string | undefined;
@@ -1010,15 +1012,20 @@ export class SignatureService {
     return { locked: false, logIndex: res.logIndex, ...(next === undefined ? {} : { next }) };
   }
 
-  async #afterLock(personId: string): Promise<void> {
-    const open = this.store.openChallengesOf(personId);
-    const now = this.ctx.clock.now();
-    if (open.length > 0) {
-      await this.ctx.store.tx(async () => {
-        for (const c of open) if (c.state === 'issued') this.store.txEndChallenge(c.id, 'cancelled', 'PERSON_LOCKED', now);
-      });
-    }
-    for (const c of open) if (c.state === 'issued') this.#nonces.delete(c.id);
+  /**
+   * Inside the transaction that locks the person: appends `signature.person_locked` and, after it, a
+   * `signature.challenge_closed` for each of their open challenges, closed here so that none (not
+   * even one with a session or witness ceremony under way) can be answered while they are locked.
+   */
+  #txLock(personId: string, failures: number, now: number, entries: Record<string, unknown>[]): ChallengeRow[] {
+    entries.push({ v: 1, type: 'signature.person_locked', ts: now, person: personId, failures });
+    const closed = this.store.txOpenChallengesOf(personId).filter((c) => this.store.txEndChallenge(c.id, 'cancelled', 'PERSON_LOCKED', now));
+    for (const c of closed) entries.push(challengeClosedEntry(c, now, 'PERSON_LOCKED', c.state === 'active' ? this.#nonces.get(c.id) : undefined));
+    return closed;
+  }
+
+  #afterLock(personId: string, closed: readonly ChallengeRow[], now: number): void {
+    this.#forgetClosed(closed, 'PERSON_LOCKED', { code: 'PERSON_LOCKED', message: 'the person was locked while the session ran' });
     this.#notify(personId, 'locked', { person: personId, at: new Date(now).toISOString() }, { id: `msg_lock_${randomUUID().replaceAll('-', '')}`, type: 'signature.person_locked' });
   }
 
