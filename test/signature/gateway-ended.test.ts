@@ -92,9 +92,10 @@ describe('sessions the gateway ends are not failures', () => {
       expect(h.signatures.service!.store.getChallenge(c.id)).toMatchObject({ state: 'cancelled', outcome: 'PERSON_LOCKED' });
     }
 
-    // The running session is ended, not as a sixth failure; nothing was approved.
-    expect(await live.s.waitFor('result')).toMatchObject({ outcome: 'refused' });
-    await live.s.closed;
+    // The running session is ended, not as a sixth failure; nothing was approved. The device hears
+    // that the person is locked (as at hello), nothing about why the failures happened.
+    expect(await live.s.waitFor('result')).toEqual({ v: 1, type: 'result', challengeId: live.c.id, outcome: 'refused', reason: 'signing is locked for this person; ask an administrator' });
+    expect(await live.s.closed).toBe(4423);
     const e2 = await refusedEntry(live.a.id, live.c.id);
     expect(e2).toMatchObject({ who: 'kit', code: 'PERSON_LOCKED' });
     expect(e2).not.toHaveProperty('consecutiveFailures');

@@ -199,8 +199,10 @@ class ChallengeSocket {
     this.#clearTimers();
     const r = await this.#d.service.failSession(this.#plan, code, message, { revealed: this.#revealed.length, chunks: this.#chunks.length, ...extra });
     this.#settled = true;
-    this.#send({ v: 1, type: 'result', challengeId: this.#plan.challenge.id, outcome: 'refused', reason: DEVICE_REASONS.refused, ...(r.next === undefined ? {} : { next: { challengeId: r.next } }) });
-    this.#close(CLOSE.refused);
+    // Cut short by a lock: the device says so (as at hello), which reveals no check, only the lock.
+    const locked = code === 'PERSON_LOCKED';
+    this.#send({ v: 1, type: 'result', challengeId: this.#plan.challenge.id, outcome: 'refused', reason: DEVICE_REASONS[locked ? 'locked' : 'refused'], ...(r.next === undefined ? {} : { next: { challengeId: r.next } }) });
+    this.#close(locked ? CLOSE.locked : CLOSE.refused);
   }
 
   async #onClose(): Promise<void> {

@@ -265,6 +265,9 @@ export class SignatureService {
     const inserted = await this.ctx.store.tx(async (tx) => {
       const current = await tx.getAction(a.id);
       if (current === undefined || (current.status !== 'awaiting_signature' && current.status !== 'awaiting_quorum')) return false;
+      // Re-read here: a lock (or erasure) committed since the check above, even earlier in this batch, wins.
+      const p = this.store.txPerson(personId);
+      if (p === undefined || p.lockedAt !== null) return false;
       if (this.store.txAttempts(a.id, personId) >= spec.maxAttempts) return false;
       if (!this.store.txInsertChallenge(row)) return false;
       await tx.audit([
@@ -537,11 +540,13 @@ export class SignatureService {
       issuedAt: now,
       expiresAt: now + 10 * 60_000,
     };
-    const ok = await this.ctx.store.tx(async (tx) => {
+    const ok = await this.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
+      if (this.#txLocked(personId)) return 'locked';
       if (!this.store.txInsertChallenge(row)) return false;
       await tx.audit([{ v: 1, type: 'signature.challenge_issued', ts: now, challengeId: id, purpose: 'enrolment', digest: row.digest, person: personId, modalities, sustainedMs: row.sustainedMs, expiresAt: row.expiresAt, nonceSha256: row.nonceSha256 }]);
       return true;
     });
+    if (ok === 'locked') throw new FirewallError('PERSON_LOCKED', DEVICE_REASONS.locked, { status: 423 });
     if (!ok) throw new FirewallError('ENROLMENT_OPEN', 'an enrolment session is already open; use or let it expire', { status: 409 });
     this.#nonces.set(id, nonce);
     return challengeView(this.store.getChallenge(id)!);
@@ -593,13 +598,17 @@ export class SignatureService {
     const done = await erasePersonData(this.ctx, this.store, personId, ground, (id) => this.#nonces.get(id));
     if (done === undefined) return undefined;
     this.#forgetClosed(done.closed, 'PERSON_ERASED', { code: 'PERSON_ERASED', message: 'the person was erased while the session ran' });
-    // Someone the erased person was witnessing may be asked again (another witness can help).
-    for (const c of done.closed) {
+    await this.#reissueWitnessed(personId, done.closed, 'an erasure');
+    return done;
+  }
+
+  /** Someone `personId` was witnessing, when an erasure or lock closed that ceremony, may be asked again: another witness can help. */
+  async #reissueWitnessed(personId: string, closed: readonly ChallengeRow[], after: string): Promise<void> {
+    for (const c of closed) {
       if (c.person === personId || c.actionId === null) continue;
       const a = await this.ctx.store.getAction(c.actionId);
-      if (a !== undefined) await this.issueChallenge(a, c.person, c.role).catch((e: unknown) => this.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, 'could not issue a fresh challenge after an erasure'));
+      if (a !== undefined) await this.issueChallenge(a, c.person, c.role).catch((e: unknown) => this.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, `could not issue a fresh challenge after ${after}`));
     }
-    return done;
   }
 
   // --- the live session (driven by the WebSocket transport) -------------------------------------------
@@ -841,11 +850,15 @@ export class SignatureService {
     }
     const nonce = this.#nonces.get(c.id);
     if (nonce === undefined) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the challenge is not held by this gateway process', { status: 409 });
-    const started = await this.ctx.store.tx(async (tx) => {
+    const started = await this.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
+      // A locked witness starts nothing; read here so that a lock committed just before, even in this
+      // batch, counts (the lock closes only ceremonies already started).
+      if (this.#txLocked(principal.id)) return 'locked';
       if (!this.store.txStartChallenge(c.id, device.credentialId, now)) return false;
       await tx.audit([entry('signature.witness_started', now, a, { challengeId: c.id, who: principal.id, person: c.person, device: device.credentialId })]);
       return true;
     });
+    if (started === 'locked') return this.#refuseLockedWitness(principal, c.id, c);
     if (!started) throw new FirewallError('CHALLENGE_USED', 'the challenge was used concurrently', { status: 409 });
     const statement: WitnessStatement = { v: 1, type: 'witness', challengeId: c.id, digest: c.digest, person: c.person, witness: principal.id, credentialId: device.credentialId };
     const statementHash = witnessStatementHash(statement);
@@ -876,6 +889,12 @@ export class SignatureService {
   async witnessComplete(principal: PrincipalRecord, challengeId: string, body: { credential: AuthenticationResponse }): Promise<Record<string, unknown>> {
     const pending = this.#witness.get(challengeId);
     const c = this.store.getChallenge(challengeId);
+    // The lock closed the witness's ceremonies (so `pending` is gone): say why, rather than 404.
+    if (this.#locked(principal.id)) {
+      const mine = pending !== undefined && pending.witness === principal.id;
+      if (mine) this.#witness.delete(challengeId);
+      return this.#refuseLockedWitness(principal, challengeId, c?.mode === 'witness' ? c : undefined, mine ? pending.credentialId : undefined);
+    }
     if (pending === undefined || c === undefined || c.actionId === null || pending.witness !== principal.id) {
       throw new FirewallError('CHALLENGE_NOT_FOUND', 'no witness ceremony of yours for this challenge', { status: 404 });
     }
@@ -935,6 +954,28 @@ export class SignatureService {
 
   // --- refusals, failure counting, lock --------------------------------------------------------------
 
+  /** Committed lock state (the transaction-visible one is `#txLocked`). */
+  #locked(personId: string): boolean {
+    const p = this.store.getPerson(personId);
+    return p !== undefined && p.lockedAt !== null;
+  }
+
+  /** Inside a store.tx: the lock as this transaction sees it, including one committed earlier in its batch. */
+  #txLocked(personId: string): boolean {
+    const p = this.store.txPerson(personId);
+    return p !== undefined && p.lockedAt !== null;
+  }
+
+  /**
+   * A locked person witnesses nothing until unlocked: logged like other witness refusals (not
+   * counted: the lock already answered), and a ceremony of theirs still open (`device`) is consumed.
+   */
+  async #refuseLockedWitness(principal: PrincipalRecord, challengeId: string, c: ChallengeRow | undefined, device?: string): Promise<never> {
+    if (c === undefined) await this.#refuseForeign(principal, challengeId, 'PERSON_LOCKED');
+    else await this.#refuse(c, principal, 'PERSON_LOCKED', { count: false, consume: device !== undefined, ...(device === undefined ? {} : { device }) });
+    throw new FirewallError('PERSON_LOCKED', DEVICE_REASONS.locked, { status: 423 });
+  }
+
   /** A principal tried a challenge that does not exist or is someone else's: logged, counted for them, nothing consumed. */
   async #refuseForeign(principal: PrincipalRecord, challengeId: string, code: string): Promise<void> {
     const now = this.ctx.clock.now();
@@ -951,7 +992,7 @@ export class SignatureService {
       await tx.audit(entries);
       return closed;
     });
-    if (closed !== undefined) this.#afterLock(principal.id, closed, now);
+    if (closed !== undefined) await this.#afterLock(principal.id, closed, now);
   }
 
   async #refuse(
@@ -999,34 +1040,34 @@ export class SignatureService {
       this.#nonces.delete(c.id);
       this.#witness.delete(c.id);
     }
-    if (res.closed !== undefined) {
-      this.#afterLock(principal.id, res.closed, now);
-      return { locked: true, logIndex: res.logIndex };
-    }
+    if (res.closed !== undefined) await this.#afterLock(principal.id, res.closed, now);
     let next: string | undefined;
     if (res.consumed && c.purpose === 'action' && c.actionId !== null) {
-      // Another try for the person (also after a witness's failed attempt), while the action waits and the policy's attempts last.
+      // Another try for the person (also after a witness's failed attempt, even one that locked the
+      // witness), while the action waits and the policy's attempts last; never for a locked person.
       const a = await this.ctx.store.getAction(c.actionId);
       if (a !== undefined) next = (await this.issueChallenge(a, c.person, c.role).catch(() => undefined))?.id;
     }
-    return { locked: false, logIndex: res.logIndex, ...(next === undefined ? {} : { next }) };
+    return { locked: res.closed !== undefined, logIndex: res.logIndex, ...(next === undefined ? {} : { next }) };
   }
 
   /**
    * Inside the transaction that locks the person: appends `signature.person_locked` and, after it, a
-   * `signature.challenge_closed` for each of their open challenges, closed here so that none (not
-   * even one with a session or witness ceremony under way) can be answered while they are locked.
+   * `signature.challenge_closed` for each open challenge they answer or witness (as erasure does),
+   * closed here so that none (not even one with a session or witness ceremony under way) can be
+   * answered on their authority while they are locked.
    */
   #txLock(personId: string, failures: number, now: number, entries: Record<string, unknown>[]): ChallengeRow[] {
     entries.push({ v: 1, type: 'signature.person_locked', ts: now, person: personId, failures });
-    const closed = this.store.txOpenChallengesOf(personId).filter((c) => this.store.txEndChallenge(c.id, 'cancelled', 'PERSON_LOCKED', now));
+    const closed = this.store.txOpenChallengesInvolving(personId).filter((c) => this.store.txEndChallenge(c.id, 'cancelled', 'PERSON_LOCKED', now));
     for (const c of closed) entries.push(challengeClosedEntry(c, now, 'PERSON_LOCKED', c.state === 'active' ? this.#nonces.get(c.id) : undefined));
     return closed;
   }
 
-  #afterLock(personId: string, closed: readonly ChallengeRow[], now: number): void {
+  async #afterLock(personId: string, closed: readonly ChallengeRow[], now: number): Promise<void> {
     this.#forgetClosed(closed, 'PERSON_LOCKED', { code: 'PERSON_LOCKED', message: 'the person was locked while the session ran' });
     this.#notify(personId, 'locked', { person: personId, at: new Date(now).toISOString() }, { id: `msg_lock_${randomUUID().replaceAll('-', '')}`, type: 'signature.person_locked' });
+    await this.#reissueWitnessed(personId, closed, 'a lock');
   }
 
   #notify(personId: string, event: string, data: Record<string, unknown>, webhook?: { id: string; type: string }): void {

@@ -316,7 +316,6 @@ export class SignatureStore {
       insertFingerprint: w('INSERT INTO sig_fingerprints (person, challenge_id, fingerprint, created_at) VALUES (?, ?, ?, ?)'),
       insertEnrolment: w('INSERT INTO sig_enrolments (challenge_id, person, summary, accepted, created_at) VALUES (?, ?, ?, ?, ?)'),
       acceptedEnrolments: w('SELECT summary FROM sig_enrolments WHERE person = ? AND accepted = 1 ORDER BY created_at'),
-      openOf: w(`SELECT * FROM sig_challenges WHERE person = ? AND state IN ('issued', 'active') ORDER BY issued_at`),
       // Open challenges the person answers, and those they witness with one of their devices.
       openInvolving: w(`SELECT * FROM sig_challenges WHERE state IN ('issued', 'active')
                         AND (person = ? OR device IN (SELECT credential_id FROM sig_devices WHERE person = ?)) ORDER BY issued_at`),
@@ -467,10 +466,6 @@ export class SignatureStore {
   }
   txInsertEnrolment(challengeId: string, personId: string, summary: unknown, accepted: boolean, now: number): void {
     this.#ws['insertEnrolment']!.run(challengeId, personId, JSON.stringify(summary), accepted ? 1 : 0, now);
-  }
-  /** The person's open challenges, as this transaction sees them. */
-  txOpenChallengesOf(personId: string): ChallengeRow[] {
-    return (this.#ws['openOf']!.all(personId) as Row[]).map(challenge);
   }
   txOpenChallengesInvolving(personId: string): ChallengeRow[] {
     return (this.#ws['openInvolving']!.all(personId, personId) as Row[]).map(challenge);
