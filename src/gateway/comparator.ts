@@ -154,6 +154,8 @@ export class ComparatorVerification {
       throw new FirewallError('COMPARATOR_NOT_INDEPENDENT', 'the comparator must be independent of the requesting agent', { status: 403 });
     }
     const service = this.#service();
+    // A locked person authorises nothing until unlocked, as approver, witness or comparator (§5).
+    if (service.store.getPerson(principal.id)?.lockedAt != null) throw new FirewallError('PERSON_LOCKED', 'signing is locked for this person; ask an administrator', { status: 423 });
     const device = service.store.getDevice(body.credentialId);
     if (device === undefined || device.person !== principal.id || device.revokedAt !== null) throw new FirewallError('DEVICE_NOT_FOUND', 'no such device of yours', { status: 404 });
     const evidence = await this.#build(a, rule);
@@ -198,10 +200,13 @@ export class ComparatorVerification {
       return refuse('ASSERTION_INVALID', (e as Error).message);
     }
     const assertion = { clientDataJSON: body.credential.response.clientDataJSON, authenticatorData: body.credential.response.authenticatorData, signature: body.credential.response.signature };
-    const verifiedIndex = await this.#ctx.store.tx(async (tx) => {
+    const verifiedIndex = await this.#ctx.store.tx(async (tx): Promise<number | 'locked' | undefined> => {
+      // Read in the commit that records the co-signature, so a lock committed first (even in this batch) wins.
+      if (service.store.txPerson(principal.id)?.lockedAt != null) return 'locked';
       if (!service.store.txAdvanceCounter(device.credentialId, newCounter, now)) return undefined;
       return tx.audit([entry('signature.verified', now, a, { ...detail, role: 'comparator', mode: 'cosign', assertion })]);
     });
+    if (verifiedIndex === 'locked') return refuse('PERSON_LOCKED', 'signing is locked for this person; ask an administrator', 423);
     if (verifiedIndex === undefined) return refuse('COUNTER_REGRESSION', 'the signature counter did not advance: a cloned authenticator?');
     const approval: Approval & { digest: string } = { who: principal.id, device: device.credentialId, role: 'comparator', at: Math.floor(now / 1000), logIndex: verifiedIndex, digest: pending.digest };
     // The quorum engine decides: after the quorum, a member of a comparator group, not an authorizer.
