@@ -34,12 +34,15 @@ async function cutShort(key: string): Promise<Record<string, unknown>> {
   return refusedEntry(a.id, c.id);
 }
 
-/** A genuine failure of the person's device: a malformed chunk mid-stream. */
-async function fails(key: string): Promise<Record<string, unknown>> {
+const REFUSED = 'signature refused';
+const LOCKED = 'signing is locked for this person; ask an administrator';
+
+/** A genuine failure of the person's device: a malformed chunk mid-stream. The device hears only `reason`, then `close`. */
+async function fails(key: string, seen: { reason: string; close: number } = { reason: REFUSED, close: 4400 }): Promise<Record<string, unknown>> {
   const { a, c, s } = await running(key);
   s.send('not json');
-  expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
-  await s.closed;
+  expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused', reason: seen.reason });
+  expect(await s.closed).toBe(seen.close);
   return refusedEntry(a.id, c.id);
 }
 
@@ -75,8 +78,9 @@ describe('sessions the gateway ends are not failures', () => {
     const open = h.signatures.service!.store.openChallengesOf('kit');
     expect(open.map((c) => c.state).sort()).toEqual(['active', 'issued', 'issued', 'issued', 'issued']);
 
-    // The next genuine failure is the fifth, and locks.
-    expect(await fails('fail-5')).toMatchObject({ code: 'CHUNK_MALFORMED', consecutiveFailures: 5 });
+    // The next genuine failure is the fifth, and locks: that device is told it is locked (4423),
+    // as it would be at hello, still without a word on which check failed.
+    expect(await fails('fail-5', { reason: LOCKED, close: 4423 })).toMatchObject({ code: 'CHUNK_MALFORMED', consecutiveFailures: 5 });
     expect(entries(h, { type: 'signature.person_locked' })).toMatchObject([{ person: 'kit', failures: 5 }]);
 
     // The lock closes each of them, logged once with PERSON_LOCKED right after the lock, in its commit.

@@ -199,8 +199,9 @@ class ChallengeSocket {
     this.#clearTimers();
     const r = await this.#d.service.failSession(this.#plan, code, message, { revealed: this.#revealed.length, chunks: this.#chunks.length, ...extra });
     this.#settled = true;
-    // Cut short by a lock: the device says so (as at hello), which reveals no check, only the lock.
-    const locked = code === 'PERSON_LOCKED';
+    // Cut short by a lock, or this failure locked the person: the device says so (as at hello),
+    // which reveals no check, only the lock.
+    const locked = code === 'PERSON_LOCKED' || r.locked === true;
     this.#send({ v: 1, type: 'result', challengeId: this.#plan.challenge.id, outcome: 'refused', reason: DEVICE_REASONS[locked ? 'locked' : 'refused'], ...(r.next === undefined ? {} : { next: { challengeId: r.next } }) });
     this.#close(locked ? CLOSE.locked : CLOSE.refused);
   }
@@ -424,11 +425,11 @@ class ChallengeSocket {
       type: 'result',
       challengeId: plan.challenge.id,
       outcome: r.accepted ? 'accepted' : 'refused',
-      reason: r.accepted ? 'biological signature verified' : DEVICE_REASONS.refused,
+      reason: r.accepted ? 'biological signature verified' : DEVICE_REASONS[r.locked === true ? 'locked' : 'refused'],
       ...(r.actionStatus === undefined ? {} : { actionStatus: r.actionStatus }),
       ...(r.accepted && r.logIndex !== undefined ? { logIndex: r.logIndex } : {}),
       ...(r.next === undefined ? {} : { next: { challengeId: r.next } }),
     });
-    this.#close(r.accepted ? CLOSE.done : CLOSE.refused);
+    this.#close(r.accepted ? CLOSE.done : r.locked === true ? CLOSE.locked : CLOSE.refused);
   }
 }

@@ -96,6 +96,8 @@ export interface SessionOutcome {
 export interface SessionResult {
   accepted: boolean;
   code: string;
+  /** This refusal locked the person: the device is told so (it reveals no check, only the lock). */
+  locked?: boolean;
   logIndex?: number;
   actionStatus?: string;
   next?: string;
@@ -690,7 +692,7 @@ export class SignatureService {
       device: plan.device.credentialId,
       detail: { message, modalities: plan.modalities, nonce: Buffer.from(plan.nonce).toString('base64url'), ...extra },
     });
-    return { accepted: false, code, ...(r.logIndex === undefined ? {} : { logIndex: r.logIndex }), ...(r.next === undefined ? {} : { next: r.next }) };
+    return { accepted: false, code, ...(r.locked ? { locked: true } : {}), ...(r.logIndex === undefined ? {} : { logIndex: r.logIndex }), ...(r.next === undefined ? {} : { next: r.next }) };
   }
 
   /**
@@ -741,7 +743,7 @@ export class SignatureService {
         counter: newCounter,
         detail: { ...common, reasons: [...(assertionProblem === undefined ? [] : [assertionProblem]), ...liveness.reasons] },
       });
-      return { accepted: false, code, ...(r.logIndex === undefined ? {} : { logIndex: r.logIndex }), ...(r.next === undefined ? {} : { next: r.next }) };
+      return { accepted: false, code, ...(r.locked ? { locked: true } : {}), ...(r.logIndex === undefined ? {} : { logIndex: r.logIndex }), ...(r.next === undefined ? {} : { next: r.next }) };
     }
     return this.#recordVerified(plan, newCounter!, liveness, common);
   }
@@ -800,7 +802,7 @@ export class SignatureService {
     });
     if ('refuse' in res) {
       const r = await this.#refuse(c, plan.principal, res.refuse, { count: res.refuse === 'COUNTER_REGRESSION', consume: true, device: plan.device.credentialId, detail: common });
-      return { accepted: false, code: res.refuse, ...(r.logIndex === undefined ? {} : { logIndex: r.logIndex }) };
+      return { accepted: false, code: res.refuse, ...(r.locked ? { locked: true } : {}), ...(r.logIndex === undefined ? {} : { logIndex: r.logIndex }) };
     }
     this.#nonces.delete(c.id);
     if (res.action !== undefined) {
