@@ -77,7 +77,8 @@ export function generatePolicyText(ruleCount = 1000): string {
   });
 }
 
-function descriptors(n: number): ActionDescriptor[] {
+/** The benchmark's actions: matched and unmatched cases, amounts, rogue agents, admin paths (also used by test/policy). */
+export function benchDescriptors(n: number): ActionDescriptor[] {
   const out: ActionDescriptor[] = [];
   for (let k = 0; k < n; k++) {
     const d: ActionDescriptor = {
@@ -101,7 +102,7 @@ function descriptors(n: number): ActionDescriptor[] {
 export function benchClassify(): Record<string, number> {
   const policy: Policy = parsePolicy(generatePolicyText(1000), 'bench-1000.yaml');
   if (policy.rules.length !== 1000) throw new Error(`expected 1000 rules, got ${policy.rules.length}`);
-  const actions = descriptors(1000).map((d) => ({
+  const actions = benchDescriptors(1000).map((d) => ({
     d,
     totals: velocityQueries(policy, d, 0).map((q): VelocityTotal => ({ ruleId: q.ruleId, count: 3, amount: 1200 })),
   }));

@@ -122,9 +122,12 @@ describe('WebhookSender', () => {
   it('never blocks the caller: send() returns before the receiver answers', async () => {
     const rx = await receiver([{ status: 200, delayMs: 300 }]);
     const sender = new WebhookSender({ signer });
-    const t0 = performance.now();
     const h = sender.send({ url: rx.url }, { type: 't', data: 1 });
-    expect(performance.now() - t0).toBeLessThan(50);
+    // Shown by order, not by a stopwatch: send() has returned, and the delivery is still pending.
+    let settled = false;
+    void h.done.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
     expect(sender.pending).toBe(1);
     expect((await h.done).delivered).toBe(true);
     expect(sender.pending).toBe(0);
@@ -152,7 +155,8 @@ describe('WebhookSender', () => {
     await new Promise((r) => setTimeout(r, 100)); // both first attempts failed; now waiting 30-60 s to retry
     const t0 = performance.now();
     await sender.close();
-    expect(performance.now() - t0).toBeLessThan(1000);
+    // The retries were 30-60 s away: returning well before that means they were cancelled, not awaited.
+    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(await a.done).toMatchObject({ delivered: false, failure: 'closed', attempts: 1 });
     expect(await b.done).toMatchObject({ delivered: false, failure: 'closed' });
     expect(await sender.send({ url: slow.url }, { type: 't', data: 4 }).done).toMatchObject({ failure: 'closed' });
