@@ -1,10 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
-import type { HelloMessage } from '../../src/core/signature/messages.ts';
 import { assertionChallenge } from '../../src/core/signature/transcript.ts';
 import type { Harness } from '../helpers/harness.ts';
-import { actionStatus, addPerson, entries, startSignatureHarness, type TestPerson } from './helpers.ts';
+import { actionStatus, addPerson, entries, failTimes, startSignatureHarness, type TestPerson } from './helpers.ts';
 
 /**
  * A locked person authorises nothing until unlocked (§5): not as a CRITICAL action's comparator
@@ -28,26 +27,13 @@ async function critical(key: string): Promise<{ id: string; digest: string }> {
   return a;
 }
 
-/** Five counted failures: sessions opened on a challenge that does not exist. */
-async function lockErin(): Promise<void> {
-  const service = h.signatures.service!;
-  const p = (await h.gw.ctx.store.getPrincipal('erin'))!;
-  for (let i = 0; i < 5; i++) {
-    const hello = { v: 1, type: 'hello', challengeId: 'chl_none', person: 'erin', credentialId: 'none', digest: '0'.repeat(64), modalities: ['motion'] } as HelloMessage;
-    await service.beginSession(p, 'chl_none', hello).then(
-      () => expect.fail('a session on a missing challenge began'),
-      (e: unknown) => expect(e).toMatchObject({ code: 'CHALLENGE_NOT_FOUND' }),
-    );
-  }
-  expect(service.store.getPerson('erin')?.lockedAt).not.toBeNull();
-}
-
 describe('a locked comparator', () => {
   it('cannot finish a co-signature it started before the lock, nor start one while locked', async () => {
     const a = await critical('cl-lock-1');
     const opt = await erin.client.ok<{ nonce: string; statementHash: string }>('POST', `/v1/actions/${a.id}/comparator/options`, { credentialId: erin.credential!.id });
 
-    await lockErin();
+    await failTimes(h, 'erin', 5);
+    expect(h.signatures.service!.store.getPerson('erin')?.lockedAt).not.toBeNull();
 
     const challenge = assertionChallenge(Buffer.from(opt.nonce, 'base64url'), a.digest, opt.statementHash);
     const done = await erin.client.request<{ code?: string }>('POST', `/v1/actions/${a.id}/comparator`, { credential: getAssertion(erin.credential!, { challenge, origin: h.url }) });

@@ -1,10 +1,12 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
 import { registerPrincipal } from '../../src/cli/principals.ts';
 import type { Modality } from '../../src/core/policy/modality.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import type { Clock } from '../../src/core/clock.ts';
-import type { GatewayMessage } from '../../src/core/signature/messages.ts';
+import type { GatewayMessage, HelloMessage } from '../../src/core/signature/messages.ts';
+import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
 import type { StoredCredential } from '../../clients/device/authenticator/software-authenticator.ts';
 import { PersonClient, type ChallengeView } from '../../clients/device/gateway-client.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
@@ -134,4 +136,27 @@ export class RawSession {
   async waitFor<T extends GatewayMessage['type']>(type: T, timeoutMs = 5000): Promise<Extract<GatewayMessage, { type: T }>> {
     return waitFor(() => this.messages.find((m) => m.type === type) as Extract<GatewayMessage, { type: T }> | undefined, timeoutMs, 10);
   }
+}
+
+/** One failure counted against `p`: a session opened on a challenge that does not exist (nothing else changes). */
+export function failElsewhere(h: Harness, p: PrincipalRecord): Promise<unknown> {
+  const hello = { v: 1, type: 'hello', challengeId: 'chl_none', person: p.id, credentialId: 'none', digest: '0'.repeat(64), modalities: ['motion'] } as HelloMessage;
+  return h.signatures.service!.beginSession(p, 'chl_none', hello).then(
+    () => expect.fail('a session on a missing challenge began'),
+    (e: unknown) => expect(e).toMatchObject({ code: 'CHALLENGE_NOT_FOUND' }),
+  );
+}
+
+/** `n` counted failures of person `id` (five lock them: lockAfterFailures). */
+export async function failTimes(h: Harness, id: string, n: number): Promise<void> {
+  const p = (await h.gw.ctx.store.getPrincipal(id))!;
+  for (let i = 0; i < n; i++) await failElsewhere(h, p);
+}
+
+/** The HIGH action still waits: no verified signature, no authorisation, nothing executed. */
+export async function expectNoApproval(h: Harness, actionId: string): Promise<void> {
+  expect(await actionStatus(h, actionId)).toBe('awaiting_signature');
+  expect(entries(h, { actionId, type: 'signature.verified' })).toEqual([]);
+  expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
+  expect(h.payments.executions.find((x) => x.key === actionId)).toBeUndefined();
 }

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { FirewallError } from '../../src/core/errors.ts';
-import type { HelloMessage } from '../../src/core/signature/messages.ts';
 import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
 import type { SignatureService } from '../../src/gateway/signatures/service.ts';
 import type { Harness } from '../helpers/harness.ts';
-import { actionStatus, addPerson, challengeOf, entries, highTransfer, startSignatureHarness, type TestPerson } from './helpers.ts';
+import { actionStatus, addPerson, challengeOf, entries, expectNoApproval, failElsewhere, failTimes, highTransfer, startSignatureHarness, type TestPerson } from './helpers.ts';
 
 /**
  * A locked person authorises nothing until unlocked: not as approver, not as witness (§5, §7), and
@@ -26,20 +25,6 @@ async function principal(id: string): Promise<PrincipalRecord> {
   return (await h.gw.ctx.store.getPrincipal(id))!;
 }
 
-/** One counted failure of `id` elsewhere: a session opened on a challenge that does not exist. */
-function failElsewhere(p: PrincipalRecord): Promise<unknown> {
-  const hello = { v: 1, type: 'hello', challengeId: 'chl_none', person: p.id, credentialId: 'none', digest: '0'.repeat(64), modalities: ['motion'] } as HelloMessage;
-  return service.beginSession(p, 'chl_none', hello).then(
-    () => expect.fail('a session on a missing challenge began'),
-    (e: unknown) => expect(e).toMatchObject({ code: 'CHALLENGE_NOT_FOUND' }),
-  );
-}
-
-async function failTimes(id: string, n: number): Promise<void> {
-  const p = await principal(id);
-  for (let i = 0; i < n; i++) await failElsewhere(p);
-}
-
 /** A HIGH action for someone who can use none of the policy's modalities: answered through a witness. */
 async function witnessed(person: string, key: string) {
   const p = await addPerson(h, person, { modalities: ['typing'], device: false });
@@ -56,20 +41,13 @@ async function post(w: TestPerson, path: string, body: unknown): Promise<{ statu
   return { status: res.status, type: res.headers.get('content-type'), json: (await res.json()) as Record<string, unknown> };
 }
 
-async function expectNoApproval(actionId: string): Promise<void> {
-  expect(await actionStatus(h, actionId)).toBe('awaiting_signature');
-  expect(entries(h, { actionId, type: 'signature.verified' })).toEqual([]);
-  expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
-  expect(h.payments.executions.find((x) => x.key === actionId)).toBeUndefined();
-}
-
 describe('a locked witness', () => {
   it('the lock closes the ceremony they were running for someone else, logged in its commit; completing it is refused 423', async () => {
     const { p, a, c } = await witnessed('walt', 'lw-1');
     const opt = await wendy.client.ok<{ options: { challenge: string } }>('POST', `/v1/challenges/${c.id}/witness/options`, { credentialId: wendy.credential!.id });
     expect(service.store.getChallenge(c.id)).toMatchObject({ state: 'active', device: wendy.credential!.id });
 
-    await failTimes('wendy', 5);
+    await failTimes(h, 'wendy', 5);
     expect(service.store.getPerson('wendy')).toMatchObject({ failures: 5 });
     expect(service.store.getPerson('wendy')?.lockedAt).not.toBeNull();
 
@@ -91,7 +69,7 @@ describe('a locked witness', () => {
     expect(entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'wendy', person: 'walt', challengeId: c.id, code: 'PERSON_LOCKED' }]);
     expect(entries(h, { actionId: a.id, type: 'signature.refused' })[0]).not.toHaveProperty('consecutiveFailures');
     expect(service.store.getPerson('wendy')?.failures).toBe(5);
-    await expectNoApproval(a.id);
+    await expectNoApproval(h, a.id);
 
     // Nor can she start witnessing the fresh challenge: 423, logged, and it stays open for another witness.
     const again = await post(wendy, `/v1/challenges/${fresh.id}/witness/options`, { credentialId: wendy.credential!.id });
@@ -101,16 +79,16 @@ describe('a locked witness', () => {
     expect(entries(h, { actionId: a.id, type: 'signature.refused' }).filter((x) => x['challengeId'] === fresh.id)).toMatchObject([{ who: 'wendy', person: 'walt', code: 'PERSON_LOCKED' }]);
     expect(entries(h, { actionId: a.id, type: 'signature.witness_started' }).filter((x) => x['challengeId'] === fresh.id)).toEqual([]);
     expect(service.store.getChallenge(fresh.id)?.state).toBe('issued');
-    await expectNoApproval(a.id);
+    await expectNoApproval(h, a.id);
   });
 
   it('a lock committed in the same store batch, just before the witness ceremony starts, wins: 423 and nothing started', async () => {
     const { a, c } = await witnessed('wade', 'lw-2');
-    await failTimes('xavier', 4);
+    await failTimes(h, 'xavier', 4);
     const x = await principal('xavier');
     // One tick: the options' checks read the committed (unlocked) state; the fifth failure's
     // transaction is queued first, so the options' transaction runs after the lock.
-    const [opt] = await Promise.allSettled([service.witnessOptions(x, c.id, { credentialId: xavier.credential!.id }), failElsewhere(x)]);
+    const [opt] = await Promise.allSettled([service.witnessOptions(x, c.id, { credentialId: xavier.credential!.id }), failElsewhere(h, x)]);
     expect(service.store.getPerson('xavier')?.lockedAt).not.toBeNull();
     expect(opt.status).toBe('rejected');
     const e = (opt as PromiseRejectedResult).reason as unknown;
@@ -119,7 +97,7 @@ describe('a locked witness', () => {
     expect(entries(h, { actionId: a.id, type: 'signature.witness_started' })).toEqual([]);
     expect(entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'xavier', person: 'wade', challengeId: c.id, code: 'PERSON_LOCKED' }]);
     expect(service.store.getChallenge(c.id)?.state).toBe('issued');
-    await expectNoApproval(a.id);
+    await expectNoApproval(h, a.id);
   });
 });
 
@@ -129,12 +107,12 @@ describe('issuing racing a lock', () => {
     const a = await highTransfer(h, 'lw-3');
     const lia = await addPerson(h, 'lia', { modalities: ['motion'] });
     expect(service.store.openChallengesOf('lia')).toEqual([]);
-    await failTimes('lia', 4);
+    await failTimes(h, 'lia', 4);
     const p = await principal('lia');
     const action = (await h.gw.ctx.store.getAction(a.id))!;
     // One tick: the issue checks the committed (unlocked) state; the fifth failure's transaction
     // is queued before the issue's (which waits for the nonce), so it lands after the lock.
-    const [issued] = await Promise.allSettled([service.issueChallenge(action, 'lia', 'authorizer'), failElsewhere(p)]);
+    const [issued] = await Promise.allSettled([service.issueChallenge(action, 'lia', 'authorizer'), failElsewhere(h, p)]);
     expect(service.store.getPerson('lia')?.lockedAt).not.toBeNull();
     expect(issued).toEqual({ status: 'fulfilled', value: undefined });
     expect(service.store.openChallengesOf('lia')).toEqual([]);
@@ -144,9 +122,9 @@ describe('issuing racing a lock', () => {
 
   it('nor an enrolment session racing the lock', async () => {
     await addPerson(h, 'lex', { modalities: ['motion'] });
-    await failTimes('lex', 4);
+    await failTimes(h, 'lex', 4);
     const p = await principal('lex');
-    const [enrol] = await Promise.allSettled([service.enrolmentSession(p, 'lex', { modalities: ['motion'] }), failElsewhere(p)]);
+    const [enrol] = await Promise.allSettled([service.enrolmentSession(p, 'lex', { modalities: ['motion'] }), failElsewhere(h, p)]);
     expect(service.store.getPerson('lex')?.lockedAt).not.toBeNull();
     expect(enrol.status).toBe('rejected');
     expect((enrol as PromiseRejectedResult).reason).toMatchObject({ code: 'PERSON_LOCKED', status: 423 });
