@@ -10,7 +10,9 @@
  * Every verification runs the full pipeline the gateway will run: verifyLiveness with the claimed
  * person's enrolled profile, the fingerprints the gateway holds, and the stream arrivals.
  * Writes bench/liveness.json for the eval split (the tune split prints only, or --dump writes
- * per-presentation features to the temp directory for threshold work).
+ * per-presentation features to the temp directory for threshold work). --only m1,m2 restricts to
+ * some modalities; --bona-fide N, --per-attack N and --long-bona-fide N enlarge the corpora (for
+ * tuning; such runs never write bench/liveness.json).
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -133,6 +135,11 @@ async function main(): Promise<void> {
   const split = process.argv.includes('--split') ? (process.argv[process.argv.indexOf('--split') + 1] as 'tune' | 'eval') : 'eval';
   const quick = process.argv.includes('--quick');
   const o: Opts = { split, people: 24, bonaFide: quick ? 40 : 300, combined: quick ? 32 : 160, perAttack: quick ? 48 : 432, longBonaFide: quick ? 20 : 100, longPerAttack: quick ? 12 : 36, dump: process.argv.includes('--dump') };
+  // Larger corpora for threshold work on the tuning split: --bona-fide N (per modality), --per-attack N (per class, all modalities).
+  const num = (flag: string): number | undefined => (process.argv.includes(flag) ? Number(process.argv[process.argv.indexOf(flag) + 1]) : undefined);
+  o.bonaFide = num('--bona-fide') ?? o.bonaFide;
+  o.perAttack = num('--per-attack') ?? o.perAttack;
+  o.longBonaFide = num('--long-bona-fide') ?? o.longBonaFide;
   if (process.argv.includes('--only')) o.only = process.argv[process.argv.indexOf('--only') + 1]!.split(',') as Modality[];
   const all = jobs(o);
   const t0 = performance.now();
@@ -225,7 +232,7 @@ async function main(): Promise<void> {
     timing: DEFAULT_TIMING,
   };
   if (o.dump) writeFileSync(join(tmpdir(), `liveness-${split}-dump.json`), JSON.stringify(results));
-  if (split === 'eval' && !quick && !o.only) writeFileSync(new URL('./liveness.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+  if (split === 'eval' && !quick && !o.only && num('--bona-fide') === undefined && num('--per-attack') === undefined && num('--long-bona-fide') === undefined) writeFileSync(new URL('./liveness.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
 }
 
 if (isMainThread) await main();
