@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidV7 } from 'uuid';
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import { actionDigest } from '../core/action/digest.ts';
 import { nextStatus, type ActionEvent } from '../core/action/state-machine.ts';
@@ -15,6 +15,8 @@ export interface AcceptInput {
   idempotencyKey: string;
   branchCard?: BranchCard;
   forward: ForwardRequest;
+  /** Called with a newly created record once it has committed, before it is durable (store.ts `onCommitted`). */
+  onCommitted?: (record: ActionRecord) => void;
 }
 
 export interface AcceptDeps {
@@ -65,7 +67,9 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
       velocity,
     });
     const record: ActionRecord = {
-      id: `act_${randomUUID()}`,
+      // UUIDv7: time-ordered, so a new action's index entry lands at the end of the index, not on
+      // a random page (one WAL frame less per action per commit).
+      id: `act_${uuidV7({ msecs: now })}`,
       agent: descriptor.agent,
       idempotencyKey: input.idempotencyKey,
       status: 'received',
@@ -114,5 +118,5 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
     if (record.status === 'executing') record.authorisationLogIndex = first + 2;
     await tx.insertAction(record);
     return { record, created: true };
-  });
+  }, input.onCommitted === undefined ? {} : { onCommitted: (out) => { if (out.created) input.onCommitted!(out.record); } });
 }

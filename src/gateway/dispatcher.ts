@@ -36,6 +36,8 @@ const KEEP_HEADERS = new Set(['content-type', 'location', 'etag', 'retry-after',
 export class Dispatcher {
   readonly #deps: DispatcherDeps;
   readonly #inFlight = new Set<string>();
+  /** Receipts signed ahead, while the action's acceptance was still being synced; taken by the dispatch. */
+  readonly #presigned = new Map<string, Promise<{ jws: string; jti: string }>>();
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
@@ -53,7 +55,26 @@ export class Dispatcher {
       return isInternalActuator(record.descriptor.actuator) ? await this.#internal(record) : await this.#forward(record);
     } finally {
       this.#inFlight.delete(record.id);
+      this.#presigned.delete(record.id);
     }
+  }
+
+  /**
+   * Start signing the receipt for a record that has committed as `executing` but may not be
+   * durable yet. The receipt stays in this process until `dispatch`, which runs only after the
+   * acceptance is durable; `discardPresigned` drops it if the acceptance fails. Returns whether
+   * a receipt was started.
+   */
+  presign(record: ActionRecord): boolean {
+    if (record.status !== 'executing' || isInternalActuator(record.descriptor.actuator) || this.#presigned.has(record.id)) return false;
+    const p = this.#issue(record, Buffer.from(record.forward.bodyB64, 'base64'));
+    p.catch(() => {}); // observed by the dispatch that takes it
+    this.#presigned.set(record.id, p);
+    return true;
+  }
+
+  discardPresigned(actionId: string): void {
+    this.#presigned.delete(actionId);
   }
 
   /** The receipt for an authorised action; it states the quorum in its own shape so the actuator can re-check the approvals. */
@@ -101,7 +122,9 @@ export class Dispatcher {
       if (upstream === undefined) {
         throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${record.descriptor.actuator}' has no upstream in the active policy`, { status: 502 });
       }
-      receipt = await this.#issue(record, body);
+      const early = this.#presigned.get(record.id);
+      this.#presigned.delete(record.id);
+      receipt = await (early ?? this.#issue(record, body));
       const headers: Record<string, string> = {
         'analog-firewall-receipt': receipt.jws,
         'idempotency-key': record.id,

@@ -44,10 +44,27 @@ export async function submitAction(ctx: GatewayContext, input: SubmitInput): Pro
   const provisional = policy.classify(descriptor, { ...(card === undefined ? {} : { branchCard: card }), velocity: noHistory });
   await ctx.limits.action(input.agent.id, descriptor.actuator, provisional.tier);
 
-  const out = await acceptAction(
-    { store: ctx.store, policy: ctx.policy, clock: ctx.clock, dispatchLeaseMs: ctx.dispatchLeaseMs },
-    { descriptor, idempotencyKey: input.idempotencyKey, forward: input.forward, ...(card === undefined ? {} : { branchCard: card }) },
-  );
+  // A LOW action's receipt is signed while its acceptance is being synced to disk (it leaves the
+  // process only after), so the HSM round trip and the fsync overlap instead of adding up.
+  let presigned: string | undefined;
+  let out: Awaited<ReturnType<typeof acceptAction>>;
+  try {
+    out = await acceptAction(
+      { store: ctx.store, policy: ctx.policy, clock: ctx.clock, dispatchLeaseMs: ctx.dispatchLeaseMs },
+      {
+        descriptor,
+        idempotencyKey: input.idempotencyKey,
+        forward: input.forward,
+        ...(card === undefined ? {} : { branchCard: card }),
+        onCommitted: (r) => {
+          if (ctx.dispatcher.presign(r)) presigned = r.id;
+        },
+      },
+    );
+  } catch (e) {
+    if (presigned !== undefined) ctx.dispatcher.discardPresigned(presigned);
+    throw e;
+  }
   let record = out.record;
   if (out.created) {
     ctx.metrics.decisions.inc({ tier: record.classification.tier, decision: record.classification.decision });

@@ -21,6 +21,20 @@ describe('tiers end to end', () => {
     expect(h.payments.executions.filter((e) => e.key === res.headers.get('analog-firewall-action'))).toHaveLength(1);
   });
 
+  it('action ids are UUIDv7 carrying their creation time, so they sort by age', async () => {
+    const ids: string[] = [];
+    for (const k of ['ord-1', 'ord-2']) {
+      const res = await h.as('agent', 'GET', '/proxy/payments/balances/acc-1', { headers: { 'idempotency-key': k } });
+      ids.push(res.headers.get('analog-firewall-action')!);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const id of ids) expect(id).toMatch(/^act_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    const ms = parseInt(ids[0]!.slice(4, 17).replace('-', ''), 16);
+    const created = ((await (await h.as('agent', 'GET', `/v1/actions/${ids[0]}`)).json()) as { createdAt: string | number }).createdAt;
+    expect(ms).toBe(typeof created === 'number' ? created : Date.parse(created));
+  });
+
   it('LOW through POST /v1/actions executes with a receipt-verified upstream call', async () => {
     const res = await h.as('agent', 'POST', '/v1/actions', {
       body: { actuator: 'infra', operation: 'read_status', target: 'cluster', reversibility: 'fully_reversible' },

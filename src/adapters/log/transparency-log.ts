@@ -39,6 +39,11 @@ export interface TransparencyLogOptions {
   onError?: (error: unknown) => void;
   /** Largest group-commit transaction (entries). Default 10,000. */
   maxBatch?: number;
+  /**
+   * Resolves once every commit on `db` so far is on disk, for a store that syncs its commits
+   * after they are visible (SqliteStore). A checkpoint is signed only over entries this covers.
+   */
+  durable?: () => Promise<void>;
 }
 
 export interface AppendResult {
@@ -218,6 +223,8 @@ export class TransparencyLog {
   #queue: Pending[] = [];
   #flushScheduled = false;
   #checkpointChain: Promise<unknown> = Promise.resolve();
+  readonly #durable: () => Promise<void>;
+  readonly #externalSync: boolean;
   #autoCheckpointPending = false;
   #signedSize = 0;
   #key: Promise<{ key: CheckpointKey; info: PublicKeyInfo }> | null = null;
@@ -235,6 +242,8 @@ export class TransparencyLog {
     this.#signer = signer;
     this.#clock = clock;
     this.#onError = options.onError ?? (() => {});
+    this.#durable = options.durable ?? (async () => {});
+    this.#externalSync = options.durable !== undefined;
     this.#maxBatch = options.maxBatch ?? 10_000;
 
     db.exec(SCHEMA_SQL);
@@ -657,6 +666,8 @@ export class TransparencyLog {
     const { key } = await this.#loadKey();
     await this.#outsideTransaction();
     const size = this.size();
+    // A signed tree head is a commitment: never over entries a crash could still take back.
+    await this.#durable();
     const root = this.root(size);
     const latest = this.latestCheckpoint();
     if (latest) {
@@ -667,13 +678,27 @@ export class TransparencyLog {
     const { note, signature } = await signCheckpoint(this.#signer, key, text);
     await this.#outsideTransaction();
     const signedAt = this.#clock.now();
-    this.#inOwnTransaction(() => {
+    const insert = () => {
       const now = this.latestCheckpoint();
       if (now && now.size >= size) {
         throw new FirewallError('LOG_CHECKPOINT_RACE', `a checkpoint of size ${now.size} was persisted concurrently`, { status: 409 });
       }
       this.#insertCheckpoint.run(size, root, note, signedAt, Number.isSafeInteger(signature.counter) ? signature.counter : null);
-    });
+    };
+    if (this.#externalSync) {
+      // The store syncs its WAL off the event loop: commit this row without SQLite's fsync and
+      // wait for the store's sync instead. (Losing the row to a crash would be harmless anyway:
+      // the entries it signs were durable before signing, and it is signed again.)
+      this.#db.exec('PRAGMA synchronous = NORMAL');
+      try {
+        this.#inOwnTransaction(insert);
+      } finally {
+        this.#db.exec('PRAGMA synchronous = FULL');
+      }
+      await this.#durable();
+    } else {
+      this.#inOwnTransaction(insert);
+    }
     this.#signedSize = Math.max(this.#signedSize, size);
     return { origin: this.origin, size, rootHash: root, note, signedAt, hsmCounter: signature.counter ?? null };
   }

@@ -8,4 +8,5 @@ export interface AuditSink {
   appendInTransaction(entries: Record<string, unknown>[]): { firstIndex: number };
 }
 
-export type AuditSinkFactory = (db: DatabaseSync) => AuditSink;
+/** `durable` resolves once everything the store has committed so far is on disk. */
+export type AuditSinkFactory = (db: DatabaseSync, store: { durable: () => Promise<void> }) => AuditSink;

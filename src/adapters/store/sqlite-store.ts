@@ -1,8 +1,11 @@
+import { closeSync, fdatasync, fstat, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FirewallError } from '../../core/errors.ts';
 import type { ActionStatus } from '../../core/action/status.ts';
 import type { ActionRecord } from '../../gateway/action-record.ts';
 import type { AuditSink, AuditSinkFactory } from './audit-sink.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 import { HashChainAudit } from './hash-chain-audit.ts';
 import type { PrincipalRecord, Store, StoreTx, VelocityQuery, VelocityTotal } from './store.ts';
 
@@ -34,6 +37,7 @@ CREATE TABLE IF NOT EXISTS principals (
 interface Pending {
   fn: (tx: StoreTx) => Promise<unknown>;
   durable: boolean;
+  onCommitted: ((v: unknown) => void) | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -44,12 +48,27 @@ export interface SqliteStoreOptions {
   audit?: AuditSinkFactory;
   /** Most transactions folded into one commit. */
   maxBatch?: number;
+  /** Checkpoint the WAL from a worker thread (default, for files) instead of inside commits. */
+  backgroundCheckpoints?: boolean;
+  /** Makes the WAL durable (default: fdatasync, then a check the file is still linked). Tests inject failures here. */
+  syncWal?: (fd: number) => Promise<void>;
 }
 
 /**
- * SQLite store on node:sqlite: WAL, synchronous=FULL, group commit. Writes go through one
- * connection in batches; reads use a second connection, which in WAL mode sees only committed
- * data, so no reader ever observes a transition that might still roll back.
+ * SQLite store on node:sqlite: WAL, group commit, and a commit is durable before anything depends
+ * on it. Writes go through one connection in batches; reads use a second connection, which in WAL
+ * mode sees only committed data, so no reader ever observes a transition that might still roll back.
+ *
+ * Durability without blocking the event loop: node:sqlite is synchronous, so with
+ * synchronous=FULL every batch's fsync of the WAL would stall every request in the process (about
+ * a quarter of the LOW path's time). Batches therefore commit with synchronous=NORMAL (the WAL is
+ * written but not synced; checkpoints still sync it and the database file, so a checkpoint never
+ * loses a frame) and the store then fdatasyncs the WAL itself, on libuv's thread pool, before it
+ * resolves the batch's durable transactions: the same bytes on disk, in the same order, as
+ * synchronous=FULL, before any effect. One sync is in flight at a time; transactions that commit
+ * meanwhile share the next one. Non-durable transactions resolve at commit. A failed sync leaves
+ * the store failed: nothing further commits, nothing waiting is released, readiness goes false.
+ * See docs/architecture.md §Durability.
  */
 export class SqliteStore implements Store {
   readonly db: DatabaseSync;
@@ -58,8 +77,18 @@ export class SqliteStore implements Store {
   readonly #maxBatch: number;
   readonly #queue: Pending[] = [];
   #flushing = false;
-  #syncFull = true;
   #closed = false;
+  /** The WAL file, kept open for fdatasync (memory databases have none). */
+  #walFd: number | null = null;
+  readonly #walPath: string | null;
+  readonly #sync: (fd: number) => Promise<void>;
+  /** Committed, not yet synced: resolved by the next sync. */
+  #unsynced: (() => void)[] = [];
+  #unsyncedFail: ((e: unknown) => void)[] = [];
+  #syncing: Promise<void> | null = null;
+  #checkpointer: WalCheckpointer | null = null;
+  /** Set by a failed sync: the store refuses everything after it. */
+  #failed: FirewallError | null = null;
   readonly #w: Record<string, StatementSync>;
   readonly #r: Record<string, StatementSync>;
   readonly #velocityStatements = new Map<string, StatementSync>();
@@ -73,15 +102,40 @@ export class SqliteStore implements Store {
       // file created, written page by page and unlinked per transaction, about a third of the
       // store's CPU on the LOW path. The sub-journal only serves ROLLBACK TO inside a live
       // transaction; crash recovery uses the WAL, so durability is unchanged.
+      // FULL for every other writer on this handle (the log's own checkpoint rows); the group
+      // commit switches to NORMAL around its own COMMIT and syncs the WAL itself.
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
-      this.#audit = (opts.audit ?? ((db) => new HashChainAudit(db)))(this.db);
+      this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
+      if (this.#walPath !== null) {
+        this.#walFd = openSync(this.#walPath, 'r');
+        // The WAL's directory entry must survive a crash too (SQLite syncs it only at checkpoints).
+        const dirFd = openSync(dirname(opts.path), 'r');
+        try {
+          fsyncDir(dirFd);
+        } finally {
+          closeSync(dirFd);
+        }
+      }
+      this.#audit = (opts.audit ?? ((db) => new HashChainAudit(db)))(this.db, { durable: () => this.durable() });
       this.#reader = new DatabaseSync(opts.path, { readOnly: true });
+      if (this.#walPath !== null && opts.backgroundCheckpoints !== false) {
+        // SQLite's automatic checkpoint runs inside whichever COMMIT crosses 1000 WAL pages and
+        // syncs twice there: the slowest commits on the event loop. A worker does it instead.
+        this.db.exec('PRAGMA wal_autocheckpoint = 0');
+        this.#checkpointer = new WalCheckpointer({
+          path: opts.path,
+          onLost: () => {
+            if (!this.#closed) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
+          },
+        });
+      }
       this.#reader.exec('PRAGMA busy_timeout = 5000;');
     } catch (cause) {
       throw new FirewallError('STORE_UNAVAILABLE', `cannot open the SQLite store at ${opts.path}`, { status: 503, cause });
     }
     this.#maxBatch = opts.maxBatch ?? 256;
+    this.#sync = opts.syncWal ?? syncWalFile;
     const w = (sql: string) => this.db.prepare(sql);
     const r = (sql: string) => this.#reader.prepare(sql);
     this.#w = {
@@ -97,6 +151,8 @@ export class SqliteStore implements Store {
       savepoint: w('SAVEPOINT op'),
       release: w('RELEASE op'),
       rollbackTo: w('ROLLBACK TO op'),
+      syncNormal: w('PRAGMA synchronous = NORMAL'),
+      syncFull: w('PRAGMA synchronous = FULL'),
     };
     this.#r = {
       get: r('SELECT doc FROM actions WHERE id = ?'),
@@ -148,12 +204,59 @@ export class SqliteStore implements Store {
     return { ruleId: q.ruleId, count: Number(row.n), amount: Number(row.total) };
   }
 
-  tx<T>(fn: (tx: StoreTx) => Promise<T>, opts: { durable?: boolean } = {}): Promise<T> {
+  tx<T>(fn: (tx: StoreTx) => Promise<T>, opts: { durable?: boolean; onCommitted?: (value: T) => void } = {}): Promise<T> {
+    if (this.#failed !== null) return Promise.reject(this.#failed);
     if (this.#closed) return Promise.reject(new FirewallError('STORE_UNAVAILABLE', 'the store is closed', { status: 503 }));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, durable: opts.durable !== false, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ fn, durable: opts.durable !== false, onCommitted: opts.onCommitted as ((v: unknown) => void) | undefined, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#flushing) setImmediate(() => void this.#flush());
     });
+  }
+
+  /**
+   * Resolves once everything committed so far is on disk. The transparency log waits on this
+   * before it signs a checkpoint, so no signed tree head covers an entry a crash could lose.
+   */
+  durable(): Promise<void> {
+    if (this.#failed !== null) return Promise.reject(this.#failed);
+    return new Promise<void>((resolve, reject) => this.#afterSync(resolve, reject));
+  }
+
+  #afterSync(resolve: () => void, reject: (e: unknown) => void): void {
+    if (this.#failed !== null) {
+      reject(this.#failed);
+      return;
+    }
+    if (this.#walFd === null) {
+      resolve();
+      return;
+    }
+    this.#unsynced.push(resolve);
+    this.#unsyncedFail.push(reject);
+    if (this.#syncing === null) this.#syncing = this.#syncLoop();
+  }
+
+  /** One fdatasync at a time; whatever committed while one ran goes with the next. */
+  async #syncLoop(): Promise<void> {
+    while (this.#unsynced.length > 0 && this.#failed === null) {
+      const ok = this.#unsynced;
+      const fail = this.#unsyncedFail;
+      this.#unsynced = [];
+      this.#unsyncedFail = [];
+      try {
+        await this.#sync(this.#walFd!);
+      } catch (cause) {
+        // After a failed fsync the kernel may have dropped the dirty pages: what is on disk is
+        // unknown, so nothing waiting may proceed and nothing further may commit.
+        this.#failed = new FirewallError('STORE_UNAVAILABLE', 'the store could not make a commit durable; it refuses all further writes until restarted', { status: 503, cause });
+        for (const f of [...fail, ...this.#unsyncedFail]) f(this.#failed);
+        this.#unsynced = [];
+        this.#unsyncedFail = [];
+        break;
+      }
+      for (const r of ok) r();
+    }
+    this.#syncing = null;
   }
 
   /** Runs queued callbacks in one transaction, each under a savepoint so one failure spares the rest. */
@@ -163,16 +266,15 @@ export class SqliteStore implements Store {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
+        if (this.#failed !== null) {
+          for (const item of batch) item.reject(this.#failed);
+          continue;
+        }
         const outcomes: { ok: boolean; value: unknown }[] = [];
         try {
-          // One fsync per batch, and none when nothing in it needs one (WAL keeps order: a later
-          // durable commit also makes every earlier one durable).
-          const durable = batch.some((b) => b.durable);
-          if (durable !== this.#syncFull) {
-            this.db.exec(durable ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
-            this.#syncFull = durable;
-          }
           const w = this.#w;
+          // Written to the WAL, not synced by SQLite: #afterSync syncs it off the event loop.
+          w.syncNormal!.run();
           w.begin!.run();
           for (const item of batch) {
             w.savepoint!.run();
@@ -187,9 +289,11 @@ export class SqliteStore implements Store {
             }
           }
           w.commit!.run();
+          w.syncFull!.run();
         } catch (cause) {
           try {
             if (this.db.isTransaction) this.db.exec('ROLLBACK');
+            this.#w.syncFull!.run();
           } catch {
             /* the original cause is what matters */
           }
@@ -197,11 +301,31 @@ export class SqliteStore implements Store {
           for (const item of batch) item.reject(err);
           continue;
         }
+        // Failures resolve at once (nothing of theirs committed), and so do non-durable outcomes;
+        // a durable outcome waits for the WAL sync that covers this commit.
+        let durable: { item: Pending; value: unknown }[] | null = null;
         batch.forEach((item, i) => {
           const o = outcomes[i]!;
-          if (o.ok) item.resolve(o.value);
-          else item.reject(o.value);
+          if (!o.ok) return item.reject(o.value);
+          try {
+            item.onCommitted?.(o.value);
+          } catch {
+            /* preparation only: its failure must not change the outcome */
+          }
+          if (!item.durable) item.resolve(o.value);
+          else (durable ??= []).push({ item, value: o.value });
         });
+        if (durable !== null) {
+          const waiting = durable as { item: Pending; value: unknown }[];
+          this.#afterSync(
+            () => {
+              for (const d of waiting) d.item.resolve(d.value);
+            },
+            (e) => {
+              for (const d of waiting) d.item.reject(e);
+            },
+          );
+        }
       }
     } finally {
       this.#flushing = false;
@@ -243,6 +367,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<boolean> {
+    if (this.#failed !== null) return false;
     try {
       return (this.#r.ping!.get() as { one: number }).one === 1;
     } catch {
@@ -254,7 +379,33 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     while (this.#flushing || this.#queue.length > 0) await new Promise((r) => setImmediate(r));
+    while (this.#syncing !== null) await this.#syncing;
+    await this.#checkpointer?.stop();
     this.#reader.close();
     this.db.close();
+    if (this.#walFd !== null) closeSync(this.#walFd);
+    this.#walFd = null;
   }
 }
+
+function syncWalFile(fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    fdatasync(fd, (err) => {
+      if (err) return reject(err);
+      // SQLite removes the WAL only when its last connection closes, and the store holds two;
+      // should the file still have been replaced, the sync above went to an orphan: fail closed.
+      fstat(fd, (e2, st) => (e2 ? reject(e2) : st.nlink === 0 ? reject(new Error('the WAL file was unlinked while the store held it open')) : resolve()));
+    });
+  });
+}
+
+/** Sync a directory's entries (Linux allows fsync on a read-only directory descriptor). */
+function fsyncDir(fd: number): void {
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    // Some file systems refuse fsync on a directory (EINVAL); the WAL's own sync still holds.
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+  }
+}
+

@@ -40,8 +40,13 @@ export interface Store {
    * `durable: false` may skip the fsync for this transaction: only for records whose loss a
    * restart repairs (an `executed` outcome: the action is resent under the same idempotency key).
    * Everything that must hold before an effect is durable (the default).
+   *
+   * `onCommitted` runs once the transaction has committed, possibly before it is durable: for
+   * preparation with no effect outside the process (signing a receipt that is only sent once the
+   * returned promise resolves). It must not throw; a store that commits and syncs in one step
+   * calls it just before resolving.
    */
-  tx<T>(fn: (tx: StoreTx) => Promise<T>, opts?: { durable?: boolean }): Promise<T>;
+  tx<T>(fn: (tx: StoreTx) => Promise<T>, opts?: { durable?: boolean; onCommitted?: (value: T) => void }): Promise<T>;
   getAction(id: string): Promise<ActionRecord | undefined>;
   /** Actions that need the scheduler: due before `now`, in the given states. */
   dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]>;

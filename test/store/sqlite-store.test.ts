@@ -1,0 +1,215 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isFirewallError } from '../../src/core/errors.ts';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/adapters/store/sqlite-store.ts';
+import { WalCheckpointer } from '../../src/adapters/store/wal-checkpointer.ts';
+import { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { MemorySigner } from '../helpers/memory-signer.ts';
+
+const dirs: string[] = [];
+const stores: SqliteStore[] = [];
+afterEach(async () => {
+  while (stores.length) await stores.pop()!.close().catch(() => {});
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+function open(opts: Partial<SqliteStoreOptions> = {}): { store: SqliteStore; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'af-store-'));
+  dirs.push(dir);
+  const path = join(dir, 'gateway.db');
+  const store = new SqliteStore({ path, ...opts });
+  stores.push(store);
+  return { store, path };
+}
+
+/** A WAL sync the test releases by hand, recording when it was asked for. */
+function gatedSync() {
+  const waiting: { release: () => void; fail: (e: Error) => void }[] = [];
+  return {
+    calls: () => waiting.length,
+    syncWal: () => new Promise<void>((release, fail) => waiting.push({ release, fail })),
+    releaseAll: () => waiting.splice(0).forEach((w) => w.release()),
+    failNext: (e: Error) => waiting.shift()!.fail(e),
+  };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+async function principal(store: SqliteStore, id: string) {
+  return store.tx(async () => {
+    store.db.prepare('INSERT INTO principals (id, doc) VALUES (?, ?)').run(id, JSON.stringify({ id }));
+    return id;
+  });
+}
+
+describe('SqliteStore durability', () => {
+  it('releases a durable transaction only after the WAL sync that covers it, a non-durable one at commit', async () => {
+    const gate = gatedSync();
+    const { store } = open({ syncWal: gate.syncWal });
+    let durableDone = false;
+    let lightDone = false;
+    const durable = principal(store, 'a').then(() => (durableDone = true));
+    const light = store.tx(async () => 'x', { durable: false }).then(() => (lightDone = true));
+    await tick();
+    expect(lightDone).toBe(true);
+    expect(durableDone).toBe(false);
+    expect(gate.calls()).toBe(1);
+    // Committed already (a reader sees it), but not released to the caller.
+    expect(await store.getPrincipal('a')).toBeDefined();
+    gate.releaseAll();
+    await durable;
+    await light;
+    expect(durableDone).toBe(true);
+  });
+
+  it('runs one sync at a time and folds what commits meanwhile into the next', async () => {
+    const gate = gatedSync();
+    const { store } = open({ syncWal: gate.syncWal });
+    const first = principal(store, 'p1');
+    await tick();
+    expect(gate.calls()).toBe(1);
+    const later = [principal(store, 'p2'), principal(store, 'p3'), principal(store, 'p4')];
+    await tick();
+    expect(gate.calls()).toBe(1); // still the first sync in flight
+    gate.releaseAll();
+    await first;
+    await tick();
+    expect(gate.calls()).toBe(1); // exactly one more, for all three
+    gate.releaseAll();
+    await Promise.all(later);
+  });
+
+  it('calls onCommitted after the commit and before the durable result, and never for a failed callback', async () => {
+    const gate = gatedSync();
+    const { store } = open({ syncWal: gate.syncWal });
+    const seen: string[] = [];
+    const ok = store.tx(async () => 'v', { onCommitted: (v) => seen.push(`committed:${v}`) }).then((v) => seen.push(`resolved:${v}`));
+    const bad = store.tx(async () => {
+      throw new Error('no');
+    }, { onCommitted: () => seen.push('bad committed') });
+    await expect(bad).rejects.toThrow('no');
+    await tick();
+    expect(seen).toEqual(['committed:v']);
+    gate.releaseAll();
+    await ok;
+    expect(seen).toEqual(['committed:v', 'resolved:v']);
+  });
+
+  it('fails closed when a sync fails: waiting and later transactions are refused, readiness goes false', async () => {
+    const gate = gatedSync();
+    const { store } = open({ syncWal: gate.syncWal });
+    expect(await store.ping()).toBe(true);
+    const waiting = principal(store, 'lost');
+    await tick();
+    gate.failNext(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    const err = await waiting.catch((e: unknown) => e);
+    expect(isFirewallError(err, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(await store.ping()).toBe(false);
+    const after = await store.tx(async () => 1).catch((e: unknown) => e);
+    expect(isFirewallError(after, 'STORE_UNAVAILABLE')).toBe(true);
+    const barrier = await store.durable().catch((e: unknown) => e);
+    expect(isFirewallError(barrier, 'STORE_UNAVAILABLE')).toBe(true);
+  });
+
+  it('durable() waits for a sync that covers every earlier commit', async () => {
+    const gate = gatedSync();
+    const { store } = open({ syncWal: gate.syncWal });
+    await store.tx(async () => 1, { durable: false });
+    let done = false;
+    const barrier = store.durable().then(() => (done = true));
+    await tick();
+    expect(done).toBe(false);
+    gate.releaseAll();
+    await barrier;
+    expect(done).toBe(true);
+  });
+
+  it('syncs the real WAL file by default and survives reopening', async () => {
+    const { store, path } = open();
+    await principal(store, 'kept');
+    await store.close();
+    stores.pop();
+    const again = new SqliteStore({ path });
+    stores.push(again);
+    expect((await again.getPrincipal('kept'))?.id).toBe('kept');
+  });
+});
+
+describe('SqliteStore checkpoints', () => {
+  const doc = 'x'.repeat(4000);
+  async function write(store: SqliteStore, n: number): Promise<void> {
+    const put = store.db.prepare('INSERT INTO principals (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
+    for (let i = 0; i < n; i++) {
+      await store.tx(async () => {
+        for (let k = 0; k < 8; k++) put.run(`p${(i * 8 + k) % 64}`, doc + i);
+      });
+    }
+  }
+
+  it('turns off checkpoints inside commits and keeps the WAL bounded from the worker', async () => {
+    const { store, path } = open();
+    expect((store.db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number }).wal_autocheckpoint).toBe(0);
+    // 1,500 commits of 8 dirty 4 KiB rows: about 50 MB through a WAL nothing else would checkpoint.
+    for (let round = 0; round < 15; round++) {
+      await write(store, 100);
+      // Let the worker run (every 50 ms) between bursts, as it does between requests.
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(statSync(`${path}-wal`).size).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('without the worker the WAL is left to SQLite, inside commits (the fallback)', async () => {
+    const { store } = open({ backgroundCheckpoints: false });
+    expect((store.db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number }).wal_autocheckpoint).toBe(1000);
+  });
+
+  it('reports a lost worker so the store can fall back', async () => {
+    const lost = await new Promise<unknown>((resolve) => {
+      new WalCheckpointer({ path: join(tmpdir(), 'af-no-such-dir', 'x', 'gateway.db'), intervalMs: 10, onLost: resolve });
+    });
+    expect(lost).toBeInstanceOf(Error);
+  });
+});
+
+describe('transparency log checkpoints and durability', () => {
+  it('signs a checkpoint only once the store says the entries are durable', async () => {
+    const gate = gatedSync();
+    let log!: TransparencyLog;
+    const signer = new MemorySigner();
+    let signCalls = 0;
+    const sign = signer.sign.bind(signer);
+    signer.sign = (...a: Parameters<MemorySigner['sign']>) => {
+      signCalls++;
+      return sign(...a);
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'af-store-'));
+    dirs.push(dir);
+    const store = new SqliteStore({
+      path: join(dir, 'gateway.db'),
+      syncWal: gate.syncWal,
+      audit: (db, { durable }) => (log = new TransparencyLog({ db, durable, signer, origin: 'durable.test/log', clock: systemClock, checkpointEvery: null })),
+    });
+    stores.push(store);
+    const appended = store.tx(async (tx) => tx.audit([{ v: 1, type: 'test.entry', ts: 1 }]), { durable: false });
+    await appended;
+    let signed = false;
+    const cp = log.checkpoint().then((c) => {
+      signed = true;
+      return c;
+    });
+    await tick();
+    expect(signCalls).toBe(0);
+    expect(signed).toBe(false);
+    expect(gate.calls()).toBe(1);
+    // Then the checkpoint row itself is committed and waits for a sync too.
+    while (!signed) {
+      gate.releaseAll();
+      await tick();
+    }
+    expect((await cp).size).toBe(1);
+    expect(signCalls).toBe(1);
+  });
+});
