@@ -686,6 +686,9 @@ export class SignatureService {
    * forwarded a LiveEnd from this service: those are logged but never count as failures.
    */
   async failSession(plan: SessionPlan, code: string, message: string, extra: Record<string, unknown> = {}): Promise<SessionResult> {
+    // A session the gateway ended (its action stopped waiting, the person was erased or locked)
+    // gives back its point of the per-hour session limit: the person did nothing to spend it.
+    if (NOT_COUNTED.has(code)) await this.#sessionsPerPerson.reward(plan.principal.id, 1).catch(() => {});
     const r = await this.#refuse(plan.challenge, plan.principal, code, {
       count: !NOT_COUNTED.has(code),
       consume: true,
