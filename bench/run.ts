@@ -3,6 +3,7 @@
  * printed as a table and written to bench/results.json. Benchmarks, not tests: nothing here fails
  * a build; the targets are listed beside the figures for a human to read.
  */
+import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,14 +28,39 @@ const BENCHES: Bench[] = [
   { name: 'gateway', file: './gateway.ts', fn: 'benchGateway' },
 ];
 
-const only = process.argv.slice(2);
-const results: Record<string, number | string> = { measured_at: new Date().toISOString(), node: process.version };
-for (const b of BENCHES) {
-  if (only.length > 0 && !only.includes(b.name.split(' ')[0]!)) continue;
-  process.stderr.write(`bench: ${b.name} …\n`);
-  const mod = (await import(b.file)) as Record<string, () => Promise<Record<string, number>> | Record<string, number>>;
-  Object.assign(results, await mod[b.fn]!());
+type Figures = Record<string, number>;
+
+async function runHere(b: Bench): Promise<Figures> {
+  const mod = (await import(b.file)) as Record<string, () => Promise<Figures> | Figures>;
+  return mod[b.fn]!();
 }
-const rows = Object.entries(results).map(([k, v]) => `${k.padEnd(36)} ${String(v).padStart(14)}   ${TARGETS[k] ?? ''}`);
-process.stdout.write(`${'figure'.padEnd(36)} ${'value'.padStart(14)}   target\n${rows.join('\n')}\n`);
-writeFileSync(join(import.meta.dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+
+// Each benchmark runs in a process of its own, so none inherits another's heap, JIT state or
+// garbage, and each figure means the same whether it was run alone (`npm run bench -- transparency`) or in
+// the full set.
+function runInChild(b: Bench): Promise<Figures> {
+  return new Promise<Figures>((resolve, reject) => {
+    let got: Figures | undefined;
+    const c = fork(import.meta.filename, ['--child', b.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    c.on('message', (m) => (got = m as Figures));
+    c.on('error', reject);
+    c.on('exit', (code) => (code === 0 && got !== undefined ? resolve(got) : reject(new Error(`benchmark '${b.name}' exited with ${code}`))));
+  });
+}
+
+if (process.argv[2] === '--child') {
+  const b = BENCHES.find((x) => x.name === process.argv[3])!;
+  const figures = await runHere(b);
+  process.send!(figures, () => process.exit(0));
+} else {
+  const only = process.argv.slice(2);
+  const results: Record<string, number | string> = { measured_at: new Date().toISOString(), node: process.version };
+  for (const b of BENCHES) {
+    if (only.length > 0 && !only.includes(b.name.split(' ')[0]!)) continue;
+    process.stderr.write(`bench: ${b.name} …\n`);
+    Object.assign(results, await runInChild(b));
+  }
+  const rows = Object.entries(results).map(([k, v]) => `${k.padEnd(36)} ${String(v).padStart(14)}   ${TARGETS[k] ?? ''}`);
+  process.stdout.write(`${'figure'.padEnd(36)} ${'value'.padStart(14)}   target\n${rows.join('\n')}\n`);
+  writeFileSync(join(import.meta.dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+}
