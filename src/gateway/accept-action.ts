@@ -118,5 +118,5 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
     if (record.status === 'executing') record.authorisationLogIndex = first + 2;
     await tx.insertAction(record);
     return { record, created: true };
-  }, input.onCommitted === undefined ? {} : { onCommitted: (out) => { if (out.created) input.onCommitted!(out.record); } });
+  }, { onCommitted: (out) => out.created && input.onCommitted?.(out.record) });
 }

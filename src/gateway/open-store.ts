@@ -12,7 +12,7 @@ export function openStore(o: { dataDir: string; signer: Signer; clock: Clock; or
   let log: TransparencyLog | undefined;
   const store = new SqliteStore({
     path: join(o.dataDir, 'gateway.db'),
-    audit: (db, { durable }) => (log = new TransparencyLog({ db, durable, signer: o.signer, origin: o.origin, clock: o.clock, ...(o.onError ? { onError: o.onError } : {}) })),
+    audit: (db, { transact }) => (log = new TransparencyLog({ db, transact, signer: o.signer, origin: o.origin, clock: o.clock, ...(o.onError ? { onError: o.onError } : {}) })),
   });
   return { store, log: log! };
 }

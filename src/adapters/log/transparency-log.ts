@@ -40,10 +40,12 @@ export interface TransparencyLogOptions {
   /** Largest group-commit transaction (entries). Default 10,000. */
   maxBatch?: number;
   /**
-   * Resolves once every commit on `db` so far is on disk, for a store that syncs its commits
-   * after they are visible (SqliteStore). A checkpoint is signed only over entries this covers.
+   * Runs `fn` in a transaction of the store that owns `db`, resolving once it is durable along with
+   * every commit before it (SqliteStore, which syncs its commits after they become visible). With
+   * it, a checkpoint is signed only over entries already on disk, and its row is written through
+   * the store. Without it, the log commits on `db` itself with synchronous=FULL.
    */
-  durable?: () => Promise<void>;
+  transact?: (fn: () => void) => Promise<void>;
 }
 
 export interface AppendResult {
@@ -223,8 +225,7 @@ export class TransparencyLog {
   #queue: Pending[] = [];
   #flushScheduled = false;
   #checkpointChain: Promise<unknown> = Promise.resolve();
-  readonly #durable: () => Promise<void>;
-  readonly #externalSync: boolean;
+  readonly #transact: ((fn: () => void) => Promise<void>) | undefined;
   #autoCheckpointPending = false;
   #signedSize = 0;
   #key: Promise<{ key: CheckpointKey; info: PublicKeyInfo }> | null = null;
@@ -242,8 +243,7 @@ export class TransparencyLog {
     this.#signer = signer;
     this.#clock = clock;
     this.#onError = options.onError ?? (() => {});
-    this.#durable = options.durable ?? (async () => {});
-    this.#externalSync = options.durable !== undefined;
+    this.#transact = options.transact;
     this.#maxBatch = options.maxBatch ?? 10_000;
 
     db.exec(SCHEMA_SQL);
@@ -666,8 +666,9 @@ export class TransparencyLog {
     const { key } = await this.#loadKey();
     await this.#outsideTransaction();
     const size = this.size();
-    // A signed tree head is a commitment: never over entries a crash could still take back.
-    await this.#durable();
+    // A signed tree head is a commitment: never over entries a crash could still take back (an
+    // empty store transaction resolves only once everything committed before it is on disk).
+    if (this.#transact) await this.#transact(() => {});
     const root = this.root(size);
     const latest = this.latestCheckpoint();
     if (latest) {
@@ -676,7 +677,6 @@ export class TransparencyLog {
     }
     const text = formatCheckpoint({ origin: this.origin, size, rootHash: root, extensions: [] });
     const { note, signature } = await signCheckpoint(this.#signer, key, text);
-    await this.#outsideTransaction();
     const signedAt = this.#clock.now();
     const insert = () => {
       const now = this.latestCheckpoint();
@@ -685,18 +685,10 @@ export class TransparencyLog {
       }
       this.#insertCheckpoint.run(size, root, note, signedAt, Number.isSafeInteger(signature.counter) ? signature.counter : null);
     };
-    if (this.#externalSync) {
-      // The store syncs its WAL off the event loop: commit this row without SQLite's fsync and
-      // wait for the store's sync instead. (Losing the row to a crash would be harmless anyway:
-      // the entries it signs were durable before signing, and it is signed again.)
-      this.#db.exec('PRAGMA synchronous = NORMAL');
-      try {
-        this.#inOwnTransaction(insert);
-      } finally {
-        this.#db.exec('PRAGMA synchronous = FULL');
-      }
-      await this.#durable();
+    if (this.#transact) {
+      await this.#transact(insert);
     } else {
+      await this.#outsideTransaction();
       this.#inOwnTransaction(insert);
     }
     this.#signedSize = Math.max(this.#signedSize, size);

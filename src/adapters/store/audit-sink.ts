@@ -8,5 +8,9 @@ export interface AuditSink {
   appendInTransaction(entries: Record<string, unknown>[]): { firstIndex: number };
 }
 
-/** `durable` resolves once everything the store has committed so far is on disk. */
-export type AuditSinkFactory = (db: DatabaseSync, store: { durable: () => Promise<void> }) => AuditSink;
+/**
+ * `transact` runs `fn` inside one of the store's own transactions (group-committed, and resolved
+ * only once durable, covering every commit before it): for a sink's writes outside the store's
+ * callers, such as checkpoint rows.
+ */
+export type AuditSinkFactory = (db: DatabaseSync, store: { transact: (fn: () => void) => Promise<void> }) => AuditSink;

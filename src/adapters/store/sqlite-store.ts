@@ -117,7 +117,12 @@ export class SqliteStore implements Store {
           closeSync(dirFd);
         }
       }
-      this.#audit = (opts.audit ?? ((db) => new HashChainAudit(db)))(this.db, { durable: () => this.durable() });
+      this.#audit = (opts.audit ?? ((db) => new HashChainAudit(db)))(this.db, {
+        transact: (fn) =>
+          this.tx(async () => {
+            fn();
+          }),
+      });
       this.#reader = new DatabaseSync(opts.path, { readOnly: true });
       if (this.#walPath !== null && opts.backgroundCheckpoints !== false) {
         // SQLite's automatic checkpoint runs inside whichever COMMIT crosses 1000 WAL pages and
@@ -211,15 +216,6 @@ export class SqliteStore implements Store {
       this.#queue.push({ fn, durable: opts.durable !== false, onCommitted: opts.onCommitted as ((v: unknown) => void) | undefined, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#flushing) setImmediate(() => void this.#flush());
     });
-  }
-
-  /**
-   * Resolves once everything committed so far is on disk. The transparency log waits on this
-   * before it signs a checkpoint, so no signed tree head covers an entry a crash could lose.
-   */
-  durable(): Promise<void> {
-    if (this.#failed !== null) return Promise.reject(this.#failed);
-    return new Promise<void>((resolve, reject) => this.#afterSync(resolve, reject));
   }
 
   #afterSync(resolve: () => void, reject: (e: unknown) => void): void {

@@ -2,8 +2,7 @@
  * Worker thread: checkpoints the store's WAL on its own connection, so the copy into the database
  * file and its fsyncs never stall the event loop (the write connection runs with
  * wal_autocheckpoint = 0). PASSIVE: it never blocks the writer; whatever it cannot copy now it
- * copies next round. Messages: { type: 'checkpointed', log, copied } after each round with frames,
- * { type: 'error', code } when a round fails.
+ * copies next round. It tells the store only of a failed round ({ type: 'error', code }).
  */
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -19,8 +18,7 @@ let stopped = false;
 function round(): void {
   if (stopped) return;
   try {
-    const row = checkpoint.get() as { busy: number; log: number; checkpointed: number };
-    if (Number(row.log) > 0) parentPort!.postMessage({ type: 'checkpointed', log: Number(row.log), copied: Number(row.checkpointed) });
+    checkpoint.get();
   } catch (e) {
     parentPort!.postMessage({ type: 'error', code: (e as { code?: string }).code ?? 'ERR_CHECKPOINT' });
   }
