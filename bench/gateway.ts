@@ -1,10 +1,11 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon, { type Request as CannonRequest } from 'autocannon';
 import { freePort } from '../test/helpers/free-port.ts';
+import { measureLowTierFloor, ratioCeiling } from './low-tier-floor.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
@@ -51,6 +52,13 @@ function cpuMs(pid: number): { process: number; main: number } {
     process: (ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / hz,
     main: (ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * 1000) / hz,
   };
+}
+
+/** Busy CPU time (ms) of the whole machine, all cores, from /proc/stat (everything but idle and iowait). */
+function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ 100; idle, iowait excluded
 }
 
 function peakRssMb(pid: number): number {
@@ -149,7 +157,9 @@ export async function benchGateway(): Promise<Record<string, number>> {
     await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path, setupRequest: setup }] });
 
     const bareCpuBefore = cpuMs(bareProxy.pid!);
+    const machineBefore = machineBusyMs();
     const bare = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1');
+    const machineAfter = machineBusyMs();
     const bareCpuAfter = cpuMs(bareProxy.pid!);
     refill(Math.max(0, 4000 * DURATION_S - pool.length));
     const cpuBefore = cpuMs(gw.pid!);
@@ -165,6 +175,9 @@ export async function benchGateway(): Promise<Record<string, number>> {
     for (const run of [low, lowOne]) {
       if (run.non2xx > 0) throw new Error(`gateway answered ${run.non2xx} requests with errors during a LOW run`);
     }
+    // Timed with nothing else running (the load runs are over), in this process.
+    const floor = measureLowTierFloor();
+    const bareMachineUs = ((machineAfter - machineBefore) * 1000) / bare.total;
     return {
       low_tier_rps: Math.round(low.rps),
       bare_proxy_rps: Math.round(bare.rps),
@@ -182,6 +195,13 @@ export async function benchGateway(): Promise<Record<string, number>> {
       low_tier_gateway_cpu_us_per_action: Math.round(((cpuAfter.process - cpuBefore.process) * 1000) / low.total),
       bare_proxy_cpu_us_per_request: Math.round(((bareCpuAfter.process - bareCpuBefore.process) * 1000) / bare.total),
       low_tier_gateway_main_thread_cpu_us_per_action: Math.round(((cpuAfter.main - cpuBefore.main) * 1000) / low.total),
+      // The floor (bench/low-tier-floor.ts): what issue #2's required work costs at the least, and
+      // the ratio that an implementation doing nothing else could reach on this run's machine.
+      bare_proxy_machine_cpu_us_per_request: Math.round(bareMachineUs),
+      low_tier_floor_assertion_verify_us: Number(floor.assertionVerifyUs.toFixed(1)),
+      low_tier_floor_receipt_sign_us: Number(floor.receiptSignUs.toFixed(1)),
+      low_tier_floor_durable_record_us: Number(floor.durableRecordUs.toFixed(1)),
+      low_tier_ratio_ceiling: Number(ratioCeiling(floor, bareMachineUs, bare.rps, availableParallelism()).toFixed(3)),
     };
   } finally {
     for (const c of children.reverse()) c.kill('SIGTERM');

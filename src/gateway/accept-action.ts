@@ -8,6 +8,7 @@ import { FirewallError } from '../core/errors.ts';
 import type { Store } from '../adapters/store/store.ts';
 import type { ActionRecord, ClassificationSummary, ForwardRequest } from './action-record.ts';
 import { entry } from './audit-entries.ts';
+import { idRandomBytes } from './id-random.ts';
 import type { PolicyPort } from './ports.ts';
 
 export interface AcceptInput {
@@ -69,7 +70,7 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
     const record: ActionRecord = {
       // UUIDv7: time-ordered, so a new action's index entry lands at the end of the index, not on
       // a random page (one WAL frame less per action per commit).
-      id: `act_${uuidV7({ msecs: now })}`,
+      id: `act_${uuidV7({ msecs: now, rng: idRandomBytes })}`,
       agent: descriptor.agent,
       idempotencyKey: input.idempotencyKey,
       status: 'received',
