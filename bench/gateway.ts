@@ -202,6 +202,8 @@ export async function benchGateway(): Promise<Record<string, number>> {
       low_tier_floor_receipt_sign_us: Number(floor.receiptSignUs.toFixed(1)),
       low_tier_floor_durable_record_us: Number(floor.durableRecordUs.toFixed(1)),
       low_tier_ratio_ceiling: Number(ratioCeiling(floor, bareMachineUs, bare.rps, availableParallelism()).toFixed(3)),
+      low_tier_floor_api_key_check_us: Number(floor.apiKeyCheckUs.toFixed(2)),
+      low_tier_ratio_ceiling_api_key: Number(ratioCeiling(floor, bareMachineUs, bare.rps, availableParallelism(), 'api-key').toFixed(3)),
     };
   } finally {
     for (const c of children.reverse()) c.kill('SIGTERM');

@@ -3,7 +3,8 @@
  * implementation: the three operations issue #2 requires of every LOW action, each timed alone with
  * the cheapest call Node has for it.
  *
- * - verifying the agent's Ed25519 client assertion (node:crypto, synchronous: no jose, no JWT parsing);
+ * - verifying the agent's Ed25519 client assertion (node:crypto, synchronous: no jose, no JWT parsing),
+ *   or, for comparison, checking a hashed API key (the issue's other permitted credential);
  * - the HSM's Ed25519 signature over a receipt-sized input (node:crypto in-process: no IPC);
  * - one durable record: the canonical action digest, one canonical log entry and its Merkle leaf
  *   hash, two SQLite inserts, committed 32 actions per commit with synchronous=NORMAL (the fdatasync
@@ -12,7 +13,7 @@
  * With the bare proxy's run measured machine-wide, these give the highest LOW/bare ratio that any
  * implementation could reach on this machine on the same run (see `ratioCeiling`).
  */
-import { createHash, generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 
 export interface LowTierFloor {
   assertionVerifyUs: number;
+  /** The issue's other permitted credential, a hashed API key: SHA-256 and a constant-time compare. */
+  apiKeyCheckUs: number;
   receiptSignUs: number;
   durableRecordUs: number;
 }
@@ -50,6 +53,11 @@ export function measureLowTierFloor(): LowTierFloor {
   const receiptInput = Buffer.from('r'.repeat(600));
   const assertionVerifyUs = perCallUs(7, 2000, () => {
     if (!verify(null, assertionInput, publicKey, assertionSig)) throw new Error('floor: verify failed');
+  });
+  const apiKey = randomBytes(32);
+  const apiKeyHash = createHash('sha256').update(apiKey).digest();
+  const apiKeyCheckUs = perCallUs(7, 20000, () => {
+    if (!timingSafeEqual(createHash('sha256').update(apiKey).digest(), apiKeyHash)) throw new Error('floor: key check failed');
   });
   const receiptSignUs = perCallUs(7, 2000, () => sign(null, receiptInput, privateKey));
 
@@ -84,7 +92,7 @@ export function measureLowTierFloor(): LowTierFloor {
         db.exec('COMMIT');
       }) / BATCH;
     db.close();
-    return { assertionVerifyUs, receiptSignUs, durableRecordUs };
+    return { assertionVerifyUs, apiKeyCheckUs, receiptSignUs, durableRecordUs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -96,7 +104,8 @@ export function measureLowTierFloor(): LowTierFloor {
  * generator, upstream and proxy together); such a gateway costs that plus the floor. On a machine
  * of `cores` the gateway run can go no faster than cores / (its CPU per request).
  */
-export function ratioCeiling(floor: LowTierFloor, bareMachineUs: number, bareRps: number, cores: number): number {
-  const gatewayMachineUs = bareMachineUs + floor.assertionVerifyUs + floor.receiptSignUs + floor.durableRecordUs;
+export function ratioCeiling(floor: LowTierFloor, bareMachineUs: number, bareRps: number, cores: number, credential: 'assertion' | 'api-key' = 'assertion'): number {
+  const auth = credential === 'assertion' ? floor.assertionVerifyUs : floor.apiKeyCheckUs;
+  const gatewayMachineUs = bareMachineUs + auth + floor.receiptSignUs + floor.durableRecordUs;
   return Math.min(1, (cores * 1e6) / gatewayMachineUs / bareRps);
 }
