@@ -123,6 +123,15 @@ describe('SqliteStore durability', () => {
     stores.push(again);
     expect((await again.getPrincipal('kept'))?.id).toBe('kept');
   });
+
+  it('fails closed when the WAL file it syncs was unlinked: the sync went to an orphan', async () => {
+    const { store, path } = open();
+    await principal(store, 'before');
+    rmSync(`${path}-wal`);
+    const err = await principal(store, 'orphaned').catch((e: unknown) => e);
+    expect(isFirewallError(err, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(await store.ping()).toBe(false);
+  });
 });
 
 describe('SqliteStore checkpoints', () => {
