@@ -11,7 +11,7 @@
  * person's enrolled profile, the fingerprints the gateway holds, and the stream arrivals.
  * Writes bench/liveness.json for the eval split (the tune split prints only, or --dump writes
  * per-presentation features to the temp directory for threshold work). --only m1,m2 restricts to
- * some modalities; --bona-fide N, --per-attack N and --long-bona-fide N enlarge the corpora (for
+ * some modalities; --bona-fide N, --per-attack N, --long-bona-fide N and --long-per-attack N enlarge the corpora (for
  * tuning; such runs never write bench/liveness.json).
  */
 import { createHash } from 'node:crypto';
@@ -140,6 +140,7 @@ async function main(): Promise<void> {
   o.bonaFide = num('--bona-fide') ?? o.bonaFide;
   o.perAttack = num('--per-attack') ?? o.perAttack;
   o.longBonaFide = num('--long-bona-fide') ?? o.longBonaFide;
+  o.longPerAttack = num('--long-per-attack') ?? o.longPerAttack;
   if (process.argv.includes('--only')) o.only = process.argv[process.argv.indexOf('--only') + 1]!.split(',') as Modality[];
   const all = jobs(o);
   const t0 = performance.now();
@@ -232,7 +233,7 @@ async function main(): Promise<void> {
     timing: DEFAULT_TIMING,
   };
   if (o.dump) writeFileSync(join(tmpdir(), `liveness-${split}-dump.json`), JSON.stringify(results));
-  if (split === 'eval' && !quick && !o.only && num('--bona-fide') === undefined && num('--per-attack') === undefined && num('--long-bona-fide') === undefined) writeFileSync(new URL('./liveness.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+  if (split === 'eval' && !quick && !o.only && num('--bona-fide') === undefined && num('--per-attack') === undefined && num('--long-bona-fide') === undefined && num('--long-per-attack') === undefined) writeFileSync(new URL('./liveness.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
 }
 
 if (isMainThread) await main();

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type Harness } from '../helpers/harness.ts';
-import { actionStatus, addPerson, challengeOf, entries, highTransfer, RawSession, startSignatureHarness, type TestPerson } from './helpers.ts';
+import { actionStatus, addPerson, challengeOf, entries, faultNextSessionStart, highTransfer, RawSession, startSignatureHarness, type TestPerson } from './helpers.ts';
 
 let h: Harness;
 let kit: TestPerson;
+let ivy: TestPerson;
 beforeAll(async () => {
   h = await startSignatureHarness({ label: 'gateway-ended' });
   kit = await addPerson(h, 'kit', { modalities: ['motion'] });
+  ivy = await addPerson(h, 'ivy', { modalities: ['motion'] });
 });
 afterAll(async () => h.close());
 
@@ -111,5 +113,41 @@ describe('sessions the gateway ends are not failures', () => {
       expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
     }
     expect(h.signatures.service!.store.openChallengesOf('kit')).toEqual([]);
+  });
+});
+
+describe("a fault of the gateway's own", () => {
+  it('fails the session closed (challenge consumed, nothing approved) without counting it against the person: six faults in a row do not lock, the next genuine failure is the first', async () => {
+    const faulted: string[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const a = await highTransfer(h, `fault-${i}`);
+      const c = await challengeOf(ivy, a.id);
+      faultNextSessionStart(h);
+      const s = await RawSession.open(ivy, c.id);
+      s.hello(ivy, c);
+      // The device hears the generic refusal, as for any failure, never the fault.
+      expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused', reason: REFUSED });
+      expect(await s.closed).toBe(4400);
+      const e = await refusedEntry(a.id, c.id);
+      expect(e).toMatchObject({ who: 'ivy', code: 'INTERNAL_ERROR' });
+      expect(e).not.toHaveProperty('consecutiveFailures');
+      // Fail closed: the challenge is used up and the action still waits, unapproved.
+      expect(h.signatures.service!.store.getChallenge(c.id)).toMatchObject({ state: 'failed', outcome: 'INTERNAL_ERROR' });
+      expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
+      expect(entries(h, { actionId: a.id, type: 'signature.verified' })).toEqual([]);
+      faulted.push(a.id);
+    }
+    expect(await ivy.client.ok('GET', '/v1/people/ivy')).toMatchObject({ locked: false, consecutiveFailures: 0 });
+    expect(entries(h, { type: 'signature.person_locked' }).filter((x) => x['person'] === 'ivy')).toEqual([]);
+
+    // The person's own failure still counts, from one.
+    const a = await highTransfer(h, 'fault-then-fail');
+    const c = await challengeOf(ivy, a.id);
+    const s = await RawSession.open(ivy, c.id);
+    s.hello(ivy, c);
+    await s.waitFor('start');
+    s.send('not json');
+    expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused', reason: REFUSED });
+    expect(await refusedEntry(a.id, c.id)).toMatchObject({ who: 'ivy', code: 'CHUNK_MALFORMED', consecutiveFailures: 1 });
   });
 });

@@ -160,3 +160,16 @@ export async function expectNoApproval(h: Harness, actionId: string): Promise<vo
   expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
   expect(h.payments.executions.find((x) => x.key === actionId)).toBeUndefined();
 }
+
+/**
+ * Makes the gateway throw once, right after the next session has started (its challenge consumed,
+ * the stimulus about to run): a fault of the gateway's own, not of the person's device.
+ */
+export function faultNextSessionStart(h: Harness): void {
+  const svc = h.signatures.service!;
+  const registerLive = svc.registerLive;
+  svc.registerLive = () => {
+    svc.registerLive = registerLive;
+    throw new Error('injected fault');
+  };
+}

@@ -1,21 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type Harness } from '../helpers/harness.ts';
-import { addPerson, challengeOf, entries, highTransfer, RawSession, startSignatureHarness, type TestPerson } from './helpers.ts';
+import { addPerson, challengeOf, entries, faultNextSessionStart, highTransfer, RawSession, startSignatureHarness, type TestPerson } from './helpers.ts';
 
 // Two sessions per person per hour: a third started session would be refused RATE_LIMITED.
 let h: Harness;
 let kit: TestPerson;
+let lee: TestPerson;
 beforeAll(async () => {
   h = await startSignatureHarness({ label: 'session-refund', env: { SIGNATURE_SESSIONS_PER_HOUR: '2' } });
   kit = await addPerson(h, 'kit', { modalities: ['motion'] });
+  lee = await addPerson(h, 'lee', { modalities: ['motion'] });
 });
 afterAll(async () => h.close());
 
-async function start(key: string): Promise<{ a: { id: string }; s: RawSession; c: { id: string } }> {
+async function start(key: string, p: TestPerson = kit): Promise<{ a: { id: string }; s: RawSession; c: { id: string } }> {
   const a = await highTransfer(h, key);
-  const c = await challengeOf(kit, a.id);
-  const s = await RawSession.open(kit, c.id);
-  s.hello(kit, c);
+  const c = await challengeOf(p, a.id);
+  const s = await RawSession.open(p, c.id);
+  s.hello(p, c);
   return { a, s, c };
 }
 
@@ -43,5 +45,20 @@ describe('the per-hour session limit', () => {
     await s.closed;
     const e = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((x) => x['challengeId'] === c.id));
     expect(e).toMatchObject({ who: 'kit', code: 'RATE_LIMITED' });
+  });
+
+  it("keeps the point of a session ended by a fault of the gateway's own spent, so a fault a device could provoke is no way round the limit", async () => {
+    for (const key of ['fault-1', 'fault-2']) {
+      faultNextSessionStart(h);
+      const { a, s, c } = await start(key, lee);
+      expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
+      await s.closed;
+      expect(await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((x) => x['challengeId'] === c.id))).toMatchObject({ who: 'lee', code: 'INTERNAL_ERROR' });
+    }
+    const { a, s, c } = await start('fault-over', lee);
+    expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
+    await s.closed;
+    const e = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((x) => x['challengeId'] === c.id));
+    expect(e).toMatchObject({ who: 'lee', code: 'RATE_LIMITED' });
   });
 });

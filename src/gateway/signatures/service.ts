@@ -62,6 +62,15 @@ export type GatewayEndCode = (typeof GATEWAY_ENDED)[number];
 const NOT_COUNTED: ReadonlySet<string> = new Set<string>(GATEWAY_ENDED);
 
 /**
+ * A fault of the gateway's own while it handled a started session (an exception in the transport
+ * or the final verification). It fails closed like any refusal (the challenge is consumed, the
+ * action's attempt is used), but it is not the person's failure, so it never counts toward the
+ * lock. Unlike GATEWAY_ENDED it keeps its point of the per-hour session limit spent: a fault that
+ * a device could provoke on purpose must not become a way to try without limit.
+ */
+const GATEWAY_FAULT = 'INTERNAL_ERROR';
+
+/**
  * Why the service ends a running session: the refusal code the log records for it (a string
  * literal, so the transport forwards it without reading messages) and its message.
  */
@@ -690,7 +699,7 @@ export class SignatureService {
     // gives back its point of the per-hour session limit: the person did nothing to spend it.
     if (NOT_COUNTED.has(code)) await this.#sessionsPerPerson.reward(plan.principal.id, 1).catch(() => {});
     const r = await this.#refuse(plan.challenge, plan.principal, code, {
-      count: !NOT_COUNTED.has(code),
+      count: !NOT_COUNTED.has(code) && code !== GATEWAY_FAULT,
       consume: true,
       device: plan.device.credentialId,
       detail: { message, modalities: plan.modalities, nonce: Buffer.from(plan.nonce).toString('base64url'), ...extra },
