@@ -86,6 +86,32 @@ describe('retention schedule', () => {
   });
 });
 
+describe('retention schedule, past people still active', () => {
+  it('looks at the active people its index still lists once, raises their floor, and erases the inactive one behind them in the same run', async () => {
+    const service = h.signatures.service!;
+    service.config.retentionBatch = 2;
+    // Three people who keep using their passkey, created before one who never comes back.
+    const actives = [await person('act-1'), await person('act-2'), await person('act-3')];
+    clock.advance(DAY);
+    await person('gone');
+    clock.advance(1095 * DAY);
+    for (const p of actives) {
+      const opt = await p.client.ok<{ ceremonyId: string; options: { challenge: string } }>('POST', `/v1/devices/${p.credential!.id}/authentication-options`);
+      await p.client.ok('POST', `/v1/devices/${p.credential!.id}/authentication`, { ceremonyId: opt.ceremonyId, credential: getAssertion(p.credential!, { challenge: opt.options.challenge, origin: h.url }) });
+    }
+    clock.advance(2 * DAY);
+    const cutoff = clock.now() - 1095 * DAY;
+    // The index still lists all four (floors at creation), the actives first.
+    expect(service.store.retentionCandidates(cutoff, 10).map((p) => p.id)).toEqual(['act-1', 'act-2', 'act-3', 'gone']);
+    expect(await h.signatures.retention!.tick()).toBe(1);
+    expect(rowsOf(h, 'gone')).toEqual(NO_ROWS);
+    for (const p of actives) expect(rowsOf(h, p.id)).toMatchObject({ sig_people: 1, sig_devices: 1 });
+    // Their floors now sit at their last use: the next run has nobody to look at.
+    expect(service.store.retentionCandidates(cutoff, 10)).toEqual([]);
+    expect(await h.signatures.retention!.tick()).toBe(0);
+  });
+});
+
 describe('retention configuration', () => {
   const load = (days?: string) => loadSignatureConfig(days === undefined ? {} : { SIGNATURE_RETENTION_DAYS: days }, 'http://127.0.0.1:8080');
 

@@ -591,16 +591,36 @@ export class SignatureService {
   }
 
   /**
-   * The retention schedule (BIPA §15(a)): erases, oldest first and at most `retentionBatch` per
-   * call, the people whose last interaction is more than `retentionDays` ago.
+   * The retention schedule (BIPA §15(a)): erases, at most `retentionBatch` per call, the people
+   * whose last interaction is more than `retentionDays` ago (found through their interaction
+   * floor, lowest first; docs/privacy.md §Retention schedule).
    */
   async purgeInactive(): Promise<Erasure[]> {
     const retentionDays = this.config.retentionDays;
     const cutoff = this.ctx.clock.now() - retentionDays * 86_400_000;
     const out: Erasure[] = [];
-    for (const p of this.store.inactivePeople(cutoff, this.config.retentionBatch)) {
-      const done = await this.#erase(p.id, { basis: 'retention_schedule', retentionDays, cutoff });
-      if (done !== undefined) out.push(done);
+    const batch = this.config.retentionBatch;
+    // Candidates come by a lower bound of the last interaction (signature-store.ts); the active
+    // ones among them get their bound raised and are not looked at again until it is passed. At
+    // most ten batches' worth of people are examined per run, so one run stays short.
+    for (let examined = 0; out.length < batch && examined < 10 * batch; ) {
+      const candidates = this.store.retentionCandidates(cutoff, batch);
+      if (candidates.length === 0) break;
+      examined += candidates.length;
+      const active = candidates.filter((p) => p.lastInteractionAt >= cutoff);
+      if (active.length > 0) {
+        await this.ctx.store.tx(async () => {
+          for (const p of active) this.store.txRaiseInteractionFloor(p.id, p.lastInteractionAt);
+        });
+      }
+      for (const p of candidates) {
+        if (p.lastInteractionAt >= cutoff || out.length >= batch) continue;
+        const done = await this.#erase(p.id, { basis: 'retention_schedule', retentionDays, cutoff });
+        if (done !== undefined) out.push(done);
+        // Not erased after all (it interacted since the read): its floor was stale too.
+        else await this.ctx.store.tx(async () => this.store.txRaiseInteractionFloor(p.id, this.store.txLastInteraction(p.id) ?? p.lastInteractionAt));
+      }
+      if (candidates.length < batch) break;
     }
     return out;
   }
