@@ -81,7 +81,7 @@ function write(v: unknown, ancestors: object[]): string {
       return out;
     }
     default:
-      throw invalid(`a ${typeof v} has no JSON form`);
+      throw invalid(`a value of type ${typeof v} has no JSON form`);
   }
 }
 

@@ -108,16 +108,6 @@ CREATE TABLE IF NOT EXISTS sig_erasures (
  * a device enrolled or used (any passkey assertion), a session started, an enrolment or liveness
  * result recorded. Not `sig_people.updated_at`: an administrator's unlock moves it too.
  */
-/**
- * `interaction_floor` is a lower bound of a person's last interaction, indexed, so the retention
- * purge finds its candidates without computing LAST_INTERACTION for everyone (about 0.36 s of
- * blocking SQLite per 100,000 people, every run). It is never the decision: each candidate's
- * LAST_INTERACTION is computed exactly and re-checked inside the erasure's transaction, and a
- * candidate still active has its floor raised to that value. Nothing has to keep it current, so no
- * write path can make it wrong in the direction that would erase an active person.
- */
-const FLOOR_INDEX = 'CREATE INDEX IF NOT EXISTS sig_people_interaction_floor ON sig_people (interaction_floor, id)';
-
 const LAST_INTERACTION = `MAX(
   p.created_at,
   COALESCE((SELECT MAX(MAX(d.created_at, COALESCE(d.last_used_at, 0))) FROM sig_devices d WHERE d.person = p.id), 0),
@@ -125,6 +115,18 @@ const LAST_INTERACTION = `MAX(
   COALESCE((SELECT MAX(e.created_at) FROM sig_enrolments e WHERE e.person = p.id), 0),
   COALESCE((SELECT MAX(f.created_at) FROM sig_fingerprints f WHERE f.person = p.id), 0)
 )`;
+
+/**
+ * `interaction_floor` is a lower bound of a person's last interaction, indexed, so the retention
+ * purge finds its candidates without computing LAST_INTERACTION for everyone (about 0.36 s of
+ * blocking SQLite per 100,000 people, every run). It is never the decision: each candidate's
+ * LAST_INTERACTION is computed exactly and re-checked inside the erasure's transaction, and a
+ * candidate still active has its floor raised to that value. Nothing has to keep it current, so no
+ * write path can make it wrong in the direction that would erase an active person; and it never
+ * exceeds LAST_INTERACTION, which never decreases (only an erasure deletes the rows it reads, and
+ * the person's row with them), so nobody is found late either.
+ */
+const FLOOR_INDEX = 'CREATE INDEX IF NOT EXISTS sig_people_interaction_floor ON sig_people (interaction_floor, id)';
 
 export const DEVICE_KINDS = ['phone', 'wearable'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
