@@ -39,6 +39,25 @@ function str(s: string): string {
   return JSON.stringify(s);
 }
 
+/**
+ * Keys in UTF-16 code-unit order (RFC 8785 §3.2.3), which is what `<` on strings compares. Few keys
+ * (every object here has a handful) are sorted in place by insertion: Array#sort allocates a work
+ * area on every call, and this runs for every object of every log entry.
+ */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 32) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i;
+    while (j > 0 && keys[j - 1]! > k) {
+      keys[j] = keys[j - 1]!;
+      j--;
+    }
+    keys[j] = k;
+  }
+  return keys;
+}
+
 /** `ancestors`: the objects being written around this one (a cycle would never end). */
 function write(v: unknown, ancestors: object[]): string {
   switch (typeof v) {
@@ -66,7 +85,7 @@ function write(v: unknown, ancestors: object[]): string {
         }
         out += ']';
       } else {
-        const keys = Object.keys(v).sort();
+        const keys = sortKeys(Object.keys(v));
         out = '{';
         let first = true;
         for (const k of keys) {

@@ -68,6 +68,16 @@ describe('canonicalJson (RFC 8785)', () => {
     );
   });
 
+  it('orders any number of keys as the reference does (a few sorted by insertion, many by Array#sort)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uniqueArray(fc.string({ unit: 'grapheme' }), { maxLength: 32 }), fc.uniqueArray(fc.string({ unit: 'grapheme' }), { minLength: 33, maxLength: 80 })), (keys) => {
+        const o = Object.fromEntries(keys.map((k, i) => [k, i]));
+        expect(canonicalJson(o)).toBe(reference(o));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('agrees with it on any string, as value or key: the same form, or both refuse a lone surrogate', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (k, s) => {
