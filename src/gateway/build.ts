@@ -56,6 +56,10 @@ export function buildGateway(parts: GatewayParts): Gateway {
   const bus = new StatusBus();
   const metrics = new Metrics();
   bus.observe((a) => metrics.transitions.inc({ status: a.status }));
+  store.observeSyncs?.((seconds, commits) => {
+    metrics.storeSync.observe(seconds);
+    metrics.storeSyncCommits.observe(commits);
+  });
   const { hub, webhooks, announce } = wireNotifications({ bus, policy: parts.policy, signer, clock, env: parts.env ?? {}, log });
   let lastReady: Readiness = { ready: false, checks: {} };
 

@@ -10,6 +10,8 @@ export class Metrics {
   readonly acceptLatency: Histogram<'tier'>;
   readonly upstreamLatency: Histogram<'actuator'>;
   readonly refusals: Counter<'code'>;
+  readonly storeSync: Histogram;
+  readonly storeSyncCommits: Histogram;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'af_' });
@@ -26,5 +28,18 @@ export class Metrics {
     });
     this.upstreamLatency = new Histogram({ name: 'af_upstream_duration_seconds', help: 'Upstream call time', labelNames: ['actuator'], registers: [this.registry] });
     this.refusals = new Counter({ name: 'af_refusals_total', help: 'Requests refused, by problem code', labelNames: ['code'], registers: [this.registry] });
+    // The disk's share of every durable step's latency (each accepted action waits for one).
+    this.storeSync = new Histogram({
+      name: 'af_store_sync_duration_seconds',
+      help: 'Time of each durability barrier of the store (the WAL fdatasync on SQLite)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1],
+      registers: [this.registry],
+    });
+    this.storeSyncCommits = new Histogram({
+      name: 'af_store_sync_commits',
+      help: 'Commits made durable by one barrier (group commit: more under load)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [this.registry],
+    });
   }
 }

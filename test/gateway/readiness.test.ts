@@ -42,5 +42,8 @@ describe('metrics', () => {
     expect(text).toMatch(/af_decisions_total\{tier="MEDIUM",decision="ALLOW"\} [1-9]/);
     expect(text).toContain('af_cooling_queue_depth');
     expect(text).toContain('af_request_duration_seconds_bucket');
+    // Every accepted action waited for a durability barrier: the disk's share is visible.
+    expect(Number(/^af_store_sync_duration_seconds_count (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^af_store_sync_commits_sum (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(Number(/^af_store_sync_commits_count (\d+)/m.exec(text)?.[1]));
   });
 });

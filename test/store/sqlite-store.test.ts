@@ -82,6 +82,33 @@ describe('SqliteStore durability', () => {
     await Promise.all(later);
   });
 
+  it('tells sync observers how long each barrier took and how many commits it covered; a throwing observer changes nothing', async () => {
+    const gate = gatedSync();
+    const { store } = open({ syncWal: gate.syncWal });
+    const seen: [number, number][] = [];
+    store.observeSyncs((seconds, commits) => seen.push([seconds, commits]));
+    store.observeSyncs(() => {
+      throw new Error('a broken metrics sink');
+    });
+    const first = principal(store, 'o1');
+    await tick();
+    const later = [principal(store, 'o2'), principal(store, 'o3')];
+    await tick();
+    await new Promise((r) => setTimeout(r, 30));
+    gate.releaseAll();
+    await first;
+    await tick();
+    gate.releaseAll();
+    await Promise.all(later);
+    // The first barrier held for the 30+ ms the test kept it waiting, covering one commit.
+    expect(seen.length).toBe(2);
+    expect(seen[0]![0]).toBeGreaterThanOrEqual(0.03);
+    expect(seen[0]![1]).toBe(1);
+    // The next covered what committed meanwhile (one batch or two, as the group commit folded them).
+    expect(seen[1]![1]).toBeGreaterThanOrEqual(1);
+    expect(await store.getPrincipal('o3')).toBeDefined();
+  });
+
   it('calls onCommitted after the commit and before the durable result, and never for a failed callback', async () => {
     const gate = gatedSync();
     const { store } = open({ syncWal: gate.syncWal });

@@ -82,6 +82,7 @@ export class SqliteStore implements Store {
   #walFd: number | null = null;
   readonly #walPath: string | null;
   readonly #sync: (fd: number) => Promise<void>;
+  #syncObservers: ((seconds: number, commits: number) => void)[] = [];
   /** Committed, not yet synced: resolved by the next sync. */
   #unsynced: (() => void)[] = [];
   #unsyncedFail: ((e: unknown) => void)[] = [];
@@ -239,6 +240,7 @@ export class SqliteStore implements Store {
       const fail = this.#unsyncedFail;
       this.#unsynced = [];
       this.#unsyncedFail = [];
+      const t0 = performance.now();
       try {
         await this.#sync(this.#walFd!);
       } catch (cause) {
@@ -250,9 +252,21 @@ export class SqliteStore implements Store {
         this.#unsyncedFail = [];
         break;
       }
+      const seconds = (performance.now() - t0) / 1000;
+      for (const o of this.#syncObservers) {
+        try {
+          o(seconds, ok.length);
+        } catch {
+          /* an observer (metrics) never changes what the store does */
+        }
+      }
       for (const r of ok) r();
     }
     this.#syncing = null;
+  }
+
+  observeSyncs(observer: (seconds: number, commits: number) => void): void {
+    this.#syncObservers.push(observer);
   }
 
   /** Runs queued callbacks in one transaction, each under a savepoint so one failure spares the rest. */

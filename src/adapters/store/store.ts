@@ -55,5 +55,11 @@ export interface Store {
   putPrincipal(p: PrincipalRecord): Promise<void>;
   getPrincipal(id: string): Promise<PrincipalRecord | undefined>;
   ping(): Promise<boolean>;
+  /**
+   * For metrics: `observer` hears of every durability barrier the store passes (how long it took,
+   * in seconds, and how many commits it made durable together). Optional: a store whose commits
+   * are durable in one step has no separate barrier to report.
+   */
+  observeSyncs?(observer: (seconds: number, commits: number) => void): void;
   close(): Promise<void>;
 }
