@@ -58,6 +58,12 @@ function sortKeys(keys: string[]): string[] {
   return keys;
 }
 
+/**
+ * Nesting deeper than this is refused: no record here comes near it, and it bounds both the stack
+ * and the cycle check below (quadratic in the depth) on attacker-supplied parameters.
+ */
+const MAX_DEPTH = 1000;
+
 /** `ancestors`: the objects being written around this one (a cycle would never end). */
 function write(v: unknown, ancestors: object[]): string {
   switch (typeof v) {
@@ -71,6 +77,7 @@ function write(v: unknown, ancestors: object[]): string {
       return v ? 'true' : 'false';
     case 'object': {
       if (v === null) return 'null';
+      if (ancestors.length >= MAX_DEPTH) throw invalid(`nested deeper than ${MAX_DEPTH} levels`);
       if (ancestors.includes(v)) throw invalid('circular reference');
       ancestors.push(v);
       let out: string;

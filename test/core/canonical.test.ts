@@ -102,6 +102,11 @@ describe('canonicalJson (RFC 8785)', () => {
     for (const v of [undefined, NaN, Infinity, -Infinity, { n: NaN }, [Infinity], () => 1, { f: () => 1 }, [Symbol('s')], { s: Symbol('s') }, 10n, { b: 10n }, cyclic, { toJSON: () => { throw new Error('no'); } }]) {
       expect(invalid(v)).toBe(true);
     }
+    // Nesting is bounded (stack and cycle check), at a depth no record comes near.
+    const deep = (d: number): unknown => JSON.parse('['.repeat(d) + ']'.repeat(d));
+    expect(canonicalJson(deep(1000))).toBe('['.repeat(1000) + ']'.repeat(1000));
+    expect(invalid(deep(1001))).toBe(true);
+    expect(invalid(deep(200_000))).toBe(true);
     // Shared (not circular) references are fine.
     expect(canonicalJson({ a: shared, b: [shared] })).toBe('{"a":{"x":1},"b":[{"x":1}]}');
   });

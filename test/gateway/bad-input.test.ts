@@ -75,6 +75,13 @@ describe('request bodies', () => {
     await expectProblem(await submit({ body: [ok] }), 400, 'BODY_INVALID');
     await expectProblem(await submit({ body: { ...ok, amount: 5 } }), 400, 'BODY_INVALID');
   });
+  it('parameters nested past any record\'s depth → 400, nothing forwarded', async () => {
+    const before = h.infra.executions.length;
+    const raw = JSON.stringify({ ...ok, parameters: { deep: 'NEST' } }).replace('"NEST"', '['.repeat(1500) + ']'.repeat(1500));
+    const p = await expectProblem(await submit({ raw }), 400, 'CANONICAL_JSON_INVALID');
+    expect(String(p['detail'])).toContain('deeper than 1000');
+    expect(h.infra.executions.length).toBe(before);
+  });
   it('oversized bodies → 413', async () => {
     await expectProblem(await submit({ body: { ...ok, parameters: { pad: 'x'.repeat(10_000) } } }), 413, 'BODY_TOO_LARGE');
   });
