@@ -82,7 +82,7 @@ export class SqliteStore implements Store {
   #walFd: number | null = null;
   readonly #walPath: string | null;
   readonly #sync: (fd: number) => Promise<void>;
-  #syncObservers: ((seconds: number, commits: number) => void)[] = [];
+  readonly #syncObservers: ((seconds: number, commits: number) => void)[] = [];
   /** Committed, not yet synced: resolved by the next sync. */
   #unsynced: (() => void)[] = [];
   #unsyncedFail: ((e: unknown) => void)[] = [];

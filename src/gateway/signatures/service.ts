@@ -613,12 +613,12 @@ export class SignatureService {
           for (const p of active) this.store.txRaiseInteractionFloor(p.id, p.lastInteractionAt);
         });
       }
+      // One who interacts between the read and the erasure is kept (erasure re-checks in its
+      // transaction) and is raised above by the next read.
       for (const p of candidates) {
         if (p.lastInteractionAt >= cutoff || out.length >= batch) continue;
         const done = await this.#erase(p.id, { basis: 'retention_schedule', retentionDays, cutoff });
         if (done !== undefined) out.push(done);
-        // Not erased after all (it interacted since the read): its floor was stale too.
-        else await this.ctx.store.tx(async () => this.store.txRaiseInteractionFloor(p.id, this.store.txLastInteraction(p.id) ?? p.lastInteractionAt));
       }
       if (candidates.length < batch) break;
     }
