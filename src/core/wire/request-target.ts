@@ -21,6 +21,7 @@ const PATH_CHAR = charSet("A-Za-z0-9-._~!$&'()*+,=:@");
 // RFC 3986 query characters: pchar, '/' and '?' (';' and '%' checked separately).
 const QUERY_CHAR = charSet("A-Za-z0-9-._~!$&'()*+,=:@/?");
 const UNRESERVED = charSet('A-Za-z0-9-._~');
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function charSet(spec: string): Uint8Array {
   const set = new Uint8Array(128);
@@ -84,10 +85,14 @@ function checkPath(path: string): void {
   for (let i = 1; i <= path.length; i++) {
     const c = i < path.length ? path.charCodeAt(i) : 0x2f;
     if (c === 0x2f /* / */) {
-      const seg = path.slice(segStart, i);
-      if (seg === '' && i < path.length) refuse('PATH_EMPTY_SEGMENT', 'the request path has an empty segment (//)', { offset: i });
-      const plain = seg.replace(/%2e/gi, '.');
-      if (plain === '.' || plain === '..') refuse('PATH_DOT_SEGMENT', `the request path has a '${seg}' segment; servers resolve it differently`, { offset: segStart });
+      const len = i - segStart;
+      if (len === 0 && i < path.length) refuse('PATH_EMPTY_SEGMENT', 'the request path has an empty segment (//)', { offset: i });
+      // '.', '..' and their escaped spellings are at most six characters long.
+      if (len > 0 && len <= 6 && (path.charCodeAt(segStart) === 0x2e || path.charCodeAt(segStart) === 0x25)) {
+        const seg = path.slice(segStart, i);
+        const plain = seg.replace(/%2e/gi, '.');
+        if (plain === '.' || plain === '..') refuse('PATH_DOT_SEGMENT', `the request path has a '${seg}' segment; servers resolve it differently`, { offset: segStart });
+      }
       segStart = i + 1;
       continue;
     }
@@ -112,8 +117,10 @@ function checkPath(path: string): void {
     if (c === 0x3b) refuse('PATH_MATRIX_PARAMETER', "the request path has a ';' (a matrix parameter to some servers)", { offset: i });
     if (c >= 0x80 || PATH_CHAR[c] !== 1) refuse('PATH_CHARACTER_INVALID', `the request path has a character outside RFC 3986 at ${i}`, { offset: i });
   }
-  if (/%2e/i.test(path)) refuse('PATH_ESCAPE_NON_CANONICAL', "'%2E' escapes an unreserved character; write '.'");
-  if (path.includes('%') && decodeEscapes(path) === undefined) refuse('PATH_ESCAPE_INVALID', 'the escapes in the request path are not UTF-8');
+  if (path.includes('%')) {
+    if (/%2e/i.test(path)) refuse('PATH_ESCAPE_NON_CANONICAL', "'%2E' escapes an unreserved character; write '.'");
+    if (decodeEscapes(path) === undefined) refuse('PATH_ESCAPE_INVALID', 'the escapes in the request path are not UTF-8');
+  }
 }
 
 function parseQuery(query: string): Record<string, string> {
@@ -134,7 +141,7 @@ function parseQuery(query: string): Record<string, string> {
     const name = decodeEscapes((eq < 0 ? pair : pair.slice(0, eq)).replaceAll('+', ' '));
     const value = decodeEscapes(eq < 0 ? '' : pair.slice(eq + 1).replaceAll('+', ' '));
     if (name === undefined || value === undefined) refuse('QUERY_ESCAPE_INVALID', 'the escapes in the query are not UTF-8');
-    if (/[\u0000-\u001f\u007f]/.test(name + value)) refuse('QUERY_CHARACTER_INVALID', 'the query has an encoded control character');
+    if (pair.includes('%') && CONTROL.test(name + value)) refuse('QUERY_CHARACTER_INVALID', 'the query has an encoded control character');
     if (name.includes('[') || name.includes(']')) refuse('QUERY_PARAMETER_NAME_AMBIGUOUS', `query parameter '${name.slice(0, 100)}' has a bracket, which some parsers read as a list or map`);
     if (Object.hasOwn(out, name)) refuse('QUERY_PARAMETER_DUPLICATE', `query parameter '${name.slice(0, 100)}' appears twice; parsers disagree on which one counts`, { parameter: name.slice(0, 100) });
     out[name] = value;

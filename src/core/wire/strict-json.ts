@@ -30,12 +30,14 @@ type Container = { object: boolean; keys: Set<string> | undefined; fresh: boolea
 
 class Scanner {
   readonly b: Uint8Array;
+  readonly text: Buffer;
   i = 0;
   // An explicit stack rather than recursion: a 1 MiB body of '[' must not overflow the call stack.
   readonly stack: Container[] = [];
 
   constructor(b: Uint8Array) {
     this.b = b;
+    this.text = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   }
 
   run(): void {
@@ -93,8 +95,7 @@ class Scanner {
     if (this.b[this.i] !== 0x22) this.syntax();
     const start = this.i;
     const escaped = this.string();
-    const raw = Buffer.from(this.b.buffer, this.b.byteOffset + start, this.i - start).toString('utf8');
-    const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+    const key = escaped ? (JSON.parse(this.text.toString('utf8', start, this.i)) as string) : this.text.toString('utf8', start + 1, this.i - 1);
     if (keys.has(key)) {
       throw new FirewallError('JSON_DUPLICATE_KEY', `the JSON body names '${key.slice(0, 100)}' twice in one object; parsers disagree on which one counts`, {
         status: 400,
@@ -190,32 +191,31 @@ class Scanner {
     const negative = b[this.i] === 0x2d;
     if (negative) this.i++;
     let significant = 0; // digits from the first non-zero one on
-    let nonZero = false;
-    const digits = (): number => {
-      let n = 0;
-      for (let c = b[this.i]; c !== undefined && c >= 0x30 && c <= 0x39; c = b[++this.i]) {
-        n++;
-        if (c !== 0x30) nonZero = true;
-        if (nonZero) significant++;
-      }
-      return n;
-    };
-    if (b[this.i] === 0x30) {
-      this.i++;
-      const next = b[this.i];
-      if (next !== undefined && next >= 0x30 && next <= 0x39) this.syntax(); // leading zero
-    } else if (digits() === 0) this.syntax();
-    if (b[this.i] === 0x2e /* . */) {
-      this.i++;
-      if (digits() === 0) this.syntax();
+    let intDigits = 0;
+    let c = b[this.i];
+    if (c === 0x30) {
+      c = b[++this.i];
+      if (c !== undefined && c >= 0x30 && c <= 0x39) this.syntax(); // leading zero
+    } else {
+      for (; c !== undefined && c >= 0x30 && c <= 0x39; c = b[++this.i]) intDigits++;
+      if (intDigits === 0) this.syntax();
+      significant = intDigits;
     }
-    const c = b[this.i];
-    const ambiguous = (reason: string, what: string): never => {
-      throw new FirewallError('JSON_NUMBER_AMBIGUOUS', `the JSON number at byte ${start} ${what}; parsers read it differently`, { status: 400, detail: { offset: start, reason } });
-    };
-    if (c === 0x65 || c === 0x45) ambiguous('exponent', 'has an exponent (write it out: 1000, not 1e3)');
-    if (negative && !nonZero) ambiguous('negative_zero', 'is negative zero');
-    if (significant > MAX_SIGNIFICANT_DIGITS) ambiguous('precision', `has more than ${MAX_SIGNIFICANT_DIGITS} significant digits (send it as a string)`);
+    if (c === 0x2e /* . */) {
+      let fracDigits = 0;
+      for (c = b[++this.i]; c !== undefined && c >= 0x30 && c <= 0x39; c = b[++this.i]) {
+        fracDigits++;
+        if (significant > 0 || c !== 0x30) significant++;
+      }
+      if (fracDigits === 0) this.syntax();
+    }
+    if (c === 0x65 || c === 0x45) this.ambiguous(start, 'exponent', 'has an exponent (write it out: 1000, not 1e3)');
+    if (negative && significant === 0) this.ambiguous(start, 'negative_zero', 'is negative zero');
+    if (significant > MAX_SIGNIFICANT_DIGITS) this.ambiguous(start, 'precision', `has more than ${MAX_SIGNIFICANT_DIGITS} significant digits (send it as a string)`);
+  }
+
+  ambiguous(at: number, reason: string, what: string): never {
+    throw new FirewallError('JSON_NUMBER_AMBIGUOUS', `the JSON number at byte ${at} ${what}; parsers read it differently`, { status: 400, detail: { offset: at, reason } });
   }
 
   surrogate(at: number): never {
