@@ -124,7 +124,7 @@ function checkPath(path: string): void {
 }
 
 function parseQuery(query: string): Record<string, string> {
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const out = new Map<string, string>();
   for (let i = 0; i < query.length; i++) {
     const c = query.charCodeAt(i);
     if (c === 0x3b) refuse('QUERY_SEPARATOR_AMBIGUOUS', "the query has a ';', which some parsers read as a separator", { offset: i });
@@ -143,8 +143,9 @@ function parseQuery(query: string): Record<string, string> {
     if (name === undefined || value === undefined) refuse('QUERY_ESCAPE_INVALID', 'the escapes in the query are not UTF-8');
     if (pair.includes('%') && CONTROL.test(name + value)) refuse('QUERY_CHARACTER_INVALID', 'the query has an encoded control character');
     if (name.includes('[') || name.includes(']')) refuse('QUERY_PARAMETER_NAME_AMBIGUOUS', `query parameter '${name.slice(0, 100)}' has a bracket, which some parsers read as a list or map`);
-    if (Object.hasOwn(out, name)) refuse('QUERY_PARAMETER_DUPLICATE', `query parameter '${name.slice(0, 100)}' appears twice; parsers disagree on which one counts`, { parameter: name.slice(0, 100) });
-    out[name] = value;
+    if (out.has(name)) refuse('QUERY_PARAMETER_DUPLICATE', `query parameter '${name.slice(0, 100)}' appears twice; parsers disagree on which one counts`, { parameter: name.slice(0, 100) });
+    out.set(name, value);
   }
-  return out;
+  // fromEntries defines own properties, so even a parameter named '__proto__' is data, not a prototype.
+  return Object.fromEntries(out);
 }
