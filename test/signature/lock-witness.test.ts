@@ -112,7 +112,7 @@ describe('issuing racing a lock', () => {
     const action = (await h.gw.ctx.store.getAction(a.id))!;
     // One tick: the issue checks the committed (unlocked) state; the fifth failure's transaction
     // is queued before the issue's (which waits for the nonce), so it lands after the lock.
-    const [issued] = await Promise.allSettled([service.issueChallenge(action, 'lia', 'authorizer'), failElsewhere(h, p)]);
+    const [issued] = await Promise.allSettled([service.issuer.issueChallenge(action, 'lia', 'authorizer'), failElsewhere(h, p)]);
     expect(service.store.getPerson('lia')?.lockedAt).not.toBeNull();
     expect(issued).toEqual({ status: 'fulfilled', value: undefined });
     expect(service.store.openChallengesOf('lia')).toEqual([]);
