@@ -173,6 +173,11 @@ export class ChallengeIssuer {
       issuedAt: now,
       expiresAt,
     };
+    // Held before the commit: the row is readable once committed, before the commit's durability
+    // barrier releases this call, and a device that saw it must find its nonce (and a status change
+    // of the action in that gap must close it).
+    this.nonces.set(id, nonce);
+    this.#openActions.add(a.id);
     const inserted = await this.#ctx.store.tx(async (tx) => {
       const current = await tx.getAction(a.id);
       if (current === undefined || !waiting(current)) return false;
@@ -197,10 +202,14 @@ export class ChallengeIssuer {
         }),
       ]);
       return true;
+    }).catch((e: unknown) => {
+      this.nonces.delete(id);
+      throw e;
     });
-    if (!inserted) return this.#store.openChallengesOf(personId).find((c) => c.actionId === a.id);
-    this.nonces.set(id, nonce);
-    this.#openActions.add(a.id);
+    if (!inserted) {
+      this.nonces.delete(id);
+      return this.#store.openChallengesOf(personId).find((c) => c.actionId === a.id);
+    }
     const c = this.#store.getChallenge(id)!;
     notifyPerson(this.#ctx, personId, 'challenge', challengeView(c, a), { id: `msg_${id}`, type: 'signature.challenge_issued' });
     return c;
