@@ -101,9 +101,9 @@ async function sign(argv: string[]): Promise<number> {
   if (credential.person !== c.person) throw new UsageError(`the credential belongs to '${credential.person}', not '${c.person}'`);
   let id = f['challenge']!;
   if (id === 'next') {
-    const open = (await c.challenges()).filter((x) => x.mode === 'biological' && x.state === 'issued');
-    if (open.length === 0) throw new UsageError('no open challenge to sign');
-    id = open[0]!.id;
+    const next = await c.next();
+    if (next === undefined) throw new Error('no challenge awaits your signature');
+    id = next.id;
   }
   const view = await c.challenge(id);
   // What you see is what you sign: the digest must be the descriptor's, or the device refuses.

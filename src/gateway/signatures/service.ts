@@ -233,6 +233,8 @@ export class SignatureService {
       this.store.txPutPerson(personId, modalities, body.displayName ?? null, now);
       await tx.audit([{ v: 1, type: 'person.modalities_declared', ts: now, who: personId, modalities }]);
     });
+    // Declared after an action started to wait on them (a witness-mode person needs no device).
+    await this.#catchUp(personId);
     return this.personOf(principal, personId);
   }
 
@@ -311,6 +313,8 @@ export class SignatureService {
         { v: 1, type: 'device.enrolled', ts: now, who: personId, device: v.credentialId, kind: row.kind, alg: v.alg, attestation: v.fmt, aaguid: v.aaguid, publicKey: v.publicKey },
       ]);
     });
+    // Enrolled after an action started to wait on them: they are asked now, not never.
+    await this.#catchUp(personId);
     return this.#deviceAfter(v.credentialId);
   }
 
@@ -393,6 +397,36 @@ export class SignatureService {
       out.push(challengeView(c, a));
     }
     return out;
+  }
+
+  /** Issuing is not what the person asked for: its failure is logged, and their request still succeeds. */
+  async #catchUp(personId: string): Promise<void> {
+    await this.issuer.issueWaiting(personId).catch((e: unknown) => this.ctx.log.error({ person: personId, err: (e as Error).message }, 'could not issue challenges for actions already waiting'));
+  }
+
+  /**
+   * A device asks what to sign next: challenges are issued for the actions waiting on the person
+   * that have none open for them (idempotent), then the unstarted biological challenge that expires
+   * first, with enough of its window left for the sustained duration. Locked: 423; no session left
+   * this hour: 429 (a challenge could not be answered now); nothing to sign: 404.
+   */
+  async nextChallenge(principal: PrincipalRecord, personId: string): Promise<Record<string, unknown>> {
+    this.#self(principal, personId);
+    const person = this.store.getPerson(personId);
+    if (person === undefined) throw new FirewallError('PERSON_NOT_FOUND', 'declare your modalities and enrol a device first', { status: 409 });
+    if (person.lockedAt !== null) throw new FirewallError('PERSON_LOCKED', DEVICE_REASONS.locked, { status: 423 });
+    const spent = await this.#sessionsPerPerson.get(principal.id);
+    if (spent !== null && spent.remainingPoints <= 0) {
+      throw new FirewallError('RATE_LIMITED', 'too many signature sessions for this person this hour', { status: 429, detail: { retryAfterSeconds: Math.max(1, Math.ceil(spent.msBeforeNext / 1000)) } });
+    }
+    const now = this.ctx.clock.now();
+    const open = (await this.issuer.issueWaiting(personId))
+      .filter((c) => c.purpose === 'action' && c.mode === 'biological' && c.state === 'issued' && now + c.sustainedMs <= c.expiresAt)
+      .sort((x, y) => x.expiresAt - y.expiresAt || x.issuedAt - y.issuedAt);
+    const c = open[0];
+    const a = c?.actionId == null ? undefined : await this.ctx.store.getAction(c.actionId);
+    if (c === undefined || a === undefined) throw new FirewallError('NO_OPEN_CHALLENGE', 'nothing awaits your signature (or your attempts for it are used up)', { status: 404 });
+    return challengeView(c, a);
   }
 
   /** A person asks for a challenge for an action awaiting them (late enrolment, or after a failed attempt). */
