@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerPrincipal } from '../../src/cli/principals.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
-import type { Harness } from '../helpers/harness.ts';
+import { waitFor, type Harness } from '../helpers/harness.ts';
 import { actionStatus, addPerson, challengeOf, dropOpenChallenges, entries, failTimes, highTransfer, RawSession, startSignatureHarness, type TestPerson } from './helpers.ts';
 
 /**
@@ -117,5 +117,29 @@ describe('late enrolment', () => {
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await res.json()).toMatchObject({ code: 'RATE_LIMITED' });
     expect(issued()).toBe(before);
+  });
+
+  it('a challenge a device sees the moment it commits can be answered: its nonce is held before the commit, not after the durability barrier', async () => {
+    const p = await addPerson(h, 'tess', { modalities: ['motion'] });
+    // A slow durability barrier: each commit is readable at once, its transaction resolves 500 ms later.
+    const store = h.gw.ctx.store;
+    const tx = store.tx.bind(store);
+    store.tx = (async (fn: Parameters<typeof tx>[0]) => {
+      const r = await tx(fn);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return r;
+    }) as typeof store.tx;
+    try {
+      const a = await highTransfer(h, 'late-6');
+      const c = await waitFor(async () => (await p.client.challenges()).find((x) => x.actionId === a.id), 5000, 5);
+      const s = await RawSession.open(p, c.id);
+      s.hello(p, c);
+      const first = await waitFor(() => s.messages[0], 5000, 5);
+      expect(first).toMatchObject({ type: 'start' });
+      s.ws.close();
+      await s.closed;
+    } finally {
+      store.tx = tx;
+    }
   });
 });
