@@ -148,7 +148,8 @@ const BIOMETRIC_DETAIL = new Set(['liveness', 'score', 'reasons']);
 
 /**
  * Biological signatures (seed §VI.2, docs/protocol.md): people and their passkeys, challenges
- * issued when an action starts to wait for people, the outcome of each live session, the
+ * (issued by challenge-issuer.ts when an action starts to wait for people, when someone enrols
+ * late, or when a device asks for the next one), the outcome of each live session, the
  * institutional-witness fallback, and the lock after repeated failures. The WebSocket transport
  * (adapters/http/challenge-socket.ts) drives `beginSession` / `completeSession` / `failSession`.
  */
@@ -424,7 +425,7 @@ export class SignatureService {
       .filter((c) => c.purpose === 'action' && c.mode === 'biological' && c.state === 'issued' && now + c.sustainedMs <= c.expiresAt)
       .sort((x, y) => x.expiresAt - y.expiresAt || x.issuedAt - y.issuedAt);
     const c = open[0];
-    const a = c?.actionId == null ? undefined : await this.ctx.store.getAction(c.actionId);
+    const a = c === undefined || c.actionId === null ? undefined : await this.ctx.store.getAction(c.actionId);
     if (c === undefined || a === undefined) throw new FirewallError('NO_OPEN_CHALLENGE', 'nothing awaits your signature (or your attempts for it are used up)', { status: 404 });
     return challengeView(c, a);
   }
