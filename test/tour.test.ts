@@ -79,10 +79,19 @@ describe('the README tour', () => {
     }, 90_000);
 
     afterAll(async () => {
-      if (gateway?.pid !== undefined && gateway.exitCode === null) {
-        const exited = new Promise((r) => gateway.once('exit', r));
-        process.kill(-gateway.pid, 'SIGTERM');
-        await exited;
+      const group = gateway?.pid;
+      if (group !== undefined) {
+        const alive = () => {
+          try {
+            process.kill(-group, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        if (alive()) process.kill(-group, 'SIGTERM');
+        // Until every process of the group is gone (npm exits before the gateway has closed its files).
+        await waitFor(() => (alive() ? undefined : true), 30_000, 50);
       }
       rmSync(dir, { recursive: true, force: true });
     });
