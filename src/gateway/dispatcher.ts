@@ -8,6 +8,8 @@ import { entry } from './audit-entries.ts';
 import type { ActionEvents, PolicyPort, ReceiptIssuer } from './ports.ts';
 import { isInternalActuator, type InternalExecutor } from './internal-actuators.ts';
 import { receiptQuorumOf } from './receipt-quorum-claim.ts';
+import { callUpstreamTool } from './mcp/call-upstream-tool.ts';
+import type { McpUpstream } from './mcp/upstream-port.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -22,6 +24,8 @@ export interface DispatcherDeps {
   log: { warn: (obj: object, msg: string) => void };
   /** Pseudo-actuators ('@…') the gateway executes itself (internal-actuators.ts); never forwarded. */
   internal?: ReadonlyMap<string, InternalExecutor>;
+  /** Upstream MCP servers (policy `mcp_servers:`): their tools/calls are sent through this. */
+  mcp?: McpUpstream;
 }
 
 /** Response headers worth keeping for the agent; hop-by-hop and cookie headers are dropped. */
@@ -125,26 +129,42 @@ export class Dispatcher {
       const early = this.#presigned.get(record.id);
       this.#presigned.delete(record.id);
       receipt = await (early ?? this.#issue(record, body));
-      const headers: Record<string, string> = {
-        'analog-firewall-receipt': receipt.jws,
-        'idempotency-key': record.id,
-      };
-      if (record.forward.contentType !== null) headers['content-type'] = record.forward.contentType;
-      const res = await forwardRequest(new URL(record.forward.path, upstream), {
-        method: record.forward.method,
-        headers,
-        body: record.forward.method === 'GET' || record.forward.method === 'HEAD' ? Buffer.alloc(0) : body,
-        timeoutMs: d.upstreamTimeoutMs,
-        maxBodyBytes: d.maxUpstreamBodyBytes,
-      });
-      const kept: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) {
-        if (KEEP_HEADERS.has(k) && typeof v === 'string') kept[k] = v;
+      const mcp = d.policy().mcpServerOf(record.descriptor.actuator);
+      if (mcp !== undefined) {
+        result = await callUpstreamTool(d.mcp, mcp, record, body, receipt.jws, d.upstreamTimeoutMs);
+      } else {
+        result = await this.#send(record, upstream, body, receipt.jws);
       }
-      result = { status: res.status, headers: kept, bodyB64: res.body.toString('base64') };
     } catch (cause) {
       return this.#failedAttempt(record, cause);
     }
+    return this.#executed(record, result, receipt);
+  }
+
+  async #send(record: ActionRecord, upstream: string, body: Buffer, receiptJws: string): Promise<UpstreamResult> {
+    const d = this.#deps;
+    const headers: Record<string, string> = {
+      'analog-firewall-receipt': receiptJws,
+      'idempotency-key': record.id,
+    };
+    if (record.forward.contentType !== null) headers['content-type'] = record.forward.contentType;
+    const res = await forwardRequest(new URL(record.forward.path, upstream), {
+      method: record.forward.method,
+      headers,
+      body: record.forward.method === 'GET' || record.forward.method === 'HEAD' ? Buffer.alloc(0) : body,
+      timeoutMs: d.upstreamTimeoutMs,
+      maxBodyBytes: d.maxUpstreamBodyBytes,
+    });
+    const kept: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (KEEP_HEADERS.has(k) && typeof v === 'string') kept[k] = v;
+    }
+    return { status: res.status, headers: kept, bodyB64: res.body.toString('base64') };
+  }
+
+  /** Records the actuator's answer; an answer, whatever it says, means the request was carried. */
+  async #executed(record: ActionRecord, result: UpstreamResult, receipt: { jws: string; jti: string }): Promise<ActionRecord> {
+    const d = this.#deps;
     const now = d.clock.now();
     const done = await d.store.tx(async (tx) => {
       const next = await tx.updateAction(record.id, ['executing'], { status: 'executed', result, dueAt: null, updatedAt: now });
