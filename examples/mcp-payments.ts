@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import express from 'express';
 import { mcpReceiptGuard } from '../clients/actuator/index.ts';
 import { isFirewallError } from '../src/core/errors.ts';
@@ -55,8 +55,17 @@ export async function startExampleMcpServer(o: { gatewayUrl: string; issuer: str
   const balances = new Map<string, number>([['acc-1', 12_500], ['acc-2', 310]]);
 
   const mcpServer = (): Server => {
-    const s = new Server({ name: 'example-payments', version: '1.0.0' }, { capabilities: { tools: {} } });
+    const s = new Server({ name: 'example-payments', version: '1.0.0' }, { capabilities: { tools: {}, resources: {}, prompts: {} } });
     s.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS }));
+    s.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: [{ uri: 'payments://accounts', name: 'accounts', mimeType: 'application/json' }] }));
+    s.setRequestHandler(ReadResourceRequestSchema, (req) => {
+      if (req.params.uri !== 'payments://accounts') throw new McpError(ErrorCode.InvalidParams, 'no such resource');
+      return { contents: [{ uri: req.params.uri, mimeType: 'application/json', text: JSON.stringify([...balances.keys()]) }] };
+    });
+    s.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [{ name: 'pay_invoice', description: 'Pay an invoice', arguments: [{ name: 'invoice', required: true }] }] }));
+    s.setRequestHandler(GetPromptRequestSchema, (req) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `Pay invoice ${req.params.arguments?.['invoice'] ?? '?'} with the transfer tool.` } }],
+    }));
     s.setRequestHandler(CallToolRequestSchema, async (req) => {
       const { name, arguments: args = {}, _meta } = req.params;
       let claims;
@@ -73,6 +82,8 @@ export async function startExampleMcpServer(o: { gatewayUrl: string; issuer: str
         const account = String(args['account']);
         out = { content: [{ type: 'text', text: `${account}: ${balances.get(account) ?? 0} EUR` }], structuredContent: { account, balance: balances.get(account) ?? 0, currency: 'EUR' } };
       } else if (name === 'transfer') {
+        // The bank's own refusal: an answer, so the action is over (and the receipt is used up).
+        if (args['payee'] === 'SANCTIONED') throw new McpError(ErrorCode.InvalidParams, 'payee is on a sanctions list');
         out = { content: [{ type: 'text', text: `transferred ${String(args['amount'])} ${String(args['currency'])} to ${String(args['payee'])}` }], structuredContent: { transfer: `tr-${executions.length + 1}`, state: 'settled' } };
       } else if (name === 'close_account') {
         out = { content: [{ type: 'text', text: `closed ${String(args['account'])}` }] };

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
+import { addPrincipal, issueToken } from '../regulator/helpers/regulator.ts';
 import { accessToken, clientAssertion, mcpClient, rawMcp, tokenRequest } from './helpers.ts';
 
 type ToolAnswer = { content: { type: string; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean; _meta?: Record<string, unknown> };
@@ -65,11 +66,8 @@ describe('MCP entrance', () => {
     expect(receipt).toMatchObject({ aud: 'payments-mcp', sub: id, tier: 'LOW', req: { m: 'MCP', p: '/tools/get_balance' } });
   });
 
-  it('MEDIUM: a transfer is held for its cooling period, then carried out once; progress is reported', async () => {
-    const progress: unknown[] = [];
-    const r = (await agent.callTool({ name: 'payments-mcp__transfer', arguments: { payee: 'DE89370400440532013000', amount: 250, currency: 'EUR' } }, undefined, {
-      onprogress: (p) => progress.push(p),
-    })) as ToolAnswer;
+  it('MEDIUM: a transfer is held for its cooling period, then carried out once', async () => {
+    const r = await call('payments-mcp__transfer', { payee: 'DE89370400440532013000', amount: 250, currency: 'EUR' });
     expect(r.isError).toBeUndefined();
     const id = String(r._meta?.[ACTION]);
     expect(r.structuredContent).toMatchObject({ state: 'settled' });
@@ -90,8 +88,11 @@ describe('MCP entrance', () => {
     expect(h.paymentsMcp.executions.filter((e) => e.action === idA)).toHaveLength(1);
   });
 
-  it('HIGH: an unmapped, destructive tool is never below HIGH: held, with the action id and when to ask again', async () => {
-    const r = await call('payments-mcp__close_account', { account: 'acc-9' });
+  it('HIGH: an unmapped, destructive tool is never below HIGH: held, with progress, the action id and when to ask again', async () => {
+    const progress: { message?: string }[] = [];
+    const r = (await agent.callTool({ name: 'payments-mcp__close_account', arguments: { account: 'acc-9' } }, undefined, { onprogress: (p) => progress.push(p) })) as ToolAnswer;
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0]!.message).toMatch(/held at human tempo: awaiting_signature/);
     expect(r.isError).toBeUndefined();
     expect(r.structuredContent).toMatchObject({ status: 'awaiting_signature', tier: 'HIGH' });
     const id = String(r.structuredContent?.['actionId']);
@@ -136,6 +137,27 @@ describe('MCP entrance', () => {
     }
   });
 
+  it('resources and prompts pass through read-only; prompts are namespaced', async () => {
+    const { resources } = await agent.listResources();
+    expect(resources).toEqual([expect.objectContaining({ uri: 'payments://accounts', _meta: { 'io.analog-firewall/server': 'payments-mcp' } })]);
+    const read = await agent.readResource({ uri: 'payments://accounts' });
+    expect(JSON.parse(String((read.contents[0] as { text: string }).text))).toEqual(['acc-1', 'acc-2']);
+    await expect(agent.readResource({ uri: 'payments://nope' })).rejects.toMatchObject({ data: { code: 'MCP_RESOURCE_UNKNOWN' } });
+    const { prompts } = await agent.listPrompts();
+    expect(prompts.map((p) => p.name)).toEqual(['payments-mcp__pay_invoice']);
+    const prompt = await agent.getPrompt({ name: 'payments-mcp__pay_invoice', arguments: { invoice: '42' } });
+    expect(JSON.stringify(prompt.messages)).toContain('Pay invoice 42');
+  });
+
+  it("an upstream's JSON-RPC error is its answer: the action is over and the model gets a tool error quoting it", async () => {
+    const r = await call('payments-mcp__transfer', { payee: 'SANCTIONED', amount: 10, currency: 'EUR' });
+    expect(r.isError).toBe(true);
+    expect(r.content[0]!.text).toMatch(/sanctions list/);
+    const id = String(r._meta?.[ACTION]);
+    expect((await h.gw.ctx.store.getAction(id))?.result?.status).toBe(400);
+    expect(h.paymentsMcp.executions.some((e) => e.action === id)).toBe(false);
+  });
+
   it('an upstream that checks receipts refuses a direct call without one', async () => {
     const before = h.paymentsMcp.executions.length;
     const direct = new Client({ name: 'bypass', version: '1' });
@@ -159,6 +181,11 @@ describe('MCP entrance: bad input', () => {
     const bad = await rawMcp(h, 'not.a.token', body);
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
+
+    // A token for another audience and purpose (a regulator's log token) is not an MCP token.
+    const rita = await addPrincipal(h, 'rita-mcp', ['regulator']);
+    const regulatorToken = (await issueToken(h, rita, { scopes: ['log:read'] })).access_token;
+    expect((await rawMcp(h, regulatorToken, body)).status).toBe(401);
 
     const token = await accessToken(h);
     expect((await rawMcp(h, token, body)).status).toBe(200);

@@ -26,6 +26,9 @@ export interface ToolCallInput {
   signal?: AbortSignal;
 }
 
+/** Progress while a call is held: often enough that clients which reset their timeout on progress keep waiting. */
+const PROGRESS_EVERY_MS = 2_000;
+
 const RANK: Record<Reversibility, number> = { fully_reversible: 0, partially_reversible: 1, irreversible: 2 };
 
 /**
@@ -53,7 +56,7 @@ export class ToolCalls {
     this.#ctx = o.ctx;
     this.#catalog = o.catalog;
     this.#holdMs = o.holdMs;
-    this.#progressEveryMs = o.progressEveryMs ?? 5_000;
+    this.#progressEveryMs = o.progressEveryMs ?? PROGRESS_EVERY_MS;
   }
 
   async call(input: ToolCallInput): Promise<ToolResult> {
