@@ -14,6 +14,7 @@ import { mcpRouter } from '../adapters/http/routes/mcp.ts';
 import { oauthRouter } from '../adapters/http/routes/oauth.ts';
 import { recordApproval } from './approvals.ts';
 import { AgentTokens } from './mcp/agent-tokens.ts';
+import { DpopVerifier } from './mcp/dpop.ts';
 import { McpReads } from './mcp/mcp-reads.ts';
 import { ToolCalls } from './mcp/tool-calls.ts';
 import { ToolCatalog } from './mcp/tool-catalog.ts';
@@ -42,9 +43,10 @@ function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: Gatewa
   const catalog = new ToolCatalog({ upstream, policy: ctx.policy, clock: ctx.clock, log: ctx.log });
   const calls = new ToolCalls({ ctx, catalog, holdMs: config.mcpHoldMs });
   const reads = new McpReads({ upstream, policy: ctx.policy, timeoutMs: config.upstreamTimeoutMs });
+  const dpop = new DpopVerifier({ clock: ctx.clock });
   return [
-    { path: '/', router: oauthRouter(ctx, tokens) },
-    { path: '/mcp', router: mcpRouter(ctx, { tokens, calls, catalog, reads }) },
+    { path: '/', router: oauthRouter(ctx, tokens, dpop) },
+    { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads }) },
   ];
 }
 

@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateTaskResultSchema, GetTaskResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,30 @@ describe('MCP entrance', () => {
     expect(r.structuredContent).toMatchObject({ state: 'settled' });
     expect(entries(id).map((e) => e['type'])).toEqual(expect.arrayContaining(['action.cooling', 'action.executed']));
     expect(h.paymentsMcp.executions.filter((e) => e.action === id).map((e) => e.tier)).toEqual(['MEDIUM']);
+  });
+
+  it('tasks: a task-augmented call is answered at once with a task (the action id); tasks/get and tasks/result give the outcome', async () => {
+    const created = await agent.request(
+      { method: 'tools/call', params: { name: 'payments-mcp__transfer', arguments: { payee: 'DE89370400440532013000', amount: 120, currency: 'EUR' }, task: { ttl: 60_000 } } },
+      CreateTaskResultSchema,
+    );
+    expect(created.task).toMatchObject({ status: 'working', ttl: 60_000 });
+    const id = created.task.taskId;
+    expect((await h.gw.ctx.store.getAction(id))?.status).toBe('cooling');
+    const got = await agent.request({ method: 'tasks/get', params: { taskId: id } }, GetTaskResultSchema);
+    expect(got.taskId).toBe(id);
+    const result = (await agent.request({ method: 'tasks/result', params: { taskId: id } }, CallToolResultSchema)) as ToolAnswer;
+    expect(result.structuredContent).toMatchObject({ state: 'settled' });
+    expect((await agent.request({ method: 'tasks/get', params: { taskId: id } }, GetTaskResultSchema)).status).toBe('completed');
+    expect(h.paymentsMcp.executions.filter((e) => e.action === id)).toHaveLength(1);
+    await expect(agent.request({ method: 'tasks/cancel', params: { taskId: id } }, GetTaskResultSchema)).rejects.toMatchObject({ data: { code: 'TASK_CANCEL_UNSUPPORTED' } });
+    const other = await h.addAgent('task-snoop');
+    const oc = await mcpClient(h, other);
+    try {
+      await expect(oc.request({ method: 'tasks/get', params: { taskId: id } }, GetTaskResultSchema)).rejects.toMatchObject({ data: { code: 'ACTION_NOT_FOUND' } });
+    } finally {
+      await oc.close();
+    }
   });
 
   it('a replayed call (same JSON-RPC id and arguments) is the same action, carried out once', async () => {

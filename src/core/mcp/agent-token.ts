@@ -27,6 +27,8 @@ export interface AgentTokenClaims {
   exp: number;
   jti: string;
   scope: typeof MCP_SCOPE;
+  /** RFC 9449 §6: the token is bound to the client's DPoP key (RFC 7638 thumbprint). */
+  cnf?: { jkt: string };
 }
 
 /** The protected resource an agent token is good for (RFC 8707 resource indicator). */

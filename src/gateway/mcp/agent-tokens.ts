@@ -18,10 +18,10 @@ import { JtiCache } from '../jti-cache.ts';
 /**
  * Error codes of the token endpoint, in OAuth's own vocabulary (RFC 6749 §5.2), so an OAuth client
  * library understands them: `invalid_request`, `invalid_client`, `unsupported_grant_type`,
- * `invalid_scope`, `invalid_target` (RFC 8707). A failed bearer token is `invalid_token`
- * (RFC 6750 §3.1). They travel as FirewallError codes and are rendered as OAuth error bodies.
+ * `invalid_scope`, `invalid_target` (RFC 8707), `invalid_dpop_proof` (RFC 9449 §5). A failed
+ * bearer token is `invalid_token` (RFC 6750 §3.1). They travel as FirewallError codes and are rendered as OAuth error bodies.
  */
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target' | 'invalid_token';
+export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target' | 'invalid_token' | 'invalid_dpop_proof';
 
 export function oauthError(code: OAuthErrorCode, message: string, cause?: unknown): FirewallError {
   const status = code === 'invalid_client' || code === 'invalid_token' ? 401 : 400;
@@ -41,7 +41,7 @@ export interface TokenRequest {
 
 export interface IssuedAgentToken {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -84,7 +84,7 @@ export class AgentTokens {
   }
 
   /** RFC 6749 §4.4 with RFC 7523 §2.2 client authentication; the request is the form body. */
-  async issue(req: TokenRequest): Promise<{ token: IssuedAgentToken; principal: PrincipalRecord; jti: string; logIndex: number }> {
+  async issue(req: TokenRequest, o: { dpopJkt?: string } = {}): Promise<{ token: IssuedAgentToken; principal: PrincipalRecord; jti: string; logIndex: number }> {
     if (req.grant_type !== 'client_credentials') throw oauthError('unsupported_grant_type', "only grant_type=client_credentials is supported");
     const principal = await this.authenticateClient(req);
     if (req.scope !== undefined && req.scope !== '' && req.scope !== MCP_SCOPE) throw oauthError('invalid_scope', `the only scope is '${MCP_SCOPE}'`);
@@ -93,14 +93,24 @@ export class AgentTokens {
     const iat = Math.floor(now / 1000);
     const ttl = Math.min(this.#o.ttlSec ?? DEFAULT_AGENT_TOKEN_TTL_SEC, MAX_AGENT_TOKEN_TTL_SEC);
     const jti = randomUUID();
-    const claims: AgentTokenClaims = { iss: this.#o.origin, sub: principal.id, aud: this.resource, client_id: principal.id, iat, exp: iat + ttl, jti, scope: MCP_SCOPE };
+    const claims: AgentTokenClaims = {
+      iss: this.#o.origin,
+      sub: principal.id,
+      aud: this.resource,
+      client_id: principal.id,
+      iat,
+      exp: iat + ttl,
+      jti,
+      scope: MCP_SCOPE,
+      ...(o.dpopJkt === undefined ? {} : { cnf: { jkt: o.dpopJkt } }),
+    };
     const key = await this.#loadTokenKey();
     const token = await signCompactJws(this.#o.signer, 'token', AGENT_TOKEN_TYP, { ...claims }, { key: key.info, code: 'TOKEN_SIGNING_FAILED' });
     // Recorded before the token leaves (its id and expiry, never the token).
     const logIndex = await this.#o.store.tx(async (tx) =>
       tx.audit([{ v: 1, type: 'agent.token_issued', ts: now, by: principal.id, jti, aud: this.resource, exp: claims.exp }]),
     );
-    return { token: { access_token: token, token_type: 'Bearer', expires_in: ttl, scope: MCP_SCOPE }, principal, jti, logIndex };
+    return { token: { access_token: token, token_type: o.dpopJkt === undefined ? 'Bearer' : 'DPoP', expires_in: ttl, scope: MCP_SCOPE }, principal, jti, logIndex };
   }
 
   /** Verifies the client assertion of a token or revocation request: the agent's registered key, for this gateway, single use. */
@@ -147,7 +157,7 @@ export class AgentTokens {
   }
 
   /** Verifies a bearer token presented at /mcp and loads its agent as it is now. */
-  async authenticate(token: string): Promise<{ principal: PrincipalRecord; jti: string; exp: number }> {
+  async authenticate(token: string): Promise<{ principal: PrincipalRecord; jti: string; exp: number; jkt?: string }> {
     if (token.length > 4096) throw oauthError('invalid_token', 'the access token is too long');
     let kid: unknown;
     try {
@@ -172,7 +182,7 @@ export class AgentTokens {
     } catch (cause) {
       throw oauthError('invalid_token', 'the access token did not verify or has expired', cause);
     }
-    const { sub, jti, iat, exp, scope } = payload as { sub: string; jti: unknown; iat: number; exp: number; scope: unknown };
+    const { sub, jti, iat, exp, scope, cnf } = payload as { sub: string; jti: unknown; iat: number; exp: number; scope: unknown; cnf?: { jkt?: unknown } };
     if (typeof jti !== 'string') throw oauthError('invalid_token', 'the access token has no jti');
     if (scope !== MCP_SCOPE) throw oauthError('invalid_token', `the access token is not for scope '${MCP_SCOPE}'`);
     if (exp - iat > MAX_AGENT_TOKEN_TTL_SEC) throw oauthError('invalid_token', `the access token lives longer than ${MAX_AGENT_TOKEN_TTL_SEC} s`);
@@ -180,7 +190,8 @@ export class AgentTokens {
     if (this.#isRevoked(jti, now)) throw oauthError('invalid_token', 'the access token was revoked');
     const principal = await this.#o.store.getPrincipal(sub);
     if (principal === undefined || principal.disabled || !principal.roles.includes('agent')) throw oauthError('invalid_token', 'the token belongs to an agent that is unknown or disabled');
-    return { principal, jti, exp };
+    if (cnf !== undefined && typeof cnf.jkt !== 'string') throw oauthError('invalid_token', 'the access token has a malformed cnf');
+    return { principal, jti, exp, ...(typeof cnf?.jkt === 'string' ? { jkt: cnf.jkt } : {}) };
   }
 
   /**

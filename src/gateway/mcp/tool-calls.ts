@@ -60,6 +60,12 @@ export class ToolCalls {
   }
 
   async call(input: ToolCallInput): Promise<ToolResult> {
+    const record = await this.#hold(await this.submit(input), input);
+    return toolResultOf(record, { origin: this.#ctx.publicUrl, now: this.#ctx.clock.now() });
+  }
+
+  /** Records the call as an action (and forwards it at once when LOW); no waiting. */
+  async submit(input: ToolCallInput): Promise<ActionRecord> {
     const entry = await this.#catalog.find(input.name);
     const args = input.arguments ?? {};
     const bytes = toolArgumentsBytes(args); // refuses non-objects
@@ -86,8 +92,14 @@ export class ToolCalls {
       bodySha256: createHash('sha256').update(bytes).digest('hex'),
       ...(input.branchCard === undefined ? {} : { branchCard: input.branchCard }),
     });
-    const record = await this.#hold(out.record, input);
-    return toolResultOf(record, { origin: this.#ctx.publicUrl, now: this.#ctx.clock.now() });
+    return out.record;
+  }
+
+  /** One of the agent's own actions, waiting up to `ms` for it to end; another agent's is reported as missing. */
+  async own(agent: PrincipalRecord, actionId: string, ms: number, signal?: AbortSignal): Promise<ActionRecord> {
+    const a = actionId.length > 200 ? undefined : await this.#ctx.store.getAction(actionId);
+    if (a === undefined || a.agent !== agent.id) throw new FirewallError('ACTION_NOT_FOUND', `no action ${actionId.slice(0, 200)} of this agent`, { status: 404 });
+    return this.#waitTerminal(a, ms, undefined, signal);
   }
 
   /** analog_firewall_status: the outcome of one of the agent's own held calls, waiting up to `waitSec`. */
@@ -97,10 +109,7 @@ export class ToolCalls {
     }
     const wait = waitSec === undefined ? 0 : Number(waitSec);
     if (!Number.isFinite(wait) || wait < 0 || wait > 30) throw new FirewallError('MCP_ARGUMENTS_INVALID', "'waitSeconds' must be 0 to 30", { status: 400 });
-    const a = await this.#ctx.store.getAction(actionId);
-    // Another agent's action is reported exactly like a missing one.
-    if (a === undefined || a.agent !== agent.id) throw new FirewallError('ACTION_NOT_FOUND', `no action ${actionId} of this agent`, { status: 404 });
-    const record = await this.#waitTerminal(a, wait * 1000, undefined, signal);
+    const record = await this.own(agent, actionId, wait * 1000, signal);
     return toolResultOf(record, { origin: this.#ctx.publicUrl, now: this.#ctx.clock.now() });
   }
 

@@ -2,9 +2,10 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { isFirewallError } from '../../../core/errors.ts';
 import { MCP_SCOPE } from '../../../core/mcp/agent-token.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
-import type { AgentTokens, OAuthErrorCode } from '../../../gateway/mcp/agent-tokens.ts';
+import { oauthError, type AgentTokens, type OAuthErrorCode } from '../../../gateway/mcp/agent-tokens.ts';
+import type { DpopVerifier } from '../../../gateway/mcp/dpop.ts';
 
-const OAUTH_CODES = new Set<string>(['invalid_request', 'invalid_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_target', 'invalid_token', 'unsupported_response_type']);
+const OAUTH_CODES = new Set<string>(['invalid_dpop_proof', 'invalid_request', 'invalid_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_target', 'invalid_token', 'unsupported_response_type']);
 
 /** OAuth endpoints answer in OAuth's error format (RFC 6749 §5.2), which OAuth client libraries parse; never problem+json. */
 function oauthErrors(ctx: GatewayContext) {
@@ -26,7 +27,7 @@ function oauthErrors(ctx: GatewayContext) {
  * The gateway as OAuth 2.1 authorization server for its agents (docs/mcp.md "Authorization"):
  * RFC 8414 and RFC 9728 metadata, the client-credentials token endpoint, RFC 7009 revocation.
  */
-export function oauthRouter(ctx: GatewayContext, tokens: AgentTokens): Router {
+export function oauthRouter(ctx: GatewayContext, tokens: AgentTokens, dpop: DpopVerifier): Router {
   const r = express.Router();
   const origin = ctx.publicUrl;
   const form = express.urlencoded({ extended: false, limit: 16 * 1024, parameterLimit: 20 });
@@ -43,6 +44,7 @@ export function oauthRouter(ctx: GatewayContext, tokens: AgentTokens): Router {
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'ES256'],
+      dpop_signing_alg_values_supported: ['EdDSA', 'ES256'],
       revocation_endpoint_auth_methods_supported: ['private_key_jwt'],
       revocation_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'ES256'],
       scopes_supported: [MCP_SCOPE],
@@ -55,6 +57,7 @@ export function oauthRouter(ctx: GatewayContext, tokens: AgentTokens): Router {
       authorization_servers: [origin],
       scopes_supported: [MCP_SCOPE],
       bearer_methods_supported: ['header'],
+      dpop_signing_alg_values_supported: ['EdDSA', 'ES256'],
       resource_name: 'Analog Firewall MCP gateway',
     });
   };
@@ -68,7 +71,11 @@ export function oauthRouter(ctx: GatewayContext, tokens: AgentTokens): Router {
     const address = req.socket.remoteAddress ?? 'unknown';
     await ctx.limits.checkAuthLock(address);
     try {
-      const out = await tokens.issue((req.body ?? {}) as Record<string, unknown>);
+      // RFC 9449 §5: a DPoP proof with the token request binds the token to the proof's key.
+      const proof = req.headers['dpop'];
+      if (Array.isArray(proof)) throw oauthError('invalid_dpop_proof', 'one DPoP header at most');
+      const dpopJkt = proof === undefined ? undefined : await dpop.verify(proof, { method: 'POST', url: tokens.tokenEndpoint, error: 'invalid_dpop_proof' });
+      const out = await tokens.issue((req.body ?? {}) as Record<string, unknown>, dpopJkt === undefined ? {} : { dpopJkt });
       await ctx.limits.agent(out.principal.id);
       res.set('cache-control', 'no-store').set('pragma', 'no-cache').json(out.token);
     } catch (e) {
