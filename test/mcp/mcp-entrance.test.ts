@@ -248,6 +248,8 @@ describe('MCP entrance: bad input', () => {
     const parse = await rawMcp(h, token, '{"jsonrpc":');
     expect(parse.status).toBe(400);
     expect(parse.message).toMatchObject({ error: { code: -32700 } });
+    const dup = await rawMcp(h, token, '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"payments-mcp__transfer","arguments":{"payee":"DE89","amount":50000,"currency":"EUR","amount":1}}}');
+    expect(dup.message).toMatchObject({ error: { code: -32700, data: { code: 'JSON_DUPLICATE_KEY' } } });
     const batch = await rawMcp(h, token, JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }]));
     expect(batch.message).toMatchObject({ error: { code: -32600 } });
 

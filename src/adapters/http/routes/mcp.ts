@@ -17,6 +17,7 @@ import {
 import express, { type Request, type Response, type Router } from 'express';
 import { isTerminal } from '../../../core/action/status.ts';
 import { isFirewallError, type FirewallError } from '../../../core/errors.ts';
+import { checkStrictJson } from '../../../core/wire/strict-json.ts';
 import type { PrincipalRecord } from '../../../adapters/store/store.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { oauthError, type AgentTokens } from '../../../gateway/mcp/agent-tokens.ts';
@@ -204,9 +205,12 @@ export function mcpRouter(ctx: GatewayContext, deps: { tokens: AgentTokens; dpop
     let body: unknown;
     const bytes: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     try {
+      // The same strict reading as the other entrances: duplicate keys, bad UTF-8, lone surrogates and ambiguous numbers refused.
+      checkStrictJson(bytes);
       body = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      res.status(400).json({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.ParseError, message: 'the body is not JSON' } });
+    } catch (e) {
+      const code = isFirewallError(e) ? e.code : 'BODY_MALFORMED';
+      res.status(400).json({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.ParseError, message: isFirewallError(e) ? e.message : 'the body is not JSON', data: { code } } });
       return;
     }
     // The 2025-06-18 revision removed JSON-RPC batching; one call per request keeps each call one action.
