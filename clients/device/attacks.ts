@@ -5,9 +5,9 @@ import { gazeTarget } from '../../src/core/stimulus/gaze.ts';
 import type { Modality, Stimulus } from '../../src/core/stimulus/types.ts';
 import { fingerprintStreams } from '../../src/core/liveness/fingerprint.ts';
 import type { ChunkArrival, Fingerprint, KeyEvent, SessionStreams } from '../../src/core/liveness/types.ts';
-import { makePerson, type SimPerson } from './person.ts';
+import { FAMILY_A, FAMILY_B, type SimFamily } from './family.ts';
 import { PinkNoise, Rng } from './rng.ts';
-import { honestArrivals, sampleTimes, simulateSession } from './session.ts';
+import { honestArrivals, sampleTimes } from './session.ts';
 
 /**
  * Presentation attacks (ISO/IEC 30107-3 "attack instruments"), each a real attempt, not a strawman:
@@ -37,16 +37,24 @@ import { honestArrivals, sampleTimes, simulateSession } from './session.ts';
  *  truncation       a genuine answer that stops at 50-93 % of the sustained duration.
  *  live-synthesis   (reference, out of scope for signal checks) a full physiological simulator of a
  *                   different person answering THIS challenge live: the adversary the threat model
- *                   says signal checks alone cannot stop.
+ *                   says signal checks alone cannot stop. It runs the OTHER simulator family than the
+ *                   victim's (the attacker's model of people is not the population's).
+ *  live-impostor    (reference) another person of the victim's own population answering THIS
+ *                   challenge live (same family): what the passkey, not the signal, must stop.
+ * Every attempt simulates people with `ctx.family` (default family A; family-b/ is the second family).
  */
-export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis'] as const;
+export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis', 'live-impostor'] as const;
+/** Reference rows: reported, not targeted (signal checks cannot stop a live answer; the passkey must). */
+export const REFERENCE_ATTACKS: readonly AttackKind[] = ['live-synthesis', 'live-impostor', 'splice'];
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
 export interface AttackContext {
   /** The challenge being attacked. */
   stimulus: Stimulus;
-  /** The person the attacker impersonates (whose profile and history the gateway holds). */
-  victim: SimPerson;
+  /** The person the attacker impersonates (whose profile and history the gateway holds), of `family`. */
+  victim: { id: string };
+  /** The simulator family of the victim's population (default family A). */
+  family?: SimFamily;
   /** Modality under attack (contradict picks a pair containing it). */
   modality: Modality;
   /** Seed for everything random in this attempt. */
@@ -303,7 +311,9 @@ export function attack(kind: AttackKind, ctx: AttackContext): AttackAttempt {
   const m = ctx.modality;
   const mods: Modality[] = [m];
   const base = { kind, modalities: mods, stimulus: restrict(ctx.stimulus, mods), history: [] as Fingerprint[] };
-  const live = (stim: Stimulus, person: SimPerson, label: string, modalities: Modality[] = mods) => simulateSession(stim, person, modalities, { seed: ctx.seed + '/' + label });
+  const fam = ctx.family ?? FAMILY_A;
+  const makePerson = (id: string): { id: string } => fam.makePerson(id);
+  const live = (stim: Stimulus, person: { id: string }, label: string, modalities: Modality[] = mods) => fam.simulate(stim, person, modalities, { seed: ctx.seed + '/' + label });
   switch (kind) {
     case 'replay':
     case 'recording': {
@@ -376,9 +386,13 @@ export function attack(kind: AttackKind, ctx: AttackContext): AttackAttempt {
       return { ...base, streams, arrivals, note: `stops at ${cut} ms` };
     }
     case 'live-synthesis': {
-      const synth = makePerson('synth/' + ctx.seed);
-      const s = live(ctx.stimulus, synth, 'synth');
-      return { ...base, streams: s.streams, arrivals: s.arrivals, note: 'physiological simulator answering live' };
+      const model = fam.name === 'a' ? FAMILY_B : FAMILY_A;
+      const s = model.simulate(ctx.stimulus, model.makePerson('synth/' + ctx.seed), mods, { seed: ctx.seed + '/synth' });
+      return { ...base, streams: s.streams, arrivals: s.arrivals, note: `physiological simulator (family ${model.name}) answering live` };
+    }
+    case 'live-impostor': {
+      const s = live(ctx.stimulus, makePerson('impostor/' + ctx.seed), 'impostor');
+      return { ...base, streams: s.streams, arrivals: s.arrivals, note: 'another live person answering this challenge' };
     }
   }
 }
