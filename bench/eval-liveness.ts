@@ -36,7 +36,7 @@ import { DEFAULT_TIMING } from '../src/core/liveness/timing.ts';
 import type { Fingerprint, LivenessResult, PersonProfile } from '../src/core/liveness/types.ts';
 import { FAMILIES, type SimFamily } from '../clients/device/family.ts';
 import type { SimulatedSessionB } from '../clients/device/family-b/session.ts';
-import { ATTACK_KINDS, REFERENCE_ATTACKS, attack, type AttackKind } from '../clients/device/attacks.ts';
+import { ATTACK_KINDS, REFERENCE_ATTACKS, TYPING_ONLY_ATTACKS, attack, type AttackKind } from '../clients/device/attacks.ts';
 import { candidates, chosenConfig } from './liveness-candidates.ts';
 import { benchLiveness } from './liveness.ts';
 
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   for (const fam of fams) {
     for (const m of mods) for (let i = 0; i < o.bonaFide; i++) single.push({ kind: 'bf', fam, m, i });
     for (const a of ATTACK_KINDS) for (let i = 0; i < o.perAttack; i++) {
-      const m = MODALITIES[i % MODALITIES.length]!;
+      const m = TYPING_ONLY_ATTACKS.includes(a) ? 'typing' : MODALITIES[i % MODALITIES.length]!;
       if (mods.includes(m)) single.push({ kind: 'attack', fam, a, m, i });
     }
   }

@@ -22,6 +22,9 @@ import { honestArrivals, sampleTimes } from './session.ts';
  *                   target path copied with a lag, steady tones, textbook SCRs).
  *  white-noise / pink-noise  signals that are white or 1/f noise around physiological means (for
  *                   typing: a bot typing the revealed words with white / 1/f-noise key timing).
+ *  lognormal-bot    (typing only) a bot typing the revealed words with log-normal key intervals and
+ *                   holds (right-skewed like people's, drawn i.i.d.: no keyboard-geometry structure)
+ *                   and a log-normal reading pause; TYPING_ONLY_ATTACKS lists such classes.
  *  impossible       a genuine answer to THIS challenge with 3-8 physiologically impossible values
  *                   injected (the plausibility checks must catch it even though coupling passes).
  *  splice           the victim's live answer to THIS challenge up to a cut at 30-70 % of the
@@ -43,7 +46,9 @@ import { honestArrivals, sampleTimes } from './session.ts';
  *                   challenge live (same family): what the passkey, not the signal, must stop.
  * Every attempt simulates people with `ctx.family` (default family A; family-b/ is the second family).
  */
-export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis', 'live-impostor'] as const;
+export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'lognormal-bot', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis', 'live-impostor'] as const;
+/** Classes that only make sense for one modality (the evaluation runs them on typing). */
+export const TYPING_ONLY_ATTACKS: readonly AttackKind[] = ['lognormal-bot'];
 /** Reference rows: reported, not targeted (signal checks cannot stop a live answer; the passkey must). */
 export const REFERENCE_ATTACKS: readonly AttackKind[] = ['live-synthesis', 'live-impostor', 'splice'];
 export type AttackKind = (typeof ATTACK_KINDS)[number];
@@ -334,6 +339,12 @@ export function attack(kind: AttackKind, ctx: AttackContext): AttackAttempt {
     case 'pink-noise': {
       const streams = synthetic(kind, ctx.stimulus, m, r);
       return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), note: kind };
+    }
+    case 'lognormal-bot': {
+      if (m !== 'typing') throw new Error('lognormal-bot attacks typing only');
+      const mu = r.uniform(180, 340), sIki = r.uniform(0.25, 0.45), hold = r.uniform(70, 120), sHold = r.uniform(0.15, 0.3);
+      const streams = { typing: botTyping(ctx.stimulus, () => mu * Math.exp(sIki * r.normal()), () => hold * Math.exp(sHold * r.normal()), r.logNormal(550, 0.2)) };
+      return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), note: 'log-normal timing bot' };
     }
     case 'impossible': {
       const g = live(ctx.stimulus, ctx.victim, 'genuine').streams;
