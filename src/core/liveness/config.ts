@@ -1,7 +1,9 @@
 /**
  * Verifier thresholds. Every number says where it comes from: physiology (a citation), the sensor, or
- * tuning on the simulated TUNING corpus (bench/eval-liveness.ts --split tune; seeds disjoint from the
- * evaluation corpus). Deployments override with `resolveConfig({ ...partial })`.
+ * tuning ("tuned") on simulator family A's tuning corpus. Tuned values are a fit to family A: the
+ * leave-one-family-out evaluation (bench/eval-liveness.ts, docs/liveness.md §Generalisation) chooses
+ * them on one simulator family and reports them on the other. Deployments override with
+ * `resolveConfig({ ...partial })`.
  */
 
 import type { ConsistencyConfig } from './consistency.ts';
