@@ -9,6 +9,8 @@ export interface GatewayConfig {
   policyFile: string;
   /** True when no policy was named: the example policy and example actuators start too. */
   embeddedDefaults: boolean;
+  /** Ports of the example actuators on embedded defaults (EXAMPLE_PAYMENTS_PORT, EXAMPLE_INFRA_PORT). */
+  examplePorts: { payments: number; infra: number };
   publicUrl: string;
   gatewayId: string;
   /** C2SP checkpoint origin line of the transparency log. */
@@ -78,6 +80,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
     dataDir,
     policyFile,
     embeddedDefaults: policyRaw === undefined || policyRaw === '',
+    examplePorts: { payments: int(env, 'EXAMPLE_PAYMENTS_PORT', 9090, 1, 65535), infra: int(env, 'EXAMPLE_INFRA_PORT', 9091, 1, 65535) },
     publicUrl,
     gatewayId: env['GATEWAY_ID'] ?? publicUrl,
     logOrigin: env['LOG_ORIGIN'] ?? `${new URL(publicUrl).host}/analog-firewall/log`,
