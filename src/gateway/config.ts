@@ -101,6 +101,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
         CRITICAL: int(env, 'RATE_CRITICAL_PER_MIN', DEFAULT_RATE_LIMITS.tierPerMinute.CRITICAL, 1, 1_000_000),
       },
       authFailuresPerMinute: int(env, 'RATE_AUTH_FAILURES_PER_MIN', DEFAULT_RATE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
+      authFailureClients: int(env, 'RATE_AUTH_FAILURE_CLIENTS', DEFAULT_RATE_LIMITS.authFailureClients, 100, 10_000_000),
     },
     logLevel,
   };
