@@ -31,7 +31,14 @@ export async function openSigner(config: GatewayConfig, env: NodeJS.ProcessEnv, 
     device = await HsmSimSupervisor.start({ dataDir: join(config.dataDir, 'hsm-sim'), onLog: (line) => process.stderr.write(line + '\n') }, log);
     signer = new HsmSimSigner({ endpoint: device.endpoint, userPin: device.userPin });
   }
-  await signer.ensureKeys();
+  try {
+    await signer.ensureKeys();
+  } catch (e) {
+    // A zeroized or unusable device stops start-up; do not leave its process behind.
+    await signer.close();
+    await device?.stop();
+    throw e;
+  }
   return {
     signer,
     ...(device === undefined ? {} : { device }),
