@@ -4,7 +4,7 @@
  * device, become ready again, and execute the action it held exactly once.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,22 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Live hsm-sim processes on a data directory, from /proc. */
+function devicesOn(dataDir: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const args = cmd.split('\0');
+    if (args.some((a) => a.endsWith('hsm-sim/main.ts')) && args[args.indexOf('--data-dir') + 1] === dataDir) out.push(Number(p));
+  }
+  return out;
+}
+
 const devicePid = () => Number(readFileSync(join(dir, 'data', 'hsm-sim', 'lock'), 'utf8').trim());
 const readyStatus = async () => (await fetch(`${url}/readyz`)).status;
 
@@ -72,7 +88,8 @@ describe('hsm-sim supervision (real gateway process, real child)', () => {
     await waitFor(async () => ((await readyStatus()) === 200 ? true : undefined), 30_000);
     expect(devicePid()).not.toBe(first);
     expect(gw!.output()).toContain('hsm-sim exited unexpectedly (SIGKILL)');
-    expect(gw!.output()).toContain('hsm-sim restarted');
+    // Logged once the new device's start-up has finished, which can be just after it answers.
+    await waitFor(() => (gw!.output().includes('"event":"hsm-sim.restarted"') ? true : undefined));
 
     await waitFor(async () => {
       const s = await call('GET', `/v1/actions/${a.id}`, 'unused');
@@ -98,5 +115,15 @@ describe('hsm-sim supervision (real gateway process, real child)', () => {
     expect(await readyStatus()).toBe(503);
     expect(devicePid()).toBe(pid); // not restarted
     expect(gw!.child.exitCode).toBeNull(); // stays up, not ready: operators can read /readyz and the log
+  });
+
+  it('a gateway started on a zeroized device refuses to start, says why, and leaves no device behind', async () => {
+    await gw!.kill('SIGTERM');
+    gw = undefined;
+    const { code, out } = await runCli(['start'], { ...env, LOG_LEVEL: 'info' });
+    expect(code).not.toBe(0);
+    expect(out).toContain('"event":"hsm-sim.zeroized"');
+    expect(out).toMatch(/error DEVICE_ZEROIZED/);
+    expect(devicesOn(join(dir, 'data', 'hsm-sim'))).toEqual([]); // the child it started has gone too
   });
 });
