@@ -1,3 +1,5 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalJson } from '../canonical-json.ts';
 import { FirewallError } from '../errors.ts';
 import type { SessionStreams } from '../liveness/types.ts';
@@ -30,6 +32,14 @@ export interface DeviceSessionIdentity {
 
 /** What `sign` leads to: the WebAuthn challenge to sign, or why the device refuses to sign. */
 export type SignCheck = { ok: true; challenge: string; transcriptHash: string } | { ok: false; refusal: 'stimulus' | 'transcript' | 'digest' };
+
+/**
+ * What you see is what you sign: hex SHA-256 of the descriptor's RFC 8785 form, which a device
+ * compares with the challenge's `digest` before anything else (docs/protocol.md §2).
+ */
+export function descriptorDigest(descriptor: unknown): string {
+  return bytesToHex(sha256(new TextEncoder().encode(canonicalJson(descriptor))));
+}
 
 /** Device times go on the wire with 0.1 ms resolution: enough, and short. */
 export function deviceTime(ms: number): number {
