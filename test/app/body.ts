@@ -19,6 +19,7 @@ export class SimulatedBody {
   readonly #dev: DeviceSession;
   readonly #born = performance.now();
   #offset: number | undefined;
+  #until = 0;
   readonly revealed: RevealEvent[] = [];
   /** Every frame the page received from the gateway, parsed. */
   readonly received: GatewayMessage[] = [];
@@ -49,14 +50,22 @@ export class SimulatedBody {
     return this.#offset !== undefined;
   }
 
-  /** The body's samples up to now (its own clock). */
-  advance(): SessionStreams {
-    return this.#dev.advance(performance.now() - this.#born, this.revealed);
+  /** The body's samples up to now (+ `aheadMs` of what it plans to do), on its own clock. */
+  advance(aheadMs = 0): SessionStreams {
+    const until = performance.now() - this.#born + aheadMs;
+    if (until <= this.#until) return {};
+    this.#until = until;
+    return this.#dev.advance(until, this.revealed);
   }
 
-  /** Session time (ms since start) of a body-clock time. */
-  sessionTime(bodyMs: number): number {
-    return bodyMs - (this.#offset ?? 0);
+  /** A body-clock time as seconds since the epoch (CDP input timestamps). */
+  epochSeconds(bodyMs: number): number {
+    return (performance.timeOrigin + this.#born + bodyMs) / 1000;
+  }
+
+  /** The body's clock, ms. */
+  now(): number {
+    return performance.now() - this.#born;
   }
 }
 
@@ -86,29 +95,42 @@ export async function feedMotion(cdp: CDPSession, body: SimulatedBody): Promise<
   return () => clearInterval(timer);
 }
 
-/** Types the body's key events through the browser's keyboard (real keydown/keyup), at their times. */
-export function typeLive(page: Page, body: SimulatedBody): () => void {
-  const queue: { t: number; key: string; type: 'down' | 'up' }[] = [];
-  let busy = false;
-  const timer = setInterval(() => {
-    const k = body.advance().typing?.keys ?? [];
-    queue.push(...k);
-    if (busy) return;
-    busy = true;
-    void (async () => {
-      try {
-        while (queue.length) {
-          const e = queue.shift()!;
-          const key = e.key === ' ' ? 'Space' : e.key;
-          if (e.type === 'down') await page.keyboard.down(key);
-          else await page.keyboard.up(key);
-        }
-      } catch {
-        // the page went away
-      } finally {
-        busy = false;
-      }
-    })();
-  }, 5);
-  return () => clearInterval(timer);
+/** CDP key fields for the characters the typing stream carries. */
+function keyFields(key: string): { key: string; code: string; windowsVirtualKeyCode: number; text?: string } {
+  if (key === 'Backspace') return { key, code: 'Backspace', windowsVirtualKeyCode: 8 };
+  if (key === ' ') return { key, code: 'Space', windowsVirtualKeyCode: 32, text: ' ' };
+  return { key, code: `Key${key.toUpperCase()}`, windowsVirtualKeyCode: key.toUpperCase().charCodeAt(0), text: key };
+}
+
+/**
+ * Types the body's key events into the page as real keyboard input: CDP Input.dispatchKeyEvent,
+ * the path page.keyboard takes, with each event's `timestamp` set to the moment the body pressed
+ * or released the key (Chromium gives it to the page as event.timeStamp). So the timings the page
+ * measures are the body's, not the test machine's dispatch jitter under load. The body plans
+ * 300 ms ahead (it knows only the words revealed so far: a word arriving meanwhile is started up
+ * to 300 ms later, a slower reader) and each event is sent at its own time, never before.
+ */
+export function typeLive(cdp: CDPSession, body: SimulatedBody): () => void {
+  let chain: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const plan = setInterval(() => {
+    for (const e of body.advance(300).typing?.keys ?? []) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (stopped) return;
+        const fields = keyFields(e.key);
+        const type = e.type === 'down' ? (fields.text === undefined ? 'rawKeyDown' : 'keyDown') : 'keyUp';
+        const { text, ...rest } = fields;
+        const params = { type, ...rest, ...(e.type === 'down' && text !== undefined ? { text } : {}), timestamp: body.epochSeconds(e.t) } as const;
+        chain = chain.then(() => cdp.send('Input.dispatchKeyEvent', params)).catch(() => undefined);
+      }, Math.max(0, e.t - body.now()));
+      timers.add(timer);
+    }
+  }, 50);
+  return () => {
+    stopped = true;
+    clearInterval(plan);
+    for (const t of timers) clearTimeout(t);
+  };
 }

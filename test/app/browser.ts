@@ -47,6 +47,9 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
       '--disable-component-update',
       '--disable-sync',
       '--enable-features=WebBluetooth,WebBluetoothNewPermissionsBackend',
+      // A fake microphone exists; without --use-fake-ui-for-media-stream its permission prompt is
+      // dismissed (denied), unless a test grants it.
+      '--use-fake-device-for-media-stream',
       ...extraArgs,
     ],
   });
@@ -60,7 +63,11 @@ export async function phonePage(browser: Browser): Promise<{ context: BrowserCon
   const errors: string[] = [];
   await page.exposeFunction('afCspViolation', (v: string) => violations.push(v));
   await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => void (window as unknown as { afCspViolation(v: string): void }).afCspViolation(`${e.violatedDirective} ${e.blockedURI}`));
+    const w = globalThis as unknown as {
+      document: { addEventListener(t: string, f: (e: { violatedDirective: string; blockedURI: string }) => void): void };
+      afCspViolation(v: string): void;
+    };
+    w.document.addEventListener('securitypolicyviolation', (e) => void w.afCspViolation(`${e.violatedDirective} ${e.blockedURI}`));
   });
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());

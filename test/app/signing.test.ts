@@ -1,4 +1,4 @@
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,8 +39,13 @@ afterAll(async () => {
 async function enrolPasskey(page: Page, p: TestPerson): Promise<string> {
   await page.goto(`${origin}/app/signing-harness.html?mode=calibrate&person=${p.id}`);
   const opt = await p.client.ok<{ ceremonyId: string; options: unknown }>('POST', `/v1/people/${p.id}/devices/registration-options`, { kind: 'phone' });
+  // Runs in the page (DOM types are not part of the Node test build, hence the narrow casts).
   const credential = await page.evaluate(async (options) => {
-    const c = (await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options as PublicKeyCredentialCreationOptionsJSON) })) as PublicKeyCredential;
+    const w = globalThis as unknown as {
+      PublicKeyCredential: { parseCreationOptionsFromJSON(o: unknown): unknown };
+      navigator: { credentials: { create(o: unknown): Promise<{ toJSON(): unknown }> } };
+    };
+    const c = await w.navigator.credentials.create({ publicKey: w.PublicKeyCredential.parseCreationOptionsFromJSON(options) });
     return c.toJSON();
   }, opt.options);
   const device = await p.client.ok<{ id: string }>('POST', `/v1/people/${p.id}/devices`, { ceremonyId: opt.ceremonyId, credential });
@@ -52,6 +57,11 @@ async function signingPage(p: TestPerson) {
   await s.page.exposeFunction('afAuthorize', (method: string, path: string) => p.client.authorization(method, path));
   await virtualAuthenticator(s.cdp);
   return s;
+}
+
+/** What the signing harness leaves on the page's window. */
+interface PageGlobals {
+  afResult?: { outcome: string; message: string; actionStatus?: string; nextChallengeId?: string };
 }
 
 function chunks(body: SimulatedBody): ChunkMessage[] {
@@ -81,8 +91,8 @@ describe('signing in the browser', () => {
       // the CDP connection the sensor readings come through, which would leave a gap or a change
       // of sample rate in the motion stream (the gateway takes that for a splice, as it should).
 
-      await page.waitForFunction(() => window.afResult !== undefined, undefined, { timeout: 60_000 });
-      const result = await page.evaluate(() => window.afResult!);
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 60_000 });
+      const result = await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!);
       await screenshot(page, 'signing-3-done');
       const refused = entries(h, { actionId: a.id, type: 'signature.refused' });
       expect(refused, JSON.stringify(refused)).toEqual([]);
@@ -96,9 +106,118 @@ describe('signing in the browser', () => {
       expect(sent.length).toBeGreaterThan(60);
       expect(sent.some((c) => (c.samples.motion?.gyro?.length ?? 0) > 0)).toBe(true);
       expect(violations).toEqual([]);
+      // The violation listener works: the CSP refuses a style attribute, and it is reported.
+      await page.evaluate(() => (globalThis as unknown as { document: { body: { setAttribute(k: string, v: string): void } } }).document.body.setAttribute('style', 'color: red'));
+      await waitFor(() => violations.length > 0 || undefined);
     } finally {
       stopMotion();
       await context.close();
     }
   }, 180_000);
+
+  it('calibration by typing: real keyboard input with human timings', async () => {
+    const quinn = await addPerson(h, 'quinn', { modalities: ['typing'], device: false });
+    const { page, cdp, context, violations } = await signingPage(quinn);
+    const body = new SimulatedBody('quinn', ['typing'], 'browser-typing');
+    body.watch(page);
+    try {
+      const credentialId = await enrolPasskey(page, quinn);
+      await page.goto(`${origin}/app/signing-harness.html?mode=calibrate&person=quinn&modalities=typing&duration=20000&credential=${credentialId}`);
+      await page.getByRole('button', { name: /Start calibration/ }).click();
+      const input = page.getByLabel(/Type the words/);
+      await input.waitFor();
+      await input.focus();
+      const stopTyping = typeLive(cdp, body);
+      try {
+        await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 60_000 });
+      } finally {
+        stopTyping();
+      }
+      const result = await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!);
+      const keys = chunks(body).flatMap((c) => c.samples.typing?.keys ?? []);
+      // Every key event went out with the character and its own time; text typed is the words shown.
+      expect(keys.length).toBeGreaterThan(40);
+      const typed = keys.filter((k) => k.type === 'down' && k.key !== 'Backspace').map((k) => k.key).join('');
+      const words = body.revealed.map((e) => (e.payload.type === 'word' ? e.payload.word : '')).join(' ');
+      expect(words.startsWith(typed.trim().split(' ').slice(0, 2).join(' '))).toBe(true);
+      const refused = entries(h, { type: 'signature.refused' }).filter((e) => e['who'] === 'quinn');
+      expect(refused, JSON.stringify(refused.map((r) => r['reasons']))).toEqual([]);
+      expect(result).toMatchObject({ outcome: 'accepted' });
+      expect(entries(h, { type: 'signature.enrolment_recorded' }).filter((e) => e['who'] === 'quinn')).toHaveLength(1);
+      expect(violations).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+
+  it('a motion sensor that stops mid-session: a clear message, nothing signed, the action still waits', async () => {
+    const rita = await addPerson(h, 'rita', { modalities: ['motion'], device: false });
+    const { page, cdp, context } = await signingPage(rita);
+    const body = new SimulatedBody('rita', ['motion'], 'browser-stop');
+    body.watch(page);
+    let stopMotion = await feedMotion(cdp, body);
+    try {
+      const credentialId = await enrolPasskey(page, rita);
+      const a = await highTransfer(h, 'browser-sensor-stops');
+      await page.goto(`${origin}/app/signing-harness.html?person=rita&action=${a.id}&credential=${credentialId}`);
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => body.revealed.length >= 1 || undefined, 15_000);
+      // The live screen, here where a stall costs nothing (it stalls the sensor feed: see above).
+      await screenshot(page, 'signing-2-live');
+      expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+      // The sensor goes quiet (a reading that never changes is never reported: no readings at all).
+      stopMotion();
+      stopMotion = () => undefined;
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 30_000 });
+      const result = await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!);
+      expect(result.outcome).toBe('sensor');
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/A sensor stopped sending readings during signing\. Nothing was signed and nothing was carried out: the request is still waiting/);
+      await screenshot(page, 'signing-4-sensor-stopped');
+      expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0]);
+      expect(refused).toMatchObject({ who: 'rita', code: 'SESSION_ABORTED' });
+      expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
+      expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
+    } finally {
+      stopMotion();
+      await context.close();
+    }
+  }, 120_000);
+
+  it('a tab closed mid-session and a denied microphone: nothing signed, the action still waits', async () => {
+    const sam = await addPerson(h, 'sam', { modalities: ['motion', 'typing'], device: false });
+    const { page, cdp, context } = await signingPage(sam);
+    const body = new SimulatedBody('sam', ['motion'], 'browser-close');
+    body.watch(page);
+    const stopMotion = await feedMotion(cdp, body);
+    try {
+      const credentialId = await enrolPasskey(page, sam);
+      const a = await highTransfer(h, 'browser-tab-closed');
+      await page.goto(`${origin}/app/signing-harness.html?person=sam&action=${a.id}&credential=${credentialId}`);
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => body.revealed.length >= 1 || undefined, 15_000);
+      await page.close();
+      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0], 20_000).catch((e: unknown) => {
+        throw new Error(JSON.stringify(entries(h, { actionId: a.id }).map((x) => [x['type'], x['code'], x['who']])), { cause: e });
+      });
+      expect(refused).toMatchObject({ who: 'sam', code: 'SESSION_ABORTED' });
+      expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
+      expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
+    } finally {
+      stopMotion();
+      await context.close();
+    }
+    // The microphone refused (no permission granted in this context): said plainly before anything starts.
+    const { page: p2, context: c2 } = await signingPage(sam);
+    try {
+      await p2.goto(`${origin}/app/signing-harness.html?mode=calibrate&person=sam&modalities=voice&duration=20000`);
+      await p2.getByRole('button', { name: /Start calibration/ }).click();
+      await p2.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 30_000 });
+      expect(await p2.evaluate(() => (globalThis as unknown as PageGlobals).afResult!.outcome)).toBe('sensor');
+      await expect(p2.getByRole('alert').textContent()).resolves.toMatch(/Access to a sensor was refused/);
+      await screenshot(p2, 'calibration-microphone-denied');
+    } finally {
+      await c2.close();
+    }
+  }, 120_000);
 });
