@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
@@ -218,6 +222,58 @@ describe('signing in the browser', () => {
       await screenshot(p2, 'calibration-microphone-denied');
     } finally {
       await c2.close();
+    }
+  }, 120_000);
+});
+
+describe('voice on a fake microphone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'af-voice-'));
+  const wav = join(dir, 'speech.wav');
+  let voiceBrowser: Browser;
+  beforeAll(async () => {
+    // Speech with pauses between words (espeak-ng: -g is the word gap in 10 ms units); Chromium loops it.
+    execFileSync('espeak-ng', ['-s', '120', '-g', '60', '-w', wav, 'river orange table yellow window garden simple number paper forest']);
+    voiceBrowser = await launchChromium(['--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
+  });
+  afterAll(async () => {
+    await voiceBrowser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reduces the microphone to pitch and energy frames on the page; only those go out', async () => {
+    const tess = await addPerson(h, 'tess', { modalities: ['voice'], device: false });
+    const s = await phonePage(voiceBrowser);
+    await s.page.exposeFunction('afAuthorize', (method: string, path: string) => tess.client.authorization(method, path));
+    await virtualAuthenticator(s.cdp);
+    const body = new SimulatedBody('tess', ['voice'], 'browser-voice');
+    body.watch(s.page);
+    try {
+      const credentialId = await enrolPasskey(s.page, tess);
+      await s.page.goto(`${origin}/app/signing-harness.html?mode=calibrate&person=tess&modalities=voice&duration=20000&credential=${credentialId}`);
+      await s.page.getByRole('button', { name: /Start calibration/ }).click();
+      await s.page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 60_000 });
+      const frames = chunks(body).flatMap((c) => c.samples.voice?.frames ?? []);
+      // 10 ms hop: about 100 frames a second over the 20 s.
+      expect(frames.length).toBeGreaterThan(1500);
+      expect(frames.length).toBeLessThan(2300);
+      const voiced = frames.filter((f) => f.f0Hz !== null);
+      expect(voiced.length).toBeGreaterThan(200);
+      const f0 = voiced.map((f) => f.f0Hz!).sort((a, b) => a - b);
+      // espeak-ng's default voice speaks at about 100 Hz.
+      expect(f0[Math.floor(f0.length / 2)]).toBeGreaterThan(70);
+      expect(f0[Math.floor(f0.length / 2)]).toBeLessThan(160);
+      const loud = (xs: { energyDb: number }[]) => xs.map((f) => f.energyDb).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      expect(loud(voiced)).toBeGreaterThan(loud(frames.filter((f) => f.f0Hz === null)) + 6);
+      // Features only: each frame is { t, f0Hz, energyDb }, and no binary frame was sent.
+      expect(new Set(frames.flatMap((f) => Object.keys(f)))).toEqual(new Set(['t', 'f0Hz', 'energyDb']));
+      // A recording does not answer the words revealed, so the gateway refuses the session; what
+      // it found in the stream itself (format, frame rate, energy, voicing) passed.
+      const refused = await waitFor(() => entries(h, { type: 'signature.refused' }).find((e) => e['who'] === 'tess'));
+      const failed = (refused['liveness'] as { modalities: { voice: { failedChecks: string[] } }; failedChecks: string[] }) ?? undefined;
+      expect(failed.modalities.voice.failedChecks.filter((c) => /format|rate|energy-range|voicing-energy/.test(c))).toEqual([]);
+      expect(failed.failedChecks.filter((c) => c.startsWith('timing.voice.sample-gap'))).toEqual([]);
+    } finally {
+      await s.context.close();
     }
   }, 120_000);
 });
