@@ -12,6 +12,7 @@ import { waitFor, type Harness } from '../helpers/harness.ts';
 import { actionStatus, addPerson, entries, highTransfer, startSignatureHarness, type TestPerson } from '../signature/helpers.ts';
 import { feedMotion, SimulatedBody, typeLive } from './body.ts';
 import { launchChromium, phonePage, screenshot, serveApp, virtualAuthenticator } from './browser.ts';
+import { EmulatedStrap, measurement } from './strap.ts';
 
 /**
  * Live signing in a real browser (issue #14 item 5): Debian's Chromium, the app's signing module
@@ -84,7 +85,8 @@ describe('signing in the browser', () => {
       const a = await highTransfer(h, 'browser-high');
       await page.goto(`${origin}/app/signing-harness.html?person=pam&action=${a.id}&credential=${credentialId}`);
       await page.getByRole('button', { name: /Start signing/ }).waitFor();
-      await expect(page.getByText('5,000.00 EUR').count()).resolves.toBe(1);
+      // What you see is what you sign: the summary shows the amount and payee.
+      await expect(page.locator('.af-summary-text').textContent()).resolves.toMatch(/5,000\.00 EUR to\/on 'DE89370400440532013000'/);
       await screenshot(page, 'signing-1-intro');
       expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
 
@@ -222,6 +224,50 @@ describe('signing in the browser', () => {
       await screenshot(p2, 'calibration-microphone-denied');
     } finally {
       await c2.close();
+    }
+  }, 120_000);
+});
+
+describe('heart rate from a Bluetooth strap', () => {
+  it('RR intervals arrive from notifications; a strap that disconnects ends signing, the action still waits', async () => {
+    const uma = await addPerson(h, 'uma', { modalities: ['hrv'], device: false });
+    const { page, cdp, context } = await signingPage(uma);
+    const strap = await EmulatedStrap.attach(browser, cdp);
+    const body = new SimulatedBody('uma', ['hrv'], 'browser-strap');
+    body.watch(page);
+    try {
+
+      const credentialId = await enrolPasskey(page, uma);
+      const a = await highTransfer(h, 'browser-strap-disconnects');
+      await page.goto(`${origin}/app/signing-harness.html?person=uma&action=${a.id}&credential=${credentialId}&modalities=hrv`);
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => body.started || undefined, 15_000);
+      // A few beats: one interval per measurement, as the body's heart produces them.
+      const beats: number[] = [];
+      while (beats.length < 6) {
+        for (const b of body.advance().hrv?.rr ?? []) {
+          await strap.send(page, measurement(60000 / b.ms, [b.ms]));
+          beats.push(b.ms);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await waitFor(() => chunks(body).flatMap((c) => c.samples.hrv?.rr ?? []).length >= 6 || undefined, 10_000);
+      // The intervals the page sent are the strap's (to its 1/1024 s resolution), one beat each.
+      const rr = chunks(body).flatMap((c) => c.samples.hrv?.rr ?? []);
+      expect(rr.slice(0, 6).map((x) => Math.round(x.ms))).toEqual(beats.slice(0, 6).map((ms) => Math.round((Math.round((ms * 1024) / 1000) * 1000) / 1024)));
+      for (let i = 1; i < rr.length; i++) expect(rr[i]!.t).toBeGreaterThanOrEqual(rr[i - 1]!.t);
+      await strap.disconnect();
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 30_000 });
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!.outcome)).toBe('sensor');
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/The heart-rate strap disconnected during signing\. Nothing was signed/);
+      await screenshot(page, 'signing-5-strap-disconnected');
+      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0]);
+      expect(refused).toMatchObject({ who: 'uma', code: 'SESSION_ABORTED' });
+      expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
+      expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
+    } finally {
+      await strap.close();
+      await context.close();
     }
   }, 120_000);
 });

@@ -49,7 +49,9 @@ export class SigningView {
     this.summary = el('div', { class: 'af-summary' });
     this.choices = el('fieldset', { class: 'af-choices' });
     this.choices.append(el('legend', {}, mode === 'sign' ? 'How will you sign?' : 'What will you calibrate?'));
-    this.start = el('button', { type: 'button', class: 'af-start' }, mode === 'sign' ? 'Start signing (about 30 seconds)' : 'Start calibration');
+    // Shown once the challenge is loaded and checked (showChoices).
+    this.start = el('button', { type: 'button', class: 'af-start', hidden: '' }, mode === 'sign' ? 'Start signing (about 30 seconds)' : 'Start calibration');
+    this.choices.hidden = true;
 
     this.live = el('div', { class: 'af-live', hidden: '' });
     this.ring = el('div', { class: 'af-ring', role: 'progressbar', 'aria-label': 'Time signed', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' });
@@ -114,6 +116,8 @@ export class SigningView {
       this.choices.append(row);
       this.#boxes.set(m, box);
     }
+    this.choices.hidden = false;
+    this.start.hidden = false;
   }
 
   chosen(): Modality[] {
