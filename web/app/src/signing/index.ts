@@ -77,6 +77,7 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
     if (done) return;
     done = true;
     view.endLive();
+    view.status.textContent = '';
     view.alert.replaceChildren();
     const p = document.createElement('p');
     p.textContent = r.message;
