@@ -318,6 +318,8 @@ describe('voice on a fake microphone', () => {
       const failed = (refused['liveness'] as { modalities: { voice: { failedChecks: string[] } }; failedChecks: string[] }) ?? undefined;
       expect(failed.modalities.voice.failedChecks.filter((c) => /format|rate|energy-range|voicing-energy/.test(c))).toEqual([]);
       expect(failed.failedChecks.filter((c) => c.startsWith('timing.voice.sample-gap'))).toEqual([]);
+      // The AudioWorklet (its own bundled file) loaded under the CSP: nothing was refused.
+      expect(s.violations).toEqual([]);
     } finally {
       await s.context.close();
     }
