@@ -239,9 +239,15 @@ describe('heart rate from a Bluetooth strap', () => {
 
       const credentialId = await enrolPasskey(page, uma);
       const a = await highTransfer(h, 'browser-strap-disconnects');
+      await page.emulateMedia({ reducedMotion: 'reduce' });
       await page.goto(`${origin}/app/signing-harness.html?person=uma&action=${a.id}&credential=${credentialId}&modalities=hrv`);
       await page.getByRole('button', { name: /Start signing/ }).click();
       await waitFor(() => body.started || undefined, 15_000);
+      // prefers-reduced-motion: the breathing guide is a filling bar and words, not a growing circle.
+      await page.getByText(/Breathe (in|out)/).waitFor();
+      expect(await page.locator('.af-breath-circle').isVisible()).toBe(false);
+      expect(await page.locator('.af-breath-bar').isVisible()).toBe(true);
+      await screenshot(page, 'signing-hrv-reduced-motion');
       // A few beats: one interval per measurement, as the body's heart produces them.
       const beats: number[] = [];
       while (beats.length < 6) {
@@ -254,7 +260,8 @@ describe('heart rate from a Bluetooth strap', () => {
       await waitFor(() => chunks(body).flatMap((c) => c.samples.hrv?.rr ?? []).length >= 6 || undefined, 10_000);
       // The intervals the page sent are the strap's (to its 1/1024 s resolution), one beat each.
       const rr = chunks(body).flatMap((c) => c.samples.hrv?.rr ?? []);
-      expect(rr.slice(0, 6).map((x) => Math.round(x.ms))).toEqual(beats.slice(0, 6).map((ms) => Math.round((Math.round((ms * 1024) / 1000) * 1000) / 1024)));
+      const onTheWire = (ms: number) => Math.round(((Math.round((ms * 1024) / 1000) * 1000) / 1024) * 10) / 10;
+      expect(rr.slice(0, 6).map((x) => x.ms)).toEqual(beats.slice(0, 6).map(onTheWire));
       for (let i = 1; i < rr.length; i++) expect(rr[i]!.t).toBeGreaterThanOrEqual(rr[i - 1]!.t);
       await strap.disconnect();
       await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 30_000 });
