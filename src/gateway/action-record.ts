@@ -61,4 +61,16 @@ export interface ActionRecord {
   /** Transparency-log index of the entry that authorised execution. */
   authorisationLogIndex?: number;
   dispatchAttempts: number;
+  /** The receipt of the first delivery whose outcome became unknown (it may be the one that executed). */
+  unknownReceipt?: { jws: string; jti: string };
+  /** An admin's decision on an unresolved `outcome_unknown` (src/gateway/reconcile.ts). */
+  reconciliation?: Reconciliation;
+}
+
+export interface Reconciliation {
+  outcome: 'executed' | 'failed';
+  by: string;
+  reason: string;
+  at: number;
+  logIndex: number;
 }
