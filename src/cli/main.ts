@@ -10,6 +10,7 @@ const USAGE = `usage: analog-firewall <command>
   start                                   start the gateway (env: PORT HOST DATA_DIR POLICY_FILE …, see README)
   policy check FILE [--sample FILE.json]  validate a policy and show how sample actions classify
   principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
+                                          (--owner is required for agents)
   token --key JWK_FILE METHOD PATH        print a one-use client assertion for curl (DATA_DIR/demo-agent.jwk in the tour)
   action reconcile ID --outcome executed|failed --reason TEXT --key ADMIN_JWK_FILE [--id ID] [--gateway URL]
                                           settle an action whose outcome stayed unknown (admin)

@@ -1,6 +1,7 @@
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import type { ActionStatus } from '../core/action/status.ts';
 import type { Tier } from '../core/tier.ts';
+import type { VelocityPrincipal } from '../core/policy/types.ts';
 
 /** The exact HTTP request the gateway will send upstream once authorised (body base64). */
 export interface ForwardRequest {
@@ -44,6 +45,8 @@ export interface ClassificationSummary {
 export interface ActionRecord {
   id: string;
   agent: string;
+  /** The agent's owner and organisation when it was accepted (velocity scopes); absent on older records. */
+  principal?: VelocityPrincipal;
   idempotencyKey: string;
   status: ActionStatus;
   digest: string;

@@ -1,6 +1,7 @@
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import type { VelocityQuery, VelocityTotal } from '../adapters/store/store.ts';
+import type { VelocityPrincipal } from '../core/policy/types.ts';
 import type { ClassificationSummary } from './action-record.ts';
 
 /** The gateway's view of the active policy: what it asks, not how the engine answers. */
@@ -9,7 +10,8 @@ export interface PolicyPort {
   readonly name: string;
   actuators(): string[];
   upstreamOf(actuator: string): string | undefined;
-  velocityQueries(descriptor: ActionDescriptor, now: number): VelocityQuery[];
+  /** `who`: the requesting agent's owner and organisation (velocityPrincipalOf), for the wider scopes. */
+  velocityQueries(descriptor: ActionDescriptor, now: number, who: VelocityPrincipal): VelocityQuery[];
   classify(descriptor: ActionDescriptor, ctx: { branchCard?: BranchCard; velocity: VelocityTotal[] }): ClassificationSummary;
   /** Maps a reverse-proxy request to descriptor fields (operation, target, amount, …). */
   mapProxy(

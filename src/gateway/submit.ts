@@ -1,6 +1,7 @@
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import { canonicalDigest } from '../core/canonical.ts';
 import { FirewallError } from '../core/errors.ts';
+import { velocityPrincipalOf } from '../core/policy/types.ts';
 import type { PrincipalRecord } from '../adapters/store/store.ts';
 import type { ActionRecord, ForwardRequest } from './action-record.ts';
 import { acceptAction } from './accept-action.ts';
@@ -40,7 +41,8 @@ export async function submitAction(ctx: GatewayContext, input: SubmitInput): Pro
     ...(card === undefined ? {} : { branchCardSha256: canonicalDigest(card) }),
   };
   // Limits need the tier; this provisional classification counts no history (velocity only raises it).
-  const noHistory = policy.velocityQueries(descriptor, ctx.clock.now()).map((q) => ({ ruleId: q.ruleId, count: 0, amount: 0 }));
+  const principal = velocityPrincipalOf(input.agent);
+  const noHistory = policy.velocityQueries(descriptor, ctx.clock.now(), principal).map((q) => ({ ruleId: q.ruleId, count: 0, amount: 0 }));
   const provisional = policy.classify(descriptor, { ...(card === undefined ? {} : { branchCard: card }), velocity: noHistory });
   await ctx.limits.action(input.agent.id, descriptor.actuator, provisional.tier);
 
@@ -54,6 +56,7 @@ export async function submitAction(ctx: GatewayContext, input: SubmitInput): Pro
       {
         descriptor,
         idempotencyKey: input.idempotencyKey,
+        principal,
         forward: input.forward,
         ...(card === undefined ? {} : { branchCard: card }),
         onCommitted: (r) => {

@@ -2,6 +2,8 @@ import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, type Stats } from
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FirewallError } from '../../core/errors.ts';
+import { velocityPrincipalOf } from '../../core/policy/types.ts';
+import { normaliseCurrency } from '../../core/action/currency.ts';
 import type { ActionStatus } from '../../core/action/status.ts';
 import type { ActionRecord } from '../../gateway/action-record.ts';
 import type { AuditSink, AuditSinkFactory } from './audit-sink.ts';
@@ -20,6 +22,8 @@ CREATE TABLE IF NOT EXISTS actions (
   target TEXT NOT NULL,
   amount DOUBLE PRECISION,
   currency TEXT,
+  owner TEXT,
+  organisation TEXT,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
   due_at BIGINT,
@@ -32,6 +36,24 @@ CREATE TABLE IF NOT EXISTS principals (
   id TEXT PRIMARY KEY,
   doc TEXT NOT NULL
 );
+`;
+
+/**
+ * Velocity scopes wider than one agent (owner, organisation, target, global) need the requester's
+ * owner and organisation on each action row. A database from before they existed gets the columns,
+ * filled from the principals as registered (the agent itself when it has no owner, its owner when
+ * it has no organisation: velocityPrincipalOf), then the indexes the wider windows read.
+ */
+const VELOCITY_SCOPE_MIGRATION = `
+ALTER TABLE actions ADD COLUMN owner TEXT;
+ALTER TABLE actions ADD COLUMN organisation TEXT;
+UPDATE actions SET owner = COALESCE((SELECT json_extract(p.doc, '$.owner') FROM principals p WHERE p.id = actions.agent), agent);
+UPDATE actions SET organisation = COALESCE((SELECT json_extract(p.doc, '$.organisation') FROM principals p WHERE p.id = actions.agent), owner);
+`;
+const VELOCITY_SCOPE_INDEXES = `
+CREATE INDEX IF NOT EXISTS actions_velocity_owner ON actions (owner, actuator, created_at);
+CREATE INDEX IF NOT EXISTS actions_velocity_organisation ON actions (organisation, actuator, created_at);
+CREATE INDEX IF NOT EXISTS actions_velocity_actuator ON actions (actuator, created_at);
 `;
 
 interface Pending {
@@ -107,6 +129,9 @@ export class SqliteStore implements Store {
       // commit switches to NORMAL around its own COMMIT and syncs the WAL itself.
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
+      const columns = this.db.prepare('PRAGMA table_info(actions)').all() as { name: string }[];
+      if (!columns.some((c) => c.name === 'owner')) this.db.exec(`BEGIN; ${VELOCITY_SCOPE_MIGRATION} COMMIT;`);
+      this.db.exec(VELOCITY_SCOPE_INDEXES);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {
         this.#walFd = openSync(this.#walPath, 'r');
@@ -147,8 +172,8 @@ export class SqliteStore implements Store {
     this.#w = {
       get: w('SELECT doc FROM actions WHERE id = ?'),
       byKey: w('SELECT doc FROM actions WHERE agent = ? AND idempotency_key = ?'),
-      insert: w(`INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, created_at, updated_at, due_at, doc)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insert: w(`INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, owner, organisation, created_at, updated_at, due_at, doc)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       update: w('UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?'),
       putPrincipal: w('INSERT INTO principals (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc'),
       // Transaction control, prepared once: the group commit runs these for every queued callback.
@@ -176,7 +201,9 @@ export class SqliteStore implements Store {
       findByIdempotencyKey: async (agent, key) => parse(this.#w.byKey!.get(agent, key)),
       insertAction: async (a) => {
         const d = a.descriptor;
-        this.#w.insert!.run(a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, d.currency ?? null, a.createdAt, a.updatedAt, a.dueAt, JSON.stringify(a));
+        const scope = a.principal ?? velocityPrincipalOf({ id: a.agent });
+        const currency = d.currency === undefined ? null : normaliseCurrency(d.currency);
+        this.#w.insert!.run(a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, currency, scope.owner, scope.organisation, a.createdAt, a.updatedAt, a.dueAt, JSON.stringify(a));
       },
       updateAction: async (id, from, patch) => {
         const current = parse(this.#w.get!.get(id));
@@ -191,21 +218,24 @@ export class SqliteStore implements Store {
   }
 
   #velocity(q: VelocityQuery): VelocityTotal {
-    const shape = `${q.operations.length}|${q.target !== undefined}|${q.currency !== undefined}`;
+    // Only the scope's fields narrow the count (core/policy/velocity.ts); every action counts towards
+    // max_count, and only those in the query's currency towards the amount.
+    const filters = (['agent', 'owner', 'organisation', 'target'] as const).filter((f) => q[f] !== undefined);
+    const shape = `${q.operations.length}|${filters.join(',')}|${q.currency !== undefined}`;
     let st = this.#velocityStatements.get(shape);
     if (st === undefined) {
       const ops = q.operations.length > 0 ? ` AND operation IN (${q.operations.map(() => '?').join(', ')})` : '';
+      const sum = q.currency !== undefined ? 'SUM(CASE WHEN currency = ? THEN amount END)' : 'SUM(amount)';
       st = this.db.prepare(
-        `SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM actions
-         WHERE agent = ? AND actuator = ? AND created_at >= ? AND status <> 'blocked'${ops}` +
-          (q.target !== undefined ? ' AND target = ?' : '') +
-          (q.currency !== undefined ? ' AND currency = ?' : ''),
+        `SELECT COUNT(*) AS n, COALESCE(${sum}, 0) AS total FROM actions
+         WHERE actuator = ? AND created_at >= ? AND status <> 'blocked'${ops}` + filters.map((f) => ` AND ${f} = ?`).join(''),
       );
       this.#velocityStatements.set(shape, st);
     }
-    const args: (string | number)[] = [q.agent, q.actuator, q.sinceMs, ...q.operations];
-    if (q.target !== undefined) args.push(q.target);
+    const args: (string | number)[] = [];
     if (q.currency !== undefined) args.push(q.currency);
+    args.push(q.actuator, q.sinceMs, ...q.operations);
+    for (const f of filters) args.push(q[f]!);
     const row = st.get(...args) as { n: number; total: number };
     return { ruleId: q.ruleId, count: Number(row.n), amount: Number(row.total) };
   }
