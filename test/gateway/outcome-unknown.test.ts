@@ -143,6 +143,8 @@ describe('unknown outcomes are not failures', () => {
     expect(outcome.status).toBe('outcome_unknown');
     expect(outcome.resendAt).toBeUndefined();
     expect(outcome.attempts).toBe(3);
+    const overSse = await client.waitForOutcome(id, { timeoutMs: 5000, mode: 'sse' });
+    expect(overSse.status).toBe('outcome_unknown');
 
     // Reconciliation: admins only, a reason, and it is logged.
     const asAgent = await h.as('agent', 'POST', `/v1/actions/${id}/reconcile`, { body: { outcome: 'executed', reason: 'x' } });
