@@ -9,7 +9,8 @@ import type { ActionRecord } from '../../gateway/action-record.ts';
 import type { AuditSink, AuditSinkFactory } from './audit-sink.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 import { HashChainAudit } from './hash-chain-audit.ts';
-import type { PrincipalRecord, Store, StoreTx, VelocityQuery, VelocityTotal } from './store.ts';
+import type { PrincipalRecord, Store, StoreTx } from './store.ts';
+import { migrateVelocityScopes, VelocityTotals } from './sqlite-velocity.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -36,24 +37,6 @@ CREATE TABLE IF NOT EXISTS principals (
   id TEXT PRIMARY KEY,
   doc TEXT NOT NULL
 );
-`;
-
-/**
- * Velocity scopes wider than one agent (owner, organisation, target, global) need the requester's
- * owner and organisation on each action row. A database from before they existed gets the columns,
- * filled from the principals as registered (the agent itself when it has no owner, its owner when
- * it has no organisation: velocityPrincipalOf), then the indexes the wider windows read.
- */
-const VELOCITY_SCOPE_MIGRATION = `
-ALTER TABLE actions ADD COLUMN owner TEXT;
-ALTER TABLE actions ADD COLUMN organisation TEXT;
-UPDATE actions SET owner = COALESCE((SELECT json_extract(p.doc, '$.owner') FROM principals p WHERE p.id = actions.agent), agent);
-UPDATE actions SET organisation = COALESCE((SELECT json_extract(p.doc, '$.organisation') FROM principals p WHERE p.id = actions.agent), owner);
-`;
-const VELOCITY_SCOPE_INDEXES = `
-CREATE INDEX IF NOT EXISTS actions_velocity_owner ON actions (owner, actuator, created_at);
-CREATE INDEX IF NOT EXISTS actions_velocity_organisation ON actions (organisation, actuator, created_at);
-CREATE INDEX IF NOT EXISTS actions_velocity_actuator ON actions (actuator, created_at);
 `;
 
 interface Pending {
@@ -114,7 +97,7 @@ export class SqliteStore implements Store {
   #failed: FirewallError | null = null;
   readonly #w: Record<string, StatementSync>;
   readonly #r: Record<string, StatementSync>;
-  readonly #velocityStatements = new Map<string, StatementSync>();
+  readonly #velocity: VelocityTotals;
   readonly #txApi: StoreTx;
 
   constructor(opts: SqliteStoreOptions) {
@@ -129,9 +112,7 @@ export class SqliteStore implements Store {
       // commit switches to NORMAL around its own COMMIT and syncs the WAL itself.
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
-      const columns = this.db.prepare('PRAGMA table_info(actions)').all() as { name: string }[];
-      if (!columns.some((c) => c.name === 'owner')) this.db.exec(`BEGIN; ${VELOCITY_SCOPE_MIGRATION} COMMIT;`);
-      this.db.exec(VELOCITY_SCOPE_INDEXES);
+      migrateVelocityScopes(this.db);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {
         this.#walFd = openSync(this.#walPath, 'r');
@@ -191,6 +172,7 @@ export class SqliteStore implements Store {
       counts: r('SELECT status, COUNT(*) AS n FROM actions GROUP BY status'),
       ping: r('SELECT 1 AS one'),
     };
+    this.#velocity = new VelocityTotals(this.db);
     this.#txApi = this.#makeTxApi();
   }
 
@@ -212,32 +194,9 @@ export class SqliteStore implements Store {
         const res = this.#w.update!.run(next.status, next.updatedAt, next.dueAt, JSON.stringify(next), id, current.status);
         return Number(res.changes) === 1 ? next : undefined;
       },
-      velocityTotals: async (queries) => queries.map((q) => this.#velocity(q)),
+      velocityTotals: async (queries) => queries.map((q) => this.#velocity.total(q)),
       audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
     };
-  }
-
-  #velocity(q: VelocityQuery): VelocityTotal {
-    // Only the scope's fields narrow the count (core/policy/velocity.ts); every action counts towards
-    // max_count, and only those in the query's currency towards the amount.
-    const filters = (['agent', 'owner', 'organisation', 'target'] as const).filter((f) => q[f] !== undefined);
-    const shape = `${q.operations.length}|${filters.join(',')}|${q.currency !== undefined}`;
-    let st = this.#velocityStatements.get(shape);
-    if (st === undefined) {
-      const ops = q.operations.length > 0 ? ` AND operation IN (${q.operations.map(() => '?').join(', ')})` : '';
-      const sum = q.currency !== undefined ? 'SUM(CASE WHEN currency = ? THEN amount END)' : 'SUM(amount)';
-      st = this.db.prepare(
-        `SELECT COUNT(*) AS n, COALESCE(${sum}, 0) AS total FROM actions
-         WHERE actuator = ? AND created_at >= ? AND status <> 'blocked'${ops}` + filters.map((f) => ` AND ${f} = ?`).join(''),
-      );
-      this.#velocityStatements.set(shape, st);
-    }
-    const args: (string | number)[] = [];
-    if (q.currency !== undefined) args.push(q.currency);
-    args.push(q.actuator, q.sinceMs, ...q.operations);
-    for (const f of filters) args.push(q[f]!);
-    const row = st.get(...args) as { n: number; total: number };
-    return { ruleId: q.ruleId, count: Number(row.n), amount: Number(row.total) };
   }
 
   tx<T>(fn: (tx: StoreTx) => Promise<T>, opts: { durable?: boolean; onCommitted?: (value: T) => void } = {}): Promise<T> {
