@@ -67,3 +67,19 @@ export async function rawMcp(h: Harness, token: string | undefined, body: string
   }
   return { status: res.status, headers: res.headers, message, text };
 }
+
+type Answer = { structuredContent?: Record<string, unknown>; isError?: boolean; _meta?: Record<string, unknown> };
+
+/**
+ * The call's outcome: a call still held when MCP_HOLD_SEC ran out (a loaded machine can stretch a
+ * 1 s cooling period past it) is asked after with analog_firewall_status until it has ended.
+ */
+export async function outcome<T extends Answer>(client: Client, r: T): Promise<T> {
+  let out = r;
+  for (let i = 0; i < 10; i++) {
+    const held = out.structuredContent?.['actionId'];
+    if (typeof held !== 'string' || out.structuredContent?.['status'] === undefined) return out;
+    out = (await client.callTool({ name: 'analog_firewall_status', arguments: { actionId: held, waitSeconds: 30 } })) as unknown as T;
+  }
+  return out;
+}
