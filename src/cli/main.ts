@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * analog-firewall CLI: `start`, `policy check`, `principal register`, `token`.
+ * analog-firewall CLI: `start`, `policy check`, `principal register`, `person invite`, `token`.
  * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
  */
 import { isFirewallError } from '../core/errors.ts';
@@ -10,6 +10,7 @@ const USAGE = `usage: analog-firewall <command>
   start                                   start the gateway (env: PORT HOST DATA_DIR POLICY_FILE …, see README)
   policy check FILE [--sample FILE.json]  validate a policy and show how sample actions classify
   principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
+  person invite ID [--roles R[,R]] [--ttl SECONDS]  print a single-use approver-app enrolment link and its QR code
   token --key JWK_FILE METHOD PATH        print a one-use client assertion for curl (DATA_DIR/demo-agent.jwk in the tour)
 `;
 
@@ -29,6 +30,11 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] !== 'register') break;
       const { runPrincipalRegister } = await import('./principal-register.ts');
       return runPrincipalRegister(rest.slice(1));
+    }
+    case 'person': {
+      if (rest[0] !== 'invite') break;
+      const { runPersonInvite } = await import('./person-invite.ts');
+      return runPersonInvite(rest.slice(1), (s) => process.stdout.write(s));
     }
     case 'token': {
       const { runToken } = await import('./token.ts');
