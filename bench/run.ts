@@ -17,6 +17,8 @@ const TARGETS: Record<string, string> = {
   log_append_rps: '>= 10000',
   log_inclusion_proof_us_1m: '<= 1000',
   verifier_entries_per_s: '>= 100000',
+  app_js_gzip_kb: '<= 200',
+  app_inbox_ms: '<= 1000',
 };
 
 type Bench = { name: string; file: string; fn: string };
@@ -26,6 +28,7 @@ const BENCHES: Bench[] = [
   { name: 'transparency log', file: './log.ts', fn: 'benchLog' },
   { name: 'liveness', file: './liveness.ts', fn: 'benchLiveness' },
   { name: 'gateway', file: './gateway.ts', fn: 'benchGateway' },
+  { name: 'app', file: './app.ts', fn: 'benchApp' },
 ];
 
 type Figures = Record<string, number>;

@@ -55,12 +55,14 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
           ? undefined
           : new PushNotifier({
               keyFile: join(o.dataDir, 'vapid.json'),
-              subject: o.env['APP_PUSH_SUBJECT'] || config.appOrigin,
+              // RFC 8292 §2.1: a contact for the push service, https: or mailto:.
+              subject: o.env['APP_PUSH_SUBJECT'] || (config.appOrigin.startsWith('https:') ? config.appOrigin : 'mailto:operator@localhost'),
               store: ctx.store,
               app: store,
               clock: ctx.clock,
               log: ctx.log,
-              allowHttpLoopback: o.env['APP_PUSH_ALLOW_HTTP_LOOPBACK'] === '1',
+              allowLoopback: o.env['APP_PUSH_ALLOW_LOOPBACK'] === '1',
+              ...(o.env['APP_PUSH_CA_FILE'] ? { caFile: o.env['APP_PUSH_CA_FILE'] } : {}),
             });
       app = {
         config,

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import webpush from 'web-push';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
@@ -22,9 +23,11 @@ export class PushNotifier {
   readonly publicKey: string;
   readonly #privateKey: string;
   readonly #subject: string;
-  readonly #o: { store: Store; app: ApproverStore; clock: Clock; log: Logger; allowHttpLoopback: boolean };
+  readonly #o: { store: Store; app: ApproverStore; clock: Clock; log: Logger; allowLoopback: boolean };
+  readonly #agent: Agent | undefined;
 
-  constructor(o: { keyFile: string; subject: string; store: Store; app: ApproverStore; clock: Clock; log: Logger; allowHttpLoopback?: boolean }) {
+  /** `caFile`: extra CA certificates (PEM) to trust for push services (a corporate TLS proxy; tests). */
+  constructor(o: { keyFile: string; subject: string; store: Store; app: ApproverStore; clock: Clock; log: Logger; allowLoopback?: boolean; caFile?: string }) {
     let keys: { publicKey: string; privateKey: string };
     if (existsSync(o.keyFile)) {
       keys = JSON.parse(readFileSync(o.keyFile, 'utf8')) as { publicKey: string; privateKey: string };
@@ -36,10 +39,15 @@ export class PushNotifier {
     this.publicKey = keys.publicKey;
     this.#privateKey = keys.privateKey;
     this.#subject = o.subject;
-    this.#o = { store: o.store, app: o.app, clock: o.clock, log: o.log, allowHttpLoopback: o.allowHttpLoopback ?? false };
+    this.#o = { store: o.store, app: o.app, clock: o.clock, log: o.log, allowLoopback: o.allowLoopback ?? false };
+    this.#agent = o.caFile === undefined ? undefined : new Agent({ ca: readFileSync(o.caFile, 'utf8'), keepAlive: true });
   }
 
-  /** Push services are https; plain http only to loopback, and only when allowed (tests). Nothing else: the gateway would be posting wherever a person points it. */
+  /**
+   * Push services are public https URLs. Refused: other schemes, and hosts that name this machine or
+   * a private network (the gateway would be posting wherever a person points it); loopback only
+   * when allowed (tests).
+   */
   #checkEndpoint(endpoint: string): void {
     let u: URL;
     try {
@@ -47,10 +55,11 @@ export class PushNotifier {
     } catch {
       throw new FirewallError('BODY_INVALID', "'endpoint' is not a URL", { status: 400, detail: { field: 'endpoint' } });
     }
-    const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
-    if (u.protocol === 'https:' && !loopback) return;
-    if (u.protocol === 'http:' && loopback && this.#o.allowHttpLoopback) return;
-    throw new FirewallError('BODY_INVALID', "'endpoint' must be an https push service URL", { status: 400, detail: { field: 'endpoint' } });
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const loopback = host === 'localhost' || /^127\./.test(host) || host === '::1';
+    const internal = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.)/.test(host) || /^(f[cd]|fe80)/i.test(host) || !host.includes('.') && !host.includes(':');
+    if (u.protocol === 'https:' && (loopback ? this.#o.allowLoopback : !internal)) return;
+    throw new FirewallError('BODY_INVALID', "'endpoint' must be a public https push service URL", { status: 400, detail: { field: 'endpoint' } });
   }
 
   async subscribe(person: string, s: Omit<PushSubscriptionRow, 'person'>): Promise<void> {
@@ -69,6 +78,7 @@ export class PushNotifier {
           TTL: 600,
           urgency: 'high',
           timeout: 5000,
+          ...(this.#agent === undefined ? {} : { agent: this.#agent }),
         });
         sent++;
       } catch (e) {

@@ -46,7 +46,7 @@ export interface Findings {
   truncated: number;
 }
 
-export function inspect(value: string): Findings {
+export function inspect(value: string, multiline = false): Findings {
   const f: Findings = { hidden: 0, bidi: 0, confusable: 0, truncated: 0 };
   let i = 0;
   for (const ch of value) {
@@ -55,14 +55,14 @@ export function inspect(value: string): Findings {
       continue;
     }
     if (BIDI.test(ch)) f.bidi++;
-    else if (ch !== ' ' && ch !== '\t' && HIDDEN.test(ch)) f.hidden++;
+    else if (ch !== ' ' && !(multiline && (ch === '\n' || ch === '\t')) && HIDDEN.test(ch)) f.hidden++;
     else if (ch.charCodeAt(0) > 0x7f && lookalike?.(ch) !== undefined) f.confusable++;
   }
   return f;
 }
 
-/** One untrusted string, drawn safely; `warn` adds a sentence naming what was found. */
-export function Untrusted({ value, warn = true }: { value: string; warn?: boolean }) {
+/** One untrusted string, drawn safely; `warn` adds a sentence naming what was found; `multiline` lets line feeds and tabs through (formatted JSON). */
+export function Untrusted({ value, warn = true, multiline = false }: { value: string; warn?: boolean; multiline?: boolean }) {
   const parts: ComponentChildren[] = [];
   let run = '';
   let i = 0;
@@ -73,7 +73,7 @@ export function Untrusted({ value, warn = true }: { value: string; warn?: boolea
   for (const ch of value) {
     if (i >= MAX_SHOWN) break;
     const cp = ch.codePointAt(0)!;
-    if (BIDI.test(ch) || (ch !== ' ' && HIDDEN.test(ch))) {
+    if (BIDI.test(ch) || (ch !== ' ' && !(multiline && (ch === '\n' || ch === '\t')) && HIDDEN.test(ch))) {
       flush();
       parts.push(
         <span class={BIDI.test(ch) ? 'ctl bidi' : 'ctl'} key={i}>
@@ -91,7 +91,7 @@ export function Untrusted({ value, warn = true }: { value: string; warn?: boolea
     i++;
   }
   flush();
-  const f = warn ? inspect(value) : undefined;
+  const f = warn ? inspect(value, multiline) : undefined;
   const notes: string[] = [];
   if (f !== undefined) {
     if (f.bidi > 0) notes.push(`${f.bidi} text-direction control${f.bidi > 1 ? 's' : ''}`);

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, money, type ActionDetail, type Me } from '../api.ts';
 import { navigate } from '../router.ts';
-import { loadConfusables, Untrusted } from '../untrusted-text.tsx';
+import { inspect, loadConfusables, Untrusted } from '../untrusted-text.tsx';
 
 const TIER_TEXT: Record<string, string> = {
   LOW: 'runs at once',
@@ -85,6 +85,11 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
       <p class={`tier tier-${a.tier.toLowerCase()}`}>
         <span class="badge">{a.tier}</span> {TIER_TEXT[a.tier] ?? ''} · <span class="state">{a.status.replace(/_/g, ' ')}</span>
       </p>
+      {[x.target, x.operation, x.agent].some((v) => { const f = inspect(v); return f.bidi + f.hidden + f.confusable > 0; }) && (
+        <p class="warning" role="note">
+          Careful: what the agent wrote contains hidden, direction-changing or look-alike characters. They are marked below; read the payee character by character.
+        </p>
+      )}
       <section aria-labelledby="h-plain" class="plain">
         <h2 id="h-plain">In plain words</h2>
         <p>
@@ -101,7 +106,7 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
           {x.amount !== undefined && x.currency !== undefined && <strong>{` ${money(x.amount, x.currency)}`}</strong>}
           {' to '}
           <strong>
-            <Untrusted value={x.target} />
+            <Untrusted value={x.target} warn={false} />
           </strong>
           {` through ${x.actuator}. It is ${x.reversibility.replace(/_/g, ' ')}.`}
         </p>
@@ -181,7 +186,7 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
           </Field>
           <Field name="Parameters">
             <pre class="params">
-              <Untrusted value={JSON.stringify(x.parameters, null, 2)} />
+              <Untrusted value={JSON.stringify(x.parameters, null, 2)} multiline />
             </pre>
           </Field>
           <Field name="Action digest">

@@ -2,6 +2,7 @@ import { startRegistration } from '@simplewebauthn/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { navigate } from '../router.ts';
+import { NoticeText } from '../notice-text.tsx';
 import { SigningHost } from './signing-host.tsx';
 
 type Step = 'checking' | 'invalid' | 'passkey' | 'privacy' | 'modalities' | 'calibrate' | 'done';
@@ -122,7 +123,7 @@ export function EnrolScreen({ onSignedIn }: { onSignedIn: () => Promise<void> | 
           </h1>
           <p>Before anything is measured, read what is kept and for how long. Only features are kept, never recordings; you can ask for erasure at any time.</p>
           <div class="notice" tabIndex={0} role="region" aria-label="Privacy notice">
-            {notice.text}
+            <NoticeText text={notice.text} />
           </div>
           <label class="check">
             <input type="checkbox" checked={consent} onChange={(e) => setConsent((e.currentTarget as HTMLInputElement).checked)} />
