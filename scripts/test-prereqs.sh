@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs before `npm test` (npm's pretest hook): makes sure the machine has what the tests use for
-# real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests —
+# real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests,
+# Debian's chromium for the approver app's browser tests (never a downloaded browser) —
 # installing Debian packages and starting services when they are missing. Quiet when all is there.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test prerequisites missing: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2
@@ -26,5 +28,10 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+# The approver app's built files (npm's prepare builds them; a checkout without `npm install` has none).
+if [ ! -f web/app/dist/index.html ]; then
+  echo "building the approver app (npm run build:app)" >&2
+  npm run -s build:app
 fi
 exit 0

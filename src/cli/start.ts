@@ -30,7 +30,7 @@ export async function runStart(): Promise<number> {
       examples.push(await startExampleActuator({ name, port, gatewayUrl: config.publicUrl, issuer: config.gatewayId }));
     }
   }
-  const { gw, store, closers } = await assembleGateway({ config, signer, policyFile: policyDoc, clock: systemClock, env: process.env, log });
+  const { gw, store, closers, approver } = await assembleGateway({ config, signer, policyFile: policyDoc, clock: systemClock, env: process.env, log });
   const hsmHead =
     opened.auditHead === undefined
       ? undefined
@@ -43,6 +43,11 @@ export async function runStart(): Promise<number> {
   }
   const addr = await gw.listen();
   log.info({ url: config.publicUrl, address: `${addr.address}:${addr.port}`, signer: config.signer.backend }, 'analog firewall listening');
+  const appOrigin = approver.app?.config.appOrigin;
+  if (appOrigin !== undefined) {
+    log.info({ app: `${appOrigin}/app/` }, 'approver app');
+    process.stderr.write(`Approver app: ${appOrigin}/app/  (invite a person: npm run cli -- person invite alice)\n`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -143,7 +143,7 @@ describe('approver app in a real browser', () => {
     expect(await target.locator('mark.confusable').first().textContent()).toBe('а');
     expect(await target.locator('[role=note]').textContent()).toMatch(/1 text-direction control, 1 invisible character, 1 look-alike character/);
     // Nothing the agent wrote became markup: no element from it, no script run.
-    expect(await page.evaluate(() => document.querySelectorAll('main script, main img').length)).toBe(0);
+    expect(await page.evaluate<number>("document.querySelectorAll('main script, main img').length")).toBe(0);
     expect(await page.title()).not.toBe('owned');
     expect(await page.locator('.fingerprint code').textContent()).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
     await expectAccessible(page, 'action-detail');
