@@ -18,6 +18,15 @@ let inviteUrl: string;
 const submit = (amount: number, payee: string, key: string) =>
   h.as('agent', 'POST', '/proxy/payments/transfers', { body: { payee, amount, currency: 'EUR' }, headers: { 'idempotency-key': key } });
 
+/** Presses Tab until the focused element is named `name` (at most 30 presses). */
+async function tabTo(p: Page, name: string): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    await p.keyboard.press('Tab');
+    if ((await p.evaluate<string>("(document.activeElement?.textContent ?? '').trim()")) === name) return;
+  }
+  throw new Error(`Tab never reached '${name}'`);
+}
+
 async function actionId(r: Response): Promise<string> {
   const body = (await r.json()) as { id: string; status: string };
   return body.id;
@@ -100,7 +109,9 @@ describe('approver app in a real browser', () => {
     // The old session is gone on the server, not only in the browser.
     const r = await page.request.get(`${h.appUrl}/app/api/inbox`);
     expect(r.status()).toBe(401);
-    await page.getByRole('button', { name: 'Sign in with passkey' }).click();
+    // By keyboard: from the screen's heading, Tab reaches the button, Enter uses it.
+    await tabTo(page, 'Sign in with passkey');
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Inbox' }).waitFor();
     await page.getByText('Nothing waits for you.').waitFor();
     await expectAccessible(page, 'inbox-empty');
@@ -115,10 +126,15 @@ describe('approver app in a real browser', () => {
     await expect.poll(() => card.locator('.deadline').textContent()).toMatch(/^runs in \d+:\d\d$/);
     await expectAccessible(page, 'inbox-veto');
     await screenshot(page, '10-inbox-medium');
-    await card.getByRole('button', { name: 'Veto' }).click();
-    await card.getByLabel(/Why do you veto it/).fill('I do not know this payee');
+    // By keyboard: Tab to Veto, Enter; focus lands in the reason; Tab to Confirm, Enter.
+    await tabTo(page, 'Veto');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate<string>('document.activeElement?.tagName ?? ""')).toBe('TEXTAREA');
+    await page.keyboard.type('I do not know this payee');
+    expect(await card.getByLabel(/Why do you veto it/).inputValue()).toBe('I do not know this payee');
     await screenshot(page, '11-inbox-veto-reason');
-    await card.getByRole('button', { name: 'Confirm veto' }).click();
+    await tabTo(page, 'Confirm veto');
+    await page.keyboard.press('Enter');
     await page.getByText('Nothing waits for you.').waitFor();
     const a = (await (await h.as('alice', 'GET', `/v1/actions/${id}`)).json()) as { status: string; vetoedBy: string };
     expect(a).toMatchObject({ status: 'vetoed', vetoedBy: 'alice' });

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, money, type ActionDetail, type Me } from '../api.ts';
 import { navigate } from '../router.ts';
 import { inspect, loadConfusables, Untrusted } from '../untrusted-text.tsx';
@@ -27,6 +27,10 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
   const [mode, setMode] = useState<'veto' | 'report' | undefined>();
   const [reason, setReason] = useState('');
   const [done, setDone] = useState<string | undefined>();
+  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (mode !== undefined) reasonRef.current?.focus();
+  }, [mode]);
   const load = () =>
     Promise.all([api<ActionDetail>('GET', `/actions/${encodeURIComponent(id)}`), loadConfusables()]).then(
       ([x]) => setD(x),
@@ -222,7 +226,7 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
         {mode !== undefined && (
           <div class="veto">
             <label for="reason">{mode === 'veto' ? 'Why do you veto it? (optional)' : 'What looks wrong? (optional)'}</label>
-            <textarea id="reason" maxLength={500} value={reason} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
+            <textarea ref={reasonRef} id="reason" maxLength={500} value={reason} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
             <div class="actions">
               <button type="button" class={mode === 'veto' ? 'danger' : 'primary'} onClick={submit}>
                 {mode === 'veto' ? 'Confirm veto' : 'Send report'}

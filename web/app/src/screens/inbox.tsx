@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, money, type InboxItem, type Me } from '../api.ts';
 import { navigate } from '../router.ts';
 import { loadConfusables, Untrusted } from '../untrusted-text.tsx';
@@ -85,6 +85,11 @@ function Card({ item, now, onChanged }: { item: InboxItem; now: number; onChange
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [done, setDone] = useState<string | undefined>();
+  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  // The Veto button gives way to the form: focus follows, so a keyboard or screen-reader user lands in it.
+  useEffect(() => {
+    if (vetoing) reasonRef.current?.focus();
+  }, [vetoing]);
   const veto = async () => {
     setError(undefined);
     try {
@@ -135,7 +140,7 @@ function Card({ item, now, onChanged }: { item: InboxItem; now: number; onChange
       {vetoing && done === undefined && (
         <div class="veto">
           <label for={`reason-${item.actionId}`}>Why do you veto it? (optional)</label>
-          <textarea id={`reason-${item.actionId}`} maxLength={500} value={reason} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
+          <textarea ref={reasonRef} id={`reason-${item.actionId}`} maxLength={500} value={reason} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
           <div class="actions">
             <button type="button" class="danger" onClick={veto}>
               Confirm veto
