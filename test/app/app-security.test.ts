@@ -179,6 +179,13 @@ describe('approver app: Web Push', () => {
     expect(push.headers['content-encoding']).toBe('aes128gcm');
     expect(push.headers['authorization']).toMatch(new RegExp(`^vapid t=[\\w-]+\\.[\\w-]+\\.[\\w-]+, k=${vapid.publicKey}$`));
     expect(push.bytes).toBeGreaterThan(0);
+    expect(got).toHaveLength(1);
+
+    // Erased: the next notification that would have reached alice deletes her subscription instead.
+    expect((await h.as(h.admin, 'DELETE', '/v1/people/alice')).status).toBe(200);
+    await h.as('agent', 'POST', '/proxy/payments/transfers', { body: { payee: 'DE3', amount: 90, currency: 'EUR' }, headers: { 'idempotency-key': 'push-2' } });
+    await waitFor(() => (h.approver.app!.store.pushOf('alice').length === 0 ? true : undefined));
+    expect(got).toHaveLength(1);
   });
 });
 

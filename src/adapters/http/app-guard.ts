@@ -51,30 +51,41 @@ export function appRequestGuard(origins: readonly string[]) {
   };
 }
 
-/** The request's origin as the app sees it: the Origin header, else (a same-origin GET) the first app origin whose host matches. */
-export function requestOrigin(req: Request, origins: readonly string[]): string | undefined {
-  const o = req.get('origin');
-  if (o !== undefined) return origins.includes(o) ? o : undefined;
-  const host = req.get('host');
-  return origins.find((x) => new URL(x).host === host);
+export interface AppSessionDeps {
+  sessions: AppSessions;
+  store: Store;
+  origins: readonly string[];
+  personExists: (id: string) => boolean;
+}
+
+/**
+ * The person a request's app session cookie names, for any Node request (an express route, or a
+ * WebSocket upgrade such as the live signing session's): undefined without a live session on the
+ * request's own origin, or for a person disabled or erased since.
+ */
+export async function appSessionPrincipal(
+  headers: { origin?: string | undefined; host?: string | undefined; cookie?: string | undefined },
+  o: AppSessionDeps,
+): Promise<{ principal: PrincipalRecord; origin: string; token: string } | undefined> {
+  const origin = headers.origin !== undefined ? (o.origins.includes(headers.origin) ? headers.origin : undefined) : o.origins.find((x) => new URL(x).host === headers.host);
+  if (origin === undefined) return undefined;
+  const token = parseCookie(headers.cookie ?? '')[cookieNameFor(origin)];
+  const s = await o.sessions.resolve(token);
+  // Bound to its origin: a cookie replayed on another of the app's origins is not a session there.
+  if (s === undefined || s.origin !== origin || token === undefined) return undefined;
+  const p = await o.store.getPrincipal(s.person);
+  if (p === undefined || p.disabled || !o.personExists(p.id)) return undefined;
+  return { principal: p, origin, token };
 }
 
 /** Requires a live session; sets res.locals.principal to the person it is bound to. */
-export function requireAppSession(o: { sessions: AppSessions; store: Store; origins: readonly string[]; personExists: (id: string) => boolean }) {
+export function requireAppSession(o: AppSessionDeps) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const origin = requestOrigin(req, o.origins);
-    const none = () => new FirewallError('SESSION_REQUIRED', 'sign in with your passkey', { status: 401 });
-    if (origin === undefined) throw none();
-    const cookies = parseCookie(req.get('cookie') ?? '');
-    const token = cookies[cookieNameFor(origin)];
-    const s = await o.sessions.resolve(token);
-    // Bound to its origin: a cookie replayed on another of the app's origins is not a session there.
-    if (s === undefined || s.origin !== origin) throw none();
-    const p = await o.store.getPrincipal(s.person);
-    if (p === undefined || p.disabled || !o.personExists(p.id)) throw none();
-    res.locals['principal'] = p satisfies PrincipalRecord;
-    res.locals['sessionToken'] = token;
-    res.locals['origin'] = origin;
+    const got = await appSessionPrincipal({ origin: req.get('origin'), host: req.get('host'), cookie: req.get('cookie') }, o);
+    if (got === undefined) throw new FirewallError('SESSION_REQUIRED', 'sign in with your passkey', { status: 401 });
+    res.locals['principal'] = got.principal;
+    res.locals['sessionToken'] = got.token;
+    res.locals['origin'] = got.origin;
     next();
   };
 }

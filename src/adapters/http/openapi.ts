@@ -4,6 +4,7 @@
  */
 import { SIGNATURE_PATHS } from './openapi-signatures.ts';
 import { GOVERNANCE_PATHS } from './openapi-governance.ts';
+import { APP_PATHS } from './openapi-app.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const errors = { '400': problem, '401': problem, '403': problem, '404': problem, '413': problem, '422': problem, '429': problem, '503': problem };
@@ -35,6 +36,12 @@ export const OPENAPI = {
   },
   components: {
     securitySchemes: {
+      appSession: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: '__Host-af_session',
+        description: 'The approver app session (af_session on http://localhost): HttpOnly, SameSite=Strict, bound to one person and origin; state-changing requests must carry the app Origin. See docs/approver-app.md.',
+      },
       clientAssertion: {
         type: 'http',
         scheme: 'bearer',
@@ -237,6 +244,8 @@ export const OPENAPI = {
     },
     // Biological signatures: people, devices, challenges, the session WebSocket (openapi-signatures.ts).
     ...SIGNATURE_PATHS,
+    // The approver app: pages, its session-cookie API, invitations (openapi-app.ts).
+    ...APP_PATHS,
     // Policy governance: proposals, versions, the active policy (openapi-governance.ts).
     ...GOVERNANCE_PATHS,
     '/proxy/{actuator}/{path}': {

@@ -36,7 +36,6 @@ export async function actionDetail(ctx: GatewayContext, signatures: SignatureSer
     can: {
       sign: mine.find((i) => i.kind === 'signature' || i.kind === 'share')?.challengeId ?? null,
       veto: mine.some((i) => i.kind === 'veto') || (a.status === 'awaiting_quorum' && quorumVetoBasis(p, a) !== undefined),
-      decline: mine.some((i) => i.kind === 'signature'),
       report: true,
     },
   };

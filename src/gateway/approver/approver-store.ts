@@ -117,6 +117,7 @@ export class ApproverStore {
       putPush: w(`INSERT INTO app_push_subscriptions (endpoint, person, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
                   ON CONFLICT (endpoint) DO UPDATE SET person = excluded.person, p256dh = excluded.p256dh, auth = excluded.auth`),
       deletePush: w('DELETE FROM app_push_subscriptions WHERE endpoint = ?'),
+      deletePushOf: w('DELETE FROM app_push_subscriptions WHERE person = ?'),
       pushOf: r('SELECT * FROM app_push_subscriptions WHERE person = ?'),
     };
   }
@@ -181,6 +182,10 @@ export class ApproverStore {
 
   txDeletePush(endpoint: string): void {
     this.#st['deletePush']!.run(endpoint);
+  }
+
+  txDeletePushOf(person: string): void {
+    this.#st['deletePushOf']!.run(person);
   }
 
   pushOf(person: string): PushSubscriptionRow[] {

@@ -95,7 +95,11 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
 async function pushFor(ctx: GatewayContext, app: ApproverApp, a: ActionRecord): Promise<void> {
   try {
     const people = a.status === 'cooling' ? ctx.policy().vetoers() : (await app.signatures.approversFor(a)).map((x) => x.person);
-    for (const p of people) await app.push!.notify(p, { kind: a.status === 'cooling' ? 'veto' : 'signature' });
+    for (const p of people) {
+      // A vetoer without a signature record was erased (or never enrolled): their subscriptions go, nothing is sent.
+      if (app.signatures.store.getPerson(p) === undefined) await app.push!.forget(p);
+      else await app.push!.notify(p, { kind: a.status === 'cooling' ? 'veto' : 'signature' });
+    }
   } catch (e) {
     ctx.log.warn({ actionId: a.id, err: (e as Error).message }, 'could not send web push');
   }

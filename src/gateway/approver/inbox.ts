@@ -1,37 +1,12 @@
 import type { QuorumRequirement } from '../../core/policy/types.ts';
+import type { InboxItem, InboxKind } from './inbox-item.ts';
 import type { PrincipalRecord } from '../../adapters/store/store.ts';
 import type { ActionRecord } from '../action-record.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SignatureService } from '../signatures/service.ts';
 import type { ChallengeRow } from '../signatures/signature-store.ts';
 
-/**
- * What a person may be asked to do, by kind:
- * - `signature`: a HIGH action awaiting my biological signature (an open challenge of mine);
- * - `share`: a CRITICAL action awaiting my share of its quorum (an open challenge of mine);
- * - `veto`: a MEDIUM action cooling that I may veto (a policy vetoer with role authorizer), until `deadline`;
- * - `comparator`: a CRITICAL action whose non-biological comparator group names me (role comparator);
- * - `witness`: another person's witness-mode challenge I may witness (role comparator; docs/protocol.md §7).
- */
-export type InboxKind = 'signature' | 'share' | 'veto' | 'comparator' | 'witness';
-
-export interface InboxItem {
-  kind: InboxKind;
-  actionId: string;
-  tier: string;
-  status: string;
-  operation: string;
-  actuator: string;
-  target: string;
-  amount?: number;
-  currency?: string;
-  agent: string;
-  /** ISO time: when cooling ends (veto) or the signature window closes. */
-  deadline?: string;
-  challengeId?: string;
-  /** witness: the person to be witnessed. */
-  person?: string;
-}
+export type { InboxItem, InboxKind } from './inbox-item.ts';
 
 function item(kind: InboxKind, a: ActionRecord, extra: Partial<InboxItem> = {}): InboxItem {
   const d = a.descriptor;

@@ -68,6 +68,11 @@ export class PushNotifier {
     await this.#o.store.tx(async () => this.#o.app.txPutPush({ ...s, person }, now));
   }
 
+  /** Deletes every subscription of the person (erased: nothing of theirs is kept, and nothing is sent to them). */
+  async forget(person: string): Promise<void> {
+    if (this.#o.app.pushOf(person).length > 0) await this.#o.store.tx(async () => this.#o.app.txDeletePushOf(person));
+  }
+
   /** Tells each of the person's devices that something awaits them. Failures are logged (without the endpoint's secrets) and never affect an action. */
   async notify(person: string, payload: { kind: string; count?: number }): Promise<number> {
     let sent = 0;

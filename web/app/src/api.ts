@@ -1,3 +1,5 @@
+import type { ActionDescriptor } from '../../../src/core/action/descriptor.ts';
+
 /** A refusal from the gateway: RFC 9457 problem+json with the firewall's stable `code`. */
 export class ApiError extends Error {
   readonly code: string;
@@ -35,21 +37,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   return data as T;
 }
 
-export interface InboxItem {
-  kind: 'signature' | 'share' | 'veto' | 'comparator' | 'witness';
-  actionId: string;
-  tier: string;
-  status: string;
-  operation: string;
-  actuator: string;
-  target: string;
-  amount?: number;
-  currency?: string;
-  agent: string;
-  deadline?: string;
-  challengeId?: string;
-  person?: string;
-}
+// The gateway's own types, type-only (erased by the build): the page and the server agree by construction.
+export type { InboxItem } from '../../../src/gateway/approver/inbox-item.ts';
 
 export interface Me {
   id: string;
@@ -71,25 +60,14 @@ export interface ActionDetail {
     notBefore?: string;
     expiresAt?: string;
     vetoedBy?: string;
-    descriptor: {
-      agent: string;
-      actuator: string;
-      operation: string;
-      target: string;
-      parameters: Record<string, unknown>;
-      amount?: number;
-      currency?: string;
-      reversibility: string;
-      request: { method: string; path: string; bodySha256: string };
-      branchCardSha256?: string;
-    };
+    descriptor: ActionDescriptor;
   };
   summary: { text: string };
   agent: { id: string; owner?: string; organisation?: string };
   velocity: { rule: string; count: number; amount: number }[];
   branchCard: { supplied: boolean; sha256?: string; gates: string[] };
   fingerprint: string;
-  can: { sign: string | null; veto: boolean; decline: boolean; report: boolean };
+  can: { sign: string | null; veto: boolean; report: boolean };
 }
 
 /** Money as the gateway's summary writes it (fixed, locale-free: the same text on every device). */

@@ -44,7 +44,7 @@ export function appDistDir(projectRoot: string): string {
 }
 
 /** Client-side routes answered with index.html (the app routes with the History API). */
-const PAGES = /^\/(|enrol|signin|inbox|settings|actions\/[^/]{1,100}|sign\/[^/]{1,100})$/;
+export const APP_PAGES = ['/', '/enrol', '/signin', '/inbox', '/actions/:id', '/sign/:id'] as const;
 
 /** The built app under /app/: hashed assets cached for good, the shell and the service worker revalidated. */
 export function appStaticRouter(projectRoot: string): Router {
@@ -68,9 +68,11 @@ export function appStaticRouter(projectRoot: string): Router {
       },
     }),
   );
-  r.get(PAGES, (_req: Request, res: Response) => {
-    res.setHeader('Cache-Control', 'no-cache');
-    res.sendFile(join(dist, 'index.html'));
-  });
+  for (const page of APP_PAGES) {
+    r.get(page, (_req: Request, res: Response) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(join(dist, 'index.html'));
+    });
+  }
   return r;
 }

@@ -1,8 +1,9 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, money, type ActionDetail, type Me } from '../api.ts';
 import { navigate } from '../router.ts';
 import { inspect, loadConfusables, Untrusted } from '../untrusted-text.tsx';
+import { ReasonForm } from './reason-form.tsx';
 
 const TIER_TEXT: Record<string, string> = {
   LOW: 'runs at once',
@@ -25,12 +26,7 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
   const [d, setD] = useState<ActionDetail | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [mode, setMode] = useState<'veto' | 'report' | undefined>();
-  const [reason, setReason] = useState('');
   const [done, setDone] = useState<string | undefined>();
-  const reasonRef = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => {
-    if (mode !== undefined) reasonRef.current?.focus();
-  }, [mode]);
   const load = () =>
     Promise.all([api<ActionDetail>('GET', `/actions/${encodeURIComponent(id)}`), loadConfusables()]).then(
       ([x]) => setD(x),
@@ -59,7 +55,7 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
   const a = d.action;
   const x = a.descriptor;
   const deadline = a.notBefore ?? a.expiresAt;
-  const submit = async () => {
+  const submit = async (reason: string) => {
     setError(undefined);
     try {
       if (mode === 'veto') {
@@ -224,18 +220,15 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
           </button>
         </div>
         {mode !== undefined && (
-          <div class="veto">
-            <label for="reason">{mode === 'veto' ? 'Why do you veto it? (optional)' : 'What looks wrong? (optional)'}</label>
-            <textarea ref={reasonRef} id="reason" maxLength={500} value={reason} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
-            <div class="actions">
-              <button type="button" class={mode === 'veto' ? 'danger' : 'primary'} onClick={submit}>
-                {mode === 'veto' ? 'Confirm veto' : 'Send report'}
-              </button>
-              <button type="button" class="secondary" onClick={() => setMode(undefined)}>
-                Cancel
-              </button>
-            </div>
-          </div>
+          <ReasonForm
+            key={mode}
+            id="reason"
+            label={mode === 'veto' ? 'Why do you veto it? (optional)' : 'What looks wrong? (optional)'}
+            confirm={mode === 'veto' ? 'Confirm veto' : 'Send report'}
+            danger={mode === 'veto'}
+            onConfirm={submit}
+            onCancel={() => setMode(undefined)}
+          />
         )}
         {error !== undefined && (
           <p class="error" role="alert">

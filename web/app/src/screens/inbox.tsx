@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, money, type InboxItem, type Me } from '../api.ts';
 import { navigate } from '../router.ts';
 import { loadConfusables, Untrusted } from '../untrusted-text.tsx';
 import { PushToggle } from './push-toggle.tsx';
+import { ReasonForm } from './reason-form.tsx';
 
 const GROUPS: { kind: InboxItem['kind']; title: string; empty?: string }[] = [
   { kind: 'signature', title: 'Awaiting your signature' },
@@ -82,15 +83,9 @@ export function InboxScreen({ me }: { me: Me }) {
 
 function Card({ item, now, onChanged }: { item: InboxItem; now: number; onChanged: () => void }) {
   const [vetoing, setVetoing] = useState(false);
-  const [reason, setReason] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [done, setDone] = useState<string | undefined>();
-  const reasonRef = useRef<HTMLTextAreaElement>(null);
-  // The Veto button gives way to the form: focus follows, so a keyboard or screen-reader user lands in it.
-  useEffect(() => {
-    if (vetoing) reasonRef.current?.focus();
-  }, [vetoing]);
-  const veto = async () => {
+  const veto = async (reason: string) => {
     setError(undefined);
     try {
       await api('POST', `/actions/${encodeURIComponent(item.actionId)}/veto`, { reason });
@@ -138,18 +133,7 @@ function Card({ item, now, onChanged }: { item: InboxItem; now: number; onChange
         )}
       </div>
       {vetoing && done === undefined && (
-        <div class="veto">
-          <label for={`reason-${item.actionId}`}>Why do you veto it? (optional)</label>
-          <textarea ref={reasonRef} id={`reason-${item.actionId}`} maxLength={500} value={reason} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
-          <div class="actions">
-            <button type="button" class="danger" onClick={veto}>
-              Confirm veto
-            </button>
-            <button type="button" class="secondary" onClick={() => setVetoing(false)}>
-              Cancel
-            </button>
-          </div>
-        </div>
+        <ReasonForm id={`reason-${item.actionId}`} label="Why do you veto it? (optional)" confirm="Confirm veto" danger onConfirm={veto} onCancel={() => setVetoing(false)} />
       )}
       {done !== undefined && (
         <p class="ok" role="status">
