@@ -2,12 +2,13 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet, RemoteJWKSetOptions } from 'jose';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import { sha256Hex } from '../../src/core/canonical.ts';
-import { FirewallError } from '../../src/core/errors.ts';
+import { FirewallError, isFirewallError } from '../../src/core/errors.ts';
 import { IDEMPOTENCY_KEY_HEADER, RECEIPT_HEADER, type ReceiptClaims } from '../../src/core/receipt/receipt.ts';
 import { DEFAULT_CLOCK_TOLERANCE_SEC, verifyReceiptClaims } from '../../src/core/receipt/verify-receipt-claims.ts';
+import { checkStrictJson } from '../../src/core/wire/strict-json.ts';
 import { sendProblem } from './problem.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, isJsonContentType, readRawBody } from './raw-body.ts';
-import { MemoryReplayCache, type ReplayCache } from './replay-cache.ts';
+import { claimReceiptOnce, MemoryReplayCache, type ReplayCache } from './replay-cache.ts';
 import { receiptKeySet, verifyReceipt } from './verify-receipt.ts';
 
 declare module 'express-serve-static-core' {
@@ -84,25 +85,21 @@ export function analogFirewall(options: AnalogFirewallOptions): RequestHandler {
     let parsed: unknown = undefined;
     if (body.length > 0) {
       if (isJsonContentType(req.headers['content-type'])) {
+        // The gateway forwards only JSON with one reading; refuse anything else here too (JSON_* codes).
         try {
-          parsed = JSON.parse(body.toString('utf8'));
+          checkStrictJson(body);
         } catch (e) {
-          throw new FirewallError('BODY_INVALID_JSON', 'request body is not valid JSON', { status: 400, cause: e });
+          if (isFirewallError(e, 'BODY_MALFORMED')) throw new FirewallError('BODY_INVALID_JSON', 'request body is not valid JSON', { status: 400, cause: e });
+          throw e;
         }
+        parsed = JSON.parse(body.toString('utf8'));
       } else {
         parsed = body;
       }
     }
 
     // Last: only a request that passed every other check uses up its receipt.
-    let first: boolean;
-    try {
-      first = await replayCache.claim(claims.jti, (claims.exp + tol) * 1000);
-    } catch (e) {
-      if (e instanceof FirewallError) throw e;
-      throw new FirewallError('RECEIPT_REPLAY_CACHE_UNAVAILABLE', 'replay cache could not be reached; refusing rather than risking a replay', { status: 503, cause: e });
-    }
-    if (!first) throw new FirewallError('RECEIPT_REPLAYED', `receipt '${claims.jti}' was already used`, { status: 403 });
+    await claimReceiptOnce(replayCache, claims, tol);
 
     if (parsed !== undefined) req.body = parsed;
     return claims;

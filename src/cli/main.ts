@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * analog-firewall CLI: `start`, `policy check`, `principal register`, `person invite`, `token`.
+ * analog-firewall CLI: `start`, `policy check`, `principal register`, `person invite`, `token`, `access-token`.
  * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
  */
 import { isFirewallError } from '../core/errors.ts';
@@ -12,6 +12,7 @@ const USAGE = `usage: analog-firewall <command>
   principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
   person invite ID [--roles R[,R]] [--ttl SECONDS]  print a single-use approver-app enrolment link and its QR code
   token --key JWK_FILE METHOD PATH        print a one-use client assertion for curl (DATA_DIR/demo-agent.jwk in the tour)
+  access-token --key JWK_FILE             print an MCP access token from the gateway's token endpoint (docs/mcp.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -39,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
     case 'token': {
       const { runToken } = await import('./token.ts');
       return runToken(rest);
+    }
+    case 'access-token': {
+      const { runAccessToken } = await import('./access-token.ts');
+      return runAccessToken(rest);
     }
     case 'help':
     case '--help':

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import { createApp, type RouterMount } from '../adapters/http/app.ts';
+import { answerParserErrors } from '../adapters/http/parser-errors.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { Authenticator } from './authenticate.ts';
 import type { GatewayConfig } from './config.ts';
@@ -21,6 +22,7 @@ import { RateLimits } from './rate-limits.ts';
 import { Scheduler } from './scheduler.ts';
 import { StatusBus } from './status-bus.ts';
 import { wireNotifications } from './notifier.ts';
+import type { McpUpstream } from './mcp/upstream-port.ts';
 
 export interface GatewayParts {
   config: GatewayConfig;
@@ -38,6 +40,8 @@ export interface GatewayParts {
   env?: Record<string, string | undefined>;
   /** Pseudo-actuators ('@…') the gateway executes itself, e.g. the policy governance's '@policy'. */
   internalActuators?: ReadonlyMap<string, InternalExecutor>;
+  /** Upstream MCP servers' client (policy `mcp_servers:`). */
+  mcp?: McpUpstream;
   /** Attached to the HTTP server as soon as it exists (WebSocket upgrades); closed before the server closes. */
   attach?: ((server: Server, ctx: GatewayContext) => { close(): Promise<void> | void })[];
 }
@@ -90,6 +94,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     maxUpstreamBodyBytes: 1024 * 1024,
     log,
     ...(parts.internalActuators === undefined ? {} : { internal: parts.internalActuators }),
+    ...(parts.mcp === undefined ? {} : { mcp: parts.mcp }),
   });
   const scheduler = new Scheduler({
     store,
@@ -139,6 +144,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       scheduler.start();
       const server: Server = config.tls === undefined ? app.listen(config.port, config.host) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app).listen(config.port, config.host);
       gw.server = server;
+      answerParserErrors(server);
       for (const a of parts.attach ?? []) attached.push(a(server, ctx));
       server.keepAliveTimeout = 65_000;
       await once(server, 'listening');

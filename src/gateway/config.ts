@@ -29,6 +29,10 @@ export interface GatewayConfig {
   signer: { backend: 'hsm-sim'; external: boolean } | { backend: 'pkcs11' };
   rateLimits: RateLimitConfig;
   logLevel: string;
+  /** MCP entrance: how long a held tools/call waits for its outcome before answering "held". */
+  mcpHoldMs: number;
+  /** Lifetime of agent access tokens from /oauth/token. */
+  agentTokenTtlSec: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -105,6 +109,8 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
       authFailuresPerMinute: int(env, 'RATE_AUTH_FAILURES_PER_MIN', DEFAULT_RATE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
     },
     logLevel,
+    mcpHoldMs: int(env, 'MCP_HOLD_SEC', 25, 0, 300) * 1000,
+    agentTokenTtlSec: int(env, 'AGENT_TOKEN_TTL_SEC', 300, 60, 900),
   };
 }
 

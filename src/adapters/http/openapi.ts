@@ -5,9 +5,15 @@
 import { SIGNATURE_PATHS } from './openapi-signatures.ts';
 import { GOVERNANCE_PATHS } from './openapi-governance.ts';
 import { APP_PATHS } from './openapi-app.ts';
+import { MCP_PATHS } from './openapi-mcp.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const errors = { '400': problem, '401': problem, '403': problem, '404': problem, '413': problem, '422': problem, '429': problem, '503': problem };
+const problemWith = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+/** The codes of bodies, paths and queries two parsers could read differently (docs/api.md §Input with one reading). */
+const JSON_CODES = 'BODY_MALFORMED, JSON_DUPLICATE_KEY, JSON_BOM, JSON_UTF8_INVALID, JSON_SURROGATE_UNPAIRED, JSON_NUMBER_AMBIGUOUS, CONTENT_TYPE_DUPLICATE';
+const TARGET_CODES =
+  'PATH_ENCODED_SEPARATOR, PATH_DOT_SEGMENT, PATH_DOUBLE_ENCODED, PATH_CONTROL_CHARACTER, PATH_EMPTY_SEGMENT, PATH_MATRIX_PARAMETER, PATH_ESCAPE_INVALID, PATH_ESCAPE_NON_CANONICAL, PATH_CHARACTER_INVALID, QUERY_SEPARATOR_AMBIGUOUS, QUERY_PARAMETER_DUPLICATE, QUERY_PARAMETER_NAME_AMBIGUOUS, QUERY_ESCAPE_INVALID, QUERY_CHARACTER_INVALID, BODY_NOT_ALLOWED';
 const auth = [{ clientAssertion: [] }];
 /** Read-only regulator endpoints: a client assertion, or a regulator access token with the scope. */
 const readerAuth = (scope: string) => [{ clientAssertion: [] }, { regulatorToken: [scope] }];
@@ -23,7 +29,13 @@ const proxyOp = (method: string) => ({
     { name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'the rest of the upstream path' },
     idempotency,
   ],
-  responses: { '2XX': { description: 'LOW: the upstream answer, as is; otherwise 202 with the Action' }, '502': problem, ...errors },
+  responses: {
+    '2XX': { description: 'LOW: the upstream answer, as is; otherwise 202 with the Action' },
+    '502': problem,
+    ...errors,
+    '400': problemWith(`bad input; among the codes: ${JSON_CODES}, ${TARGET_CODES}, PROXY_FIELD_MISSING, PROXY_FIELD_INVALID`),
+    '415': problemWith('CONTENT_TYPE_MISSING, CONTENT_TYPE_CHARSET_UNSUPPORTED, CONTENT_TYPE_MISMATCH'),
+  },
 });
 
 export const OPENAPI = {
@@ -42,6 +54,7 @@ export const OPENAPI = {
         name: '__Host-af_session',
         description: 'The approver app session (af_session on http://localhost): HttpOnly, SameSite=Strict, bound to one person and origin; state-changing requests must carry the app Origin. See docs/approver-app.md.',
       },
+      mcpBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /oauth/token (docs/mcp.md)' },
       clientAssertion: {
         type: 'http',
         scheme: 'bearer',
@@ -121,6 +134,8 @@ export const OPENAPI = {
           '201': actionOk('LOW: executed at once'),
           '202': actionOk('accepted and held: cooling, awaiting signature or quorum'),
           ...errors,
+          '400': problemWith(`bad input; among the codes: BODY_INVALID, CANONICAL_JSON_INVALID, ${JSON_CODES}`),
+          '415': problemWith('CONTENT_TYPE_UNSUPPORTED, CONTENT_TYPE_MISSING, CONTENT_TYPE_CHARSET_UNSUPPORTED, CONTENT_TYPE_MISMATCH'),
         },
       },
     },
@@ -248,6 +263,8 @@ export const OPENAPI = {
     ...APP_PATHS,
     // Policy governance: proposals, versions, the active policy (openapi-governance.ts).
     ...GOVERNANCE_PATHS,
+    // The MCP entrance and its OAuth endpoints (openapi-mcp.ts).
+    ...MCP_PATHS,
     '/proxy/{actuator}/{path}': {
       get: proxyOp('GET'),
       post: proxyOp('POST'),

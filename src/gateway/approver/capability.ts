@@ -94,7 +94,7 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
 /** Whom an action now waits for: its approvers (who get challenges) or, cooling, the policy's vetoers. */
 async function pushFor(ctx: GatewayContext, app: ApproverApp, a: ActionRecord): Promise<void> {
   try {
-    const people = a.status === 'cooling' ? ctx.policy().vetoers() : (await app.signatures.approversFor(a)).map((x) => x.person);
+    const people = a.status === 'cooling' ? ctx.policy().vetoers() : (await app.signatures.issuer.approversFor(a)).map((x) => x.person);
     for (const p of people) {
       // A vetoer without a signature record was erased (or never enrolled): their subscriptions go, nothing is sent.
       if (app.signatures.store.getPerson(p) === undefined) await app.push!.forget(p);

@@ -11,6 +11,7 @@ import { vetoByPerson } from '../../../gateway/veto.ts';
 import { ACTIONS_TOPIC, actionTopic } from '../../notify/index.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { sendProblem } from '../problem.ts';
+import { strictJsonBody } from '../strict-json-body.ts';
 import { parseIdempotencyKey, parseSubmission } from '../submission-schema.ts';
 import type { PrincipalRecord } from '../../store/store.ts';
 
@@ -43,7 +44,8 @@ export function respondWithAction(res: Response, record: ActionRecord, created: 
 
 export function actionsRouter(ctx: GatewayContext): Router {
   const r = express.Router();
-  const json = express.json({ limit: ctx.bodyLimitBytes, strict: true, type: () => true });
+  // Both entrances read JSON alike: strictly, one reading for every parser (docs/receipts.md).
+  const json = strictJsonBody(ctx.bodyLimitBytes);
   r.use(authenticateRequest(ctx));
 
   r.post('/', json, async (req: Request, res: Response) => {
