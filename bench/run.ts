@@ -18,6 +18,8 @@ const TARGETS: Record<string, string> = {
   log_inclusion_proof_us_1m: '<= 1000',
   verifier_entries_per_s: '>= 100000',
   hostile_heap_growth_second_pass_mb: '~ 0 (bounded)',
+  app_js_gzip_kb: '<= 200',
+  app_inbox_ms: '<= 1000',
 };
 
 type Bench = { name: string; file: string; fn: string };
@@ -28,6 +30,7 @@ const BENCHES: Bench[] = [
   { name: 'liveness', file: './liveness.ts', fn: 'benchLiveness' },
   { name: 'gateway', file: './gateway.ts', fn: 'benchGateway' },
   { name: 'hostile heap', file: './hostile-heap.ts', fn: 'benchHostileHeap' },
+  { name: 'app', file: './app.ts', fn: 'benchApp' },
 ];
 
 type Figures = Record<string, number>;

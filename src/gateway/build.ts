@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
@@ -141,7 +142,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       const recovered = await scheduler.recover();
       if (recovered > 0) log.info({ recovered }, 'resending actions that were in flight at the last stop');
       scheduler.start();
-      const server = app.listen(config.port, config.host);
+      const server: Server = config.tls === undefined ? app.listen(config.port, config.host) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app).listen(config.port, config.host);
       gw.server = server;
       answerParserErrors(server);
       for (const a of parts.attach ?? []) attached.push(a(server, ctx));

@@ -4,6 +4,7 @@
  */
 import { SIGNATURE_PATHS } from './openapi-signatures.ts';
 import { GOVERNANCE_PATHS } from './openapi-governance.ts';
+import { APP_PATHS } from './openapi-app.ts';
 import { MCP_PATHS } from './openapi-mcp.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
@@ -47,6 +48,12 @@ export const OPENAPI = {
   },
   components: {
     securitySchemes: {
+      appSession: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: '__Host-af_session',
+        description: 'The approver app session (af_session on http://localhost): HttpOnly, SameSite=Strict, bound to one person and origin; state-changing requests must carry the app Origin. See docs/approver-app.md.',
+      },
       mcpBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /oauth/token (docs/mcp.md)' },
       clientAssertion: {
         type: 'http',
@@ -281,6 +288,8 @@ export const OPENAPI = {
     },
     // Biological signatures: people, devices, challenges, the session WebSocket (openapi-signatures.ts).
     ...SIGNATURE_PATHS,
+    // The approver app: pages, its session-cookie API, invitations (openapi-app.ts).
+    ...APP_PATHS,
     // Policy governance: proposals, versions, the active policy (openapi-governance.ts).
     ...GOVERNANCE_PATHS,
     // The MCP entrance and its OAuth endpoints (openapi-mcp.ts).
