@@ -196,7 +196,13 @@ export function EnrolScreen({ onSignedIn }: { onSignedIn: () => Promise<void> | 
               </button>
             </>
           ) : (
-            <SigningHost challengeId={challengeId} purpose="enrolment" onDone={() => setStep('done')} />
+            <>
+              <SigningHost challengeId={challengeId} purpose="enrolment" onDone={() => setStep('done')} />
+              {/* Calibration is best spread over days: the person may leave it at any point. */}
+              <button type="button" class="secondary" onClick={() => setStep('done')}>
+                Finish calibration later
+              </button>
+            </>
           )}
         </>
       )}
