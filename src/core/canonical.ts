@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { Buffer } from 'buffer';
+import { sha256 as sha256Bytes } from '#sha256';
 import { FirewallError } from './errors.ts';
 
 /**
@@ -112,11 +113,12 @@ function write(v: unknown, ancestors: object[]): string {
 }
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return sha256(data).toString('hex');
 }
 
 export function sha256(data: string | Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  const h = sha256Bytes(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  return Buffer.isBuffer(h) ? h : Buffer.from(h.buffer, h.byteOffset, h.length);
 }
 
 /** SHA-256 over the RFC 8785 form: the digest every signature, receipt and log entry binds to. */
