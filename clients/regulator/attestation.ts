@@ -10,7 +10,7 @@
  * reflect-metadata polyfill loaded first.
  */
 import 'reflect-metadata';
-import { BasicConstraintsExtension, X509Certificate } from '@peculiar/x509';
+import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
 import { Buffer } from 'buffer';
 import { FirewallError } from '../../src/core/errors.ts';
 import { encodeBase64Url } from '../../src/core/checkpoint/base64.ts';
@@ -69,9 +69,13 @@ function remember<V>(memo: Map<string, V>, key: string, make: () => V): V {
 
 const derKey = (cert: X509Certificate): string => Buffer.from(cert.rawData).toString('base64');
 
-/** Is `cert` issued by `issuer` (names chain) and signed with its key? */
+/**
+ * Is `cert` issued by `issuer` and signed with its key? Issued as OpenSSL's X509_check_issued has
+ * it: the names chain, and an issuer that states its key usage allows certificate signing.
+ */
 function signedBy(cert: X509Certificate, issuer: X509Certificate): Promise<boolean> {
-  if (cert.issuer !== issuer.subject) return Promise.resolve(false);
+  const usage = issuer.getExtension(KeyUsagesExtension);
+  if (cert.issuer !== issuer.subject || (usage && (usage.usages & KeyUsageFlags.keyCertSign) === 0)) return Promise.resolve(false);
   return remember(links, `${derKey(cert)} ${derKey(issuer)}`, async () => {
     try {
       return await cert.verify({ publicKey: issuer, signatureOnly: true });
