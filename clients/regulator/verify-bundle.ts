@@ -13,7 +13,9 @@
  *   context     jwks.attestation, policy.digest
  *
  * All input is attacker-controlled: every field is shape-checked before use, and a failure in one
- * concern never stops the others from reporting.
+ * concern never stops the others from reporting. The bundle's shape is bundle-shape.ts, keys and
+ * checkpoints checkpoint-checks.ts, attestation and context attestation-checks.ts; the tree and the
+ * entries are here.
  */
 import { canonicalJson } from '../../src/core/canonical.ts';
 import { HASH_SIZE, leafHash } from '../../src/core/merkle/hash.ts';
@@ -21,16 +23,13 @@ import { verifyConsistencyProof, verifyInclusionProof } from '../../src/core/mer
 import { Frontier } from '../../src/core/merkle/frontier.ts';
 import { isUint, popcount } from '../../src/core/merkle/tree-size.ts';
 import { decodeBase64Strict, encodeBase64 } from '../../src/core/checkpoint/base64.ts';
-import { parseCheckpoint } from '../../src/core/checkpoint/checkpoint.ts';
-import { noteVerifierFromKey, parseSignedNote, verifyNote, type NoteVerifier, type SignedNote } from '../../src/core/checkpoint/note.ts';
-import { parseVerifierKey, SIG_TYPE_ED25519, type VerifierKey } from '../../src/core/checkpoint/verifier-key.ts';
-import { verifyCosignature, witnessFromVerifierKey } from '../../src/core/checkpoint/cosignature.ts';
 import type { ExportBundle } from '../../src/core/checkpoint/bundle-format.ts';
 import { loadRootCertificate, type X509Certificate } from './attestation.ts';
 import { checkAttestation, checkJwks, checkPolicies } from './attestation-checks.ts';
+import { checkCheckpoints, checkOrderAndConsistency, checkVerifierKey, checkWitnesses, type CheckedCheckpoint } from './checkpoint-checks.ts';
 import { isObj, readShape, type Obj, type Shaped } from './bundle-shape.ts';
 import { errMessage, Reporter, type VerificationReport, type Where } from './report.ts';
-import { defaultRules, parseEntryText, type CheckpointView, type EntryView, type RuleContext, type RuleRun, type VerificationRule } from './rules.ts';
+import { defaultRules, parseEntryText, type EntryView, type RuleContext, type RuleRun, type VerificationRule } from './rules.ts';
 import { domainRules } from './action-rules/index.ts';
 
 export interface VerifyOptions {
@@ -62,119 +61,6 @@ const CHECKS: [string, string][] = [
   ['entry.inclusion', 'every entry hashes to the leaf committed at its index'],
   ['context.inclusion', 'every context entry lies before the range and is proven included in the latest checkpoint'],
 ];
-
-// ---------------------------------------------------------------------------------------------
-// keys
-// ---------------------------------------------------------------------------------------------
-
-function checkVerifierKey(b: ExportBundle, origin: string, r: Reporter): { key: VerifierKey; verifier: NoteVerifier } | null {
-  try {
-    const key = parseVerifierKey(b.verifierKey.vkey);
-    if (key.type !== SIG_TYPE_ED25519) {
-      r.fail('key.verifier', `verifier key type 0x${key.type.toString(16)} is not an Ed25519 note key (0x01)`);
-      return null;
-    }
-    if (key.name !== origin) r.fail('key.verifier', `verifier key is named ${JSON.stringify(key.name)}, not the origin ${JSON.stringify(origin)}`);
-    return { key, verifier: noteVerifierFromKey(key) };
-  } catch (e) {
-    r.fail('key.verifier', errMessage(e));
-    return null;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// checkpoints
-// ---------------------------------------------------------------------------------------------
-
-interface CheckedCheckpoint extends CheckpointView {
-  note: SignedNote;
-}
-
-function checkCheckpoints(b: ExportBundle, origin: string, verifier: NoteVerifier | null, r: Reporter): (CheckedCheckpoint | null)[] {
-  const out: (CheckedCheckpoint | null)[] = [];
-  for (const [position, c] of b.checkpoints.entries()) {
-    const where = { checkpoint: position };
-    try {
-      const note = parseSignedNote(c.note);
-      const cp = parseCheckpoint(note.text);
-      if (!verifier) {
-        r.skip('checkpoint.signature', 'no usable verifier key');
-      } else {
-        try {
-          verifyNote(note, [verifier]);
-        } catch (e) {
-          r.fail('checkpoint.signature', `checkpoints[${position}] (size ${cp.size}): ${errMessage(e)}`, where);
-          out.push(null);
-          continue;
-        }
-      }
-      if (cp.origin !== origin) {
-        r.fail('checkpoint.signature', `checkpoints[${position}] (size ${cp.size}) names origin ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`, where);
-        out.push(null);
-        continue;
-      }
-      out.push(verifier ? { position, size: cp.size, rootHash: cp.rootHash, note } : null);
-    } catch (e) {
-      r.fail('checkpoint.signature', `checkpoints[${position}]: ${errMessage(e)}`, where);
-      out.push(null);
-    }
-  }
-  return out;
-}
-
-function checkOrderAndConsistency(b: ExportBundle, cps: (CheckedCheckpoint | null)[], r: Reporter): void {
-  const records = b.proofs.checkpointConsistency;
-  // Adjacent pairs only: a checkpoint whose signature failed is already reported, and the pairs
-  // around it cannot be checked.
-  for (let i = 1; i < cps.length; i++) {
-    const prev = cps[i - 1] ?? null;
-    const cp = cps[i] ?? null;
-    if (prev && cp) {
-      const where = { checkpoint: cp.position };
-      if (cp.size <= prev.size) {
-        r.fail('checkpoint.order', `checkpoints[${cp.position}] (size ${cp.size}) follows checkpoints[${prev.position}] (size ${prev.size})`, where);
-      } else {
-        const rec = records.find((p) => p.from === prev.size && p.to === cp.size);
-        if (!rec) {
-          r.fail('checkpoint.consistency', `checkpoints[${cp.position}]: no consistency proof from size ${prev.size} to size ${cp.size}`, where);
-        } else {
-          try {
-            const hashes = rec.hashes.map((h, i) => decodeBase64Strict(h, `consistency proof hash ${i}`, 'MERKLE_PROOF_MALFORMED'));
-            verifyConsistencyProof(prev.size, cp.size, prev.rootHash, cp.rootHash, hashes);
-          } catch (e) {
-            r.fail(
-              'checkpoint.consistency',
-              `checkpoints[${prev.position}] (size ${prev.size}) and checkpoints[${cp.position}] (size ${cp.size}) are not consistent: ${errMessage(e)}`,
-              where,
-            );
-          }
-        }
-      }
-    }
-  }
-}
-
-function checkWitnesses(latest: CheckedCheckpoint | null, options: VerifyOptions, r: Reporter): void {
-  const witnesses = options.witnesses ?? [];
-  if (witnesses.length === 0) return;
-  const id = 'witness.cosignature';
-  r.register(id, 'the latest checkpoint carries a quorum of witness cosignatures');
-  if (!latest) {
-    r.fail(id, 'no verified latest checkpoint to check cosignatures on');
-    return;
-  }
-  const quorum = options.witnessQuorum ?? witnesses.length;
-  let ok = 0;
-  for (const vkey of witnesses) {
-    try {
-      verifyCosignature(latest.note, witnessFromVerifierKey(vkey));
-      ok++;
-    } catch (e) {
-      r.warn(id, errMessage(e), { checkpoint: latest.position });
-    }
-  }
-  if (ok < quorum) r.fail(id, `${ok} valid cosignature(s), quorum is ${quorum}`, { checkpoint: latest.position });
-}
 
 // ---------------------------------------------------------------------------------------------
 // tree
@@ -373,7 +259,7 @@ export async function verifyBundle(input: unknown, options: VerifyOptions): Prom
   const latest = cps[lastPos] ?? null;
   if (!latest) r.fail('checkpoint.signature', `the latest checkpoint (checkpoints[${lastPos}]) does not verify: nothing in the bundle is proven`, { checkpoint: lastPos });
   else r.meta.latestCheckpoint = { size: latest.size, rootHash: encodeBase64(latest.rootHash) };
-  checkWitnesses(latest, options, r);
+  checkWitnesses(latest, options.witnesses ?? [], options.witnessQuorum, r);
 
   // tree + entries + rules
   const tree = checkRange(b, latest, r);
