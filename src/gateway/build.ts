@@ -9,6 +9,9 @@ import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import { createApp, type RouterMount } from '../adapters/http/app.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { Authenticator } from './authenticate.ts';
+import { MemoryNonceStore, type NonceStore } from './sessions/nonce-store.ts';
+import { MemorySessionRegistry, type SessionRegistry } from './sessions/session-registry.ts';
+import { Sessions } from './sessions/sessions.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext, Readiness } from './context.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -39,6 +42,9 @@ export interface GatewayParts {
   internalActuators?: ReadonlyMap<string, InternalExecutor>;
   /** Attached to the HTTP server as soon as it exists (WebSocket upgrades); closed before the server closes. */
   attach?: ((server: Server, ctx: GatewayContext) => { close(): Promise<void> | void })[];
+  /** Shared session registry and nonce store for several replicas; default in memory (one gateway). */
+  sessionRegistry?: SessionRegistry;
+  nonceStore?: NonceStore;
 }
 
 export interface Gateway {
@@ -109,6 +115,16 @@ export function buildGateway(parts: GatewayParts): Gateway {
     clock,
     signer,
     auth: new Authenticator({ store, clock, audience: config.publicUrl, notBefore: clock.now() }),
+    sessions: new Sessions({
+      signer,
+      clock,
+      store,
+      registry: parts.sessionRegistry ?? new MemorySessionRegistry(),
+      nonces: parts.nonceStore ?? new MemoryNonceStore(config.sessions.nonceStoreMax),
+      ttlSec: config.sessions.ttlSec,
+      maxPerAgent: config.sessions.maxPerAgent,
+      windowSec: config.sessions.windowSec,
+    }),
     limits: new RateLimits(config.rateLimits),
     dispatcher,
     scheduler,

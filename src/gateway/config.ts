@@ -25,6 +25,8 @@ export interface GatewayConfig {
    */
   signer: { backend: 'hsm-sim'; external: boolean } | { backend: 'pkcs11' };
   rateLimits: RateLimitConfig;
+  /** Per-session request signing (docs/api.md §Sessions). */
+  sessions: { ttlSec: number; maxPerAgent: number; windowSec: number; nonceStoreMax: number };
   logLevel: string;
 }
 
@@ -98,6 +100,12 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
         CRITICAL: int(env, 'RATE_CRITICAL_PER_MIN', DEFAULT_RATE_LIMITS.tierPerMinute.CRITICAL, 1, 1_000_000),
       },
       authFailuresPerMinute: int(env, 'RATE_AUTH_FAILURES_PER_MIN', DEFAULT_RATE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
+    },
+    sessions: {
+      ttlSec: int(env, 'SESSION_TTL_SEC', 900, 10, 900),
+      maxPerAgent: int(env, 'SESSION_MAX_PER_AGENT', 8, 1, 1000),
+      windowSec: int(env, 'SIGNATURE_WINDOW_SEC', 30, 1, 300),
+      nonceStoreMax: int(env, 'NONCE_STORE_MAX', 500_000, 1000, 10_000_000),
     },
     logLevel,
   };

@@ -4,6 +4,7 @@ import type { GatewayContext } from '../../gateway/context.ts';
 import { problemHandler, sendProblem } from './problem.ts';
 import { actionsRouter, humanEventsRouter } from './routes/actions.ts';
 import { proxyRouter } from './routes/proxy.ts';
+import { sessionsRouter } from './routes/sessions.ts';
 import { systemRouter } from './routes/system.ts';
 
 /** Extra routers other capabilities mount (signatures, quorum, log, regulator access). */
@@ -15,6 +16,7 @@ export function createApp(ctx: GatewayContext, mounts: RouterMount[] = []): Expr
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   app.use(systemRouter(ctx));
+  app.use('/v1/sessions', sessionsRouter(ctx));
   app.use('/v1/actions', actionsRouter(ctx));
   app.use('/v1/events', humanEventsRouter(ctx));
   app.use('/proxy', proxyRouter(ctx));

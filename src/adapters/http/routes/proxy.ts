@@ -3,7 +3,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { FirewallError } from '../../../core/errors.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { submitAction } from '../../../gateway/submit.ts';
-import { authenticateRequest, principalOf } from '../authenticate-request.ts';
+import { authenticateRequest, principalOf, verifySignedBody } from '../authenticate-request.ts';
 import { parseIdempotencyKey } from '../submission-schema.ts';
 import { respondWithAction } from './actions.ts';
 
@@ -13,8 +13,8 @@ import { respondWithAction } from './actions.ts';
  */
 export function proxyRouter(ctx: GatewayContext): Router {
   const r = express.Router();
-  r.use(authenticateRequest(ctx));
-  const raw = express.raw({ type: () => true, limit: ctx.bodyLimitBytes });
+  r.use(authenticateRequest(ctx, { checksSignedBodies: true }));
+  const raw = express.raw({ type: () => true, limit: ctx.bodyLimitBytes, verify: verifySignedBody });
 
   r.all('/:actuator/{*rest}', raw, async (req: Request, res: Response) => {
     const actuator = String(req.params['actuator']);
