@@ -28,7 +28,7 @@ const BENCHES: Bench[] = [
   { name: 'gateway', file: './gateway.ts', fn: 'benchGateway' },
 ];
 
-type Figures = Record<string, number>;
+type Figures = Record<string, number | string>;
 
 async function runHere(b: Bench): Promise<Figures> {
   const mod = (await import(b.file)) as Record<string, () => Promise<Figures> | Figures>;

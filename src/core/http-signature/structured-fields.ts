@@ -18,10 +18,13 @@ function invalid(what: string): FirewallError {
   return new FirewallError('SIGNATURE_INPUT_INVALID', `${what} is not a valid structured field (RFC 8941)`, { status: 401 });
 }
 
-const KEY = /^[a-z*][a-z0-9_\-.*]*/;
-const TOKEN = /^[A-Za-z*][A-Za-z0-9!#$%&'*+\-.^_`|~:/]*/;
-const INTEGER = /^-?\d{1,15}/;
-const BYTES = /^:([A-Za-z0-9+/]*={0,2}):/;
+// Sticky (`y`): matched at the cursor without slicing the string (this runs on every signed request).
+const KEY = /[a-z*][a-z0-9_\-.*]*/y;
+const TOKEN = /[A-Za-z*][A-Za-z0-9!#$%&'*+\-.^_`|~:/]*/y;
+const INTEGER = /-?\d{1,15}/y;
+const BYTES = /:([A-Za-z0-9+/]*={0,2}):/y;
+const BOOLEAN = /\?[01]/y;
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 class Cursor {
   s: string;
@@ -35,8 +38,9 @@ class Cursor {
     return this.s[this.i] ?? '';
   }
   match(re: RegExp): RegExpExecArray | null {
-    const m = re.exec(this.s.slice(this.i));
-    if (m !== null) this.i += m[0].length;
+    re.lastIndex = this.i;
+    const m = re.exec(this.s);
+    if (m !== null) this.i = re.lastIndex;
     return m;
   }
   spaces(): void {
@@ -53,6 +57,15 @@ class Cursor {
 function parseString(c: Cursor): string {
   if (c.peek() !== '"') c.fail();
   c.i++;
+  // Common case: no escapes, so the string is one slice.
+  const close = c.s.indexOf('"', c.i);
+  if (close > 0) {
+    const raw = c.s.slice(c.i, close);
+    if (PLAIN.test(raw)) {
+      c.i = close + 1;
+      return raw;
+    }
+  }
   let out = '';
   for (;;) {
     const ch = c.s[c.i++];
@@ -79,7 +92,7 @@ function parseBareItem(c: Cursor): BareItem {
     return new Uint8Array(Buffer.from(m[1]!, 'base64'));
   }
   if (ch === '?') {
-    const m = c.match(/^\?[01]/);
+    const m = c.match(BOOLEAN);
     if (m === null) c.fail();
     return m[0] === '?1';
   }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { readRequestSignature, signatureVerifies, type SignedRequest } from '../../core/http-signature/request-signature.ts';
@@ -53,7 +53,8 @@ function unauthorised(code: string, message: string): FirewallError {
  */
 export class Sessions {
   readonly #o: SessionsOptions;
-  readonly #keys = new Map<string, { key: Promise<Buffer>; expiresAt: number }>();
+  /** Derived keys of live sessions, as KeyObjects (imported once), and their agents' records (re-read each second). */
+  readonly #keys = new Map<string, { key: Promise<KeyObject>; expiresAt: number; principal?: { record: PrincipalRecord; at: number } }>();
   #deterministic: Promise<void> | undefined;
 
   constructor(o: SessionsOptions) {
@@ -72,7 +73,7 @@ export class Sessions {
     if (!(await this.#o.registry.open(record, this.#o.maxPerAgent, now))) {
       throw new FirewallError('SESSION_LIMIT_REACHED', `this agent already holds ${this.#o.maxPerAgent} live sessions; revoke one or let it expire`, { status: 429 });
     }
-    this.#cache(record, Promise.resolve(key), now);
+    this.#cache(record, Promise.resolve(createSecretKey(key)), now);
     return { sessionId: record.id, key, createdAt: now, expiresAt: record.expiresAt };
   }
 
@@ -92,23 +93,27 @@ export class Sessions {
     if (s === undefined) throw unauthorised('SESSION_UNKNOWN', 'keyid names no session of this gateway');
     if (s.expiresAt <= now) throw unauthorised('SESSION_EXPIRED', 'the session has expired; open a new one');
     if (s.revokedAt !== null) throw unauthorised('SESSION_REVOKED', 'the session was revoked');
-    const cached = this.#keys.get(s.id);
-    const key = cached?.key ?? this.#cache(s, deriveSessionKey(this.#o.signer, s.agent, s.id), now);
-    if (!signatureVerifies(await key, sig)) throw unauthorised('SIGNATURE_INVALID', 'the request signature does not verify with the session key');
+    const cached = this.#keys.get(s.id) ?? this.#cache(s, deriveSessionKey(this.#o.signer, s.agent, s.id).then(createSecretKey), now);
+    if (!signatureVerifies(await cached.key, sig)) throw unauthorised('SIGNATURE_INVALID', 'the request signature does not verify with the session key');
     // After the signature: only the session's holder can spend its nonces.
     const outcome = await this.#o.nonces.use(`${s.id}\n${sig.nonce}`, (sig.created + this.#o.windowSec + 1) * 1000, now);
     if (outcome === 'reused') throw unauthorised('SIGNATURE_NONCE_REUSED', 'this nonce was already used with this session');
     if (outcome === 'full') throw new FirewallError('NONCE_STORE_FULL', 'too many signed requests in flight to remember their nonces; retry shortly', { status: 503 });
-    const principal = await this.#o.store.getPrincipal(s.agent);
+    // The agent's record is read at most once a second per session: disabling an agent stops its sessions within a second.
+    let principal = cached.principal !== undefined && now - cached.principal.at < 1000 ? cached.principal.record : undefined;
+    if (principal === undefined) {
+      principal = await this.#o.store.getPrincipal(s.agent);
+      if (principal !== undefined) cached.principal = { record: principal, at: now };
+    }
     if (principal === undefined || principal.disabled) throw unauthorised('SESSION_PRINCIPAL_DISABLED', "the session's agent is unknown or disabled");
     return { principal, sessionId: s.id, contentSha256: sig.contentSha256 };
   }
 
-  #cache(s: SessionRecord, key: Promise<Buffer>, now: number): Promise<Buffer> {
+  #cache(s: SessionRecord, key: Promise<KeyObject>, now: number) {
     if (this.#keys.size >= 1024) for (const [id, k] of this.#keys) if (k.expiresAt <= now) this.#keys.delete(id);
-    const entry = { key, expiresAt: s.expiresAt };
+    const entry: { key: Promise<KeyObject>; expiresAt: number; principal?: { record: PrincipalRecord; at: number } } = { key, expiresAt: s.expiresAt };
     key.catch(() => this.#keys.get(s.id) === entry && this.#keys.delete(s.id)); // an HSM failure is not cached
     this.#keys.set(s.id, entry);
-    return key;
+    return entry;
   }
 }
