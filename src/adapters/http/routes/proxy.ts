@@ -52,10 +52,15 @@ export function proxyRouter(ctx: GatewayContext): Router {
     const a = out.record;
     if (a.status === 'executed' && a.result !== undefined) {
       // At digital speed the proxy is transparent: the agent sees the upstream's own answer.
-      res.status(a.result.status);
+      // Written directly, not with res.send: send would hash the body for an ETag the actuator never
+      // sent and run a conditional-GET check, on every LOW answer.
+      const answer = Buffer.from(a.result.bodyB64, 'base64');
+      res.statusCode = a.result.status;
       for (const [k, v] of Object.entries(a.result.headers)) res.setHeader(k, v);
+      if (a.result.headers['content-type'] === undefined) res.setHeader('Content-Type', 'application/octet-stream');
       res.setHeader('Analog-Firewall-Action', a.id);
-      res.send(Buffer.from(a.result.bodyB64, 'base64'));
+      res.setHeader('Content-Length', answer.length);
+      res.end(answer);
       return;
     }
     if (a.status === 'failed') {
