@@ -194,6 +194,22 @@ describe('session credentials', () => {
     }
   });
 
+  it("disabling the agent stops its sessions within a second", async () => {
+    const agent = await newAgent();
+    const s = await open(agent);
+    expect((await signed(s, 'GET', '/proxy/payments/balances/acc-1')).status).toBe(200);
+    const rec = (await h.gw.ctx.store.getPrincipal(agent.id))!;
+    await h.gw.ctx.store.putPrincipal({ ...rec, disabled: true });
+    offset += 1001; // past the once-a-second re-read of the agent's record
+    try {
+      const before = executions();
+      await expectRefused(await signed(s, 'GET', '/proxy/payments/balances/acc-1'), 'SESSION_PRINCIPAL_DISABLED');
+      expect(executions()).toBe(before);
+    } finally {
+      offset = 0;
+    }
+  });
+
   it('an expired session is refused with SESSION_EXPIRED', async () => {
     const agent = await newAgent();
     const s = await open(agent);
