@@ -10,6 +10,8 @@ import { join } from 'node:path';
 const TARGETS: Record<string, string> = {
   low_tier_ratio: '>= 0.5',
   low_tier_added_p99_ms: '<= 5',
+  low_tier_gateway_cpu_us_per_action: '<= 3 x bare_proxy_cpu_us_per_request',
+  low_tier_actions_logged: '>= low_tier_answered_2xx',
   classify_us_1000_rules: '<= 20',
   gateway_rss_mb: '<= 256',
   hsm_sim_batch_sign_rps: '>= 0.5 x raw_sign_rps',
