@@ -117,6 +117,7 @@ export class Dispatcher {
     const upstream = d.policy().upstreamOf(record.descriptor.actuator);
     const body = Buffer.from(record.forward.bodyB64, 'base64');
     let result: UpstreamResult;
+    let responseSha256: string;
     let receipt: { jws: string; jti: string };
     try {
       if (upstream === undefined) {
@@ -142,6 +143,7 @@ export class Dispatcher {
         if (KEEP_HEADERS.has(k) && typeof v === 'string') kept[k] = v;
       }
       result = { status: res.status, headers: kept, bodyB64: res.body.toString('base64') };
+      responseSha256 = createHash('sha256').update(res.body).digest('hex'); // of the bytes read, not decoded back from base64
     } catch (cause) {
       return this.#failedAttempt(record, cause);
     }
@@ -153,7 +155,7 @@ export class Dispatcher {
           entry('action.executed', now, record, {
             event: 'upstream_answered',
             upstreamStatus: result.status,
-            responseSha256: createHash('sha256').update(Buffer.from(result.bodyB64, 'base64')).digest('hex'),
+            responseSha256,
             // The receipt itself (a signature, no secret) lets a regulator check what the actuator was shown.
             receiptJti: receipt.jti,
             receipt: receipt.jws,
