@@ -135,6 +135,15 @@ describe('session credentials', () => {
     expect((await h.gw.ctx.store.countByStatus())['cooling'] ?? 0).toBe(0);
   });
 
+  it('a body is taken on a session signature only where it is checked against Content-Digest', async () => {
+    const agent = await newAgent();
+    const s = await open(agent);
+    const body = JSON.stringify({ credential: {} });
+    // Passes the actions router (which binds bodies) on its way to the comparator's route (which does not).
+    await expectRefused(await signed(s, 'POST', '/v1/actions/act_x/comparator', { body }), 'SIGNATURE_BODY_UNSUPPORTED');
+    await expectRefused(await signed(s, 'POST', '/v1/people/someone/challenges', { body }), 'SIGNATURE_BODY_UNSUPPORTED');
+  });
+
   it('a revoked session is refused; only its own agent may revoke it', async () => {
     const agent = await newAgent();
     const s = await open(agent);

@@ -37,6 +37,9 @@ export function authenticateRequest(ctx: GatewayContext, o: AuthenticateOptions 
     // actions router before a capability's /v1/actions/... route): assertions and nonces are
     // single use. (A reader access token never counts: only this middleware sets the flag.)
     if (res.locals['assertionVerified'] === true && res.locals['principal'] !== undefined) {
+      // A session signature binds a body only where the body parser checks it against Content-Digest:
+      // a request that fell through from such a router to one that does not is refused.
+      if (res.locals['credential'] === 'session' && hasBody(req) && o.checksSignedBodies !== true) throw bodyUnsupported();
       next();
       return;
     }
@@ -56,9 +59,7 @@ export function authenticateRequest(ctx: GatewayContext, o: AuthenticateOptions 
           idempotencyKey: header(req, 'idempotency-key'),
         });
         if (!hasBody(req)) checkDigest(v.contentSha256, EMPTY);
-        else if (o.checksSignedBodies !== true) {
-          throw new FirewallError('SIGNATURE_BODY_UNSUPPORTED', 'this endpoint does not take a body on a session signature; use a client assertion', { status: 401 });
-        }
+        else if (o.checksSignedBodies !== true) throw bodyUnsupported();
         res.locals['principal'] = v.principal;
         res.locals['contentSha256'] = v.contentSha256;
         res.locals['credential'] = 'session';
@@ -77,6 +78,10 @@ export function authenticateRequest(ctx: GatewayContext, o: AuthenticateOptions 
     await ctx.limits.agent((res.locals['principal'] as PrincipalRecord).id);
     next();
   };
+}
+
+function bodyUnsupported(): FirewallError {
+  return new FirewallError('SIGNATURE_BODY_UNSUPPORTED', 'this endpoint does not take a body on a session signature; use a client assertion', { status: 401 });
 }
 
 function checkDigest(expected: Buffer, body: Buffer): void {
