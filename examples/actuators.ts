@@ -26,6 +26,8 @@ export interface ExampleActuatorOptions {
   issuer: string;
   port?: number;
   host?: string;
+  /** Serve the API below this path (e.g. `/pfx`), as behind a policy `upstream: http://host/pfx`. */
+  prefix?: string;
   /** Answer this long after carrying out the effect (tests: a crash while the answer is on its way). */
   responseDelayMs?: number;
 }
@@ -37,7 +39,10 @@ export async function startExampleActuator(o: ExampleActuatorOptions): Promise<E
   const state = { duplicates: 0 };
   const balances = new Map<string, number>([['acc-1', 12_500], ['acc-2', 310]]);
 
-  app.use(analogFirewall({ jwks: new URL('/.well-known/jwks.json', o.gatewayUrl), issuer: o.issuer, audience: o.name }));
+  // Mounted below the prefix: req.originalUrl, which the receipt's `p` must equal, keeps it.
+  const api = express.Router();
+  app.use(o.prefix ?? '/', api);
+  api.use(analogFirewall({ jwks: new URL('/.well-known/jwks.json', o.gatewayUrl), issuer: o.issuer, audience: o.name }));
 
   /** Runs an effect once per idempotency key; a resend gets the first answer back. */
   const once_ = (req: Request, res: Response, effect: () => { status: number; body: unknown }) => {
@@ -57,30 +62,30 @@ export async function startExampleActuator(o: ExampleActuatorOptions): Promise<E
   };
 
   if (o.name === 'payments') {
-    app.get('/balances/:account', (req, res) => {
+    api.get('/balances/:account', (req, res) => {
       once_(req, res, () => ({ status: 200, body: { account: req.params['account'], balance: balances.get(String(req.params['account'])) ?? 0, currency: 'EUR' } }));
     });
-    app.post('/transfers', (req, res) => {
+    api.post('/transfers', (req, res) => {
       const b = req.body as { payee?: string; amount?: number; currency?: string };
       once_(req, res, () => ({ status: 201, body: { transfer: `tr-${executions.length + 1}`, payee: b.payee, amount: b.amount, currency: b.currency, state: 'settled' } }));
     });
   } else {
-    app.get('/status', (req, res) => {
+    api.get('/status', (req, res) => {
       once_(req, res, () => ({ status: 200, body: { cluster: 'prod-eu-1', healthy: true, nodes: 12 } }));
     });
-    app.post('/deployments/:name/scale', (req, res) => {
+    api.post('/deployments/:name/scale', (req, res) => {
       const b = req.body as { replicas?: number };
       once_(req, res, () => ({ status: 200, body: { deployment: req.params['name'], replicas: b.replicas } }));
     });
-    app.delete('/clusters/:name', (req, res) => {
+    api.delete('/clusters/:name', (req, res) => {
       once_(req, res, () => ({ status: 202, body: { cluster: req.params['name'], state: 'deleting' } }));
     });
-    app.post('/ca/rotate-root', (req, res) => {
+    api.post('/ca/rotate-root', (req, res) => {
       once_(req, res, () => ({ status: 200, body: { rotated: true } }));
     });
   }
   // Descriptor-mode actions (POST /v1/actions) arrive here with the canonical descriptor fields.
-  app.post('/analog-firewall/execute', (req, res) => {
+  api.post('/analog-firewall/execute', (req, res) => {
     const b = req.body as { operation?: string; target?: string };
     once_(req, res, () => ({ status: 200, body: { executed: b.operation, target: b.target } }));
   });
@@ -91,7 +96,7 @@ export async function startExampleActuator(o: ExampleActuatorOptions): Promise<E
   return {
     name: o.name,
     server,
-    url: `http://127.0.0.1:${addr.port}`,
+    url: `http://127.0.0.1:${addr.port}${o.prefix ?? ''}`,
     executions,
     get duplicates() {
       return state.duplicates;

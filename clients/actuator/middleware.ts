@@ -2,9 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet, RemoteJWKSetOptions } from 'jose';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import { sha256Hex } from '../../src/core/canonical.ts';
-import { FirewallError } from '../../src/core/errors.ts';
+import { FirewallError, isFirewallError } from '../../src/core/errors.ts';
 import { IDEMPOTENCY_KEY_HEADER, RECEIPT_HEADER, type ReceiptClaims } from '../../src/core/receipt/receipt.ts';
 import { DEFAULT_CLOCK_TOLERANCE_SEC, verifyReceiptClaims } from '../../src/core/receipt/verify-receipt-claims.ts';
+import { checkStrictJson } from '../../src/core/wire/strict-json.ts';
 import { sendProblem } from './problem.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, isJsonContentType, readRawBody } from './raw-body.ts';
 import { MemoryReplayCache, type ReplayCache } from './replay-cache.ts';
@@ -84,11 +85,14 @@ export function analogFirewall(options: AnalogFirewallOptions): RequestHandler {
     let parsed: unknown = undefined;
     if (body.length > 0) {
       if (isJsonContentType(req.headers['content-type'])) {
+        // The gateway forwards only JSON with one reading; refuse anything else here too (JSON_* codes).
         try {
-          parsed = JSON.parse(body.toString('utf8'));
+          checkStrictJson(body);
         } catch (e) {
-          throw new FirewallError('BODY_INVALID_JSON', 'request body is not valid JSON', { status: 400, cause: e });
+          if (isFirewallError(e, 'BODY_MALFORMED')) throw new FirewallError('BODY_INVALID_JSON', 'request body is not valid JSON', { status: 400, cause: e });
+          throw e;
         }
+        parsed = JSON.parse(body.toString('utf8'));
       } else {
         parsed = body;
       }

@@ -59,9 +59,5 @@ export async function readRawBody(req: IncomingMessage, limit = DEFAULT_BODY_LIM
   return body;
 }
 
-/** `application/json` or any `+json` media type. */
-export function isJsonContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
-  const media = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  return media === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(media);
-}
+// The gateway decides what is JSON by the same rule (src/core/wire/media-type.ts).
+export { isJsonContentType } from '../../src/core/wire/media-type.ts';

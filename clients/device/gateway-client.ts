@@ -118,6 +118,17 @@ export class PersonClient {
     return (await this.ok<{ challenges: ChallengeView[] }>('GET', `/v1/people/${encodeURIComponent(this.person)}/challenges`)).challenges;
   }
 
+  /**
+   * The challenge to sign next (POST /v1/people/{id}/challenges/next: the gateway first issues
+   * challenges for actions already waiting on this person), or undefined when nothing awaits them.
+   */
+  async next(): Promise<ChallengeView | undefined> {
+    const r = await this.request<ChallengeView & { code?: string }>('POST', `/v1/people/${encodeURIComponent(this.person)}/challenges/next`);
+    if (r.status === 404 && r.json.code === 'NO_OPEN_CHALLENGE') return undefined;
+    if (r.status >= 400) throw new DeviceClientError(`POST /v1/people/${this.person}/challenges/next: ${r.status} ${r.json.code ?? ''}`.trim(), r.status, r.json);
+    return r.json;
+  }
+
   challenge(id: string): Promise<ChallengeView> {
     return this.ok<ChallengeView>('GET', `/v1/challenges/${encodeURIComponent(id)}`);
   }

@@ -3,14 +3,14 @@
  * The device simulator CLI: a phone or wearable of one person, with a software WebAuthn
  * authenticator and the physiological simulators, talking to the gateway (docs/protocol.md).
  *
- *   node clients/device/main.ts enrol --gateway URL --person ID --key person.jwk --out cred.json
+ *   npm run -s device -- enrol --gateway URL --person ID --key person.jwk --out cred.json
  *        [--kind phone|wearable] [--name NAME] [--alg EdDSA|ES256] [--attestation packed|none]
  *        [--modalities hrv,motion] [--origin URL]
- *   node clients/device/main.ts challenges --gateway URL --person ID --key person.jwk
- *   node clients/device/main.ts sign --gateway URL --person ID --key person.jwk --credential cred.json
+ *   npm run -s device -- challenges --gateway URL --person ID --key person.jwk
+ *   npm run -s device -- sign --gateway URL --person ID --key person.jwk --credential cred.json
  *        --challenge ID|next [--modalities hrv,motion] [--attack KIND] [--replay streams.json]
  *        [--save streams.json] [--sim-person ID] [--seed S] [--origin URL] [--auth header|hello]
- *   node clients/device/main.ts attacks
+ *   npm run -s device -- attacks
  *
  * Exit codes: 0 accepted (or done), 2 refused by the gateway, 3 refused by the device (the
  * gateway's data did not add up), 1 usage or other error.
@@ -28,10 +28,10 @@ import { progressWriter } from './progress.ts';
 import { TRANSPORT_ATTACKS, transportAttack, type TransportAttack } from './transport-attacks.ts';
 
 const USAGE = `usage:
-  main.ts enrol --gateway URL --person ID --key person.jwk --out cred.json [--kind phone|wearable] [--name N] [--alg EdDSA|ES256] [--attestation packed|none] [--modalities hrv,motion] [--origin URL]
-  main.ts challenges --gateway URL --person ID --key person.jwk
-  main.ts sign --gateway URL --person ID --key person.jwk --credential cred.json --challenge ID|next [--modalities hrv,motion] [--attack KIND] [--replay streams.json] [--save streams.json] [--sim-person ID] [--seed S] [--origin URL] [--auth header|hello]
-  main.ts attacks`;
+  npm run -s device -- enrol --gateway URL --person ID --key person.jwk --out cred.json [--kind phone|wearable] [--name N] [--alg EdDSA|ES256] [--attestation packed|none] [--modalities hrv,motion] [--origin URL]
+  npm run -s device -- challenges --gateway URL --person ID --key person.jwk
+  npm run -s device -- sign --gateway URL --person ID --key person.jwk --credential cred.json --challenge ID|next [--modalities hrv,motion] [--attack KIND] [--replay streams.json] [--save streams.json] [--sim-person ID] [--seed S] [--origin URL] [--auth header|hello]
+  npm run -s device -- attacks`;
 
 class UsageError extends Error {}
 
@@ -101,9 +101,9 @@ async function sign(argv: string[]): Promise<number> {
   if (credential.person !== c.person) throw new UsageError(`the credential belongs to '${credential.person}', not '${c.person}'`);
   let id = f['challenge']!;
   if (id === 'next') {
-    const open = (await c.challenges()).filter((x) => x.mode === 'biological' && x.state === 'issued');
-    if (open.length === 0) throw new UsageError('no open challenge to sign');
-    id = open[0]!.id;
+    const next = await c.next();
+    if (next === undefined) throw new Error('no challenge awaits your signature');
+    id = next.id;
   }
   const view = await c.challenge(id);
   // What you see is what you sign: the digest must be the descriptor's, or the device refuses.
@@ -111,7 +111,7 @@ async function sign(argv: string[]): Promise<number> {
   process.stderr.write(`challenge ${view.id}\n  ${view.summary?.text ?? '(no summary)'}\n  digest ${view.digest}\n  expires ${view.expiresAt}; sustain ${view.sustainedMs / 1000} s\n`);
   if (view.mode !== 'biological') throw new UsageError('this challenge is answered through an institutional witness, not by a device session');
   const attackKind = f['attack'] as TransportAttack | undefined;
-  if (attackKind !== undefined && !(TRANSPORT_ATTACKS as readonly string[]).includes(attackKind)) throw new UsageError(`unknown attack '${attackKind}' (see: main.ts attacks)`);
+  if (attackKind !== undefined && !(TRANSPORT_ATTACKS as readonly string[]).includes(attackKind)) throw new UsageError(`unknown attack '${attackKind}' (see: npm run -s device -- attacks)`);
   let mods = modalities(f['modalities']) ?? view.modalities;
   // The attack classes of attacks.ts answer with one modality: use the first.
   if (attackKind !== undefined) mods = mods.slice(0, 1);

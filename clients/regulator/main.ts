@@ -1,7 +1,7 @@
 /**
  * Offline verifier CLI for regulators.
  *
- *   node clients/regulator/main.ts verify <bundle.json | tile-dir> --root <hsm-root.pem> [--json] [--at <ISO time>]
+ *   npm run -s regulator -- verify <bundle.json | tile-dir> --root <hsm-root.pem> [--json] [--at <ISO time>]
  *        [--origin <origin>] [--witness <vkey>]... [--quorum <n>]
  *
  * Exit codes: 0 verified; 1 verification failed (the report names every failed check and entry);
@@ -17,7 +17,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-const USAGE = `usage: node clients/regulator/main.ts verify <bundle.json | tile-dir> --root <hsm-root.pem> [--json]
+const USAGE = `usage: npm run -s regulator -- verify <bundle.json | tile-dir> --root <hsm-root.pem> [--json]
        [--at <ISO-8601 time>] [--origin <origin>] [--witness <vkey>]... [--quorum <n>]`;
 
 export function run(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): number {

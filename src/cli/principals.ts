@@ -41,7 +41,7 @@ export async function registerPrincipal(
  * Embedded defaults only: a demo agent and a demo human with keys on disk (mode 0600), so the
  * README tour works out of the box. Production registers keys generated elsewhere.
  */
-export async function ensureDemoPrincipals(store: Store, dataDir: string, now: number): Promise<{ agentKeyFile: string; humanKeyFile: string }> {
+export async function ensureDemoPrincipals(store: Store, dataDir: string, now: number): Promise<{ agentKeyFile: string; humanKeyFile: string; regulatorKeyFile: string }> {
   const make = async (id: string, roles: string[], owner?: string) => {
     const file = join(dataDir, `${id}.jwk`);
     let priv: JsonWebKey;
@@ -59,5 +59,7 @@ export async function ensureDemoPrincipals(store: Store, dataDir: string, now: n
   };
   const humanKeyFile = await make('alice', ['authorizer']);
   const agentKeyFile = await make('demo-agent', ['agent'], 'bob');
-  return { agentKeyFile, humanKeyFile };
+  // The tour's last step: a regulator exports the log and verifies it offline.
+  const regulatorKeyFile = await make('rita', ['regulator']);
+  return { agentKeyFile, humanKeyFile, regulatorKeyFile };
 }

@@ -39,7 +39,7 @@ export async function runStart(): Promise<number> {
   await hsmHead?.copyNow();
   if (config.embeddedDefaults) {
     const keys = await ensureDemoPrincipals(store, config.dataDir, systemClock.now());
-    log.info({ demoAgentKey: keys.agentKeyFile, demoHumanKey: keys.humanKeyFile }, 'embedded defaults: demo agent and human registered (see README tour)');
+    log.info({ demoAgentKey: keys.agentKeyFile, demoHumanKey: keys.humanKeyFile, demoRegulatorKey: keys.regulatorKeyFile }, 'embedded defaults: demo agent, human and regulator registered (see README tour)');
   }
   const addr = await gw.listen();
   log.info({ url: config.publicUrl, address: `${addr.address}:${addr.port}`, signer: config.signer.backend }, 'analog firewall listening');

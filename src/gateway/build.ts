@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import { createApp, type RouterMount } from '../adapters/http/app.ts';
+import { answerParserErrors } from '../adapters/http/parser-errors.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { Authenticator } from './authenticate.ts';
 import { MemoryNonceStore, type NonceStore } from './sessions/nonce-store.ts';
@@ -154,6 +155,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       scheduler.start();
       const server = app.listen(config.port, config.host);
       gw.server = server;
+      answerParserErrors(server);
       for (const a of parts.attach ?? []) attached.push(a(server, ctx));
       server.keepAliveTimeout = 65_000;
       await once(server, 'listening');

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { forwardRequest } from '../adapters/upstream/forward-request.ts';
+import { upstreamTarget } from '../core/wire/upstream-target.ts';
 import type { ActionRecord, UpstreamResult } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import type { ActionEvents, PolicyPort, ReceiptIssuer } from './ports.ts';
@@ -37,7 +38,7 @@ export class Dispatcher {
   readonly #deps: DispatcherDeps;
   readonly #inFlight = new Set<string>();
   /** Receipts signed ahead, while the action's acceptance was still being synced; taken by the dispatch. */
-  readonly #presigned = new Map<string, Promise<{ jws: string; jti: string }>>();
+  readonly #presigned = new Map<string, { target: string; receipt: Promise<{ jws: string; jti: string }> }>();
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
@@ -67,9 +68,12 @@ export class Dispatcher {
    */
   presign(record: ActionRecord): boolean {
     if (record.status !== 'executing' || isInternalActuator(record.descriptor.actuator) || this.#presigned.has(record.id)) return false;
-    const p = this.#issue(record, Buffer.from(record.forward.bodyB64, 'base64'));
-    p.catch(() => {}); // observed by the dispatch that takes it
-    this.#presigned.set(record.id, p);
+    const upstream = this.#deps.policy().upstreamOf(record.descriptor.actuator);
+    if (upstream === undefined) return false;
+    const target = upstreamTarget(upstream, record.forward.path).target;
+    const receipt = this.#issue(record, Buffer.from(record.forward.bodyB64, 'base64'), target);
+    receipt.catch(() => {}); // observed by the dispatch that takes it
+    this.#presigned.set(record.id, { target, receipt });
     return true;
   }
 
@@ -77,15 +81,18 @@ export class Dispatcher {
     this.#presigned.delete(actionId);
   }
 
-  /** The receipt for an authorised action; it states the quorum in its own shape so the actuator can re-check the approvals. */
-  #issue(record: ActionRecord, body: Buffer): Promise<{ jws: string; jti: string }> {
+  /**
+   * The receipt for an authorised action, bound to `path` as the actuator receives it (with the
+   * upstream's prefix); it states the quorum in its own shape so the actuator can re-check the approvals.
+   */
+  #issue(record: ActionRecord, body: Buffer, path: string): Promise<{ jws: string; jti: string }> {
     const quorum = receiptQuorumOf(record.classification.requirements['quorum']);
     return this.#deps.issueReceipt({
       actionId: record.id,
       actuator: record.descriptor.actuator,
       digest: record.digest,
       method: record.forward.method,
-      path: record.forward.path,
+      path,
       bodySha256: createHash('sha256').update(body).digest('hex'),
       tier: record.classification.tier,
       approvals: record.approvals,
@@ -103,7 +110,7 @@ export class Dispatcher {
       if (execute === undefined) {
         throw new FirewallError('INTERNAL_ACTUATOR_UNAVAILABLE', `no executor for '${record.descriptor.actuator}' in this gateway; it is never forwarded`, { status: 503 });
       }
-      const receipt = await this.#issue(record, Buffer.from(record.forward.bodyB64, 'base64'));
+      const receipt = await this.#issue(record, Buffer.from(record.forward.bodyB64, 'base64'), record.forward.path);
       final = await execute(record, receipt);
     } catch (cause) {
       return this.#failedAttempt(record, cause);
@@ -123,18 +130,22 @@ export class Dispatcher {
       if (upstream === undefined) {
         throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${record.descriptor.actuator}' has no upstream in the active policy`, { status: 502 });
       }
+      // The prefix of the upstream's base URL is part of what the actuator receives, and of what the receipt binds.
+      const to = upstreamTarget(upstream, record.forward.path);
       const early = this.#presigned.get(record.id);
       this.#presigned.delete(record.id);
-      receipt = await (early ?? this.#issue(record, body));
+      // A receipt signed ahead for another target (the policy changed the upstream meanwhile) is not used.
+      receipt = await (early !== undefined && early.target === to.target ? early.receipt : this.#issue(record, body, to.target));
       const headers: Record<string, string> = {
         'analog-firewall-receipt': receipt.jws,
         'idempotency-key': record.id,
       };
       if (record.forward.contentType !== null) headers['content-type'] = record.forward.contentType;
-      const res = await forwardRequest(new URL(record.forward.path, upstream), {
+      const res = await forwardRequest(to.url, {
         method: record.forward.method,
         headers,
-        body: record.forward.method === 'GET' || record.forward.method === 'HEAD' ? Buffer.alloc(0) : body,
+        // Exactly the bytes the receipt binds; the entrances refuse a body on GET, HEAD and DELETE.
+        body,
         timeoutMs: d.upstreamTimeoutMs,
         maxBodyBytes: d.maxUpstreamBodyBytes,
       });

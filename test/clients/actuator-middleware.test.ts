@@ -241,6 +241,11 @@ describe('analogFirewall() in front of an express actuator', () => {
     const broken: Req = { method: 'POST', path: '/x', body: '{"a":' };
     const r = await send(base, broken, { [RECEIPT_HEADER]: await receiptFor(broken) });
     expect([r.status, r.json.code]).toEqual([400, 'BODY_INVALID_JSON']);
+    // A body with two readings is refused even under a valid receipt, and the receipt is not used up.
+    const twice: Req = { method: 'POST', path: '/x', body: '{"amount":50000,"amount":1}' };
+    const receipt = await receiptFor(twice);
+    const d = await send(base, twice, { [RECEIPT_HEADER]: receipt });
+    expect([d.status, d.json.code]).toEqual([400, 'JSON_DUPLICATE_KEY']);
   });
 });
 

@@ -119,25 +119,3 @@ describe('rate limits', () => {
     await expectProblem(last!, 429, 'RATE_LIMITED');
   });
 });
-
-describe('path confusion', () => {
-  it('dot segments are resolved before classification and the same path is forwarded', async () => {
-    // node:http sends the path as written (fetch would resolve the dots itself).
-    const raw = '/proxy/payments/balances/x/../../transfers';
-    const token = await mintAssertion(h.agentKey, { id: 'agent-1', aud: h.url, method: 'POST', path: raw });
-    const body = JSON.stringify({ payee: 'dot', amount: 5000, currency: 'EUR' });
-    const { status, json } = await new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
-      const u = new URL(h.url);
-      const req = request({ host: u.hostname, port: u.port, path: raw, method: 'POST', headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'dots', 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-    // Not a LOW balance read: it is the transfer the actuator would see, held for a signature.
-    expect(status).toBe(202);
-    expect(json).toMatchObject({ tier: 'HIGH', descriptor: { operation: 'transfer', request: { path: '/transfers' } } });
-  });
-});

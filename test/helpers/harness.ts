@@ -51,12 +51,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string } = {}): Promise<Harness> {
+export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'af-gw-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const payments = await startExampleActuator({ name: 'payments', gatewayUrl: url, issuer: url });
-  const infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url });
+  const prefix = o.actuatorPrefix === undefined ? {} : { prefix: o.actuatorPrefix };
+  const payments = await startExampleActuator({ name: 'payments', gatewayUrl: url, issuer: url, ...prefix });
+  const infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url, ...prefix });
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, o.editPolicy));
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...(o.env ?? {}) }, dir, ROOT);

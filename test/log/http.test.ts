@@ -31,6 +31,10 @@ beforeAll(async () => {
   const app = express();
   app.use(logRouter(fx.log));
   server = app.listen(0, '127.0.0.1');
+  // As the gateway's own server (build.ts): the appends below block this process's loop for seconds on a
+  // loaded machine, and with Node's 5 s default the server closed the client's idle keep-alive socket in
+  // the same tick as the client reused it (ECONNRESET, seen in loaded runs).
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Nothing signed yet.

@@ -147,6 +147,18 @@ export function failElsewhere(h: Harness, p: PrincipalRecord): Promise<unknown> 
   );
 }
 
+/**
+ * Closes the open challenges of `person` the way a restart does (nonce lost, nothing issued in their
+ * place), so that a test starts from "nothing is open for them" on actions already waiting.
+ */
+export async function dropOpenChallenges(h: Harness, person: string): Promise<void> {
+  const store = h.signatures.service!.store;
+  const now = h.gw.ctx.clock.now();
+  await h.gw.ctx.store.tx(async () => {
+    for (const c of store.openChallengesOf(person)) store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now);
+  });
+}
+
 /** `n` counted failures of person `id` (five lock them: lockAfterFailures). */
 export async function failTimes(h: Harness, id: string, n: number): Promise<void> {
   const p = (await h.gw.ctx.store.getPrincipal(id))!;

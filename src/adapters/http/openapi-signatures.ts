@@ -58,6 +58,15 @@ export const SIGNATURE_PATHS: Record<string, Record<string, unknown>> = {
     get: { summary: "This person's open signature challenges", security: auth, parameters: [person], responses: { '200': json('{ challenges: Challenge[] }'), ...errors } },
     post: { summary: 'Ask for a fresh challenge for an action awaiting this person (after a failed attempt, or enrolled late)', security: auth, parameters: [person], requestBody: body(CHALLENGE_REQUEST_SCHEMA), responses: { '201': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors } },
   },
+  '/v1/people/{id}/challenges/next': {
+    post: {
+      summary:
+        'The challenge a device should sign next: first issues challenges for actions already waiting on this person that have none open for them (idempotent), then answers the unstarted biological challenge that expires first. 404 NO_OPEN_CHALLENGE when nothing awaits them, 423 PERSON_LOCKED, 429 RATE_LIMITED when no signature session is left this hour',
+      security: auth,
+      parameters: [person],
+      responses: { '200': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors },
+    },
+  },
   '/v1/people/{id}/enrolment-sessions': {
     post: { summary: 'An enrolment (practice) session: a challenge with no action whose accepted result builds the per-person profile', security: auth, parameters: [person], requestBody: body(ENROLMENT_SESSION_REQUEST_SCHEMA), responses: { '201': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors } },
   },

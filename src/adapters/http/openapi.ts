@@ -7,6 +7,11 @@ import { GOVERNANCE_PATHS } from './openapi-governance.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const errors = { '400': problem, '401': problem, '403': problem, '404': problem, '413': problem, '422': problem, '429': problem, '503': problem };
+const problemWith = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+/** The codes of bodies, paths and queries two parsers could read differently (docs/api.md §Input with one reading). */
+const JSON_CODES = 'BODY_MALFORMED, JSON_DUPLICATE_KEY, JSON_BOM, JSON_UTF8_INVALID, JSON_SURROGATE_UNPAIRED, JSON_NUMBER_AMBIGUOUS, CONTENT_TYPE_DUPLICATE';
+const TARGET_CODES =
+  'PATH_ENCODED_SEPARATOR, PATH_DOT_SEGMENT, PATH_DOUBLE_ENCODED, PATH_CONTROL_CHARACTER, PATH_EMPTY_SEGMENT, PATH_MATRIX_PARAMETER, PATH_ESCAPE_INVALID, PATH_ESCAPE_NON_CANONICAL, PATH_CHARACTER_INVALID, QUERY_SEPARATOR_AMBIGUOUS, QUERY_PARAMETER_DUPLICATE, QUERY_PARAMETER_NAME_AMBIGUOUS, QUERY_ESCAPE_INVALID, QUERY_CHARACTER_INVALID, BODY_NOT_ALLOWED';
 /** Agent endpoints also take a session signature (docs/api.md §Sessions). */
 const auth = [{ clientAssertion: [] }, { sessionSignature: [] }];
 /** Read-only regulator endpoints: a client assertion, or a regulator access token with the scope. */
@@ -23,7 +28,13 @@ const proxyOp = (method: string) => ({
     { name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'the rest of the upstream path' },
     idempotency,
   ],
-  responses: { '2XX': { description: 'LOW: the upstream answer, as is; otherwise 202 with the Action' }, '502': problem, ...errors },
+  responses: {
+    '2XX': { description: 'LOW: the upstream answer, as is; otherwise 202 with the Action' },
+    '502': problem,
+    ...errors,
+    '400': problemWith(`bad input; among the codes: ${JSON_CODES}, ${TARGET_CODES}, PROXY_FIELD_MISSING, PROXY_FIELD_INVALID`),
+    '415': problemWith('CONTENT_TYPE_MISSING, CONTENT_TYPE_CHARSET_UNSUPPORTED, CONTENT_TYPE_MISMATCH'),
+  },
 });
 
 export const OPENAPI = {
@@ -153,6 +164,8 @@ export const OPENAPI = {
           '201': actionOk('LOW: executed at once'),
           '202': actionOk('accepted and held: cooling, awaiting signature or quorum'),
           ...errors,
+          '400': problemWith(`bad input; among the codes: BODY_INVALID, CANONICAL_JSON_INVALID, ${JSON_CODES}`),
+          '415': problemWith('CONTENT_TYPE_UNSUPPORTED, CONTENT_TYPE_MISSING, CONTENT_TYPE_CHARSET_UNSUPPORTED, CONTENT_TYPE_MISMATCH'),
         },
       },
     },

@@ -7,24 +7,27 @@ function kebab(code: string): string {
   return code.toLowerCase().replace(/_/g, '-');
 }
 
-const TITLES: Record<number, string> = {
+export const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  417: 'Expectation Failed',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 
-/** RFC 9457 problem details. `code` is our stable string; `detail` is for humans. */
-export function sendProblem(res: Response, err: FirewallError, instance?: string): void {
+/** The RFC 9457 body for an error: `code` is our stable string; `detail` is for humans. */
+export function problemBody(err: FirewallError, instance?: string): { status: number; json: string } {
   const status = err.status >= 400 && err.status <= 599 ? err.status : 500;
   const body: Record<string, unknown> = {
     type: PROBLEM_BASE + kebab(err.code),
@@ -35,10 +38,16 @@ export function sendProblem(res: Response, err: FirewallError, instance?: string
     ...(instance === undefined ? {} : { instance }),
     ...(err.detail ?? {}),
   };
+  return { status, json: JSON.stringify(body) };
+}
+
+/** RFC 9457 problem details. */
+export function sendProblem(res: Response, err: FirewallError, instance?: string): void {
+  const { status, json } = problemBody(err, instance);
   const retry = err.detail?.['retryAfterSeconds'];
   if (status === 429 && typeof retry === 'number') res.setHeader('Retry-After', String(retry));
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-  res.status(status).type('application/problem+json').send(JSON.stringify(body));
+  res.status(status).type('application/problem+json').send(json);
 }
 
 /** Maps body-parser and other framework errors to precise problems; unknown errors to an opaque 500. */

@@ -173,6 +173,7 @@ function checkActuators(raw: RawPolicy, err: (p: FieldPath, m: string) => void):
     try {
       const u = new URL(a.upstream);
       if (u.username !== '' || u.password !== '') err(['actuators', name, 'upstream'], 'upstream must not carry credentials; the policy file is not a secret store');
+      if (u.search !== '' || u.hash !== '') err(['actuators', name, 'upstream'], 'upstream must not carry a query or fragment: requests go to its origin and path prefix');
     } catch {
       err(['actuators', name, 'upstream'], `'${a.upstream}' is not a valid URL`);
     }

@@ -4,19 +4,20 @@ import { nextStatus } from '../../core/action/state-machine.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { buildProfile, verifyLiveness, type ChunkArrival, type Fingerprint, type LivenessResult, type SessionStreams } from '../../core/liveness/index.ts';
 import { sortModalities, type Modality } from '../../core/policy/modality.ts';
-import type { QuorumRequirement, SignatureSpec } from '../../core/policy/types.ts';
 import { assertionChallenge, enrolmentDigest, witnessStatementHash, type WitnessStatement } from '../../core/signature/transcript.ts';
 import type { AuthenticationResponse, HelloMessage, RegistrationResponse } from '../../core/signature/messages.ts';
-import { deriveStimulus, MAX_DURATION_MS, MIN_DURATION_MS, revealSchedule, type RevealEvent, type Stimulus } from '../../core/stimulus/index.ts';
+import { deriveStimulus, revealSchedule, type RevealEvent, type Stimulus } from '../../core/stimulus/index.ts';
 import type { PrincipalRecord } from '../../adapters/store/store.ts';
 import type { ActionRecord, Approval } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import type { GatewayContext } from '../context.ts';
 import { challengeClosedEntry, type ChallengeClosedReason } from './challenge-closed-entry.ts';
+import { ChallengeIssuer } from './challenge-issuer.ts';
 import type { SignatureConfig } from './config.ts';
 import { erasePersonData, type Erasure, type ErasureGround } from './erasure.ts';
+import { notifyPerson } from './person-notice.ts';
 import { DEVICE_KINDS, type ChallengeRow, type DeviceKind, type DeviceRow, type PersonRow, type SignatureStore } from './signature-store.ts';
-import { challengeView, deviceView, erasureView, personTopic, personView } from './views.ts';
+import { challengeView, deviceView, erasureView, personView } from './views.ts';
 import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from './webauthn.ts';
 
 /**
@@ -124,11 +125,6 @@ function sha256hex(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-function sigSpec(a: ActionRecord): SignatureSpec | undefined {
-  const s = a.classification.requirements['signature'] as SignatureSpec | undefined;
-  return s !== undefined && typeof s === 'object' && Array.isArray(s.modalities) ? s : undefined;
-}
-
 /** JSON (and RFC 8785) cannot carry NaN or infinities: a feature that could not be computed is null. */
 function finite(v: unknown): unknown {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
@@ -152,7 +148,8 @@ const BIOMETRIC_DETAIL = new Set(['liveness', 'score', 'reasons']);
 
 /**
  * Biological signatures (seed §VI.2, docs/protocol.md): people and their passkeys, challenges
- * issued when an action starts to wait for people, the outcome of each live session, the
+ * (issued by challenge-issuer.ts when an action starts to wait for people, when someone enrols
+ * late, or when a device asks for the next one), the outcome of each live session, the
  * institutional-witness fallback, and the lock after repeated failures. The WebSocket transport
  * (adapters/http/challenge-socket.ts) drives `beginSession` / `completeSession` / `failSession`.
  */
@@ -161,10 +158,8 @@ export class SignatureService {
   readonly config: SignatureConfig;
   readonly store: SignatureStore;
   readonly #recordApproval: QuorumApprovalSink | undefined;
-  /** Challenge nonces, in memory only: the database holds their SHA-256 commitment. */
-  readonly #nonces = new Map<string, Uint8Array>();
-  /** Actions with open challenges, so status changes of other actions cost nothing. */
-  readonly #openActions = new Set<string>();
+  /** Who is asked to sign, and the challenges that ask them (with their nonces, in memory only). */
+  readonly issuer: ChallengeIssuer;
   /** Sessions running in this process, by challenge: the transport registers a way to end them. */
   readonly #live = new Map<string, (why: LiveEnd) => void>();
   readonly #witness = new Map<string, WitnessPending>();
@@ -175,6 +170,7 @@ export class SignatureService {
     this.config = o.config;
     this.store = o.store;
     this.#recordApproval = o.recordApproval;
+    this.issuer = new ChallengeIssuer(o.ctx, o.store);
     this.#sessionsPerPerson = new RateLimiterMemory({ keyPrefix: 'sig-person', points: o.config.sessionsPerPersonPerHour, duration: 3600 });
   }
 
@@ -183,8 +179,8 @@ export class SignatureService {
   /** StatusBus observer: issue challenges when an action starts waiting; close them when it stops. */
   onActionChanged(a: ActionRecord): void {
     if (a.status === 'awaiting_signature' || a.status === 'awaiting_quorum') {
-      void this.issueForAction(a).catch((e: unknown) => this.ctx.log.error({ actionId: a.id, err: (e as Error).message }, 'could not issue signature challenges'));
-    } else if (this.#openActions.has(a.id)) {
+      void this.issuer.issueForAction(a).catch((e: unknown) => this.ctx.log.error({ actionId: a.id, err: (e as Error).message }, 'could not issue signature challenges'));
+    } else if (this.issuer.hasIssuedFor(a.id)) {
       void this.closeForAction(a.id, a.status === 'expired' ? 'expired' : 'cancelled', `ACTION_${a.status.toUpperCase()}`).catch((e: unknown) =>
         this.ctx.log.error({ actionId: a.id, err: (e as Error).message }, 'could not close signature challenges'),
       );
@@ -192,129 +188,20 @@ export class SignatureService {
   }
 
   /** At start-up: challenges of an earlier process lost their nonce; close them and issue fresh ones. */
-  async recover(): Promise<void> {
-    const stale = this.store.allOpenChallenges().filter((c) => !this.#nonces.has(c.id));
-    if (stale.length > 0) {
-      const now = this.ctx.clock.now();
-      await this.ctx.store.tx(async (tx) => {
-        for (const c of stale) {
-          if (this.store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now)) await tx.audit([challengeClosedEntry(c, now, 'GATEWAY_RESTARTED')]);
-        }
-      });
-    }
-    for (const a of await this.ctx.store.actionsInStatus(['awaiting_signature', 'awaiting_quorum'])) await this.issueForAction(a);
-  }
-
-  /** Who is asked: HIGH, every enrolled authorizer; CRITICAL, the quorum's members and biological comparators. */
-  async approversFor(a: ActionRecord): Promise<{ person: string; role: 'authorizer' | 'comparator' }[]> {
-    const agent = await this.ctx.store.getPrincipal(a.agent);
-    const excluded = new Set([a.agent, ...(agent?.owner === undefined ? [] : [agent.owner])]);
-    const candidates: { person: string; role: 'authorizer' | 'comparator' }[] = [];
-    if (a.classification.tier === 'HIGH') {
-      for (const p of this.store.people()) candidates.push({ person: p.id, role: 'authorizer' });
-    } else if (a.classification.tier === 'CRITICAL') {
-      const q = a.classification.requirements['quorum'] as QuorumRequirement | undefined;
-      for (const c of q?.allOf ?? []) for (const m of c.members) candidates.push({ person: m, role: 'authorizer' });
-      for (const c of q?.comparators ?? []) if (c.biological) for (const m of c.members) candidates.push({ person: m, role: 'comparator' });
-    }
-    const out: { person: string; role: 'authorizer' | 'comparator' }[] = [];
-    const seen = new Set<string>();
-    for (const c of candidates) {
-      if (excluded.has(c.person) || seen.has(c.person)) continue;
-      const principal = await this.ctx.store.getPrincipal(c.person);
-      if (principal === undefined || principal.disabled || !principal.roles.includes(c.role)) continue;
-      if (this.store.getPerson(c.person) === undefined) continue;
-      seen.add(c.person);
-      out.push(c);
-    }
-    return out;
-  }
-
-  async issueForAction(a: ActionRecord): Promise<void> {
-    for (const { person, role } of await this.approversFor(a)) await this.issueChallenge(a, person, role);
-  }
-
-  /**
-   * One challenge for (action, person), unless one is open, the person is locked, cannot sign, or
-   * has used up the policy's attempts. Returns the open challenge (new or existing) if any.
-   */
-  async issueChallenge(a: ActionRecord, personId: string, role: 'authorizer' | 'comparator'): Promise<ChallengeRow | undefined> {
-    const spec = sigSpec(a);
-    const person = this.store.getPerson(personId);
-    if (spec === undefined || person === undefined || person.lockedAt !== null) return undefined;
-    if (a.status !== 'awaiting_signature' && a.status !== 'awaiting_quorum') return undefined;
-    const existing = this.store.openChallengesOf(personId).find((c) => c.actionId === a.id);
-    if (existing !== undefined) return existing;
-    const allowed = sortModalities(spec.modalities.filter((m) => person.modalities.includes(m)));
-    const mode = allowed.length > 0 ? 'biological' : 'witness';
-    if (mode === 'biological' && !this.store.devicesOf(personId).some((d) => d.revokedAt === null)) return undefined;
-    const sustainedMs = Math.max(MIN_DURATION_MS, spec.sustainedMs);
-    if (sustainedMs > MAX_DURATION_MS) {
-      this.ctx.log.error({ actionId: a.id, sustainedMs }, 'the policy asks for a longer sustained duration than the stimulus supports; no challenge issued');
-      return undefined;
-    }
-    const now = this.ctx.clock.now();
-    const expiresAt = Math.min(a.dueAt ?? now + spec.windowMs, now + spec.windowMs);
-    // No challenge that could not be answered inside the window.
-    if (expiresAt - now < sustainedMs) return undefined;
-    const nonce = await this.ctx.signer.random(32);
-    const id = `chl_${randomUUID()}`;
-    const row = {
-      id,
-      purpose: 'action' as const,
-      mode: mode as ChallengeRow['mode'],
-      actionId: a.id,
-      digest: a.digest,
-      person: personId,
-      role,
-      modalities: allowed,
-      sustainedMs,
-      nonceSha256: sha256hex(nonce),
-      issuedAt: now,
-      expiresAt,
-    };
-    const inserted = await this.ctx.store.tx(async (tx) => {
-      const current = await tx.getAction(a.id);
-      if (current === undefined || (current.status !== 'awaiting_signature' && current.status !== 'awaiting_quorum')) return false;
-      // Re-read here: a lock (or erasure) committed since the check above, even earlier in this batch, wins.
-      const p = this.store.txPerson(personId);
-      if (p === undefined || p.lockedAt !== null) return false;
-      if (this.store.txAttempts(a.id, personId) >= spec.maxAttempts) return false;
-      if (!this.store.txInsertChallenge(row)) return false;
-      await tx.audit([
-        entry('signature.challenge_issued', now, a, {
-          challengeId: id,
-          person: personId,
-          role,
-          mode,
-          modalities: allowed,
-          sustainedMs,
-          issuedAt: now,
-          expiresAt,
-          // A commitment to the nonce: the nonce itself is logged when the session ends.
-          nonceSha256: row.nonceSha256,
-        }),
-      ]);
-      return true;
-    });
-    if (!inserted) return this.store.openChallengesOf(personId).find((c) => c.actionId === a.id);
-    this.#nonces.set(id, nonce);
-    this.#openActions.add(a.id);
-    const c = this.store.getChallenge(id)!;
-    this.#notify(personId, 'challenge', challengeView(c, a), { id: `msg_${id}`, type: 'signature.challenge_issued' });
-    return c;
+  recover(): Promise<void> {
+    return this.issuer.recover();
   }
 
   /** The action stopped waiting: its open challenges close, running sessions end (not counted as failures). */
   async closeForAction(actionId: string, state: 'expired' | 'cancelled', reason: ChallengeClosedReason): Promise<void> {
     const open = this.store.openChallengesForAction(actionId);
-    this.#openActions.delete(actionId);
+    this.issuer.forgetAction(actionId);
     if (open.length === 0) return;
     const now = this.ctx.clock.now();
     await this.ctx.store.tx(async (tx) => {
       for (const c of open) {
         if (!this.store.txEndChallenge(c.id, state, reason, now)) continue;
-        await tx.audit([challengeClosedEntry(c, now, reason, c.state === 'active' ? this.#nonces.get(c.id) : undefined)]);
+        await tx.audit([challengeClosedEntry(c, now, reason, c.state === 'active' ? this.issuer.nonces.get(c.id) : undefined)]);
       }
     });
     this.#forgetClosed(open, reason, { code: 'ACTION_NOT_PENDING', message: `the action stopped waiting (${reason})` });
@@ -323,10 +210,10 @@ export class SignatureService {
   /** After the commit that closed them: drop the challenges' secrets, end their sessions, tell the person's devices. */
   #forgetClosed(closed: readonly ChallengeRow[], reason: ChallengeClosedReason, end: LiveEnd): void {
     for (const c of closed) {
-      this.#nonces.delete(c.id);
+      this.issuer.nonces.delete(c.id);
       this.#witness.delete(c.id);
       this.#live.get(c.id)?.(end);
-      this.#notify(c.person, 'challenge_closed', { id: c.id, ...(c.actionId === null ? {} : { actionId: c.actionId }), reason });
+      notifyPerson(this.ctx, c.person, 'challenge_closed', { id: c.id, ...(c.actionId === null ? {} : { actionId: c.actionId }), reason });
     }
   }
 
@@ -347,6 +234,8 @@ export class SignatureService {
       this.store.txPutPerson(personId, modalities, body.displayName ?? null, now);
       await tx.audit([{ v: 1, type: 'person.modalities_declared', ts: now, who: personId, modalities }]);
     });
+    // Declared after an action started to wait on them (a witness-mode person needs no device).
+    await this.#catchUp(personId);
     return this.personOf(principal, personId);
   }
 
@@ -425,6 +314,8 @@ export class SignatureService {
         { v: 1, type: 'device.enrolled', ts: now, who: personId, device: v.credentialId, kind: row.kind, alg: v.alg, attestation: v.fmt, aaguid: v.aaguid, publicKey: v.publicKey },
       ]);
     });
+    // Enrolled after an action started to wait on them: they are asked now, not never.
+    await this.#catchUp(personId);
     return this.#deviceAfter(v.credentialId);
   }
 
@@ -509,6 +400,36 @@ export class SignatureService {
     return out;
   }
 
+  /** Issuing is not what the person asked for: its failure is logged, and their request still succeeds. */
+  async #catchUp(personId: string): Promise<void> {
+    await this.issuer.issueWaiting(personId).catch((e: unknown) => this.ctx.log.error({ person: personId, err: (e as Error).message }, 'could not issue challenges for actions already waiting'));
+  }
+
+  /**
+   * A device asks what to sign next: challenges are issued for the actions waiting on the person
+   * that have none open for them (idempotent), then the unstarted biological challenge that expires
+   * first, with enough of its window left for the sustained duration. Locked: 423; no session left
+   * this hour: 429 (a challenge could not be answered now); nothing to sign: 404.
+   */
+  async nextChallenge(principal: PrincipalRecord, personId: string): Promise<Record<string, unknown>> {
+    this.#self(principal, personId);
+    const person = this.store.getPerson(personId);
+    if (person === undefined) throw new FirewallError('PERSON_NOT_FOUND', 'declare your modalities and enrol a device first', { status: 409 });
+    if (person.lockedAt !== null) throw new FirewallError('PERSON_LOCKED', DEVICE_REASONS.locked, { status: 423 });
+    const spent = await this.#sessionsPerPerson.get(principal.id);
+    if (spent !== null && spent.remainingPoints <= 0) {
+      throw new FirewallError('RATE_LIMITED', 'too many signature sessions for this person this hour', { status: 429, detail: { retryAfterSeconds: Math.max(1, Math.ceil(spent.msBeforeNext / 1000)) } });
+    }
+    const now = this.ctx.clock.now();
+    const open = (await this.issuer.issueWaiting(personId))
+      .filter((c) => c.purpose === 'action' && c.mode === 'biological' && c.state === 'issued' && now + c.sustainedMs <= c.expiresAt)
+      .sort((x, y) => x.expiresAt - y.expiresAt || x.issuedAt - y.issuedAt);
+    const c = open[0];
+    const a = c === undefined || c.actionId === null ? undefined : await this.ctx.store.getAction(c.actionId);
+    if (c === undefined || a === undefined) throw new FirewallError('NO_OPEN_CHALLENGE', 'nothing awaits your signature (or your attempts for it are used up)', { status: 404 });
+    return challengeView(c, a);
+  }
+
   /** A person asks for a challenge for an action awaiting them (late enrolment, or after a failed attempt). */
   async requestChallenge(principal: PrincipalRecord, personId: string, actionId: string): Promise<Record<string, unknown>> {
     this.#self(principal, personId);
@@ -518,9 +439,9 @@ export class SignatureService {
     const a = await this.ctx.store.getAction(actionId);
     if (a === undefined) throw new FirewallError('ACTION_NOT_FOUND', `no action '${actionId.slice(0, 100)}'`, { status: 404 });
     if (a.status !== 'awaiting_signature' && a.status !== 'awaiting_quorum') throw new FirewallError('ACTION_NOT_PENDING', `action is '${a.status}'`, { status: 409 });
-    const mine = (await this.approversFor(a)).find((x) => x.person === personId);
+    const mine = await this.issuer.roleOf(a, personId);
     if (mine === undefined) throw new FirewallError('NOT_AN_APPROVER', 'you are not asked to approve this action', { status: 403 });
-    const c = await this.issueChallenge(a, personId, mine.role);
+    const c = await this.issuer.issueChallenge(a, personId, mine);
     if (c === undefined) throw new FirewallError('CHALLENGE_NOT_ISSUED', 'no challenge can be issued (no usable device, or the attempts for this action are used up)', { status: 409 });
     return challengeView(c, a);
   }
@@ -559,7 +480,7 @@ export class SignatureService {
     });
     if (ok === 'locked') throw new FirewallError('PERSON_LOCKED', DEVICE_REASONS.locked, { status: 423 });
     if (!ok) throw new FirewallError('ENROLMENT_OPEN', 'an enrolment session is already open; use or let it expire', { status: 409 });
-    this.#nonces.set(id, nonce);
+    this.issuer.nonces.set(id, nonce);
     return challengeView(this.store.getChallenge(id)!);
   }
 
@@ -626,7 +547,7 @@ export class SignatureService {
   }
 
   async #erase(personId: string, ground: ErasureGround): Promise<Erasure | undefined> {
-    const done = await erasePersonData(this.ctx, this.store, personId, ground, (id) => this.#nonces.get(id));
+    const done = await erasePersonData(this.ctx, this.store, personId, ground, (id) => this.issuer.nonces.get(id));
     if (done === undefined) return undefined;
     this.#forgetClosed(done.closed, 'PERSON_ERASED', { code: 'PERSON_ERASED', message: 'the person was erased while the session ran' });
     await this.#reissueWitnessed(personId, done.closed, 'an erasure');
@@ -638,7 +559,7 @@ export class SignatureService {
     for (const c of closed) {
       if (c.person === personId || c.actionId === null) continue;
       const a = await this.ctx.store.getAction(c.actionId);
-      if (a !== undefined) await this.issueChallenge(a, c.person, c.role).catch((e: unknown) => this.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, `could not issue a fresh challenge after ${after}`));
+      if (a !== undefined) await this.issuer.issueChallenge(a, c.person, c.role).catch((e: unknown) => this.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, `could not issue a fresh challenge after ${after}`));
     }
   }
 
@@ -678,7 +599,7 @@ export class SignatureService {
     // A session that cannot end inside the window would be refused at the end: say so now.
     if (now + c.sustainedMs > c.expiresAt) return fail('CHALLENGE_EXPIRED', 'too little of the signature window is left for the sustained duration', { count: false });
     if (c.mode !== 'biological') return fail('MODE_WITNESS_ONLY', 'this challenge is answered through an institutional witness', { consume: false });
-    const nonce = this.#nonces.get(c.id);
+    const nonce = this.issuer.nonces.get(c.id);
     if (nonce === undefined) return fail('CHALLENGE_UNAVAILABLE', 'the challenge nonce is not held by this gateway process', { count: false });
     if (c.actionId !== null) {
       const a = await this.ctx.store.getAction(c.actionId);
@@ -836,7 +757,7 @@ export class SignatureService {
       const r = await this.#refuse(c, plan.principal, res.refuse, { count: res.refuse === 'COUNTER_REGRESSION', consume: true, device: plan.device.credentialId, detail: common });
       return { accepted: false, code: res.refuse, ...(r.locked ? { locked: true } : {}), ...(r.logIndex === undefined ? {} : { logIndex: r.logIndex }) };
     }
-    this.#nonces.delete(c.id);
+    this.issuer.nonces.delete(c.id);
     if (res.action !== undefined) {
       this.ctx.bus.changed(res.action);
       void this.ctx.dispatcher.dispatch(res.action);
@@ -882,7 +803,7 @@ export class SignatureService {
     if (now > c.expiresAt || a === undefined || (a.status !== 'awaiting_signature' && a.status !== 'awaiting_quorum')) {
       throw new FirewallError('CHALLENGE_EXPIRED', 'the challenge or its action is no longer open', { status: 409 });
     }
-    const nonce = this.#nonces.get(c.id);
+    const nonce = this.issuer.nonces.get(c.id);
     if (nonce === undefined) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the challenge is not held by this gateway process', { status: 409 });
     const started = await this.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
       // A locked witness starts nothing; read here so that a lock committed just before, even in this
@@ -937,7 +858,7 @@ export class SignatureService {
     // the challenge is already closed and the witness's device may be gone. Fail closed, nothing tried.
     if (c.state !== 'active') throw new FirewallError('CHALLENGE_USED', `the challenge is ${c.state}`, { status: 409 });
     const now = this.ctx.clock.now();
-    const nonce = this.#nonces.get(c.id);
+    const nonce = this.issuer.nonces.get(c.id);
     const detail = { device: pending.credentialId, person: c.person, statementHash: pending.statementHash, ...(nonce ? { nonce: Buffer.from(nonce).toString('base64url') } : {}) };
     const refuse = async (code: string, message: string): Promise<never> => {
       await this.#refuse(c, principal, code, { count: true, consume: true, device: pending.credentialId, detail: { ...detail, message } });
@@ -976,7 +897,7 @@ export class SignatureService {
       return { action: (await tx.updateAction(action.id, ['executing'], { authorisationLogIndex: first })) ?? moved, approval, verifiedIndex, moved: true };
     });
     if ('refuse' in res) return refuse(res.refuse, 'the action or challenge changed before the witness signature was recorded');
-    this.#nonces.delete(c.id);
+    this.issuer.nonces.delete(c.id);
     if (res.moved) {
       this.ctx.bus.changed(res.action);
       void this.ctx.dispatcher.dispatch(res.action);
@@ -1071,7 +992,7 @@ export class SignatureService {
       return { consumed, closed, logIndex };
     });
     if (res.consumed) {
-      this.#nonces.delete(c.id);
+      this.issuer.nonces.delete(c.id);
       this.#witness.delete(c.id);
     }
     if (res.closed !== undefined) await this.#afterLock(principal.id, res.closed, now);
@@ -1080,7 +1001,7 @@ export class SignatureService {
       // Another try for the person (also after a witness's failed attempt, even one that locked the
       // witness), while the action waits and the policy's attempts last; never for a locked person.
       const a = await this.ctx.store.getAction(c.actionId);
-      if (a !== undefined) next = (await this.issueChallenge(a, c.person, c.role).catch(() => undefined))?.id;
+      if (a !== undefined) next = (await this.issuer.issueChallenge(a, c.person, c.role).catch(() => undefined))?.id;
     }
     return { locked: res.closed !== undefined, logIndex: res.logIndex, ...(next === undefined ? {} : { next }) };
   }
@@ -1094,18 +1015,13 @@ export class SignatureService {
   #txLock(personId: string, failures: number, now: number, entries: Record<string, unknown>[]): ChallengeRow[] {
     entries.push({ v: 1, type: 'signature.person_locked', ts: now, person: personId, failures });
     const closed = this.store.txOpenChallengesInvolving(personId).filter((c) => this.store.txEndChallenge(c.id, 'cancelled', 'PERSON_LOCKED', now));
-    for (const c of closed) entries.push(challengeClosedEntry(c, now, 'PERSON_LOCKED', c.state === 'active' ? this.#nonces.get(c.id) : undefined));
+    for (const c of closed) entries.push(challengeClosedEntry(c, now, 'PERSON_LOCKED', c.state === 'active' ? this.issuer.nonces.get(c.id) : undefined));
     return closed;
   }
 
   async #afterLock(personId: string, closed: readonly ChallengeRow[], now: number): Promise<void> {
     this.#forgetClosed(closed, 'PERSON_LOCKED', { code: 'PERSON_LOCKED', message: 'the person was locked while the session ran' });
-    this.#notify(personId, 'locked', { person: personId, at: new Date(now).toISOString() }, { id: `msg_lock_${randomUUID().replaceAll('-', '')}`, type: 'signature.person_locked' });
+    notifyPerson(this.ctx, personId, 'locked', { person: personId, at: new Date(now).toISOString() }, { id: `msg_lock_${randomUUID().replaceAll('-', '')}`, type: 'signature.person_locked' });
     await this.#reissueWitnessed(personId, closed, 'a lock');
-  }
-
-  #notify(personId: string, event: string, data: Record<string, unknown>, webhook?: { id: string; type: string }): void {
-    this.ctx.hub.publish({ topic: personTopic(personId), event, data });
-    if (webhook !== undefined) this.ctx.announce?.({ id: webhook.id, type: webhook.type, data: { person: personId, ...data } });
   }
 }

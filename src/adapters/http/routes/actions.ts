@@ -9,8 +9,9 @@ import type { GatewayContext } from '../../../gateway/context.ts';
 import { submitAction } from '../../../gateway/submit.ts';
 import { quorumVetoBasis, vetoAction, type VetoBasis } from '../../../gateway/veto.ts';
 import { ACTIONS_TOPIC, actionTopic } from '../../notify/index.ts';
-import { authenticateRequest, principalOf, verifySignedBody } from '../authenticate-request.ts';
+import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { sendProblem } from '../problem.ts';
+import { strictJsonBody } from '../strict-json-body.ts';
 import { parseIdempotencyKey, parseSubmission } from '../submission-schema.ts';
 import type { PrincipalRecord } from '../../store/store.ts';
 
@@ -43,7 +44,8 @@ export function respondWithAction(res: Response, record: ActionRecord, created: 
 
 export function actionsRouter(ctx: GatewayContext): Router {
   const r = express.Router();
-  const json = express.json({ limit: ctx.bodyLimitBytes, strict: true, type: () => true, verify: verifySignedBody });
+  // Both entrances read JSON alike: strictly, one reading for every parser (docs/receipts.md).
+  const json = strictJsonBody(ctx.bodyLimitBytes);
   r.use(authenticateRequest(ctx, { checksSignedBodies: true }));
 
   r.post('/', json, async (req: Request, res: Response) => {

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { FirewallError } from '../../../core/errors.ts';
+import { checkBodyForm, headerValues } from '../../../core/wire/media-type.ts';
+import { checkRequestTarget, type RequestTarget } from '../../../core/wire/request-target.ts';
+import { checkStrictJson } from '../../../core/wire/strict-json.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { submitAction } from '../../../gateway/submit.ts';
 import { authenticateRequest, principalOf, verifySignedBody } from '../authenticate-request.ts';
@@ -9,44 +12,45 @@ import { respondWithAction } from './actions.ts';
 
 /**
  * Reverse-proxy entrance: `/proxy/{actuator}/{path}` is mapped by the policy to the same action
- * descriptor as POST /v1/actions and forwarded byte for byte once authorised.
+ * descriptor as POST /v1/actions and forwarded byte for byte once authorised, to the actuator's
+ * upstream base (with its path prefix).
  */
 export function proxyRouter(ctx: GatewayContext): Router {
   const r = express.Router();
+  // The path and query are forwarded as sent, so forms that servers read differently are refused
+  // (first, before the router decodes route parameters), and the classifier reads the query
+  // exactly as checked here (docs/receipts.md).
+  r.use((req: Request, res: Response, next: NextFunction) => {
+    res.locals['target'] = checkRequestTarget(req.originalUrl);
+    next();
+  });
   r.use(authenticateRequest(ctx, { checksSignedBodies: true }));
   const raw = express.raw({ type: () => true, limit: ctx.bodyLimitBytes, verify: verifySignedBody });
 
   r.all('/:actuator/{*rest}', raw, async (req: Request, res: Response) => {
     const actuator = String(req.params['actuator']);
     const idempotencyKey = parseIdempotencyKey(req.get('idempotency-key'));
-    const prefix = `/proxy/${encodeURIComponent(actuator)}`;
-    const rawPath = req.originalUrl.startsWith(prefix) ? req.originalUrl.slice(prefix.length) || '/' : '/';
-    // What is classified and what the actuator executes must be the same path: dot segments and
-    // slash runs are resolved here, once, and exactly this form is forwarded and bound by the receipt.
-    const forwardPath = resolveForwardPath(rawPath);
-    const pathOnly = forwardPath.split('?')[0] ?? '/';
+    const target = res.locals['target'] as RequestTarget;
+    const below = target.path.indexOf('/', '/proxy/'.length);
+    const rest = below < 0 ? '/' : target.path.slice(below);
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const contentType = req.get('content-type') ?? null;
+    const form = checkBodyForm(req.method, headerValues(req.rawHeaders, 'content-type'), body);
     let parsed: unknown = undefined;
-    if (body.length > 0 && contentType !== null && /\bjson\b/i.test(contentType)) {
-      try {
-        parsed = JSON.parse(body.toString('utf8'));
-      } catch (cause) {
-        throw new FirewallError('BODY_MALFORMED', 'the request body is declared JSON but does not parse', { status: 400, cause });
-      }
+    if (form.json) {
+      // Refuses duplicate keys, bad UTF-8, surrogates and ambiguous numbers; JSON.parse then builds what it accepted.
+      checkStrictJson(body);
+      parsed = JSON.parse(body.toString('utf8'));
     }
-    const query: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.query)) if (typeof v === 'string') query[k] = v;
     const policy = ctx.policy();
     if (policy.upstreamOf(actuator) === undefined) {
       throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${actuator}' is not in the active policy`, { status: 404 });
     }
-    const mapped = policy.mapProxy(actuator, { method: req.method, path: pathOnly, query, body: parsed });
+    const mapped = policy.mapProxy(actuator, { method: req.method, path: rest, query: target.query, body: parsed });
     const out = await submitAction(ctx, {
       agent: principalOf(res),
       idempotencyKey,
       fields: { actuator, ...mapped },
-      forward: { method: req.method, path: forwardPath, contentType, bodyB64: body.toString('base64') },
+      forward: { method: req.method, path: rest + target.search, contentType: form.contentType, bodyB64: body.toString('base64') },
       bodySha256: createHash('sha256').update(body).digest('hex'),
     });
     const a = out.record;
@@ -69,18 +73,4 @@ export function proxyRouter(ctx: GatewayContext): Router {
     respondWithAction(res, a, out.created);
   });
   return r;
-}
-
-/** Collapses slash runs and resolves dot segments, keeping percent-encoding and the query as sent. */
-export function resolveForwardPath(raw: string): string {
-  const q = raw.indexOf('?');
-  const path = q < 0 ? raw : raw.slice(0, q);
-  const query = q < 0 ? '' : raw.slice(q);
-  let resolved: string;
-  try {
-    resolved = new URL(('/' + path).replace(/\/{2,}/g, '/'), 'http://path.invalid').pathname;
-  } catch (cause) {
-    throw new FirewallError('PROXY_PATH_INVALID', 'the request path cannot be parsed', { status: 400, cause });
-  }
-  return resolved + query;
 }

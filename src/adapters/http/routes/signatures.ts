@@ -60,6 +60,10 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
     res.status(201).json(await service.requestChallenge(principalOf(res), param(req, 'id'), b.actionId));
   });
 
+  r.post('/v1/people/:id/challenges/next', auth, async (req: Request, res: Response) => {
+    res.json(await service.nextChallenge(principalOf(res), param(req, 'id')));
+  });
+
   r.post('/v1/people/:id/enrolment-sessions', auth, json, async (req: Request, res: Response) => {
     const b = body<{ modalities: Modality[]; durationMs?: number }>(req, 'enrolment-session-request.json');
     res.status(201).json(await service.enrolmentSession(principalOf(res), param(req, 'id'), b));

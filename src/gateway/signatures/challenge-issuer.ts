@@ -1,0 +1,217 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { QuorumRequirement, SignatureSpec } from '../../core/policy/types.ts';
+import { sortModalities } from '../../core/policy/modality.ts';
+import { MAX_DURATION_MS, MIN_DURATION_MS } from '../../core/stimulus/index.ts';
+import type { ActionRecord } from '../action-record.ts';
+import { entry } from '../audit-entries.ts';
+import type { GatewayContext } from '../context.ts';
+import { challengeClosedEntry } from './challenge-closed-entry.ts';
+import { notifyPerson } from './person-notice.ts';
+import type { ChallengeRow, SignatureStore } from './signature-store.ts';
+import { challengeView } from './views.ts';
+
+export type ApproverRole = 'authorizer' | 'comparator';
+export interface Approver {
+  person: string;
+  role: ApproverRole;
+}
+
+const WAITING = ['awaiting_signature', 'awaiting_quorum'] as const;
+
+function waiting(a: Pick<ActionRecord, 'status'>): boolean {
+  return a.status === 'awaiting_signature' || a.status === 'awaiting_quorum';
+}
+
+function sigSpec(a: ActionRecord): SignatureSpec | undefined {
+  const s = a.classification.requirements['signature'] as SignatureSpec | undefined;
+  return s !== undefined && typeof s === 'object' && Array.isArray(s.modalities) ? s : undefined;
+}
+
+/**
+ * Who is asked to sign which waiting action, and the challenges that ask them (docs/protocol.md §2):
+ * one open challenge per (action, person) at most — the database's `open_key` enforces it, so two
+ * issues racing each other (the action starting to wait, a late enrolment, a device asking for
+ * `next`) end with one challenge. Never for a locked person, nor past the policy's attempts.
+ * Challenge nonces live here, in memory only: the database holds their SHA-256 commitment.
+ */
+export class ChallengeIssuer {
+  readonly #ctx: GatewayContext;
+  readonly #store: SignatureStore;
+  /** Nonces of open challenges (action challenges and enrolment sessions), by challenge id. */
+  readonly nonces = new Map<string, Uint8Array>();
+  /** Actions with open challenges, so status changes of other actions cost nothing. */
+  readonly #openActions = new Set<string>();
+
+  constructor(ctx: GatewayContext, store: SignatureStore) {
+    this.#ctx = ctx;
+    this.#store = store;
+  }
+
+  /** Whether challenges were issued for the action in this process (they may be closed since). */
+  hasIssuedFor(actionId: string): boolean {
+    return this.#openActions.has(actionId);
+  }
+
+  /** The action stopped waiting: its status changes no longer concern challenges. */
+  forgetAction(actionId: string): void {
+    this.#openActions.delete(actionId);
+  }
+
+  /** At start-up: challenges of an earlier process lost their nonce; close them and issue fresh ones. */
+  async recover(): Promise<void> {
+    const stale = this.#store.allOpenChallenges().filter((c) => !this.nonces.has(c.id));
+    if (stale.length > 0) {
+      const now = this.#ctx.clock.now();
+      await this.#ctx.store.tx(async (tx) => {
+        for (const c of stale) {
+          if (this.#store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now)) await tx.audit([challengeClosedEntry(c, now, 'GATEWAY_RESTARTED')]);
+        }
+      });
+    }
+    for (const a of await this.#ctx.store.actionsInStatus(WAITING)) await this.issueForAction(a);
+  }
+
+  /** Who is asked: HIGH, every enrolled authorizer; CRITICAL, the quorum's members and biological comparators. */
+  async approversFor(a: ActionRecord): Promise<Approver[]> {
+    return this.#eligible(a, this.#candidates(a));
+  }
+
+  /** The role in which `personId` is asked to approve `a`, if they are. */
+  async roleOf(a: ActionRecord, personId: string): Promise<ApproverRole | undefined> {
+    return (await this.#eligible(a, this.#candidates(a, personId)))[0]?.role;
+  }
+
+  #candidates(a: ActionRecord, only?: string): Approver[] {
+    const out: Approver[] = [];
+    if (a.classification.tier === 'HIGH') {
+      if (only !== undefined) out.push({ person: only, role: 'authorizer' });
+      else for (const p of this.#store.people()) out.push({ person: p.id, role: 'authorizer' });
+    } else if (a.classification.tier === 'CRITICAL') {
+      const q = a.classification.requirements['quorum'] as QuorumRequirement | undefined;
+      for (const c of q?.allOf ?? []) for (const m of c.members) out.push({ person: m, role: 'authorizer' });
+      for (const c of q?.comparators ?? []) if (c.biological) for (const m of c.members) out.push({ person: m, role: 'comparator' });
+    }
+    return only === undefined ? out : out.filter((c) => c.person === only);
+  }
+
+  /** Candidates who may approve: not the agent or its owner, an enabled principal holding the role, with a signature record. */
+  async #eligible(a: ActionRecord, candidates: Approver[]): Promise<Approver[]> {
+    if (candidates.length === 0) return [];
+    const agent = await this.#ctx.store.getPrincipal(a.agent);
+    const excluded = new Set([a.agent, ...(agent?.owner === undefined ? [] : [agent.owner])]);
+    const out: Approver[] = [];
+    const seen = new Set<string>();
+    for (const c of candidates) {
+      if (excluded.has(c.person) || seen.has(c.person)) continue;
+      const principal = await this.#ctx.store.getPrincipal(c.person);
+      if (principal === undefined || principal.disabled || !principal.roles.includes(c.role)) continue;
+      if (this.#store.getPerson(c.person) === undefined) continue;
+      seen.add(c.person);
+      out.push(c);
+    }
+    return out;
+  }
+
+  async issueForAction(a: ActionRecord): Promise<void> {
+    for (const { person, role } of await this.approversFor(a)) await this.issueChallenge(a, person, role);
+  }
+
+  /**
+   * Catching up: a challenge for every action already waiting on `personId` that has none open
+   * for them (they enrolled, or declared their modalities, after it started to wait, or their
+   * device asks for the next challenge). Idempotent. Returns the challenges now open for them.
+   */
+  async issueWaiting(personId: string): Promise<ChallengeRow[]> {
+    const p = this.#store.getPerson(personId);
+    if (p === undefined || p.lockedAt !== null) return [];
+    for (const a of await this.#ctx.store.actionsInStatus(WAITING)) {
+      const role = await this.roleOf(a, personId);
+      if (role === undefined) continue;
+      await this.issueChallenge(a, personId, role).catch((e: unknown) =>
+        this.#ctx.log.error({ actionId: a.id, person: personId, err: (e as Error).message }, 'could not issue a signature challenge'),
+      );
+    }
+    return this.#store.openChallengesOf(personId);
+  }
+
+  /**
+   * One challenge for (action, person), unless one is open, the person is locked, cannot sign, or
+   * has used up the policy's attempts. Returns the open challenge (new or existing) if any.
+   */
+  async issueChallenge(a: ActionRecord, personId: string, role: ApproverRole): Promise<ChallengeRow | undefined> {
+    const spec = sigSpec(a);
+    const person = this.#store.getPerson(personId);
+    if (spec === undefined || person === undefined || person.lockedAt !== null) return undefined;
+    if (!waiting(a)) return undefined;
+    const existing = this.#store.openChallengesOf(personId).find((c) => c.actionId === a.id);
+    if (existing !== undefined) return existing;
+    const allowed = sortModalities(spec.modalities.filter((m) => person.modalities.includes(m)));
+    const mode = allowed.length > 0 ? 'biological' : 'witness';
+    if (mode === 'biological' && !this.#store.devicesOf(personId).some((d) => d.revokedAt === null)) return undefined;
+    const sustainedMs = Math.max(MIN_DURATION_MS, spec.sustainedMs);
+    if (sustainedMs > MAX_DURATION_MS) {
+      this.#ctx.log.error({ actionId: a.id, sustainedMs }, 'the policy asks for a longer sustained duration than the stimulus supports; no challenge issued');
+      return undefined;
+    }
+    const now = this.#ctx.clock.now();
+    const expiresAt = Math.min(a.dueAt ?? now + spec.windowMs, now + spec.windowMs);
+    // No challenge that could not be answered inside the window.
+    if (expiresAt - now < sustainedMs) return undefined;
+    const nonce = await this.#ctx.signer.random(32);
+    const id = `chl_${randomUUID()}`;
+    const row = {
+      id,
+      purpose: 'action' as const,
+      mode: mode as ChallengeRow['mode'],
+      actionId: a.id,
+      digest: a.digest,
+      person: personId,
+      role,
+      modalities: allowed,
+      sustainedMs,
+      nonceSha256: createHash('sha256').update(nonce).digest('hex'),
+      issuedAt: now,
+      expiresAt,
+    };
+    // Held before the commit: the row is readable once committed, before the commit's durability
+    // barrier releases this call, and a device that saw it must find its nonce (and a status change
+    // of the action in that gap must close it).
+    this.nonces.set(id, nonce);
+    this.#openActions.add(a.id);
+    const inserted = await this.#ctx.store.tx(async (tx) => {
+      const current = await tx.getAction(a.id);
+      if (current === undefined || !waiting(current)) return false;
+      // Re-read here: a lock (or erasure) committed since the check above, even earlier in this batch, wins.
+      const p = this.#store.txPerson(personId);
+      if (p === undefined || p.lockedAt !== null) return false;
+      if (this.#store.txAttempts(a.id, personId) >= spec.maxAttempts) return false;
+      // False when another issue for the same (action, person) committed first: that one stands.
+      if (!this.#store.txInsertChallenge(row)) return false;
+      await tx.audit([
+        entry('signature.challenge_issued', now, a, {
+          challengeId: id,
+          person: personId,
+          role,
+          mode,
+          modalities: allowed,
+          sustainedMs,
+          issuedAt: now,
+          expiresAt,
+          // A commitment to the nonce: the nonce itself is logged when the session ends.
+          nonceSha256: row.nonceSha256,
+        }),
+      ]);
+      return true;
+    }).catch((e: unknown) => {
+      this.nonces.delete(id);
+      throw e;
+    });
+    if (!inserted) {
+      this.nonces.delete(id);
+      return this.#store.openChallengesOf(personId).find((c) => c.actionId === a.id);
+    }
+    const c = this.#store.getChallenge(id)!;
+    notifyPerson(this.#ctx, personId, 'challenge', challengeView(c, a), { id: `msg_${id}`, type: 'signature.challenge_issued' });
+    return c;
+  }
+}
