@@ -8,6 +8,7 @@ export { captureRawBody, rawBodyOf, readRawBody, isJsonContentType, DEFAULT_BODY
 export { MemoryReplayCache, type MemoryReplayCacheOptions, type ReplayCache } from './replay-cache.ts';
 export { RedisReplayCache } from './redis-replay-cache.ts';
 export { receiptKeySet, verifyReceipt, type VerifyReceiptOptions } from './verify-receipt.ts';
+export { mcpReceiptGuard, MCP_RECEIPT_META_KEY, type McpReceiptGuardOptions } from './mcp-receipt-guard.ts';
 export { problemFor, sendProblem, PROBLEM_TYPE_BASE, type ProblemDetails } from './problem.ts';
 export {
   verifyWebhook,

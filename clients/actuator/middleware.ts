@@ -8,7 +8,7 @@ import { DEFAULT_CLOCK_TOLERANCE_SEC, verifyReceiptClaims } from '../../src/core
 import { checkStrictJson } from '../../src/core/wire/strict-json.ts';
 import { sendProblem } from './problem.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, isJsonContentType, readRawBody } from './raw-body.ts';
-import { MemoryReplayCache, type ReplayCache } from './replay-cache.ts';
+import { claimReceiptOnce, MemoryReplayCache, type ReplayCache } from './replay-cache.ts';
 import { receiptKeySet, verifyReceipt } from './verify-receipt.ts';
 
 declare module 'express-serve-static-core' {
@@ -99,14 +99,7 @@ export function analogFirewall(options: AnalogFirewallOptions): RequestHandler {
     }
 
     // Last: only a request that passed every other check uses up its receipt.
-    let first: boolean;
-    try {
-      first = await replayCache.claim(claims.jti, (claims.exp + tol) * 1000);
-    } catch (e) {
-      if (e instanceof FirewallError) throw e;
-      throw new FirewallError('RECEIPT_REPLAY_CACHE_UNAVAILABLE', 'replay cache could not be reached; refusing rather than risking a replay', { status: 503, cause: e });
-    }
-    if (!first) throw new FirewallError('RECEIPT_REPLAYED', `receipt '${claims.jti}' was already used`, { status: 403 });
+    await claimReceiptOnce(replayCache, claims, tol);
 
     if (parsed !== undefined) req.body = parsed;
     return claims;

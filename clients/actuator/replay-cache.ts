@@ -52,3 +52,18 @@ export class MemoryReplayCache implements ReplayCache {
     for (const [jti, until] of this.#seen) if (until <= now) this.#seen.delete(jti);
   }
 }
+
+/**
+ * Uses up a verified receipt's `jti`, failing closed: RECEIPT_REPLAYED (403) when it was already
+ * used, RECEIPT_REPLAY_CACHE_UNAVAILABLE (503) when the cache cannot be reached.
+ */
+export async function claimReceiptOnce(cache: ReplayCache, claims: { jti: string; exp: number }, toleranceSec: number): Promise<void> {
+  let first: boolean;
+  try {
+    first = await cache.claim(claims.jti, (claims.exp + toleranceSec) * 1000);
+  } catch (e) {
+    if (e instanceof FirewallError) throw e;
+    throw new FirewallError('RECEIPT_REPLAY_CACHE_UNAVAILABLE', 'replay cache could not be reached; refusing rather than risking a replay', { status: 503, cause: e });
+  }
+  if (!first) throw new FirewallError('RECEIPT_REPLAYED', `receipt '${claims.jti}' was already used`, { status: 403 });
+}

@@ -5,9 +5,9 @@ import { gazeTarget } from '../../src/core/stimulus/gaze.ts';
 import type { Modality, Stimulus } from '../../src/core/stimulus/types.ts';
 import { fingerprintStreams } from '../../src/core/liveness/fingerprint.ts';
 import type { ChunkArrival, Fingerprint, KeyEvent, SessionStreams } from '../../src/core/liveness/types.ts';
-import { makePerson, type SimPerson } from './person.ts';
+import { FAMILY_A, FAMILY_B, type SimFamily } from './family.ts';
 import { PinkNoise, Rng } from './rng.ts';
-import { honestArrivals, sampleTimes, simulateSession } from './session.ts';
+import { honestArrivals, sampleTimes } from './session.ts';
 
 /**
  * Presentation attacks (ISO/IEC 30107-3 "attack instruments"), each a real attempt, not a strawman:
@@ -22,6 +22,9 @@ import { honestArrivals, sampleTimes, simulateSession } from './session.ts';
  *                   target path copied with a lag, steady tones, textbook SCRs).
  *  white-noise / pink-noise  signals that are white or 1/f noise around physiological means (for
  *                   typing: a bot typing the revealed words with white / 1/f-noise key timing).
+ *  lognormal-bot    (typing only) a bot typing the revealed words with log-normal key intervals and
+ *                   holds (right-skewed like people's, drawn i.i.d.: no keyboard-geometry structure)
+ *                   and a log-normal reading pause; TYPING_ONLY_ATTACKS lists such classes.
  *  impossible       a genuine answer to THIS challenge with 3-8 physiologically impossible values
  *                   injected (the plausibility checks must catch it even though coupling passes).
  *  splice           the victim's live answer to THIS challenge up to a cut at 30-70 % of the
@@ -37,16 +40,26 @@ import { honestArrivals, sampleTimes, simulateSession } from './session.ts';
  *  truncation       a genuine answer that stops at 50-93 % of the sustained duration.
  *  live-synthesis   (reference, out of scope for signal checks) a full physiological simulator of a
  *                   different person answering THIS challenge live: the adversary the threat model
- *                   says signal checks alone cannot stop.
+ *                   says signal checks alone cannot stop. It runs the OTHER simulator family than the
+ *                   victim's (the attacker's model of people is not the population's).
+ *  live-impostor    (reference) another person of the victim's own population answering THIS
+ *                   challenge live (same family): what the passkey, not the signal, must stop.
+ * Every attempt simulates people with `ctx.family` (default family A; family-b/ is the second family).
  */
-export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis'] as const;
+export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'lognormal-bot', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis', 'live-impostor'] as const;
+/** Classes that only make sense for one modality (the evaluation runs them on typing). */
+export const TYPING_ONLY_ATTACKS: readonly AttackKind[] = ['lognormal-bot'];
+/** Reference rows: reported, not targeted (signal checks cannot stop a live answer; the passkey must). */
+export const REFERENCE_ATTACKS: readonly AttackKind[] = ['live-synthesis', 'live-impostor', 'splice'];
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
 export interface AttackContext {
   /** The challenge being attacked. */
   stimulus: Stimulus;
-  /** The person the attacker impersonates (whose profile and history the gateway holds). */
-  victim: SimPerson;
+  /** The person the attacker impersonates (whose profile and history the gateway holds), of `family`. */
+  victim: { id: string };
+  /** The simulator family of the victim's population (default family A). */
+  family?: SimFamily;
   /** Modality under attack (contradict picks a pair containing it). */
   modality: Modality;
   /** Seed for everything random in this attempt. */
@@ -303,7 +316,9 @@ export function attack(kind: AttackKind, ctx: AttackContext): AttackAttempt {
   const m = ctx.modality;
   const mods: Modality[] = [m];
   const base = { kind, modalities: mods, stimulus: restrict(ctx.stimulus, mods), history: [] as Fingerprint[] };
-  const live = (stim: Stimulus, person: SimPerson, label: string, modalities: Modality[] = mods) => simulateSession(stim, person, modalities, { seed: ctx.seed + '/' + label });
+  const fam = ctx.family ?? FAMILY_A;
+  const makePerson = (id: string): { id: string } => fam.makePerson(id);
+  const live = (stim: Stimulus, person: { id: string }, label: string, modalities: Modality[] = mods) => fam.simulate(stim, person, modalities, { seed: ctx.seed + '/' + label });
   switch (kind) {
     case 'replay':
     case 'recording': {
@@ -324,6 +339,12 @@ export function attack(kind: AttackKind, ctx: AttackContext): AttackAttempt {
     case 'pink-noise': {
       const streams = synthetic(kind, ctx.stimulus, m, r);
       return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), note: kind };
+    }
+    case 'lognormal-bot': {
+      if (m !== 'typing') throw new Error('lognormal-bot attacks typing only');
+      const mu = r.uniform(180, 340), sIki = r.uniform(0.25, 0.45), hold = r.uniform(70, 120), sHold = r.uniform(0.15, 0.3);
+      const streams = { typing: botTyping(ctx.stimulus, () => mu * Math.exp(sIki * r.normal()), () => hold * Math.exp(sHold * r.normal()), r.logNormal(550, 0.2)) };
+      return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), note: 'log-normal timing bot' };
     }
     case 'impossible': {
       const g = live(ctx.stimulus, ctx.victim, 'genuine').streams;
@@ -376,9 +397,13 @@ export function attack(kind: AttackKind, ctx: AttackContext): AttackAttempt {
       return { ...base, streams, arrivals, note: `stops at ${cut} ms` };
     }
     case 'live-synthesis': {
-      const synth = makePerson('synth/' + ctx.seed);
-      const s = live(ctx.stimulus, synth, 'synth');
-      return { ...base, streams: s.streams, arrivals: s.arrivals, note: 'physiological simulator answering live' };
+      const model = fam.name === 'a' ? FAMILY_B : FAMILY_A;
+      const s = model.simulate(ctx.stimulus, model.makePerson('synth/' + ctx.seed), mods, { seed: ctx.seed + '/synth' });
+      return { ...base, streams: s.streams, arrivals: s.arrivals, note: `physiological simulator (family ${model.name}) answering live` };
+    }
+    case 'live-impostor': {
+      const s = live(ctx.stimulus, makePerson('impostor/' + ctx.seed), 'impostor');
+      return { ...base, streams: s.streams, arrivals: s.arrivals, note: 'another live person answering this challenge' };
     }
   }
 }

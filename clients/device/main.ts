@@ -26,6 +26,7 @@ import { runLiveSession, simulatorSource } from './live-session.ts';
 import { makePerson } from './person.ts';
 import { progressWriter } from './progress.ts';
 import { TRANSPORT_ATTACKS, transportAttack, type TransportAttack } from './transport-attacks.ts';
+import { TYPING_ONLY_ATTACKS } from './attacks.ts';
 
 const USAGE = `usage:
   npm run -s device -- enrol --gateway URL --person ID --key person.jwk --out cred.json [--kind phone|wearable] [--name N] [--alg EdDSA|ES256] [--attestation packed|none] [--modalities hrv,motion] [--origin URL]
@@ -115,6 +116,7 @@ async function sign(argv: string[]): Promise<number> {
   let mods = modalities(f['modalities']) ?? view.modalities;
   // The attack classes of attacks.ts answer with one modality: use the first.
   if (attackKind !== undefined) mods = mods.slice(0, 1);
+  if (attackKind !== undefined && (TYPING_ONLY_ATTACKS as readonly string[]).includes(attackKind) && mods[0] !== 'typing') throw new UsageError(`attack '${attackKind}' answers typing only (use --modalities typing)`);
   const outside = mods.filter((m) => !view.modalities.includes(m));
   if (outside.length > 0 && attackKind === undefined) throw new UsageError(`not allowed for this challenge: ${outside.join(', ')} (allowed: ${view.modalities.join(', ')})`);
   const seed = f['seed'] ?? randomUUID();

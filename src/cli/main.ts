@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * analog-firewall CLI: `start`, `policy check`, `principal register`, `token`.
+ * analog-firewall CLI: `start`, `policy check`, `principal register`, `token`, `access-token`.
  * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
  */
 import { isFirewallError } from '../core/errors.ts';
@@ -11,6 +11,7 @@ const USAGE = `usage: analog-firewall <command>
   policy check FILE [--sample FILE.json]  validate a policy and show how sample actions classify
   principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
   token --key JWK_FILE METHOD PATH        print a one-use client assertion for curl (DATA_DIR/demo-agent.jwk in the tour)
+  access-token --key JWK_FILE             print an MCP access token from the gateway's token endpoint (docs/mcp.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -33,6 +34,10 @@ async function main(argv: string[]): Promise<number> {
     case 'token': {
       const { runToken } = await import('./token.ts');
       return runToken(rest);
+    }
+    case 'access-token': {
+      const { runAccessToken } = await import('./access-token.ts');
+      return runAccessToken(rest);
     }
     case 'help':
     case '--help':

@@ -7,6 +7,7 @@ import { policyPort } from '../gateway/policy-port.ts';
 import { copyHsmAuditHead } from '../gateway/record-events.ts';
 import { assembleGateway } from '../gateway/assemble.ts';
 import { startExampleActuator } from '../../examples/actuators.ts';
+import { startExampleMcpServer } from '../../examples/mcp-payments.ts';
 import { openSigner } from './open-signer.ts';
 import { BatchingSigner } from '../adapters/signer/batching-signer.ts';
 import { ensureDemoPrincipals } from './principals.ts';
@@ -29,6 +30,8 @@ export async function runStart(): Promise<number> {
     for (const [name, port] of [['payments', 9090], ['infra', 9091]] as const) {
       examples.push(await startExampleActuator({ name, port, gatewayUrl: config.publicUrl, issuer: config.gatewayId }));
     }
+    // The example payments MCP server behind /mcp (policy mcp_servers.payments-mcp; README "MCP").
+    examples.push(await startExampleMcpServer({ gatewayUrl: config.publicUrl, issuer: config.gatewayId, port: 9092 }));
   }
   const { gw, store, closers } = await assembleGateway({ config, signer, policyFile: policyDoc, clock: systemClock, env: process.env, log });
   const hsmHead =

@@ -9,8 +9,18 @@ import { logAccessRouter } from '../adapters/http/routes/log-access.ts';
 import { regulatorRouter } from '../adapters/http/routes/regulator.ts';
 import { comparatorRouter } from '../adapters/http/routes/comparator.ts';
 import { policyGovernanceMount } from '../adapters/http/routes/policy-governance.ts';
+import { SdkMcpUpstream } from '../adapters/mcp/sdk-upstream.ts';
+import { mcpRouter } from '../adapters/http/routes/mcp.ts';
+import { oauthRouter } from '../adapters/http/routes/oauth.ts';
 import { recordApproval } from './approvals.ts';
+import { AgentTokens } from './mcp/agent-tokens.ts';
+import { DpopVerifier } from './mcp/dpop.ts';
+import { McpReads } from './mcp/mcp-reads.ts';
+import { ToolCalls } from './mcp/tool-calls.ts';
+import { ToolCatalog } from './mcp/tool-catalog.ts';
 import { buildGateway, type Gateway } from './build.ts';
+import type { GatewayContext } from './context.ts';
+import type { RouterMount } from '../adapters/http/app.ts';
 import { ComparatorVerification } from './comparator.ts';
 import type { GatewayConfig } from './config.ts';
 import { openStore } from './open-store.ts';
@@ -26,6 +36,18 @@ export interface AssembledGateway {
   signatures: SignatureCapability;
   /** Closed when the gateway stops, before the log and the store; callers may add to it. */
   closers: (() => Promise<void>)[];
+}
+
+function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: GatewayConfig): RouterMount[] {
+  const tokens = new AgentTokens({ store: ctx.store, signer: ctx.signer, clock: ctx.clock, origin: ctx.publicUrl, ttlSec: config.agentTokenTtlSec });
+  const catalog = new ToolCatalog({ upstream, policy: ctx.policy, clock: ctx.clock, log: ctx.log });
+  const calls = new ToolCalls({ ctx, catalog, holdMs: config.mcpHoldMs });
+  const reads = new McpReads({ upstream, policy: ctx.policy, timeoutMs: config.upstreamTimeoutMs });
+  const dpop = new DpopVerifier({ clock: ctx.clock });
+  return [
+    { path: '/', router: oauthRouter(ctx, tokens, dpop) },
+    { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads }) },
+  ];
 }
 
 /** The meaning of a policy (what its hash covers), without load-time metadata. */
@@ -63,7 +85,10 @@ export async function assembleGateway(o: {
   // Biological signatures (HIGH) and the biological part of quorums (CRITICAL): docs/protocol.md.
   const signatures = signatureCapability({ env: o.env, recordApproval });
   const closers: (() => Promise<void>)[] = [];
+  // The MCP entrance (docs/mcp.md): agents' OAuth tokens, upstream MCP servers' tools through the same pipeline.
+  const mcp = new SdkMcpUpstream({ env: o.env });
   const gw = buildGateway({
+    mcp,
     config: o.config,
     store,
     signer: o.signer,
@@ -80,11 +105,12 @@ export async function assembleGateway(o: {
       ...signatures.mounts(ctx),
       // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5).
       { path: '/', router: comparatorRouter(ctx, new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service })) },
+      ...mcpMounts(ctx, mcp, o.config),
     ],
     attach: [signatures.attach],
     closers: [async () => {
       for (const c of closers) await c();
-    }, () => tlog.close(), async () => governance.close()],
+    }, () => mcp.close(), () => tlog.close(), async () => governance.close()],
   });
   // The active policy is in the log before any action, so every bundle is verifiable on its own.
   await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });

@@ -24,6 +24,7 @@ import { RateLimits } from './rate-limits.ts';
 import { Scheduler } from './scheduler.ts';
 import { StatusBus } from './status-bus.ts';
 import { wireNotifications } from './notifier.ts';
+import type { McpUpstream } from './mcp/upstream-port.ts';
 
 export interface GatewayParts {
   config: GatewayConfig;
@@ -41,6 +42,8 @@ export interface GatewayParts {
   env?: Record<string, string | undefined>;
   /** Pseudo-actuators ('@…') the gateway executes itself, e.g. the policy governance's '@policy'. */
   internalActuators?: ReadonlyMap<string, InternalExecutor>;
+  /** Upstream MCP servers' client (policy `mcp_servers:`). */
+  mcp?: McpUpstream;
   /** Attached to the HTTP server as soon as it exists (WebSocket upgrades); closed before the server closes. */
   attach?: ((server: Server, ctx: GatewayContext) => { close(): Promise<void> | void })[];
   /** Shared session registry and nonce store for several replicas; default in memory (one gateway). */
@@ -96,6 +99,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     maxUpstreamBodyBytes: 1024 * 1024,
     log,
     ...(parts.internalActuators === undefined ? {} : { internal: parts.internalActuators }),
+    ...(parts.mcp === undefined ? {} : { mcp: parts.mcp }),
   });
   const scheduler = new Scheduler({
     store,

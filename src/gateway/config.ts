@@ -28,6 +28,10 @@ export interface GatewayConfig {
   /** Per-session request signing (docs/api.md §Sessions). */
   sessions: { ttlSec: number; maxPerAgent: number; windowSec: number; nonceStoreMax: number };
   logLevel: string;
+  /** MCP entrance: how long a held tools/call waits for its outcome before answering "held". */
+  mcpHoldMs: number;
+  /** Lifetime of agent access tokens from /oauth/token. */
+  agentTokenTtlSec: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -108,5 +112,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
       nonceStoreMax: int(env, 'NONCE_STORE_MAX', 500_000, 1000, 10_000_000),
     },
     logLevel,
+    mcpHoldMs: int(env, 'MCP_HOLD_SEC', 25, 0, 300) * 1000,
+    agentTokenTtlSec: int(env, 'AGENT_TOKEN_TTL_SEC', 300, 60, 900),
   };
 }

@@ -3,12 +3,14 @@ import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { forwardRequest } from '../adapters/upstream/forward-request.ts';
-import { upstreamTarget } from '../core/wire/upstream-target.ts';
+import { upstreamTarget, type UpstreamTarget } from '../core/wire/upstream-target.ts';
 import type { ActionRecord, UpstreamResult } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import type { ActionEvents, PolicyPort, ReceiptIssuer } from './ports.ts';
 import { isInternalActuator, type InternalExecutor } from './internal-actuators.ts';
 import { receiptQuorumOf } from './receipt-quorum-claim.ts';
+import { callUpstreamTool } from './mcp/call-upstream-tool.ts';
+import type { McpUpstream } from './mcp/upstream-port.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -23,6 +25,8 @@ export interface DispatcherDeps {
   log: { warn: (obj: object, msg: string) => void };
   /** Pseudo-actuators ('@…') the gateway executes itself (internal-actuators.ts); never forwarded. */
   internal?: ReadonlyMap<string, InternalExecutor>;
+  /** Upstream MCP servers (policy `mcp_servers:`): their tools/calls are sent through this. */
+  mcp?: McpUpstream;
 }
 
 /** Response headers worth keeping for the agent; hop-by-hop and cookie headers are dropped. */
@@ -70,11 +74,20 @@ export class Dispatcher {
     if (record.status !== 'executing' || isInternalActuator(record.descriptor.actuator) || this.#presigned.has(record.id)) return false;
     const upstream = this.#deps.policy().upstreamOf(record.descriptor.actuator);
     if (upstream === undefined) return false;
-    const target = upstreamTarget(upstream, record.forward.path).target;
+    const target = this.#targetOf(record, upstream).target;
     const receipt = this.#issue(record, Buffer.from(record.forward.bodyB64, 'base64'), target);
     receipt.catch(() => {}); // observed by the dispatch that takes it
     this.#presigned.set(record.id, { target, receipt });
     return true;
+  }
+
+  /**
+   * Where the request goes and what its receipt binds. The prefix of an HTTP upstream's base URL is
+   * part of what the actuator receives; an MCP tools/call binds `/tools/<tool>` (docs/mcp.md), whatever the server's URL.
+   */
+  #targetOf(record: ActionRecord, upstream: string): UpstreamTarget {
+    if (this.#deps.policy().mcpServerOf(record.descriptor.actuator) !== undefined) return { url: new URL(upstream), target: record.forward.path };
+    return upstreamTarget(upstream, record.forward.path);
   }
 
   discardPresigned(actionId: string): void {
@@ -124,40 +137,53 @@ export class Dispatcher {
     const upstream = d.policy().upstreamOf(record.descriptor.actuator);
     const body = Buffer.from(record.forward.bodyB64, 'base64');
     let result: UpstreamResult;
-    let responseSha256: string;
     let receipt: { jws: string; jti: string };
     try {
       if (upstream === undefined) {
         throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${record.descriptor.actuator}' has no upstream in the active policy`, { status: 502 });
       }
-      // The prefix of the upstream's base URL is part of what the actuator receives, and of what the receipt binds.
-      const to = upstreamTarget(upstream, record.forward.path);
+      const to = this.#targetOf(record, upstream);
       const early = this.#presigned.get(record.id);
       this.#presigned.delete(record.id);
       // A receipt signed ahead for another target (the policy changed the upstream meanwhile) is not used.
       receipt = await (early !== undefined && early.target === to.target ? early.receipt : this.#issue(record, body, to.target));
-      const headers: Record<string, string> = {
-        'analog-firewall-receipt': receipt.jws,
-        'idempotency-key': record.id,
-      };
-      if (record.forward.contentType !== null) headers['content-type'] = record.forward.contentType;
-      const res = await forwardRequest(to.url, {
-        method: record.forward.method,
-        headers,
-        // Exactly the bytes the receipt binds; the entrances refuse a body on GET, HEAD and DELETE.
-        body,
-        timeoutMs: d.upstreamTimeoutMs,
-        maxBodyBytes: d.maxUpstreamBodyBytes,
-      });
-      const kept: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) {
-        if (KEEP_HEADERS.has(k) && typeof v === 'string') kept[k] = v;
+      const mcp = d.policy().mcpServerOf(record.descriptor.actuator);
+      if (mcp !== undefined) {
+        result = await callUpstreamTool(d.mcp, mcp, record, body, receipt.jws, d.upstreamTimeoutMs);
+      } else {
+        result = await this.#send(record, to.url, body, receipt.jws);
       }
-      result = { status: res.status, headers: kept, bodyB64: res.body.toString('base64') };
-      responseSha256 = createHash('sha256').update(res.body).digest('hex'); // of the bytes read, not decoded back from base64
     } catch (cause) {
       return this.#failedAttempt(record, cause);
     }
+    return this.#executed(record, result, receipt);
+  }
+
+  async #send(record: ActionRecord, url: URL, body: Buffer, receiptJws: string): Promise<UpstreamResult> {
+    const d = this.#deps;
+    const headers: Record<string, string> = {
+      'analog-firewall-receipt': receiptJws,
+      'idempotency-key': record.id,
+    };
+    if (record.forward.contentType !== null) headers['content-type'] = record.forward.contentType;
+    const res = await forwardRequest(url, {
+      method: record.forward.method,
+      headers,
+      // Exactly the bytes the receipt binds; the entrances refuse a body on GET, HEAD and DELETE.
+      body,
+      timeoutMs: d.upstreamTimeoutMs,
+      maxBodyBytes: d.maxUpstreamBodyBytes,
+    });
+    const kept: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (KEEP_HEADERS.has(k) && typeof v === 'string') kept[k] = v;
+    }
+    return { status: res.status, headers: kept, bodyB64: res.body.toString('base64') };
+  }
+
+  /** Records the actuator's answer; an answer, whatever it says, means the request was carried. */
+  async #executed(record: ActionRecord, result: UpstreamResult, receipt: { jws: string; jti: string }): Promise<ActionRecord> {
+    const d = this.#deps;
     const now = d.clock.now();
     const done = await d.store.tx(async (tx) => {
       const next = await tx.updateAction(record.id, ['executing'], { status: 'executed', result, dueAt: null, updatedAt: now });
@@ -166,7 +192,7 @@ export class Dispatcher {
           entry('action.executed', now, record, {
             event: 'upstream_answered',
             upstreamStatus: result.status,
-            responseSha256,
+            responseSha256: createHash('sha256').update(Buffer.from(result.bodyB64, 'base64')).digest('hex'),
             // The receipt itself (a signature, no secret) lets a regulator check what the actuator was shown.
             receiptJti: receipt.jti,
             receipt: receipt.jws,

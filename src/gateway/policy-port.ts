@@ -6,11 +6,17 @@ import type { PolicyPort } from './ports.ts';
 /** Adapts the pure policy engine to what the gateway asks of a policy. */
 export function policyPort(policy: Policy): PolicyPort {
   const actuators = Object.keys(policy.actuators);
+  const mcpServers = actuators.filter((a) => policy.actuators[a]!.mcp !== undefined);
   return {
     hash: policy.hash,
     name: policy.name,
     actuators: () => actuators,
     upstreamOf: (a) => (Object.hasOwn(policy.actuators, a) ? policy.actuators[a]!.upstream : undefined),
+    mcpServerOf: (a) => {
+      const m = Object.hasOwn(policy.actuators, a) ? policy.actuators[a]!.mcp : undefined;
+      return m === undefined ? undefined : { name: a, ...m };
+    },
+    mcpServers: () => mcpServers,
     velocityQueries: (d: ActionDescriptor, now: number) => velocityQueries(policy, d, now),
     classify: (d, ctx): ClassificationSummary => {
       const c = classify(policy, d, { velocity: ctx.velocity, ...(ctx.branchCard === undefined ? {} : { branchCard: ctx.branchCard }) });

@@ -9,6 +9,10 @@ export interface PolicyPort {
   readonly name: string;
   actuators(): string[];
   upstreamOf(actuator: string): string | undefined;
+  /** The MCP server an actuator is (policy `mcp_servers:`), or undefined for an HTTP actuator. */
+  mcpServerOf(actuator: string): { name: string; url: string; bearerEnv?: string; tools: string[] } | undefined;
+  /** Names of the MCP servers in the policy. */
+  mcpServers(): string[];
   velocityQueries(descriptor: ActionDescriptor, now: number): VelocityQuery[];
   classify(descriptor: ActionDescriptor, ctx: { branchCard?: BranchCard; velocity: VelocityTotal[] }): ClassificationSummary;
   /** Maps a reverse-proxy request to descriptor fields (operation, target, amount, …). */

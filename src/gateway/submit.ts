@@ -1,6 +1,7 @@
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import { canonicalDigest } from '../core/canonical.ts';
 import { FirewallError } from '../core/errors.ts';
+import { MCP_REQUEST_METHOD } from '../core/mcp/tool-call-request.ts';
 import type { PrincipalRecord } from '../adapters/store/store.ts';
 import type { ActionRecord, ForwardRequest } from './action-record.ts';
 import { acceptAction } from './accept-action.ts';
@@ -31,6 +32,11 @@ export async function submitAction(ctx: GatewayContext, input: SubmitInput): Pro
   const policy = ctx.policy();
   if (policy.upstreamOf(input.fields.actuator) === undefined) {
     throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${input.fields.actuator}' is not in the active policy`, { status: 422 });
+  }
+  // An MCP server's tools are reached only through /mcp, and /mcp reaches only MCP servers: an
+  // HTTP request to an MCP server (or the reverse) would carry a receipt the actuator cannot check.
+  if ((policy.mcpServerOf(input.fields.actuator) !== undefined) !== (input.forward.method === MCP_REQUEST_METHOD)) {
+    throw new FirewallError('ACTUATOR_ENTRANCE_MISMATCH', `actuator '${input.fields.actuator}' is ${input.forward.method === MCP_REQUEST_METHOD ? 'not an MCP server' : 'an MCP server: call its tools through /mcp'}`, { status: 422 });
   }
   const card = input.branchCard === undefined ? undefined : ctx.parseBranchCard(input.branchCard);
   const descriptor: ActionDescriptor = {

@@ -112,7 +112,7 @@ describe('malformed proposals', () => {
     const p = await problem(res);
     expect(p.code).toBe('POLICY_INVALID');
     const line = text.split('\n').findIndex((l) => l.includes('cooling: 30')) + 1;
-    expect(p.errors?.[0]).toMatchObject({ field: 'rules[2].cooling', line });
+    expect(p.errors?.[0]).toMatchObject({ field: 'rules[3].cooling', line });
     expect(p.detail).toContain(`proposal.yaml:${line}:`);
   });
 

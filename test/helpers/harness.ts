@@ -14,6 +14,7 @@ import type { PolicyGovernance } from '../../src/gateway/policy-governance.ts';
 import { loadConfig } from '../../src/gateway/config.ts';
 import { registerPrincipal } from '../../src/cli/principals.ts';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
+import { startExampleMcpServer, type ExampleMcpServer } from '../../examples/mcp-payments.ts';
 import { freePort } from './free-port.ts';
 import { MemorySigner } from './memory-signer.ts';
 import { mintAssertion } from './assertion.ts';
@@ -21,10 +22,11 @@ import { mintAssertion } from './assertion.ts';
 export const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The example policy with its upstreams pointed at this test's actuators. */
-export function examplePolicyText(urls: { payments: string; infra: string }, edit?: (yaml: string) => string): string {
+export function examplePolicyText(urls: { payments: string; infra: string; paymentsMcp?: string }, edit?: (yaml: string) => string): string {
   let text = readFileSync(join(ROOT, 'examples/policy.yaml'), 'utf8')
     .replace('http://127.0.0.1:9090', urls.payments)
     .replace('http://127.0.0.1:9091', urls.infra)
+    .replace('http://127.0.0.1:9092/mcp', urls.paymentsMcp ?? 'http://127.0.0.1:9/mcp')
     .replace(/cooling: 5s/g, 'cooling: 1s');
   if (edit) text = edit(text);
   return text;
@@ -37,6 +39,8 @@ export interface Harness {
   dir: string;
   payments: ExampleActuator;
   infra: ExampleActuator;
+  /** The example payments MCP server (policy `mcp_servers.payments-mcp`). */
+  paymentsMcp: ExampleMcpServer;
   agentKey: KeyObject;
   humanKey: KeyObject;
   signer: Signer;
@@ -58,8 +62,9 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const prefix = o.actuatorPrefix === undefined ? {} : { prefix: o.actuatorPrefix };
   const payments = await startExampleActuator({ name: 'payments', gatewayUrl: url, issuer: url, ...prefix });
   const infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url, ...prefix });
+  const paymentsMcp = await startExampleMcpServer({ gatewayUrl: url, issuer: url });
   const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, o.editPolicy));
+  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url, paymentsMcp: paymentsMcp.url }, o.editPolicy));
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...(o.env ?? {}) }, dir, ROOT);
   const policyDoc = await loadPolicyFile(policyFile);
   const signer = o.signer ?? new MemorySigner();
@@ -95,6 +100,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     dir,
     payments,
     infra,
+    paymentsMcp,
     agentKey: agentKey.privateKey,
     humanKey: humanKey.privateKey,
     signer,
@@ -110,6 +116,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
       await gw.close();
       await payments.close();
       await infra.close();
+      await paymentsMcp.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

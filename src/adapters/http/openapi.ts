@@ -4,6 +4,7 @@
  */
 import { SIGNATURE_PATHS } from './openapi-signatures.ts';
 import { GOVERNANCE_PATHS } from './openapi-governance.ts';
+import { MCP_PATHS } from './openapi-mcp.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const errors = { '400': problem, '401': problem, '403': problem, '404': problem, '413': problem, '422': problem, '429': problem, '503': problem };
@@ -47,6 +48,7 @@ export const OPENAPI = {
   },
   components: {
     securitySchemes: {
+      mcpBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /oauth/token (docs/mcp.md)' },
       clientAssertion: {
         type: 'http',
         scheme: 'bearer',
@@ -291,6 +293,8 @@ export const OPENAPI = {
     ...SIGNATURE_PATHS,
     // Policy governance: proposals, versions, the active policy (openapi-governance.ts).
     ...GOVERNANCE_PATHS,
+    // The MCP entrance and its OAuth endpoints (openapi-mcp.ts).
+    ...MCP_PATHS,
     '/proxy/{actuator}/{path}': {
       get: proxyOp('GET'),
       post: proxyOp('POST'),

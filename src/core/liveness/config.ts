@@ -1,7 +1,9 @@
 /**
  * Verifier thresholds. Every number says where it comes from: physiology (a citation), the sensor, or
- * tuning on the simulated TUNING corpus (bench/eval-liveness.ts --split tune; seeds disjoint from the
- * evaluation corpus). Deployments override with `resolveConfig({ ...partial })`.
+ * tuning ("tuned") on simulator family A's tuning corpus. Tuned values are a fit to family A: the
+ * leave-one-family-out evaluation (bench/eval-liveness.ts, docs/liveness.md §Generalisation) chooses
+ * them on one simulator family and reports them on the other. Deployments override with
+ * `resolveConfig({ ...partial })`.
  */
 
 import type { ConsistencyConfig } from './consistency.ts';
@@ -103,7 +105,7 @@ export interface TypingConfig {
   ikiCv: Range;
   /** Hold coefficient of variation. */
   holdCv: Range;
-  /** Rhythm score: skewness of within-word intervals + skewness of holds (both right-skewed, log-normal, in people; Dhakal 2018) + 2 x (same-thumb / alternating-thumb median interval - 1) (alternation is faster; Salthouse 1986, Palin 2019); tuned. */
+  /** Rhythm score: skewness of within-word intervals + skewness of holds (both right-skewed, log-normal, in people; Dhakal 2018) + 2 x max(0, same-thumb / alternating-thumb median interval - 1) (alternation is faster for two-thumb typists; Salthouse 1986, Palin 2019; one-thumb and index-finger typists have no such benefit, Azenkot & Zhai 2012, so only a slowdown counts); tuned. */
   minRhythmScore: number;
   /** Largest ratio of median within-word interval between the halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxRhythmRatio: number;
@@ -127,7 +129,7 @@ export interface GazeConfig {
   gain: Range;
   /** Residual after the fit, screen units: no tracker is better than ~0.1 deg; worse than 3 deg is not following. */
   residual: Range;
-  /** Longest gap without samples (blink ~100-400 ms, tracking loss), ms. */
+  /** Longest gap without samples, ms: blinks last 100-400 ms (Caffier et al. 2003), and front-camera trackers lose the face for 0.5-1.5 s when the head turns or the light changes (measured on simulator family B, whose trackers lose the face 0-6 times a minute; a 600 ms limit rejected 11 % of its genuine gaze sessions). */
   maxGapMs: number;
   /** Largest pursuit-lag difference between the session halves, ms (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxLagShiftMs: number;
@@ -146,11 +148,11 @@ export interface VoiceConfig {
   latencyMs: Range;
   /** Words that may be missing before rejection. */
   maxMisses: number;
-  /** Spread of reading latencies, ms: one reader's naming latency varies with sd ~50-200 ms (Balota 2004); chance alignments scatter more. Tuned. */
+  /** Robust spread (1.4826 x MAD) of reading latencies, ms: one reader's naming latencies are ex-Gaussian with sigma 35-90 ms and a right tail (tau 50-200 ms; Balota et al. 2004, Andrews & Heathcote 2001), whose robust spread stays below ~200 ms; a recording aligned by chance scatters over the 250-2000 ms window (robust spread ~400-600 ms). */
   maxNamingSdMs: number;
   /** Speech bursts not answering any word. */
   maxExtraBursts: number;
-  /** Share of answered words whose syllable count matches within one. */
+  /** Share of answered words whose energy-peak count is the word's syllable count or one fewer (peak counting undercounts across sonorants; de Jong & Wempe 2009). */
   minSyllableMatch: number;
   /** Frame-level relative f0 perturbation (jitter) of voiced frames: voices are never perfectly steady. */
   jitter: Range;
@@ -285,10 +287,15 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     minRhythmScore: 0.8,
     maxRhythmRatio: 1.5,
     maxHoldRatio: 1.35,
-    consistency: { scales: { hold: 0.064, holdSd: 0.046, iki: 0.126, ikiSd: 0.093, read: 75 }, maxStat: 24, minSegmentMs: 6000, stepMs: 1000 },
+    // read: the median reading time of the ~4 idle words of a 15 s part. One reader's word-reading
+    // times are ex-Gaussian with sd sqrt(sigma^2 + tau^2) ~ 100-270 ms (Balota & Spieler 1999), so the
+    // medians of two parts differ by ~1.25 x sd x sqrt(2/4) ~ 90-240 ms: 150 ms (the 75 ms fitted to
+    // family A rejected slow-tailed readers of family B).
+    consistency: { scales: { hold: 0.064, holdSd: 0.046, iki: 0.126, ikiSd: 0.093, read: 150 }, maxStat: 24, minSegmentMs: 6000, stepMs: 1000 },
   },
   gaze: {
-    rateHz: { min: 15, max: 1000 },
+    // Front cameras run at 15 fps in dim light and drop frames: 10 Hz is the lowest median rate of a working tracker.
+    rateHz: { min: 10, max: 1000 },
     degPerUnit: 12,
     coord: { min: -0.5, max: 1.5 },
     maxVelocityDegS: 1000,
@@ -296,7 +303,7 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     minCorrelation: 0.7,
     gain: { min: 0.6, max: 1.5 },
     residual: { min: 0.005, max: 0.25 },
-    maxGapMs: 600,
+    maxGapMs: 1500,
     maxLagShiftMs: 60,
     maxResidualRatio: 1.8,
     consistency: { scales: { offX: 0.0093, offY: 0.0105, gain: 0.002, noise: 0.0306, interval: 0.03 }, maxStat: 46, minSegmentMs: 6000, stepMs: 1000 },

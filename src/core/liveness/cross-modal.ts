@@ -83,7 +83,10 @@ export function checkCrossModal(streams: SessionStreams, stim: Stimulus, cfg: Li
     // Shakes: full-energy shake episodes, or a weaker one answering a shake prompt (the motion check
     // tolerates one weak gesture; this test needs the movement, not its size).
     const shakePrompts = (stim.motion?.prompts ?? []).filter((p) => p.gesture === 'shake');
-    const shakes = analyseMotion(streams.motion, cfg.motion).episodes.filter((e) => e.end - e.start >= 300 && (e.kind === 'shake' || (e.peak >= cfg.motion.shakeMinRms / 2 && shakePrompts.some((p) => e.start >= p.atMs && e.start < p.atMs + cfg.motion.windowMs))));
+    // Only movements that answer a shake prompt: a quick tilt about the elbow also carries energy above
+    // 2 Hz and may read as a shake episode, but the camera keeps the face through it (simulator family B).
+    const answersShake = (e: { start: number }): boolean => shakePrompts.some((p) => e.start >= p.atMs && e.start < p.atMs + cfg.motion.windowMs);
+    const shakes = analyseMotion(streams.motion, cfg.motion).episodes.filter((e) => e.end - e.start >= 300 && answersShake(e) && (e.kind === 'shake' || e.peak >= cfg.motion.shakeMinRms / 2));
     if (shakes.length === 0 && shakePrompts.length > 0) {
       // Without the shake this session has no test that ties the gaze stream to this phone.
       checks.push({ id: 'cross.shake-gaze', passed: false, message: 'cross-modal: the phone was not shaken when prompted, so nothing ties the gaze stream to this phone\'s camera' });

@@ -138,8 +138,11 @@ export function verifyGaze(stream: GazeStream | undefined, stim: GazeStimulus, d
   const off = pts.filter((p) => p.x < cfg.coord.min || p.x > cfg.coord.max || p.y < cfg.coord.min || p.y > cfg.coord.max);
   c.add('coordinates', off.length <= 1, `gaze: ${off.length} point(s) far off the screen (outside ${cfg.coord.min}..${cfg.coord.max}), first at ${fmtS(off[0]?.t ?? 0)}`);
   let fast = 0, firstFast = 0;
+  // Camera frame timestamps jitter by a few ms (delivery, not exposure): a velocity over less than
+  // half a frame period is a timestamp artefact, so the interval is floored there.
+  const minDt = Math.max(1, 0.5 * median(dts));
   for (let i = 1; i < n; i++) {
-    const v = (Math.hypot(pts[i]!.x - pts[i - 1]!.x, pts[i]!.y - pts[i - 1]!.y) * cfg.degPerUnit * 1000) / Math.max(1, dts[i - 1]!);
+    const v = (Math.hypot(pts[i]!.x - pts[i - 1]!.x, pts[i]!.y - pts[i - 1]!.y) * cfg.degPerUnit * 1000) / Math.max(minDt, dts[i - 1]!);
     if (v > cfg.maxVelocityDegS && fast++ === 0) firstFast = pts[i]!.t;
   }
   c.add('velocity', fast <= 2, `gaze: ${fast} jump(s) faster than ${cfg.maxVelocityDegS} deg/s (faster than any saccade), first at ${fmtS(firstFast)}`);

@@ -23,7 +23,7 @@ export const DEFAULT_TIMING: TimingConfig = {
   aheadToleranceMs: 50,
   maxDelayMs: 2500,
   maxArrivalGapMs: 3000,
-  maxSampleGapMs: { hrv: 2500, motion: 300, typing: 10000, gaze: 600, voice: 300, eda: 1000 },
+  maxSampleGapMs: { hrv: 2500, motion: 300, typing: 10000, gaze: 1500, voice: 300, eda: 1000 },
   endToleranceMs: { hrv: 2500, motion: 500, typing: 10000, gaze: 800, voice: 500, eda: 1000 },
   minReactionMs: { hrv: 0, motion: 150, typing: 200, gaze: 70, voice: 200, eda: 600 },
 };

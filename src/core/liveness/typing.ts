@@ -166,7 +166,9 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   // the typist's speed.
   const holdSkew = skewness(holds);
   const fin = (x: number, d: number): number => (Number.isFinite(x) ? x : d);
-  const rhythm = fin(skew, 0) + fin(holdSkew, 0) + 2 * (fin(altRatio, 1) - 1);
+  // Only a same-thumb SLOWDOWN counts: one-thumb and index-finger typists (about half of phone users;
+  // Azenkot & Zhai 2012) have no alternation benefit, and for them nearby same-side keys are faster.
+  const rhythm = fin(skew, 0) + fin(holdSkew, 0) + 2 * Math.max(0, fin(altRatio, 1) - 1);
   c.add('rhythm-structure', rhythm >= cfg.minRhythmScore, `typing: keystroke timing lacks human structure (score ${round(rhythm, 2)}, need ${cfg.minRhythmScore}: interval skew ${round(skew, 2)}, hold skew ${round(holdSkew, 2)}, same-thumb/alternating-thumb x${round(altRatio, 2)}): bot-like`);
 
   // Halves of the within-word intervals and holds (reported as features; the stationarity check is
@@ -255,6 +257,7 @@ export function typingSegmentFeatures(list: readonly { down: number; up: number 
   return (a, b) => {
     const [hm, hs] = stats(holdT, holdV, a, b), [im, is] = stats(ikiT, ikiV, a, b);
     const lats = idle.filter((r) => r.revealAt >= a && r.revealAt < b).map((r) => r.onset! - r.revealAt);
-    return { hold: hm, holdSd: hs, iki: im, ikiSd: is, read: lats.length >= 2 ? lats.reduce((x, y) => x + y, 0) / lats.length : NaN };
+    // Median: reading times are ex-Gaussian (Balota & Spieler 1999); one slow word is the tail of one reader.
+    return { hold: hm, holdSd: hs, iki: im, ikiSd: is, read: lats.length >= 2 ? median(lats) : NaN };
   };
 }

@@ -169,17 +169,21 @@ export function verifyVoice(stream: VoiceStream | undefined, stim: VoiceStimulus
     used.add(hit);
     const b = bursts[hit]!;
     latencies.push(b.start - w.atMs);
-    if (b.syllables === w.syllables) sylMatch++;
+    // An energy-peak count misses the dip between two sonorant syllables (de Jong & Wempe 2009: nuclei
+    // detection undercounts), but seldom invents one: the count may fall short by one, not exceed.
+    if (b.syllables <= w.syllables && b.syllables >= w.syllables - 1) sylMatch++;
     responses.push({ index: i, revealAt: w.atMs, onset: b.start });
   }
   const hits = stim.words.length - misses.length;
   c.add('coupling', misses.length <= cfg.maxMisses && stim.words.length > 0, `voice: ${misses.length} of ${stim.words.length} revealed words not spoken ${cfg.latencyMs.min}-${cfg.latencyMs.max} ms after they appeared (at most ${cfg.maxMisses}): ${misses.slice(0, 4).join(', ')}`);
   const extra = bursts.filter((_, b) => !used.has(b));
   c.add('unprompted', extra.length <= cfg.maxExtraBursts, `voice: ${extra.length} utterance(s) that answer no revealed word (at ${extra.slice(0, 4).map((b) => fmtS(b.start)).join(', ')}); at most ${cfg.maxExtraBursts}`);
-  const namingSd = latencies.length > 2 ? std(latencies) : 0;
+  // Robust spread (1.4826 x MAD): naming latencies are ex-Gaussian, one slow word is the right tail
+  // of one reader (Balota et al. 2004), not a sign of chance alignment, which scatters them all.
+  const namingSd = latencies.length > 2 ? 1.4826 * median(latencies.map((x) => Math.abs(x - median(latencies)))) : 0;
   c.add('latency-consistency', namingSd <= cfg.maxNamingSdMs, `voice: reading latencies scatter by ${round(namingSd, 0)} ms (one reader varies by less than ${cfg.maxNamingSdMs} ms): the speech is not answering these reveals`);
   const sylShare = hits ? sylMatch / hits : 0;
-  c.add('syllables', sylShare >= cfg.minSyllableMatch, `voice: only ${Math.round(sylShare * 100)} % of utterances have the syllable count of their word (need ${cfg.minSyllableMatch * 100} %): not these words`);
+  c.add('syllables', sylShare >= cfg.minSyllableMatch, `voice: only ${Math.round(sylShare * 100)} % of utterances have the syllable count of their word, or one fewer (need ${cfg.minSyllableMatch * 100} %): not these words`);
 
   // One larynx: the median pitch of the first and second half stays within a few semitones.
   const midT = frames[0]!.t + (frames[n - 1]!.t - frames[0]!.t) / 2;

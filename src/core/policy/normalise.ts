@@ -1,8 +1,9 @@
 import { REVERSIBILITY, type Reversibility } from '../action/descriptor.ts';
+import { MCP_REQUEST_METHOD, toolCallPath } from '../mcp/tool-call-request.ts';
 import { parseDuration } from './duration.ts';
 import { MODALITIES, sortModalities } from './modality.ts';
 import type { OneOrMany, RawMatch, RawPolicy, RawQuorum, RawSignature } from './schema.ts';
-import type { ActuatorSpec, PartialSignatureSpec, PolicyDocument, PolicyRule, ProxyRoute, QuorumSpec, RuleMatch, SignatureSpec, VelocityRule } from './types.ts';
+import type { ActuatorSpec, McpServerSpec, PartialSignatureSpec, PolicyDocument, PolicyRule, ProxyRoute, QuorumSpec, RuleMatch, SignatureSpec, VelocityRule } from './types.ts';
 
 /** Built-in defaults, used for whatever `defaults:` leaves out. */
 export const BUILTIN_DEFAULTS = {
@@ -66,6 +67,13 @@ function normaliseMatch(raw: RawMatch): RuleMatch {
   return m;
 }
 
+/** `arguments` / `arguments.a.b` → `body` / `body.a.b`; anything else (literals, `=text`) as written. */
+function argumentsExpression<T extends string | number | boolean>(v: T): T | string {
+  if (typeof v !== 'string') return v;
+  if (v === 'arguments') return 'body';
+  return v.startsWith('arguments.') ? `body.${v.slice('arguments.'.length)}` : v;
+}
+
 function upstreamUrl(u: string): string {
   try {
     const href = new URL(u).href;
@@ -105,6 +113,30 @@ export function normalisePolicy(raw: RawPolicy): PolicyDocument {
       operations: sortedUnique([...(a.operations ?? []), ...proxy.map((r) => r.operation)]),
       proxy,
     };
+  }
+
+  for (const [name, m] of Object.entries(raw.mcp_servers ?? {})) {
+    // An MCP server is an actuator whose routes are its tools (method MCP, path /tools/<name>), so
+    // classification, velocity and receipts need nothing of their own. `arguments.x` reads the
+    // call's arguments the way `body.x` reads a proxied body.
+    const proxy: ProxyRoute[] = (m.tools ?? []).map((t) => {
+      const route: ProxyRoute = {
+        method: MCP_REQUEST_METHOD,
+        path: toolCallPath(t.name),
+        operation: t.operation ?? t.name,
+        target: String(argumentsExpression(t.target)),
+        reversibility: t.reversibility,
+      };
+      if (t.amount !== undefined) route.amount = argumentsExpression(t.amount);
+      if (t.currency !== undefined) route.currency = String(argumentsExpression(t.currency));
+      if (t.parameters !== undefined) {
+        route.parameters = Object.fromEntries(Object.entries(t.parameters).map(([k, v]) => [k, argumentsExpression(v)]));
+      }
+      return route;
+    });
+    const mcp: McpServerSpec = { url: upstreamUrl(m.url), tools: sortedUnique((m.tools ?? []).map((t) => t.name)) };
+    if (m.auth !== undefined) mcp.bearerEnv = m.auth.bearer_env;
+    actuators[name] = { upstream: mcp.url, mcp, operations: sortedUnique(proxy.map((r) => r.operation)), proxy };
   }
 
   const rules: PolicyRule[] = (raw.rules ?? []).map((r) => {

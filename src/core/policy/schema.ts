@@ -1,5 +1,6 @@
 import type { Reversibility } from '../action/descriptor.ts';
 import type { Tier } from '../tier.ts';
+import { MCP_TOOL_PATTERN } from '../mcp/tool-name.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { MODALITIES, type Modality } from './modality.ts';
 
@@ -80,6 +81,24 @@ export interface RawActuator {
   proxy?: RawRoute[];
 }
 
+/** One tool of an upstream MCP server mapped to descriptor fields (expressions read `arguments.…`). */
+export interface RawMcpTool {
+  name: string;
+  operation?: string;
+  target: string | number;
+  amount?: string | number;
+  currency?: string;
+  reversibility: Reversibility;
+  parameters?: Record<string, string | number | boolean>;
+}
+
+export interface RawMcpServer {
+  url: string;
+  /** How the gateway authenticates to the server: nothing, or a bearer token read from an environment variable. */
+  auth?: { bearer_env: string };
+  tools?: RawMcpTool[];
+}
+
 export interface RawPolicy {
   version: 1;
   name: string;
@@ -93,6 +112,7 @@ export interface RawPolicy {
   organisations?: Record<string, string[]>;
   notify?: { vetoers?: string[]; webhooks?: { url: string; secret_env?: string }[] };
   actuators: Record<string, RawActuator>;
+  mcp_servers?: Record<string, RawMcpServer>;
   rules?: RawRule[];
   velocity?: RawVelocity[];
 }
@@ -256,6 +276,43 @@ export const policySchema = {
           upstream: { type: 'string', pattern: '^https?://', errorHint: 'must be an http:// or https:// URL' },
           operations: { type: 'array', items: operation, uniqueItems: true },
           proxy: { type: 'array', items: route },
+        },
+      },
+    },
+    mcp_servers: {
+      type: 'object',
+      propertyNames: idKey,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', pattern: '^https?://', errorHint: 'must be the http:// or https:// URL of the server\'s Streamable HTTP endpoint' },
+          auth: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['bearer_env'],
+            properties: {
+              bearer_env: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', errorHint: 'must name an environment variable (capitals, digits, _); secrets never go in the policy file' },
+            },
+          },
+          tools: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name', 'target', 'reversibility'],
+              properties: {
+                name: { type: 'string', pattern: MCP_TOOL_PATTERN, errorHint: 'must be an MCP tool name: 1-128 letters, digits, "_", "-" or "."' },
+                operation,
+                target: route.properties.target,
+                amount: route.properties.amount,
+                currency: route.properties.currency,
+                reversibility,
+                parameters: route.properties.parameters,
+              },
+            },
+          },
         },
       },
     },

@@ -1,5 +1,6 @@
 import { isFirewallError } from '../errors.ts';
 import { tierRank } from '../tier.ts';
+import { TOOL_NAMESPACE_SEPARATOR } from '../mcp/tool-name.ts';
 import { formatDuration, MAX_DURATION_MS, parseDuration } from './duration.ts';
 import { parseFieldExpression } from './field-expression.ts';
 import type { FieldPath } from './json-schema.ts';
@@ -36,6 +37,7 @@ export function checkPolicySemantics(raw: RawPolicy, doc: PolicyDocument): Seman
 
   checkDurations(raw, err);
   checkActuators(raw, err);
+  checkMcpServers(raw, err);
 
   for (const [i, v] of (raw.notify?.vetoers ?? []).entries()) {
     if (!people.has(v)) err(['notify', 'vetoers', i], `vetoer '${v}' is not a member of any group; people are declared under groups:`);
@@ -216,11 +218,55 @@ function checkActuators(raw: RawPolicy, err: (p: FieldPath, m: string) => void):
   }
 }
 
+function checkMcpServers(raw: RawPolicy, err: (p: FieldPath, m: string) => void): void {
+  for (const [name, m] of Object.entries(raw.mcp_servers ?? {})) {
+    const base: FieldPath = ['mcp_servers', name];
+    if (Object.hasOwn(raw.actuators, name)) err(base, `'${name}' is already an actuator; an MCP server and an HTTP actuator need different names`);
+    if (name.includes(TOOL_NAMESPACE_SEPARATOR)) err(base, `an MCP server id must not contain '${TOOL_NAMESPACE_SEPARATOR}' (agents see its tools as ${name}${TOOL_NAMESPACE_SEPARATOR}<tool>)`);
+    try {
+      const u = new URL(m.url);
+      if (u.username !== '' || u.password !== '') err([...base, 'url'], 'the URL must not carry credentials; use auth.bearer_env');
+    } catch {
+      err([...base, 'url'], `'${m.url}' is not a valid URL`);
+    }
+    const seen = new Map<string, number>();
+    for (const [i, t] of (m.tools ?? []).entries()) {
+      const at: FieldPath = [...base, 'tools', i];
+      const prev = seen.get(t.name);
+      if (prev !== undefined) err([...at, 'name'], `tool '${t.name}' repeats tools[${prev}]`);
+      else seen.set(t.name, i);
+      if ((t.amount === undefined) !== (t.currency === undefined)) {
+        err(t.amount === undefined ? [...at, 'currency'] : [...at, 'amount'], 'amount and currency go together: give both or neither');
+      }
+      const exprs: [FieldPath, string | number | boolean | undefined][] = [
+        [[...at, 'target'], t.target],
+        [[...at, 'amount'], t.amount],
+        [[...at, 'currency'], t.currency],
+        ...Object.entries(t.parameters ?? {}).map(([k, v]) => [[...at, 'parameters', k], v] as [FieldPath, string | number | boolean]),
+      ];
+      for (const [path, src] of exprs) {
+        if (typeof src !== 'string' || src.startsWith('=')) continue;
+        if (/^(body|params|query)(\.|$)/.test(src)) err(path, `'${src}': a tool's fields are read from its arguments, written 'arguments.<name>'`);
+        else if (src === 'arguments' || src.startsWith('arguments.')) {
+          try {
+            parseFieldExpression(src === 'arguments' ? 'body' : `body.${src.slice('arguments.'.length)}`);
+          } catch (e) {
+            err(path, isFirewallError(e) ? e.message.replace('body', 'arguments') : String(e));
+          }
+        }
+      }
+    }
+  }
+}
+
 function checkMatchReferences(raw: RawPolicy, actuator: string | undefined, operation: string | string[] | undefined, base: FieldPath, err: (p: FieldPath, m: string) => void): void {
   if (actuator === undefined) return;
+  // An MCP server's operations are its tools, mapped or not: the policy cannot know them all.
+  if (raw.mcp_servers !== undefined && Object.hasOwn(raw.mcp_servers, actuator)) return;
   const a = raw.actuators[actuator];
   if (a === undefined || !Object.hasOwn(raw.actuators, actuator)) {
-    err([...base, 'actuator'], `unknown actuator '${actuator}' (declared: ${Object.keys(raw.actuators).join(', ')})`);
+    const declared = [...Object.keys(raw.actuators), ...Object.keys(raw.mcp_servers ?? {})];
+    err([...base, 'actuator'], `unknown actuator '${actuator}' (declared: ${declared.join(', ')})`);
     return;
   }
   const known = new Set([...(a.operations ?? []), ...(a.proxy ?? []).map((r) => r.operation)]);

@@ -114,8 +114,19 @@ export interface ProxyRoute {
   parameters?: Record<string, string | number | boolean>;
 }
 
+/** An actuator that is an upstream MCP server (policy `mcp_servers:`); its tools are its routes. */
+export interface McpServerSpec {
+  url: string;
+  /** Environment variable holding the bearer token the gateway presents to the server. */
+  bearerEnv?: string;
+  /** Upstream tool names the policy maps; other tools are unmapped (never below HIGH). */
+  tools: string[];
+}
+
 export interface ActuatorSpec {
   upstream: string;
+  /** Present when the actuator is an MCP server: reached through /mcp, never through /proxy. */
+  mcp?: McpServerSpec;
   /** Operations this actuator is known to have (declared plus those its proxy routes produce). */
   operations: string[];
   proxy: ProxyRoute[];
