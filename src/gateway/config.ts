@@ -30,6 +30,8 @@ export interface GatewayConfig {
    */
   signer: { backend: 'hsm-sim'; external: boolean } | { backend: 'pkcs11' };
   rateLimits: RateLimitConfig;
+  /** Per-session request signing (docs/api.md §Sessions). */
+  sessions: { ttlSec: number; maxPerAgent: number; windowSec: number; nonceStoreMax: number };
   logLevel: string;
   /** MCP entrance: how long a held tools/call waits for its outcome before answering "held". */
   mcpHoldMs: number;
@@ -111,6 +113,12 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
       },
       authFailuresPerMinute: int(env, 'RATE_AUTH_FAILURES_PER_MIN', DEFAULT_RATE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
       authFailureClients: int(env, 'RATE_AUTH_FAILURE_CLIENTS', DEFAULT_RATE_LIMITS.authFailureClients, 100, 10_000_000),
+    },
+    sessions: {
+      ttlSec: int(env, 'SESSION_TTL_SEC', 900, 10, 900),
+      maxPerAgent: int(env, 'SESSION_MAX_PER_AGENT', 8, 1, 1000),
+      windowSec: int(env, 'SIGNATURE_WINDOW_SEC', 30, 1, 300),
+      nonceStoreMax: int(env, 'NONCE_STORE_MAX', 500_000, 1000, 10_000_000),
     },
     logLevel,
     mcpHoldMs: int(env, 'MCP_HOLD_SEC', 25, 0, 300) * 1000,

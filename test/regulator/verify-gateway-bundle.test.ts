@@ -214,7 +214,49 @@ describe('tampering with an exported bundle is detected and named', () => {
     const r = await verify(editEntry(honest, at, (v) => ((v['policy'] as { defaults: { coolingMs: number } }).defaults.coolingMs = 1)));
     expect(indexes(r, 'entry.inclusion')).toEqual([at]);
     expect(errorsOf(r, 'policy.activation')[0]).toEqual({ index: at, message: expect.stringMatching(/SHA-256 .* is not its policyHash/) });
-    expect(indexes(r, 'policy.activation')).toEqual(expect.arrayContaining([indexOf(honest, 'action.classified', s.low.id)]));
+    expect(indexes(r, 'policy.activation')).toEqual(expect.arrayContaining([indexOf(honest, 'action.passed', s.low.id)]));
+  });
+});
+
+describe("a LOW action's one entry (action.passed) is checked as received, classified, authorised and dispatched", () => {
+  it('the honest LOW action has exactly one entry before its execution, and its receipt names it', async () => {
+    const mine = honest.entries.map((e) => JSON.parse(e.entry) as { type: string; actionId?: string }).filter((v) => v.actionId === s.low.id);
+    expect(mine.map((v) => v.type)).toEqual(['action.passed', 'action.executed']);
+  });
+
+  it('a passed entry claiming another tier or decision is named by the authorisation and receipt checks', async () => {
+    const at = indexOf(honest, 'action.passed', s.low.id);
+    const high = await verify(editEntry(honest, at, (v) => (v['tier'] = 'HIGH')));
+    expect(errorsOf(high, 'action.authorisation')).toEqual([
+      { index: at, message: expect.stringMatching(/action\.passed, as action\.authorised.*event pass cannot authorise a HIGH action/) },
+      { index: at, message: expect.stringMatching(/action\.passed, as action\.authorised.*a HIGH action was authorised straight after classification/) },
+    ]);
+    expect(indexes(high, 'action.receipt')).toEqual([indexOf(honest, 'action.executed', s.low.id)]);
+    const blocked = await verify(editEntry(honest, at, (v) => (v['decision'] = 'BLOCK')));
+    expect(errorsOf(blocked, 'action.authorisation')).toEqual([{ index: at, message: expect.stringMatching(/classified BLOCK .* not ALLOW/) }]);
+  });
+
+  it('a passed entry whose descriptor was edited no longer matches its digest', async () => {
+    const at = indexOf(honest, 'action.passed', s.low.id);
+    const r = await verify(editEntry(honest, at, (v) => ((v['descriptor'] as { target: string }).target = 'acc-2')));
+    expect(errorsOf(r, 'action.lifecycle')).toEqual([{ index: at, message: expect.stringMatching(/'digest' is not the SHA-256 of the RFC 8785 form of its descriptor/) }]);
+  });
+
+  it('an execution whose passed entry was removed has no authorisation', async () => {
+    const at = indexOf(honest, 'action.passed', s.low.id);
+    const r = await verify(removeEntry(honest, at));
+    expect(indexes(r, 'action.authorisation')).toContain(indexOf(honest, 'action.executed', s.low.id));
+  });
+
+  it('a second passed entry for the same action is refused', async () => {
+    const at = indexOf(honest, 'action.passed', s.low.id);
+    const ex = indexOf(honest, 'action.executed', s.low.id);
+    // The executed entry rewritten as a copy of the passed one (same action, same digest).
+    const r = await verify(editEntry(honest, ex, (v) => {
+      for (const k of Object.keys(v)) delete v[k];
+      Object.assign(v, entryAt(honest, at));
+    }));
+    expect(errorsOf(r, 'action.lifecycle').map((f) => f.index)).toContain(ex);
   });
 });
 

@@ -14,7 +14,8 @@ const problemWith = (description: string) => ({ description, content: { 'applica
 const JSON_CODES = 'BODY_MALFORMED, JSON_DUPLICATE_KEY, JSON_BOM, JSON_UTF8_INVALID, JSON_SURROGATE_UNPAIRED, JSON_NUMBER_AMBIGUOUS, CONTENT_TYPE_DUPLICATE';
 const TARGET_CODES =
   'PATH_ENCODED_SEPARATOR, PATH_DOT_SEGMENT, PATH_DOUBLE_ENCODED, PATH_CONTROL_CHARACTER, PATH_EMPTY_SEGMENT, PATH_MATRIX_PARAMETER, PATH_ESCAPE_INVALID, PATH_ESCAPE_NON_CANONICAL, PATH_CHARACTER_INVALID, QUERY_SEPARATOR_AMBIGUOUS, QUERY_PARAMETER_DUPLICATE, QUERY_PARAMETER_NAME_AMBIGUOUS, QUERY_ESCAPE_INVALID, QUERY_CHARACTER_INVALID, BODY_NOT_ALLOWED';
-const auth = [{ clientAssertion: [] }];
+/** Agent endpoints also take a session signature (docs/api.md §Sessions). */
+const auth = [{ clientAssertion: [] }, { sessionSignature: [] }];
 /** Read-only regulator endpoints: a client assertion, or a regulator access token with the scope. */
 const readerAuth = (scope: string) => [{ clientAssertion: [] }, { regulatorToken: [scope] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -60,6 +61,13 @@ export const OPENAPI = {
         scheme: 'bearer',
         bearerFormat: 'JWT',
         description: 'A JWT signed by the principal key (EdDSA or ES256): iss=sub=principal id, aud=gateway origin, iat, exp (<=300 s), jti (single use), htm, htu. See docs/api.md.',
+      },
+      sessionSignature: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Signature',
+        description:
+          'RFC 9421 HMAC-SHA256 signature with a session key from POST /v1/sessions, with Signature-Input covering exactly "@method" "@target-uri" "content-digest" "idempotency-key" (created, keyid, nonce; alg hmac-sha256) and an RFC 9530 Content-Digest. See docs/api.md §Sessions.',
       },
       regulatorToken: {
         type: 'http',
@@ -133,6 +141,37 @@ export const OPENAPI = {
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/.well-known/jwks.json': {
       get: { summary: 'Public keys (receipts, checkpoints, tokens, webhooks) with HSM attestation chains (x5c)', responses: { '200': { description: 'JWK Set' } } },
+    },
+    '/v1/sessions': {
+      post: {
+        summary: "Open a session: a short-lived HMAC key for RFC 9421 request signatures. Needs the agent's client assertion",
+        security: [{ clientAssertion: [] }],
+        responses: {
+          '201': {
+            description: 'the session; its key is in this answer only',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    sessionId: { type: 'string' },
+                    key: { type: 'string', contentEncoding: 'base64url' },
+                    algorithm: { const: 'hmac-sha256' },
+                    components: { type: 'array', items: { type: 'string' } },
+                    createdAt: { type: 'integer' },
+                    expiresAt: { type: 'integer' },
+                    expiresIn: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    '/v1/sessions/{id}': {
+      delete: { summary: "Revoke one of this agent's sessions", security: auth, parameters: [idParam], responses: { '200': { description: 'revoked' }, ...errors } },
     },
     '/v1/actions': {
       post: {

@@ -47,7 +47,7 @@ export function actionsRouter(ctx: GatewayContext): Router {
   const r = express.Router();
   // Both entrances read JSON alike: strictly, one reading for every parser (docs/receipts.md).
   const json = strictJsonBody(ctx.bodyLimitBytes);
-  r.use(authenticateRequest(ctx));
+  r.use(authenticateRequest(ctx, { checksSignedBodies: true }));
 
   r.post('/', json, async (req: Request, res: Response) => {
     const principal = principalOf(res);
