@@ -144,7 +144,7 @@ export async function recordApproval(ctx: ApprovalContext, actionId: string, inp
     ctx.bus.changed(out.record);
     if (out.authorised) {
       if (isInternalActuator(out.record.descriptor.actuator)) return { ...out, record: await ctx.dispatcher.dispatch(out.record) };
-      void ctx.dispatcher.dispatch(out.record);
+      ctx.dispatcher.start(out.record);
     }
     return out;
   }

@@ -55,6 +55,17 @@ export class Dispatcher {
     return this.#inFlight.size;
   }
 
+  /**
+   * Dispatch without waiting for it (the scheduler, approvals, signatures): a failure to record the
+   * outcome (the store closing or failing) is logged, never left as an unhandled rejection. The
+   * action stays durably where it was, and the scheduler takes it up again under its lease.
+   */
+  start(record: ActionRecord): void {
+    this.dispatch(record).catch((e: unknown) => {
+      this.#deps.log.warn({ actionId: record.id, code: (e as { code?: string }).code ?? 'UNKNOWN' }, 'dispatch could not record its outcome; the scheduler will take the action up again');
+    });
+  }
+
   async dispatch(record: ActionRecord): Promise<ActionRecord> {
     if (record.status !== 'executing' && record.status !== 'outcome_unknown') return record;
     if (this.#inFlight.has(record.id)) return record;

@@ -53,10 +53,10 @@ export class Scheduler {
       if (!d.ready()) return;
       for (const a of await d.store.dueActions(['cooling'], now, 100)) {
         const released = await this.#release(a, now);
-        if (released !== undefined) void d.dispatcher.dispatch(released);
+        if (released !== undefined) d.dispatcher.start(released);
       }
       // Leases of attempts lost to a crash, retries, and resends of actions whose outcome is unknown.
-      for (const a of await d.store.dueActions(['executing', 'outcome_unknown'], now, 100)) void d.dispatcher.dispatch(a);
+      for (const a of await d.store.dueActions(['executing', 'outcome_unknown'], now, 100)) d.dispatcher.start(a);
     } catch (err) {
       this.#d.log.error({ err: (err as Error).message }, 'scheduler pass failed; will retry');
     } finally {
@@ -67,7 +67,7 @@ export class Scheduler {
   /** On start-up: anything that was in flight when the process died is sent again (same idempotency key). */
   async recover(): Promise<number> {
     const inFlight = await this.#d.store.actionsInStatus(['executing']);
-    for (const a of inFlight) void this.#d.dispatcher.dispatch(a);
+    for (const a of inFlight) this.#d.dispatcher.start(a);
     return inFlight.length;
   }
 

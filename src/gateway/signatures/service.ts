@@ -761,7 +761,7 @@ export class SignatureService {
     this.issuer.nonces.delete(c.id);
     if (res.action !== undefined) {
       this.ctx.bus.changed(res.action);
-      void this.ctx.dispatcher.dispatch(res.action);
+      this.ctx.dispatcher.start(res.action);
       return { accepted: true, code: 'VERIFIED', logIndex: res.verifiedIndex, actionStatus: res.action.status };
     }
     if (res.approval !== undefined && c.actionId !== null) await this.#toQuorum(c.actionId, { ...res.approval, digest: c.digest });
@@ -901,7 +901,7 @@ export class SignatureService {
     this.issuer.nonces.delete(c.id);
     if (res.moved) {
       this.ctx.bus.changed(res.action);
-      void this.ctx.dispatcher.dispatch(res.action);
+      this.ctx.dispatcher.start(res.action);
     } else {
       await this.#toQuorum(c.actionId, { ...res.approval, digest: c.digest });
     }
