@@ -11,14 +11,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FirewallError } from '../../core/errors.ts';
-import { HsmSimConnection, type Endpoint } from '../../../hsm-sim/client/connection.ts';
+import { HsmSimConnection, type ClientTls, type Endpoint } from '../../../hsm-sim/client/connection.ts';
 
 export interface StartHsmSimOptions {
   dataDir: string;
   /** Unix socket path; default <dataDir>/hsm.sock. Ignored when `tcp` is set. */
   socketPath?: string;
-  /** Listen on loopback TCP instead (port 0 picks a free port). */
+  /** Listen on TCP instead (port 0 picks a free port); off loopback only with TLS (HSM_SIM_TLS_* in `env`). */
   tcp?: { host: string; port: number };
+  /** When the device serves TLS: this process's client credentials, used to initialise the token and put on `endpoint`. */
+  clientTls?: ClientTls;
   masterSecret?: string;
   soPin?: string;
   userPin?: string;
@@ -182,7 +184,8 @@ export async function startHsmSim(opts: StartHsmSimOptions): Promise<HsmSimProce
   });
 
   const ready = await waitReady(child, opts.readyTimeoutMs ?? 20_000, stderrTail);
-  const endpoint: Endpoint = ready.transport === 'unix' ? { socketPath: ready.socketPath! } : { host: ready.host!, port: ready.port! };
+  const endpoint: Endpoint =
+    ready.transport === 'unix' ? { socketPath: ready.socketPath! } : { host: ready.host!, port: ready.port!, ...(opts.clientTls === undefined ? {} : { tls: opts.clientTls }) };
   const exited = new Promise<void>((r) => {
     if (child.exitCode !== null || child.signalCode !== null) r();
     else child.once('exit', () => r());
