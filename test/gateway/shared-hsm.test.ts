@@ -13,8 +13,8 @@ import { RECEIPT_HEADER } from '../../src/core/receipt/receipt.ts';
 import { makeDevPki, withoutClient, type DevPki } from '../helpers/dev-pki.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { runCli, startGatewayProcess } from '../helpers/gateway-process.ts';
-import { examplePolicyText, startHarness, waitFor, type Harness } from '../helpers/harness.ts';
-import { Cleanup, USER_PIN, rejectsWith, startDevice, tempDir, type Device } from '../hsm/helpers.ts';
+import { ROOT, examplePolicyText, startHarness, waitFor, type Harness } from '../helpers/harness.ts';
+import { Cleanup, MASTER_SECRET, USER_PIN, rejectsWith, startDevice, tempDir, type Device } from '../hsm/helpers.ts';
 
 const cleanup = new Cleanup();
 let pki: DevPki;
@@ -141,6 +141,32 @@ describe('the gateway process reads HSM_SIM_TCP and HSM_SIM_TLS_*', () => {
     const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
     const shared = (await (await fetch(`${gateways.a!.h.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
     expect(jwks.keys.map((k) => k.kid)).toEqual(shared.keys.map((k) => k.kid));
+  });
+
+  it('a standalone device as documented: `hsm-sim init` over mTLS, then a gateway process signs through it', async () => {
+    const dataDir = await tempDir(cleanup, 'af-standalone-hsm-');
+    const port = await freePort();
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(ROOT, 'hsm-sim/main.ts'), '--data-dir', dataDir], {
+      env: { PATH: process.env.PATH ?? '', HSM_SIM_MASTER_SECRET: MASTER_SECRET, HSM_SIM_TCP: `127.0.0.1:${port}`, ...pki.deviceEnv() },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    cleanup.add(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+    let ready = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((ready += d.toString()).includes('"event":"ready"') ? resolve() : undefined)));
+    expect(JSON.parse(ready.trim().split('\n')[0]!)).toMatchObject({ transport: 'tcp', tls: true, state: 'uninitialized' });
+    const at = { HSM_SIM_TCP: `127.0.0.1:${port}` };
+    const init = await runCli(['hsm-sim', 'init'], { ...gatewayEnv('gateway-b', at), HSM_SIM_SO_PIN: 'standalone-so-pin' });
+    expect(init.code, init.out).toBe(0);
+    const { url, env } = await processEnv('gateway-b', at);
+    const gw = await startGatewayProcess(env, url);
+    cleanup.add(() => gw.kill('SIGTERM'));
+    const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+    expect(jwks.keys.length).toBeGreaterThan(0);
   });
 
   it('refuses to start when it does not trust the device certificate', async () => {

@@ -132,8 +132,11 @@ function waitReady(child: ChildProcess, timeoutMs: number, stderrTail: string[])
   });
 }
 
-/** First run: the SO initialises the token and sets the user PIN, then logs out. */
-async function initialiseToken(endpoint: Endpoint, secrets: EmbeddedSecrets, label: string): Promise<string> {
+/**
+ * First run: the SO initialises the token and sets the user PIN, then logs out. Does nothing to a
+ * token that is already initialised with a user PIN. Returns the device state.
+ */
+export async function initialiseToken(endpoint: Endpoint, secrets: Pick<EmbeddedSecrets, 'soPin' | 'userPin'>, label: string): Promise<string> {
   const conn = new HsmSimConnection({ endpoint });
   try {
     let status = await conn.request<{ state: string; token: { userPinInitialized: boolean } | null }>('status');

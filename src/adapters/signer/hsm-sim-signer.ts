@@ -98,6 +98,14 @@ function publicOnly(jwk: JsonWebKey): JsonWebKey {
   return out;
 }
 
+/** Where the device is, from the options: `endpoint`, else `socketPath`, else `host`+`port` (+ `tls`). */
+export function endpointOf(opts: Pick<HsmSimSignerOptions, 'endpoint' | 'socketPath' | 'host' | 'port' | 'tls'>): Endpoint {
+  const endpoint: Endpoint | undefined =
+    opts.endpoint ?? (opts.socketPath !== undefined ? { socketPath: opts.socketPath } : opts.host !== undefined && opts.port !== undefined ? { host: opts.host, port: opts.port, ...(opts.tls === undefined ? {} : { tls: opts.tls }) } : undefined);
+  if (endpoint === undefined) throw new FirewallError('SIGNER_CONFIG_INVALID', 'hsm-sim signer needs socketPath, or host and port');
+  return endpoint;
+}
+
 export function kidFor(label: string, id: string): string {
   return `${label}.${id.slice(0, 16)}`;
 }
@@ -110,9 +118,7 @@ export class HsmSimSigner implements Signer {
   #pinRejected: FirewallError | undefined;
 
   constructor(opts: HsmSimSignerOptions) {
-    const endpoint: Endpoint | undefined =
-      opts.endpoint ?? (opts.socketPath !== undefined ? { socketPath: opts.socketPath } : opts.host !== undefined && opts.port !== undefined ? { host: opts.host, port: opts.port, ...(opts.tls === undefined ? {} : { tls: opts.tls }) } : undefined);
-    if (endpoint === undefined) throw new FirewallError('SIGNER_CONFIG_INVALID', 'hsm-sim signer needs socketPath, or host and port');
+    const endpoint = endpointOf(opts);
     if (typeof opts.userPin !== 'string' || opts.userPin.length === 0) throw new FirewallError('SIGNER_CONFIG_INVALID', 'hsm-sim signer needs the user PIN');
     this.#prefix = opts.labelPrefix ?? 'analog-firewall';
     const pin = opts.userPin;
