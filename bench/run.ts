@@ -17,6 +17,7 @@ const TARGETS: Record<string, string> = {
   log_append_rps: '>= 10000',
   log_inclusion_proof_us_1m: '<= 1000',
   verifier_entries_per_s: '>= 100000',
+  hostile_heap_growth_second_pass_mb: '~ 0 (bounded)',
 };
 
 type Bench = { name: string; file: string; fn: string };
@@ -26,6 +27,7 @@ const BENCHES: Bench[] = [
   { name: 'transparency log', file: './log.ts', fn: 'benchLog' },
   { name: 'liveness', file: './liveness.ts', fn: 'benchLiveness' },
   { name: 'gateway', file: './gateway.ts', fn: 'benchGateway' },
+  { name: 'hostile heap', file: './hostile-heap.ts', fn: 'benchHostileHeap' },
 ];
 
 type Figures = Record<string, number>;

@@ -26,7 +26,7 @@ function userPath(): string {
  * anything else on the machine. The one place this test decides ports for them.
  */
 async function exampleActuatorEnv(): Promise<Record<string, string>> {
-  return { EXAMPLE_PAYMENTS_PORT: String(await freePort()), EXAMPLE_INFRA_PORT: String(await freePort()) };
+  return { EXAMPLE_PAYMENTS_PORT: String(await freePort()), EXAMPLE_INFRA_PORT: String(await freePort()), EXAMPLE_MCP_PORT: String(await freePort()) };
 }
 
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {

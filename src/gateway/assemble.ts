@@ -112,6 +112,9 @@ export async function assembleGateway(o: {
       for (const c of closers) await c();
     }, () => mcp.close(), () => tlog.close(), async () => governance.close()],
   });
+  // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
+  // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
+  if (tlog.latestCheckpoint() === null) await tlog.checkpoint();
   // The active policy is in the log before any action, so every bundle is verifiable on its own.
   await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
   return { gw, store, tlog, governance, signatures, closers };

@@ -35,6 +35,11 @@ export class Authenticator {
     this.#o = o;
   }
 
+  /** Assertion ids held against replay now (bounded, jti-cache.ts). */
+  get replayCacheSize(): number {
+    return this.#jti.size;
+  }
+
   async verify(authorization: string | undefined, method: string, pathname: string): Promise<PrincipalRecord> {
     if (authorization === undefined || !authorization.startsWith('Bearer ')) throw unauthorised('missing bearer client assertion');
     const token = authorization.slice(7).trim();

@@ -9,6 +9,8 @@ export interface GatewayConfig {
   policyFile: string;
   /** True when no policy was named: the example policy and example actuators start too. */
   embeddedDefaults: boolean;
+  /** Ports of the example actuators on embedded defaults (EXAMPLE_PAYMENTS_PORT, EXAMPLE_INFRA_PORT). */
+  examplePorts: { payments: number; infra: number; 'payments-mcp': number };
   publicUrl: string;
   gatewayId: string;
   /** C2SP checkpoint origin line of the transparency log. */
@@ -82,6 +84,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
     dataDir,
     policyFile,
     embeddedDefaults: policyRaw === undefined || policyRaw === '',
+    examplePorts: { payments: int(env, 'EXAMPLE_PAYMENTS_PORT', 9090, 1, 65535), infra: int(env, 'EXAMPLE_INFRA_PORT', 9091, 1, 65535), 'payments-mcp': int(env, 'EXAMPLE_MCP_PORT', 9092, 1, 65535) },
     publicUrl,
     gatewayId: env['GATEWAY_ID'] ?? publicUrl,
     logOrigin: env['LOG_ORIGIN'] ?? `${new URL(publicUrl).host}/analog-firewall/log`,
@@ -102,6 +105,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
         CRITICAL: int(env, 'RATE_CRITICAL_PER_MIN', DEFAULT_RATE_LIMITS.tierPerMinute.CRITICAL, 1, 1_000_000),
       },
       authFailuresPerMinute: int(env, 'RATE_AUTH_FAILURES_PER_MIN', DEFAULT_RATE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
+      authFailureClients: int(env, 'RATE_AUTH_FAILURE_CLIENTS', DEFAULT_RATE_LIMITS.authFailureClients, 100, 10_000_000),
     },
     logLevel,
     mcpHoldMs: int(env, 'MCP_HOLD_SEC', 25, 0, 300) * 1000,

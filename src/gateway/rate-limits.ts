@@ -1,6 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { FirewallError } from '../core/errors.ts';
 import type { Tier } from '../core/tier.ts';
+import { AuthFailures } from './auth-failures.ts';
 
 export interface RateLimitConfig {
   /** Requests per second per agent, whatever the tier. */
@@ -11,6 +12,8 @@ export interface RateLimitConfig {
   tierPerMinute: Record<Tier, number>;
   /** Failed authentications per minute per client address before it is locked out. */
   authFailuresPerMinute: number;
+  /** Client addresses whose failures are tracked at once (least recently seen dropped first). */
+  authFailureClients: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
@@ -18,6 +21,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   actuatorPerSecond: 1000,
   tierPerMinute: { LOW: 12_000, MEDIUM: 60, HIGH: 20, CRITICAL: 5 },
   authFailuresPerMinute: 30,
+  authFailureClients: 50_000,
 };
 
 /** Per-agent, per-actuator and per-tier limits, and the brute-force guard on authentication. */
@@ -25,15 +29,19 @@ export class RateLimits {
   readonly #agent: RateLimiterAbstract;
   readonly #actuator: RateLimiterAbstract;
   readonly #tier: Map<Tier, RateLimiterAbstract>;
-  readonly #authFailures: RateLimiterAbstract;
+  readonly #authFailures: AuthFailures;
+  readonly #now: () => number;
 
-  constructor(c: RateLimitConfig) {
+  constructor(c: RateLimitConfig, now: () => number = Date.now) {
+    this.#now = now;
     this.#agent = new RateLimiterMemory({ keyPrefix: 'agent', points: c.agentPerSecond, duration: 1 });
     this.#actuator = new RateLimiterMemory({ keyPrefix: 'actuator', points: c.actuatorPerSecond, duration: 1 });
     this.#tier = new Map(
       (Object.keys(c.tierPerMinute) as Tier[]).map((t) => [t, new RateLimiterMemory({ keyPrefix: `tier-${t}`, points: c.tierPerMinute[t], duration: 60 })]),
     );
-    this.#authFailures = new RateLimiterMemory({ keyPrefix: 'authfail', points: c.authFailuresPerMinute, duration: 60 });
+    // Not a RateLimiterMemory: its store is one record and one timer per key with no cap, and these
+    // keys are chosen by whoever connects (auth-failures.ts).
+    this.#authFailures = new AuthFailures({ perWindow: c.authFailuresPerMinute, maxClients: c.authFailureClients });
   }
 
   async agent(agent: string): Promise<void> {
@@ -47,18 +55,17 @@ export class RateLimits {
 
   /** Throws 429 while an address is locked out for failed authentications. */
   async checkAuthLock(address: string): Promise<void> {
-    const res = await this.#authFailures.get(address);
-    if (res !== null && res.remainingPoints <= 0) {
-      throw limited('too many failed authentications from this address', res.msBeforeNext);
-    }
+    const ms = this.#authFailures.lockedFor(address, this.#now());
+    if (ms > 0) throw limited('too many failed authentications from this address', ms);
   }
 
   async authFailed(address: string): Promise<void> {
-    try {
-      await this.#authFailures.consume(address);
-    } catch {
-      /* already locked: checkAuthLock reports it */
-    }
+    this.#authFailures.failed(address, this.#now());
+  }
+
+  /** Client addresses whose failed authentications are tracked now (bounded). */
+  get authFailureClients(): number {
+    return this.#authFailures.size;
   }
 }
 

@@ -27,7 +27,12 @@ export async function startGatewayProcess(env: Record<string, string>, url: stri
     },
     30_000,
     100,
-  );
+  ).catch(async (e: unknown) => {
+    // Never leave a gateway that did not become ready (and its hsm-sim child) running behind a failed test.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    throw e;
+  });
   return {
     child,
     output: () => out,

@@ -163,8 +163,10 @@ export const OPENAPI = {
     },
     '/log/tile/{path}': {
       get: {
-        summary: 'C2SP tlog-tiles: tile/<L>/<N>[.p/<W>] (hashes) and tile/entries/<N>[.p/<W>] (entry bundles); regulator and human roles',
-        security: readerAuth('log:read'),
+        summary:
+          'C2SP tlog-tiles within the latest checkpoint: hash tiles tile/<L>/<N>[.p/<W>] are public (full tiles immutable, partial 60 s); entry bundles tile/entries/<N>[.p/<W>] need a regulator or human role',
+        // {} first: no credential for hash tiles.
+        security: [{}, ...readerAuth('log:read')],
         parameters: [{ name: 'path', in: 'path', required: true, schema: { type: 'string' } }],
         responses: { '200': { description: 'application/octet-stream' }, ...errors },
       },

@@ -18,7 +18,7 @@ import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { parseSafeUint } from '../../core/merkle/tree-size.ts';
-import { parseTilePath, TILE_WIDTH } from '../../core/merkle/tile.ts';
+import { parseTilePath, tileExists, TILE_WIDTH, type TileCoord } from '../../core/merkle/tile.ts';
 import type { LogEntry, TransparencyLog } from './transparency-log.ts';
 
 export interface LogRouterOptions {
@@ -79,6 +79,16 @@ function entryJson(e: LogEntry): Record<string, unknown> {
   return { index: e.index, leafHash: b64(e.leafHash), entry: e.entry, canonical: e.body };
 }
 
+/**
+ * Hash tiles are public and shared caches may keep them: a full tile never changes (immutable); a
+ * partial one does not either, but is superseded as the tree grows, so it is kept briefly. Entry
+ * bundles carry the entries themselves, which only credentialed readers get: private.
+ */
+export function tileCacheControl(t: TileCoord): string {
+  const scope = t.level === 'entries' ? 'private' : 'public';
+  return t.width === TILE_WIDTH ? `${scope}, max-age=31536000, immutable` : `${scope}, max-age=60`;
+}
+
 function latestSize(log: TransparencyLog): number {
   const cp = log.latestCheckpoint();
   if (!cp) throw new FirewallError('LOG_NO_CHECKPOINT', 'the log has not signed a checkpoint yet', { status: 404 });
@@ -114,12 +124,12 @@ export function logRouter(log: TransparencyLog, options: LogRouterOptions = {}):
     wrap((req, res) => {
       const rel = req.path.slice(prefix.length + 1);
       const coord = parseTilePath(rel);
+      // Only what a signed checkpoint covers: those entries are durable, so a tile served (and
+      // cached as immutable) can never change, whereas newer ones are committed but maybe not synced.
+      const signed = log.latestCheckpoint()?.size ?? 0;
+      if (!tileExists(coord, signed)) throw new FirewallError('LOG_NOT_FOUND', `tile is not within the latest checkpoint (size ${signed})`, { status: 404 });
       const data = log.tile(coord);
-      res
-        .status(200)
-        .type('application/octet-stream')
-        .set('Cache-Control', coord.width === TILE_WIDTH ? 'public, max-age=31536000, immutable' : 'public, max-age=3600')
-        .send(data);
+      res.status(200).type('application/octet-stream').set('Cache-Control', tileCacheControl(coord)).send(data);
     }),
   );
 
