@@ -5,9 +5,9 @@
  */
 import { chmodSync, existsSync, lstatSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { isLoopback } from '../loopback.ts';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { DeviceLog } from '../log.ts';
+import { isLoopback } from '../loopback.ts';
 import { FrameDecoder, encodeFrame } from '../protocol/frame.ts';
 import { deviceError } from '../protocol/error-codes.ts';
 import type { Session, Token } from '../token/token.ts';
@@ -37,7 +37,6 @@ export interface RunningServer {
   /** Stop listening; open sessions get `graceMs` (default 300) answering SESSION_CLOSED, then are closed. */
   close(graceMs?: number): Promise<void>;
 }
-
 
 /** A socket file left by a crashed device is removed; one a live device answers on is not. */
 async function clearStaleSocket(path: string): Promise<void> {
@@ -111,6 +110,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.log.warn({ event: 'client-refused', client: client.commonName, fingerprint: client.fingerprint }, 'client certificate not on the allow list');
     const err = deviceError('CLIENT_NOT_AUTHORIZED', 'this client certificate is not on the device allow list');
     socket.end(encodeFrame({ id: null, ok: false, error: { code: err.code, message: err.message } }));
+    // A peer that does not close its side is cut off.
+    setTimeout(() => socket.destroy(), 500).unref();
   };
 
   let server: Server;
@@ -128,9 +129,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       clients.set(socket, client);
       openSession(socket, client);
     });
-    // Handshake failures (no certificate, unknown CA, expired, TLS < 1.3): the peer got an alert.
-    // Node checks the client's chain after the handshake and destroys the socket without an alert,
-    // so the peer only sees the connection close: the device log says why (authorizationError).
+    // Handshake failures. No certificate or TLS < 1.3 end with an alert the peer can read; a chain
+    // that does not verify (unknown CA, expired) is found by Node after the handshake and the
+    // socket destroyed without an alert, so the peer only sees a close: the log says why.
     server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) =>
       opts.log.warn({ event: 'tls-refused', code: e.code ?? 'error', ...(socket.authorizationError === undefined ? {} : { reason: String(socket.authorizationError) }) }, 'TLS handshake refused'),
     );
@@ -188,7 +189,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         // Nothing more from this session is executed, not even frames already in flight.
         socket.removeAllListeners('data');
         refuseClient(socket, client);
-        setTimeout(() => socket.destroy(), 500).unref();
       }
       opts.log.info({ event: 'allow-list-reloaded', fingerprints: allowList.fingerprints.size, commonNames: allowList.commonNames.size, sessionsClosed: closed }, 'allow list reloaded');
       return closed;

@@ -7,7 +7,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { FirewallError } from '../../src/core/errors.ts';
 
 export interface TlsServerFiles {
@@ -51,10 +51,18 @@ function readPem(variable: string, file: string): Buffer {
 
 export function loadTlsMaterial(files: TlsServerFiles): TlsServerMaterial {
   const material = { cert: readPem('HSM_SIM_TLS_CERT', files.certFile), key: readPem('HSM_SIM_TLS_KEY', files.keyFile), ca: readPem('HSM_SIM_TLS_CLIENT_CA', files.clientCaFile) };
+  for (const [variable, pem, file] of [['HSM_SIM_TLS_CLIENT_CA', material.ca, files.clientCaFile], ['HSM_SIM_TLS_CERT', material.cert, files.certFile]] as const) {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw tlsConfigError(variable, `${file} is not a PEM certificate`);
+    }
+  }
   try {
-    new X509Certificate(material.ca);
-  } catch {
-    throw tlsConfigError('HSM_SIM_TLS_CLIENT_CA', `${files.clientCaFile} is not a PEM certificate`);
+    createSecureContext({ cert: material.cert, key: material.key, ca: material.ca, minVersion: 'TLSv1.3' });
+  } catch (e) {
+    // OpenSSL's reason (e.g. "key values mismatch"), never the key itself.
+    throw tlsConfigError('HSM_SIM_TLS_KEY', `${files.keyFile} is not a usable PEM key for ${files.certFile} (${(e as { reason?: string }).reason ?? (e as Error).message})`);
   }
   return material;
 }

@@ -130,6 +130,12 @@ describe('start-up refusals', () => {
     expect(noList.stderr).toMatch(/^hsm-sim: HSM_SIM_TLS_ALLOWED_CLIENTS_FILE is not set/);
   });
 
+  it('a key that does not belong to the certificate is refused at start, naming HSM_SIM_TLS_KEY', async () => {
+    const r = await start({ HSM_SIM_TCP: '127.0.0.1:0', ...pki.deviceEnv(), HSM_SIM_TLS_KEY: pki.file('gateway-a.key') });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/^hsm-sim: HSM_SIM_TLS_KEY: .* is not a usable PEM key for /);
+  });
+
   it('a bad allow-list entry is refused at start, naming the variable and the entry', async () => {
     const r = await start({ HSM_SIM_TCP: '127.0.0.1:0', ...pki.deviceEnv(), HSM_SIM_TLS_ALLOWED_CLIENTS_FILE: '', HSM_SIM_TLS_ALLOWED_CLIENTS: 'sha256:abcd' });
     expect(r.code).toBe(78);
