@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs before `npm test` (npm's pretest hook): makes sure the machine has what the tests use for
 # real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests —
-# installing Debian packages and starting services when they are missing. Quiet when all is there.
+# Chromium and espeak-ng for the approver app's browser tests — installing Debian packages and starting services when they are missing. Quiet when all is there.
 set -euo pipefail
 
 missing=()
@@ -9,6 +9,10 @@ command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# The approver app's browser tests: Debian's Chromium (never a downloaded browser), and espeak-ng
+# to speak the words the fake microphone plays.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test prerequisites missing: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2

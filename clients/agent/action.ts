@@ -10,6 +10,7 @@ export const ACTION_STATUSES = [
   'awaiting_quorum',
   'authorised',
   'executing',
+  'outcome_unknown',
   'executed',
   'failed',
   'vetoed',
@@ -23,6 +24,15 @@ export const TERMINAL_STATUSES: readonly ActionStatus[] = ['blocked', 'executed'
 
 export function isTerminal(status: ActionStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/**
+ * Settled: nothing more happens without a person. A terminal status, or `outcome_unknown` with no
+ * resend scheduled (`resendAt` absent): the request may or may not have executed, the gateway has
+ * stopped resending it and an admin will reconcile it. Not a failure: do not submit it again.
+ */
+export function isSettled(action: Pick<Action, 'status' | 'resendAt'>): boolean {
+  return isTerminal(action.status) || (action.status === 'outcome_unknown' && action.resendAt === undefined);
 }
 
 export type ActionTier = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
@@ -67,8 +77,16 @@ export interface Action {
   notBefore?: string;
   expiresAt?: string;
   links: { self: string; events: string };
-  /** The actuator's response, once executed. */
+  /** The actuator's response, once executed (or definitely refused: status `failed`). */
   result?: UpstreamResponse;
+  /** Set for failed and unknown outcomes: why (docs/api.md §Outcomes). */
+  error?: string;
+  /** `outcome_unknown` only: when the next resend is due; absent once the resends ran out. */
+  resendAt?: string;
+  /** Delivery attempts so far (`outcome_unknown` only). */
+  attempts?: number;
+  /** An admin's decision on an unknown outcome. */
+  reconciliation?: { outcome: 'executed' | 'failed'; by: string; reason: string; at: string; logIndex: number };
 }
 
 function bad(what: string): never {
@@ -157,5 +175,18 @@ export function parseAction(v: unknown): Action {
   const expiresAt = optStr(v.expiresAt, 'expiresAt');
   if (expiresAt !== undefined) action.expiresAt = expiresAt;
   if (v.result !== undefined && v.result !== null) action.result = parseResult(v.result);
+  const error = optStr(v.error, 'error');
+  if (error !== undefined) action.error = error;
+  const resendAt = optStr(v.resendAt, 'resendAt');
+  if (resendAt !== undefined) action.resendAt = resendAt;
+  if (v.attempts !== undefined) {
+    if (typeof v.attempts !== 'number' || !Number.isInteger(v.attempts) || v.attempts < 0) bad("'attempts' must be a non-negative integer");
+    action.attempts = v.attempts;
+  }
+  if (v.reconciliation !== undefined && v.reconciliation !== null) {
+    const r = v.reconciliation;
+    if (!isRecord(r) || (r.outcome !== 'executed' && r.outcome !== 'failed') || typeof r.logIndex !== 'number') bad("'reconciliation' is malformed");
+    action.reconciliation = { outcome: r.outcome, by: str(r.by, 'reconciliation.by'), reason: str(r.reason, 'reconciliation.reason'), at: str(r.at, 'reconciliation.at'), logIndex: r.logIndex };
+  }
   return action;
 }

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JWK } from 'jose';
-import { isJsonMediaType, isTerminal, parseAction, upstreamResponse, type Action, type ActionRequest, type UpstreamResponse } from './action.ts';
+import { isJsonMediaType, isSettled, isTerminal, parseAction, upstreamResponse, type Action, type ActionRequest, type UpstreamResponse } from './action.ts';
 import { AgentClientError, type Problem } from './agent-client-error.ts';
 import { mintClientAssertion } from './client-assertion.ts';
 import { loadAgentSigningKey, type AgentSigningKey } from './keys.ts';
@@ -191,8 +191,10 @@ export class AgentClient {
   }
 
   /**
-   * Wait until the action reaches a terminal status (blocked, executed, failed, vetoed, expired,
-   * refused) and return it. Survives transient failures (network, 429, 502-504) by retrying until
+   * Wait until the action is settled and return it: a terminal status (blocked, executed, failed,
+   * vetoed, expired, refused), or `outcome_unknown` once the gateway stopped resending (no
+   * `resendAt`): the request may have executed and waits for an admin's reconciliation. That is
+   * its own outcome, not a failure: check `status`, and never submit such an action again. Survives transient failures (network, 429, 502-504) by retrying until
    * the deadline; throws TIMEOUT (with `action` = last known state) when the deadline passes.
    */
   async waitForOutcome(id: string, options: WaitOptions = {}): Promise<Action> {
@@ -208,7 +210,7 @@ export class AgentClient {
       return a;
     };
     const timeout = (cause?: unknown): AgentClientError =>
-      new AgentClientError('TIMEOUT', `action '${id}' did not reach a terminal status in time${last ? ` (last status ${last.status})` : ''}`, {
+      new AgentClientError('TIMEOUT', `action '${id}' did not settle in time${last ? ` (last status ${last.status})` : ''}`, {
         action: last,
         cause,
       });
@@ -220,15 +222,15 @@ export class AgentClient {
       try {
         if (options.mode === 'sse') {
           for await (const a of this.events(id, { signal })) {
-            if (isTerminal(seen(a).status)) return a;
+            if (isSettled(seen(a))) return a;
           }
           // Stream ended early (server restart, proxy cut): look, then reconnect.
           const a = seen(await this.get(id, { signal }));
-          if (isTerminal(a.status)) return a;
+          if (isSettled(a)) return a;
         } else {
           const waitSec = Math.max(1, Math.min(MAX_WAIT_SEC, Math.floor(remainingMs / 1000)));
           const a = seen(await this.get(id, { signal, waitSec }));
-          if (isTerminal(a.status)) return a;
+          if (isSettled(a)) return a;
         }
         failures = 0;
       } catch (e) {

@@ -16,6 +16,7 @@ export {
   ACTION_STATUSES,
   TERMINAL_STATUSES,
   isTerminal,
+  isSettled,
   parseAction,
   type Action,
   type ActionRequest,

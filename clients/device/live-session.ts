@@ -1,11 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { canonicalJson } from '../../src/core/canonical.ts';
 import type { SessionStreams } from '../../src/core/liveness/types.ts';
 import type { Modality } from '../../src/core/policy/modality.ts';
-import { assertionChallenge, transcriptHash, type Transcript, type TranscriptChunk, type TranscriptReveal } from '../../src/core/signature/transcript.ts';
+import { appendStreams, DeviceProtocol, streamsEmpty } from '../../src/core/signature/device-protocol.ts';
 import type { AuthenticationResponse, ChunkMessage, GatewayMessage, ResultMessage, SignMessage } from '../../src/core/signature/messages.ts';
-import { deriveStimulus, revealSchedule } from '../../src/core/stimulus/stimulus.ts';
 import type { RevealEvent } from '../../src/core/stimulus/types.ts';
 import { getAssertion, type StoredCredential } from './authenticator/software-authenticator.ts';
 import type { PersonClient } from './gateway-client.ts';
@@ -90,17 +88,6 @@ export interface LiveSessionResult {
   messages: GatewayMessage[];
 }
 
-function concat(into: SessionStreams, chunk: SessionStreams): void {
-  const a = into as Record<string, Record<string, unknown[]>>;
-  for (const [m, v] of Object.entries(chunk as Record<string, Record<string, unknown[]>>)) {
-    for (const [k, arr] of Object.entries(v)) if (arr.length) ((a[m] ??= {})[k] ??= []).push(...arr);
-  }
-}
-
-function isEmpty(s: SessionStreams): boolean {
-  return Object.values(s as Record<string, Record<string, unknown[]>>).every((v) => Object.values(v).every((arr) => arr.length === 0));
-}
-
 /**
  * Runs one biological-signature session over the gateway's WebSocket (docs/protocol.md): hello,
  * then live chunks while stimulus elements arrive, finish, a check that the stimulus really came
@@ -117,7 +104,7 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
   const out: LiveSessionResult = { result: undefined, closeCode: 0, sent: [], revealed: [], streams: {}, messages: [] };
   let t0 = 0;
   let D = 0;
-  let seq = 0;
+  const proto = new DeviceProtocol({ challengeId: o.challengeId, person: o.client.person, credentialId: o.credential.id, digest: o.digest, modalities: o.modalities });
   let produced = 0;
   let pending: SessionStreams = {};
   let lastChunkAt = 0;
@@ -130,12 +117,13 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
   };
 
   const flushChunk = (at: number): void => {
-    const msg: ChunkMessage = { v: 1, type: 'chunk', challengeId: o.challengeId, seq: seq++, sentAt: Math.round(at * 10) / 10, samples: pending };
+    const msg: ChunkMessage = proto.chunk(pending, at);
     pending = {};
     const shaped = hooks.chunk ? hooks.chunk(msg) : msg;
     if (shaped === null) return;
     const text = typeof shaped === 'string' ? shaped : JSON.stringify(shaped);
     out.sent.push({ atMs: at, text });
+    proto.recordSent(text);
     if (hooks.holdUntilMs !== undefined && at < hooks.holdUntilMs) held.push(text);
     else {
       for (const h of held) send(h);
@@ -148,7 +136,7 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
     finished = true;
     for (const h of held) send(h);
     held = [];
-    send(JSON.stringify({ v: 1, type: 'finish', challengeId: o.challengeId, lastSeq: seq - 1, sentAt: Math.round(at * 10) / 10 }));
+    send(JSON.stringify(proto.finish(at)));
   };
 
   const tick = (): void => {
@@ -162,13 +150,13 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
     const until = Math.min(Math.floor(now / step) * step, D);
     if (until > produced) {
       const s = o.source.next(produced, until, out.revealed);
-      concat(pending, s);
-      concat(out.streams, s);
+      appendStreams(pending, s);
+      appendStreams(out.streams, s);
       produced = until;
     }
     o.onProgress?.(Math.min(now, D), D, out.revealed.length);
     if (now >= end && (produced >= D || hooks.finishAtMs !== undefined)) {
-      if (!isEmpty(pending) || seq === 0) flushChunk(now);
+      if (!streamsEmpty(pending) || proto.seq === 0) flushChunk(now);
       finish(now);
       return;
     }
@@ -180,37 +168,16 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
   };
 
   const onSign = (m: SignMessage): void => {
-    const nonce = new Uint8Array(Buffer.from(m.nonce, 'base64url'));
-    // The stimulus must be the one the nonce derives: the gateway could not have adapted it.
-    const expected = revealSchedule(deriveStimulus(nonce, { durationMs: D, modalities: o.modalities }));
-    const key = (e: Pick<RevealEvent, 'modality' | 'index' | 'revealAt' | 'dueAt' | 'payload'>) => canonicalJson({ m: e.modality, i: e.index, r: e.revealAt, d: e.dueAt, p: e.payload });
-    if (expected.length !== out.revealed.length || expected.some((e, i) => key(e) !== key(out.revealed[i]!))) {
-      out.deviceRefusal = 'the revealed stimulus is not the one the nonce derives';
+    const check = proto.checkSign(m);
+    if (!check.ok) {
+      out.deviceRefusal =
+        check.refusal === 'stimulus' ? 'the revealed stimulus is not the one the nonce derives' : `the gateway's transcript hash or digest differs from the device's (${m.transcriptHash})`;
       ws.close(1000);
       return;
     }
-    const transcript: Transcript = {
-      v: 1,
-      challengeId: o.challengeId,
-      digest: o.digest,
-      person: o.client.person,
-      credentialId: o.credential.id,
-      modalities: o.modalities,
-      durationMs: D,
-      reveals: out.revealed.map((e): TranscriptReveal => ({ modality: e.modality, index: e.index, revealAt: e.revealAt, dueAt: e.dueAt, payload: e.payload })),
-      chunks: out.sent.map(({ text }) => {
-        const c = JSON.parse(text) as ChunkMessage;
-        return { seq: c.seq, sentAt: c.sentAt, samples: c.samples } satisfies TranscriptChunk;
-      }),
-    };
-    const th = transcriptHash(transcript);
+    const { challenge, transcriptHash: th } = check;
     out.transcriptHash = th;
-    if (th !== m.transcriptHash || m.digest !== o.digest) {
-      out.deviceRefusal = `the gateway's transcript hash or digest differs from the device's (${m.transcriptHash} vs ${th})`;
-      ws.close(1000);
-      return;
-    }
-    const challenge = assertionChallenge(nonce, o.digest, th);
+    const nonce = new Uint8Array(Buffer.from(m.nonce, 'base64url'));
     const credential = hooks.assertion
       ? hooks.assertion({ challenge, nonce, transcriptHash: th, digest: o.digest })
       : getAssertion(o.credential, { challenge, origin: o.origin ?? o.client.gateway });
@@ -220,17 +187,10 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
 
   return new Promise<LiveSessionResult>((resolve, reject) => {
     ws.on('open', () => {
-      const hello = {
-        v: 1,
-        type: 'hello',
-        challengeId: o.challengeId,
-        person: o.client.person,
-        credentialId: o.credential.id,
-        digest: o.digest,
-        modalities: o.modalities,
+      const hello = proto.hello({
         device: { kind: o.credential.kind, software: 'analog-firewall device simulator' },
         ...(authVia === 'hello' ? { authorization } : {}),
-      };
+      });
       ws.send(JSON.stringify(hello));
     });
     ws.on('message', (data) => {
@@ -239,10 +199,11 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
       if (m.type === 'start') {
         t0 = performance.now();
         D = m.durationMs;
+        proto.onStart(m);
         hooks.started?.(send);
         timer = setTimeout(tick, step);
       } else if (m.type === 'reveal') {
-        out.revealed.push({ modality: m.modality, index: m.index, revealAt: m.revealAt, dueAt: m.dueAt, payload: m.payload });
+        out.revealed.push(proto.onReveal(m));
       } else if (m.type === 'sign') {
         onSign(m);
       } else if (m.type === 'result') {

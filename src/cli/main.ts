@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * analog-firewall CLI: `start`, `policy check`, `principal register`, `token`, `access-token`, `hsm-sim init`.
+ * analog-firewall CLI: `start`, `policy check`, `principal register`, `token`, `access-token`, `action reconcile`,
+ * `hsm-sim init`.
  * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
  */
 import { isFirewallError } from '../core/errors.ts';
@@ -10,8 +11,11 @@ const USAGE = `usage: analog-firewall <command>
   start                                   start the gateway (env: PORT HOST DATA_DIR POLICY_FILE …, see README)
   policy check FILE [--sample FILE.json]  validate a policy and show how sample actions classify
   principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
+                                          (--owner is required for agents)
   token --key JWK_FILE METHOD PATH        print a one-use client assertion for curl (DATA_DIR/demo-agent.jwk in the tour)
   access-token --key JWK_FILE             print an MCP access token from the gateway's token endpoint (docs/mcp.md)
+  action reconcile ID --outcome executed|failed --reason TEXT --key ADMIN_JWK_FILE [--id ID] [--gateway URL]
+                                          settle an action whose outcome stayed unknown (admin)
   hsm-sim init                            initialise a standalone hsm-sim's token (env: HSM_SIM_SOCKET or HSM_SIM_TCP [+ HSM_SIM_TLS_*],
                                           HSM_SIM_SO_PIN, HSM_SIM_USER_PIN; docs/hsm.md)
 `;
@@ -32,6 +36,11 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] !== 'register') break;
       const { runPrincipalRegister } = await import('./principal-register.ts');
       return runPrincipalRegister(rest.slice(1));
+    }
+    case 'action': {
+      if (rest[0] !== 'reconcile') break;
+      const { runActionReconcile } = await import('./action-reconcile.ts');
+      return runActionReconcile(rest.slice(1), (s) => process.stdout.write(s + '\n'));
     }
     case 'token': {
       const { runToken } = await import('./token.ts');

@@ -13,6 +13,11 @@ export async function runPrincipalRegister(argv: string[]): Promise<number> {
   if (flags['id'] === undefined || flags['roles'] === undefined || flags['public-key'] === undefined) {
     throw new FirewallError('USAGE', 'principal register needs --id, --roles and --public-key', { status: 400 });
   }
+  if (flags['roles'].split(',').some((r) => r.trim() === 'agent') && flags['owner'] === undefined) {
+    // Velocity windows per owner and organisation add up all of an owner's agents: an agent without
+    // an owner would count alone, and one more agent would be one more budget.
+    throw new FirewallError('USAGE', 'an agent needs --owner PERSON (and --organisation ORG when it acts for one): velocity limits per owner count all their agents together', { status: 400 });
+  }
   const config = loadConfig(process.env, process.cwd(), PROJECT_ROOT);
   const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db') });
   try {

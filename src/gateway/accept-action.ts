@@ -1,5 +1,6 @@
 import { v7 as uuidV7 } from 'uuid';
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
+import type { VelocityPrincipal } from '../core/policy/types.ts';
 import { actionDigest } from '../core/action/digest.ts';
 import { nextStatus, type ActionEvent } from '../core/action/state-machine.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
@@ -14,6 +15,8 @@ import type { PolicyPort } from './ports.ts';
 export interface AcceptInput {
   descriptor: ActionDescriptor;
   idempotencyKey: string;
+  /** The requesting agent's owner and organisation: velocity windows wider than one agent count by them. */
+  principal: VelocityPrincipal;
   branchCard?: BranchCard;
   forward: ForwardRequest;
   /** Called with a newly created record once it has committed, before it is durable (store.ts `onCommitted`). */
@@ -62,7 +65,7 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
     }
     const policy = deps.policy();
     const now = deps.clock.now();
-    const velocity = await tx.velocityTotals(policy.velocityQueries(descriptor, now));
+    const velocity = await tx.velocityTotals(policy.velocityQueries(descriptor, now, input.principal));
     const c: ClassificationSummary = policy.classify(descriptor, {
       ...(input.branchCard === undefined ? {} : { branchCard: input.branchCard }),
       velocity,
@@ -72,6 +75,7 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
       // a random page (one WAL frame less per action per commit).
       id: `act_${uuidV7({ msecs: now, rng: idRandomBytes })}`,
       agent: descriptor.agent,
+      principal: input.principal,
       idempotencyKey: input.idempotencyKey,
       status: 'received',
       digest,

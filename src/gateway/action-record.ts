@@ -1,6 +1,7 @@
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import type { ActionStatus } from '../core/action/status.ts';
 import type { Tier } from '../core/tier.ts';
+import type { VelocityPrincipal } from '../core/policy/types.ts';
 
 /** The exact HTTP request the gateway will send upstream once authorised (body base64). */
 export interface ForwardRequest {
@@ -44,6 +45,8 @@ export interface ClassificationSummary {
 export interface ActionRecord {
   id: string;
   agent: string;
+  /** The agent's owner and organisation when it was accepted (velocity scopes); absent on older records. */
+  principal?: VelocityPrincipal;
   idempotencyKey: string;
   status: ActionStatus;
   digest: string;
@@ -61,4 +64,16 @@ export interface ActionRecord {
   /** Transparency-log index of the entry that authorised execution. */
   authorisationLogIndex?: number;
   dispatchAttempts: number;
+  /** The receipt of the first delivery whose outcome became unknown (it may be the one that executed). */
+  unknownReceipt?: { jws: string; jti: string };
+  /** An admin's decision on an unresolved `outcome_unknown` (src/gateway/reconcile.ts). */
+  reconciliation?: Reconciliation;
+}
+
+export interface Reconciliation {
+  outcome: 'executed' | 'failed';
+  by: string;
+  reason: string;
+  at: number;
+  logIndex: number;
 }

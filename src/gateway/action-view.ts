@@ -22,6 +22,15 @@ export function actionView(a: ActionRecord): Record<string, unknown> {
   };
   if (a.status === 'cooling' && a.dueAt !== null) view['notBefore'] = new Date(a.dueAt).toISOString();
   if ((a.status === 'awaiting_signature' || a.status === 'awaiting_quorum') && a.dueAt !== null) view['expiresAt'] = new Date(a.dueAt).toISOString();
+  if (a.status === 'outcome_unknown') {
+    // Present while a resend is scheduled; absent once the attempts are used up (an admin reconciles).
+    if (a.dueAt !== null) view['resendAt'] = new Date(a.dueAt).toISOString();
+    view['attempts'] = a.dispatchAttempts;
+  }
+  if (a.reconciliation !== undefined) {
+    const r = a.reconciliation;
+    view['reconciliation'] = { outcome: r.outcome, by: r.by, reason: r.reason, at: new Date(r.at).toISOString(), logIndex: r.logIndex };
+  }
   if (a.vetoedBy !== undefined) view['vetoedBy'] = a.vetoedBy;
   if (a.error !== undefined) view['error'] = a.error;
   if (a.result !== undefined) {

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
+import { outcomeOfAnswer, type AttemptOutcome } from '../core/action/outcome.ts';
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { forwardRequest } from '../adapters/upstream/forward-request.ts';
 import { upstreamTarget, type UpstreamTarget } from '../core/wire/upstream-target.ts';
 import type { ActionRecord, UpstreamResult } from './action-record.ts';
-import { entry } from './audit-entries.ts';
 import type { ActionEvents, PolicyPort, ReceiptIssuer } from './ports.ts';
 import { isInternalActuator, type InternalExecutor } from './internal-actuators.ts';
 import { receiptQuorumOf } from './receipt-quorum-claim.ts';
 import { callUpstreamTool } from './mcp/call-upstream-tool.ts';
 import type { McpUpstream } from './mcp/upstream-port.ts';
+import { settleAttempt, type Attempt } from './settle-attempt.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -33,10 +34,12 @@ export interface DispatcherDeps {
 const KEEP_HEADERS = new Set(['content-type', 'location', 'etag', 'retry-after', 'idempotency-key']);
 
 /**
- * Forwards an action that is already durably in `executing` to its actuator, exactly as it was
- * authorised, with a fresh receipt and the action id as the upstream idempotency key (so a resend
- * after a crash is recognised upstream, not executed twice). Each action is in flight at most once
- * per process; the lease in `dueAt` lets the scheduler retry it after a crash.
+ * Forwards an action that is already durably in `executing` (or `outcome_unknown` with a resend
+ * due) to its actuator, exactly as it was authorised, with a fresh receipt and the action id as
+ * the upstream idempotency key (so a resend after a crash or an unknown outcome is recognised
+ * upstream, not executed twice). Each action is in flight at most once per process; the lease in
+ * `dueAt` lets the scheduler retry it after a crash. What each attempt proves is settled in
+ * settle-attempt.ts.
  */
 export class Dispatcher {
   readonly #deps: DispatcherDeps;
@@ -53,10 +56,16 @@ export class Dispatcher {
   }
 
   async dispatch(record: ActionRecord): Promise<ActionRecord> {
-    if (record.status !== 'executing') return record;
+    if (record.status !== 'executing' && record.status !== 'outcome_unknown') return record;
     if (this.#inFlight.has(record.id)) return record;
     this.#inFlight.add(record.id);
     try {
+      if (record.status === 'outcome_unknown') {
+        // A resend only while one is scheduled: the copy in hand may predate giving up or a reconciliation.
+        const fresh = await this.#deps.store.getAction(record.id);
+        if (fresh === undefined || fresh.status !== 'outcome_unknown' || fresh.dueAt === null) return fresh ?? record;
+        record = fresh;
+      }
       return isInternalActuator(record.descriptor.actuator) ? await this.#internal(record) : await this.#forward(record);
     } finally {
       this.#inFlight.delete(record.id);
@@ -126,7 +135,8 @@ export class Dispatcher {
       const receipt = await this.#issue(record, Buffer.from(record.forward.bodyB64, 'base64'), record.forward.path);
       final = await execute(record, receipt);
     } catch (cause) {
-      return this.#failedAttempt(record, cause);
+      // The executor runs inside the gateway's own transaction: a throw means nothing was applied.
+      return this.#settle(record, { outcome: 'not_processed', code: cause instanceof FirewallError ? cause.code : 'INTERNAL_ACTUATOR_FAILED' });
     }
     this.#deps.events.changed(final);
     return final;
@@ -137,7 +147,8 @@ export class Dispatcher {
     const upstream = d.policy().upstreamOf(record.descriptor.actuator);
     const body = Buffer.from(record.forward.bodyB64, 'base64');
     let result: UpstreamResult;
-    let receipt: { jws: string; jti: string };
+    let receipt: { jws: string; jti: string } | undefined;
+    let sending = false;
     try {
       if (upstream === undefined) {
         throw new FirewallError('ACTUATOR_UNKNOWN', `actuator '${record.descriptor.actuator}' has no upstream in the active policy`, { status: 502 });
@@ -146,17 +157,24 @@ export class Dispatcher {
       const early = this.#presigned.get(record.id);
       this.#presigned.delete(record.id);
       // A receipt signed ahead for another target (the policy changed the upstream meanwhile) is not used.
+      // Every delivery carries a fresh receipt (its own one-use jti) for the same action: the
+      // actuator's replay cache refuses a replayed receipt, its Idempotency-Key a repeated action.
       receipt = await (early !== undefined && early.target === to.target ? early.receipt : this.#issue(record, body, to.target));
       const mcp = d.policy().mcpServerOf(record.descriptor.actuator);
+      sending = true;
       if (mcp !== undefined) {
         result = await callUpstreamTool(d.mcp, mcp, record, body, receipt.jws, d.upstreamTimeoutMs);
       } else {
         result = await this.#send(record, to.url, body, receipt.jws);
       }
     } catch (cause) {
-      return this.#failedAttempt(record, cause);
+      // Only a failure that provably sent nothing is "not processed"; anything else may have run.
+      const sent = !sending ? false : cause instanceof FirewallError ? cause.detail?.['requestSent'] !== false : true;
+      const code = cause instanceof FirewallError ? cause.code : 'UPSTREAM_UNREACHABLE';
+      return this.#settle(record, { outcome: sent ? 'unknown' : 'not_processed', code, ...(receipt === undefined ? {} : { receipt }) });
     }
-    return this.#executed(record, result, receipt);
+    const outcome = outcomeOfAnswer(result.status);
+    return this.#settle(record, { outcome, result, receipt, ...(outcome === 'executed' ? {} : { code: ANSWER_CODES[outcome] }) });
   }
 
   async #send(record: ActionRecord, url: URL, body: Buffer, receiptJws: string): Promise<UpstreamResult> {
@@ -181,54 +199,18 @@ export class Dispatcher {
     return { status: res.status, headers: kept, bodyB64: res.body.toString('base64') };
   }
 
-  /** Records the actuator's answer; an answer, whatever it says, means the request was carried. */
-  async #executed(record: ActionRecord, result: UpstreamResult, receipt: { jws: string; jti: string }): Promise<ActionRecord> {
+  async #settle(record: ActionRecord, attempt: Attempt): Promise<ActionRecord> {
     const d = this.#deps;
-    const now = d.clock.now();
-    const done = await d.store.tx(async (tx) => {
-      const next = await tx.updateAction(record.id, ['executing'], { status: 'executed', result, dueAt: null, updatedAt: now });
-      if (next !== undefined) {
-        await tx.audit([
-          entry('action.executed', now, record, {
-            event: 'upstream_answered',
-            upstreamStatus: result.status,
-            responseSha256: createHash('sha256').update(Buffer.from(result.bodyB64, 'base64')).digest('hex'),
-            // The receipt itself (a signature, no secret) lets a regulator check what the actuator was shown.
-            receiptJti: receipt.jti,
-            receipt: receipt.jws,
-          }),
-        ]);
-      }
-      return next;
-    }, { durable: false });
-    const final = done ?? (await d.store.getAction(record.id)) ?? record;
-    d.events.changed(final);
-    return final;
-  }
-
-  /** A failed attempt never lets the action through: it is retried later, then marked failed. */
-  async #failedAttempt(record: ActionRecord, cause: unknown): Promise<ActionRecord> {
-    const d = this.#deps;
-    const now = d.clock.now();
-    const code = cause instanceof FirewallError ? cause.code : 'UPSTREAM_UNREACHABLE';
-    // The signer being down is the gateway's own outage, not the actuator's answer: wait for it
-    // without using up the action's attempts, so the action runs once the HSM is back.
-    const ownOutage = code.startsWith('SIGNER_');
-    const attempts = record.dispatchAttempts + (ownOutage ? 0 : 1);
-    d.log.warn({ actionId: record.id, attempt: attempts, code }, 'dispatch attempt failed');
-    const giveUp = !ownOutage && attempts >= d.maxAttempts;
-    const next = await d.store.tx(async (tx) => {
-      const patch = giveUp
-        ? { status: 'failed' as const, dueAt: null, updatedAt: now, error: code, dispatchAttempts: attempts }
-        : { dueAt: now + Math.min(d.dispatchLeaseMs, 250 * 2 ** Math.max(attempts, 1)), updatedAt: now, dispatchAttempts: attempts };
-      const updated = await tx.updateAction(record.id, ['executing'], patch);
-      if (updated !== undefined) {
-        await tx.audit([entry(giveUp ? 'action.failed' : 'action.dispatch_failed', now, record, { event: giveUp ? 'upstream_failed' : 'retry', attempt: attempts, code })]);
-      }
-      return updated;
-    });
-    const final = next ?? record;
+    const next = await settleAttempt(d, record, attempt);
+    const final = next ?? (await d.store.getAction(record.id)) ?? record;
     d.events.changed(final);
     return final;
   }
 }
+
+/** The error code an action records for an answer that did not execute it (docs/api.md §Outcomes). */
+const ANSWER_CODES: Record<Exclude<AttemptOutcome, 'executed'>, string> = {
+  refused: 'UPSTREAM_REFUSED',
+  not_processed: 'UPSTREAM_NOT_PROCESSED',
+  unknown: 'UPSTREAM_ANSWER_INDEFINITE',
+};

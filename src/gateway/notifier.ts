@@ -39,13 +39,17 @@ export function wireNotifications(o: {
     if (hub.subscriberCount(topic) > 0) hub.publish({ topic, event: 'status', data: view() });
     if (hub.subscriberCount(ACTIONS_TOPIC) > 0) hub.publish({ topic: ACTIONS_TOPIC, event: 'status', data: view() });
     if (isTerminal(a.status)) hub.end(topic);
-    if (a.classification.tier !== 'LOW' && HUMAN_STATES.has(a.status)) {
+    // An unresolved outcome needs a person whatever the tier: only they can find out what happened.
+    const unresolved = a.status === 'outcome_unknown' && a.dueAt === null;
+    if ((a.classification.tier !== 'LOW' && HUMAN_STATES.has(a.status)) || unresolved) {
       for (const w of o.policy().webhooks() as { url: string; secretEnv?: string }[]) {
         const secret = w.secretEnv === undefined ? undefined : o.env[w.secretEnv];
         webhooks.send(
           { url: w.url, ...(secret === undefined ? {} : { secret }), asymmetric: true },
           // The id is stable per (action, status) so receivers can de-duplicate retries.
-          { id: `msg_${a.id}_${a.status}`, type: `action.${a.status}`, data: view() },
+          unresolved
+            ? { id: `msg_${a.id}_outcome_unresolved`, type: 'action.outcome_unresolved', data: view() }
+            : { id: `msg_${a.id}_${a.status}`, type: `action.${a.status}`, data: view() },
         );
       }
     }

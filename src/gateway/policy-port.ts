@@ -1,5 +1,6 @@
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import { classify, mapProxyRequest, velocityQueries, type Policy } from '../core/policy/index.ts';
+import type { VelocityPrincipal } from '../core/policy/types.ts';
 import type { ClassificationSummary } from './action-record.ts';
 import type { PolicyPort } from './ports.ts';
 
@@ -17,7 +18,7 @@ export function policyPort(policy: Policy): PolicyPort {
       return m === undefined ? undefined : { name: a, ...m };
     },
     mcpServers: () => mcpServers,
-    velocityQueries: (d: ActionDescriptor, now: number) => velocityQueries(policy, d, now),
+    velocityQueries: (d: ActionDescriptor, now: number, who: VelocityPrincipal) => velocityQueries(policy, d, now, who),
     classify: (d, ctx): ClassificationSummary => {
       const c = classify(policy, d, { velocity: ctx.velocity, ...(ctx.branchCard === undefined ? {} : { branchCard: ctx.branchCard }) });
       return {

@@ -1,6 +1,7 @@
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import type { VelocityQuery, VelocityTotal } from '../adapters/store/store.ts';
+import type { VelocityPrincipal } from '../core/policy/types.ts';
 import type { ClassificationSummary } from './action-record.ts';
 
 /** The gateway's view of the active policy: what it asks, not how the engine answers. */
@@ -13,7 +14,8 @@ export interface PolicyPort {
   mcpServerOf(actuator: string): { name: string; url: string; bearerEnv?: string; tools: string[] } | undefined;
   /** Names of the MCP servers in the policy. */
   mcpServers(): string[];
-  velocityQueries(descriptor: ActionDescriptor, now: number): VelocityQuery[];
+  /** `who`: the requesting agent's owner and organisation (velocityPrincipalOf), for the wider scopes. */
+  velocityQueries(descriptor: ActionDescriptor, now: number, who: VelocityPrincipal): VelocityQuery[];
   classify(descriptor: ActionDescriptor, ctx: { branchCard?: BranchCard; velocity: VelocityTotal[] }): ClassificationSummary;
   /** Maps a reverse-proxy request to descriptor fields (operation, target, amount, …). */
   mapProxy(

@@ -55,7 +55,8 @@ export class Scheduler {
         const released = await this.#release(a, now);
         if (released !== undefined) void d.dispatcher.dispatch(released);
       }
-      for (const a of await d.store.dueActions(['executing'], now, 100)) void d.dispatcher.dispatch(a);
+      // Leases of attempts lost to a crash, retries, and resends of actions whose outcome is unknown.
+      for (const a of await d.store.dueActions(['executing', 'outcome_unknown'], now, 100)) void d.dispatcher.dispatch(a);
     } catch (err) {
       this.#d.log.error({ err: (err as Error).message }, 'scheduler pass failed; will retry');
     } finally {

@@ -1,6 +1,7 @@
 import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import { canonicalDigest } from '../core/canonical.ts';
 import { FirewallError } from '../core/errors.ts';
+import { velocityPrincipalOf } from '../core/policy/types.ts';
 import { MCP_REQUEST_METHOD } from '../core/mcp/tool-call-request.ts';
 import type { PrincipalRecord } from '../adapters/store/store.ts';
 import type { ActionRecord, ForwardRequest } from './action-record.ts';
@@ -46,7 +47,8 @@ export async function submitAction(ctx: GatewayContext, input: SubmitInput): Pro
     ...(card === undefined ? {} : { branchCardSha256: canonicalDigest(card) }),
   };
   // Limits need the tier; this provisional classification counts no history (velocity only raises it).
-  const noHistory = policy.velocityQueries(descriptor, ctx.clock.now()).map((q) => ({ ruleId: q.ruleId, count: 0, amount: 0 }));
+  const principal = velocityPrincipalOf(input.agent);
+  const noHistory = policy.velocityQueries(descriptor, ctx.clock.now(), principal).map((q) => ({ ruleId: q.ruleId, count: 0, amount: 0 }));
   const provisional = policy.classify(descriptor, { ...(card === undefined ? {} : { branchCard: card }), velocity: noHistory });
   await ctx.limits.action(input.agent.id, descriptor.actuator, provisional.tier);
 
@@ -60,6 +62,7 @@ export async function submitAction(ctx: GatewayContext, input: SubmitInput): Pro
       {
         descriptor,
         idempotencyKey: input.idempotencyKey,
+        principal,
         forward: input.forward,
         ...(card === undefined ? {} : { branchCard: card }),
         onCommitted: (r) => {

@@ -61,15 +61,15 @@ async function readStatus(): Promise<{ res: Response; id: string }> {
   return { res, id: id ?? '' };
 }
 
-async function finalState(id: string): Promise<{ status: string; error?: string; result?: { status: number; headers: Record<string, string>; body: string } }> {
+async function finalState(id: string): Promise<{ status: string; error?: string; resendAt?: string; result?: { status: number; headers: Record<string, string>; body: string } }> {
   return waitFor(async () => {
-    const j = (await (await h.as('agent', 'GET', `/v1/actions/${id}`)).json()) as { status: string };
-    return j.status === 'executed' || j.status === 'failed' ? j : undefined;
+    const j = (await (await h.as('agent', 'GET', `/v1/actions/${id}`)).json()) as { status: string; resendAt?: string };
+    return j.status === 'executed' || j.status === 'failed' || (j.status === 'outcome_unknown' && j.resendAt === undefined) ? j : undefined;
   }, 15_000);
 }
 
 describe('upstream failures', () => {
-  it('an actuator that never answers times out, is retried under the same key, then the action fails', async () => {
+  it('an actuator that never answers times out, is resent under the same key, then stays outcome_unknown (it may have run)', async () => {
     mode = 'hang';
     seen.length = 0;
     const { res, id } = await readStatus();
@@ -77,12 +77,12 @@ describe('upstream failures', () => {
     expect(res.status).toBe(202);
     expect(id).toMatch(/^act_/);
     const a = await finalState(id);
-    expect(a).toMatchObject({ status: 'failed', error: 'UPSTREAM_TIMEOUT' });
+    expect(a).toMatchObject({ status: 'outcome_unknown', error: 'UPSTREAM_TIMEOUT' });
     expect(seen).toHaveLength(2);
     expect(seen.every((s) => s.key === id && s.receipt)).toBe(true);
   });
 
-  it('a connection dropped mid-answer is an unreachable attempt; the retry executes it once', async () => {
+  it('a connection dropped mid-answer is an unknown outcome; the resend under the same key executes it once', async () => {
     mode = 'reset-then-ok';
     seen.length = 0;
     const { res, id } = await readStatus();
@@ -92,7 +92,7 @@ describe('upstream failures', () => {
     expect(a.result?.status).toBe(200);
     expect(seen.map((s) => s.key)).toEqual([id, id]);
     const entries = h.log.entriesByActionId(id).map((e) => e.entry as { type: string; code?: string });
-    expect(entries.filter((e) => e.type === 'action.dispatch_failed').map((e) => e.code)).toEqual(['UPSTREAM_UNREACHABLE']);
+    expect(entries.filter((e) => e.type === 'action.outcome_unknown').map((e) => e.code)).toEqual(['UPSTREAM_CONNECTION_LOST']);
     expect(entries.filter((e) => e.type === 'action.executed')).toHaveLength(1);
   });
 

@@ -7,6 +7,7 @@ import { MODALITIES, type Modality } from '../../src/core/policy/modality.ts';
 import { buildPolicy } from '../../src/core/policy/parse.ts';
 import type { Classification, PolicyDocument, PolicyRule, QuorumRequirement, QuorumSpec, VelocityQuery, VelocityRule, VelocityTotal } from '../../src/core/policy/types.ts';
 import { velocityQueries } from '../../src/core/policy/velocity.ts';
+import { VELOCITY_SCOPES } from '../../src/core/policy/types.ts';
 import { isRelaxation } from '../../src/core/policy-governance/index.ts';
 import { assignToGroups } from '../../src/core/quorum/assignment.ts';
 import { TIERS, tierRank, type Tier } from '../../src/core/tier.ts';
@@ -99,7 +100,7 @@ const velocityArb = (id: string): fc.Arbitrary<VelocityRule> =>
       actuator: fc.constantFrom('pay', 'ops'),
       pick: fc.subarray([0, 1], { minLength: 1 }),
       agents: fc.option(sortedSubset(AGENTS), { nil: undefined }),
-      per: fc.constantFrom('agent' as const, 'agent_target' as const),
+      per: fc.constantFrom(...VELOCITY_SCOPES),
       windowMs: fc.constantFrom(1000, 60_000, 3_600_000),
       maxCount: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
       maxEur: fc.option(fc.constantFrom(50, 500, 1500), { nil: undefined }),
@@ -275,14 +276,18 @@ function totals(queries: VelocityQuery[], history: Prior[]): VelocityTotal[] {
   return queries.map((q) => {
     const rows = history.filter(
       (h) =>
-        h.agent === q.agent &&
+        // Without a registered owner or organisation an agent is its own (velocityPrincipalOf).
+        (q.agent === undefined || h.agent === q.agent) &&
+        (q.owner === undefined || h.agent === q.owner) &&
+        (q.organisation === undefined || h.agent === q.organisation) &&
         h.actuator === q.actuator &&
         NOW - h.ageMs >= q.sinceMs &&
         (q.operations.length === 0 || q.operations.includes(h.operation)) &&
-        (q.target === undefined || h.target === q.target) &&
-        (q.currency === undefined || h.currency === q.currency),
+        (q.target === undefined || h.target === q.target),
     );
-    return { ruleId: q.ruleId, count: rows.length, amount: rows.reduce((s, h) => s + (h.amount ?? 0), 0) };
+    // Every action counts; only those in the query's currency add to the amount.
+    const priced = rows.filter((h) => q.currency === undefined || h.currency === q.currency);
+    return { ruleId: q.ruleId, count: rows.length, amount: priced.reduce((s, h) => s + (h.amount ?? 0), 0) };
   });
 }
 

@@ -51,7 +51,9 @@ export interface Harness {
   /** fetch as a principal, with a fresh assertion. */
   as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string; signal?: AbortSignal; redirect?: 'follow' | 'manual' | 'error' }): Promise<Response>;
   /** Registers another agent and returns it in the form `as()` takes. */
-  addAgent(id: string, owner?: string): Promise<{ id: string; key: KeyObject }>;
+  addAgent(id: string, owner?: string, organisation?: string): Promise<{ id: string; key: KeyObject }>;
+  /** Registers a principal of other roles (admin, regulator, …) and returns it in the form `as()` takes. */
+  addPrincipal(id: string, roles: string[]): Promise<{ id: string; key: KeyObject }>;
   close(): Promise<void>;
 }
 
@@ -107,9 +109,18 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     signatures,
     governance,
     as,
-    async addAgent(id, owner) {
+    async addAgent(id, owner, organisation) {
       const k = generateKeyPairSync('ed25519');
-      await registerPrincipal(store, { id, roles: ['agent'], publicJwk: k.publicKey.export({ format: 'jwk' }), ...(owner ? { owner } : {}) }, clock.now());
+      await registerPrincipal(
+        store,
+        { id, roles: ['agent'], publicJwk: k.publicKey.export({ format: 'jwk' }), ...(owner ? { owner } : {}), ...(organisation ? { organisation } : {}) },
+        clock.now(),
+      );
+      return { id, key: k.privateKey };
+    },
+    async addPrincipal(id, roles) {
+      const k = generateKeyPairSync('ed25519');
+      await registerPrincipal(store, { id, roles, publicJwk: k.publicKey.export({ format: 'jwk' }) }, clock.now());
       return { id, key: k.privateKey };
     },
     async close() {

@@ -67,3 +67,21 @@ export async function rawMcp(h: Harness, token: string | undefined, body: string
   }
   return { status: res.status, headers: res.headers, message, text };
 }
+
+type Answer = { structuredContent?: Record<string, unknown>; isError?: boolean; _meta?: Record<string, unknown> };
+
+/**
+ * The call's outcome: a call still cooling or executing when MCP_HOLD_SEC ran out (a loaded machine
+ * can stretch a 1 s cooling period past it) is asked after with analog_firewall_status until it has ended.
+ */
+export async function outcome<T extends Answer>(client: Client, r: T): Promise<T> {
+  let out = r;
+  for (let i = 0; i < 10; i++) {
+    const held = out.structuredContent?.['actionId'];
+    const status = out.structuredContent?.['status'];
+    // Only what ends on its own: a call waiting for people is the caller's to answer.
+    if (typeof held !== 'string' || !(status === 'cooling' || status === 'authorised' || status === 'executing')) return out;
+    out = (await client.callTool({ name: 'analog_firewall_status', arguments: { actionId: held, waitSeconds: 30 } })) as unknown as T;
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import { startHarness, type Harness } from '../helpers/harness.ts';
 import { createTestPki, type TestPki } from '../log/helpers/pki.ts';
 import { AttestedSigner } from '../regulator/helpers/attested-signer.ts';
 import { addPrincipal, exportWith, issueToken } from '../regulator/helpers/regulator.ts';
-import { mcpClient } from './helpers.ts';
+import { mcpClient, outcome } from './helpers.ts';
 
 /** Actions that came in through /mcp are in the same log and pass the same offline verifier. */
 let pki: TestPki;
@@ -23,7 +23,7 @@ describe('MCP actions in an export bundle', () => {
     const c = await mcpClient(h);
     try {
       await c.callTool({ name: 'payments-mcp__get_balance', arguments: { account: 'acc-1' } });
-      const r = (await c.callTool({ name: 'payments-mcp__transfer', arguments: { payee: 'DE89370400440532013000', amount: 100, currency: 'EUR' } })) as { _meta?: Record<string, unknown> };
+      const r = await outcome(c, (await c.callTool({ name: 'payments-mcp__transfer', arguments: { payee: 'DE89370400440532013000', amount: 100, currency: 'EUR' } })) as { _meta?: Record<string, unknown> });
       expect(r._meta?.['io.analog-firewall/action']).toBeDefined();
     } finally {
       await c.close();

@@ -6,7 +6,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { addPrincipal, issueToken } from '../regulator/helpers/regulator.ts';
-import { accessToken, clientAssertion, mcpClient, rawMcp, tokenRequest } from './helpers.ts';
+import { accessToken, clientAssertion, mcpClient, outcome, rawMcp, tokenRequest } from './helpers.ts';
 
 type ToolAnswer = { content: { type: string; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean; _meta?: Record<string, unknown> };
 const ACTION = 'io.analog-firewall/action';
@@ -67,7 +67,7 @@ describe('MCP entrance', () => {
   });
 
   it('MEDIUM: a transfer is held for its cooling period, then carried out once', async () => {
-    const r = await call('payments-mcp__transfer', { payee: 'DE89370400440532013000', amount: 250, currency: 'EUR' });
+    const r = await outcome(agent, await call('payments-mcp__transfer', { payee: 'DE89370400440532013000', amount: 250, currency: 'EUR' }));
     expect(r.isError).toBeUndefined();
     const id = String(r._meta?.[ACTION]);
     expect(r.structuredContent).toMatchObject({ state: 'settled' });
@@ -150,7 +150,8 @@ describe('MCP entrance', () => {
     try {
       const tiers: string[] = [];
       for (let i = 0; i < 9; i++) {
-        const r = await call('payments-mcp__transfer', { payee: `DE0000000000000000000${i}`, amount: 600, currency: 'EUR' }, undefined, c);
+        // Each MEDIUM call is waited out, so none executes later, inside another test's before/after count.
+        const r = await outcome(c, await call('payments-mcp__transfer', { payee: `DE0000000000000000000${i}`, amount: 600, currency: 'EUR' }, undefined, c));
         const id = String(r._meta?.[ACTION]);
         tiers.push(String(entries(id).find((e) => e['type'] === 'action.classified')?.['tier']));
       }

@@ -111,7 +111,9 @@ export class MemoryVelocityStore {
       let count = 0;
       let amount = 0;
       for (const { at, d } of this.#accepted) {
-        if (at < q.sinceMs || d.agent !== q.agent || d.actuator !== q.actuator || !q.operations.includes(d.operation)) continue;
+        if (at < q.sinceMs || d.actuator !== q.actuator || !q.operations.includes(d.operation)) continue;
+        // Without a registered owner or organisation an agent is its own (velocityPrincipalOf).
+        if ((q.agent !== undefined && d.agent !== q.agent) || (q.owner !== undefined && d.agent !== q.owner) || (q.organisation !== undefined && d.agent !== q.organisation)) continue;
         if (q.target !== undefined && d.target !== q.target) continue;
         count++;
         if (q.currency !== undefined && d.currency?.toUpperCase() === q.currency && d.amount !== undefined) amount += d.amount;

@@ -228,4 +228,17 @@ velocity:
     expect(p.warnings[0]).toMatchObject({ field: 'rules[5].tier', line: lineOf(text, 'reversibility: irreversible }') + 1 });
     expect(p.warnings[0]?.message).toMatch(/never below HIGH/);
   });
+
+  it('velocity scopes: every documented one loads; a misspelt one and a non-ISO 4217 currency are named', async () => {
+    for (const per of ['agent', 'agent_target', 'owner', 'organisation', 'target', 'global']) {
+      const p = await loadPolicyFile(writeTemp(`per-${per}.yaml`, BASE_POLICY.replace('per: agent\n', `per: ${per}\n`)));
+      expect(p.velocity[0]?.per).toBe(per);
+    }
+    const bad = BASE_POLICY.replace('per: agent\n', 'per: owners\n').replace('max_amount: { EUR: 5000 }', 'max_amount: { EUR: 5000, EUX: 10 }').replace('amount: { currency: EUR, lt: 1000 }', 'amount: { currency: ABC, lt: 1000 }');
+    const { file, errors } = await loadErrors('scopes.yaml', bad);
+    expectError(errors, file, 'velocity[0].per', lineOf(bad, 'per: owners'), /must be one of agent, agent_target, owner, organisation, target, global \(got "owners"\)/);
+    const more = await loadErrors('currencies.yaml', bad.replace('per: owners', 'per: owner'));
+    expectError(more.errors, more.file, 'velocity[0].max_amount.EUX', lineOf(bad, 'EUX'), /'EUX' is not an ISO 4217 currency code/);
+    expectError(more.errors, more.file, 'rules[1].match.amount.currency', lineOf(bad, 'ABC'), /'ABC' is not an ISO 4217 currency code/);
+  });
 });

@@ -28,8 +28,14 @@ export const ACTION_ENTRIES: Record<string, { status: string; from: readonly (st
   'action.authorised': { status: 'authorised', from: ['classified', 'cooling', 'awaiting_signature', 'awaiting_quorum'] },
   'action.dispatched': { status: 'executing', from: ['authorised'] },
   'action.dispatch_failed': { status: 'executing', from: ['executing'] },
-  'action.executed': { status: 'executed', from: ['executing'] },
-  'action.failed': { status: 'failed', from: ['executing'] },
+  // The request may have run: resent under the same key until answered or the attempts run out.
+  'action.outcome_unknown': { status: 'outcome_unknown', from: ['executing'] },
+  'action.resend_failed': { status: 'outcome_unknown', from: ['outcome_unknown'] },
+  // No resend left: only an admin's reconciliation (event `reconcile`) may follow.
+  'action.unresolved': { status: 'outcome_unresolved', from: ['outcome_unknown'] },
+  'action.executed': { status: 'executed', from: ['executing', 'outcome_unknown', 'outcome_unresolved'] },
+  // Never after a resend was answered unknown without a person: a possibly executed action is not "failed".
+  'action.failed': { status: 'failed', from: ['executing', 'outcome_unresolved'] },
   'action.vetoed': { status: 'vetoed', from: ['cooling', 'awaiting_signature', 'awaiting_quorum'] },
   'action.expired': { status: 'expired', from: ['awaiting_signature', 'awaiting_quorum'] },
 };

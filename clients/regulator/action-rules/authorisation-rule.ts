@@ -4,7 +4,15 @@ import { str, tier } from './fields.ts';
 
 /** The event that authorises each tier (src/core/action/state-machine.ts). */
 const EVENT_OF_TIER: Record<string, string> = { LOW: 'pass', MEDIUM: 'cooling_elapsed', HIGH: 'signature_verified', CRITICAL: 'quorum_met' };
-const AFTER_AUTHORISATION = new Set(['action.dispatched', 'action.dispatch_failed', 'action.executed', 'action.failed']);
+const AFTER_AUTHORISATION = new Set([
+  'action.dispatched',
+  'action.dispatch_failed',
+  'action.outcome_unknown',
+  'action.resend_failed',
+  'action.unresolved',
+  'action.executed',
+  'action.failed',
+]);
 
 /**
  * action.authorisation: nothing is dispatched or executed without a prior action.authorised for

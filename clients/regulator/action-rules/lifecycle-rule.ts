@@ -16,7 +16,9 @@ function descriptorDigest(descriptor: unknown): string | null {
 /**
  * action.lifecycle: every action starts with one action.received whose digest is the SHA-256 of
  * its descriptor's RFC 8785 form; every later entry of the action carries that digest and follows
- * the state machine. (Entries after a terminal one are action.finality's.)
+ * the state machine. (Entries after a terminal one are action.finality's.) An action whose outcome
+ * stayed unknown (action.unresolved) is settled only by an action.executed or action.failed with
+ * event `reconcile`, naming the admin (`by`) and a `reason`; a reconciliation of anything else fails.
  */
 export const lifecycleRule = defineActionRule('action.lifecycle', "each action's entries bind one digest and follow the state machine", (api) => ({
   action(step) {
@@ -48,6 +50,16 @@ export const lifecycleRule = defineActionRule('action.lifecycle', "each action's
     const allowed = ACTION_ENTRIES[seen.type]!.from;
     if (!allowed.includes(state.status)) {
       api.fail(seen, `${describe(seen)} may not follow status '${state.status}' of action ${step.actionId} (allowed after: ${allowed.join(', ')})`);
+      return;
+    }
+    // An unresolved outcome ends only by a person's reconciliation, and a reconciliation only ends one.
+    const reconcile = seen.value['event'] === 'reconcile';
+    if (state.status === 'outcome_unresolved' && !reconcile) {
+      api.fail(seen, `${describe(seen)}: action ${step.actionId} was unresolved; only an admin's reconciliation (event 'reconcile') may settle it`);
+    } else if (reconcile && state.status !== 'outcome_unresolved') {
+      api.fail(seen, `${describe(seen)}: a reconciliation of action ${step.actionId} in status '${state.status}'; only an unresolved outcome is reconciled`);
+    } else if (reconcile && (str(seen.value, 'by') === undefined || str(seen.value, 'reason') === undefined)) {
+      api.fail(seen, `${describe(seen)}: the reconciliation of action ${step.actionId} names no admin ('by') or no 'reason'`);
     }
   },
 }));

@@ -91,7 +91,10 @@ export const OPENAPI = {
         required: ['id', 'status', 'tier', 'decision', 'digest', 'links'],
         properties: {
           id: { type: 'string' },
-          status: { enum: ['received', 'blocked', 'cooling', 'awaiting_signature', 'awaiting_quorum', 'authorised', 'executing', 'executed', 'failed', 'vetoed', 'expired'] },
+          status: {
+            enum: ['received', 'blocked', 'cooling', 'awaiting_signature', 'awaiting_quorum', 'authorised', 'executing', 'outcome_unknown', 'executed', 'failed', 'vetoed', 'expired'],
+            description: '`failed`: certainly not executed. `outcome_unknown`: it may have executed; resent under the same Idempotency-Key while `resendAt` is set, then left for an admin to reconcile (docs/api.md §Outcomes)',
+          },
           tier: { enum: ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] },
           decision: { enum: ['ALLOW', 'BLOCK'] },
           digest: { type: 'string', description: 'SHA-256 (hex) of the RFC 8785 canonical descriptor' },
@@ -103,6 +106,14 @@ export const OPENAPI = {
           expiresAt: { type: 'string', format: 'date-time' },
           approvals: { type: 'array', items: { type: 'object' } },
           result: { type: 'object', properties: { status: { type: 'integer' }, headers: { type: 'object' }, body: { type: 'string', contentEncoding: 'base64' }, bodyText: { type: 'string' } } },
+          error: { type: 'string', description: 'why the action failed, or why its outcome is unknown (e.g. UPSTREAM_TIMEOUT, UPSTREAM_REFUSED)' },
+          resendAt: { type: 'string', format: 'date-time', description: 'outcome_unknown: when the next resend is due; absent once the resends ran out' },
+          attempts: { type: 'integer', minimum: 0, description: 'outcome_unknown: delivery attempts so far' },
+          reconciliation: {
+            type: 'object',
+            required: ['outcome', 'by', 'reason', 'at', 'logIndex'],
+            properties: { outcome: { enum: ['executed', 'failed'] }, by: { type: 'string' }, reason: { type: 'string' }, at: { type: 'string', format: 'date-time' }, logIndex: { type: 'integer' } },
+          },
           links: { type: 'object' },
         },
       },
@@ -142,6 +153,22 @@ export const OPENAPI = {
     },
     '/v1/actions/{id}/events': {
       get: { summary: 'Server-sent events: one `status` event per change, ends at a terminal status', security: auth, parameters: [idParam], responses: { '200': { description: 'text/event-stream' }, ...errors } },
+    },
+    '/v1/actions/{id}/reconcile': {
+      post: {
+        summary: 'Admin: settle an action whose outcome stayed unknown (no resend scheduled) as executed or failed, with a reason; logged as action.executed or action.failed with event reconcile',
+        security: auth,
+        parameters: [idParam],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['outcome', 'reason'], properties: { outcome: { enum: ['executed', 'failed'] }, reason: { type: 'string', minLength: 1, maxLength: 500 } } },
+            },
+          },
+        },
+        responses: { '200': actionOk('reconciled'), '409': problem, ...errors },
+      },
     },
     '/v1/actions/{id}/veto': {
       post: {

@@ -2,12 +2,15 @@ import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, type Stats } from
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FirewallError } from '../../core/errors.ts';
+import { velocityPrincipalOf } from '../../core/policy/types.ts';
+import { normaliseCurrency } from '../../core/action/currency.ts';
 import type { ActionStatus } from '../../core/action/status.ts';
 import type { ActionRecord } from '../../gateway/action-record.ts';
 import type { AuditSink, AuditSinkFactory } from './audit-sink.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 import { HashChainAudit } from './hash-chain-audit.ts';
-import type { PrincipalRecord, Store, StoreTx, VelocityQuery, VelocityTotal } from './store.ts';
+import type { PrincipalRecord, Store, StoreTx } from './store.ts';
+import { migrateVelocityScopes, VelocityTotals } from './sqlite-velocity.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -20,6 +23,8 @@ CREATE TABLE IF NOT EXISTS actions (
   target TEXT NOT NULL,
   amount DOUBLE PRECISION,
   currency TEXT,
+  owner TEXT,
+  organisation TEXT,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
   due_at BIGINT,
@@ -92,7 +97,7 @@ export class SqliteStore implements Store {
   #failed: FirewallError | null = null;
   readonly #w: Record<string, StatementSync>;
   readonly #r: Record<string, StatementSync>;
-  readonly #velocityStatements = new Map<string, StatementSync>();
+  readonly #velocity: VelocityTotals;
   readonly #txApi: StoreTx;
 
   constructor(opts: SqliteStoreOptions) {
@@ -107,6 +112,7 @@ export class SqliteStore implements Store {
       // commit switches to NORMAL around its own COMMIT and syncs the WAL itself.
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
+      migrateVelocityScopes(this.db);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {
         this.#walFd = openSync(this.#walPath, 'r');
@@ -147,8 +153,8 @@ export class SqliteStore implements Store {
     this.#w = {
       get: w('SELECT doc FROM actions WHERE id = ?'),
       byKey: w('SELECT doc FROM actions WHERE agent = ? AND idempotency_key = ?'),
-      insert: w(`INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, created_at, updated_at, due_at, doc)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insert: w(`INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, owner, organisation, created_at, updated_at, due_at, doc)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       update: w('UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?'),
       putPrincipal: w('INSERT INTO principals (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc'),
       // Transaction control, prepared once: the group commit runs these for every queued callback.
@@ -166,6 +172,7 @@ export class SqliteStore implements Store {
       counts: r('SELECT status, COUNT(*) AS n FROM actions GROUP BY status'),
       ping: r('SELECT 1 AS one'),
     };
+    this.#velocity = new VelocityTotals(this.db);
     this.#txApi = this.#makeTxApi();
   }
 
@@ -176,7 +183,9 @@ export class SqliteStore implements Store {
       findByIdempotencyKey: async (agent, key) => parse(this.#w.byKey!.get(agent, key)),
       insertAction: async (a) => {
         const d = a.descriptor;
-        this.#w.insert!.run(a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, d.currency ?? null, a.createdAt, a.updatedAt, a.dueAt, JSON.stringify(a));
+        const scope = a.principal ?? velocityPrincipalOf({ id: a.agent });
+        const currency = d.currency === undefined ? null : normaliseCurrency(d.currency);
+        this.#w.insert!.run(a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, currency, scope.owner, scope.organisation, a.createdAt, a.updatedAt, a.dueAt, JSON.stringify(a));
       },
       updateAction: async (id, from, patch) => {
         const current = parse(this.#w.get!.get(id));
@@ -185,29 +194,9 @@ export class SqliteStore implements Store {
         const res = this.#w.update!.run(next.status, next.updatedAt, next.dueAt, JSON.stringify(next), id, current.status);
         return Number(res.changes) === 1 ? next : undefined;
       },
-      velocityTotals: async (queries) => queries.map((q) => this.#velocity(q)),
+      velocityTotals: async (queries) => queries.map((q) => this.#velocity.total(q)),
       audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
     };
-  }
-
-  #velocity(q: VelocityQuery): VelocityTotal {
-    const shape = `${q.operations.length}|${q.target !== undefined}|${q.currency !== undefined}`;
-    let st = this.#velocityStatements.get(shape);
-    if (st === undefined) {
-      const ops = q.operations.length > 0 ? ` AND operation IN (${q.operations.map(() => '?').join(', ')})` : '';
-      st = this.db.prepare(
-        `SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM actions
-         WHERE agent = ? AND actuator = ? AND created_at >= ? AND status <> 'blocked'${ops}` +
-          (q.target !== undefined ? ' AND target = ?' : '') +
-          (q.currency !== undefined ? ' AND currency = ?' : ''),
-      );
-      this.#velocityStatements.set(shape, st);
-    }
-    const args: (string | number)[] = [q.agent, q.actuator, q.sinceMs, ...q.operations];
-    if (q.target !== undefined) args.push(q.target);
-    if (q.currency !== undefined) args.push(q.currency);
-    const row = st.get(...args) as { n: number; total: number };
-    return { ruleId: q.ruleId, count: Number(row.n), amount: Number(row.total) };
   }
 
   tx<T>(fn: (tx: StoreTx) => Promise<T>, opts: { durable?: boolean; onCommitted?: (value: T) => void } = {}): Promise<T> {

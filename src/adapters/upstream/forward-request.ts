@@ -28,8 +28,11 @@ const agents = {
 
 /**
  * Sends one request to an actuator and reads its answer. Never follows redirects (the receipt binds
- * one exact request). Fails with UPSTREAM_TIMEOUT when the deadline passes and UPSTREAM_UNREACHABLE
- * for any transport error, so the dispatcher can retry without knowing about sockets.
+ * one exact request). Fails with UPSTREAM_TIMEOUT when the deadline passes, UPSTREAM_UNREACHABLE
+ * when no connection was made (nothing was sent) and UPSTREAM_CONNECTION_LOST for a transport error
+ * after it was. Every failure carries `detail.requestSent`: false only when no byte of the request
+ * can have reached the actuator (it was never connected), which is the one case the dispatcher may
+ * treat as "certainly not executed".
  */
 export function forwardRequest(url: URL, o: ForwardOptions): Promise<ForwardResponse> {
   const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
@@ -38,12 +41,15 @@ export function forwardRequest(url: URL, o: ForwardOptions): Promise<ForwardResp
   }
   return new Promise<ForwardResponse>((resolve, reject) => {
     let settled = false;
+    // Set once the connection (TLS included) is up: from then on the actuator may have read the request.
+    let connected = false;
     const fail = (code: 'UPSTREAM_TIMEOUT' | 'UPSTREAM_UNREACHABLE', message: string, cause?: unknown): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req.destroy();
-      reject(new FirewallError(code, message, { status: code === 'UPSTREAM_TIMEOUT' ? 504 : 502, cause }));
+      const finalCode = code === 'UPSTREAM_UNREACHABLE' && connected ? 'UPSTREAM_CONNECTION_LOST' : code;
+      reject(new FirewallError(finalCode, message, { status: code === 'UPSTREAM_TIMEOUT' ? 504 : 502, cause, detail: { requestSent: connected } }));
     };
     const headers: Record<string, string | number> = { ...o.headers };
     if (o.body.length > 0 || (o.method !== 'GET' && o.method !== 'HEAD')) headers['content-length'] = o.body.length;
@@ -64,6 +70,11 @@ export function forwardRequest(url: URL, o: ForwardOptions): Promise<ForwardResp
         clearTimeout(timer);
         resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(kept) });
       });
+    });
+    req.on('socket', (socket) => {
+      // A pooled keep-alive socket is already connected; a new one says so when it is.
+      if (!socket.connecting) connected = true;
+      else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => (connected = true));
     });
     const timer = setTimeout(() => fail('UPSTREAM_TIMEOUT', `the actuator did not answer within ${o.timeoutMs} ms`), o.timeoutMs);
     req.on('error', (cause) => fail('UPSTREAM_UNREACHABLE', 'the actuator could not be reached', cause));

@@ -18,8 +18,14 @@ export const TRANSITIONS = {
   veto: { from: ['cooling', 'awaiting_signature', 'awaiting_quorum'], to: 'vetoed' },
   expire: { from: ['awaiting_signature', 'awaiting_quorum'], to: 'expired' },
   dispatch: { from: ['authorised'], to: 'executing' },
-  upstream_answered: { from: ['executing'], to: 'executed' },
+  // A success answers an unknown outcome too (a resend under the same Idempotency-Key).
+  upstream_answered: { from: ['executing', 'outcome_unknown'], to: 'executed' },
+  // Only from `executing`: once the outcome is unknown, no later answer proves it did not run.
   upstream_failed: { from: ['executing'], to: 'failed' },
+  upstream_unknown: { from: ['executing'], to: 'outcome_unknown' },
+  // An admin's decision, with a reason, once the resends are used up (src/gateway/reconcile.ts).
+  reconcile_executed: { from: ['outcome_unknown'], to: 'executed' },
+  reconcile_failed: { from: ['outcome_unknown'], to: 'failed' },
 } as const satisfies Record<string, { from: readonly ActionStatus[]; to: ActionStatus }>;
 
 export type ActionEvent = keyof typeof TRANSITIONS;

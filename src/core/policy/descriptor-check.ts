@@ -1,4 +1,5 @@
 import { REVERSIBILITY, type ActionDescriptor } from '../action/descriptor.ts';
+import { isIsoCurrency } from '../action/currency.ts';
 import { FirewallError } from '../errors.ts';
 
 /**
@@ -36,7 +37,7 @@ export function assertClassifiable(descriptor: ActionDescriptor): void {
   if (hasAmount) {
     if (typeof d.amount !== 'number' || !Number.isFinite(d.amount)) throw bad('amount', 'must be a finite number');
     if (d.amount < 0) throw bad('amount', 'must not be negative (direction belongs in the operation, e.g. refund)');
-    if (typeof d.currency !== 'string' || !/^[A-Za-z]{3}$/.test(d.currency)) throw bad('currency', 'must be a three-letter ISO 4217 code');
+    if (typeof d.currency !== 'string' || !isIsoCurrency(d.currency)) throw bad('currency', 'must be an ISO 4217 currency code (e.g. EUR)');
   }
   const req = d.request as Record<string, unknown> | undefined;
   if (req !== undefined && (req === null || typeof req !== 'object' || typeof req.path !== 'string')) {

@@ -57,7 +57,7 @@ export interface RawRule {
 export interface RawVelocity {
   id: string;
   match: { actuator: string; operation: OneOrMany<string>; agent?: OneOrMany<string> };
-  per: 'agent' | 'agent_target';
+  per: 'agent' | 'agent_target' | 'owner' | 'organisation' | 'target' | 'global';
   window: string;
   max_amount?: Record<string, number>;
   max_count?: number;
@@ -347,7 +347,7 @@ export const policySchema = {
             required: ['actuator', 'operation'],
             properties: { actuator: id, operation: oneOrMany(operation), agent: oneOrMany(agent) },
           },
-          per: { enum: ['agent', 'agent_target'] },
+          per: { enum: ['agent', 'agent_target', 'owner', 'organisation', 'target', 'global'] },
           window: duration,
           max_amount: {
             type: 'object',

@@ -5,6 +5,7 @@ import { formatDuration, MAX_DURATION_MS, parseDuration } from './duration.ts';
 import { parseFieldExpression } from './field-expression.ts';
 import type { FieldPath } from './json-schema.ts';
 import { amountInterval, intervalEmpty, mayCoMatch } from './overlap.ts';
+import { isIsoCurrency } from '../action/currency.ts';
 import { compilePathPattern } from './path-pattern.ts';
 import type { RawAmountMatch, RawPolicy, RawQuorum, RawSignature } from './schema.ts';
 import type { PolicyDocument, SignatureSpec } from './types.ts';
@@ -112,6 +113,9 @@ export function checkPolicySemantics(raw: RawPolicy, doc: PolicyDocument): Seman
     if (prev !== undefined) err([...base, 'id'], `duplicate velocity rule id '${v.id}' (first used by velocity[${prev}])`);
     else firstVelocityIndex.set(v.id, i);
     checkMatchReferences(raw, v.match.actuator, v.match.operation, [...base, 'match'], err);
+    for (const code of Object.keys(v.max_amount ?? {})) {
+      if (!isIsoCurrency(code)) err([...base, 'max_amount', code], `'${code}' is not an ISO 4217 currency code: actions in it are refused, so the limit could never apply`);
+    }
     if (v.max_amount === undefined && v.max_count === undefined) {
       err(base, `velocity rule '${v.id}' needs max_amount, max_count or both`);
     }
@@ -282,6 +286,7 @@ function checkMatchReferences(raw: RawPolicy, actuator: string | undefined, oper
 
 function checkAmount(a: RawAmountMatch, base: FieldPath, err: (p: FieldPath, m: string) => void): void {
   if (a.currency === undefined) err(base, 'amount match needs a currency: amounts in different currencies are not comparable');
+  else if (!isIsoCurrency(a.currency)) err([...base, 'currency'], `'${a.currency}' is not an ISO 4217 currency code: actions in it are refused, so the rule could never match`);
   if (a.gt === undefined && a.gte === undefined && a.lt === undefined && a.lte === undefined) {
     err(base, 'amount match needs at least one bound (gt, gte, lt, lte)');
     return;

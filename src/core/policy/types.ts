@@ -86,7 +86,29 @@ export interface PolicyRule {
   quorum?: QuorumSpec;
 }
 
-export type VelocityScope = 'agent' | 'agent_target';
+/**
+ * Whose earlier actions a velocity window adds up (docs/policy.md §velocity): the agent's own, the
+ * agent's on the same target, every agent of the same owner, of the same organisation, every
+ * agent's on the same target, or every action the rule matches.
+ */
+export const VELOCITY_SCOPES = ['agent', 'agent_target', 'owner', 'organisation', 'target', 'global'] as const;
+export type VelocityScope = (typeof VELOCITY_SCOPES)[number];
+
+/**
+ * The requesting agent's place in the scopes: who owns it and which organisation it belongs to,
+ * as registered (PrincipalRecord). An agent registered without an owner is its own owner, and
+ * without an organisation its owner is its organisation, so the wider scopes are never narrower
+ * than the agent's own.
+ */
+export interface VelocityPrincipal {
+  owner: string;
+  organisation: string;
+}
+
+export function velocityPrincipalOf(p: { id: string; owner?: string | undefined; organisation?: string | undefined }): VelocityPrincipal {
+  const owner = p.owner ?? p.id;
+  return { owner, organisation: p.organisation ?? owner };
+}
 
 export interface VelocityRule {
   id: string;
@@ -222,14 +244,20 @@ export interface Classification {
   branchCard?: Pick<BranchCardEvaluation, 'outcome' | 'failedGates' | 'unknownGates'>;
 }
 
+/** Count earlier accepted actions whose fields equal every one given here (absent: any value). */
 export interface VelocityQuery {
   ruleId: string;
-  agent: string;
-  /** Present for per: agent_target. */
+  /** per: agent, agent_target. */
+  agent?: string;
+  /** per: owner (VelocityPrincipal.owner). */
+  owner?: string;
+  /** per: organisation (VelocityPrincipal.organisation). */
+  organisation?: string;
+  /** per: agent_target, target. */
   target?: string;
   actuator: string;
   operations: string[];
-  /** Present when the action carries a currency: sum amounts of this currency only. */
+  /** Present when the action carries a currency: sum amounts of this currency only (every action counts towards max_count). */
   currency?: string;
   /** Count earlier accepted actions at or after this instant (ms since epoch). */
   sinceMs: number;

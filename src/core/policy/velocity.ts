@@ -1,8 +1,9 @@
 import type { ActionDescriptor } from '../action/descriptor.ts';
+import { normaliseCurrency } from '../action/currency.ts';
 import { FirewallError } from '../errors.ts';
 import type { Tier } from '../tier.ts';
 import { formatDuration } from './duration.ts';
-import type { Policy, VelocityQuery, VelocityRule, VelocityTotal } from './types.ts';
+import { velocityPrincipalOf, type Policy, type VelocityPrincipal, type VelocityQuery, type VelocityRule, type VelocityTotal } from './types.ts';
 
 /**
  * Velocity limits without I/O. The gateway asks `velocityQueries` what to count, answers each
@@ -19,20 +20,62 @@ function applicable(policy: Policy, descriptor: ActionDescriptor): VelocityRule[
   return out;
 }
 
-export function velocityQueries(policy: Policy, descriptor: ActionDescriptor, nowMs: number): VelocityQuery[] {
+/**
+ * What to count for each velocity rule the action falls under. `who` places the agent in the owner
+ * and organisation scopes; without it (policy check, benches) the agent is its own owner and
+ * organisation. Only the scope's own fields narrow the count: an owner-scoped window adds up every
+ * agent of that owner, whichever entrance, target or agent each action came through.
+ */
+export function velocityQueries(policy: Policy, descriptor: ActionDescriptor, nowMs: number, who?: VelocityPrincipal): VelocityQuery[] {
   if (!Number.isFinite(nowMs)) throw new FirewallError('VELOCITY_CLOCK_INVALID', `nowMs must be a finite number, got ${nowMs}`, { status: 500 });
+  const principal = who ?? velocityPrincipalOf({ id: descriptor.agent });
   return applicable(policy, descriptor).map((rule) => {
     const q: VelocityQuery = {
       ruleId: rule.id,
-      agent: descriptor.agent,
       actuator: rule.match.actuator,
       operations: [...rule.match.operations],
       sinceMs: nowMs - rule.windowMs,
     };
-    if (rule.per === 'agent_target') q.target = descriptor.target;
-    if (descriptor.amount !== undefined && descriptor.currency !== undefined) q.currency = descriptor.currency.toUpperCase();
+    switch (rule.per) {
+      case 'agent':
+        q.agent = descriptor.agent;
+        break;
+      case 'agent_target':
+        q.agent = descriptor.agent;
+        q.target = descriptor.target;
+        break;
+      case 'owner':
+        q.owner = principal.owner;
+        break;
+      case 'organisation':
+        q.organisation = principal.organisation;
+        break;
+      case 'target':
+        q.target = descriptor.target;
+        break;
+      case 'global':
+        break;
+    }
+    if (descriptor.amount !== undefined && descriptor.currency !== undefined) q.currency = normaliseCurrency(descriptor.currency);
     return q;
   });
+}
+
+function scopeText(rule: VelocityRule, descriptor: ActionDescriptor): string {
+  switch (rule.per) {
+    case 'agent':
+      return `agent ${descriptor.agent}`;
+    case 'agent_target':
+      return `agent ${descriptor.agent} on target ${descriptor.target}`;
+    case 'owner':
+      return `the agents of ${descriptor.agent}'s owner`;
+    case 'organisation':
+      return `the agents of ${descriptor.agent}'s organisation`;
+    case 'target':
+      return `all agents on target ${descriptor.target}`;
+    case 'global':
+      return 'all agents';
+  }
 }
 
 export interface VelocityEscalation {
@@ -59,14 +102,14 @@ export function evaluateVelocity(policy: Policy, descriptor: ActionDescriptor, t
     if (!Number.isInteger(t.count) || t.count < 0 || !Number.isFinite(t.amount) || t.amount < 0) {
       throw new FirewallError('VELOCITY_TOTALS_INVALID', `velocity total for rule '${rule.id}' must have a non-negative integer count and a non-negative amount`, { status: 500 });
     }
-    const scope = rule.per === 'agent_target' ? `agent ${descriptor.agent} on target ${descriptor.target}` : `agent ${descriptor.agent}`;
+    const scope = scopeText(rule, descriptor);
     const window = formatDuration(rule.windowMs);
     const count = t.count + 1;
     if (rule.maxCount !== undefined && count > rule.maxCount) {
       out.push({ ruleId: rule.id, escalateTo: rule.escalateTo, reason: `velocity ${rule.id}: this would be action ${count} by ${scope} within ${window}, over the limit of ${rule.maxCount} → ${rule.escalateTo}` });
       continue;
     }
-    const currency = descriptor.currency?.toUpperCase();
+    const currency = descriptor.currency === undefined ? undefined : normaliseCurrency(descriptor.currency);
     const limit = currency === undefined ? undefined : rule.maxAmount?.[currency];
     if (limit !== undefined && descriptor.amount !== undefined) {
       const sum = round(t.amount + descriptor.amount);

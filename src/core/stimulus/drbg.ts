@@ -1,4 +1,6 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { FirewallError } from '../errors.ts';
 
 /**
@@ -8,6 +10,9 @@ import { FirewallError } from '../errors.ts';
  * server must recompute the exact stimulus later (to verify the answer) without storing it, so the
  * derivation is deterministic; without the nonce the output is pseudorandom (HMAC-SHA-256 is a PRF),
  * so nobody can predict an element before the server reveals it.
+ *
+ * HKDF and HMAC come from @noble/hashes rather than node:crypto so that a device (the approver
+ * app in a browser) recomputes the stimulus with this very code before it signs (docs/protocol.md).
  *
  * Exact definition (docs/liveness.md §Stimulus derivation):
  *   K_label = HKDF-SHA-256(ikm = seed, salt = "analog-firewall/stimulus/v1", info = label, L = 32)
@@ -20,28 +25,30 @@ import { FirewallError } from '../errors.ts';
 export const STIMULUS_SALT = 'analog-firewall/stimulus/v1';
 export const SEED_BYTES = 32;
 
+const utf8 = new TextEncoder();
+
 export class StimulusDrbg {
-  readonly #key: Buffer;
+  readonly #key: Uint8Array;
   #counter = 0;
-  #buf: Buffer = Buffer.alloc(0);
+  #buf: Uint8Array = new Uint8Array(0);
   #pos = 0;
 
   constructor(seed: Uint8Array, label: string) {
     if (!(seed instanceof Uint8Array) || seed.length !== SEED_BYTES) {
       throw new FirewallError('STIMULUS_SEED_INVALID', `stimulus seed must be exactly ${SEED_BYTES} bytes`, { status: 400 });
     }
-    this.#key = Buffer.from(hkdfSync('sha256', seed, STIMULUS_SALT, label, 32));
+    this.#key = hkdf(sha256, seed, utf8.encode(STIMULUS_SALT), utf8.encode(label), 32);
   }
 
   #refill(): void {
-    const ctr = Buffer.alloc(8);
-    ctr.writeBigUInt64BE(BigInt(this.#counter++));
-    this.#buf = createHmac('sha256', this.#key).update(ctr).digest();
+    const ctr = new Uint8Array(8);
+    new DataView(ctr.buffer).setBigUint64(0, BigInt(this.#counter++));
+    this.#buf = hmac(sha256, this.#key, ctr);
     this.#pos = 0;
   }
 
-  bytes(n: number): Buffer {
-    const out = Buffer.alloc(n);
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       if (this.#pos >= this.#buf.length) this.#refill();
       out[i] = this.#buf[this.#pos++]!;
@@ -50,14 +57,14 @@ export class StimulusDrbg {
   }
 
   uint32(): number {
-    return this.bytes(4).readUInt32BE(0);
+    return new DataView(this.bytes(4).buffer).getUint32(0);
   }
 
   /** Uniform in [0, 1) with 53 bits of precision. */
   float(): number {
-    const b = this.bytes(8);
-    const hi = b.readUInt32BE(0);
-    const lo = b.readUInt32BE(4);
+    const v = new DataView(this.bytes(8).buffer);
+    const hi = v.getUint32(0);
+    const lo = v.getUint32(4);
     return (hi * 2 ** 21 + (lo >>> 11)) / 2 ** 53;
   }
 

@@ -46,8 +46,24 @@ export function toolResultOf(a: ActionRecord, o: { origin: string; now: number }
       return text(`No human approved this ${tier} call in time; it expired and was not carried out (action ${a.id}).`, true, a);
     case 'blocked':
       return text(`Refused by policy rule ${a.classification.rule}: ${a.classification.reasons.join(' ')} (action ${a.id}).`, true, a);
-    case 'failed':
+    case 'failed': {
+      if (a.result !== undefined) {
+        // A definite refusal: the server answered and did not carry it out (docs/api.md §Outcomes).
+        const answer = JSON.parse(Buffer.from(a.result.bodyB64, 'base64').toString('utf8')) as { error?: { code: number; message: string } };
+        return text(`The tool answered with an error (${answer.error?.code ?? 'unknown'}): ${answer.error?.message ?? ''}`, true, a);
+      }
       return text(`The server could not be reached to carry this out (${a.error ?? 'unknown'}); it did not execute (action ${a.id}).`, true, a);
+    }
+    case 'outcome_unknown':
+      // Not a failure: it may have run. Calling again would be a second call, not a retry.
+      return text(
+        a.dueAt === null
+          ? `The server may or may not have carried this out (${a.error ?? 'unknown'}); a person will find out and reconcile it. Do not call it again (action ${a.id}).`
+          : `The server may or may not have carried this out (${a.error ?? 'unknown'}); the gateway is sending it again under the same key. Do not call it again (action ${a.id}).`,
+        false,
+        a,
+        { status: 'outcome_unknown', action: a.id },
+      );
     default: {
       const retry = retryAfterSec(a, o.now);
       const why =

@@ -21,6 +21,10 @@ export function taskOf(a: ActionRecord, ttlMs: number | null): McpTask {
   const base = { taskId: a.id, createdAt: new Date(a.createdAt).toISOString(), lastUpdatedAt: new Date(a.updatedAt).toISOString(), ttl: ttlMs };
   if (a.status === 'executed') return { ...base, status: 'completed' };
   if (isTerminal(a.status)) return { ...base, status: 'failed', statusMessage: a.status === 'vetoed' ? `vetoed${a.vetoedBy === undefined ? '' : ` by ${a.vetoedBy}`}` : a.status === 'failed' ? `failed: ${a.error ?? 'unknown'}` : a.status };
+  if (a.status === 'outcome_unknown') {
+    // It may have run: still working (resending, or waiting for a person to reconcile it), never failed.
+    return { ...base, status: 'working', statusMessage: a.dueAt === null ? 'outcome unknown: waiting for a person to reconcile it' : 'outcome unknown: resending under the same key', pollInterval: 10_000 };
+  }
   const waitingFor =
     a.status === 'cooling' ? 'a cooling period a human may veto' : a.status === 'awaiting_signature' ? "a person's live signature" : a.status === 'awaiting_quorum' ? 'a quorum of people' : 'execution';
   return { ...base, status: 'working', statusMessage: `held at human tempo: waiting for ${waitingFor}`, pollInterval: a.status === 'cooling' || a.status === 'executing' ? 1000 : 10_000 };

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { canonicalJson } from '../../../core/canonical.ts';
 import { FirewallError } from '../../../core/errors.ts';
-import { isTerminal } from '../../../core/action/status.ts';
+import { isSettled, isTerminal } from '../../../core/action/status.ts';
 import type { ActionRecord } from '../../../gateway/action-record.ts';
 import { actionView } from '../../../gateway/action-view.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { submitAction } from '../../../gateway/submit.ts';
+import { reconcileAction } from '../../../gateway/reconcile.ts';
 import { quorumVetoBasis, vetoAction, type VetoBasis } from '../../../gateway/veto.ts';
 import { ACTIONS_TOPIC, actionTopic } from '../../notify/index.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
@@ -81,13 +82,14 @@ export function actionsRouter(ctx: GatewayContext): Router {
     if (!Number.isFinite(wait) || wait < 0 || wait > 60) {
       throw new FirewallError('QUERY_INVALID', "'wait' must be a number of seconds from 0 to 60", { status: 400 });
     }
-    if (wait === 0 || isTerminal(a.status)) {
+    if (wait === 0 || isSettled(a)) {
       res.json(actionView(a));
       return;
     }
     const changed = await new Promise<ActionRecord | undefined>((resolve) => {
       const stop = ctx.bus.subscribe(id, (next) => {
-        if (next.status !== a.status) finish(next);
+        // An unknown outcome whose resends ran out is a change too: the agent stops waiting then.
+        if (next.status !== a.status || isSettled(next) !== isSettled(a)) finish(next);
       });
       const timer = setTimeout(() => finish(undefined), wait * 1000);
       // The response's close is the disconnect signal (the request's fires once its body is read).
@@ -131,6 +133,17 @@ export function actionsRouter(ctx: GatewayContext): Router {
     const body = (req.body ?? {}) as { reason?: unknown };
     const reason = typeof body.reason === 'string' ? body.reason.slice(0, 500) : '';
     const a = await vetoAction({ store: ctx.store, clock: ctx.clock }, { actionId: id, by: p.id, reason, as });
+    ctx.bus.changed(a);
+    res.json(actionView(a));
+  });
+
+  // An admin settles an unresolved unknown outcome (docs/api.md §Outcomes).
+  r.post('/:id/reconcile', json, async (req: Request, res: Response) => {
+    const p = principalOf(res);
+    if (!p.roles.includes('admin')) throw new FirewallError('ROLE_FORBIDDEN', 'only an admin may reconcile an action', { status: 403 });
+    const body = (req.body ?? {}) as { outcome?: unknown; reason?: unknown };
+    const id = String(req.params['id']).slice(0, 100);
+    const a = await reconcileAction({ store: ctx.store, clock: ctx.clock }, { actionId: id, by: p.id, outcome: body.outcome, reason: body.reason });
     ctx.bus.changed(a);
     res.json(actionView(a));
   });

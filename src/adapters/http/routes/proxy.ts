@@ -54,7 +54,8 @@ export function proxyRouter(ctx: GatewayContext): Router {
       bodySha256: createHash('sha256').update(body).digest('hex'),
     });
     const a = out.record;
-    if (a.status === 'executed' && a.result !== undefined) {
+    // A definite refusal is the actuator's answer too: the agent sees it as sent.
+    if ((a.status === 'executed' || a.status === 'failed') && a.result !== undefined) {
       // At digital speed the proxy is transparent: the agent sees the upstream's own answer.
       res.status(a.result.status);
       for (const [k, v] of Object.entries(a.result.headers)) res.setHeader(k, v);

@@ -1,0 +1,136 @@
+import { performance } from 'node:perf_hooks';
+import type { CDPSession, Page } from 'playwright-core';
+import type { SessionStreams } from '../../src/core/liveness/types.ts';
+import type { GatewayMessage } from '../../src/core/signature/messages.ts';
+import type { Modality, RevealEvent } from '../../src/core/stimulus/types.ts';
+import { makePerson } from '../../clients/device/person.ts';
+import { DeviceSession } from '../../clients/device/session.ts';
+
+/**
+ * The person in front of the browser: the reference device's simulated body
+ * (clients/device/session.ts) answering the stimulus live, as the page shows it. The test sees
+ * the reveals when the page does (the WebSocket frames the page receives) and acts through the
+ * browser's own input paths: sensor readings through CDP Emulation, keys through page.keyboard.
+ *
+ * The body runs on its own clock from the moment it is created (it holds the phone before the
+ * session starts); reveals are shifted onto that clock.
+ */
+export class SimulatedBody {
+  readonly #dev: DeviceSession;
+  readonly #born = performance.now();
+  #offset: number | undefined;
+  #until = 0;
+  readonly revealed: RevealEvent[] = [];
+  /** Every frame the page received from the gateway, parsed. */
+  readonly received: GatewayMessage[] = [];
+  /** Every frame the page sent, as text. */
+  readonly sent: string[] = [];
+
+  constructor(person: string, modalities: Modality[], seed: string) {
+    this.#dev = new DeviceSession(makePerson(person), modalities, seed);
+  }
+
+  /** Watches the page's session socket (what the person sees appear on screen). */
+  watch(page: Page): void {
+    page.on('websocket', (ws) => {
+      ws.on('framesent', (f) => void this.sent.push(String(f.payload)));
+      ws.on('framereceived', (f) => {
+        const m = JSON.parse(String(f.payload)) as GatewayMessage;
+        this.received.push(m);
+        if (m.type === 'start') this.#offset = performance.now() - this.#born;
+        else if (m.type === 'reveal' && this.#offset !== undefined) {
+          const o = this.#offset;
+          this.revealed.push({ modality: m.modality, index: m.index, revealAt: m.revealAt + o, dueAt: m.dueAt + o, payload: m.payload });
+        }
+      });
+    });
+  }
+
+  get started(): boolean {
+    return this.#offset !== undefined;
+  }
+
+  /** The body's samples up to now (+ `aheadMs` of what it plans to do), on its own clock. */
+  advance(aheadMs = 0): SessionStreams {
+    const until = performance.now() - this.#born + aheadMs;
+    if (until <= this.#until) return {};
+    this.#until = until;
+    return this.#dev.advance(until, this.revealed);
+  }
+
+  /** A body-clock time as seconds since the epoch (CDP input timestamps). */
+  epochSeconds(bodyMs: number): number {
+    return (performance.timeOrigin + this.#born + bodyMs) / 1000;
+  }
+
+  /** The body's clock, ms. */
+  now(): number {
+    return performance.now() - this.#born;
+  }
+}
+
+/** Feeds the body's accelerometer and gyroscope to the page at ~50 Hz through CDP sensor overrides. */
+export async function feedMotion(cdp: CDPSession, body: SimulatedBody): Promise<() => void> {
+  const meta = { available: true, minimumFrequency: 1, maximumFrequency: 100 };
+  await cdp.send('Emulation.setSensorOverrideEnabled', { enabled: true, type: 'accelerometer', metadata: meta });
+  await cdp.send('Emulation.setSensorOverrideEnabled', { enabled: true, type: 'gyroscope', metadata: meta });
+  let busy = false;
+  const push = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const m = body.advance().motion;
+      const a = m?.acc.at(-1);
+      const g = m?.gyro?.at(-1);
+      if (a) await cdp.send('Emulation.setSensorOverrideReadings', { type: 'accelerometer', reading: { xyz: { x: a.x, y: a.y, z: a.z } } });
+      if (g) await cdp.send('Emulation.setSensorOverrideReadings', { type: 'gyroscope', reading: { xyz: { x: g.x, y: g.y, z: g.z } } });
+    } catch {
+      // the page went away
+    } finally {
+      busy = false;
+    }
+  };
+  await push();
+  const timer = setInterval(() => void push(), 20);
+  return () => clearInterval(timer);
+}
+
+/** CDP key fields for the characters the typing stream carries. */
+function keyFields(key: string): { key: string; code: string; windowsVirtualKeyCode: number; text?: string } {
+  if (key === 'Backspace') return { key, code: 'Backspace', windowsVirtualKeyCode: 8 };
+  if (key === ' ') return { key, code: 'Space', windowsVirtualKeyCode: 32, text: ' ' };
+  return { key, code: `Key${key.toUpperCase()}`, windowsVirtualKeyCode: key.toUpperCase().charCodeAt(0), text: key };
+}
+
+/**
+ * Types the body's key events into the page as real keyboard input: CDP Input.dispatchKeyEvent,
+ * the path page.keyboard takes, with each event's `timestamp` set to the moment the body pressed
+ * or released the key (Chromium gives it to the page as event.timeStamp). So the timings the page
+ * measures are the body's, not the test machine's dispatch jitter under load. The body plans
+ * 300 ms ahead (it knows only the words revealed so far: a word arriving meanwhile is started up
+ * to 300 ms later, a slower reader) and each event is sent at its own time, never before.
+ */
+export function typeLive(cdp: CDPSession, body: SimulatedBody): () => void {
+  let chain: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const plan = setInterval(() => {
+    for (const e of body.advance(300).typing?.keys ?? []) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (stopped) return;
+        const fields = keyFields(e.key);
+        const type = e.type === 'down' ? (fields.text === undefined ? 'rawKeyDown' : 'keyDown') : 'keyUp';
+        const { text, ...rest } = fields;
+        const params = { type, ...rest, ...(e.type === 'down' && text !== undefined ? { text } : {}), timestamp: body.epochSeconds(e.t) } as const;
+        chain = chain.then(() => cdp.send('Input.dispatchKeyEvent', params)).catch(() => undefined);
+      }, Math.max(0, e.t - body.now()));
+      timers.add(timer);
+    }
+  }, 50);
+  return () => {
+    stopped = true;
+    clearInterval(plan);
+    for (const t of timers) clearTimeout(t);
+  };
+}
