@@ -1,12 +1,21 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: dependencies are built once (pkcs11js is a native addon), the runtime image has no
-# compiler. Node 24 runs the TypeScript sources directly, so there is no build step.
+# compiler. Node 24 runs the TypeScript sources directly; the one build is the approver app's
+# static files (Vite, a dev dependency), made in a stage of its own.
 
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev
+# npm's prepare builds the approver app, which needs the dev dependencies: the app stage does that.
+RUN npm pkg delete scripts.prepare && npm ci --omit=dev
+
+FROM node:24-bookworm-slim AS app
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY web ./web
+RUN npm run build:app
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/var/lib/analog-firewall
@@ -17,6 +26,8 @@ COPY src ./src
 COPY hsm-sim ./hsm-sim
 COPY clients ./clients
 COPY examples ./examples
+COPY docs/privacy.md ./docs/privacy.md
+COPY --from=app /app/web/app/dist ./web/app/dist
 RUN mkdir -p /var/lib/analog-firewall && chown node:node /var/lib/analog-firewall
 USER node
 VOLUME ["/var/lib/analog-firewall"]

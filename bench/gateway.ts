@@ -3,7 +3,10 @@ import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:cryp
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import autocannon, { type Request as CannonRequest } from 'autocannon';
+import { signWithSession } from '../clients/agent/session-signature.ts';
+import { closedLoop } from './closed-loop.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { measureLowTierFloor, ratioCeiling } from './low-tier-floor.ts';
 
@@ -81,7 +84,7 @@ async function load(url: string, path: string, setup?: (req: CannonRequest) => C
     ...(setup === undefined ? {} : { requests: [{ method: 'GET' as const, path, setupRequest: setup }] }),
   });
   const non2xx = result.non2xx + result.errors + result.timeouts;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx, total: result.requests.total };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx, total: result.requests.total, ok: result['2xx'] };
 }
 
 /**
@@ -90,7 +93,7 @@ async function load(url: string, path: string, setup?: (req: CannonRequest) => C
  * flight, the same for both: at saturation a p99 is mostly the queue of CONNECTIONS requests, so
  * only an unqueued p99 says what the firewall itself adds to a request.
  */
-export async function benchGateway(): Promise<Record<string, number>> {
+export async function benchGateway(): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'af-bench-'));
   const children: ChildProcess[] = [];
   try {
@@ -143,38 +146,72 @@ export async function benchGateway(): Promise<Record<string, number>> {
     const path = '/proxy/bench/balances/acc-1';
     // Warm both paths (JIT, connection pools, HSM key lookups).
     await autocannon({ url: `http://127.0.0.1:${barePort}/balances/acc-1`, connections: 8, duration: 2 });
-    // Assertions are single-use: mint them before the measured run, so the load generator's own
+    // Credentials are single-use: mint them before each measured run, so the load generator's own
     // signing does not take CPU from the gateway on this 2-core machine (the bare proxy pays none).
     const pool: string[] = [];
     const refill = (n: number) => {
       for (let i = 0; i < n; i++) pool.push(assertion(agent.privateKey, 'bench', gwUrl, 'GET', path));
     };
-    const setup = (req: CannonRequest): CannonRequest => ({
+    const withAssertion = (req: CannonRequest): CannonRequest => ({
       ...req,
       headers: { authorization: `Bearer ${pool.pop() ?? assertion(agent.privateKey, 'bench', gwUrl, 'GET', path)}`, 'idempotency-key': randomUUID() },
     });
+    // The default credential: a session opened with one assertion, then an RFC 9421 HMAC per request.
+    const opened = await fetch(`${gwUrl}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${assertion(agent.privateKey, 'bench', gwUrl, 'POST', '/v1/sessions')}` } });
+    if (opened.status !== 201) throw new Error(`opening a session failed: ${opened.status} ${await opened.text()}`);
+    const session = (await opened.json()) as { sessionId: string; key: string };
+    const sessionKey = Buffer.from(session.key, 'base64url');
+    const signedHeaders = (): Record<string, string> => {
+      const idempotencyKey = randomUUID();
+      const s = signWithSession({ method: 'GET', url: gwUrl + path, body: undefined, idempotencyKey, sessionId: session.sessionId, key: sessionKey, created: Math.floor(Date.now() / 1000) });
+      return { 'idempotency-key': idempotencyKey, ...s.headers };
+    };
+    const signedPool: Record<string, string>[] = [];
+    const refillSigned = (n: number) => {
+      signedPool.length = 0;
+      for (let i = 0; i < n; i++) signedPool.push(signedHeaders());
+    };
+    const withSession = (req: CannonRequest): CannonRequest => ({ ...req, headers: signedPool.pop() ?? signedHeaders() });
+    let answered2xx = 0;
     refill(5000);
-    await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path, setupRequest: setup }] });
+    answered2xx += (await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path, setupRequest: withAssertion }] }))['2xx'];
+    refillSigned(20_000);
+    answered2xx += (await autocannon({ url: gwUrl + path, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path, setupRequest: withSession }] }))['2xx'];
 
     const bareCpuBefore = cpuMs(bareProxy.pid!);
     const machineBefore = machineBusyMs();
     const bare = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1');
     const machineAfter = machineBusyMs();
     const bareCpuAfter = cpuMs(bareProxy.pid!);
-    refill(Math.max(0, 4000 * DURATION_S - pool.length));
+    // Signed just before the run: `created` must stay inside the gateway's 30 s window.
+    refillSigned(6000 * DURATION_S);
     const cpuBefore = cpuMs(gw.pid!);
-    const low = await load(gwUrl, path, setup);
+    const windowStart = process.hrtime.bigint() / 1000n;
+    const low = await load(gwUrl, path, withSession);
+    // The saturated session run's window on the monotonic clock (µs), which --cpu-prof timestamps use: a profile can be cut to it.
+    if (process.env['BENCH_PROFILE']) process.stderr.write(`bench: session run window ${windowStart}..${process.hrtime.bigint() / 1000n} us\n`);
     const cpuAfter = cpuMs(gw.pid!);
-    const bareOne = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1', undefined, 1);
-    refill(Math.max(0, 1500 * DURATION_S - pool.length));
-    const lowOne = await load(gwUrl, path, setup, 1);
+    refill(Math.max(0, 4000 * DURATION_S - pool.length));
+    const cpuBeforeAssertion = cpuMs(gw.pid!);
+    const lowAssertion = await load(gwUrl, path, withAssertion);
+    const cpuAfterAssertion = cpuMs(gw.pid!);
+    // One request in flight, timed to the microsecond; signed as it is sent (a few µs, the same for every request).
+    const bareOne = await closedLoop({ url: `http://127.0.0.1:${barePort}`, path: '/balances/acc-1', durationS: DURATION_S, connections: 1 });
+    const lowOne = await closedLoop({ url: gwUrl, path, durationS: DURATION_S, connections: 1, headers: signedHeaders });
+    answered2xx += low.ok + lowAssertion.ok + lowOne.ok;
     if (process.env['BENCH_DEBUG']) {
       const m = await (await fetch(`${gwUrl}/metrics`)).text();
       process.stderr.write(m.split('\n').filter((l) => /^af_(nodejs_heap|process_resident|nodejs_external|nodejs_heap_space_size_used)/.test(l)).join('\n') + '\n');
     }
-    for (const run of [low, lowOne]) {
+    for (const run of [low, lowAssertion]) {
       if (run.non2xx > 0) throw new Error(`gateway answered ${run.non2xx} requests with errors during a LOW run`);
     }
+    if (lowOne.ok !== lowOne.total) throw new Error(`gateway answered ${lowOne.total - lowOne.ok} requests with errors during the one-in-flight LOW run`);
+    // Every answered LOW action has its one durable log entry (read from the gateway's own database).
+    const db = new DatabaseSync(join(dir, 'data', 'gateway.db'), { readOnly: true });
+    const logged = Number((db.prepare("SELECT count(*) AS n FROM tlog_entries WHERE type = 'action.passed'").get() as { n: number }).n);
+    const executed = Number((db.prepare("SELECT count(*) AS n FROM tlog_entries WHERE type = 'action.executed'").get() as { n: number }).n);
+    db.close();
     // Timed with nothing else running (the load runs are over), in this process.
     const floor = measureLowTierFloor();
     const bareMachineUs = ((machineAfter - machineBefore) * 1000) / bare.total;
@@ -182,17 +219,28 @@ export async function benchGateway(): Promise<Record<string, number>> {
       low_tier_rps: Math.round(low.rps),
       bare_proxy_rps: Math.round(bare.rps),
       low_tier_ratio: Number((low.rps / bare.rps).toFixed(3)),
-      low_tier_p50_ms: lowOne.p50,
-      low_tier_p99_ms: lowOne.p99,
-      bare_proxy_p50_ms: bareOne.p50,
-      bare_proxy_p99_ms: bareOne.p99,
-      low_tier_added_p99_ms: lowOne.p99 - bareOne.p99,
+      // The credential of low_tier_ratio: a session (RFC 9421 hmac-sha256 per request, docs/api.md §Sessions).
+      low_tier_credential: 'session',
+      low_tier_ratio_assertion: Number((lowAssertion.rps / bare.rps).toFixed(3)),
+      low_tier_rps_assertion: Math.round(lowAssertion.rps),
+      low_tier_p50_ms: Number((lowOne.p50Us / 1000).toFixed(3)),
+      low_tier_p99_ms: Number((lowOne.p99Us / 1000).toFixed(3)),
+      bare_proxy_p50_ms: Number((bareOne.p50Us / 1000).toFixed(3)),
+      bare_proxy_p99_ms: Number((bareOne.p99Us / 1000).toFixed(3)),
+      low_tier_added_p99_ms: Number(((lowOne.p99Us - bareOne.p99Us) / 1000).toFixed(3)),
       low_tier_p99_ms_saturated: low.p99,
       bare_proxy_p99_ms_saturated: bare.p99,
       gateway_rss_mb: Number(peakRssMb(gw.pid!).toFixed(1)),
-      low_tier_actions_logged: low.total + lowOne.total,
+      low_tier_answered_2xx: answered2xx,
+      // autocannon stops at its deadline with every connection's request still in flight: those
+      // actions are accepted, logged and executed, but their answers are not counted. So
+      // logged = answered + cut, when every answered LOW action is logged once.
+      low_tier_requests_cut_in_flight: 8 + 8 + 2 * CONNECTIONS,
+      low_tier_actions_logged: logged,
+      low_tier_actions_executed_logged: executed,
       // Diagnostics: what one LOW action costs the gateway, whatever else the machine is doing.
       low_tier_gateway_cpu_us_per_action: Math.round(((cpuAfter.process - cpuBefore.process) * 1000) / low.total),
+      low_tier_gateway_cpu_us_per_action_assertion: Math.round(((cpuAfterAssertion.process - cpuBeforeAssertion.process) * 1000) / lowAssertion.total),
       bare_proxy_cpu_us_per_request: Math.round(((bareCpuAfter.process - bareCpuBefore.process) * 1000) / bare.total),
       low_tier_gateway_main_thread_cpu_us_per_action: Math.round(((cpuAfter.main - cpuBefore.main) * 1000) / low.total),
       // The floor (bench/low-tier-floor.ts): what issue #2's required work costs at the least, and

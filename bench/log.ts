@@ -122,7 +122,7 @@ export async function benchLog(): Promise<Record<string, number>> {
       await log.checkpoint();
       const text = JSON.stringify(await buildExportBundle(log, { freshCheckpoint: false }));
       const t0 = performance.now();
-      const report = verifyBundle(text, { rootPem });
+      const report = await verifyBundle(text, { rootPem });
       const secs = (performance.now() - t0) / 1000;
       if (!report.ok) throw new Error(`bench bundle failed verification: ${report.checks.filter((c) => c.status === 'fail').map((c) => c.id).join(', ')}`);
       out['verifier_entries_per_s'] = Math.round(BIG / secs);

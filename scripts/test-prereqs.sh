@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs before `npm test` (npm's pretest hook): makes sure the machine has what the tests use for
-# real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests —
-# Chromium and espeak-ng for the approver app's browser tests — installing Debian packages and starting services when they are missing. Quiet when all is there.
+# real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests,
+# Debian's chromium (never a downloaded browser) and espeak-ng for the approver app's browser tests —
+# installing Debian packages and starting services when they are missing. Quiet when all is there.
 set -euo pipefail
 
 missing=()
@@ -11,7 +12,7 @@ command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # The approver app's browser tests: Debian's Chromium (never a downloaded browser), and espeak-ng
 # to speak the words the fake microphone plays.
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -30,5 +31,10 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+# The approver app's built files (npm's prepare builds them; a checkout without `npm install` has none).
+if [ ! -f web/app/dist/index.html ]; then
+  echo "building the approver app (npm run build:app)" >&2
+  npm run -s build:app
 fi
 exit 0

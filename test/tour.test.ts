@@ -112,8 +112,9 @@ describe('the README tour', () => {
       const bundle = JSON.parse(readFileSync(join(dir, 'data', 'bundle.json'), 'utf8')) as { entries: { entry: string }[] };
       const entries = bundle.entries.map((e) => JSON.parse(e.entry) as Record<string, unknown>);
       const of = (id: string | undefined) => entries.filter((e) => e['actionId'] === id).map((e) => e['type']);
-      const low = entries.find((e) => e['type'] === 'action.classified' && e['tier'] === 'LOW')?.['actionId'] as string | undefined;
-      expect(of(low)).toEqual(['action.received', 'action.classified', 'action.authorised', 'action.dispatched', 'action.executed']);
+      // A LOW action: one entry before forwarding (docs/transparency-log.md §action.passed), then its execution.
+      const low = entries.find((e) => e['type'] === 'action.passed' && e['tier'] === 'LOW')?.['actionId'] as string | undefined;
+      expect(of(low)).toEqual(['action.passed', 'action.executed']);
       expect(of(medium)).toEqual(['action.received', 'action.classified', 'action.cooling', 'action.authorised', 'action.dispatched', 'action.executed']);
       expect(of(high)).toEqual(expect.arrayContaining(['action.awaiting_signature', 'signature.challenge_issued', 'signature.verified', 'action.authorised', 'action.executed']));
       expect(entries.find((e) => e['actionId'] === high && e['type'] === 'action.authorised')).toMatchObject({ event: 'signature_verified', approvals: [{ who: 'alice', role: 'authorizer' }] });

@@ -1,10 +1,11 @@
-import type { KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JWK } from 'jose';
 import { isJsonMediaType, isSettled, isTerminal, parseAction, upstreamResponse, type Action, type ActionRequest, type UpstreamResponse } from './action.ts';
 import { AgentClientError, type Problem } from './agent-client-error.ts';
 import { mintClientAssertion } from './client-assertion.ts';
 import { loadAgentSigningKey, type AgentSigningKey } from './keys.ts';
+import { signWithSession } from './session-signature.ts';
 import { readEventStream } from './sse.ts';
 
 export interface AgentClientOptions {
@@ -24,7 +25,24 @@ export interface AgentClientOptions {
   maxResponseBytes?: number;
   /** Milliseconds since the epoch. Default Date.now. */
   now?: () => number;
+  /**
+   * 'session' (default): open a session with one client assertion, then sign each request with
+   * its key (HMAC, RFC 9421), renewing it before it expires or when the gateway no longer knows it.
+   * 'assertion': a fresh signed client assertion on every request.
+   */
+  credential?: 'session' | 'assertion';
 }
+
+interface Session {
+  id: string;
+  key: Buffer;
+  expiresAt: number;
+}
+
+/** Renew this long before the gateway's expiry, so a request never arrives on an expired session. */
+const SESSION_RENEW_MARGIN_MS = 60_000;
+/** Refusals after which a new session is opened and the request sent once more (none was forwarded). */
+const SESSION_GONE = new Set(['SESSION_UNKNOWN', 'SESSION_EXPIRED', 'SESSION_REVOKED']);
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -79,6 +97,8 @@ export class AgentClient {
   readonly #timeout: number;
   readonly #maxBytes: number;
   readonly #now: () => number;
+  readonly #credential: 'session' | 'assertion';
+  #session: Promise<Session> | undefined;
 
   constructor(options: AgentClientOptions) {
     let base: URL;
@@ -101,6 +121,7 @@ export class AgentClient {
     this.#timeout = options.requestTimeoutMs ?? 30_000;
     this.#maxBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
     this.#now = options.now ?? Date.now;
+    this.#credential = options.credential ?? 'session';
   }
 
   /** POST /v1/actions */
@@ -266,7 +287,70 @@ export class AgentClient {
     return new URL(relative, this.#base);
   }
 
+  /** DELETE /v1/sessions/{id}: ends the current session, if any (the next request opens another). */
+  async endSession(options: RequestOptions = {}): Promise<void> {
+    const s = await this.#session?.catch(() => undefined);
+    this.#session = undefined;
+    if (s === undefined) return;
+    const res = await this.#send('DELETE', `v1/sessions/${encodeURIComponent(s.id)}`, { signal: options.signal, credential: 'assertion' });
+    if (res.status !== 200) throw await this.#error(res);
+    await res.body?.cancel().catch(() => {});
+  }
+
+  async #openSession(signal: AbortSignal | undefined): Promise<Session> {
+    const res = await this.#send('POST', 'v1/sessions', { signal, credential: 'assertion' });
+    if (res.status !== 201) throw await this.#error(res);
+    const v = (await this.#json(res)) as { sessionId?: unknown; key?: unknown; expiresAt?: unknown };
+    if (typeof v.sessionId !== 'string' || typeof v.key !== 'string' || typeof v.expiresAt !== 'number') {
+      throw new AgentClientError('INVALID_RESPONSE', 'the session answer lacks sessionId, key or expiresAt', { status: res.status });
+    }
+    return { id: v.sessionId, key: Buffer.from(v.key, 'base64url'), expiresAt: v.expiresAt };
+  }
+
+  async #currentSession(signal: AbortSignal | undefined): Promise<Session> {
+    const current = this.#session;
+    const held = await current?.catch(() => undefined);
+    if (held !== undefined && held.expiresAt - SESSION_RENEW_MARGIN_MS > this.#now()) return held;
+    // Only the first caller to find it stale opens the next one; the others wait for that.
+    if (this.#session === current) {
+      const opening = this.#openSession(signal);
+      this.#session = opening;
+      opening.catch(() => {
+        if (this.#session === opening) this.#session = undefined;
+      });
+    }
+    return this.#session!;
+  }
+
   async #send(
+    method: string,
+    relative: string,
+    opts: { signal?: AbortSignal; headers?: Record<string, string>; body?: string | Uint8Array; extraTimeoutMs?: number; noTimeout?: boolean; credential?: 'session' | 'assertion' },
+  ): Promise<Response> {
+    if ((opts.credential ?? this.#credential) === 'assertion') return this.#sendWithAssertion(method, relative, opts);
+    const first = await this.#sendSigned(method, relative, opts);
+    if (first.status !== 401) return first;
+    const bytes = await this.#bytes(first);
+    const problem = parseProblem(bytes, first.headers.get('content-type') ?? undefined, 401);
+    if (problem?.code === undefined || !SESSION_GONE.has(problem.code)) return new Response(bytes, { status: 401, headers: first.headers });
+    // The gateway refused before doing anything: a new session, and the same request once more.
+    this.#session = undefined;
+    return this.#sendSigned(method, relative, opts);
+  }
+
+  async #sendSigned(
+    method: string,
+    relative: string,
+    opts: { signal?: AbortSignal; headers?: Record<string, string>; body?: string | Uint8Array; extraTimeoutMs?: number; noTimeout?: boolean },
+  ): Promise<Response> {
+    const s = await this.#currentSession(opts.signal);
+    const url = this.#url(relative);
+    const idempotencyKey = opts.headers?.['idempotency-key'] ?? randomUUID();
+    const signed = signWithSession({ method, url: url.href, body: opts.body, idempotencyKey, sessionId: s.id, key: s.key, created: Math.floor(this.#now() / 1000) });
+    return this.#fetchWith(url, method, { ...opts, headers: { ...opts.headers, 'idempotency-key': idempotencyKey, ...signed.headers } });
+  }
+
+  async #sendWithAssertion(
     method: string,
     relative: string,
     opts: { signal?: AbortSignal; headers?: Record<string, string>; body?: string | Uint8Array; extraTimeoutMs?: number; noTimeout?: boolean },
@@ -286,13 +370,21 @@ export class AgentClient {
       nowSec: Math.floor(this.#now() / 1000),
       lifetimeSec: this.#lifetime,
     });
+    return this.#fetchWith(url, method, { ...opts, headers: { ...opts.headers, authorization: `Bearer ${assertion}` } });
+  }
+
+  async #fetchWith(
+    url: URL,
+    method: string,
+    opts: { signal?: AbortSignal; headers?: Record<string, string>; body?: string | Uint8Array; extraTimeoutMs?: number; noTimeout?: boolean },
+  ): Promise<Response> {
     const signals: AbortSignal[] = [];
     if (opts.signal) signals.push(opts.signal);
     if (!opts.noTimeout) signals.push(AbortSignal.timeout(this.#timeout + (opts.extraTimeoutMs ?? 0)));
     try {
       return await this.#fetch(url, {
         method,
-        headers: { accept: 'application/json, application/problem+json', ...opts.headers, authorization: `Bearer ${assertion}` },
+        headers: { accept: 'application/json, application/problem+json', ...opts.headers },
         body: opts.body,
         redirect: 'error',
         signal: signals.length === 0 ? undefined : AbortSignal.any(signals),

@@ -26,3 +26,4 @@ export {
 } from './action.ts';
 export { generateAgentKeyPair, loadAgentSigningKey, type AgentKeyPair, type AgentKeyAlgorithm, type AgentSigningKey } from './keys.ts';
 export { mintClientAssertion, htuOf, MAX_ASSERTION_LIFETIME_SEC, type AssertionParams } from './client-assertion.ts';
+export { signWithSession, SESSION_COMPONENTS, type SessionSignatureParams, type SessionSignature } from './session-signature.ts';

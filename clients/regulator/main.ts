@@ -20,7 +20,7 @@ export const EXIT_USAGE = 2;
 const USAGE = `usage: npm run -s regulator -- verify <bundle.json | tile-dir> --root <hsm-root.pem> [--json]
        [--at <ISO-8601 time>] [--origin <origin>] [--witness <vkey>]... [--quorum <n>]`;
 
-export function run(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): number {
+export async function run(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -91,7 +91,7 @@ export function run(argv: string[], out: (s: string) => void = (s) => process.st
     err(`cannot read ${target}: ${(e as Error).message}\n`);
     return EXIT_USAGE;
   }
-  const report = verifyBundle(input, options);
+  const report = await verifyBundle(input, options);
   if (problems.length > 0) {
     report.ok = false;
     const fmt = report.checks.find((c) => c.id === 'bundle.format');
@@ -106,5 +106,5 @@ export function run(argv: string[], out: (s: string) => void = (s) => process.st
 }
 
 if (import.meta.main) {
-  process.exitCode = run(process.argv.slice(2));
+  process.exitCode = await run(process.argv.slice(2));
 }

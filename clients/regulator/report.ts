@@ -2,6 +2,7 @@
  * Verification report: one result per check (grouped by concern), with findings that name the entry
  * index / checkpoint position and the check that failed.
  */
+import { isFirewallError } from '../../src/core/errors.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -148,4 +149,9 @@ export function formatReport(r: VerificationReport): string {
   const failed = r.checks.filter((c) => c.status === 'fail');
   lines.push(r.ok ? 'RESULT: VERIFIED' : `RESULT: FAILED (${failed.map((c) => c.id).join(', ')})`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A finding's text for a caught error: the firewall error's message, else the error's own. */
+export function errMessage(e: unknown): string {
+  return isFirewallError(e) ? e.message : e instanceof Error ? e.message : String(e);
 }

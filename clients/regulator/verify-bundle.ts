@@ -13,29 +13,28 @@
  *   context     jwks.attestation, policy.digest
  *
  * All input is attacker-controlled: every field is shape-checked before use, and a failure in one
- * concern never stops the others from reporting.
+ * concern never stops the others from reporting. The bundle's shape is bundle-shape.ts, keys and
+ * checkpoints checkpoint-checks.ts, attestation and context attestation-checks.ts; the tree and the
+ * entries are here.
  */
-import type { X509Certificate } from 'node:crypto';
-import { canonicalJson, sha256Hex } from '../../src/core/canonical.ts';
-import { isFirewallError } from '../../src/core/errors.ts';
+import { canonicalJson } from '../../src/core/canonical.ts';
 import { HASH_SIZE, leafHash } from '../../src/core/merkle/hash.ts';
 import { verifyConsistencyProof, verifyInclusionProof } from '../../src/core/merkle/proof.ts';
 import { Frontier } from '../../src/core/merkle/frontier.ts';
 import { isUint, popcount } from '../../src/core/merkle/tree-size.ts';
-import { decodeBase64Strict } from '../../src/core/checkpoint/base64.ts';
-import { parseCheckpoint } from '../../src/core/checkpoint/checkpoint.ts';
-import { noteVerifierFromKey, parseSignedNote, verifyNote, type NoteVerifier, type SignedNote } from '../../src/core/checkpoint/note.ts';
-import { parseVerifierKey, SIG_TYPE_ED25519, type VerifierKey } from '../../src/core/checkpoint/verifier-key.ts';
-import { verifyCosignature, witnessFromVerifierKey } from '../../src/core/checkpoint/cosignature.ts';
-import { EXPORT_BUNDLE_FORMAT, type ExportBundle } from '../../src/core/checkpoint/bundle-format.ts';
-import { certifiesEd25519, certifiesJwk, loadRootCertificate, verifyChain } from './attestation.ts';
-import { Reporter, type VerificationReport, type Where } from './report.ts';
-import { defaultRules, parseEntryText, type CheckpointView, type EntryView, type RuleContext, type RuleRun, type VerificationRule } from './rules.ts';
+import { decodeBase64Strict, encodeBase64 } from '../../src/core/checkpoint/base64.ts';
+import type { ExportBundle } from '../../src/core/checkpoint/bundle-format.ts';
+import { loadRootCertificate, type X509Certificate } from './attestation.ts';
+import { checkAttestation, checkJwks, checkPolicies } from './attestation-checks.ts';
+import { checkCheckpoints, checkOrderAndConsistency, checkVerifierKey, checkWitnesses, type CheckedCheckpoint } from './checkpoint-checks.ts';
+import { isObj, readShape, type Obj, type Shaped } from './bundle-shape.ts';
+import { errMessage, Reporter, type VerificationReport, type Where } from './report.ts';
+import { defaultRules, parseEntryText, type EntryView, type RuleContext, type RuleRun, type VerificationRule } from './rules.ts';
 import { domainRules } from './action-rules/index.ts';
 
 export interface VerifyOptions {
   /** The pinned HSM attestation root (PEM text, DER, or a parsed certificate). */
-  rootPem: string | Buffer | X509Certificate;
+  rootPem: string | Uint8Array | X509Certificate;
   /** Extra rules run after the defaults. */
   rules?: readonly VerificationRule[];
   /** Replace the default rules (sequence, checkpointed, envelope and the action-rules/ set) instead of extending them. */
@@ -62,207 +61,6 @@ const CHECKS: [string, string][] = [
   ['entry.inclusion', 'every entry hashes to the leaf committed at its index'],
   ['context.inclusion', 'every context entry lies before the range and is proven included in the latest checkpoint'],
 ];
-
-const B64_ENC = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('base64');
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-interface Shaped {
-  bundle: ExportBundle;
-  /** Entries array as given (elements shape-checked in the entry loop). */
-  entries: unknown[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// bundle
-// ---------------------------------------------------------------------------------------------
-
-function readShape(input: unknown, r: Reporter): Shaped | null {
-  const id = 'bundle.format';
-  let b: unknown = input;
-  if (typeof input === 'string' || Buffer.isBuffer(input)) {
-    try {
-      b = JSON.parse(input.toString());
-    } catch (e) {
-      r.fail(id, `bundle is not valid JSON (${(e as Error).message})`);
-      return null;
-    }
-  }
-  if (!isObj(b)) {
-    r.fail(id, 'bundle is not a JSON object');
-    return null;
-  }
-  let fatal = false;
-  const need = (cond: boolean, message: string): void => {
-    if (!cond) {
-      r.fail(id, message);
-      fatal = true;
-    }
-  };
-  need(b['format'] === EXPORT_BUNDLE_FORMAT, `format must be ${JSON.stringify(EXPORT_BUNDLE_FORMAT)}`);
-  need(typeof b['origin'] === 'string' && (b['origin'] as string).length > 0, 'origin must be a non-empty string');
-  const range = b['range'];
-  need(isObj(range) && isUint(range['start']) && isUint(range['end']) && (range['start'] as number) <= (range['end'] as number), 'range must be {start, end} with 0 <= start <= end');
-  need(Array.isArray(b['entries']), 'entries must be an array');
-  const cps = b['checkpoints'];
-  need(Array.isArray(cps) && cps.length > 0 && cps.every((c) => isObj(c) && typeof c['note'] === 'string'), 'checkpoints must be a non-empty array of {note}');
-  const proofs = b['proofs'];
-  const strArr = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  need(
-    isObj(proofs) &&
-      typeof proofs['leafHashes'] === 'string' &&
-      strArr(proofs['leftFrontier']) &&
-      strArr(proofs['toLatest']) &&
-      Array.isArray(proofs['checkpointConsistency']) &&
-      (proofs['checkpointConsistency'] as unknown[]).every((p) => isObj(p) && isUint(p['from']) && isUint(p['to']) && strArr(p['hashes'])),
-    'proofs must hold leafHashes, leftFrontier, toLatest and checkpointConsistency[{from, to, hashes}]',
-  );
-  const vk = b['verifierKey'];
-  need(isObj(vk) && typeof vk['vkey'] === 'string' && strArr(vk['x5c']), 'verifierKey must be {vkey, x5c[]}');
-  // Context sections are optional in shape; malformed ones are reported by their own checks.
-  if (b['jwks'] !== undefined && !(isObj(b['jwks']) && Array.isArray((b['jwks'] as Obj)['keys']))) r.fail(id, 'jwks must be {keys: []}');
-  if (b['policyVersions'] !== undefined && !Array.isArray(b['policyVersions'])) r.fail(id, 'policyVersions must be an array');
-  if (b['context'] !== undefined && !Array.isArray(b['context'])) r.fail(id, 'context must be an array');
-  if (fatal) return null;
-  const bundle = b as unknown as ExportBundle;
-  if (!isObj(bundle.jwks) || !Array.isArray(bundle.jwks.keys)) (bundle as { jwks: unknown }).jwks = { keys: [] };
-  if (!Array.isArray(bundle.policyVersions)) (bundle as { policyVersions: unknown }).policyVersions = [];
-  if (bundle.context !== undefined && !Array.isArray(bundle.context)) delete (bundle as { context?: unknown }).context;
-  return { bundle, entries: b['entries'] as unknown[] };
-}
-
-// ---------------------------------------------------------------------------------------------
-// keys
-// ---------------------------------------------------------------------------------------------
-
-function errMessage(e: unknown): string {
-  return isFirewallError(e) ? e.message : e instanceof Error ? e.message : String(e);
-}
-
-function checkVerifierKey(b: ExportBundle, origin: string, r: Reporter): { key: VerifierKey; verifier: NoteVerifier } | null {
-  try {
-    const key = parseVerifierKey(b.verifierKey.vkey);
-    if (key.type !== SIG_TYPE_ED25519) {
-      r.fail('key.verifier', `verifier key type 0x${key.type.toString(16)} is not an Ed25519 note key (0x01)`);
-      return null;
-    }
-    if (key.name !== origin) r.fail('key.verifier', `verifier key is named ${JSON.stringify(key.name)}, not the origin ${JSON.stringify(origin)}`);
-    return { key, verifier: noteVerifierFromKey(key) };
-  } catch (e) {
-    r.fail('key.verifier', errMessage(e));
-    return null;
-  }
-}
-
-function checkAttestation(b: ExportBundle, key: VerifierKey | null, root: X509Certificate | null, at: Date, r: Reporter): void {
-  const id = 'key.attestation';
-  if (!root) return;
-  try {
-    const leaf = verifyChain(b.verifierKey.x5c, root, at);
-    if (key && !certifiesEd25519(leaf, key.publicKey)) {
-      r.fail(id, 'the attested certificate is for a different key than the checkpoint verifier key');
-      return;
-    }
-    r.note(id, `leaf ${leaf.subject.replaceAll('\n', ', ')}; checked at ${at.toISOString()}`);
-  } catch (e) {
-    r.fail(id, errMessage(e));
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// checkpoints
-// ---------------------------------------------------------------------------------------------
-
-interface CheckedCheckpoint extends CheckpointView {
-  note: SignedNote;
-}
-
-function checkCheckpoints(b: ExportBundle, origin: string, verifier: NoteVerifier | null, r: Reporter): (CheckedCheckpoint | null)[] {
-  const out: (CheckedCheckpoint | null)[] = [];
-  for (const [position, c] of b.checkpoints.entries()) {
-    const where = { checkpoint: position };
-    try {
-      const note = parseSignedNote(c.note);
-      const cp = parseCheckpoint(note.text);
-      if (!verifier) {
-        r.skip('checkpoint.signature', 'no usable verifier key');
-      } else {
-        try {
-          verifyNote(note, [verifier]);
-        } catch (e) {
-          r.fail('checkpoint.signature', `checkpoints[${position}] (size ${cp.size}): ${errMessage(e)}`, where);
-          out.push(null);
-          continue;
-        }
-      }
-      if (cp.origin !== origin) {
-        r.fail('checkpoint.signature', `checkpoints[${position}] (size ${cp.size}) names origin ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`, where);
-        out.push(null);
-        continue;
-      }
-      out.push(verifier ? { position, size: cp.size, rootHash: cp.rootHash, note } : null);
-    } catch (e) {
-      r.fail('checkpoint.signature', `checkpoints[${position}]: ${errMessage(e)}`, where);
-      out.push(null);
-    }
-  }
-  return out;
-}
-
-function checkOrderAndConsistency(b: ExportBundle, cps: (CheckedCheckpoint | null)[], r: Reporter): void {
-  const records = b.proofs.checkpointConsistency;
-  // Adjacent pairs only: a checkpoint whose signature failed is already reported, and the pairs
-  // around it cannot be checked.
-  for (let i = 1; i < cps.length; i++) {
-    const prev = cps[i - 1] ?? null;
-    const cp = cps[i] ?? null;
-    if (prev && cp) {
-      const where = { checkpoint: cp.position };
-      if (cp.size <= prev.size) {
-        r.fail('checkpoint.order', `checkpoints[${cp.position}] (size ${cp.size}) follows checkpoints[${prev.position}] (size ${prev.size})`, where);
-      } else {
-        const rec = records.find((p) => p.from === prev.size && p.to === cp.size);
-        if (!rec) {
-          r.fail('checkpoint.consistency', `checkpoints[${cp.position}]: no consistency proof from size ${prev.size} to size ${cp.size}`, where);
-        } else {
-          try {
-            const hashes = rec.hashes.map((h, i) => decodeBase64Strict(h, `consistency proof hash ${i}`, 'MERKLE_PROOF_MALFORMED'));
-            verifyConsistencyProof(prev.size, cp.size, prev.rootHash, cp.rootHash, hashes);
-          } catch (e) {
-            r.fail(
-              'checkpoint.consistency',
-              `checkpoints[${prev.position}] (size ${prev.size}) and checkpoints[${cp.position}] (size ${cp.size}) are not consistent: ${errMessage(e)}`,
-              where,
-            );
-          }
-        }
-      }
-    }
-  }
-}
-
-function checkWitnesses(latest: CheckedCheckpoint | null, options: VerifyOptions, r: Reporter): void {
-  const witnesses = options.witnesses ?? [];
-  if (witnesses.length === 0) return;
-  const id = 'witness.cosignature';
-  r.register(id, 'the latest checkpoint carries a quorum of witness cosignatures');
-  if (!latest) {
-    r.fail(id, 'no verified latest checkpoint to check cosignatures on');
-    return;
-  }
-  const quorum = options.witnessQuorum ?? witnesses.length;
-  let ok = 0;
-  for (const vkey of witnesses) {
-    try {
-      verifyCosignature(latest.note, witnessFromVerifierKey(vkey));
-      ok++;
-    } catch (e) {
-      r.warn(id, errMessage(e), { checkpoint: latest.position });
-    }
-  }
-  if (ok < quorum) r.fail(id, `${ok} valid cosignature(s), quorum is ${quorum}`, { checkpoint: latest.position });
-}
 
 // ---------------------------------------------------------------------------------------------
 // tree
@@ -402,58 +200,6 @@ function checkContext(b: ExportBundle, latest: CheckedCheckpoint | null, r: Repo
 }
 
 // ---------------------------------------------------------------------------------------------
-// context: JWKS and policy versions
-// ---------------------------------------------------------------------------------------------
-
-function checkJwks(b: ExportBundle, root: X509Certificate | null, at: Date, r: Reporter): void {
-  const id = 'jwks.attestation';
-  r.register(id, 'JWKS keys are attested by x5c chains to the pinned root');
-  if (b.jwks.keys.length === 0) {
-    r.skip(id, 'no keys in bundle');
-    return;
-  }
-  for (const [i, k] of b.jwks.keys.entries()) {
-    if (!isObj(k)) {
-      r.fail(id, `jwks.keys[${i}] is not an object`);
-      continue;
-    }
-    const name = typeof k['kid'] === 'string' ? `key ${JSON.stringify(k['kid'])}` : `jwks.keys[${i}]`;
-    if (k['d'] !== undefined || k['p'] !== undefined || k['k'] !== undefined) r.fail(id, `${name} carries private key material`);
-    if (!Array.isArray(k['x5c']) || k['x5c'].length === 0) {
-      r.warn(id, `${name} has no x5c attestation chain`);
-      continue;
-    }
-    if (!root) continue;
-    try {
-      const leaf = verifyChain(k['x5c'], root, at);
-      if (!certifiesJwk(leaf, k as JsonWebKey)) r.fail(id, `${name}: the attested certificate is for a different key`);
-    } catch (e) {
-      r.fail(id, `${name}: ${errMessage(e)}`);
-    }
-  }
-}
-
-function checkPolicies(b: ExportBundle, r: Reporter): void {
-  const id = 'policy.digest';
-  r.register(id, 'policy versions match their SHA-256 digests');
-  if (b.policyVersions.length === 0) {
-    r.skip(id, 'no policy versions in bundle');
-    return;
-  }
-  for (const [i, p] of (b.policyVersions as unknown[]).entries()) {
-    if (!isObj(p) || typeof p['version'] !== 'string' || typeof p['digest'] !== 'string' || !/^[0-9a-f]{64}$/.test(p['digest'])) {
-      r.fail(id, `policyVersions[${i}] must be {version, digest: 64 lowercase hex, source?}`);
-      continue;
-    }
-    if (typeof p['source'] !== 'string') {
-      r.warn(id, `policy ${JSON.stringify(p['version'])}: source not included, digest cannot be checked`);
-      continue;
-    }
-    if (sha256Hex(p['source']) !== p['digest']) r.fail(id, `policy ${JSON.stringify(p['version'])}: source does not match its digest`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 function attestationTime(shaped: Shaped, options: VerifyOptions): Date {
   if (options.at !== undefined) return new Date(options.at);
@@ -469,8 +215,12 @@ function attestationTime(shaped: Shaped, options: VerifyOptions): Date {
   return isUint(shaped.bundle.generatedAt) ? new Date(shaped.bundle.generatedAt) : new Date();
 }
 
-/** Verify an export bundle (parsed JSON, or its text). Never throws on bad input: it reports. */
-export function verifyBundle(input: unknown, options: VerifyOptions): VerificationReport {
+/**
+ * Verify an export bundle (parsed JSON, or its text as a string or UTF-8 bytes). Never throws on bad
+ * input: it reports. Asynchronous because certificate chains are checked with WebCrypto; the same
+ * code runs in Node and in a browser (no node: module anywhere in its imports).
+ */
+export async function verifyBundle(input: unknown, options: VerifyOptions): Promise<VerificationReport> {
   const r = new Reporter(options.maxFindingsPerCheck ?? 1000);
   for (const [id, title] of CHECKS) r.register(id, title);
   const rules = [...(options.replaceDefaultRules ? [] : [...defaultRules, ...domainRules]), ...(options.rules ?? [])];
@@ -500,7 +250,7 @@ export function verifyBundle(input: unknown, options: VerifyOptions): Verificati
   // keys
   const vk = checkVerifierKey(b, origin, r);
   const at = attestationTime(shaped, options);
-  checkAttestation(b, vk?.key ?? null, root, at, r);
+  await checkAttestation(b, vk?.key ?? null, root, at, r);
 
   // checkpoints
   const cps = checkCheckpoints(b, origin, vk?.verifier ?? null, r);
@@ -508,8 +258,8 @@ export function verifyBundle(input: unknown, options: VerifyOptions): Verificati
   const lastPos = b.checkpoints.length - 1;
   const latest = cps[lastPos] ?? null;
   if (!latest) r.fail('checkpoint.signature', `the latest checkpoint (checkpoints[${lastPos}]) does not verify: nothing in the bundle is proven`, { checkpoint: lastPos });
-  else r.meta.latestCheckpoint = { size: latest.size, rootHash: B64_ENC(latest.rootHash) };
-  checkWitnesses(latest, options, r);
+  else r.meta.latestCheckpoint = { size: latest.size, rootHash: encodeBase64(latest.rootHash) };
+  checkWitnesses(latest, options.witnesses ?? [], options.witnessQuorum, r);
 
   // tree + entries + rules
   const tree = checkRange(b, latest, r);
@@ -551,7 +301,7 @@ export function verifyBundle(input: unknown, options: VerifyOptions): Verificati
   }
 
   // context
-  checkJwks(b, root, at, r);
+  await checkJwks(b, root, at, r);
   checkPolicies(b, r);
   return r.build();
 }

@@ -7,7 +7,7 @@ import type { AuditHead } from '../audit/audit-log.ts';
 
 export const STORE_FORMAT = 'analog-firewall/hsm-sim-store/1';
 
-export const PURPOSES = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook'] as const;
+export const PURPOSES = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook', 'session'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 export const ALGORITHMS = ['Ed25519', 'P-256'] as const;
 export type KeyAlgorithm = (typeof ALGORITHMS)[number];

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * analog-firewall CLI: `start`, `policy check`, `principal register`, `token`, `access-token`, `action reconcile`,
- * `hsm-sim init`.
+ * analog-firewall CLI: `start`, `policy check`, `principal register`, `person invite`, `token`, `access-token`,
+ * `action reconcile`, `hsm-sim init`.
  * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
  */
 import { isFirewallError } from '../core/errors.ts';
@@ -12,6 +12,7 @@ const USAGE = `usage: analog-firewall <command>
   policy check FILE [--sample FILE.json]  validate a policy and show how sample actions classify
   principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
                                           (--owner is required for agents)
+  person invite ID [--roles R[,R]] [--ttl SECONDS]  print a single-use approver-app enrolment link and its QR code
   token --key JWK_FILE METHOD PATH        print a one-use client assertion for curl (DATA_DIR/demo-agent.jwk in the tour)
   access-token --key JWK_FILE             print an MCP access token from the gateway's token endpoint (docs/mcp.md)
   action reconcile ID --outcome executed|failed --reason TEXT --key ADMIN_JWK_FILE [--id ID] [--gateway URL]
@@ -41,6 +42,11 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] !== 'reconcile') break;
       const { runActionReconcile } = await import('./action-reconcile.ts');
       return runActionReconcile(rest.slice(1), (s) => process.stdout.write(s + '\n'));
+    }
+    case 'person': {
+      if (rest[0] !== 'invite') break;
+      const { runPersonInvite } = await import('./person-invite.ts');
+      return runPersonInvite(rest.slice(1), (s) => process.stdout.write(s));
     }
     case 'token': {
       const { runToken } = await import('./token.ts');

@@ -38,7 +38,7 @@ export async function runStart(): Promise<number> {
       for (const e of examples) opened.push(() => e.close());
       log.info({ payments: examples[0]!.url, infra: examples[1]!.url, paymentsMcp: examples[2]!.url }, 'embedded defaults: example actuators listening');
     }
-    const { gw, store, closers } = await assembleGateway({ config, signer, policyFile: policyDoc, clock: systemClock, env: process.env, log });
+    const { gw, store, closers, approver } = await assembleGateway({ config, signer, policyFile: policyDoc, clock: systemClock, env: process.env, log });
     opened.push(() => gw.close());
     const hsmHead =
       device.auditHead === undefined
@@ -52,6 +52,11 @@ export async function runStart(): Promise<number> {
     }
     const addr = await gw.listen().catch((e: unknown) => Promise.reject(listenError(e, config.port, 'PORT')));
     log.info({ url: config.publicUrl, address: `${addr.address}:${addr.port}`, signer: config.signer.backend }, 'analog firewall listening');
+    const appOrigin = approver.app?.config.appOrigin;
+    if (appOrigin !== undefined) {
+      log.info({ app: `${appOrigin}/app/` }, 'approver app');
+      process.stderr.write(`Approver app: ${appOrigin}/app/  (invite a person: npm run cli -- person invite alice)\n`);
+    }
   } catch (e) {
     await closeOpened();
     throw e;

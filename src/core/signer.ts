@@ -2,7 +2,12 @@
  * The narrow signing seam. The gateway never holds a private key: every signature is asked of a
  * Signer, which is backed by hsm-sim (default) or a PKCS#11 token. Keys are chosen by purpose.
  */
-export type KeyPurpose = 'receipt' | 'checkpoint' | 'challenge' | 'token' | 'webhook';
+/**
+ * 'session' is never published: its Ed25519 signatures are deterministic (RFC 8032) and serve as
+ * the HSM-keyed pseudo-random function that derives per-session request-signing keys
+ * (src/gateway/sessions/session-keys.ts).
+ */
+export type KeyPurpose = 'receipt' | 'checkpoint' | 'challenge' | 'token' | 'webhook' | 'session';
 export type SigningAlgorithm = 'EdDSA' | 'ES256';
 
 export interface PublicKeyInfo {

@@ -88,20 +88,30 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
       approvals: [],
       dispatchAttempts: 0,
     };
-    const entries: Record<string, unknown>[] = [
-      entry('action.received', now, record, { agent: record.agent, idempotencyKey: record.idempotencyKey, descriptor }),
-      entry('action.classified', now, record, {
-        tier: c.tier,
-        decision: c.decision,
-        rule: c.rule,
-        reasons: c.reasons,
-        matchedRules: c.matchedRules,
-        policyHash: c.policyHash,
-        requirements: c.requirements,
-      }),
-    ];
+    const received = { agent: record.agent, idempotencyKey: record.idempotencyKey, descriptor };
+    const classified = {
+      tier: c.tier,
+      decision: c.decision,
+      rule: c.rule,
+      reasons: c.reasons,
+      matchedRules: c.matchedRules,
+      policyHash: c.policyHash,
+      requirements: c.requirements,
+    };
     const event: ActionEvent = c.decision === 'BLOCK' ? 'block' : INITIAL_EVENT[c.tier]!;
     record.status = nextStatus(record.status, event);
+    if (record.status === 'authorised') {
+      // LOW: received, classified, authorised and dispatched in one canonical entry
+      // (docs/transparency-log.md §action.passed), so the action costs one entry and one durable
+      // write before it leaves. Its receipt names this entry's index (`log`).
+      record.status = nextStatus(record.status, 'dispatch');
+      record.dueAt = now + deps.dispatchLeaseMs;
+      const index = await tx.audit([entry('action.passed', now, record, { ...received, ...classified, event, approvals: [], attempt: 1 })]);
+      record.authorisationLogIndex = index;
+      await tx.insertAction(record);
+      return { record, created: true };
+    }
+    const entries: Record<string, unknown>[] = [entry('action.received', now, record, received), entry('action.classified', now, record, classified)];
     if (record.status === 'cooling') {
       // Fail closed: a MEDIUM action without a cooling period from policy still waits.
       record.dueAt = now + (msOf(c.requirements, ['coolingMs']) ?? 60_000);
@@ -110,17 +120,10 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
       const windowMs = msOf(c.requirements, record.status === 'awaiting_signature' ? ['signature', 'windowMs'] : ['quorum', 'windowMs']) ?? 15 * 60_000;
       record.dueAt = now + windowMs;
       entries.push(entry(`action.${record.status}`, now, record, { event, expiresAt: record.dueAt, policyHash: c.policyHash }));
-    } else if (record.status === 'blocked') {
-      entries.push(entry('action.blocked', now, record, { event, rule: c.rule, reasons: c.reasons, policyHash: c.policyHash }));
     } else {
-      // LOW: authorised and dispatched in the same commit, so the action costs one durable write before it leaves.
-      entries.push(entry('action.authorised', now, record, { event, tier: c.tier, approvals: [], policyHash: c.policyHash }));
-      record.status = nextStatus(record.status, 'dispatch');
-      record.dueAt = now + deps.dispatchLeaseMs;
-      entries.push(entry('action.dispatched', now, record, { event: 'dispatch', attempt: 1 }));
+      entries.push(entry('action.blocked', now, record, { event, rule: c.rule, reasons: c.reasons, policyHash: c.policyHash }));
     }
-    const first = await tx.audit(entries);
-    if (record.status === 'executing') record.authorisationLogIndex = first + 2;
+    await tx.audit(entries);
     await tx.insertAction(record);
     return { record, created: true };
   }, { onCommitted: (out) => out.created && input.onCommitted?.(out.record) });

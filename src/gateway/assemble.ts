@@ -27,6 +27,8 @@ import { openStore } from './open-store.ts';
 import { openPolicyGovernance, type PolicyGovernance } from './policy-governance.ts';
 import { recordPolicyActivated } from './record-events.ts';
 import { signatureCapability, type SignatureCapability } from './signatures/capability.ts';
+import { approverCapability } from './approver/capability.ts';
+import { PROJECT_ROOT } from '../cli/project-root.ts';
 
 export interface AssembledGateway {
   gw: Gateway;
@@ -34,6 +36,7 @@ export interface AssembledGateway {
   tlog: TransparencyLog;
   governance: PolicyGovernance;
   signatures: SignatureCapability;
+  approver: ReturnType<typeof approverCapability>;
   /** Closed when the gateway stops, before the log and the store; callers may add to it. */
   closers: (() => Promise<void>)[];
 }
@@ -84,6 +87,8 @@ export async function assembleGateway(o: {
   if (active.hash !== o.policyFile.hash) log.warn({ active: active.hash, file: o.policyFile.hash }, 'the policy file differs from the active policy, which stays in force');
   // Biological signatures (HIGH) and the biological part of quorums (CRITICAL): docs/protocol.md.
   const signatures = signatureCapability({ env: o.env, recordApproval });
+  // The approver app (docs/approver-app.md): people's phones, on the signature capability's people and devices.
+  const approver = approverCapability({ env: o.env, signatures, projectRoot: PROJECT_ROOT, dataDir: o.config.dataDir });
   const closers: (() => Promise<void>)[] = [];
   // The MCP entrance (docs/mcp.md): agents' OAuth tokens, upstream MCP servers' tools through the same pipeline.
   const mcp = new SdkMcpUpstream({ env: o.env });
@@ -105,17 +110,18 @@ export async function assembleGateway(o: {
       ...signatures.mounts(ctx),
       // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5).
       { path: '/', router: comparatorRouter(ctx, new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service })) },
+      ...approver.mounts(ctx),
       ...mcpMounts(ctx, mcp, o.config),
     ],
     attach: [signatures.attach],
     closers: [async () => {
       for (const c of closers) await c();
-    }, () => mcp.close(), () => tlog.close(), async () => governance.close()],
+    }, async () => approver.close(), () => mcp.close(), () => tlog.close(), async () => governance.close()],
   });
   // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
   // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
   if (tlog.latestCheckpoint() === null) await tlog.checkpoint();
   // The active policy is in the log before any action, so every bundle is verifiable on its own.
   await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
-  return { gw, store, tlog, governance, signatures, closers };
+  return { gw, store, tlog, governance, signatures, approver, closers };
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
@@ -10,6 +11,9 @@ import { createApp, type RouterMount } from '../adapters/http/app.ts';
 import { answerParserErrors } from '../adapters/http/parser-errors.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { Authenticator } from './authenticate.ts';
+import { MemoryNonceStore, type NonceStore } from './sessions/nonce-store.ts';
+import { MemorySessionRegistry, type SessionRegistry } from './sessions/session-registry.ts';
+import { Sessions } from './sessions/sessions.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext, Readiness } from './context.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -43,6 +47,9 @@ export interface GatewayParts {
   mcp?: McpUpstream;
   /** Attached to the HTTP server as soon as it exists (WebSocket upgrades); closed before the server closes. */
   attach?: ((server: Server, ctx: GatewayContext) => { close(): Promise<void> | void })[];
+  /** Shared session registry and nonce store for several replicas; default in memory (one gateway). */
+  sessionRegistry?: SessionRegistry;
+  nonceStore?: NonceStore;
 }
 
 export interface Gateway {
@@ -114,6 +121,16 @@ export function buildGateway(parts: GatewayParts): Gateway {
     clock,
     signer,
     auth: new Authenticator({ store, clock, audience: config.publicUrl, notBefore: clock.now() }),
+    sessions: new Sessions({
+      signer,
+      clock,
+      store,
+      registry: parts.sessionRegistry ?? new MemorySessionRegistry(),
+      nonces: parts.nonceStore ?? new MemoryNonceStore(config.sessions.nonceStoreMax),
+      ttlSec: config.sessions.ttlSec,
+      maxPerAgent: config.sessions.maxPerAgent,
+      windowSec: config.sessions.windowSec,
+    }),
     limits: new RateLimits(config.rateLimits),
     dispatcher,
     scheduler,
@@ -141,7 +158,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       const recovered = await scheduler.recover();
       if (recovered > 0) log.info({ recovered }, 'resending actions that were in flight at the last stop');
       scheduler.start();
-      const server = app.listen(config.port, config.host);
+      const server: Server = config.tls === undefined ? app.listen(config.port, config.host) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app).listen(config.port, config.host);
       gw.server = server;
       answerParserErrors(server);
       for (const a of parts.attach ?? []) attached.push(a(server, ctx));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { FirewallError } from '../core/errors.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './rate-limits.ts';
@@ -12,6 +13,8 @@ export interface GatewayConfig {
   /** Ports of the example actuators on embedded defaults (EXAMPLE_PAYMENTS_PORT, EXAMPLE_INFRA_PORT). */
   examplePorts: { payments: number; infra: number; 'payments-mcp': number };
   publicUrl: string;
+  /** TLS_CERT / TLS_KEY (PEM): the gateway serves HTTPS itself (phones need a secure context for passkeys and sensors). */
+  tls?: { cert: string; key: string };
   gatewayId: string;
   /** C2SP checkpoint origin line of the transparency log. */
   logOrigin: string;
@@ -27,6 +30,8 @@ export interface GatewayConfig {
    */
   signer: { backend: 'hsm-sim'; external: boolean } | { backend: 'pkcs11' };
   rateLimits: RateLimitConfig;
+  /** Per-session request signing (docs/api.md §Sessions). */
+  sessions: { ttlSec: number; maxPerAgent: number; windowSec: number; nonceStoreMax: number };
   logLevel: string;
   /** MCP entrance: how long a held tools/call waits for its outcome before answering "held". */
   mcpHoldMs: number;
@@ -57,7 +62,8 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   const policyRaw = env['POLICY_FILE'];
   const policyFile = policyRaw === undefined || policyRaw === '' ? resolve(projectRoot, 'examples/policy.yaml') : resolve(cwd, policyRaw);
-  const publicUrl = (env['PUBLIC_URL'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  const tls = loadTls(env, cwd);
+  const publicUrl = (env['PUBLIC_URL'] ?? `${tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   try {
     const u = new URL(publicUrl);
     if (u.pathname !== '/' || u.search !== '' || !/^https?:$/.test(u.protocol)) throw new Error('origin only');
@@ -86,6 +92,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
     embeddedDefaults: policyRaw === undefined || policyRaw === '',
     examplePorts: { payments: int(env, 'EXAMPLE_PAYMENTS_PORT', 9090, 1, 65535), infra: int(env, 'EXAMPLE_INFRA_PORT', 9091, 1, 65535), 'payments-mcp': int(env, 'EXAMPLE_MCP_PORT', 9092, 1, 65535) },
     publicUrl,
+    ...(tls === undefined ? {} : { tls }),
     gatewayId: env['GATEWAY_ID'] ?? publicUrl,
     logOrigin: env['LOG_ORIGIN'] ?? `${new URL(publicUrl).host}/analog-firewall/log`,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -107,8 +114,34 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
       authFailuresPerMinute: int(env, 'RATE_AUTH_FAILURES_PER_MIN', DEFAULT_RATE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
       authFailureClients: int(env, 'RATE_AUTH_FAILURE_CLIENTS', DEFAULT_RATE_LIMITS.authFailureClients, 100, 10_000_000),
     },
+    sessions: {
+      ttlSec: int(env, 'SESSION_TTL_SEC', 900, 10, 900),
+      maxPerAgent: int(env, 'SESSION_MAX_PER_AGENT', 8, 1, 1000),
+      windowSec: int(env, 'SIGNATURE_WINDOW_SEC', 30, 1, 300),
+      nonceStoreMax: int(env, 'NONCE_STORE_MAX', 500_000, 1000, 10_000_000),
+    },
     logLevel,
     mcpHoldMs: int(env, 'MCP_HOLD_SEC', 25, 0, 300) * 1000,
     agentTokenTtlSec: int(env, 'AGENT_TOKEN_TTL_SEC', 300, 60, 900),
   };
+}
+
+/** Both or neither; each a readable PEM file (read once here, so a bad path stops start-up naming it). */
+function loadTls(env: Env, cwd: string): { cert: string; key: string } | undefined {
+  const certFile = env['TLS_CERT'];
+  const keyFile = env['TLS_KEY'];
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile) throw bad('TLS_CERT', 'required with TLS_KEY');
+  if (!keyFile) throw bad('TLS_KEY', 'required with TLS_CERT');
+  const read = (name: string, file: string, marker: string): string => {
+    let pem: string;
+    try {
+      pem = readFileSync(isAbsolute(file) ? file : resolve(cwd, file), 'utf8');
+    } catch (e) {
+      throw bad(name, `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    if (!pem.includes(marker)) throw bad(name, `'${file}' is not a PEM ${marker.includes('CERTIFICATE') ? 'certificate' : 'private key'}`);
+    return pem;
+  };
+  return { cert: read('TLS_CERT', certFile, '-----BEGIN CERTIFICATE-----'), key: read('TLS_KEY', keyFile, 'PRIVATE KEY-----') };
 }

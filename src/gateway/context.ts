@@ -10,6 +10,7 @@ import type { Metrics } from './metrics.ts';
 import type { PolicyPort } from './ports.ts';
 import type { RateLimits } from './rate-limits.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { Sessions } from './sessions/sessions.ts';
 import type { StatusBus } from './status-bus.ts';
 
 export interface Readiness {
@@ -27,6 +28,7 @@ export interface GatewayContext {
   clock: Clock;
   signer: Signer;
   auth: Authenticator;
+  sessions: Sessions;
   limits: RateLimits;
   dispatcher: Dispatcher;
   scheduler: Scheduler;

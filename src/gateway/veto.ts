@@ -5,6 +5,7 @@ import type { QuorumRequirement } from '../core/policy/types.ts';
 import type { ActionRecord } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import { sourcesOf } from '../core/action/state-machine.ts';
+import type { GatewayContext } from './context.ts';
 
 /** Why the vetoer may veto: a policy vetoer (notify.vetoers), or a member of the action's quorum. */
 export type VetoBasis = 'vetoer' | 'approver' | 'comparator';
@@ -40,4 +41,24 @@ export async function vetoAction(
     return updated;
   });
   return res;
+}
+
+/**
+ * A person's veto, from the API or the approver app: allowed to a designated vetoer (role
+ * authorizer, named in the policy's notify.vetoers), or to a member of an awaiting CRITICAL action's
+ * quorum or comparator groups. Announces the change on the status bus.
+ */
+export async function vetoByPerson(ctx: GatewayContext, p: PrincipalRecord, id: string, reason: string): Promise<ActionRecord> {
+  let as: VetoBasis | undefined = p.roles.includes('authorizer') && ctx.policy().vetoers().includes(p.id) ? 'vetoer' : undefined;
+  if (as === undefined) {
+    // A CRITICAL action awaiting its quorum may also be stopped by anyone it asks to approve or verify.
+    const current = id.length <= 100 ? await ctx.store.getAction(id) : undefined;
+    if (current !== undefined && current.status === 'awaiting_quorum') as = quorumVetoBasis(p, current);
+  }
+  if (as === undefined) {
+    throw new FirewallError('ROLE_FORBIDDEN', "only a designated human vetoer, or a member of an awaiting action's quorum or comparator group, may veto actions", { status: 403 });
+  }
+  const a = await vetoAction({ store: ctx.store, clock: ctx.clock }, { actionId: id, by: p.id, reason: reason.slice(0, 500), as });
+  ctx.bus.changed(a);
+  return a;
 }

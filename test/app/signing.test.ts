@@ -11,7 +11,7 @@ import { freePort } from '../helpers/free-port.ts';
 import { waitFor, type Harness } from '../helpers/harness.ts';
 import { actionStatus, addPerson, entries, highTransfer, startSignatureHarness, type TestPerson } from '../signature/helpers.ts';
 import { feedMotion, SimulatedBody, typeLive } from './body.ts';
-import { launchChromium, phonePage, screenshot, serveApp, virtualAuthenticator } from './browser.ts';
+import { launchChromium, phonePage, screenshot, serveApp, virtualAuthenticator } from './signing-browser.ts';
 import { EmulatedStrap, measurement } from './strap.ts';
 
 /**

@@ -25,6 +25,7 @@ async function expectError(p: Promise<unknown>): Promise<AgentClientError> {
 }
 
 describe('agent SDK against a fake gateway', () => {
+  // The fake gateway speaks client assertions only; sessions are tested against the real gateway (test/gateway/sessions.test.ts).
   let gw: FakeGateway;
   let client: AgentClient;
   let key = 0;
@@ -34,7 +35,7 @@ describe('agent SDK against a fake gateway', () => {
     gw = await FakeGateway.start();
     const pair = await generateAgentKeyPair();
     await gw.register('agent-7', pair.publicJwk);
-    client = new AgentClient({ baseUrl: gw.url, agentId: 'agent-7', privateKey: pair.privateJwk });
+    client = new AgentClient({ credential: 'assertion', baseUrl: gw.url, agentId: 'agent-7', privateKey: pair.privateJwk });
   });
   afterAll(async () => {
     await gw.close();
@@ -139,12 +140,12 @@ describe('agent SDK against a fake gateway', () => {
   });
 
   it('typed errors: 401, 429 with Retry-After, 400/404 problems, non-problem 5xx, network', async () => {
-    const stranger = new AgentClient({ baseUrl: gw.url, agentId: 'nobody', privateKey: (await generateAgentKeyPair()).privateJwk });
+    const stranger = new AgentClient({ credential: 'assertion', baseUrl: gw.url, agentId: 'nobody', privateKey: (await generateAgentKeyPair()).privateJwk });
     const e401 = await expectError(stranger.submit(payment(1), { idempotencyKey: idem() }));
     expect([e401.code, e401.status, e401.problem?.detail]).toEqual(['UNAUTHENTICATED', 401, 'unknown agent']);
 
     // Registered id, wrong key.
-    const impostor = new AgentClient({ baseUrl: gw.url, agentId: 'agent-7', privateKey: (await generateAgentKeyPair()).privateJwk });
+    const impostor = new AgentClient({ credential: 'assertion', baseUrl: gw.url, agentId: 'agent-7', privateKey: (await generateAgentKeyPair()).privateJwk });
     expect((await expectError(impostor.get('act_x'))).status).toBe(401);
 
     gw.throttle(1, '7');
@@ -165,7 +166,7 @@ describe('agent SDK against a fake gateway', () => {
     const e502 = await expectError(client.get('act_missing'));
     expect([e502.code, e502.status, e502.problem, e502.transient]).toEqual(['HTTP_502', 502, undefined, true]);
 
-    const down = new AgentClient({ baseUrl: 'http://127.0.0.1:9', agentId: 'agent-7', privateKey: (await generateAgentKeyPair()).privateJwk });
+    const down = new AgentClient({ credential: 'assertion', baseUrl: 'http://127.0.0.1:9', agentId: 'agent-7', privateKey: (await generateAgentKeyPair()).privateJwk });
     const net = await expectError(down.get('act_1'));
     expect([net.code, net.status, net.transient]).toEqual(['NETWORK_ERROR', 0, true]);
 
@@ -201,11 +202,11 @@ describe('agent SDK against a fake gateway', () => {
   it('accepts a P-256 KeyObject (ES256) as the agent key', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await gw.register('agent-p256', await exportJWK(publicKey));
-    const c = new AgentClient({ baseUrl: gw.url, agentId: 'agent-p256', privateKey });
+    const c = new AgentClient({ credential: 'assertion', baseUrl: gw.url, agentId: 'agent-p256', privateKey });
     expect((await c.submit(payment(3), { idempotencyKey: idem() })).action.status).toBe('executed');
     expect(gw.assertions.at(-1)!.header.alg).toBe('ES256');
     const { privateKey: rsa } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const bad = new AgentClient({ baseUrl: gw.url, agentId: 'x', privateKey: rsa });
+    const bad = new AgentClient({ credential: 'assertion', baseUrl: gw.url, agentId: 'x', privateKey: rsa });
     expect((await expectError(bad.get('a'))).code).toBe('INVALID_ARGUMENT');
   });
 });

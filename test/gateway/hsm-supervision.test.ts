@@ -35,7 +35,7 @@ beforeAll(async () => {
   gw = await startGatewayProcess(env, url);
   const pub = join(dir, 'agent.pub.jwk');
   writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
-  const reg = await runCli(['principal', 'register', '--id', 'sup-agent', '--roles', 'agent', '--public-key', pub], env);
+  const reg = await runCli(['principal', 'register', '--id', 'sup-agent', '--roles', 'agent', '--public-key', pub, '--owner', 'bob'], env);
   expect(reg.code, reg.out).toBe(0);
 });
 afterAll(async () => {

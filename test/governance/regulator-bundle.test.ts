@@ -49,7 +49,7 @@ describe('policy governance in a regulator export', () => {
     const bundle = await exportWith(h, token);
     const types = bundle.entries.map((e) => (JSON.parse(e.entry) as { type: string }).type);
     for (const type of ['policy.proposed', 'policy.applied', 'policy.activated', 'action.approval_recorded', 'action.approval_refused']) expect(types).toContain(type);
-    const report = verifyBundle(bundle, { rootPem: pki.rootPem });
+    const report = await verifyBundle(bundle, { rootPem: pki.rootPem });
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
     const statuses = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));

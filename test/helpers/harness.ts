@@ -7,7 +7,7 @@ import type { Signer } from '../../src/core/signer.ts';
 import type { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
 import { pino } from 'pino';
 import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
-import { assembleGateway } from '../../src/gateway/assemble.ts';
+import { assembleGateway, type AssembledGateway } from '../../src/gateway/assemble.ts';
 import type { Gateway } from '../../src/gateway/build.ts';
 import type { SignatureCapability } from '../../src/gateway/signatures/capability.ts';
 import type { PolicyGovernance } from '../../src/gateway/policy-governance.ts';
@@ -48,6 +48,8 @@ export interface Harness {
   signatures: SignatureCapability;
   /** Policy governance: versions, proposals, the swappable active policy. */
   governance: PolicyGovernance;
+  /** The approver app (sessions, invitations, Web Push). */
+  approver: AssembledGateway['approver'];
   /** fetch as a principal, with a fresh assertion. */
   as(who: 'agent' | 'alice' | { id: string; key: KeyObject }, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string; signal?: AbortSignal; redirect?: 'follow' | 'manual' | 'error' }): Promise<Response>;
   /** Registers another agent and returns it in the form `as()` takes. */
@@ -71,7 +73,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const policyDoc = await loadPolicyFile(policyFile);
   const signer = o.signer ?? new MemorySigner();
   const clock = o.clock ?? systemClock;
-  const { gw, store, tlog: log, governance, signatures } = await assembleGateway({
+  const { gw, store, tlog: log, governance, signatures, approver } = await assembleGateway({
     config,
     signer,
     policyFile: policyDoc,
@@ -108,6 +110,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     signer,
     signatures,
     governance,
+    approver,
     as,
     async addAgent(id, owner, organisation) {
       const k = generateKeyPairSync('ed25519');

@@ -13,7 +13,7 @@ export class MemorySigner implements Signer {
   healthy = true;
 
   constructor() {
-    for (const purpose of ['receipt', 'checkpoint', 'challenge', 'webhook', 'token'] as KeyPurpose[]) {
+    for (const purpose of ['receipt', 'checkpoint', 'challenge', 'webhook', 'token', 'session'] as KeyPurpose[]) {
       const alg: SigningAlgorithm = purpose === 'token' ? 'ES256' : 'EdDSA';
       const { privateKey, publicKey } = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const jwk = publicKey.export({ format: 'jwk' }) as JsonWebKey;

@@ -48,7 +48,7 @@ describe('device audit log', () => {
     expect(b).toMatchObject({ counter: batch[0]!.counter, count: 3, mechanism: 'ECDSA-SHA256', purpose: 'token' });
     expect(b.inputDigest).toBe(sha(Buffer.concat(batchMessages.map(sha))).toString('hex'));
 
-    expect(ex.entries.filter((e) => e.op === 'generateKey' && e.outcome === 'ok')).toHaveLength(5);
+    expect(ex.entries.filter((e) => e.op === 'generateKey' && e.outcome === 'ok')).toHaveLength(6);
     expect(ex.entries.some((e) => e.op === 'exportPrivateKey' && e.outcome === 'KEY_NOT_EXTRACTABLE' && e.key?.label === 'analog-firewall-webhook')).toBe(true);
     expect(ex.entries.some((e) => e.op === 'exportPrivateKey' && e.outcome === 'KEY_NOT_FOUND' && e.role === 'public')).toBe(true);
     expect(ex.entries.some((e) => e.op === 'login' && e.role === 'public' && e.detail?.role === 'user')).toBe(true);

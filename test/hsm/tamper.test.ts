@@ -81,7 +81,7 @@ describe('tamper response', () => {
     const signed = JSON.parse(await readFile(join(dir, 'tamper.json'), 'utf8'));
     expect(signed.record).toMatchObject({ reason: 'case-opened', deviceSerial: dev.deviceSerial, type: 'analog-firewall/hsm-sim-tamper/1' });
     expect(signed.record.keysZeroized.map((k: { label: string }) => k.label).sort()).toEqual(
-      ['challenge', 'checkpoint', 'receipt', 'token', 'webhook'].map((p) => `analog-firewall-${p}`),
+      ['challenge', 'checkpoint', 'receipt', 'session', 'token', 'webhook'].map((p) => `analog-firewall-${p}`),
     );
     expect(verifyStatement(root, signed.record, signed.signature)).toBe(true);
     expect(verifyStatement(root, { ...signed.record, reason: 'nothing happened' }, signed.signature)).toBe(false);

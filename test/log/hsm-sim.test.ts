@@ -51,7 +51,7 @@ describe('transparency log with hsm-sim', () => {
 
     const root = new X509Certificate(Buffer.from(key.x5c[key.x5c.length - 1] as string, 'base64'));
     const bundle = await buildExportBundle(log, { fromIndex: 250, freshCheckpoint: false });
-    const report = verifyBundle(JSON.stringify(bundle), { rootPem: root.toString() });
+    const report = await verifyBundle(JSON.stringify(bundle), { rootPem: root.toString() });
     expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(report.checks.find((c) => c.id === 'key.attestation')?.note).toMatch(/purpose=checkpoint/);
     await log.close();

@@ -52,10 +52,10 @@ function indexes(r: VerificationReport, check: string): number[] {
 }
 
 describe('verifyBundle on untampered exports', () => {
-  it('verifies a full export and a partial range', () => {
+  it('verifies a full export and a partial range', async () => {
     expect(full.range).toEqual({ start: 0, end: 1000 });
     expect(full.checkpoints).toHaveLength(3);
-    const r = verifyBundle(full, opts());
+    const r = await verifyBundle(full, opts());
     expect(failed(r)).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.latestCheckpoint?.size).toBe(1000);
@@ -63,7 +63,7 @@ describe('verifyBundle on untampered exports', () => {
     expect(partial.range).toEqual({ start: 100, end: 900 });
     expect(partial.proofs.leftFrontier.length).toBeGreaterThan(0);
     expect(partial.proofs.toLatest.length).toBeGreaterThan(0);
-    const p = verifyBundle(JSON.stringify(partial), opts());
+    const p = await verifyBundle(JSON.stringify(partial), opts());
     expect(failed(p)).toEqual([]);
     expect(formatReport(p)).toMatch(/RESULT: VERIFIED/);
   });
@@ -73,103 +73,103 @@ describe('verifyBundle on untampered exports', () => {
     const ts = (JSON.parse(first.entry) as { ts: number }).ts;
     const b = await buildExportBundle(fx.log, { since: ts, until: ts + 10, freshCheckpoint: false });
     expect(b.range).toEqual({ start: 250, end: 260 });
-    expect(verifyBundle(b, opts()).ok).toBe(true);
+    expect((await verifyBundle(b, opts())).ok).toBe(true);
   });
 });
 
 describe('verifyBundle names each tampering', () => {
-  it('a flipped byte in an entry', () => {
+  it('a flipped byte in an entry', async () => {
     const b = clone(partial);
     const e = b.entries[437] as { index: number; entry: string };
     e.entry = e.entry.replace('"seq":537', '"seq":538');
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(r.ok).toBe(false);
     expect(failed(r)).toEqual(['entry.inclusion']);
     expect(indexes(r, 'entry.inclusion')).toEqual([537]);
     expect(findings(r, 'entry.inclusion')[0]).toMatch(/entry 537 .*altered entry/);
   });
 
-  it('a flipped byte that breaks the JSON', () => {
+  it('a flipped byte that breaks the JSON', async () => {
     const b = clone(partial);
     const e = b.entries[0] as { entry: string };
     e.entry = e.entry.replace('{', '[');
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r).sort()).toEqual(['entries.envelope', 'entry.inclusion']);
     expect(indexes(r, 'entry.inclusion')).toEqual([100]);
     expect(indexes(r, 'entries.envelope')).toEqual([100]);
   });
 
-  it('a non-canonical re-encoding of an entry', () => {
+  it('a non-canonical re-encoding of an entry', async () => {
     const b = clone(partial);
     const e = b.entries[1] as { entry: string };
     e.entry = JSON.stringify(JSON.parse(e.entry), null, 1);
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(indexes(r, 'entries.envelope')).toEqual([101]);
     expect(findings(r, 'entries.envelope')[0]).toMatch(/canonical/);
     expect(indexes(r, 'entry.inclusion')).toEqual([101]);
   });
 
-  it('a dropped entry', () => {
+  it('a dropped entry', async () => {
     const b = clone(partial);
     b.entries.splice(200, 1);
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r)).toEqual(['entries.sequence']);
     expect(findings(r, 'entries.sequence')).toEqual(['entry 300 is missing (entry removed)']);
   });
 
-  it('two reordered entries', () => {
+  it('two reordered entries', async () => {
     const b = clone(partial);
     [b.entries[10], b.entries[11]] = [b.entries[11] as never, b.entries[10] as never];
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r)).toEqual(['entries.sequence']);
     expect(indexes(r, 'entries.sequence')).toEqual([110]);
     expect(findings(r, 'entries.sequence')[0]).toMatch(/entry 110 at position 11 comes after entry 111 \(entries reordered\)/);
   });
 
-  it('two entries whose contents were swapped in place', () => {
+  it('two entries whose contents were swapped in place', async () => {
     const b = clone(partial);
     const x = b.entries[10] as { entry: string };
     const y = b.entries[11] as { entry: string };
     [x.entry, y.entry] = [y.entry, x.entry];
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r)).toEqual(['entry.inclusion']);
     expect(indexes(r, 'entry.inclusion')).toEqual([110, 111]);
   });
 
-  it('a truncated entry list, and a truncated file', () => {
+  it('a truncated entry list, and a truncated file', async () => {
     const b = clone(partial);
     b.entries.length = 750;
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r)).toEqual(['entries.sequence']);
     expect(findings(r, 'entries.sequence')).toEqual(['entries 850..899 are missing (50 entries) (bundle truncated)']);
 
     const text = JSON.stringify(partial);
-    const t = verifyBundle(text.slice(0, text.length - 1000), opts());
+    const t = await verifyBundle(text.slice(0, text.length - 1000), opts());
     expect(failed(t)).toEqual(['bundle.format']);
     expect(findings(t, 'bundle.format')[0]).toMatch(/not valid JSON/);
   });
 
-  it('an inserted entry', () => {
+  it('an inserted entry', async () => {
     const b = clone(partial);
     b.entries.splice(300, 0, { index: 400, entry: '{"type":"action.approved","v":1}' });
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r).sort()).toEqual(['entries.sequence', 'entry.inclusion']);
     expect(indexes(r, 'entry.inclusion')).toEqual([400]);
     expect(findings(r, 'entries.sequence')[0]).toMatch(/entry 400 appears more than once/);
 
     const c = clone(partial);
     c.entries.push({ index: 1020, entry: '{"type":"action.approved","v":1}' });
-    const s = verifyBundle(c, opts());
+    const s = await verifyBundle(c, opts());
     expect(failed(s).sort()).toEqual(['entries.checkpointed', 'entries.sequence', 'entry.inclusion']);
     expect(indexes(s, 'entries.checkpointed')).toEqual([1020]);
   });
 
-  it('an inserted entry with every later index renumbered', () => {
+  it('an inserted entry with every later index renumbered', async () => {
     const b = clone(partial);
     b.entries.splice(5, 0, { index: 105, entry: '{"type":"action.approved","v":1}' });
     b.entries.forEach((e, i) => (e.index = 100 + i));
     b.entries.pop();
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r)).toEqual(['entry.inclusion']);
     expect(indexes(r, 'entry.inclusion')[0]).toBe(105);
     expect(r.checks.find((c) => c.id === 'entry.inclusion')?.errors).toBe(795);
@@ -182,7 +182,7 @@ describe('verifyBundle names each tampering', () => {
     const forged = await signCheckpoint(forger, key, formatCheckpoint({ origin: fx.log.origin, size: 700, rootHash: Buffer.alloc(32, 1), extensions: [] }));
     const b = clone(full);
     (b.checkpoints[1] as { note: string }).note = forged.note;
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r)).toEqual(['checkpoint.signature']);
     expect(r.findings.find((f) => f.check === 'checkpoint.signature')?.checkpoint).toBe(1);
     expect(findings(r, 'checkpoint.signature')[0]).toMatch(/checkpoints\[1\] \(size 700\): note carries no signature from a trusted key/);
@@ -190,13 +190,13 @@ describe('verifyBundle names each tampering', () => {
     // The latest checkpoint swapped for an older genuine one.
     const c = clone(full);
     c.checkpoints[2] = c.checkpoints[0] as never;
-    const s = verifyBundle(c, opts());
+    const s = await verifyBundle(c, opts());
     expect(failed(s).sort()).toEqual(['checkpoint.order', 'entries.checkpointed', 'tree.range']);
 
     // A checkpoint removed from the chain.
     const e = clone(full);
     e.checkpoints.splice(1, 1);
-    const u = verifyBundle(e, opts());
+    const u = await verifyBundle(e, opts());
     expect(failed(u)).toEqual(['checkpoint.consistency']);
     expect(findings(u, 'checkpoint.consistency')[0]).toMatch(/no consistency proof from size 300 to size 1000/);
 
@@ -204,62 +204,62 @@ describe('verifyBundle names each tampering', () => {
     const d = clone(full);
     const cp = d.checkpoints[2] as { note: string };
     cp.note = cp.note.replace('\n1000\n', '\n1001\n');
-    const t = verifyBundle(d, opts());
+    const t = await verifyBundle(d, opts());
     expect(failed(t)).toContain('checkpoint.signature');
     expect(findings(t, 'checkpoint.signature')[0]).toMatch(/checkpoints\[2\].*does not verify/);
   });
 
-  it('altered proofs, keys and attestation', () => {
+  it('altered proofs, keys and attestation', async () => {
     const b = clone(partial);
     const leaves = Buffer.from(b.proofs.leafHashes, 'base64');
     leaves[160] = (leaves[160] as number) ^ 1;
     b.proofs.leafHashes = leaves.toString('base64');
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r).sort()).toEqual(['entry.inclusion', 'tree.range']);
     expect(findings(r, 'entry.inclusion')[0]).toMatch(/entry 105 .*unauthenticated/);
 
     const c = clone(full);
     (c.proofs.checkpointConsistency[0] as { hashes: string[] }).hashes.reverse();
-    expect(failed(verifyBundle(c, opts()))).toEqual(['checkpoint.consistency']);
+    expect(failed(await verifyBundle(c, opts()))).toEqual(['checkpoint.consistency']);
 
     const d = clone(full);
     d.verifierKey.x5c = [d.verifierKey.x5c[0] as string];
     const other = createTestPki('Other Root');
     try {
       // Chain not anchored at the pinned root.
-      expect(failed(verifyBundle(full, { rootPem: other.rootPem }))).toEqual(['key.attestation']);
+      expect(failed(await verifyBundle(full, { rootPem: other.rootPem }))).toEqual(['key.attestation']);
       // Leaf alone still chains to the pinned root.
-      expect(failed(verifyBundle(d, opts()))).toEqual([]);
+      expect(failed(await verifyBundle(d, opts()))).toEqual([]);
       // Attested certificate for another key.
       const e = clone(full);
       e.verifierKey.x5c = [other.issue(generateKeyPairSync('ed25519').publicKey, 'x'), other.rootB64];
-      expect(findings(verifyBundle(e, { rootPem: other.rootPem }), 'key.attestation')[0]).toMatch(/different key/);
+      expect(findings(await verifyBundle(e, { rootPem: other.rootPem }), 'key.attestation')[0]).toMatch(/different key/);
       // Expired at the verification time.
-      expect(findings(verifyBundle(full, { ...opts(), at: Date.now() + 400 * 86_400_000 }), 'key.attestation')[0]).toMatch(/not valid at/);
+      expect(findings(await verifyBundle(full, { ...opts(), at: Date.now() + 400 * 86_400_000 }), 'key.attestation')[0]).toMatch(/not valid at/);
     } finally {
       other.dispose();
     }
     const f = clone(full);
     f.verifierKey.vkey = f.verifierKey.vkey.replace(/\+([0-9a-f]{8})\+/, '+00000000+');
-    expect(failed(verifyBundle(f, opts()))).toContain('key.verifier');
+    expect(failed(await verifyBundle(f, opts()))).toContain('key.verifier');
   });
 
-  it('structural garbage is reported, not thrown', () => {
+  it('structural garbage is reported, not thrown', async () => {
     for (const junk of [null, 42, 'nope', [], {}, { ...full, format: 'other' }, { ...full, range: { start: 5, end: 1 } }, { ...full, checkpoints: [] }]) {
-      const r = verifyBundle(junk, opts());
+      const r = await verifyBundle(junk, opts());
       expect(r.ok).toBe(false);
       expect(failed(r)).toContain('bundle.format');
     }
     const b = clone(partial);
     (b.entries as unknown[])[3] = { index: -1, entry: 5 };
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(r.findings.find((f) => f.check === 'bundle.format')?.position).toBe(3);
     expect(findings(r, 'entries.sequence')).toEqual(['entry 103 is missing (entry removed)']);
   });
 });
 
 describe('pluggable rules, JWKS, policies and witnesses', () => {
-  it('runs extra rules over the entry sequence', () => {
+  it('runs extra rules over the entry sequence', async () => {
     const seen: number[] = [];
     const noSeq500: VerificationRule = {
       id: 'test.no-500',
@@ -271,7 +271,7 @@ describe('pluggable rules, JWKS, policies and witnesses', () => {
         },
       }),
     };
-    const r = verifyBundle(partial, { ...opts(), rules: [noSeq500] });
+    const r = await verifyBundle(partial, { ...opts(), rules: [noSeq500] });
     expect(failed(r)).toEqual(['test.no-500']);
     expect(indexes(r, 'test.no-500')).toEqual([500]);
     expect(seen).toHaveLength(800);
@@ -288,16 +288,16 @@ describe('pluggable rules, JWKS, policies and witnesses', () => {
       jwks: { keys: [jwk] },
       policyVersions: [{ version: 'p1', digest: sha256Hex(source), source }],
     });
-    expect(verifyBundle(b, opts()).ok).toBe(true);
+    expect((await verifyBundle(b, opts())).ok).toBe(true);
     b.jwks.keys.push(liar, { kty: 'OKP', crv: 'Ed25519', x: 'AAAA', kid: 'bare' });
     b.policyVersions.push({ version: 'p2', digest: sha256Hex('x'), source: 'y' });
-    const r = verifyBundle(b, opts());
+    const r = await verifyBundle(b, opts());
     expect(failed(r).sort()).toEqual(['jwks.attestation', 'policy.digest']);
     expect(findings(r, 'jwks.attestation')).toEqual(['key "receipt-2": the attested certificate is for a different key', 'key "bare" has no x5c attestation chain']);
     expect(findings(r, 'policy.digest')).toEqual(['policy "p2": source does not match its digest']);
   });
 
-  it('requires a quorum of witness cosignatures when witnesses are pinned', () => {
+  it('requires a quorum of witness cosignatures when witnesses are pinned', async () => {
     const w = generateKeyPairSync('ed25519');
     const raw = Buffer.from(w.publicKey.export({ format: 'jwk' }).x as string, 'base64url');
     const vkey = witnessVerifierKey('witness.test/w1', raw);
@@ -305,8 +305,8 @@ describe('pluggable rules, JWKS, policies and witnesses', () => {
     const latest = b.checkpoints[2] as { note: string };
     const text = parseSignedNote(latest.note).text;
     latest.note += cosignatureLine('witness.test/w1', raw, text, Math.floor(Date.now() / 1000), (m) => sign(null, m, w.privateKey));
-    expect(verifyBundle(b, { ...opts(), witnesses: [vkey] }).ok).toBe(true);
-    const r = verifyBundle(full, { ...opts(), witnesses: [vkey] });
+    expect((await verifyBundle(b, { ...opts(), witnesses: [vkey] })).ok).toBe(true);
+    const r = await verifyBundle(full, { ...opts(), witnesses: [vkey] });
     expect(failed(r)).toEqual(['witness.cosignature']);
   });
 });

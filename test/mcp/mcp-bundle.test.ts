@@ -34,7 +34,7 @@ describe('MCP actions in an export bundle', () => {
     const types = bundle.entries.map((e) => (JSON.parse(e.entry) as { type: string }).type);
     expect(types).toContain('agent.token_issued');
     expect(types.filter((t) => t === 'action.executed')).toHaveLength(2);
-    const report = verifyBundle(bundle, { rootPem: pki.rootPem });
+    const report = await verifyBundle(bundle, { rootPem: pki.rootPem });
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
   });

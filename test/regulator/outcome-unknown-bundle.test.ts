@@ -81,50 +81,50 @@ afterAll(async () => {
   pki.dispose();
 });
 
-const verify = (b: unknown): VerificationReport => verifyBundle(b, { rootPem: pki.rootPem });
-const lifecycle = (b: ExportBundle) => errorsOf(verify(b), 'action.lifecycle');
+const verify = (b: unknown): Promise<VerificationReport> => verifyBundle(b, { rootPem: pki.rootPem });
+const lifecycle = async (b: ExportBundle) => errorsOf(await verify(b), 'action.lifecycle');
 
 describe('unknown outcomes in the offline verifier', () => {
-  it('the honest bundle (resolved by a resend, reconciled failed, reconciled executed) passes every check', () => {
+  it('the honest bundle (resolved by a resend, reconciled failed, reconciled executed) passes every check', async () => {
     const types = (id: string) => honest.entries.map((e) => JSON.parse(e.entry) as { type: string; actionId?: string }).filter((e) => e.actionId === id).map((e) => e.type);
     expect(types(ids.resolved)).toEqual(expect.arrayContaining(['action.outcome_unknown', 'action.executed']));
     expect(types(ids.failed).slice(-3)).toEqual(['action.resend_failed', 'action.unresolved', 'action.failed']);
     expect(types(ids.executed).slice(-3)).toEqual(['action.resend_failed', 'action.unresolved', 'action.executed']);
-    const r = verify(honest);
+    const r = await verify(honest);
     expect(r.findings).toEqual([]);
     expect(r.ok).toBe(true);
   });
 
-  it('a gateway that marks an unknown outcome failed without a person is named', () => {
+  it('a gateway that marks an unknown outcome failed without a person is named', async () => {
     const at = indexOf(honest, 'action.failed', ids.failed);
     const b = editEntry(honest, at, (v) => {
       v['event'] = 'upstream_failed';
       delete v['by'];
       delete v['reason'];
     });
-    expect(lifecycle(b)).toEqual([{ index: at, message: expect.stringMatching(/was unresolved; only an admin's reconciliation/) }]);
+    expect(await lifecycle(b)).toEqual([{ index: at, message: expect.stringMatching(/was unresolved; only an admin's reconciliation/) }]);
   });
 
-  it('a failure straight after an unknown outcome (the unresolved entry rewritten) is named', () => {
+  it('a failure straight after an unknown outcome (the unresolved entry rewritten) is named', async () => {
     const at = indexOf(honest, 'action.unresolved', ids.failed);
     const b = editEntry(honest, at, (v) => {
       v['type'] = 'action.failed';
       v['event'] = 'upstream_failed';
     });
-    expect(lifecycle(b)).toContainEqual({ index: at, message: expect.stringMatching(/action.failed\) may not follow status 'outcome_unknown'/) });
+    expect(await lifecycle(b)).toContainEqual({ index: at, message: expect.stringMatching(/action.failed\) may not follow status 'outcome_unknown'/) });
   });
 
-  it('a reconciliation before the resends were given up (action.unresolved removed) is named', () => {
+  it('a reconciliation before the resends were given up (action.unresolved removed) is named', async () => {
     const unresolved = indexOf(honest, 'action.unresolved', ids.executed);
     const at = indexOf(honest, 'action.executed', ids.executed);
-    expect(lifecycle(removeEntry(honest, unresolved))).toEqual([{ index: at, message: expect.stringMatching(/a reconciliation of action .* in status 'outcome_unknown'/) }]);
+    expect(await lifecycle(removeEntry(honest, unresolved))).toEqual([{ index: at, message: expect.stringMatching(/a reconciliation of action .* in status 'outcome_unknown'/) }]);
   });
 
-  it('a reconciliation without a reason is named', () => {
+  it('a reconciliation without a reason is named', async () => {
     const at = indexOf(honest, 'action.executed', ids.executed);
     const b = editEntry(honest, at, (v) => {
       delete v['reason'];
     });
-    expect(lifecycle(b)).toEqual([{ index: at, message: expect.stringMatching(/names no admin \('by'\) or no 'reason'/) }]);
+    expect(await lifecycle(b)).toEqual([{ index: at, message: expect.stringMatching(/names no admin \('by'\) or no 'reason'/) }]);
   });
 });

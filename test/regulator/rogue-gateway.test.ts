@@ -151,7 +151,7 @@ beforeAll(async () => {
 
   const token = (await issueToken(h, rita, { scopes: ['log:export'] })).access_token;
   bundle = await exportWith(h, token);
-  report = verifyBundle(bundle, { rootPem: pki.rootPem });
+  report = await verifyBundle(bundle, { rootPem: pki.rootPem });
 });
 afterAll(async () => {
   await h.close();
@@ -210,10 +210,10 @@ describe('violations written into the log itself', () => {
     expect(messagesAt('action.lifecycle', at['bad-digest']!)[0]).toMatch(/'digest' is not the SHA-256 of the RFC 8785 form of its descriptor/);
   });
 
-  it('a gateway bundle verified without the attested keys is refused at the root', () => {
+  it('a gateway bundle verified without the attested keys is refused at the root', async () => {
     const other = createTestPki('Other Root');
     try {
-      const r = verifyBundle(bundle, { rootPem: other.rootPem });
+      const r = await verifyBundle(bundle, { rootPem: other.rootPem });
       expect(r.checks.find((c) => c.id === 'key.attestation')?.status).toBe('fail');
     } finally {
       other.dispose();

@@ -34,7 +34,7 @@ describe('person.erased in a regulator export', () => {
     const types = bundle.entries.map((e) => (JSON.parse(e.entry) as { type: string }).type);
     expect(types).toContain('person.erased');
     expect(types).toContain('signature.challenge_closed');
-    const report = verifyBundle(bundle, { rootPem: pki.rootPem });
+    const report = await verifyBundle(bundle, { rootPem: pki.rootPem });
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
   });

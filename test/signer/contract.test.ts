@@ -3,7 +3,7 @@
  * PKCS#11 (pkcs11js against a real SoftHSMv2 token). Signatures are checked with node:crypto and
  * jose against the exported JWK, never with the signer itself.
  */
-import { X509Certificate, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { X509Certificate, createPublicKey, randomBytes, verify as cryptoVerify } from 'node:crypto';
 import { compactVerify, importJWK } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyPurpose, PublicKeyInfo, Signer } from '../../src/core/signer.ts';
@@ -11,6 +11,7 @@ import { createHsmSimSigner, type KeyAttributeReport } from '../../src/adapters/
 import { createPkcs11Signer } from '../../src/adapters/signer/pkcs11-signer.ts';
 import { Cleanup, rejectsWith, run, startDevice, tempDir } from '../hsm/helpers.ts';
 import { initSoftHsmToken, SOFTHSM_USER_PIN } from './softhsm.ts';
+import { checkDeterministic, deriveSessionKey } from '../../src/gateway/sessions/session-keys.ts';
 
 interface ContractSigner extends Signer {
   ensureKeys(): Promise<PublicKeyInfo[]>;
@@ -23,7 +24,7 @@ interface Backend {
   setup(cleanup: Cleanup): Promise<{ signer: ContractSigner; afterExportAttempt(): Promise<void> }>;
 }
 
-const PURPOSES: KeyPurpose[] = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook'];
+const PURPOSES: KeyPurpose[] = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook', 'session'];
 
 const backends: Backend[] = [
   {
@@ -84,6 +85,13 @@ function verifyRaw(info: PublicKeyInfo, data: Uint8Array, signature: Uint8Array)
   return info.alg === 'EdDSA' ? cryptoVerify(null, data, key, signature) : cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
+describe('session key derivation', () => {
+  it('refuses a backend whose session signatures are randomised', async () => {
+    const randomised = { sign: async () => ({ kid: 'k', alg: 'EdDSA' as const, signature: new Uint8Array(randomBytes(64)), counter: 0 }) } as unknown as Signer;
+    await expect(checkDeterministic(randomised)).rejects.toMatchObject({ code: 'SESSIONS_UNAVAILABLE' });
+  });
+});
+
 describe.each(backends)('Signer contract: $name', (backend) => {
   const cleanup = new Cleanup();
   let signer: ContractSigner;
@@ -109,6 +117,15 @@ describe.each(backends)('Signer contract: $name', (backend) => {
     expect(again.map((k) => k.kid)).toEqual(keys.map((k) => k.kid));
     expect(await signer.publicKey('token')).toEqual(keys[3]);
     await expect(signer.health()).resolves.toEqual({ ok: true });
+  });
+
+  it('session keys derive deterministically from the agent and session id (the same on every replica and after a restart)', async () => {
+    await expect(checkDeterministic(signer)).resolves.toBeUndefined();
+    const a = await deriveSessionKey(signer, 'agent-1', 'ses_one');
+    expect(a).toHaveLength(32);
+    expect(await deriveSessionKey(signer, 'agent-1', 'ses_one')).toEqual(a);
+    expect(await deriveSessionKey(signer, 'agent-1', 'ses_two')).not.toEqual(a);
+    expect(await deriveSessionKey(signer, 'agent-2', 'ses_one')).not.toEqual(a);
   });
 
   it('signs for every purpose; node:crypto and jose verify against the exported JWK', async () => {

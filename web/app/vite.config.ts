@@ -1,17 +1,57 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+const root = import.meta.dirname;
 
 /**
- * The approver app's build: web/app -> web/app/dist, served under /app/. No asset is inlined
- * (a data: URL would need a CSP exception); the AudioWorklet is its own file.
+ * Subresource Integrity for the shell's own <script> and <link> tags (Vite has no option for it):
+ * sha384 of each emitted file, added once the bundle is final. Dynamic imports cannot carry
+ * integrity; they come from the same origin under the CSP's script-src 'self'.
  */
+function subresourceIntegrity(): Plugin {
+  return {
+    name: 'af-sri',
+    apply: 'build',
+    // On the files as written: Vite's own plugins still rewrite chunks during generateBundle.
+    writeBundle(options) {
+      const dir = options.dir!;
+      const file = resolve(dir, 'index.html');
+      const html = readFileSync(file, 'utf8').replace(/<(script|link)\b([^>]*?)\s(src|href)="\/app\/(assets\/[^"]+)"([^>]*)>/g, (tag, el: string, before: string, attr: string, path: string, after: string) => {
+        if (tag.includes('integrity=')) return tag;
+        const digest = createHash('sha384').update(readFileSync(resolve(dir, path))).digest('base64');
+        return `<${el}${before} ${attr}="/app/${path}" integrity="sha384-${digest}"${after}>`;
+      });
+      writeFileSync(file, html);
+    },
+  };
+}
+
+// The live signing screen lives in src/signing/ (its own module); until it exists, a placeholder.
+const signing = existsSync(resolve(root, 'src/signing/index.ts')) ? resolve(root, 'src/signing/index.ts') : resolve(root, 'src/signing-placeholder.ts');
+
 export default defineConfig({
-  root: import.meta.dirname,
+  root,
   base: '/app/',
+  publicDir: resolve(root, 'public'),
+  resolve: { alias: { '@signing': signing } },
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
-    outDir: resolve(import.meta.dirname, 'dist'),
+    outDir: resolve(root, 'dist'),
     emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    // No inline <script>/<style> and no data: URLs for assets: the CSP allows neither.
     assetsInlineLimit: 0,
-    rollupOptions: { input: { 'signing-harness': resolve(import.meta.dirname, 'signing-harness.html') } },
+    modulePreload: { polyfill: false },
+    rolldownOptions: {
+      // The signing harness: the live-signing screen on its own, which its browser tests drive (test/app/signing.test.ts).
+      input: { main: resolve(root, 'index.html'), sw: resolve(root, 'src/sw.ts'), 'signing-harness': resolve(root, 'signing-harness.html') },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'),
+      },
+    },
   },
+  plugins: [subresourceIntegrity()],
 });

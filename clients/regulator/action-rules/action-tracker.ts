@@ -15,6 +15,8 @@ export interface Seen {
   context: boolean;
   type: string;
   value: Obj;
+  /** For one step of a composite entry (action.passed): the entry's own type. */
+  form?: string;
 }
 
 /** Status an action is in after each entry type, and the statuses that entry may follow. */
@@ -38,6 +40,15 @@ export const ACTION_ENTRIES: Record<string, { status: string; from: readonly (st
   'action.failed': { status: 'failed', from: ['executing', 'outcome_unresolved'] },
   'action.vetoed': { status: 'vetoed', from: ['cooling', 'awaiting_signature', 'awaiting_quorum'] },
   'action.expired': { status: 'expired', from: ['awaiting_signature', 'awaiting_quorum'] },
+};
+
+/**
+ * A LOW action's one entry before forwarding, action.passed, carries what action.received,
+ * action.classified, action.authorised and action.dispatched would: every rule sees it as those
+ * four steps, in that order, at the entry's one index (so a receipt's `log` names it).
+ */
+export const COMPOSITE_ENTRIES: Record<string, readonly string[]> = {
+  'action.passed': ['action.received', 'action.classified', 'action.authorised', 'action.dispatched'],
 };
 
 export const TERMINAL_TYPES = new Set(['action.blocked', 'action.executed', 'action.failed', 'action.vetoed', 'action.expired']);
@@ -64,6 +75,8 @@ export interface ActionStep {
   seen: Seen;
   /** The action's state before this entry. */
   state: ActionState;
+  /** A composite entry's steps, each with the state before it (COMPOSITE_ENTRIES). */
+  parts?: ActionStep[];
 }
 
 export function whereOf(s: Seen): Where {
@@ -71,7 +84,37 @@ export function whereOf(s: Seen): Where {
 }
 
 export function describe(s: Seen): string {
-  return `entry ${s.index} (${s.type})`;
+  return s.form === undefined ? `entry ${s.index} (${s.type})` : `entry ${s.index} (${s.form}, as ${s.type})`;
+}
+
+/** What `apply` records for one entry type, on any state object. */
+function applyTo(state: ActionState, seen: Seen): void {
+  state.status = ACTION_ENTRIES[seen.type]!.status;
+  switch (seen.type) {
+    case 'action.received':
+      state.received ??= seen;
+      break;
+    case 'action.classified':
+      state.classified ??= seen;
+      break;
+    case 'action.cooling':
+      state.cooling ??= seen;
+      break;
+    case 'action.awaiting_signature':
+    case 'action.awaiting_quorum':
+      state.awaiting ??= seen;
+      break;
+    case 'action.authorised':
+      state.authorised ??= seen;
+      break;
+    case 'action.dispatched':
+      state.dispatched ??= seen;
+      break;
+    case 'action.executed':
+      state.executed ??= seen;
+      break;
+  }
+  if (TERMINAL_TYPES.has(seen.type)) state.terminal ??= seen;
 }
 
 export class ActionTracker {
@@ -90,6 +133,18 @@ export class ActionTracker {
     if (actionId === undefined) return null;
     let state = this.actions.get(actionId);
     if (state === undefined) this.actions.set(actionId, (state = { id: actionId, status: null, entries: [] }));
+    const composite = COMPOSITE_ENTRIES[type];
+    if (composite !== undefined) {
+      const parts: ActionStep[] = [];
+      let before: ActionState = state;
+      for (const t of composite) {
+        const part: Seen = { ...seen, type: t, form: type };
+        parts.push({ actionId, seen: part, state: before });
+        before = { ...before, entries: before.entries };
+        applyTo(before, part);
+      }
+      return { actionId, seen, state, parts };
+    }
     if (!(type in ACTION_ENTRIES)) {
       state.entries.push(seen);
       return null;
@@ -101,31 +156,7 @@ export class ActionTracker {
   apply(step: ActionStep): void {
     const { state, seen } = step;
     state.entries.push(seen);
-    state.status = ACTION_ENTRIES[seen.type]!.status;
-    switch (seen.type) {
-      case 'action.received':
-        state.received ??= seen;
-        break;
-      case 'action.classified':
-        state.classified ??= seen;
-        break;
-      case 'action.cooling':
-        state.cooling ??= seen;
-        break;
-      case 'action.awaiting_signature':
-      case 'action.awaiting_quorum':
-        state.awaiting ??= seen;
-        break;
-      case 'action.authorised':
-        state.authorised ??= seen;
-        break;
-      case 'action.dispatched':
-        state.dispatched ??= seen;
-        break;
-      case 'action.executed':
-        state.executed ??= seen;
-        break;
-    }
-    if (TERMINAL_TYPES.has(seen.type)) state.terminal ??= seen;
+    if (step.parts === undefined) applyTo(state, seen);
+    else for (const p of step.parts) applyTo(state, p.seen);
   }
 }

@@ -1,9 +1,13 @@
 /**
- * Synchronous verification of a compact JWS (RFC 7515 §7.1) against a JWK Set, with node:crypto:
+ * Synchronous verification of a compact JWS (RFC 7515 §7.1) against a JWK Set, with @noble/curves
+ * (pure JavaScript: the same rule runs in Node and in the regulator console's browser page):
  * EdDSA (Ed25519) and ES256 (P-256, JOSE r||s signatures) only, an expected `typ`, a `kid` that
  * names exactly one matching key, no `crit`. Everything is attacker input and parsed strictly.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { Buffer } from 'buffer';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { p256 } from '@noble/curves/nist.js';
+import { decodeBase64Url } from '../../../src/core/checkpoint/base64.ts';
 import { isObj, type Obj } from './fields.ts';
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
@@ -12,8 +16,9 @@ const MAX_JWS = 16 * 1024;
 export class JwsError extends Error {}
 
 function part(s: string, what: string): Buffer {
-  if (!B64URL.test(s) || s.length % 4 === 1) throw new JwsError(`${what} is not base64url`);
-  return Buffer.from(s, 'base64url');
+  const out = B64URL.test(s) ? decodeBase64Url(s) : null;
+  if (out === null) throw new JwsError(`${what} is not base64url`);
+  return out;
 }
 
 function json(buf: Buffer, what: string): unknown {
@@ -24,18 +29,56 @@ function json(buf: Buffer, what: string): unknown {
   }
 }
 
-function publicKeyOf(jwk: Obj, alg: string): KeyObject {
-  const pub: Record<string, unknown> = { kty: jwk['kty'], crv: jwk['crv'], x: jwk['x'] };
-  if (jwk['y'] !== undefined) pub['y'] = jwk['y'];
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: pub as JsonWebKey, format: 'jwk' });
-  } catch {
+interface PublicKey {
+  alg: 'EdDSA' | 'ES256';
+  /** Ed25519: 32 raw bytes; P-256: the uncompressed SEC 1 point (0x04 || x || y). */
+  raw: Uint8Array;
+}
+
+function coordinate(v: unknown): Buffer | null {
+  const b = typeof v === 'string' ? decodeBase64Url(v) : null;
+  return b !== null && b.length === 32 ? b : null;
+}
+
+function publicKeyOf(jwk: Obj, alg: 'EdDSA' | 'ES256'): PublicKey {
+  const unusable = (): never => {
     throw new JwsError(`key '${String(jwk['kid'])}' is not a usable public JWK`);
+  };
+  const x = coordinate(jwk['x']);
+  let key: PublicKey;
+  if (jwk['kty'] === 'OKP' && jwk['crv'] === 'Ed25519') {
+    if (!x || jwk['y'] !== undefined) unusable();
+    key = { alg: 'EdDSA', raw: x as Buffer };
+    try {
+      ed25519.Point.fromBytes(key.raw);
+    } catch {
+      unusable();
+    }
+  } else if (jwk['kty'] === 'EC' && jwk['crv'] === 'P-256') {
+    const y = coordinate(jwk['y']);
+    if (!x || !y) unusable();
+    key = { alg: 'ES256', raw: Buffer.concat([Buffer.from([0x04]), x as Buffer, y as Buffer]) };
+    try {
+      p256.Point.fromBytes(key.raw).assertValidity();
+    } catch {
+      unusable();
+    }
+  } else {
+    return unusable();
   }
-  const ok = alg === 'EdDSA' ? key.asymmetricKeyType === 'ed25519' : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-  if (!ok) throw new JwsError(`key '${String(jwk['kid'])}' does not fit alg ${alg}`);
+  if (key.alg !== alg) throw new JwsError(`key '${String(jwk['kid'])}' does not fit alg ${alg}`);
   return key;
+}
+
+/** RFC 8032 strictly (no ZIP-215 leniency) and ES256 with JOSE r||s, high S accepted, as OpenSSL does. */
+function verifySignature(key: PublicKey, input: Uint8Array, sig: Uint8Array): boolean {
+  try {
+    return key.alg === 'EdDSA'
+      ? ed25519.verify(sig, input, key.raw, { zip215: false })
+      : p256.verify(sig, input, key.raw, { prehash: true, lowS: false, format: 'compact' });
+  } catch {
+    return false;
+  }
 }
 
 export interface VerifiedJws {
@@ -69,7 +112,6 @@ export function verifyCompactJws(jws: string, keys: readonly unknown[], expect: 
   const sig = part(s, 'signature');
   if (sig.length !== 64) throw new JwsError(`${alg} signature is ${sig.length} bytes, not 64`);
   const input = Buffer.from(`${h}.${p}`, 'ascii');
-  const ok = alg === 'EdDSA' ? verify(null, input, key, sig) : verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, sig);
-  if (!ok) throw new JwsError(`signature does not verify with key '${kid}'`);
+  if (!verifySignature(key, input, sig)) throw new JwsError(`signature does not verify with key '${kid}'`);
   return { header, payload: json(part(p, 'payload'), 'payload') };
 }

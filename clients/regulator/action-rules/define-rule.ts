@@ -91,8 +91,9 @@ export function defineActionRule(id: string, title: string, make: (api: ActionRu
       const on = (e: EntryView): void => {
         const step = stepOf(sh, e);
         h.entry?.(e, tracker.byIndex.get(e.index));
-        if (step === null) return;
-        h.action?.(step);
+        if (step === null || h.action === undefined) return;
+        if (step.parts === undefined) h.action(step);
+        else for (const p of step.parts) h.action(p);
       };
       const end = h.end;
       return {

@@ -4,6 +4,7 @@ import type { GatewayContext } from '../../gateway/context.ts';
 import { problemHandler, sendProblem } from './problem.ts';
 import { actionsRouter, humanEventsRouter } from './routes/actions.ts';
 import { proxyRouter } from './routes/proxy.ts';
+import { sessionsRouter } from './routes/sessions.ts';
 import { systemRouter } from './routes/system.ts';
 
 /** Extra routers other capabilities mount (signatures, quorum, log, regulator access). */
@@ -14,10 +15,12 @@ export function createApp(ctx: GatewayContext, mounts: RouterMount[] = []): Expr
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
+  // The LOW hot path first: a proxied request passes no other router's matching on its way.
+  app.use('/proxy', proxyRouter(ctx));
   app.use(systemRouter(ctx));
+  app.use('/v1/sessions', sessionsRouter(ctx));
   app.use('/v1/actions', actionsRouter(ctx));
   app.use('/v1/events', humanEventsRouter(ctx));
-  app.use('/proxy', proxyRouter(ctx));
   for (const m of mounts) app.use(m.path, m.router);
   app.use((req: Request, res: Response) => {
     sendProblem(res, new FirewallError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`, { status: 404 }), req.originalUrl);

@@ -4,6 +4,7 @@
  */
 import { SIGNATURE_PATHS } from './openapi-signatures.ts';
 import { GOVERNANCE_PATHS } from './openapi-governance.ts';
+import { APP_PATHS } from './openapi-app.ts';
 import { MCP_PATHS } from './openapi-mcp.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
@@ -13,7 +14,8 @@ const problemWith = (description: string) => ({ description, content: { 'applica
 const JSON_CODES = 'BODY_MALFORMED, JSON_DUPLICATE_KEY, JSON_BOM, JSON_UTF8_INVALID, JSON_SURROGATE_UNPAIRED, JSON_NUMBER_AMBIGUOUS, CONTENT_TYPE_DUPLICATE';
 const TARGET_CODES =
   'PATH_ENCODED_SEPARATOR, PATH_DOT_SEGMENT, PATH_DOUBLE_ENCODED, PATH_CONTROL_CHARACTER, PATH_EMPTY_SEGMENT, PATH_MATRIX_PARAMETER, PATH_ESCAPE_INVALID, PATH_ESCAPE_NON_CANONICAL, PATH_CHARACTER_INVALID, QUERY_SEPARATOR_AMBIGUOUS, QUERY_PARAMETER_DUPLICATE, QUERY_PARAMETER_NAME_AMBIGUOUS, QUERY_ESCAPE_INVALID, QUERY_CHARACTER_INVALID, BODY_NOT_ALLOWED';
-const auth = [{ clientAssertion: [] }];
+/** Agent endpoints also take a session signature (docs/api.md §Sessions). */
+const auth = [{ clientAssertion: [] }, { sessionSignature: [] }];
 /** Read-only regulator endpoints: a client assertion, or a regulator access token with the scope. */
 const readerAuth = (scope: string) => [{ clientAssertion: [] }, { regulatorToken: [scope] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -47,12 +49,25 @@ export const OPENAPI = {
   },
   components: {
     securitySchemes: {
+      appSession: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: '__Host-af_session',
+        description: 'The approver app session (af_session on http://localhost): HttpOnly, SameSite=Strict, bound to one person and origin; state-changing requests must carry the app Origin. See docs/approver-app.md.',
+      },
       mcpBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /oauth/token (docs/mcp.md)' },
       clientAssertion: {
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'JWT',
         description: 'A JWT signed by the principal key (EdDSA or ES256): iss=sub=principal id, aud=gateway origin, iat, exp (<=300 s), jti (single use), htm, htu. See docs/api.md.',
+      },
+      sessionSignature: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Signature',
+        description:
+          'RFC 9421 HMAC-SHA256 signature with a session key from POST /v1/sessions, with Signature-Input covering exactly "@method" "@target-uri" "content-digest" "idempotency-key" (created, keyid, nonce; alg hmac-sha256) and an RFC 9530 Content-Digest. See docs/api.md §Sessions.',
       },
       regulatorToken: {
         type: 'http',
@@ -126,6 +141,37 @@ export const OPENAPI = {
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/.well-known/jwks.json': {
       get: { summary: 'Public keys (receipts, checkpoints, tokens, webhooks) with HSM attestation chains (x5c)', responses: { '200': { description: 'JWK Set' } } },
+    },
+    '/v1/sessions': {
+      post: {
+        summary: "Open a session: a short-lived HMAC key for RFC 9421 request signatures. Needs the agent's client assertion",
+        security: [{ clientAssertion: [] }],
+        responses: {
+          '201': {
+            description: 'the session; its key is in this answer only',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    sessionId: { type: 'string' },
+                    key: { type: 'string', contentEncoding: 'base64url' },
+                    algorithm: { const: 'hmac-sha256' },
+                    components: { type: 'array', items: { type: 'string' } },
+                    createdAt: { type: 'integer' },
+                    expiresAt: { type: 'integer' },
+                    expiresIn: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    '/v1/sessions/{id}': {
+      delete: { summary: "Revoke one of this agent's sessions", security: auth, parameters: [idParam], responses: { '200': { description: 'revoked' }, ...errors } },
     },
     '/v1/actions': {
       post: {
@@ -281,6 +327,8 @@ export const OPENAPI = {
     },
     // Biological signatures: people, devices, challenges, the session WebSocket (openapi-signatures.ts).
     ...SIGNATURE_PATHS,
+    // The approver app: pages, its session-cookie API, invitations (openapi-app.ts).
+    ...APP_PATHS,
     // Policy governance: proposals, versions, the active policy (openapi-governance.ts).
     ...GOVERNANCE_PATHS,
     // The MCP entrance and its OAuth endpoints (openapi-mcp.ts).

@@ -2,15 +2,17 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { FirewallError } from '../../core/errors.ts';
 import { checkBodyForm, headerValues } from '../../core/wire/media-type.ts';
 import { checkStrictJson } from '../../core/wire/strict-json.ts';
+import { verifySignedBody } from './authenticate-request.ts';
 
 /**
  * A JSON body read the way the proxy reads one (checkBodyForm, then checkStrictJson): a submission
  * with a duplicate key, bad UTF-8, an unpaired surrogate or an ambiguous number is refused rather
  * than read last-key-wins. An empty body leaves `req.body` undefined; any other media type is
- * `415 CONTENT_TYPE_UNSUPPORTED`.
+ * `415 CONTENT_TYPE_UNSUPPORTED`. On a session signature the bytes must match Content-Digest
+ * (verifySignedBody) before anything is parsed.
  */
 export function strictJsonBody(limit: number): RequestHandler[] {
-  const raw = express.raw({ type: () => true, limit });
+  const raw = express.raw({ type: () => true, limit, verify: verifySignedBody });
   const check = (req: Request, _res: Response, next: NextFunction): void => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const form = checkBodyForm(req.method, headerValues(req.rawHeaders, 'content-type'), body);

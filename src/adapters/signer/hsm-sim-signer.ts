@@ -1,6 +1,6 @@
 /**
  * Signer backed by hsm-sim over its socket (docs/hsm.md). One key per purpose, labelled
- * `<labelPrefix>-<purpose>`: Ed25519 (EdDSA) for receipt, checkpoint, challenge and webhook;
+ * `<labelPrefix>-<purpose>`: Ed25519 (EdDSA) for receipt, checkpoint, challenge, webhook and session;
  * P-256 (ES256, raw r||s) for token. The connection reconnects by itself; while the device is down
  * every call fails with SIGNER_UNAVAILABLE (503) and recovers when it returns.
  *
@@ -15,13 +15,14 @@ import type { KeyPurpose, PublicKeyInfo, Signature, Signer, SigningAlgorithm } f
 import { HsmSimConnection, type ClientTls, type Endpoint } from '../../../hsm-sim/client/connection.ts';
 import { isLoopback } from '../../../hsm-sim/loopback.ts';
 
-export const KEY_PURPOSES: readonly KeyPurpose[] = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook'];
+export const KEY_PURPOSES: readonly KeyPurpose[] = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook', 'session'];
 
 export const PURPOSE_ALGORITHM: Readonly<Record<KeyPurpose, SigningAlgorithm>> = {
   receipt: 'EdDSA',
   checkpoint: 'EdDSA',
   challenge: 'EdDSA',
   webhook: 'EdDSA',
+  session: 'EdDSA',
   token: 'ES256',
 };
 

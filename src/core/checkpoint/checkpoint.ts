@@ -5,6 +5,7 @@
  *
  * signed here with Ed25519 through the Signer seam (purpose 'checkpoint'), key name = origin.
  */
+import { Buffer } from 'buffer';
 import { FirewallError } from '../errors.ts';
 import type { Signature, Signer } from '../signer.ts';
 import { HASH_SIZE } from '../merkle/hash.ts';

@@ -5,6 +5,7 @@
  *   signature = key ID || uint64 timestamp (big-endian, POSIX seconds) || Ed25519 signature (64 bytes)
  *   message   = "cosignature/v1\n" || "time <timestamp>\n" || checkpoint note text
  */
+import { Buffer } from 'buffer';
 import { FirewallError } from '../errors.ts';
 import { ed25519PublicKey, ed25519Verify, encodeVerifierKey, keyId, parseVerifierKey, SIG_TYPE_COSIGNATURE_V1 } from './verifier-key.ts';
 import { EM_DASH, type SignedNote } from './note.ts';

@@ -7,6 +7,7 @@
  * pairs are ignored; a known key whose signature fails rejects the note; a note with no verified
  * signature from a known key is rejected.
  */
+import { Buffer } from 'buffer';
 import { FirewallError } from '../errors.ts';
 import { decodeBase64Strict, encodeBase64 } from './base64.ts';
 import { ed25519PublicKey, ed25519Verify, isValidKeyName, keyId, SIG_TYPE_ED25519, type VerifierKey } from './verifier-key.ts';

@@ -7,9 +7,11 @@
  * Type 0x01 is an Ed25519 note signature; 0x04 an Ed25519 timestamped witness cosignature
  * (C2SP tlog-cosignature).
  */
-import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { Buffer } from 'buffer';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '#sha256';
 import { FirewallError } from '../errors.ts';
-import { decodeBase64Strict, encodeBase64 } from './base64.ts';
+import { decodeBase64Strict, decodeBase64Url, encodeBase64 } from './base64.ts';
 
 export const SIG_TYPE_ED25519 = 0x01;
 export const SIG_TYPE_COSIGNATURE_V1 = 0x04;
@@ -23,8 +25,8 @@ export function isValidKeyName(name: unknown): name is string {
 
 export function keyId(name: string, type: number, publicKey: Uint8Array): number {
   if (!isValidKeyName(name)) throw new FirewallError('VKEY_INVALID', 'key name must be non-empty without spaces or +', { status: 400 });
-  const h = createHash('sha256').update(name, 'utf8').update(Buffer.from([0x0a, type])).update(publicKey).digest();
-  return h.readUInt32BE(0);
+  const h = sha256(Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0x0a, type]), publicKey]));
+  return new DataView(h.buffer, h.byteOffset, 4).getUint32(0);
 }
 
 export function keyIdHex(id: number): string {
@@ -70,10 +72,17 @@ export function parseVerifierKey(vkey: unknown): VerifierKey {
   return { name, keyId: id, type, publicKey: Buffer.from(publicKey) };
 }
 
-/** A node:crypto Ed25519 public key from 32 raw bytes. */
-export function ed25519PublicKey(raw: Uint8Array): KeyObject {
+/** A checked 32-byte Ed25519 public key (raw, RFC 8032 §5.1.5 encoding). */
+export type Ed25519PublicKey = Uint8Array;
+
+export function ed25519PublicKey(raw: Uint8Array): Ed25519PublicKey {
   if (raw.length !== 32) throw new FirewallError('VKEY_INVALID', 'Ed25519 public key must be 32 bytes', { status: 400 });
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
+  try {
+    ed25519.Point.fromBytes(raw);
+  } catch (cause) {
+    throw new FirewallError('VKEY_INVALID', 'Ed25519 public key is not a point on the curve', { status: 400, cause });
+  }
+  return Uint8Array.from(raw);
 }
 
 /** Raw 32-byte Ed25519 public key from a JWK (kty OKP, crv Ed25519). */
@@ -81,15 +90,19 @@ export function ed25519RawFromJwk(jwk: JsonWebKey): Buffer {
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string') {
     throw new FirewallError('VKEY_INVALID', 'expected an Ed25519 OKP JWK', { status: 400 });
   }
-  const raw = Buffer.from(jwk.x, 'base64url');
-  if (raw.length !== 32 || raw.toString('base64url') !== jwk.x) throw new FirewallError('VKEY_INVALID', 'JWK x is not a 32-byte base64url key', { status: 400 });
+  const raw = decodeBase64Url(jwk.x);
+  if (raw === null || raw.length !== 32) throw new FirewallError('VKEY_INVALID', 'JWK x is not a 32-byte base64url key', { status: 400 });
   return raw;
 }
 
-export function ed25519Verify(key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
+/**
+ * RFC 8032 verification (@noble/curves, pure JavaScript so the same code runs in a browser), strict
+ * as OpenSSL is: `zip215: false` rejects non-canonical encodings that ZIP-215 would accept.
+ */
+export function ed25519Verify(key: Ed25519PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64) return false;
   try {
-    return cryptoVerify(null, message, key, signature);
+    return ed25519.verify(signature, message, key, { zip215: false });
   } catch {
     return false;
   }

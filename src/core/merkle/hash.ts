@@ -4,11 +4,18 @@
  *   node  = SHA-256(0x01 || left || right)
  *   empty = SHA-256("")
  */
-import { hash } from 'node:crypto';
+// Buffer from 'buffer': Node's own, or the npm package in a browser bundle.
+import { Buffer } from 'buffer';
+import { sha256 } from '#sha256';
 
 export const HASH_SIZE = 32;
 
-export const EMPTY_ROOT: Buffer = hash('sha256', Buffer.alloc(0), 'buffer');
+function digest(data: Uint8Array): Buffer {
+  const h = sha256(data);
+  return Buffer.isBuffer(h) ? h : Buffer.from(h.buffer, h.byteOffset, h.length);
+}
+
+export const EMPTY_ROOT: Buffer = digest(new Uint8Array(0));
 
 // Reused for leaf inputs: the log and the verifier hash millions of entries, and a fresh buffer per
 // entry was a measurable share of their time and GC. Entries over 64 KiB get their own buffer, so
@@ -23,12 +30,12 @@ export function leafHash(entry: Uint8Array | string): Buffer {
     const buf = len < LEAF_SCRATCH_BYTES ? leafScratch : Buffer.allocUnsafe(1 + len);
     buf[0] = 0x00;
     buf.write(entry, 1, len, 'utf8');
-    return hash('sha256', buf.subarray(0, 1 + len), 'buffer');
+    return digest(buf.subarray(0, 1 + len));
   }
   const buf = Buffer.allocUnsafe(1 + entry.length);
   buf[0] = 0x00;
   buf.set(entry, 1);
-  return hash('sha256', buf, 'buffer');
+  return digest(buf);
 }
 
 const nodeScratch = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
@@ -41,7 +48,7 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   nodeScratch[0] = 0x01;
   nodeScratch.set(left, 1);
   nodeScratch.set(right, 1 + HASH_SIZE);
-  return hash('sha256', nodeScratch, 'buffer');
+  return digest(nodeScratch);
 }
 
 /** Byte equality for public values (hashes). Not for secrets: use constantTimeEqual. */

@@ -9,6 +9,7 @@
  * Paths: `tile/<L>/<N>[.p/<W>]` and `tile/entries/<N>[.p/<W>]`, with <N> split into 3-digit groups,
  * all but the last prefixed with `x` (1234067 -> x001/x234/067). Only the canonical spelling parses.
  */
+import { Buffer } from 'buffer';
 import { FirewallError } from '../errors.ts';
 import { HASH_SIZE } from './hash.ts';
 

@@ -67,12 +67,27 @@ export function checkRetentionDays(days: unknown): number {
   return days;
 }
 
+/**
+ * Without WEBAUTHN_ORIGINS: the public URL, and when it is a loopback address while the RP ID is
+ * `localhost`, the same port on http://localhost too: an IP address cannot be a WebAuthn RP ID, so
+ * a browser on this machine (the approver app, docs/approver-app.md) uses localhost.
+ */
+function defaultOrigins(publicUrl: string, rpId: string): string {
+  try {
+    const u = new URL(publicUrl);
+    if (rpId === 'localhost' && (u.hostname === '127.0.0.1' || u.hostname === '[::1]')) return `${publicUrl},${u.protocol}//localhost${u.port === '' ? '' : `:${u.port}`}`;
+  } catch {
+    /* checked below, with the variable named */
+  }
+  return publicUrl;
+}
+
 export function loadSignatureConfig(env: Record<string, string | undefined>, publicUrl: string): SignatureConfig {
   const rpId = env['WEBAUTHN_RP_ID'] || 'localhost';
   if (!/^[a-z0-9.-]{1,253}$/i.test(rpId)) {
     throw new FirewallError('CONFIG_INVALID', `environment variable WEBAUTHN_RP_ID: '${rpId}' is not a domain name`, { status: 500, detail: { variable: 'WEBAUTHN_RP_ID' } });
   }
-  const origins = (env['WEBAUTHN_ORIGINS'] || publicUrl).split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o.length > 0);
+  const origins = (env['WEBAUTHN_ORIGINS'] || defaultOrigins(publicUrl, rpId)).split(',').map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o.length > 0);
   for (const o of origins) {
     let ok = false;
     try {

@@ -246,7 +246,7 @@ export class SignatureService {
     return personView(p, this.store.devicesOf(personId));
   }
 
-  async registrationOptions(principal: PrincipalRecord, personId: string, body: { kind: DeviceKind; name?: string }): Promise<Record<string, unknown>> {
+  async registrationOptions(principal: PrincipalRecord, personId: string, body: { kind: DeviceKind; name?: string }, opts: { discoverable?: boolean } = {}): Promise<Record<string, unknown>> {
     this.#self(principal, personId);
     if (!(DEVICE_KINDS as readonly string[]).includes(body.kind)) throw new FirewallError('BODY_INVALID', 'kind must be phone or wearable', { status: 400 });
     const challenge = await this.ctx.signer.random(32);
@@ -256,6 +256,7 @@ export class SignatureService {
       displayName: this.store.getPerson(personId)?.displayName ?? personId,
       challenge,
       exclude: this.store.devicesOf(personId),
+      ...(opts.discoverable === undefined ? {} : { discoverable: opts.discoverable }),
     });
     const id = `cer_${randomUUID()}`;
     await this.ctx.store.tx(async () => {

@@ -27,7 +27,7 @@ export function webauthnFailure(cause: unknown): FirewallError {
 
 export async function registrationOptions(
   config: SignatureConfig,
-  o: { person: string; displayName: string; challenge: Uint8Array; exclude: DeviceRow[] },
+  o: { person: string; displayName: string; challenge: Uint8Array; exclude: DeviceRow[]; discoverable?: boolean },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return generateRegistrationOptions({
     rpName: config.rpName,
@@ -40,7 +40,8 @@ export async function registrationOptions(
     // Self ('packed' without x5c) and 'none' attestation are accepted; the format is recorded.
     attestationType: 'direct',
     excludeCredentials: o.exclude.filter((d) => d.revokedAt === null).map((d) => ({ id: d.credentialId, ...(d.transports.length ? { transports: d.transports } : {}) })),
-    authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+    // The approver app signs people in without a user name: it asks for a discoverable credential.
+    authenticatorSelection: { residentKey: o.discoverable === true ? 'required' : 'preferred', userVerification: 'required' },
     supportedAlgorithmIDs: config.algorithms,
   });
 }

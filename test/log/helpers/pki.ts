@@ -83,11 +83,13 @@ const ED25519 = seq(oid('1.3.101.112')); // RFC 8410: parameters absent
 function certificate(o: {
   serial: number; issuer: string; subject: string; notBefore: Date; notAfter: Date;
   subjectKey: KeyObject; issuerPublicKey: KeyObject; signingKey: KeyObject; ca: boolean;
+  /** A CA whose keyUsage omits keyCertSign (digitalSignature only): it may not issue. */
+  caCannotSign?: boolean;
 }): Buffer {
   const extensions = o.ca
     ? [
         ext('2.5.29.19', true, seq(TRUE)), // basicConstraints CA:TRUE
-        ext('2.5.29.15', true, bits(Buffer.from([0x06]), 1)), // keyUsage keyCertSign, cRLSign
+        ext('2.5.29.15', true, o.caCannotSign ? bits(Buffer.from([0x80]), 7) : bits(Buffer.from([0x06]), 1)), // keyUsage keyCertSign, cRLSign
         ext('2.5.29.14', false, octets(keyId(o.subjectKey))),
       ]
     : [
@@ -111,14 +113,14 @@ function certificate(o: {
 
 // --------------------------------------------------------------------------------------------
 
-export function createTestPki(name = 'Test HSM Root'): TestPki {
+export function createTestPki(name = 'Test HSM Root', options: { caCannotSign?: boolean } = {}): TestPki {
   const root = generateKeyPairSync('ed25519');
   const now = Date.now();
   const rootNotBefore = new Date(now - PKI_BACKDATE_MS);
   const rootNotAfter = new Date(now + LIFETIME_MS);
   const rootDer = certificate({
     serial: serial++, issuer: name, subject: name, notBefore: rootNotBefore, notAfter: rootNotAfter,
-    subjectKey: root.publicKey, issuerPublicKey: root.publicKey, signingKey: root.privateKey, ca: true,
+    subjectKey: root.publicKey, issuerPublicKey: root.publicKey, signingKey: root.privateKey, ca: true, caCannotSign: options.caCannotSign === true,
   });
   const rootCert = new X509Certificate(rootDer);
   return {

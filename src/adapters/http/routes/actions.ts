@@ -8,7 +8,7 @@ import { actionView } from '../../../gateway/action-view.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { submitAction } from '../../../gateway/submit.ts';
 import { reconcileAction } from '../../../gateway/reconcile.ts';
-import { quorumVetoBasis, vetoAction, type VetoBasis } from '../../../gateway/veto.ts';
+import { quorumVetoBasis, vetoAction, vetoByPerson, type VetoBasis } from '../../../gateway/veto.ts';
 import { ACTIONS_TOPIC, actionTopic } from '../../notify/index.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { sendProblem } from '../problem.ts';
@@ -47,7 +47,7 @@ export function actionsRouter(ctx: GatewayContext): Router {
   const r = express.Router();
   // Both entrances read JSON alike: strictly, one reading for every parser (docs/receipts.md).
   const json = strictJsonBody(ctx.bodyLimitBytes);
-  r.use(authenticateRequest(ctx));
+  r.use(authenticateRequest(ctx, { checksSignedBodies: true }));
 
   r.post('/', json, async (req: Request, res: Response) => {
     const principal = principalOf(res);
@@ -118,22 +118,8 @@ export function actionsRouter(ctx: GatewayContext): Router {
   });
 
   r.post('/:id/veto', json, async (req: Request, res: Response) => {
-    const p = principalOf(res);
-    const id = String(req.params['id']);
-    const policy = ctx.policy();
-    let as: VetoBasis | undefined = p.roles.includes('authorizer') && policy.vetoers().includes(p.id) ? 'vetoer' : undefined;
-    if (as === undefined) {
-      // A CRITICAL action awaiting its quorum may also be stopped by anyone it asks to approve or verify.
-      const current = id.length <= 100 ? await ctx.store.getAction(id) : undefined;
-      if (current !== undefined && current.status === 'awaiting_quorum') as = quorumVetoBasis(p, current);
-    }
-    if (as === undefined) {
-      throw new FirewallError('ROLE_FORBIDDEN', "only a designated human vetoer, or a member of an awaiting action's quorum or comparator group, may veto actions", { status: 403 });
-    }
     const body = (req.body ?? {}) as { reason?: unknown };
-    const reason = typeof body.reason === 'string' ? body.reason.slice(0, 500) : '';
-    const a = await vetoAction({ store: ctx.store, clock: ctx.clock }, { actionId: id, by: p.id, reason, as });
-    ctx.bus.changed(a);
+    const a = await vetoByPerson(ctx, principalOf(res), String(req.params['id']), typeof body.reason === 'string' ? body.reason : '');
     res.json(actionView(a));
   });
 

@@ -6,7 +6,7 @@ import { checkRequestTarget, type RequestTarget } from '../../../core/wire/reque
 import { checkStrictJson } from '../../../core/wire/strict-json.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { submitAction } from '../../../gateway/submit.ts';
-import { authenticateRequest, principalOf } from '../authenticate-request.ts';
+import { authenticateRequest, principalOf, verifySignedBody } from '../authenticate-request.ts';
 import { parseIdempotencyKey } from '../submission-schema.ts';
 import { respondWithAction } from './actions.ts';
 
@@ -24,8 +24,8 @@ export function proxyRouter(ctx: GatewayContext): Router {
     res.locals['target'] = checkRequestTarget(req.originalUrl);
     next();
   });
-  r.use(authenticateRequest(ctx));
-  const raw = express.raw({ type: () => true, limit: ctx.bodyLimitBytes });
+  r.use(authenticateRequest(ctx, { checksSignedBodies: true }));
+  const raw = express.raw({ type: () => true, limit: ctx.bodyLimitBytes, verify: verifySignedBody });
 
   r.all('/:actuator/{*rest}', raw, async (req: Request, res: Response) => {
     const actuator = String(req.params['actuator']);
@@ -57,10 +57,15 @@ export function proxyRouter(ctx: GatewayContext): Router {
     // A definite refusal is the actuator's answer too: the agent sees it as sent.
     if ((a.status === 'executed' || a.status === 'failed') && a.result !== undefined) {
       // At digital speed the proxy is transparent: the agent sees the upstream's own answer.
-      res.status(a.result.status);
+      // Written directly, not with res.send: send would hash the body for an ETag the actuator never
+      // sent and run a conditional-GET check, on every LOW answer.
+      const answer = Buffer.from(a.result.bodyB64, 'base64');
+      res.statusCode = a.result.status;
       for (const [k, v] of Object.entries(a.result.headers)) res.setHeader(k, v);
+      if (a.result.headers['content-type'] === undefined) res.setHeader('Content-Type', 'application/octet-stream');
       res.setHeader('Analog-Firewall-Action', a.id);
-      res.send(Buffer.from(a.result.bodyB64, 'base64'));
+      res.setHeader('Content-Length', answer.length);
+      res.end(answer);
       return;
     }
     if (a.status === 'failed') {

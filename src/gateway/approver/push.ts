@@ -1,0 +1,98 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import webpush from 'web-push';
+import type { Logger } from 'pino';
+import type { Clock } from '../../core/clock.ts';
+import { FirewallError } from '../../core/errors.ts';
+import type { Store } from '../../adapters/store/store.ts';
+import type { ApproverStore, PushSubscriptionRow } from './approver-store.ts';
+
+/**
+ * Web Push (RFC 8030, payload encryption RFC 8291, VAPID RFC 8292) to the phones people
+ * subscribed, through the `web-push` library.
+ *
+ * The VAPID key is not one of the firewall's keys: it authorises nothing the firewall does, it only
+ * identifies this gateway to push services. It lives in DATA_DIR/vapid.json (mode 0600, generated
+ * on first start, never logged, never served; only its public half is). What a leak would allow is
+ * limited by what is sent: a push says only that something awaits the person (kind and count),
+ * never the action, so the key cannot be used to put words in front of an approver that look like
+ * the firewall's. Moving it into the HSM needs an ES256 key purpose signing the VAPID JWT there
+ * (docs/approver-app.md §Web Push, not done).
+ */
+export class PushNotifier {
+  readonly publicKey: string;
+  readonly #privateKey: string;
+  readonly #subject: string;
+  readonly #o: { store: Store; app: ApproverStore; clock: Clock; log: Logger; allowLoopback: boolean };
+  readonly #agent: Agent | undefined;
+
+  /** `caFile`: extra CA certificates (PEM) to trust for push services (a corporate TLS proxy; tests). */
+  constructor(o: { keyFile: string; subject: string; store: Store; app: ApproverStore; clock: Clock; log: Logger; allowLoopback?: boolean; caFile?: string }) {
+    let keys: { publicKey: string; privateKey: string };
+    if (existsSync(o.keyFile)) {
+      keys = JSON.parse(readFileSync(o.keyFile, 'utf8')) as { publicKey: string; privateKey: string };
+    } else {
+      keys = webpush.generateVAPIDKeys();
+      writeFileSync(o.keyFile, JSON.stringify(keys) + '\n', { mode: 0o600 });
+      chmodSync(o.keyFile, 0o600);
+    }
+    this.publicKey = keys.publicKey;
+    this.#privateKey = keys.privateKey;
+    this.#subject = o.subject;
+    this.#o = { store: o.store, app: o.app, clock: o.clock, log: o.log, allowLoopback: o.allowLoopback ?? false };
+    this.#agent = o.caFile === undefined ? undefined : new Agent({ ca: readFileSync(o.caFile, 'utf8'), keepAlive: true });
+  }
+
+  /**
+   * Push services are public https URLs. Refused: other schemes, and hosts that name this machine or
+   * a private network (the gateway would be posting wherever a person points it); loopback only
+   * when allowed (tests).
+   */
+  #checkEndpoint(endpoint: string): void {
+    let u: URL;
+    try {
+      u = new URL(endpoint);
+    } catch {
+      throw new FirewallError('BODY_INVALID', "'endpoint' is not a URL", { status: 400, detail: { field: 'endpoint' } });
+    }
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const loopback = host === 'localhost' || /^127\./.test(host) || host === '::1';
+    const internal = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.)/.test(host) || /^(f[cd]|fe80)/i.test(host) || !host.includes('.') && !host.includes(':');
+    if (u.protocol === 'https:' && (loopback ? this.#o.allowLoopback : !internal)) return;
+    throw new FirewallError('BODY_INVALID', "'endpoint' must be a public https push service URL", { status: 400, detail: { field: 'endpoint' } });
+  }
+
+  async subscribe(person: string, s: Omit<PushSubscriptionRow, 'person'>): Promise<void> {
+    this.#checkEndpoint(s.endpoint);
+    const now = this.#o.clock.now();
+    await this.#o.store.tx(async () => this.#o.app.txPutPush({ ...s, person }, now));
+  }
+
+  /** Deletes every subscription of the person (erased: nothing of theirs is kept, and nothing is sent to them). */
+  async forget(person: string): Promise<void> {
+    if (this.#o.app.pushOf(person).length > 0) await this.#o.store.tx(async () => this.#o.app.txDeletePushOf(person));
+  }
+
+  /** Tells each of the person's devices that something awaits them. Failures are logged (without the endpoint's secrets) and never affect an action. */
+  async notify(person: string, payload: { kind: string; count?: number }): Promise<number> {
+    let sent = 0;
+    for (const s of this.#o.app.pushOf(person)) {
+      try {
+        await webpush.sendNotification({ endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }, JSON.stringify(payload), {
+          vapidDetails: { subject: this.#subject, publicKey: this.publicKey, privateKey: this.#privateKey },
+          TTL: 600,
+          urgency: 'high',
+          timeout: 5000,
+          ...(this.#agent === undefined ? {} : { agent: this.#agent }),
+        });
+        sent++;
+      } catch (e) {
+        const status = (e as { statusCode?: number }).statusCode;
+        // 404/410: the subscription is gone for good (RFC 8030 §7.3).
+        if (status === 404 || status === 410) await this.#o.store.tx(async () => this.#o.app.txDeletePush(s.endpoint));
+        this.#o.log.warn({ person, status, err: (e as Error).message.slice(0, 200) }, 'web push failed');
+      }
+    }
+    return sent;
+  }
+}

@@ -1,0 +1,41 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type Me } from '../api.ts';
+
+/**
+ * Mounts the live signing module (src/signing/, loaded on demand: it is not part of what the
+ * inbox needs) into a container of its own. The module owns everything inside the container.
+ */
+export function SigningHost(props: { challengeId: string; actionId?: string; purpose: 'action' | 'enrolment'; onDone?: (r: { accepted: boolean }) => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let unmount: (() => void) | void;
+    let gone = false;
+    Promise.all([import('@signing'), api<Me>('GET', '/me')]).then(
+      ([m, me]) => {
+        if (gone || ref.current === null) return;
+        unmount = m.mountSigning(ref.current, {
+          personId: me.id,
+          mode: props.purpose === 'enrolment' ? 'calibrate' : 'sign',
+          challengeId: props.challengeId,
+          ...(props.actionId === undefined ? {} : { actionId: props.actionId }),
+          onDone: (r) => props.onDone?.({ accepted: r.outcome === 'accepted' }),
+        });
+      },
+      () => setFailed(true),
+    );
+    return () => {
+      gone = true;
+      if (typeof unmount === 'function') unmount();
+    };
+  }, [props.challengeId]);
+  return (
+    <div class="signing" ref={ref}>
+      {failed && (
+        <p class="error" role="alert">
+          The signing screen could not be loaded. Check your connection and try again.
+        </p>
+      )}
+    </div>
+  );
+}
