@@ -7,7 +7,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FirewallError } from '../src/core/errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from './protocol/frame.ts';
+import { isLoopback } from './loopback.ts';
 import type { Listen } from './server/server.ts';
+import { loadAllowList, loadTlsMaterial, type TlsServerFiles } from './server/tls.ts';
 import { MIN_MASTER_SECRET_BYTES } from './store/sealing.ts';
 import { DEFAULT_MAX_PIN_FAILURES } from './token/pin.ts';
 
@@ -35,7 +37,12 @@ environment:
   HSM_SIM_MASTER_SECRET       master secret, at least ${MIN_MASTER_SECRET_BYTES} bytes (required unless _FILE is set)
   HSM_SIM_MASTER_SECRET_FILE  file holding the master secret (trailing newline ignored)
   HSM_SIM_SOCKET              Unix socket path (default <data dir>/hsm.sock)
-  HSM_SIM_TCP                 HOST:PORT on loopback instead of the Unix socket (port 0 = any)
+  HSM_SIM_TCP                 HOST:PORT instead of the Unix socket (port 0 = any); without TLS, loopback only
+  HSM_SIM_TLS_CERT            PEM server certificate (chain): serve TCP with TLS 1.3 and client certificates
+  HSM_SIM_TLS_KEY             PEM private key of that certificate
+  HSM_SIM_TLS_CLIENT_CA       PEM CA that client certificates must chain to
+  HSM_SIM_TLS_ALLOWED_CLIENTS_FILE  allowed clients, one per line: sha256:<fingerprint> or cn:<name> (SIGHUP re-reads)
+  HSM_SIM_TLS_ALLOWED_CLIENTS same, inline, comma-separated
   HSM_SIM_MAX_FRAME_BYTES     largest accepted frame (default ${DEFAULT_MAX_FRAME_BYTES})
   HSM_SIM_MAX_PIN_FAILURES    wrong PINs before a role locks (default ${DEFAULT_MAX_PIN_FAILURES})
   HSM_SIM_LOG_LEVEL           pino level (default info)
@@ -58,6 +65,29 @@ function parseTcp(raw: string): Listen {
   const port = Number(m[2]);
   if (port > 65535) throw configError(`TCP port out of range: ${port}`);
   return { kind: 'tcp', host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+const TLS_VARIABLES = ['HSM_SIM_TLS_CERT', 'HSM_SIM_TLS_KEY', 'HSM_SIM_TLS_CLIENT_CA'] as const;
+
+/** TLS is all or nothing: a device that half-configures it must not fall back to plain TCP. */
+function tlsFiles(env: NodeJS.ProcessEnv): TlsServerFiles | undefined {
+  const set = (name: string) => env[name] !== undefined && env[name] !== '';
+  const allowFile = env.HSM_SIM_TLS_ALLOWED_CLIENTS_FILE;
+  const allowInline = env.HSM_SIM_TLS_ALLOWED_CLIENTS;
+  const any = TLS_VARIABLES.some(set) || set('HSM_SIM_TLS_ALLOWED_CLIENTS_FILE') || set('HSM_SIM_TLS_ALLOWED_CLIENTS');
+  if (!any) return undefined;
+  const missing = TLS_VARIABLES.find((n) => !set(n));
+  if (missing !== undefined) throw configError(`${missing} is not set: TLS needs HSM_SIM_TLS_CERT, HSM_SIM_TLS_KEY and HSM_SIM_TLS_CLIENT_CA together`);
+  if (set('HSM_SIM_TLS_ALLOWED_CLIENTS_FILE') && set('HSM_SIM_TLS_ALLOWED_CLIENTS')) throw configError('HSM_SIM_TLS_ALLOWED_CLIENTS_FILE and HSM_SIM_TLS_ALLOWED_CLIENTS are both set: give one');
+  let allowedClients: TlsServerFiles['allowedClients'];
+  if (allowFile !== undefined && allowFile !== '') allowedClients = { file: resolve(allowFile) };
+  else if (allowInline !== undefined && allowInline !== '') allowedClients = { inline: allowInline };
+  else throw configError('HSM_SIM_TLS_ALLOWED_CLIENTS_FILE is not set: with TLS, every client certificate must be allowed by fingerprint or CN');
+  const files = { certFile: resolve(env.HSM_SIM_TLS_CERT!), keyFile: resolve(env.HSM_SIM_TLS_KEY!), clientCaFile: resolve(env.HSM_SIM_TLS_CLIENT_CA!), allowedClients };
+  // Read once here so that a bad file stops start-up before the device is opened (or manufactured).
+  loadTlsMaterial(files);
+  loadAllowList(allowedClients);
+  return files;
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): DeviceConfig | 'help' {
@@ -92,6 +122,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): DeviceConfig
   const socket = values.socket ?? env.HSM_SIM_SOCKET;
   if (tcp !== undefined && tcp !== '' && values.socket !== undefined) throw configError('give either --socket or --tcp, not both');
   const listen: Listen = tcp !== undefined && tcp !== '' ? parseTcp(tcp) : { kind: 'unix', path: resolve(socket ?? `${dataDir}/hsm.sock`) };
+  const tls = tlsFiles(env);
+  if (listen.kind === 'unix' && tls !== undefined) throw configError('HSM_SIM_TLS_CERT is set but the device listens on a Unix socket: TLS needs HSM_SIM_TCP (or --tcp)');
+  if (listen.kind === 'tcp') {
+    if (tls !== undefined) listen.tls = tls;
+    else if (!isLoopback(listen.host)) throw configError(`HSM_SIM_TCP: ${listen.host} is not a loopback address; plain TCP is refused there, set HSM_SIM_TLS_CERT, HSM_SIM_TLS_KEY, HSM_SIM_TLS_CLIENT_CA and HSM_SIM_TLS_ALLOWED_CLIENTS_FILE`);
+  }
 
   const frame = values['max-frame-bytes'] ?? env.HSM_SIM_MAX_FRAME_BYTES;
   const failures = env.HSM_SIM_MAX_PIN_FAILURES;

@@ -86,6 +86,8 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   };
+  // SIGHUP re-reads the TLS allow list: how one gateway's certificate is withdrawn without a restart.
+  process.on('SIGHUP', () => server.reloadAllowList());
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   if (config.exitWithParent) {
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   });
 
   const a = server.address;
-  const ready = a.kind === 'unix' ? { transport: 'unix', socketPath: a.path } : { transport: 'tcp', host: a.host, port: a.port };
+  const ready = a.kind === 'unix' ? { transport: 'unix', socketPath: a.path } : { transport: 'tcp', host: a.host, port: a.port, tls: a.tls };
   process.stdout.write(JSON.stringify({ event: 'ready', ...ready, pid: process.pid, state: opened.state, deviceSerial: opened.deviceSerial }) + '\n');
   log.info({ event: 'ready', ...ready, state: opened.state, deviceSerial: opened.deviceSerial }, 'hsm-sim ready');
 }

@@ -5,10 +5,23 @@
  * `onConnect`, typically the login, since a session's login dies with its connection).
  */
 import { createConnection, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { FirewallError } from '../../src/core/errors.ts';
 import { FrameDecoder, encodeFrame, parseFrameBody } from '../protocol/frame.ts';
 
-export type Endpoint = { socketPath: string } | { host: string; port: number };
+export type Endpoint = { socketPath: string } | { host: string; port: number; tls?: ClientTls };
+
+/**
+ * Mutual TLS to a networked device (docs/hsm.md "TLS"): the server certificate must chain to `ca`
+ * (the only trust anchor: the system store is not used) and name `servername` (default: the host,
+ * checked against the certificate's DNS or IP subjectAltName); this client shows `cert`/`key`.
+ */
+export interface ClientTls {
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+  servername?: string;
+}
 
 export interface ConnectionOptions {
   endpoint: Endpoint;
@@ -35,7 +48,7 @@ interface Pending {
 const UNAVAILABLE_CODES = new Set(['DEVICE_ZEROIZED', 'SESSION_CLOSED']);
 
 export function describeEndpoint(e: Endpoint): string {
-  return 'socketPath' in e ? `unix:${e.socketPath}` : `tcp:${e.host}:${e.port}`;
+  return 'socketPath' in e ? `unix:${e.socketPath}` : `${e.tls === undefined ? 'tcp' : 'tls'}:${e.host}:${e.port}`;
 }
 
 export class HsmSimConnection {
@@ -43,6 +56,8 @@ export class HsmSimConnection {
   #socket: Socket | undefined;
   #connecting: Promise<Socket> | undefined;
   #pending = new Map<number, Pending>();
+  /** Records why the device refused this connection, for the error that fails its requests. */
+  #onRefusal = new WeakMap<Socket, (code: string) => void>();
   #nextId = 1;
   #closed = false;
 
@@ -73,8 +88,13 @@ export class HsmSimConnection {
     }
   }
 
-  #unavailable(why: string, cause?: unknown): FirewallError {
-    return new FirewallError('SIGNER_UNAVAILABLE', `hsm-sim at ${describeEndpoint(this.#opts.endpoint)} is unavailable: ${why}`, { status: 503, cause });
+  /** `reason`: the system or TLS error code, or the device's refusal, as `detail.reason`. */
+  #unavailable(why: string, cause?: unknown, reason?: string): FirewallError {
+    return new FirewallError('SIGNER_UNAVAILABLE', `hsm-sim at ${describeEndpoint(this.#opts.endpoint)} is unavailable: ${why}`, {
+      status: 503,
+      cause,
+      ...(reason === undefined ? {} : { detail: { reason } }),
+    });
   }
 
   #ensure(): Promise<Socket> {
@@ -88,19 +108,36 @@ export class HsmSimConnection {
   async #connect(): Promise<Socket> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const ep = this.#opts.endpoint;
-      const s = 'socketPath' in ep ? createConnection(ep.socketPath) : createConnection({ host: ep.host, port: ep.port });
+      const tls = 'socketPath' in ep ? undefined : ep.tls;
+      const s =
+        'socketPath' in ep
+          ? createConnection(ep.socketPath)
+          : tls === undefined
+            ? createConnection({ host: ep.host, port: ep.port })
+            : connectTls({
+                host: ep.host,
+                port: ep.port,
+                ca: tls.ca,
+                cert: tls.cert,
+                key: tls.key,
+                // SNI only carries DNS names; an IP host is still checked against the IP SANs.
+                ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+                minVersion: 'TLSv1.3',
+                rejectUnauthorized: true,
+              });
       const timer = setTimeout(() => {
         s.destroy();
         reject(this.#unavailable(`no connection within ${this.#opts.connectTimeoutMs} ms`));
       }, this.#opts.connectTimeoutMs);
-      s.once('connect', () => {
+      // For TLS, the session is usable once the server certificate has been verified.
+      s.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);
       });
       s.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(this.#unavailable(e.code ?? e.message, e));
+        reject(this.#unavailable(e.code ?? e.message, e, e.code));
       });
     });
     socket.setNoDelay(true);
@@ -121,13 +158,24 @@ export class HsmSimConnection {
         this.#onResponse(socket, ev.body);
       }
     });
-    socket.on('error', () => {
+    // Why the connection ended, for the operator: with TLS 1.3 the device judges our certificate
+    // after our side of the handshake is done, so its refusal (an alert, or CLIENT_NOT_AUTHORIZED)
+    // arrives as an error or a frame on an already open connection.
+    let reason: string | undefined;
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      reason ??= e.code ?? e.message;
       /* 'close' follows and fails whatever is pending */
     });
+    let answered = false;
+    socket.once('data', () => (answered = true));
     socket.on('close', () => {
       if (this.#socket === socket) this.#socket = undefined;
-      this.#failAll(socket, this.#unavailable('the connection closed'));
+      // A device that does not trust our certificate closes right after the handshake, without an
+      // alert (Node verifies the chain after it): name that case rather than a bare "closed".
+      if (reason === undefined && !answered && 'tls' in this.#opts.endpoint && this.#opts.endpoint.tls !== undefined) reason = 'CLOSED_BEFORE_ANSWER';
+      this.#failAll(socket, reason === undefined ? this.#unavailable('the connection closed') : this.#unavailable(`the connection closed (${reason})`, undefined, reason));
     });
+    this.#onRefusal.set(socket, (code) => (reason ??= code));
     if (this.#opts.onConnect !== undefined) {
       try {
         await this.#opts.onConnect((op, fields) => this.#send(socket, op, fields ?? {}));
@@ -184,6 +232,13 @@ export class HsmSimConnection {
     try {
       msg = parseFrameBody(body);
     } catch {
+      return;
+    }
+    // The device refuses this client's certificate (not, or no longer, on its allow list): it
+    // says so once, unprompted, and closes. Whatever was pending fails as unavailable, naming why.
+    if (msg.id === null && (msg.error as { code?: unknown } | undefined)?.code === 'CLIENT_NOT_AUTHORIZED') {
+      this.#onRefusal.get(socket)?.('CLIENT_NOT_AUTHORIZED');
+      socket.destroy();
       return;
     }
     // Frame-level errors carry id null; answers come in order, so they belong to the oldest request.

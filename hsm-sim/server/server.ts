@@ -1,19 +1,23 @@
 /**
- * The device's listening end: a Unix domain socket (mode 0600, the default) or TCP bound to a
- * loopback address. One connection is one session; frames on it are answered in order.
+ * The device's listening end: a Unix domain socket (mode 0600, the default), plain TCP bound to a
+ * loopback address, or TCP with mutual TLS on any address (./tls.ts). One connection is one
+ * session; frames on it are answered in order.
  */
 import { chmodSync, existsSync, lstatSync, rmSync } from 'node:fs';
-import { createConnection, createServer, isIP, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { DeviceLog } from '../log.ts';
+import { isLoopback } from '../loopback.ts';
 import { FrameDecoder, encodeFrame } from '../protocol/frame.ts';
 import { deviceError } from '../protocol/error-codes.ts';
 import type { Session, Token } from '../token/token.ts';
 import { Dispatcher } from './dispatch.ts';
+import { clientIdentity, isAllowed, loadAllowList, loadTlsMaterial, type ClientIdentity, type TlsServerFiles } from './tls.ts';
 
 /** How long open sessions are kept (answering SESSION_CLOSED) once shutdown starts. */
 const SHUTDOWN_GRACE_MS = 300;
 
-export type Listen = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+export type Listen = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number; tls?: TlsServerFiles };
 
 export interface ServerOptions {
   token: Token;
@@ -24,15 +28,14 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  address: { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+  address: { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number; tls: boolean };
+  /**
+   * Re-reads the TLS allow list (SIGHUP) and closes the sessions whose client is no longer on it.
+   * Returns how many were closed. A list that no longer parses is refused and the old one kept.
+   */
+  reloadAllowList(): number;
   /** Stop listening; open sessions get `graceMs` (default 300) answering SESSION_CLOSED, then are closed. */
   close(graceMs?: number): Promise<void>;
-}
-
-/** Only loopback: the device must never be reachable from another machine. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
 }
 
 /** A socket file left by a crashed device is removed; one a live device answers on is not. */
@@ -57,11 +60,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let nextSession = 1;
   let closing = false;
 
-  const server: Server = createServer({ allowHalfOpen: false }, (socket) => {
+  const tlsFiles = opts.listen.kind === 'tcp' ? opts.listen.tls : undefined;
+  let allowList = tlsFiles === undefined ? undefined : loadAllowList(tlsFiles.allowedClients);
+  const clients = new Map<Socket, ClientIdentity>();
+
+  const openSession = (socket: Socket, client?: ClientIdentity): void => {
     sockets.add(socket);
     const session: Session = { id: nextSession++, role: 'public' };
     const decoder = new FrameDecoder(opts.maxFrameBytes);
-    opts.log.debug({ event: 'session-open', session: session.id }, 'session opened');
+    opts.log.debug({ event: 'session-open', session: session.id, ...(client === undefined ? {} : { client: client.commonName, fingerprint: client.fingerprint }) }, 'session opened');
 
     const send = (message: unknown): void => {
       if (socket.destroyed) return;
@@ -91,11 +98,44 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     socket.on('error', (e) => opts.log.debug({ event: 'session-error', session: session.id, code: (e as NodeJS.ErrnoException).code }, 'session socket error'));
     socket.on('close', () => {
       sockets.delete(socket);
+      clients.delete(socket);
       // The session (and its login) ends with the connection, as a PKCS#11 session does.
       session.role = 'public';
       opts.log.debug({ event: 'session-close', session: session.id }, 'session closed');
     });
-  });
+  };
+
+  /** A client the CA vouches for but the allow list does not name gets one answer saying so, then the end. */
+  const refuseClient = (socket: Socket, client: ClientIdentity): void => {
+    opts.log.warn({ event: 'client-refused', client: client.commonName, fingerprint: client.fingerprint }, 'client certificate not on the allow list');
+    const err = deviceError('CLIENT_NOT_AUTHORIZED', 'this client certificate is not on the device allow list');
+    socket.end(encodeFrame({ id: null, ok: false, error: { code: err.code, message: err.message } }));
+    // A peer that does not close its side is cut off.
+    setTimeout(() => socket.destroy(), 500).unref();
+  };
+
+  let server: Server;
+  if (tlsFiles === undefined) {
+    server = createServer({ allowHalfOpen: false }, (socket) => openSession(socket));
+  } else {
+    const material = loadTlsMaterial(tlsFiles);
+    server = createTlsServer({ ...material, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3', allowHalfOpen: false }, (socket: TLSSocket) => {
+      const client = clientIdentity(socket);
+      if (client === undefined || allowList === undefined || !isAllowed(allowList, client)) {
+        if (client === undefined) socket.destroy();
+        else refuseClient(socket, client);
+        return;
+      }
+      clients.set(socket, client);
+      openSession(socket, client);
+    });
+    // Handshake failures. No certificate or TLS < 1.3 end with an alert the peer can read; a chain
+    // that does not verify (unknown CA, expired) is found by Node after the handshake and the
+    // socket destroyed without an alert, so the peer only sees a close: the log says why.
+    server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) =>
+      opts.log.warn({ event: 'tls-refused', code: e.code ?? 'error', ...(socket.authorizationError === undefined ? {} : { reason: String(socket.authorizationError) }) }, 'TLS handshake refused'),
+    );
+  }
   server.maxConnections = opts.maxConnections ?? 256;
 
   let address: RunningServer['address'];
@@ -119,7 +159,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     address = { kind: 'unix', path };
   } else {
     const { host, port } = opts.listen;
-    if (!isLoopback(host)) throw new Error(`refusing to listen on ${host}: TCP is allowed on loopback addresses only`);
+    if (!isLoopback(host) && tlsFiles === undefined) throw new Error(`refusing to listen on ${host} without TLS: set HSM_SIM_TLS_CERT, HSM_SIM_TLS_KEY and HSM_SIM_TLS_CLIENT_CA`);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host, port }, () => {
@@ -128,11 +168,31 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
     });
     const a = server.address();
-    address = { kind: 'tcp', host, port: typeof a === 'object' && a !== null ? a.port : port };
+    address = { kind: 'tcp', host, port: typeof a === 'object' && a !== null ? a.port : port, tls: tlsFiles !== undefined };
   }
 
   return {
     address,
+    reloadAllowList: () => {
+      if (tlsFiles === undefined) return 0;
+      try {
+        allowList = loadAllowList(tlsFiles.allowedClients);
+      } catch (e) {
+        opts.log.error({ event: 'allow-list-refused', err: (e as Error).message }, 'allow list not reloaded; the previous one stays');
+        return 0;
+      }
+      let closed = 0;
+      for (const [socket, client] of clients) {
+        if (isAllowed(allowList, client)) continue;
+        closed++;
+        clients.delete(socket);
+        // Nothing more from this session is executed, not even frames already in flight.
+        socket.removeAllListeners('data');
+        refuseClient(socket, client);
+      }
+      opts.log.info({ event: 'allow-list-reloaded', fingerprints: allowList.fingerprints.size, commonNames: allowList.commonNames.size, sessionsClosed: closed }, 'allow list reloaded');
+      return closed;
+    },
     close: (graceMs = SHUTDOWN_GRACE_MS) =>
       new Promise<void>((resolve) => {
         closing = true;

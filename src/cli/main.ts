@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * analog-firewall CLI: `start`, `policy check`, `principal register`, `person invite`, `token`, `access-token`.
+ * analog-firewall CLI: `start`, `policy check`, `principal register`, `person invite`, `token`, `access-token`,
+ * `action reconcile`, `hsm-sim init`.
  * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
  */
 import { isFirewallError } from '../core/errors.ts';
@@ -16,6 +17,8 @@ const USAGE = `usage: analog-firewall <command>
   access-token --key JWK_FILE             print an MCP access token from the gateway's token endpoint (docs/mcp.md)
   action reconcile ID --outcome executed|failed --reason TEXT --key ADMIN_JWK_FILE [--id ID] [--gateway URL]
                                           settle an action whose outcome stayed unknown (admin)
+  hsm-sim init                            initialise a standalone hsm-sim's token (env: HSM_SIM_SOCKET or HSM_SIM_TCP [+ HSM_SIM_TLS_*],
+                                          HSM_SIM_SO_PIN, HSM_SIM_USER_PIN; docs/hsm.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -52,6 +55,11 @@ async function main(argv: string[]): Promise<number> {
     case 'access-token': {
       const { runAccessToken } = await import('./access-token.ts');
       return runAccessToken(rest);
+    }
+    case 'hsm-sim': {
+      if (rest[0] !== 'init' || rest.length !== 1) break;
+      const { runHsmSimInit } = await import('./hsm-sim-init.ts');
+      return runHsmSimInit(process.env, (s) => process.stdout.write(s + '\n'));
     }
     case 'help':
     case '--help':

@@ -178,7 +178,7 @@ describe('transport', () => {
     for (const f of ['store.json', 'anchor.json', 'audit.jsonl']) expect(statSync(join(dev.dataDir, f)).mode & 0o777).toBe(0o600);
   });
 
-  it('serves TCP on loopback and refuses any other address', async () => {
+  it('serves TCP on loopback and refuses any other address without TLS', async () => {
     const dir = await tempDir(cleanup);
     const dev = await startDevice(cleanup, dir, { tcp: { host: '127.0.0.1', port: 0 } });
     expect(dev.endpoint).toMatchObject({ host: '127.0.0.1' });
@@ -192,7 +192,7 @@ describe('transport', () => {
     await expect(
       startHsmSim({ dataDir: await tempDir(cleanup), masterSecret: MASTER_SECRET, soPin: SO_PIN, userPin: USER_PIN, tcp: { host: '0.0.0.0', port: 0 }, onLog: (l) => logs.push(l) }),
     ).rejects.toMatchObject({ code: 'SIGNER_UNAVAILABLE' });
-    expect(logs.join('\n')).toMatch(/loopback addresses only/);
+    expect(logs.join('\n')).toMatch(/HSM_SIM_TCP: 0\.0\.0\.0 is not a loopback address; plain TCP is refused there/);
   });
 
   it('on SIGTERM, answers SESSION_CLOSED to requests on open sessions, then closes them and exits 0', async () => {

@@ -11,14 +11,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FirewallError } from '../../core/errors.ts';
-import { HsmSimConnection, type Endpoint } from '../../../hsm-sim/client/connection.ts';
+import { HsmSimConnection, type ClientTls, type Endpoint } from '../../../hsm-sim/client/connection.ts';
 
 export interface StartHsmSimOptions {
   dataDir: string;
   /** Unix socket path; default <dataDir>/hsm.sock. Ignored when `tcp` is set. */
   socketPath?: string;
-  /** Listen on loopback TCP instead (port 0 picks a free port). */
+  /** Listen on TCP instead (port 0 picks a free port); off loopback only with TLS (HSM_SIM_TLS_* in `env`). */
   tcp?: { host: string; port: number };
+  /** When the device serves TLS: this process's client credentials, used to initialise the token and put on `endpoint`. */
+  clientTls?: ClientTls;
   masterSecret?: string;
   soPin?: string;
   userPin?: string;
@@ -130,8 +132,11 @@ function waitReady(child: ChildProcess, timeoutMs: number, stderrTail: string[])
   });
 }
 
-/** First run: the SO initialises the token and sets the user PIN, then logs out. */
-async function initialiseToken(endpoint: Endpoint, secrets: EmbeddedSecrets, label: string): Promise<string> {
+/**
+ * First run: the SO initialises the token and sets the user PIN, then logs out. Does nothing to a
+ * token that is already initialised with a user PIN. Returns the device state.
+ */
+export async function initialiseToken(endpoint: Endpoint, secrets: Pick<EmbeddedSecrets, 'soPin' | 'userPin'>, label: string): Promise<string> {
   const conn = new HsmSimConnection({ endpoint });
   try {
     let status = await conn.request<{ state: string; token: { userPinInitialized: boolean } | null }>('status');
@@ -182,7 +187,8 @@ export async function startHsmSim(opts: StartHsmSimOptions): Promise<HsmSimProce
   });
 
   const ready = await waitReady(child, opts.readyTimeoutMs ?? 20_000, stderrTail);
-  const endpoint: Endpoint = ready.transport === 'unix' ? { socketPath: ready.socketPath! } : { host: ready.host!, port: ready.port! };
+  const endpoint: Endpoint =
+    ready.transport === 'unix' ? { socketPath: ready.socketPath! } : { host: ready.host!, port: ready.port!, ...(opts.clientTls === undefined ? {} : { tls: opts.clientTls }) };
   const exited = new Promise<void>((r) => {
     if (child.exitCode !== null || child.signalCode !== null) r();
     else child.once('exit', () => r());

@@ -5,11 +5,15 @@
  * every call fails with SIGNER_UNAVAILABLE (503) and recovers when it returns.
  *
  * Environment (hsmSimSignerOptionsFromEnv): HSM_SIM_SOCKET or HSM_SIM_TCP (HOST:PORT),
- * HSM_SIM_USER_PIN, SIGNER_LABEL_PREFIX (default "analog-firewall").
+ * HSM_SIM_USER_PIN, SIGNER_LABEL_PREFIX (default "analog-firewall"); for mutual TLS to a shared
+ * device, HSM_SIM_TLS_CA, HSM_SIM_TLS_CLIENT_CERT, HSM_SIM_TLS_CLIENT_KEY (PEM files) and
+ * optionally HSM_SIM_TLS_SERVERNAME.
  */
+import { readFileSync } from 'node:fs';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import type { KeyPurpose, PublicKeyInfo, Signature, Signer, SigningAlgorithm } from '../../core/signer.ts';
-import { HsmSimConnection, type Endpoint } from '../../../hsm-sim/client/connection.ts';
+import { HsmSimConnection, type ClientTls, type Endpoint } from '../../../hsm-sim/client/connection.ts';
+import { isLoopback } from '../../../hsm-sim/loopback.ts';
 
 export const KEY_PURPOSES: readonly KeyPurpose[] = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook', 'session'];
 
@@ -47,6 +51,8 @@ export interface HsmSimSignerOptions {
   socketPath?: string;
   host?: string;
   port?: number;
+  /** With host and port: mutual TLS (required by a device off loopback). */
+  tls?: ClientTls;
   endpoint?: Endpoint;
   userPin: string;
   /** Labels are `<labelPrefix>-<purpose>`. Default "analog-firewall". */
@@ -93,6 +99,14 @@ function publicOnly(jwk: JsonWebKey): JsonWebKey {
   return out;
 }
 
+/** Where the device is, from the options: `endpoint`, else `socketPath`, else `host`+`port` (+ `tls`). */
+export function endpointOf(opts: Pick<HsmSimSignerOptions, 'endpoint' | 'socketPath' | 'host' | 'port' | 'tls'>): Endpoint {
+  const endpoint: Endpoint | undefined =
+    opts.endpoint ?? (opts.socketPath !== undefined ? { socketPath: opts.socketPath } : opts.host !== undefined && opts.port !== undefined ? { host: opts.host, port: opts.port, ...(opts.tls === undefined ? {} : { tls: opts.tls }) } : undefined);
+  if (endpoint === undefined) throw new FirewallError('SIGNER_CONFIG_INVALID', 'hsm-sim signer needs socketPath, or host and port');
+  return endpoint;
+}
+
 export function kidFor(label: string, id: string): string {
   return `${label}.${id.slice(0, 16)}`;
 }
@@ -105,9 +119,7 @@ export class HsmSimSigner implements Signer {
   #pinRejected: FirewallError | undefined;
 
   constructor(opts: HsmSimSignerOptions) {
-    const endpoint: Endpoint | undefined =
-      opts.endpoint ?? (opts.socketPath !== undefined ? { socketPath: opts.socketPath } : opts.host !== undefined && opts.port !== undefined ? { host: opts.host, port: opts.port } : undefined);
-    if (endpoint === undefined) throw new FirewallError('SIGNER_CONFIG_INVALID', 'hsm-sim signer needs socketPath, or host and port');
+    const endpoint = endpointOf(opts);
     if (typeof opts.userPin !== 'string' || opts.userPin.length === 0) throw new FirewallError('SIGNER_CONFIG_INVALID', 'hsm-sim signer needs the user PIN');
     this.#prefix = opts.labelPrefix ?? 'analog-firewall';
     const pin = opts.userPin;
@@ -322,13 +334,42 @@ export function hsmSimSignerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
   const opts: HsmSimSignerOptions = { userPin: pin };
   if (env.SIGNER_LABEL_PREFIX !== undefined && env.SIGNER_LABEL_PREFIX !== '') opts.labelPrefix = env.SIGNER_LABEL_PREFIX;
   const tcp = env.HSM_SIM_TCP;
+  const tls = clientTlsFromEnv(env);
   if (tcp !== undefined && tcp !== '') {
     const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):([0-9]{1,5})$/.exec(tcp);
-    if (m === null) throw new FirewallError('SIGNER_CONFIG_INVALID', `HSM_SIM_TCP must be HOST:PORT, got "${tcp}"`);
+    if (m === null) throw configInvalid('HSM_SIM_TCP', `must be HOST:PORT, got "${tcp}"`);
     opts.host = m[1]!.replace(/^\[|\]$/g, '');
     opts.port = Number(m[2]);
+    if (tls !== undefined) opts.tls = tls;
+    else if (!isLoopback(opts.host)) throw configInvalid('HSM_SIM_TLS_CA', `is not set: ${opts.host} is not a loopback address, and the PIN and signatures must not cross a network in clear`);
   } else {
+    if (tls !== undefined) throw configInvalid('HSM_SIM_TCP', 'is not set: HSM_SIM_TLS_* needs the device address as HOST:PORT');
     opts.socketPath = env.HSM_SIM_SOCKET ?? 'data/hsm-sim/hsm.sock';
   }
   return opts;
+}
+
+function configInvalid(variable: string, message: string): FirewallError {
+  return new FirewallError('SIGNER_CONFIG_INVALID', `${variable} ${message}`, { detail: { variable } });
+}
+
+const CLIENT_TLS_FILES = ['HSM_SIM_TLS_CA', 'HSM_SIM_TLS_CLIENT_CERT', 'HSM_SIM_TLS_CLIENT_KEY'] as const;
+
+/** All three files or none: a half-configured TLS client must not fall back to plain TCP. */
+function clientTlsFromEnv(env: NodeJS.ProcessEnv): ClientTls | undefined {
+  const given = CLIENT_TLS_FILES.filter((n) => env[n] !== undefined && env[n] !== '');
+  if (given.length === 0) return undefined;
+  const missing = CLIENT_TLS_FILES.find((n) => !given.includes(n));
+  if (missing !== undefined) throw configInvalid(missing, 'is not set: mutual TLS needs HSM_SIM_TLS_CA, HSM_SIM_TLS_CLIENT_CERT and HSM_SIM_TLS_CLIENT_KEY together');
+  const read = (n: (typeof CLIENT_TLS_FILES)[number]): Buffer => {
+    try {
+      return readFileSync(env[n]!);
+    } catch (e) {
+      throw configInvalid(n, `names ${env[n]}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  const tls: ClientTls = { ca: read('HSM_SIM_TLS_CA'), cert: read('HSM_SIM_TLS_CLIENT_CERT'), key: read('HSM_SIM_TLS_CLIENT_KEY') };
+  const servername = env.HSM_SIM_TLS_SERVERNAME;
+  if (servername !== undefined && servername !== '') tls.servername = servername;
+  return tls;
 }
