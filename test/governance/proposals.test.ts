@@ -302,7 +302,6 @@ describe('relaxation', () => {
 
 describe('the dispatcher and pseudo-actuators', () => {
   it('never forwards an action on an internal actuator it has no executor for', async () => {
-    const hits = h.payments.executions.length + h.infra.executions.length;
     const now = Date.now();
     const record = {
       id: 'act_internal-test',
@@ -325,6 +324,8 @@ describe('the dispatcher and pseudo-actuators', () => {
       return a.status === 'failed' ? a : undefined;
     }, 20_000, 10);
     expect(final.error).toBe('INTERNAL_ACTUATOR_UNAVAILABLE');
-    expect(h.payments.executions.length + h.infra.executions.length).toBe(hits);
+    // Nothing reached an actuator for it. (A count of all executions raced earlier tests' cooling
+    // actions finishing meanwhile: seen once as "one execution too many".)
+    expect([...h.payments.executions, ...h.infra.executions].filter((e) => e.key === record.id)).toEqual([]);
   });
 });
