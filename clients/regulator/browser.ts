@@ -6,5 +6,22 @@
  */
 export { verifyBundle, formatReport, type VerifyOptions } from './verify-bundle.ts';
 export type { VerificationReport, VerificationRule, RuleContext, RuleRun, EntryView } from './verify-bundle.ts';
-export { verifyCheckpoint, verifyEntryInclusion, verifyCheckpointConsistency, type VerifiedCheckpoint } from './proofs.ts';
+export { verifyCheckpoint, verifyEntryInclusion, verifyCheckpointConsistency, verifyKeyAttestation, type VerifiedCheckpoint } from './proofs.ts';
+export { loadRootCertificate, X509Certificate } from './attestation.ts';
 export { isFirewallError } from '../../src/core/errors.ts';
+
+import type { BrowserVerifierApi } from './browser-api.ts';
+import { X509Certificate as Certificate, loadRootCertificate as loadRoot } from './attestation.ts';
+import { verifyBundle as verify } from './verify-bundle.ts';
+import * as proofs from './proofs.ts';
+
+/** Everything a page needs, in one object whose type a page can check without Node's types (browser-api.ts). */
+export const verifier: BrowserVerifierApi = {
+  verifyBundle: verify,
+  verifyCheckpoint: proofs.verifyCheckpoint,
+  verifyEntryInclusion: proofs.verifyEntryInclusion,
+  verifyCheckpointConsistency: proofs.verifyCheckpointConsistency,
+  verifyKeyAttestation: proofs.verifyKeyAttestation,
+  loadRootCertificate: loadRoot,
+  parseCertificate: (der) => new Certificate(der),
+};

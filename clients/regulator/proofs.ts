@@ -3,7 +3,7 @@
  * a signed checkpoint against the attested verifier key, an entry's inclusion proof against a
  * checkpoint, and the consistency of a checkpoint seen earlier with a later one. Inputs are the
  * text the gateway serves (notes, base64 hashes); every failure throws a FirewallError whose code
- * says what failed (VKEY_*, NOTE_*, CHECKPOINT_*, MERKLE_*, BASE64_INVALID).
+ * says what failed (VKEY_*, NOTE_*, CHECKPOINT_*, MERKLE_*, BASE64_INVALID, ATTESTATION_*).
  */
 import { decodeBase64Strict, encodeBase64 } from '../../src/core/checkpoint/base64.ts';
 import { parseCheckpoint } from '../../src/core/checkpoint/checkpoint.ts';
@@ -12,6 +12,7 @@ import { parseVerifierKey } from '../../src/core/checkpoint/verifier-key.ts';
 import { FirewallError } from '../../src/core/errors.ts';
 import { leafHash } from '../../src/core/merkle/hash.ts';
 import { verifyConsistencyProof, verifyInclusionProof } from '../../src/core/merkle/proof.ts';
+import { certifiesEd25519, loadRootCertificate, verifyChain } from './attestation.ts';
 
 /** A checkpoint whose signature verified: what later proofs are checked against. */
 export interface VerifiedCheckpoint {
@@ -52,4 +53,18 @@ export function verifyCheckpointConsistency(earlier: VerifiedCheckpoint, later: 
     decodeBase64Strict(later.rootHash, 'later rootHash', 'MERKLE_PROOF_MALFORMED'),
     hashes(proof, 'consistency'),
   );
+}
+
+/**
+ * The log's verifier key is the HSM's: its x5c chain leads to the pinned root (attestation.ts, the
+ * rules of `key.attestation`) and the leaf certifies exactly this Ed25519 key. Resolves to the
+ * leaf's subject; throws ATTESTATION_* otherwise (ATTESTATION_KEY_MISMATCH for another key).
+ */
+export async function verifyKeyAttestation(verifierKey: string, x5c: unknown, rootPem: string | Uint8Array, at: Date): Promise<{ leafSubject: string }> {
+  const key = parseVerifierKey(verifierKey);
+  const leaf = await verifyChain(x5c, loadRootCertificate(rootPem), at);
+  if (!(await certifiesEd25519(leaf, key.publicKey))) {
+    throw new FirewallError('ATTESTATION_KEY_MISMATCH', 'the attested certificate is for a different key than the checkpoint verifier key', { status: 400 });
+  }
+  return { leafSubject: leaf.subject };
 }

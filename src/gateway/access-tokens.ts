@@ -57,7 +57,16 @@ export class AccessTokens {
     return this.#key;
   }
 
-  async issue(principal: PrincipalRecord, request: { scopes?: unknown; ttlSeconds?: unknown }): Promise<IssuedAccessToken> {
+  /**
+   * `o.entry` adds fields to the `regulator.token_issued` entry (how the regulator authenticated);
+   * `o.alongside` runs in the same transaction as that entry (the console records its session
+   * there), so either both commit or the token is never handed out.
+   */
+  async issue(
+    principal: PrincipalRecord,
+    request: { scopes?: unknown; ttlSeconds?: unknown },
+    o: { entry?: Record<string, unknown>; alongside?: (issued: { token: string; jti: string; scopes: AccessScope[]; exp: number }) => void } = {},
+  ): Promise<IssuedAccessToken> {
     if (!principal.roles.includes(ACCESS_TOKEN_ROLE)) {
       throw new FirewallError('ROLE_FORBIDDEN', 'access tokens are issued to principals with the regulator role only', { status: 403 });
     }
@@ -78,9 +87,10 @@ export class AccessTokens {
       token = await signAccessToken(this.#o.signer, claims, { key: key.info });
     }
     // Recorded before the token leaves: an issued token is always in the log.
-    const logIndex = await this.#o.store.tx(async (tx) =>
-      tx.audit([{ v: 1, type: 'regulator.token_issued', ts: now, by: principal.id, jti, scopes, exp: claims.exp }]),
-    );
+    const logIndex = await this.#o.store.tx(async (tx) => {
+      o.alongside?.({ token, jti, scopes, exp: claims.exp });
+      return tx.audit([{ ...o.entry, v: 1, type: 'regulator.token_issued', ts: now, by: principal.id, jti, scopes, exp: claims.exp }]);
+    });
     return { token, jti, scopes, exp: claims.exp, expiresIn: ttl, logIndex };
   }
 

@@ -28,6 +28,7 @@ import { openPolicyGovernance, type PolicyGovernance } from './policy-governance
 import { recordPolicyActivated } from './record-events.ts';
 import { signatureCapability, type SignatureCapability } from './signatures/capability.ts';
 import { approverCapability } from './approver/capability.ts';
+import { regulatorConsoleCapability } from './regulator-console/capability.ts';
 import { PROJECT_ROOT } from '../cli/project-root.ts';
 
 export interface AssembledGateway {
@@ -89,6 +90,8 @@ export async function assembleGateway(o: {
   const signatures = signatureCapability({ env: o.env, recordApproval });
   // The approver app (docs/approver-app.md): people's phones, on the signature capability's people and devices.
   const approver = approverCapability({ env: o.env, signatures, projectRoot: PROJECT_ROOT, dataDir: o.config.dataDir });
+  // The regulator console (docs/regulator.md §Console): passkey sign-in, the log read and checked in the browser.
+  const regulatorConsole = regulatorConsoleCapability({ env: o.env, signatures, log: tlog });
   const closers: (() => Promise<void>)[] = [];
   // The MCP entrance (docs/mcp.md): agents' OAuth tokens, upstream MCP servers' tools through the same pipeline.
   const mcp = new SdkMcpUpstream({ env: o.env });
@@ -110,13 +113,14 @@ export async function assembleGateway(o: {
       ...signatures.mounts(ctx),
       // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5).
       { path: '/', router: comparatorRouter(ctx, new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service })) },
+      ...regulatorConsole.mounts(ctx),
       ...approver.mounts(ctx),
       ...mcpMounts(ctx, mcp, o.config),
     ],
     attach: [signatures.attach],
     closers: [async () => {
       for (const c of closers) await c();
-    }, async () => approver.close(), () => mcp.close(), () => tlog.close(), async () => governance.close()],
+    }, async () => approver.close(), async () => regulatorConsole.close(), () => mcp.close(), () => tlog.close(), async () => governance.close()],
   });
   // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
   // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).

@@ -46,6 +46,25 @@ describe('person and rule queries', () => {
     expect(idx({ person: 'nobody' })).toEqual([]);
   });
 
+  it('answers agent, tier and decision filters (the regulator console searches by them)', () => {
+    fx = makeLog();
+    fx.log.append([
+      { v: 1, type: 'action.received', ts, actionId: 'b1', agent: 'bot-7', descriptor: {} },
+      { v: 1, type: 'action.classified', ts: ts + 1, actionId: 'b1', tier: 'HIGH', decision: 'ALLOW', rule: 'large-transfer' },
+      { v: 1, type: 'action.passed', ts: ts + 2, actionId: 'b2', agent: 'bot-8', tier: 'LOW', decision: 'ALLOW' },
+      { v: 1, type: 'action.classified', ts: ts + 3, actionId: 'b3', tier: 'CRITICAL', decision: 'BLOCK' },
+      { v: 1, type: 'action.authorised', ts: ts + 4, actionId: 'b1', tier: 'HIGH', approvals: [] },
+    ]);
+    const idx = (q: Parameters<NonNullable<LogFixture['log']>['query']>[0]): number[] => fx!.log.query(q).map((e) => e.index);
+    expect(idx({ agent: 'bot-7' })).toEqual([0]);
+    expect(idx({ agent: 'bot-8' })).toEqual([2]);
+    expect(idx({ tier: 'HIGH' })).toEqual([1, 4]);
+    expect(idx({ tier: 'HIGH', type: 'action.classified' })).toEqual([1]);
+    expect(idx({ decision: 'BLOCK' })).toEqual([3]);
+    expect(idx({ decision: 'ALLOW', tier: 'LOW' })).toEqual([2]);
+    expect(entryTerms({ agent: 3, tier: '', decision: ['ALLOW'] })).toEqual([]);
+  });
+
   it('indexes a database written before terms existed, once, on open', () => {
     fx = makeLog();
     fx.log.append(sample);

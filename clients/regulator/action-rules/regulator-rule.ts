@@ -17,7 +17,7 @@ function leaksToken(v: Obj): string | null {
 /**
  * regulator.access: every token issuance names the regulator, the token's jti, known scopes and an
  * expiry at most one hour after issuance, and records no token; every export names who exported
- * which range.
+ * which range; every console read and sign-out names the regulator and the session's token id.
  */
 export const regulatorRule = defineActionRule('regulator.access', 'regulator tokens and exports are recorded completely, without the token', (api) => ({
   entry(e, seen: Seen | undefined) {
@@ -39,6 +39,11 @@ export const regulatorRule = defineActionRule('regulator.access', 'regulator tok
       const range = v['range'];
       if (str(v, 'by') === undefined) api.fail(seen, `${describe(seen)} does not name who exported`);
       if (!isObj(range) || uint(range, 'start') === undefined || uint(range, 'end') === undefined) api.fail(seen, `${describe(seen)} does not record the exported range`);
+    } else if (v['type'] === 'regulator.read' || v['type'] === 'regulator.session_ended') {
+      const leak = leaksToken(v);
+      if (leak !== null) api.fail(seen, `${describe(seen)} records token material in '${leak}'`);
+      if (str(v, 'by') === undefined || str(v, 'tokenJti') === undefined) api.fail(seen, `${describe(seen)} does not name the regulator (by) and the session's token (tokenJti)`);
+      if (v['type'] === 'regulator.read' && str(v, 'resource') === undefined) api.fail(seen, `${describe(seen)} does not say what was read (resource)`);
     }
   },
 }));

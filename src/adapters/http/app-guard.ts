@@ -58,6 +58,11 @@ export interface AppSessionDeps {
   personExists: (id: string) => boolean;
 }
 
+/** The app origin a request comes from: its Origin when it sends one (it must be one of the app's), else the one whose host it names. */
+export function appOriginOf(headers: { origin?: string | undefined; host?: string | undefined }, origins: readonly string[]): string | undefined {
+  return headers.origin !== undefined ? (origins.includes(headers.origin) ? headers.origin : undefined) : origins.find((x) => new URL(x).host === headers.host);
+}
+
 /**
  * The person a request's app session cookie names, for any Node request (an express route, or a
  * WebSocket upgrade such as the live signing session's): undefined without a live session on the
@@ -67,7 +72,7 @@ export async function appSessionPrincipal(
   headers: { origin?: string | undefined; host?: string | undefined; cookie?: string | undefined },
   o: AppSessionDeps,
 ): Promise<{ principal: PrincipalRecord; origin: string; token: string } | undefined> {
-  const origin = headers.origin !== undefined ? (o.origins.includes(headers.origin) ? headers.origin : undefined) : o.origins.find((x) => new URL(x).host === headers.host);
+  const origin = appOriginOf(headers, o.origins);
   if (origin === undefined) return undefined;
   const token = parseCookie(headers.cookie ?? '')[cookieNameFor(origin)];
   const s = await o.sessions.resolve(token);

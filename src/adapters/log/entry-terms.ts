@@ -9,6 +9,9 @@
  *                signature.challenge_*, person_locked/unlocked, witness entries), `approvals[].who`
  *                (action.authorised)
  *   rule:<id>    `rule` (action.classified, action.blocked), `matchedRules[]` (action.classified)
+ *   agent:<id>   `agent` (action.received, action.passed): the agent that asked
+ *   tier:<tier>  `tier` (action.classified, action.passed, action.authorised)
+ *   decision:<d> `decision` (action.classified, action.passed): ALLOW or BLOCK
  */
 import type { DatabaseSync } from 'node:sqlite';
 
@@ -21,12 +24,13 @@ CREATE TABLE IF NOT EXISTS tlog_terms (
 `;
 
 /** Version of the term extraction; a database indexed with another version is re-indexed. */
-export const TERMS_VERSION = '2';
+export const TERMS_VERSION = '3';
 
 const MAX_TERM = 512;
 const MAX_TERMS = 256;
 
-export type TermKind = 'person' | 'rule';
+export const TERM_KINDS = ['person', 'rule', 'agent', 'tier', 'decision'] as const;
+export type TermKind = (typeof TERM_KINDS)[number];
 
 export function term(kind: TermKind, value: string): string {
   return `${kind}:${value}`;
@@ -53,6 +57,9 @@ export function entryTerms(entry: Record<string, unknown>): string[] {
   add('rule', entry['rule']);
   const matched = entry['matchedRules'];
   if (Array.isArray(matched)) for (const r of matched) add('rule', r);
+  add('agent', entry['agent']);
+  add('tier', entry['tier']);
+  add('decision', entry['decision']);
   return [...out];
 }
 

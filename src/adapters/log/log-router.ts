@@ -7,7 +7,7 @@
  *   GET <prefix>/tile/entries/<N>[.p/<W>]         application/octet-stream, uint16-length-prefixed entries
  * JSON:
  *   GET <prefix>/v1/entries/:index
- *   GET <prefix>/v1/entries?actionId=|type=|person=|rule=|since=|until=|after=|limit=
+ *   GET <prefix>/v1/entries?actionId=|type=|person=|rule=|agent=|tier=|decision=|since=|until=|after=|limit=
  *   GET <prefix>/v1/proofs/inclusion?index=&size=     (size defaults to the latest checkpoint)
  *   GET <prefix>/v1/proofs/consistency?from=&to=      (to defaults to the latest checkpoint)
  *   GET <prefix>/v1/verifier-key
@@ -19,7 +19,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { parseSafeUint } from '../../core/merkle/tree-size.ts';
 import { parseTilePath, tileExists, TILE_WIDTH, type TileCoord } from '../../core/merkle/tile.ts';
-import type { LogEntry, TransparencyLog } from './transparency-log.ts';
+import type { EntryQuery, LogEntry, TransparencyLog } from './transparency-log.ts';
 
 export interface LogRouterOptions {
   /** Path prefix, default '/log'. */
@@ -63,6 +63,30 @@ function queryParam(req: Request, name: string): string | undefined {
 function numberParam(req: Request, name: string): number | undefined {
   const v = queryParam(req, name);
   return v === undefined ? undefined : parseSafeUint(v, name);
+}
+
+const TEXT_FILTERS = ['actionId', 'type', 'person', 'rule', 'agent', 'tier', 'decision'] as const;
+
+/**
+ * The filters of an entry search from a query string (`GET /log/v1/entries`, and the regulator
+ * console's search): each given once, text filters 1..512 characters, at least one filter.
+ */
+export function entryQueryFrom(req: Request): EntryQuery {
+  const q: EntryQuery = {};
+  for (const k of TEXT_FILTERS) {
+    const v = queryParam(req, k);
+    if (v === undefined) continue;
+    if (v.length === 0 || v.length > 512) throw new FirewallError('LOG_BAD_REQUEST', `${k} must be 1..512 characters`, { status: 400 });
+    q[k] = v;
+  }
+  const since = numberParam(req, 'since');
+  const until = numberParam(req, 'until');
+  if (Object.keys(q).length === 0 && since === undefined && until === undefined) {
+    throw new FirewallError('LOG_BAD_REQUEST', `give at least one of ${TEXT_FILTERS.join(', ')}, since, until`, { status: 400 });
+  }
+  const afterIndex = numberParam(req, 'after');
+  const limit = numberParam(req, 'limit');
+  return { ...q, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }), ...(afterIndex === undefined ? {} : { afterIndex }), ...(limit === undefined ? {} : { limit }) };
 }
 
 function requiredNumber(req: Request, name: string): number {
@@ -144,27 +168,7 @@ export function logRouter(log: TransparencyLog, options: LogRouterOptions = {}):
   router.get(
     `${prefix}/v1/entries`,
     wrap((req, res) => {
-      const actionId = queryParam(req, 'actionId');
-      const type = queryParam(req, 'type');
-      const person = queryParam(req, 'person');
-      const rule = queryParam(req, 'rule');
-      const since = numberParam(req, 'since');
-      const until = numberParam(req, 'until');
-      const afterIndex = numberParam(req, 'after');
-      const limit = numberParam(req, 'limit');
-      if (actionId === undefined && type === undefined && person === undefined && rule === undefined && since === undefined && until === undefined) {
-        throw new FirewallError('LOG_BAD_REQUEST', 'give at least one of actionId, type, person, rule, since, until', { status: 400 });
-      }
-      for (const [k, v] of [
-        ['actionId', actionId],
-        ['type', type],
-        ['person', person],
-        ['rule', rule],
-      ] as const) {
-        if (v !== undefined && (v.length === 0 || v.length > 512)) throw new FirewallError('LOG_BAD_REQUEST', `${k} must be 1..512 characters`, { status: 400 });
-      }
-      const entries = log.query({ actionId, type, person, rule, since, until, afterIndex, limit });
-      res.status(200).json({ entries: entries.map(entryJson) });
+      res.status(200).json({ entries: log.query(entryQueryFrom(req)).map(entryJson) });
     }),
   );
 

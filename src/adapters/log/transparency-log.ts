@@ -25,7 +25,7 @@ import { encodeEntryBundle, MAX_ENTRY_BYTES, TILE_HEIGHT, TILE_WIDTH, tileExists
 import { checkpointKeyFromJwk, formatCheckpoint, signCheckpoint, type CheckpointKey } from '../../core/checkpoint/checkpoint.ts';
 import { isValidKeyName, keyIdHex } from '../../core/checkpoint/verifier-key.ts';
 import { nodeId, SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
-import { ensureTermsIndexed, entryTerms, term } from './entry-terms.ts';
+import { ensureTermsIndexed, entryTerms, term, TERM_KINDS } from './entry-terms.ts';
 
 export interface TransparencyLogOptions {
   db: DatabaseSync;
@@ -116,6 +116,12 @@ export interface EntryQuery {
   person?: string;
   /** Entries naming this policy rule: `rule` or `matchedRules[]`. */
   rule?: string;
+  /** Entries naming this agent (`agent`: action.received, action.passed). */
+  agent?: string;
+  /** Entries carrying this tier (`tier`: action.classified, action.passed, action.authorised). */
+  tier?: string;
+  /** Entries carrying this decision (`decision`: action.classified, action.passed). */
+  decision?: string;
   /** Default 100, at most 10,000. */
   limit?: number;
 }
@@ -592,7 +598,7 @@ export class TransparencyLog {
       where.push('action_id = ?');
       params.push(q.actionId);
     }
-    for (const kind of ['person', 'rule'] as const) {
+    for (const kind of TERM_KINDS) {
       const v = q[kind];
       if (v === undefined) continue;
       if (typeof v !== 'string') throw new FirewallError('LOG_BAD_REQUEST', `${kind} must be a string`, { status: 400 });

@@ -27,7 +27,7 @@ export function webauthnFailure(cause: unknown): FirewallError {
 
 export async function registrationOptions(
   config: SignatureConfig,
-  o: { person: string; displayName: string; challenge: Uint8Array; exclude: DeviceRow[]; discoverable?: boolean },
+  o: { person: string; displayName: string; challenge: Uint8Array; exclude: Pick<DeviceRow, 'credentialId' | 'transports' | 'revokedAt'>[]; discoverable?: boolean },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return generateRegistrationOptions({
     rpName: config.rpName,
@@ -86,7 +86,7 @@ export async function verifyRegistration(config: SignatureConfig, response: Regi
   };
 }
 
-export async function authenticationOptions(config: SignatureConfig, o: { challenge: Uint8Array | string; allow: DeviceRow[] }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(config: SignatureConfig, o: { challenge: Uint8Array | string; allow: Pick<DeviceRow, 'credentialId' | 'transports'>[] }): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: config.rpId,
     challenge: typeof o.challenge === 'string' ? o.challenge : new Uint8Array(o.challenge),
@@ -100,7 +100,7 @@ export async function authenticationOptions(config: SignatureConfig, o: { challe
  * Verifies an assertion by the credential `device` (which the caller looked up for THIS person)
  * over `expectedChallenge`. Returns the new signature counter; the caller persists it atomically.
  */
-export async function verifyAssertion(config: SignatureConfig, device: DeviceRow, response: AuthenticationResponse, expectedChallenge: string): Promise<{ newCounter: number }> {
+export async function verifyAssertion(config: SignatureConfig, device: Pick<DeviceRow, 'credentialId' | 'alg' | 'publicKey' | 'counter'>, response: AuthenticationResponse, expectedChallenge: string): Promise<{ newCounter: number }> {
   if (response.id !== device.credentialId || response.rawId !== device.credentialId) throw webauthnFailure(new Error('the assertion names another credential'));
   if (!config.algorithms.includes(device.alg)) throw webauthnFailure(new Error(`the stored credential uses algorithm ${device.alg}, which is no longer accepted`));
   let out;

@@ -45,6 +45,8 @@ export function appDistDir(projectRoot: string): string {
 
 /** Client-side routes answered with index.html (the app routes with the History API). */
 export const APP_PAGES = ['/', '/enrol', '/signin', '/inbox', '/actions/:id', '/sign/:id'] as const;
+/** The regulator console's pages: their own shell (a separate entry, which the approver's pages never load). */
+export const REGULATOR_PAGES = ['/regulator', '/regulator/enrol', '/regulator/signin', '/regulator/search', '/regulator/actions/:id', '/regulator/charts', '/regulator/export', '/regulator/verify'] as const;
 
 /** The built app under /app/: hashed assets cached for good, the shell and the service worker revalidated. */
 export function appStaticRouter(projectRoot: string): Router {
@@ -68,11 +70,13 @@ export function appStaticRouter(projectRoot: string): Router {
       },
     }),
   );
-  for (const page of APP_PAGES) {
-    r.get(page, (_req: Request, res: Response) => {
-      res.setHeader('Cache-Control', 'no-cache');
-      res.sendFile(join(dist, 'index.html'));
-    });
+  for (const [pages, shell] of [[APP_PAGES, 'index.html'], [REGULATOR_PAGES, 'regulator.html']] as const) {
+    for (const page of pages) {
+      r.get(page, (_req: Request, res: Response) => {
+        res.setHeader('Cache-Control', 'no-cache');
+        res.sendFile(join(dist, shell));
+      });
+    }
   }
   return r;
 }

@@ -1,15 +1,11 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { FirewallError } from '../../../core/errors.ts';
-import { parseSafeUint } from '../../../core/merkle/tree-size.ts';
-import { parseCheckpoint } from '../../../core/checkpoint/checkpoint.ts';
-import { parseSignedNote } from '../../../core/checkpoint/note.ts';
 import type { TransparencyLog } from '../../log/transparency-log.ts';
-import { buildRegulatorExport, type RegulatorExportRequest } from '../../log/regulator-export.ts';
 import { AccessTokens } from '../../../gateway/access-tokens.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
-import { publishedJwks } from '../../../gateway/jwks.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { authenticateReader, readerAccessOf } from '../authenticate-reader.ts';
+import { sendRegulatorExport } from '../regulator-export-response.ts';
 
 export interface RegulatorRouterOptions {
   /** Shared with logAccessRouter if given (only a key cache is shared). */
@@ -19,23 +15,7 @@ export interface RegulatorRouterOptions {
 }
 
 const TOKEN_FIELDS = new Set(['scopes', 'ttlSeconds']);
-const EXPORT_PARAMS = ['fromIndex', 'toIndex', 'since', 'until'] as const;
 const REGULATOR = new Set(['regulator']);
-
-function exportRequest(req: Request): RegulatorExportRequest {
-  const q = req.query as Record<string, unknown>;
-  for (const k of Object.keys(q)) {
-    if (!(EXPORT_PARAMS as readonly string[]).includes(k)) throw new FirewallError('QUERY_INVALID', `unknown query parameter '${k.slice(0, 50)}'`, { status: 400 });
-  }
-  const out: RegulatorExportRequest = {};
-  for (const k of EXPORT_PARAMS) {
-    const v = q[k];
-    if (v === undefined) continue;
-    if (typeof v !== 'string') throw new FirewallError('QUERY_INVALID', `query parameter ${k} must appear once`, { status: 400 });
-    out[k] = parseSafeUint(v, k);
-  }
-  return out;
-}
 
 /**
  * Regulator access (docs/regulator.md):
@@ -69,34 +49,8 @@ export function regulatorRouter(ctx: GatewayContext, log: TransparencyLog, o: Re
 
   const exportAuth = authenticateReader(ctx, tokens, { scope: 'log:export', roles: REGULATOR, roleMessage: 'exports are for the regulator role only' });
   r.get('/v1/regulator/export', exportAuth, async (req: Request, res: Response) => {
-    const request = exportRequest(req);
-    const bundle = await buildRegulatorExport(log, request, { jwks: await publishedJwks(ctx.signer), clock: ctx.clock, maxEntries });
-    const latest = parseCheckpoint(parseSignedNote(bundle.checkpoints[bundle.checkpoints.length - 1]!.note).text);
     const access = readerAccessOf(res);
-    // Recorded before the bundle leaves: every export is in the log.
-    await ctx.store.tx(async (tx) =>
-      tx.audit([
-        {
-          v: 1,
-          type: 'regulator.export',
-          ts: ctx.clock.now(),
-          by: principalOf(res).id,
-          via: access.via,
-          ...(access.via === 'token' ? { tokenJti: access.jti } : {}),
-          request,
-          range: bundle.range,
-          checkpoint: { size: latest.size, rootHash: latest.rootHash.toString('base64') },
-          entries: bundle.entries.length,
-          context: bundle.context?.length ?? 0,
-        },
-      ]),
-    );
-    res
-      .status(200)
-      .set('Cache-Control', 'no-store')
-      .set('Content-Disposition', `attachment; filename="log-export-${bundle.range.start}-${bundle.range.end}.json"`)
-      .type('application/json')
-      .send(JSON.stringify(bundle));
+    await sendRegulatorExport(ctx, log, req, res, { by: principalOf(res).id, via: access.via, ...(access.via === 'token' ? { tokenJti: access.jti } : {}), maxEntries });
   });
   return r;
 }
