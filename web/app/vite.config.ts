@@ -17,15 +17,18 @@ function subresourceIntegrity(): Plugin {
     // On the files as written: Vite's own plugins still rewrite chunks during generateBundle.
     writeBundle(options) {
       const dir = options.dir!;
-      const file = resolve(dir, 'index.html');
-      const html = readFileSync(file, 'utf8').replace(/<(script|link)\b([^>]*?)\s(src|href)="\/app\/(assets\/[^"]+)"([^>]*)>/g, (tag, el: string, before: string, attr: string, path: string, after: string) => {
-        if (tag.includes('integrity=')) return tag;
-        const digest = createHash('sha384').update(readFileSync(resolve(dir, path))).digest('base64');
-        return `<${el}${before} ${attr}="/app/${path}" integrity="sha384-${digest}"${after}>`;
-      });
-      writeFileSync(file, html);
+      for (const shell of ['index.html', 'regulator.html']) addIntegrity(dir, resolve(dir, shell));
     },
   };
+}
+
+function addIntegrity(dir: string, file: string): void {
+  const html = readFileSync(file, 'utf8').replace(/<(script|link)\b([^>]*?)\s(src|href)="\/app\/(assets\/[^"]+)"([^>]*)>/g, (tag, el: string, before: string, attr: string, path: string, after: string) => {
+    if (tag.includes('integrity=')) return tag;
+    const digest = createHash('sha384').update(readFileSync(resolve(dir, path))).digest('base64');
+    return `<${el}${before} ${attr}="/app/${path}" integrity="sha384-${digest}"${after}>`;
+  });
+  writeFileSync(file, html);
 }
 
 // The live signing screen lives in src/signing/ (its own module); until it exists, a placeholder.
@@ -35,7 +38,8 @@ export default defineConfig({
   root,
   base: '/app/',
   publicDir: resolve(root, 'public'),
-  resolve: { alias: { '@signing': signing } },
+  // The regulator verifier, one implementation with the CLI's (clients/regulator/browser.ts).
+  resolve: { alias: { '@signing': signing, '@regulator-verifier': resolve(root, '../../clients/regulator/browser.ts') } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: resolve(root, 'dist'),
@@ -47,7 +51,8 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     rolldownOptions: {
       // The signing harness: the live-signing screen on its own, which its browser tests drive (test/app/signing.test.ts).
-      input: { main: resolve(root, 'index.html'), sw: resolve(root, 'src/sw.ts'), 'signing-harness': resolve(root, 'signing-harness.html') },
+      // The regulator console: its own shell and entry, so nothing of it loads with the approver's inbox.
+      input: { main: resolve(root, 'index.html'), regulator: resolve(root, 'regulator.html'), sw: resolve(root, 'src/sw.ts'), 'signing-harness': resolve(root, 'signing-harness.html') },
       output: {
         entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'),
       },

@@ -19,7 +19,7 @@ function leaksToken(v: Obj): string | null {
  * expiry at most one hour after issuance, and records no token; every export names who exported
  * which range; every console read and sign-out names the regulator and the session's token id.
  */
-export const regulatorRule = defineActionRule('regulator.access', 'regulator tokens and exports are recorded completely, without the token', (api) => ({
+export const regulatorRule = defineActionRule('regulator.access', 'regulator tokens, exports and console reads are recorded completely, without the token', (api) => ({
   entry(e, seen: Seen | undefined) {
     if (seen === undefined || e.value === null) return;
     const v = e.value;

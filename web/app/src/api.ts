@@ -4,10 +4,13 @@ import type { ActionDescriptor } from '../../../src/core/action/descriptor.ts';
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(code: string, status: number, detail: string) {
+  /** The problem's extension members (e.g. `field`, `expiredAt`). */
+  readonly extra: Record<string, unknown>;
+  constructor(code: string, status: number, detail: string, extra: Record<string, unknown> = {}) {
     super(detail);
     this.code = code;
     this.status = status;
+    this.extra = extra;
   }
 }
 
@@ -32,7 +35,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   }
   if (!res.ok) {
     const p = (data ?? {}) as { code?: string; detail?: string };
-    throw new ApiError(p.code ?? 'HTTP_' + res.status, res.status, p.detail ?? `the gateway answered ${res.status}`);
+    throw new ApiError(p.code ?? 'HTTP_' + res.status, res.status, p.detail ?? `the gateway answered ${res.status}`, typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {});
   }
   return data as T;
 }

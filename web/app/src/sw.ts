@@ -1,16 +1,20 @@
 /// <reference lib="webworker" />
 /**
  * The approver app's service worker: makes the app installable and shows Web Push notifications.
- * It caches nothing: every screen shows the gateway's current state, and nothing an action or a
- * person supplied is kept on the phone. A push says only that something waits (never what).
+ * It caches nothing of the approver's: every screen shows the gateway's current state, and nothing
+ * an action or a person supplied is kept on the phone (it keeps only the regulator console's code,
+ * for offline verification). A push says only that something waits (never what).
  */
+import { serveConsoleOffline } from './regulator/sw-offline.ts';
+
 const sw = self as unknown as ServiceWorkerGlobalScope;
-export {};
 
 sw.addEventListener('install', () => void sw.skipWaiting());
 sw.addEventListener('activate', (e) => e.waitUntil(sw.clients.claim()));
 // A fetch handler (network only) is part of what makes the app installable in some browsers.
 sw.addEventListener('fetch', () => undefined);
+// The regulator console's shell and code, for offline verification (never data).
+serveConsoleOffline(sw);
 
 sw.addEventListener('push', (e) => {
   let kind = 'signature';
