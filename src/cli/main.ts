@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * analog-firewall CLI: `start`, `policy check`, `principal register`, `person invite`, `token`, `access-token`,
+ * analog-firewall CLI: `start`, `policy check`, `principal register`, `person invite`, `regulator invite`, `token`, `access-token`,
  * `action reconcile`, `hsm-sim init`.
  * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
  */
@@ -13,6 +13,7 @@ const USAGE = `usage: analog-firewall <command>
   principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
                                           (--owner is required for agents)
   person invite ID [--roles R[,R]] [--ttl SECONDS]  print a single-use approver-app enrolment link and its QR code
+  regulator invite ID [--ttl SECONDS]     print a single-use regulator-console passkey link (ID: a registered regulator)
   token --key JWK_FILE METHOD PATH        print a one-use client assertion for curl (DATA_DIR/demo-agent.jwk in the tour)
   access-token --key JWK_FILE             print an MCP access token from the gateway's token endpoint (docs/mcp.md)
   action reconcile ID --outcome executed|failed --reason TEXT --key ADMIN_JWK_FILE [--id ID] [--gateway URL]
@@ -47,6 +48,11 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] !== 'invite') break;
       const { runPersonInvite } = await import('./person-invite.ts');
       return runPersonInvite(rest.slice(1), (s) => process.stdout.write(s));
+    }
+    case 'regulator': {
+      if (rest[0] !== 'invite') break;
+      const { runRegulatorInvite } = await import('./regulator-invite.ts');
+      return runRegulatorInvite(rest.slice(1), (s) => process.stdout.write(s));
     }
     case 'token': {
       const { runToken } = await import('./token.ts');

@@ -90,7 +90,7 @@ export async function assembleGateway(o: {
   const signatures = signatureCapability({ env: o.env, recordApproval });
   // The approver app (docs/approver-app.md): people's phones, on the signature capability's people and devices.
   const approver = approverCapability({ env: o.env, signatures, projectRoot: PROJECT_ROOT, dataDir: o.config.dataDir });
-  // The regulator console (docs/regulator.md §Console): passkey sign-in, the log read and checked in the browser.
+  // The regulator console (docs/regulator.md §7): passkey sign-in, the log read and checked in the browser.
   const regulatorConsole = regulatorConsoleCapability({ env: o.env, signatures, log: tlog });
   const closers: (() => Promise<void>)[] = [];
   // The MCP entrance (docs/mcp.md): agents' OAuth tokens, upstream MCP servers' tools through the same pipeline.

@@ -116,7 +116,8 @@ describe('regulator console in a real browser', () => {
 
   it('shows the latest checkpoint, unattested until the HSM root is pinned, then its attestation chain verified', async () => {
     await page.getByText('no HSM root pinned in this browser').waitFor();
-    await page.getByLabel('Pin the HSM root certificate (PEM file)').setInputFiles({ name: 'hsm-root.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(pki.rootPem) });
+    // As `npm start` writes it (data/hsm-root.der): DER.
+    await page.getByLabel('Pin the HSM root certificate (PEM or DER file)').setInputFiles({ name: 'hsm-root.der', mimeType: 'application/pkix-cert', buffer: pki.rootDer });
     await page.getByText("the key's certificate chain leads to the pinned root").waitFor();
     const signature = page.locator('dt:text-is("Signature") + dd');
     await expect.poll(() => signature.textContent()).toMatch(/^Verified by the log key [0-9a-f]{8}\.$/);

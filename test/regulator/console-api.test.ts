@@ -5,12 +5,17 @@
  * verifier checks, and the refusals: cross-site, scope, expiry, sign-out, revocation, a cloned
  * passkey, a console passkey at the approver app.
  */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredCredential } from '../../clients/device/authenticator/software-authenticator.ts';
 import { verifyCheckpoint, verifyEntryInclusion } from '../../clients/regulator/proofs.ts';
 import { verifyBundle } from '../../clients/regulator/verify-bundle.ts';
 import type { ExportBundle } from '../../src/core/checkpoint/bundle-format.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { ROOT, startHarness, type Harness } from '../helpers/harness.ts';
 import { createTestPki, type TestPki } from '../log/helpers/pki.ts';
 import { AttestedSigner } from './helpers/attested-signer.ts';
 import { editEntry, failed } from './helpers/bundle-edit.ts';
@@ -61,6 +66,17 @@ describe('regulator console: passkey and session', () => {
     const again = await c.call('POST', '/enrol/options', { token });
     expect(again.status).toBe(410);
     expect(await again.json()).toMatchObject({ code: 'INVITATION_USED' });
+  });
+
+  it('the CLI prints an invitation link too, for registered regulators only', async () => {
+    const run = promisify(execFile);
+    const env = { ...process.env, DATA_DIR: h.dir, PORT: new URL(h.url).port, LOG_LEVEL: 'silent' };
+    const ok = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'regulator', 'invite', 'rita', '--ttl', '600'], { cwd: ROOT, env });
+    const url = /http:\/\/localhost:\d+\/app\/regulator\/enrol#[A-Za-z0-9_-]{43}/.exec(ok.stdout)?.[0];
+    expect(url).toBeDefined();
+    expect(await rc().json('POST', '/invitation', { token: new URL(url!).hash.slice(1) })).toMatchObject({ person: 'rita' });
+    const refused = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'regulator', 'invite', 'alice'], { cwd: ROOT, env }).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('INVITATION_INVALID') });
   });
 
   it('sign-in opens a session that is a regulator access token: scoped, expiring, logged, in an HttpOnly cookie only', async () => {
@@ -125,6 +141,39 @@ describe('regulator console: passkey and session', () => {
     expect(st.signatures).toEqual({ modalities: { hrv: 2, motion: 1, typing: 1 }, witness: 0, nonBiological: 1, refused: 0 });
     const bad = await c.call('GET', '/statistics?since=10&until=5');
     expect(await bad.json()).toMatchObject({ code: 'STATISTICS_RANGE_INVALID' });
+  });
+});
+
+describe('regulator console: the page', () => {
+  /** The files a shell loads before anything runs: its scripts, preloads and stylesheets, and every static import of them. */
+  function staticGraph(html: string): Set<string> {
+    const seen = new Set<string>();
+    const todo = [...html.matchAll(/(?:src|href)="\/app\/(assets\/[^"]+)"/g)].map((m) => m[1]!);
+    while (todo.length > 0) {
+      const f = todo.pop()!;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      if (!f.endsWith('.js')) continue;
+      const js = readFileSync(join(ROOT, 'web/app/dist', f), 'utf8');
+      for (const m of js.matchAll(/(?:^|[;\s])import\s*(?:[\w${},\s*]+from\s*)?"\.\/([^"]+\.js)"/g)) todo.push(`assets/${m[1]}`);
+    }
+    return seen;
+  }
+
+  it('serves its own shell under the app CSP with SRI; the approver pages never load the console', async () => {
+    const r = await fetch(`${c.origin}/app/regulator/search`);
+    expect(r.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self'; style-src 'self'/);
+    const html = await r.text();
+    expect(html).toContain('<title>Analog Firewall — Regulator console</title>');
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>|<style|style=/);
+    for (const [, file, integrity] of html.matchAll(/(?:src|href)="\/app\/(assets\/[^"]+)" integrity="(sha384-[^"]+)"/g)) {
+      expect(integrity).toBe(`sha384-${createHash('sha384').update(readFileSync(join(ROOT, 'web/app/dist', file!))).digest('base64')}`);
+    }
+    const consoleFiles = staticGraph(html);
+    expect([...consoleFiles].some((f) => /^assets\/regulator-[\w-]+\.js$/.test(f))).toBe(true);
+    const approver = staticGraph(await (await fetch(`${c.origin}/app/inbox`)).text());
+    expect(approver.size).toBeGreaterThan(0);
+    expect([...approver].filter((f) => /regulator|uPlot/.test(f))).toEqual([]);
   });
 });
 

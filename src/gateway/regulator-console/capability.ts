@@ -11,7 +11,7 @@ import { ConsoleSessions } from './console-sessions.ts';
 import type { RegulatorConsoleStore } from './console-store.ts';
 
 /**
- * The regulator console (docs/regulator.md §Console) as one capability: its API at
+ * The regulator console (docs/regulator.md §7) as one capability: its API at
  * /app/api/regulator and the admin's invitation API at /v1/regulator/invitations. Its pages are
  * the approver app's build (`/app/regulator…`, app-static.ts). Uses the signature capability's
  * WebAuthn settings (RP ID, origins, algorithms), so the console's passkeys work where the app's do.

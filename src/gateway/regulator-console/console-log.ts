@@ -17,7 +17,7 @@ export interface ConsoleLog {
 export type ConsoleResource = 'entries' | 'trail' | 'statistics' | 'consistency';
 
 /**
- * Every console read is in the log before its answer leaves (docs/regulator.md §Console):
+ * Every console read is in the log before its answer leaves (docs/regulator.md §7):
  * `regulator.read` names the regulator, the session's token id, what was read and how. The
  * parameters are what the regulator typed (bounded by the entrance), never a token.
  */

@@ -29,7 +29,7 @@ export interface ConsoleAssertion {
 const isRegulator = (p: PrincipalRecord | undefined): p is PrincipalRecord => p !== undefined && !p.disabled && p.roles.includes(ACCESS_TOKEN_ROLE);
 
 /**
- * Passkeys of the regulator console (docs/regulator.md §Console). A regulator's passkey is not a
+ * Passkeys of the regulator console (docs/regulator.md §7). A regulator's passkey is not a
  * signing device: it lives in its own table and opens only the console, so an auditor is never an
  * approver by way of their sign-in. An administrator invites a registered regulator; the link lets
  * them create a discoverable passkey (user verification required, EdDSA or ES256, the same

@@ -60,7 +60,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 const isTier = (v: unknown): v is Tier => typeof v === 'string' && (TIERS as readonly string[]).includes(v);
 
 /**
- * The console's pictures of the log (docs/regulator.md §Console), computed from the entries
+ * The console's pictures of the log (docs/regulator.md §7), computed from the entries
  * themselves, so they say what the log says. Reads only the entry types each figure needs.
  */
 export function logStatistics(log: ConsoleLog, r: StatisticsRequest): LogStatistics {

@@ -1,5 +1,5 @@
 /**
- * What the regulator console keeps (docs/regulator.md §Console): invitations to enrol a passkey,
+ * What the regulator console keeps (docs/regulator.md §7): invitations to enrol a passkey,
  * the passkeys, and the console sessions. Secrets are kept only as their SHA-256 (an invitation
  * or session token read from the database opens nothing). Writes run inside a `store.tx`
  * callback, so each commits with its log entry; reads see committed data.

@@ -48,7 +48,7 @@ const asked = (req: Request): Record<string, string> =>
   Object.fromEntries(Object.entries(req.query as Record<string, unknown>).slice(0, 16).map(([k, v]) => [k.slice(0, 32), String(v).slice(0, 512)]));
 
 /**
- * The regulator console's API under /app/api/regulator (docs/regulator.md §Console): thin, over
+ * The regulator console's API under /app/api/regulator (docs/regulator.md §7): thin, over
  * the console's services and the log's. Same cross-site guard as the approver app; a console
  * session (passkey sign-in → regulator access token in an HttpOnly cookie) stands in for a token;
  * every read is recorded in the log before it is answered.

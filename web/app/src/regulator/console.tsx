@@ -37,7 +37,7 @@ function Link({ to, children }: { to: string; children: string }) {
 }
 
 /**
- * The regulator console (docs/regulator.md §Console): the log as an auditor reads it, every proof
+ * The regulator console (docs/regulator.md §7): the log as an auditor reads it, every proof
  * checked in this browser. Verifying a dropped bundle needs no session and works offline; the
  * rest needs a passkey sign-in, whose scopes and expiry are those of a regulator access token.
  */

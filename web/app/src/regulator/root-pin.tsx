@@ -3,7 +3,7 @@ import { failure } from './verifier.ts';
 import { pinRoot, rootSummary, unpinRoot, type CertificateSummary } from './trust.ts';
 import { ErrorText } from './parts.tsx';
 
-/** Pinning the HSM root: a PEM file the regulator got out of band (from the HSM's vendor or operator), kept in this browser. */
+/** Pinning the HSM root: a PEM or DER file the regulator got out of band (from the HSM's vendor or operator), kept in this browser. */
 export function RootPin({ onChange }: { onChange?: () => void }) {
   const [root, setRoot] = useState<CertificateSummary | null | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -15,7 +15,7 @@ export function RootPin({ onChange }: { onChange?: () => void }) {
     if (file === undefined) return;
     setError(undefined);
     try {
-      setRoot(await pinRoot(await file.text()));
+      setRoot(await pinRoot(new Uint8Array(await file.arrayBuffer())));
       onChange?.();
     } catch (err) {
       setError(`Not pinned: ${failure(err).message}`);
@@ -49,8 +49,8 @@ export function RootPin({ onChange }: { onChange?: () => void }) {
         </dl>
       )}
       <label class="file">
-        <span>{root === null ? 'Pin the HSM root certificate (PEM file)' : 'Replace the pinned root (PEM file)'}</span>
-        <input type="file" accept=".pem,.crt,.cer,application/x-pem-file" onChange={choose} />
+        <span>{root === null ? 'Pin the HSM root certificate (PEM or DER file)' : 'Replace the pinned root (PEM or DER file)'}</span>
+        <input type="file" accept=".pem,.der,.crt,.cer,application/x-pem-file,application/pkix-cert" onChange={choose} />
       </label>
       {root !== null && (
         <button

@@ -36,8 +36,12 @@ export function pinnedRoot(): string | null {
   }
 }
 
-/** Pins a root (PEM text); refuses anything that is not a CA certificate. */
-export async function pinRoot(pem: string): Promise<CertificateSummary> {
+/** Pins a root (a PEM or DER file's bytes), kept as PEM; refuses anything that is not a CA certificate. */
+export async function pinRoot(file: Uint8Array): Promise<CertificateSummary> {
+  const text = new TextDecoder().decode(file);
+  const pem = text.trimStart().startsWith('-----BEGIN')
+    ? text
+    : `-----BEGIN CERTIFICATE-----\n${(btoa(String.fromCharCode(...file)).match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
   const cert = loadRootCertificate(pem);
   localStorage.setItem(ROOT_KEY, pem);
   return summarise(cert);
