@@ -98,6 +98,7 @@ describe('regulator console in a real browser', () => {
     await shots('01-enrol');
     await page.getByRole('button', { name: 'Create passkey' }).click();
     await page.getByRole('heading', { name: 'Your passkey is ready' }).waitFor();
+    await expectAccessible(page, 'regulator-enrolled');
     await shots('02-enrolled');
     await page.getByRole('button', { name: 'Sign in now' }).click();
     await page.getByRole('heading', { name: 'Sign in to the regulator console' }).waitFor();
@@ -160,6 +161,7 @@ describe('regulator console in a real browser', () => {
     await page.getByText(/entries FAILED their inclusion proof/).waitFor();
     expect(await page.locator('.trail .entry.proven').count()).toBe(0);
     await page.getByText(/Failed inclusion proof: MERKLE_INCLUSION_INVALID/).first().waitFor();
+    await expectAccessible(page, 'regulator-trail-other-tree');
     await shots('07-trail-other-tree');
     await page.unroute('**/app/api/regulator/actions/*/trail');
     // A checkpoint whose signature was altered.
@@ -262,6 +264,7 @@ describe('regulator console in a real browser', () => {
       await page.getByText('The console is stored on this device: this works without a network.').waitFor();
       await dropBundle('honest.json', JSON.stringify(honest), 'drop');
       await page.getByText('RESULT: VERIFIED — every check passed.').waitFor({ timeout: 30_000 });
+      await expectAccessible(page, 'regulator-verify-offline');
       await shots('13-verify-offline');
     } finally {
       await context.setOffline(false);

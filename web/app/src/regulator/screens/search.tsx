@@ -37,6 +37,8 @@ export function SearchScreen() {
       const got = (await consoleApi<{ entries: Row[] }>('GET', `/entries${params(after)}`)).entries;
       setRows(after === undefined ? got : [...(rows ?? []), ...got]);
       setMore(got.length === PAGE);
+      // A new search takes the reader to its results (on a phone they are below the form).
+      if (after === undefined) requestAnimationFrame(() => document.getElementById('h-results')?.focus());
     } catch (e) {
       if (!sessionLost(e)) setError(failure(e).message);
     } finally {
@@ -107,7 +109,7 @@ export function SearchScreen() {
       <ErrorText error={error} />
       {rows !== undefined && (
         <>
-          <h2 id="h-results">{`${rows.length}${more ? '+' : ''} ${rows.length === 1 ? 'entry' : 'entries'}`}</h2>
+          <h2 id="h-results" tabIndex={-1}>{`${rows.length}${more ? '+' : ''} ${rows.length === 1 ? 'entry' : 'entries'}`}</h2>
           <ol class="results" aria-labelledby="h-results">
             {rows.map((r) => {
               const e = parseEntry(r.text) ?? {};
