@@ -15,6 +15,7 @@ import { oauthRouter } from '../adapters/http/routes/oauth.ts';
 import { recordApproval } from './approvals.ts';
 import { AgentTokens } from './mcp/agent-tokens.ts';
 import { DpopVerifier } from './mcp/dpop.ts';
+import { McpClientCapabilities } from './mcp/client-capabilities.ts';
 import { McpReads } from './mcp/mcp-reads.ts';
 import { ToolCalls } from './mcp/tool-calls.ts';
 import { ToolCatalog } from './mcp/tool-catalog.ts';
@@ -49,7 +50,7 @@ function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: Gatewa
   const dpop = new DpopVerifier({ clock: ctx.clock });
   return [
     { path: '/', router: oauthRouter(ctx, tokens, dpop) },
-    { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads }) },
+    { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads, capabilities: new McpClientCapabilities() }) },
   ];
 }
 
