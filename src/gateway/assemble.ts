@@ -46,7 +46,15 @@ function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: Gatewa
   const tokens = new AgentTokens({ store: ctx.store, signer: ctx.signer, clock: ctx.clock, origin: ctx.publicUrl, ttlSec: config.agentTokenTtlSec });
   const catalog = new ToolCatalog({ upstream, policy: ctx.policy, clock: ctx.clock, log: ctx.log });
   const calls = new ToolCalls({ ctx, catalog, holdMs: config.mcpHoldMs });
-  const reads = new McpReads({ upstream, policy: ctx.policy, timeoutMs: config.upstreamTimeoutMs });
+  const reads = new McpReads({
+    upstream,
+    policy: ctx.policy,
+    timeoutMs: config.upstreamTimeoutMs,
+    record: async (entry) => {
+      await ctx.store.tx((tx) => tx.audit([entry]));
+    },
+    now: () => ctx.clock.now(),
+  });
   const dpop = new DpopVerifier({ clock: ctx.clock });
   return [
     { path: '/', router: oauthRouter(ctx, tokens, dpop) },

@@ -173,9 +173,9 @@ function principalMcpServer(ctx: GatewayContext, agent: PrincipalRecord, deps: M
   );
   server.setRequestHandler(ListResourcesRequestSchema, (req) => guard(() => deps.reads.listResources(req.params?.cursor)));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => guard(() => deps.reads.listResourceTemplates()));
-  server.setRequestHandler(ReadResourceRequestSchema, (req) => guard(() => deps.reads.readResource(req.params.uri)));
+  server.setRequestHandler(ReadResourceRequestSchema, (req) => guard(() => deps.reads.readResource(agent.id, req.params.uri)));
   server.setRequestHandler(ListPromptsRequestSchema, () => guard(() => deps.reads.listPrompts()));
-  server.setRequestHandler(GetPromptRequestSchema, (req) => guard(() => deps.reads.getPrompt(req.params.name, req.params.arguments)));
+  server.setRequestHandler(GetPromptRequestSchema, (req) => guard(() => deps.reads.getPrompt(agent.id, req.params.name, req.params.arguments)));
   return server;
 }
 
