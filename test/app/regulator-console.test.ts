@@ -189,6 +189,22 @@ describe('regulator console in a real browser', () => {
     await shots('09-charts');
   });
 
+  it("shows what an agent wrote as text: markup stays text, a direction override and a look-alike are marked", async () => {
+    const payee = '<img src=x onerror=alert(1)>\u202Egnp.exe p\u0430ypal'; // Cyrillic а
+    const res = await h.as('agent', 'POST', '/proxy/payments/transfers', { body: { payee, amount: 120, currency: 'EUR' }, headers: { 'idempotency-key': 'reg-console-hostile' } });
+    const id = res.headers.get('analog-firewall-action')!;
+    await page.goto(`${appUrl}/app/regulator/actions/${id}`);
+    await page.getByRole('heading', { name: `Trail of ${id}` }).waitFor();
+    await page.getByText(/^Every proof verified/).waitFor();
+    const target = page.locator('dt:text-is("Target") + dd');
+    expect(await target.locator('.untrusted').textContent()).toBe('<img src=x onerror=alert(1)>⟨RLO⟩gnp.exe p\u0430ypal');
+    await expect.poll(() => target.locator('mark.confusable').count()).toBe(1);
+    expect(await target.locator('[role=note]').textContent()).toMatch(/1 text-direction control, 1 look-alike character/);
+    expect(await page.evaluate<number>("document.querySelectorAll('main img, main script').length")).toBe(0);
+    await expectAccessible(page, 'regulator-trail-hostile');
+    await shots('06b-trail-agent-text');
+  });
+
   it('exports the last day as a bundle verified in the page before it is saved; the saved file verifies offline with the CLI rules', async () => {
     await nav('Export');
     await page.getByRole('heading', { name: 'Export a bundle' }).waitFor();
