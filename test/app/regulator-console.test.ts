@@ -1,11 +1,12 @@
 /**
  * The regulator console (issue 19) end to end in Debian's Chromium against the gateway on
  * loopback: passkey enrolment and sign-in (WebAuthn virtual authenticator), the latest checkpoint
- * and its HSM attestation chain, search, a HIGH action's trail with every inclusion proof checked
- * in the page, the pictures, an export verified in the page, tampered bundles dropped on the page
+ * and its HSM attestation chain, search, the trail of a HIGH action a person signed with the device
+ * simulator, every inclusion proof checked in the page, the pictures, an export verified in the page, tampered bundles dropped on the page
  * and named as the CLI names them, verification offline, a log rewritten under the page, an
  * expired session. Every screen is checked with axe and photographed at phone and desk size.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -19,7 +20,44 @@ import { clone, editEntry, failed, forgeJws, indexOf, removeEntry } from '../reg
 import { addPrincipal, type Principal } from '../regulator/helpers/regulator.ts';
 import { rewriteEntry } from '../regulator/helpers/rewrite-log.ts';
 import { runScenario, type Scenario } from '../regulator/helpers/scenario.ts';
+import { runLiveSession, simulatorSource } from '../../clients/device/live-session.ts';
+import { makePerson } from '../../clients/device/person.ts';
+import { addPerson, challengeOf, highTransfer, SUSTAINED } from '../signature/helpers.ts';
 import { expectAccessible, launchBrowser, phone, screenshot } from './browser.ts';
+
+/**
+ * Attested keys, and random bytes from a fixed sequence (as test/signature's SeededSigner): the
+ * challenge nonce, hence the stimuli, are the same on every run, so the simulated person's honest
+ * signature below is reproducible.
+ */
+class SeededAttestedSigner extends AttestedSigner {
+  #n = 0;
+  override async random(length: number): Promise<Uint8Array> {
+    await super.random(length);
+    return new Uint8Array(createHash('sha256').update(`regulator-console/${this.#n++}`).digest().subarray(0, length));
+  }
+}
+
+/**
+ * A HIGH transfer signed for real: pam's phone (the device simulator, clients/device) answers the
+ * challenge with live motion and a passkey assertion over the live session; the gateway executes.
+ * A refused honest attempt (liveness has false rejections) is tried again on the fresh challenge.
+ */
+async function signedHigh(h: Harness): Promise<string> {
+  const pam = await addPerson(h, 'pam', { modalities: ['motion'] });
+  const a = await highTransfer(h, 'reg-console-signed');
+  let previous: string | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const c = await challengeOf(pam, a.id, previous);
+    const r = await runLiveSession({ client: pam.client, challengeId: c.id, credential: pam.credential!, modalities: ['motion'], digest: c.digest, source: simulatorSource(makePerson('pam'), ['motion'], `regulator-console-${attempt}`) });
+    if (r.result?.outcome === 'accepted') {
+      await waitFor(async () => (h.log.query({ actionId: a.id, type: 'action.executed' }).length > 0 ? true : undefined), 15_000);
+      return a.id;
+    }
+    previous = c.id;
+  }
+  throw new Error('three honest signatures refused');
+}
 
 let pki: TestPki;
 let signer: AttestedSigner;
@@ -27,6 +65,8 @@ let h: Harness;
 /** The same gateway started again on the same port and data, after its log was rewritten. */
 let restarted: Harness | undefined;
 let s: Scenario;
+/** The HIGH transfer the device simulator signed. */
+let signed: string;
 let admin: Principal;
 let browser: Browser;
 let context: BrowserContext;
@@ -66,12 +106,13 @@ async function dropBundle(name: string, text: string, how: 'drop' | 'choose'): P
 
 beforeAll(async () => {
   pki = createTestPki();
-  signer = new AttestedSigner(pki);
-  h = await startHarness({ signer, clock });
+  signer = new SeededAttestedSigner(pki);
+  h = await startHarness({ signer, clock, editPolicy: (y) => y.replace(/sustained: 30s/g, `sustained: ${SUSTAINED}`) });
   appUrl = `http://localhost:${new URL(h.url).port}`;
   admin = await addPrincipal(h, 'admin-1', ['admin']);
   await addPrincipal(h, 'rita', ['regulator']);
   s = await runScenario(h);
+  signed = await signedHigh(h);
   browser = await launchBrowser();
   ({ context, page } = await phone(browser));
 });
@@ -128,24 +169,27 @@ describe('regulator console in a real browser', () => {
     await shots('04-overview');
   });
 
-  it("finds the HIGH action by search after it executed, and every entry of its trail is proven in the page", async () => {
+  it('finds the HIGH action a person signed by search after it executed, and every entry of its trail is proven in the page', async () => {
     await nav('Search');
     await page.getByRole('heading', { name: 'Search the log' }).waitFor();
     await page.getByLabel('Tier').selectOption('HIGH');
     await page.getByLabel('Entry type').selectOption('action.classified');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await page.getByRole('heading', { name: '2 entries' }).waitFor();
+    await page.getByRole('heading', { name: '3 entries' }).waitFor();
     await expectAccessible(page, 'regulator-search');
     await shots('05-search');
-    await page.getByRole('link', { name: `Trail of ${s.high.id}` }).click();
-    await page.getByRole('heading', { name: `Trail of ${s.high.id}` }).waitFor();
-    const n = h.log.entriesByActionId(s.high.id).length;
+    await page.getByRole('link', { name: `Trail of ${signed}` }).click();
+    await page.getByRole('heading', { name: `Trail of ${signed}` }).waitFor();
+    const n = h.log.entriesByActionId(signed).length;
+    // Received, classified, awaiting the signature, the challenge, the live session, the verified signature, authorised, dispatched, executed.
+    expect(h.log.entriesByActionId(signed).map((e) => e.type)).toEqual(expect.arrayContaining(['signature.challenge_issued', 'signature.session_started', 'signature.verified', 'action.authorised', 'action.executed']));
     await page.getByText(`Every proof verified: all ${n} entries are in the log's signed tree`).waitFor();
     expect(await page.locator('.trail .entry.proven').count()).toBe(n);
     expect(await page.locator('.trail .entry .proof').allTextContents()).toEqual(Array(n).fill(expect.stringMatching(/^Verified inclusion proof: entry \d+ is in the signed tree\.$/)));
     expect(await page.locator('dt:text-is("Outcome") + dd').textContent()).toBe('action.executed');
     expect(await page.locator('dt:text-is("Tier") + dd').textContent()).toBe('HIGH');
-    expect(entriesOf('regulator.read').findLast((e) => e['resource'] === 'trail')).toMatchObject({ by: 'rita', query: { actionId: s.high.id } });
+    expect(await page.locator('dt:text-is("Approvals") + dd').textContent()).toBe('pam as authorizer · live motion');
+    expect(entriesOf('regulator.read').findLast((e) => e['resource'] === 'trail')).toMatchObject({ by: 'rita', query: { actionId: signed } });
     await expectAccessible(page, 'regulator-trail');
     await shots('06-trail-high');
   });
@@ -180,7 +224,7 @@ describe('regulator console in a real browser', () => {
     await page.getByRole('heading', { name: 'Actions per tier over time' }).waitFor();
     await page.getByRole('radio', { name: 'Last hour' }).check();
     await page.getByText(/^Per 1 min 15 s: /).waitFor();
-    expect(await page.getByText(/^Per 1 min 15 s: LOW 1, MEDIUM 2, HIGH 2, CRITICAL 1$/).count()).toBe(1);
+    expect(await page.getByText(/^Per 1 min 15 s: LOW 1, MEDIUM 2, HIGH 3, CRITICAL 1$/).count()).toBe(1);
     expect(await page.locator('.chart canvas').count()).toBe(4);
     const refusals = page.locator('.hbars li');
     expect(await refusals.allTextContents()).toEqual(expect.arrayContaining(['Vetoed: not expected1', 'Expired: no decision while awaiting_signature1']));
@@ -295,7 +339,7 @@ describe('regulator console in a real browser', () => {
     // The operator stops the gateway, rewrites the HIGH transfer's amount in the log, and starts it again with the same key.
     await h.gw.close();
     rewriteEntry(join(h.dir, 'gateway.db'), indexOf(honest, 'action.received', s.high.id), (v) => ((v['descriptor'] as { amount: number }).amount = 50));
-    restarted = await startHarness({ signer, clock, env: { PORT: new URL(h.url).port, DATA_DIR: h.dir } });
+    restarted = await startHarness({ signer, clock, env: { PORT: new URL(h.url).port, DATA_DIR: h.dir }, editPolicy: (y) => y.replace(/sustained: 30s/g, `sustained: ${SUSTAINED}`) });
     await page.reload();
     await page.getByRole('heading', { name: "The log's history was rewritten" }).waitFor();
     expect(await page.locator('.conflict').textContent()).toMatch(/(does not extend its tree of size \d+: its history was rewritten|two different trees of size \d+ were signed)/);

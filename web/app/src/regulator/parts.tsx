@@ -62,7 +62,7 @@ export function ErrorText({ error }: { error: string | undefined }) {
 }
 
 /** What an auditor looks for first in an entry, on one line: who, what happened, why. */
-const GIST = ['who', 'by', 'agent', 'role', 'event', 'tier', 'decision', 'rule', 'reason', 'code', 'from', 'status', 'receiptJti'] as const;
+const GIST = ['who', 'by', 'person', 'agent', 'role', 'event', 'tier', 'decision', 'rule', 'reason', 'code', 'from', 'status', 'receiptJti'] as const;
 
 export function EntryGist({ entry }: { entry: Record<string, unknown> }) {
   const shown = GIST.filter((k) => typeof entry[k] === 'string' || typeof entry[k] === 'number');
