@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FirewallError } from '../../core/errors.ts';
 import type { AuthenticationResponse, RegistrationResponse } from '../../core/signature/messages.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import { assertSelf, catchUp, isPerson, type SignatureState } from './signature-state.ts';
 import { DEVICE_KINDS, type DeviceKind, type DeviceRow } from './signature-store.ts';
 import { deviceView } from './views.ts';

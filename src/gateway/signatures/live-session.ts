@@ -6,7 +6,7 @@ import { sortModalities } from '../../core/policy/modality.ts';
 import { assertionChallenge } from '../../core/signature/transcript.ts';
 import type { HelloMessage } from '../../core/signature/messages.ts';
 import { deriveStimulus, revealSchedule } from '../../core/stimulus/index.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ActionRecord, Approval } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import { livenessSummary } from './liveness-summary.ts';

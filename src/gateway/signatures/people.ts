@@ -1,6 +1,6 @@
 import { FirewallError } from '../../core/errors.ts';
 import { sortModalities, type Modality } from '../../core/policy/modality.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import { assertSelf, catchUp, type SignatureState } from './signature-state.ts';
 import { personView } from './views.ts';
 

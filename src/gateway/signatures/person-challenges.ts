@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { FirewallError } from '../../core/errors.ts';
 import { sortModalities, type Modality } from '../../core/policy/modality.ts';
 import { enrolmentDigest } from '../../core/signature/transcript.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import { DEVICE_REASONS } from './session-types.ts';
 import { assertSelf, isPerson, txLocked, type SignatureState } from './signature-state.ts';
 import { challengeView } from './views.ts';

@@ -1,5 +1,5 @@
 import { FirewallError } from '../../core/errors.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import { erasePersonData, type Erasure, type ErasureGround } from './erasure.ts';
 import { forgetClosed, reissueWitnessed } from './refusal.ts';
 import type { SignatureState } from './signature-state.ts';

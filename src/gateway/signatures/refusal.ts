@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FirewallError } from '../../core/errors.ts';
 import type { Fingerprint } from '../../core/liveness/index.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import { entry } from '../audit-entries.ts';
 import { challengeClosedEntry, type ChallengeClosedReason } from './challenge-closed-entry.ts';
 import { BIOMETRIC_DETAIL } from './liveness-summary.ts';

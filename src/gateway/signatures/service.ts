@@ -1,7 +1,7 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Modality } from '../../core/policy/modality.ts';
 import type { AuthenticationResponse, HelloMessage, RegistrationResponse } from '../../core/signature/messages.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ActionRecord } from '../action-record.ts';
 import type { GatewayContext } from '../context.ts';
 import { challengeClosedEntry, type ChallengeClosedReason } from './challenge-closed-entry.ts';

@@ -3,7 +3,7 @@ import type { ChunkArrival, SessionStreams } from '../../core/liveness/index.ts'
 import type { Modality } from '../../core/policy/modality.ts';
 import type { AuthenticationResponse } from '../../core/signature/messages.ts';
 import type { RevealEvent, Stimulus } from '../../core/stimulus/index.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ChallengeRow, DeviceRow, PersonRow } from './signature-store.ts';
 
 /** Refusal codes the log records; the device only ever sees one of DEVICE_REASONS. */

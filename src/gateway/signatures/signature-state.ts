@@ -1,6 +1,6 @@
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import { FirewallError } from '../../core/errors.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { Approval } from '../action-record.ts';
 import type { GatewayContext } from '../context.ts';
 import type { ChallengeIssuer } from './challenge-issuer.ts';

@@ -2,7 +2,7 @@ import { nextStatus } from '../../core/action/state-machine.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { assertionChallenge, witnessStatementHash, type WitnessStatement } from '../../core/signature/transcript.ts';
 import type { AuthenticationResponse } from '../../core/signature/messages.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ActionRecord, Approval } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import { refuse, refuseLockedWitness } from './refusal.ts';
@@ -26,7 +26,7 @@ export async function witnessOptions(s: SignatureState, principal: PrincipalReco
   const c = s.store.getChallenge(challengeId);
   if (c === undefined || c.mode !== 'witness' || c.actionId === null) throw new FirewallError('CHALLENGE_NOT_FOUND', 'no witness challenge with this id', { status: 404 });
   const a = await s.ctx.store.getAction(c.actionId);
-  const agent = a === undefined ? undefined : await s.ctx.store.getPrincipal(a.agent);
+  const agent = a === undefined ? undefined : await s.ctx.store.principals.get(a.agent);
   if (principal.id === c.person || principal.id === a?.agent || principal.id === agent?.owner) {
     throw new FirewallError('WITNESS_NOT_INDEPENDENT', 'a witness must be independent of the person and of the requesting agent', { status: 403 });
   }
