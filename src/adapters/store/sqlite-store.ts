@@ -12,6 +12,9 @@ import { HashChainAudit } from './hash-chain-audit.ts';
 import type { PrincipalReads, PrincipalRecord } from '../../gateway/ports/principals.ts';
 import type { Store, StoreTx } from '../../gateway/ports/store.ts';
 import { migrateVelocityScopes, VelocityTotals } from './sqlite-velocity.ts';
+import { openSignatureTables } from './sqlite-signature-schema.ts';
+import { SqliteSignatureReads, SqliteSignaturesTx } from './sqlite-signatures.ts';
+import type { SignatureReads } from '../../gateway/ports/signatures.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -114,6 +117,7 @@ export class SqliteStore implements Store {
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
       migrateVelocityScopes(this.db);
+      openSignatureTables(this.db);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {
         this.#walFd = openSync(this.#walPath, 'r');
@@ -175,6 +179,7 @@ export class SqliteStore implements Store {
       ping: r('SELECT 1 AS one'),
     };
     this.#velocity = new VelocityTotals(this.db);
+    this.signatures = new SqliteSignatureReads(this.#reader);
     this.#txApi = this.#makeTxApi();
   }
 
@@ -198,6 +203,7 @@ export class SqliteStore implements Store {
       },
       velocityTotals: async (queries) => queries.map((q) => this.#velocity.total(q)),
       audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
+      signatures: new SqliteSignaturesTx(this.db),
       principals: {
         get: async (id) => parsePrincipal(this.#w.principal!.get(id)),
         put: async (p) => {
@@ -362,6 +368,7 @@ export class SqliteStore implements Store {
     return out;
   }
 
+  readonly signatures: SignatureReads;
   readonly principals: PrincipalReads = {
     get: async (id) => parsePrincipal(this.#r.principal!.get(id)),
   };
