@@ -15,6 +15,8 @@ import { migrateVelocityScopes, VelocityTotals } from './sqlite-velocity.ts';
 import { openSignatureTables } from './sqlite-signature-schema.ts';
 import { SqliteSignatureReads, SqliteSignaturesTx } from './sqlite-signatures.ts';
 import type { SignatureReads } from '../../gateway/ports/signatures.ts';
+import { POLICY_VERSION_SCHEMA, SqlitePolicyVersionReads, SqlitePolicyVersionsTx } from './sqlite-policy-versions.ts';
+import type { PolicyVersionReads } from '../../gateway/ports/policy-versions.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -118,6 +120,7 @@ export class SqliteStore implements Store {
       this.db.exec(SCHEMA);
       migrateVelocityScopes(this.db);
       openSignatureTables(this.db);
+      this.db.exec(POLICY_VERSION_SCHEMA);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {
         this.#walFd = openSync(this.#walPath, 'r');
@@ -180,6 +183,7 @@ export class SqliteStore implements Store {
     };
     this.#velocity = new VelocityTotals(this.db);
     this.signatures = new SqliteSignatureReads(this.#reader);
+    this.policyVersions = new SqlitePolicyVersionReads(this.#reader);
     this.#txApi = this.#makeTxApi();
   }
 
@@ -204,6 +208,7 @@ export class SqliteStore implements Store {
       velocityTotals: async (queries) => queries.map((q) => this.#velocity.total(q)),
       audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
       signatures: new SqliteSignaturesTx(this.db),
+      policyVersions: new SqlitePolicyVersionsTx(this.db),
       principals: {
         get: async (id) => parsePrincipal(this.#w.principal!.get(id)),
         put: async (p) => {
@@ -369,6 +374,7 @@ export class SqliteStore implements Store {
   }
 
   readonly signatures: SignatureReads;
+  readonly policyVersions: PolicyVersionReads;
   readonly principals: PrincipalReads = {
     get: async (id) => parsePrincipal(this.#r.principal!.get(id)),
   };

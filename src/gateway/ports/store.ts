@@ -1,6 +1,7 @@
 import type { ActionReads, ActionsTx } from './actions.ts';
 import type { AuditLogTx } from './audit-log.ts';
 import type { PrincipalReads, PrincipalsTx } from './principals.ts';
+import type { PolicyVersionReads, PolicyVersionsTx } from './policy-versions.ts';
 import type { SignatureReads, SignaturesTx } from './signatures.ts';
 
 /**
@@ -16,6 +17,7 @@ import type { SignatureReads, SignaturesTx } from './signatures.ts';
 export interface StoreTx extends ActionsTx, AuditLogTx {
   readonly principals: PrincipalsTx;
   readonly signatures: SignaturesTx;
+  readonly policyVersions: PolicyVersionsTx;
 }
 
 export interface Store extends ActionReads {
@@ -32,6 +34,7 @@ export interface Store extends ActionReads {
   tx<T>(fn: (tx: StoreTx) => Promise<T>, opts?: { durable?: boolean; onCommitted?: (value: T) => void }): Promise<T>;
   readonly principals: PrincipalReads;
   readonly signatures: SignatureReads;
+  readonly policyVersions: PolicyVersionReads;
   ping(): Promise<boolean>;
   /**
    * For metrics: `observer` hears of every durability barrier the store passes (how long it took,
