@@ -17,6 +17,8 @@ import { SqliteSignatureReads, SqliteSignaturesTx } from './sqlite-signatures.ts
 import type { SignatureReads } from '../../gateway/ports/signatures.ts';
 import { POLICY_VERSION_SCHEMA, SqlitePolicyVersionReads, SqlitePolicyVersionsTx } from './sqlite-policy-versions.ts';
 import type { PolicyVersionReads } from '../../gateway/ports/policy-versions.ts';
+import { APPROVER_SCHEMA, SqliteApproverReads, SqliteApproverTx } from './sqlite-approver.ts';
+import type { ApproverReads } from '../../gateway/ports/approver.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -121,6 +123,7 @@ export class SqliteStore implements Store {
       migrateVelocityScopes(this.db);
       openSignatureTables(this.db);
       this.db.exec(POLICY_VERSION_SCHEMA);
+      this.db.exec(APPROVER_SCHEMA);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {
         this.#walFd = openSync(this.#walPath, 'r');
@@ -184,6 +187,7 @@ export class SqliteStore implements Store {
     this.#velocity = new VelocityTotals(this.db);
     this.signatures = new SqliteSignatureReads(this.#reader);
     this.policyVersions = new SqlitePolicyVersionReads(this.#reader);
+    this.approver = new SqliteApproverReads(this.#reader);
     this.#txApi = this.#makeTxApi();
   }
 
@@ -209,6 +213,7 @@ export class SqliteStore implements Store {
       audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
       signatures: new SqliteSignaturesTx(this.db),
       policyVersions: new SqlitePolicyVersionsTx(this.db),
+      approver: new SqliteApproverTx(this.db),
       principals: {
         get: async (id) => parsePrincipal(this.#w.principal!.get(id)),
         put: async (p) => {
@@ -375,6 +380,7 @@ export class SqliteStore implements Store {
 
   readonly signatures: SignatureReads;
   readonly policyVersions: PolicyVersionReads;
+  readonly approver: ApproverReads;
   readonly principals: PrincipalReads = {
     get: async (id) => parsePrincipal(this.#r.principal!.get(id)),
   };

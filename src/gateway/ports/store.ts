@@ -1,6 +1,7 @@
 import type { ActionReads, ActionsTx } from './actions.ts';
 import type { AuditLogTx } from './audit-log.ts';
 import type { PrincipalReads, PrincipalsTx } from './principals.ts';
+import type { ApproverReads, ApproverTx } from './approver.ts';
 import type { PolicyVersionReads, PolicyVersionsTx } from './policy-versions.ts';
 import type { SignatureReads, SignaturesTx } from './signatures.ts';
 
@@ -18,6 +19,7 @@ export interface StoreTx extends ActionsTx, AuditLogTx {
   readonly principals: PrincipalsTx;
   readonly signatures: SignaturesTx;
   readonly policyVersions: PolicyVersionsTx;
+  readonly approver: ApproverTx;
 }
 
 export interface Store extends ActionReads {
@@ -35,6 +37,7 @@ export interface Store extends ActionReads {
   readonly principals: PrincipalReads;
   readonly signatures: SignatureReads;
   readonly policyVersions: PolicyVersionReads;
+  readonly approver: ApproverReads;
   ping(): Promise<boolean>;
   /**
    * For metrics: `observer` hears of every durability barrier the store passes (how long it took,
