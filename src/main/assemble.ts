@@ -14,6 +14,7 @@ import { oauthRouter } from '../adapters/http/routes/oauth.ts';
 import { recordApproval } from '../gateway/approvals.ts';
 import { AgentTokens } from '../gateway/mcp/agent-tokens.ts';
 import { DpopVerifier } from '../gateway/mcp/dpop.ts';
+import { McpClientCapabilities } from '../gateway/mcp/client-capabilities.ts';
 import { McpReads } from '../gateway/mcp/mcp-reads.ts';
 import { ToolCalls } from '../gateway/mcp/tool-calls.ts';
 import { ToolCatalog } from '../gateway/mcp/tool-catalog.ts';
@@ -45,11 +46,19 @@ function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: Gatewa
   const tokens = new AgentTokens({ store: ctx.store, signer: ctx.signer, clock: ctx.clock, origin: ctx.publicUrl, ttlSec: config.agentTokenTtlSec });
   const catalog = new ToolCatalog({ upstream, policy: ctx.policy, clock: ctx.clock, log: ctx.log });
   const calls = new ToolCalls({ ctx, catalog, holdMs: config.mcpHoldMs });
-  const reads = new McpReads({ upstream, policy: ctx.policy, timeoutMs: config.upstreamTimeoutMs });
+  const reads = new McpReads({
+    upstream,
+    policy: ctx.policy,
+    timeoutMs: config.upstreamTimeoutMs,
+    record: async (entry) => {
+      await ctx.store.tx((tx) => tx.audit([entry]));
+    },
+    now: () => ctx.clock.now(),
+  });
   const dpop = new DpopVerifier({ clock: ctx.clock });
   return [
     { path: '/', router: oauthRouter(ctx, tokens, dpop) },
-    { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads }) },
+    { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads, capabilities: new McpClientCapabilities() }) },
   ];
 }
 
