@@ -36,8 +36,12 @@ export async function actionDetail(ctx: GatewayContext, signatures: SignatureSer
     fingerprint: fingerprint(a.digest),
     can: {
       sign: mine.find((i) => i.kind === 'signature' || i.kind === 'share')?.challengeId ?? null,
+      // Declining closes only my own open challenge for it, with a reason (decline.ts).
+      decline: mine.some((i) => i.kind === 'signature' || i.kind === 'share'),
       veto: mine.some((i) => i.kind === 'veto') || (a.status === 'awaiting_quorum' && quorumVetoBasis(p, a) !== undefined),
       report: true,
+      review: mine.some((i) => i.kind === 'comparator'),
+      witness: mine.find((i) => i.kind === 'witness')?.challengeId ?? null,
     },
   };
 }

@@ -4,9 +4,11 @@ import { appApiRouter, APP_INBOX_TOPIC } from '../../adapters/http/routes/app-ap
 import { appStaticRouter } from '../../adapters/http/routes/app-static.ts';
 import { invitationsRouter } from '../../adapters/http/routes/invitations.ts';
 import type { ActionRecord } from '../action-record.ts';
+import type { ComparatorVerification } from '../comparator.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SignatureCapability } from '../signatures/capability.ts';
 import type { SignatureService } from '../signatures/service.ts';
+import type { ActionLogReader } from './action-trail.ts';
 import { ApproverStore } from './approver-store.ts';
 import { loadApproverConfig, type ApproverConfig } from './config.ts';
 import { loadPrivacyNotice, type PrivacyNotice } from './consent.ts';
@@ -25,6 +27,10 @@ export interface ApproverApp {
   enrolment: Enrolment;
   notice: PrivacyNotice;
   push: PushNotifier | undefined;
+  /** The CRITICAL comparator's evidence and co-signature (the same service as /v1/actions/{id}/comparator). */
+  comparator: ComparatorVerification;
+  /** An action's log entries, for its trail. */
+  log: ActionLogReader;
 }
 
 /** Statuses that put something in a person's inbox: a push tells them, the app is closed or not. */
@@ -35,8 +41,15 @@ const WAITING = new Set(['cooling', 'awaiting_signature', 'awaiting_quorum']);
  * /app/api/, the admin's invitation API at /v1/invitations. Needs the signature capability (people,
  * devices and challenges are theirs) and mounts after it.
  */
-export function approverCapability(o: { env: Record<string, string | undefined>; signatures: SignatureCapability; projectRoot: string; dataDir: string }): {
-  mounts(ctx: GatewayContext): RouterMount[];
+export function approverCapability(o: {
+  env: Record<string, string | undefined>;
+  signatures: SignatureCapability;
+  projectRoot: string;
+  dataDir: string;
+  log: ActionLogReader;
+}): {
+  /** `comparator`: the one service instance the API's comparator routes use too (it holds open ceremonies). */
+  mounts(ctx: GatewayContext, comparator: ComparatorVerification): RouterMount[];
   readonly app: ApproverApp | undefined;
   close(): void;
 } {
@@ -45,7 +58,7 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
     get app() {
       return app;
     },
-    mounts(ctx) {
+    mounts(ctx, comparator) {
       const signatures = o.signatures.service!;
       const config = loadApproverConfig(o.env, signatures.config.origins, signatures.config.rpId);
       const store = new ApproverStore(ctx.store);
@@ -73,6 +86,8 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
         enrolment: new Enrolment(ctx, signatures, store),
         notice: loadPrivacyNotice(join(o.projectRoot, 'docs/privacy.md')),
         push,
+        comparator,
+        log: o.log,
       };
       const a = app;
       ctx.bus.observe((rec) => {

@@ -328,6 +328,7 @@ export class SignatureStore {
       startChallenge: w("UPDATE sig_challenges SET state = 'active', started_at = ?, device = ? WHERE id = ? AND state = 'issued'"),
       endChallenge: w('UPDATE sig_challenges SET state = ?, ended_at = ?, outcome = ?, open_key = NULL WHERE id = ? AND state IN (?, ?)'),
       attempts: w("SELECT COUNT(*) AS n FROM sig_challenges WHERE action_id = ? AND person = ? AND state IN ('active', 'succeeded', 'failed')"),
+      declined: w("SELECT COUNT(*) AS n FROM sig_challenges WHERE action_id = ? AND person = ? AND outcome = 'DECLINED'"),
       insertFingerprint: w('INSERT INTO sig_fingerprints (person, challenge_id, fingerprint, created_at) VALUES (?, ?, ?, ?)'),
       insertEnrolment: w('INSERT INTO sig_enrolments (challenge_id, person, summary, accepted, created_at) VALUES (?, ?, ?, ?, ?)'),
       acceptedEnrolments: w('SELECT summary FROM sig_enrolments WHERE person = ? AND accepted = 1 ORDER BY created_at'),
@@ -480,6 +481,10 @@ export class SignatureStore {
   /** Sessions started by `person` for `actionId` (each consumed a challenge). */
   txAttempts(actionId: string, personId: string): number {
     return Number((this.#ws['attempts']!.get(actionId, personId) as Row)['n']);
+  }
+  /** Whether `person` declined to sign `actionId` (approver/decline.ts): final for that action. */
+  txDeclined(actionId: string, personId: string): boolean {
+    return Number((this.#ws['declined']!.get(actionId, personId) as Row)['n']) > 0;
   }
   txInsertFingerprint(personId: string, challengeId: string, fp: Fingerprint, now: number): void {
     this.#ws['insertFingerprint']!.run(personId, challengeId, JSON.stringify(fp), now);
