@@ -35,7 +35,8 @@ export default defineConfig({
   root,
   base: '/app/',
   publicDir: resolve(root, 'public'),
-  resolve: { alias: { '@signing': signing } },
+  // @evidence-check: the regulator verifier's evidence-package check, one implementation for Node and the page.
+  resolve: { alias: { '@signing': signing, '@evidence-check': resolve(root, '../../clients/regulator/evidence.ts') } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: resolve(root, 'dist'),
