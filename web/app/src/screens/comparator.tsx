@@ -19,6 +19,13 @@ async function verifierKey(): Promise<LogVerifierKey> {
 /** The proof code, loaded with this screen only (clients/regulator/evidence.ts). */
 const checker = () => import('@evidence-check').then((m) => m.checkEvidence);
 
+/** Why there is no co-sign button: the checks failed, the action is past its quorum, or the quorum is not complete yet. */
+function cosignClosed(e: EvidencePackage, r: EvidenceReport | undefined): string {
+  if (r?.ok === false) return 'Co-signing is not offered: the evidence failed its checks.';
+  if (e.action.status !== 'awaiting_quorum') return `Nothing to co-sign: the action is ${e.action.status.replace(/_/g, ' ')}.`;
+  return 'Co-signing opens once the approvers’ quorum is complete and the evidence checks pass.';
+}
+
 /**
  * The comparator of a CRITICAL action (docs/protocol.md §9): the evidence package, every proof in
  * it checked here in the browser against the signed checkpoint and the HSM-attested log key, then
@@ -102,7 +109,7 @@ export function ComparatorScreen({ id, me }: { id: string; me: Me }) {
                 </button>
               </>
             ) : (
-              done === undefined && <p class="status">{report?.ok === false ? 'Co-signing is not offered: the evidence failed its checks.' : 'Co-signing opens once the approvers’ quorum is complete and the evidence checks pass.'}</p>
+              done === undefined && <p class="status">{cosignClosed(evidence, report)}</p>
             )}
           </section>
         </>

@@ -10,6 +10,7 @@ function when(at: number): string {
 function liveness(entry: Record<string, unknown> | undefined): string {
   if (entry === undefined) return 'not proven';
   if (entry['mode'] === 'witness') return 'witnessed in person (no modality)';
+  if (entry['mode'] === 'cosign') return 'co-signed this evidence with a passkey';
   const modalities = Array.isArray(entry['modalities']) ? (entry['modalities'] as unknown[]).filter((m): m is string => typeof m === 'string') : [];
   // signature.verified: liveness = { accepted, score, modalities: { <modality>: { accepted, score, … } } } (protocol.md §4).
   const lv = entry['liveness'] !== null && typeof entry['liveness'] === 'object' ? (entry['liveness'] as { modalities?: Record<string, { accepted?: unknown } | undefined> }) : {};
@@ -42,9 +43,8 @@ export function Checks({ report }: { report: EvidenceReport }) {
             </span>
             <span class="visually-hidden">{c.ok ? (c.warning === true ? 'Passed, compare it yourself: ' : 'Passed: ') : 'Failed: '}</span>
             <strong>{c.label}</strong>
-            <span class="hint">
-              <Untrusted value={c.detail} warn={false} />
-            </span>
+            {/* The verifier's own words (text, never markup). */}
+            <span class="hint untrusted">{c.detail}</span>
           </li>
         ))}
       </ul>
@@ -57,6 +57,13 @@ export function Checks({ report }: { report: EvidenceReport }) {
       )}
     </section>
   );
+}
+
+/** Where the quorum stands, as far as a package that passed its checks says. */
+function quorumNote(e: EvidencePackage, r: EvidenceReport): string {
+  if (!r.ok) return 'What the package says about the quorum cannot be relied on: it failed its checks.';
+  if (e.action.status !== 'awaiting_quorum') return `The action no longer awaits its quorum: it is ${e.action.status.replace(/_/g, ' ')}.`;
+  return e.quorum?.quorumMet === true ? 'The approvers’ quorum is complete: your co-signature is what remains.' : 'The approvers’ quorum is not complete yet: you can co-sign once it is.';
 }
 
 /** Who approved, when, with what liveness, each against its proven log entry. */
@@ -95,11 +102,7 @@ export function Approvals({ evidence, report }: { evidence: EvidencePackage; rep
           ))}
         </ul>
       )}
-      {evidence.quorum !== null && (
-        <p class={evidence.quorum.quorumMet ? 'ok' : 'status'}>
-          {evidence.quorum.quorumMet ? 'The approvers’ quorum is complete: your co-signature is what remains.' : 'The approvers’ quorum is not complete yet: you can co-sign once it is.'}
-        </p>
-      )}
+      {evidence.quorum !== null && <p class={!report.ok ? 'error' : evidence.quorum.quorumMet ? 'ok' : 'status'}>{quorumNote(evidence, report)}</p>}
     </section>
   );
 }
