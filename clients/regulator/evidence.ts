@@ -106,13 +106,15 @@ export const checkEvidence: CheckEvidence = async (e: EvidencePackage, vk: LogVe
       incFailures.push(`entry ${p.logIndex}: ${message(x)}`);
     }
   }
-  if (inclusion.length === 0) incFailures.push('the package proves no entry');
+  const listed = Array.isArray(e.approvals) ? e.approvals : [];
+  // Nothing to prove before anyone approved; a package that claims a met quorum must prove it.
+  if (inclusion.length === 0 && (listed.length > 0 || e.quorum?.quorumMet === true)) incFailures.push('the package proves no entry');
   checks.push(incFailures.length === 0 ? { id: 'log.inclusion', ok: true, label: incLabel, detail: `${inclusion.length} entries proven` } : { id: 'log.inclusion', ok: false, label: incLabel, detail: incFailures.join('; ') });
 
   // 5. Each approval listed is backed by its proven entries: the signature, and the quorum's record of it.
   const apLabel = 'Every approval listed is the one the log records';
   const recorded = [...proven.values()].filter((x) => x['type'] === 'action.approval_recorded');
-  const approvals: ProvenApproval[] = (Array.isArray(e.approvals) ? e.approvals : []).map((a) => {
+  const approvals: ProvenApproval[] = listed.map((a) => {
     const x = a.logIndex === undefined ? undefined : proven.get(a.logIndex);
     // The quorum engine's record: for a signature, the entry naming it; for an approval without one, that entry itself.
     const record = x?.['type'] === 'action.approval_recorded' ? x : recorded.find((r) => r['signatureLogIndex'] === a.logIndex);
@@ -130,9 +132,13 @@ export const checkEvidence: CheckEvidence = async (e: EvidencePackage, vk: LogVe
   });
   const bad = approvals.filter((p) => !p.ok).map((p) => p.approval.who);
   checks.push(
-    approvals.length > 0 && bad.length === 0
-      ? { id: 'approvals.logged', ok: true, label: apLabel, detail: `${approvals.length} approvals, each with its proven log entries` }
-      : { id: 'approvals.logged', ok: false, label: apLabel, detail: approvals.length === 0 ? 'no approval yet' : `not proven: ${bad.join(', ')}` },
+    approvals.length === 0
+      ? e.quorum?.quorumMet === true
+        ? { id: 'approvals.logged', ok: false, label: apLabel, detail: 'the package claims a met quorum without a single approval' }
+        : { id: 'approvals.logged', ok: true, label: apLabel, detail: 'no approval yet' }
+      : bad.length === 0
+        ? { id: 'approvals.logged', ok: true, label: apLabel, detail: `${approvals.length} approvals, each with its proven log entries` }
+        : { id: 'approvals.logged', ok: false, label: apLabel, detail: `not proven: ${bad.join(', ')}` },
   );
 
   return { ok: checks.every((c) => c.ok), checks, approvals, ...(cp === undefined ? {} : { checkpoint: cp }), ...(att.anchor === undefined ? {} : { anchor: att.anchor }) };

@@ -19,6 +19,8 @@ let other: TestPki;
 let h: Harness;
 let erin: Principal;
 let honest: EvidencePackage;
+/** A package read before anyone approved. */
+let early: EvidencePackage;
 let vk: LogVerifierKey;
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
@@ -37,6 +39,8 @@ beforeAll(async () => {
   const ops = await h.addAgent('agent-ops', 'olga');
   for (const id of ['bob', 'carol', 'dave']) await addPrincipal(h, id, ['authorizer']);
   erin = await addPrincipal(h, 'erin', ['comparator']);
+  const waiting = (await (await h.as(ops, 'DELETE', '/proxy/infra/clusters/prod-eu-8', { headers: { 'idempotency-key': 'evidence-0' } })).json()) as { id: string };
+  early = (await (await h.as(erin, 'GET', `/v1/actions/${waiting.id}/evidence`)).json()) as EvidencePackage;
   const res = await h.as(ops, 'DELETE', '/proxy/infra/clusters/prod-eu-7', { headers: { 'idempotency-key': 'evidence-1' } });
   const a = (await res.json()) as { id: string; status: string };
   expect(a.status).toBe('awaiting_quorum');
@@ -127,6 +131,21 @@ describe('the comparator evidence check', () => {
     expect(bare.ok).toBe(true);
     expect(bare.checks.find((c) => c.id === 'key.attestation')).toMatchObject({ ok: true, warning: true });
     expect(bare.anchor?.kind).toBe('log-key');
+  });
+
+  it('passes a package read before anyone approved: nothing to prove yet, and no quorum claimed', async () => {
+    expect(early.approvals).toEqual([]);
+    expect(early.quorum?.quorumMet).toBe(false);
+    const r = await checkEvidence(early, vk);
+    expect(r.ok).toBe(true);
+    expect(r.checks.find((c) => c.id === 'approvals.logged')?.detail).toBe('no approval yet');
+  });
+
+  it('a met quorum must be proven: a package claiming one without approvals fails', async () => {
+    const none = clone(honest);
+    none.approvals = [];
+    none.log.inclusion = [];
+    expect(await failed(none)).toEqual(['log.inclusion', 'approvals.logged']);
   });
 
   it('never throws on a malformed package: it fails', async () => {
