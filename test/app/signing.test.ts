@@ -205,6 +205,11 @@ describe('signing in the app: what goes wrong', () => {
       expect(await page.getByRole('button', { name: /Start signing/ }).isEnabled()).toBe(true);
       await expectAccessible(page, 'sign-microphone-denied');
       await screenshot(page, 'sign-6-microphone-denied');
+      // The signing screen takes the app's colours in the dark scheme too.
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await expectAccessible(page, 'sign-microphone-denied-dark');
+      await screenshot(page, 'sign-6-microphone-denied-dark');
+      await page.emulateMedia({ colorScheme: 'light' });
       expect(entries(h, { actionId: a.id, type: 'signature.session_started' })).toEqual([]);
       await expectNoApproval(h, a.id);
 
