@@ -47,8 +47,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     rolldownOptions: {
-      // The signing harness: the live-signing screen on its own, which its browser tests drive (test/app/signing.test.ts).
-      input: { main: resolve(root, 'index.html'), sw: resolve(root, 'src/sw.ts'), 'signing-harness': resolve(root, 'signing-harness.html') },
+      // The shell and the service worker; the signing module is a chunk the shell loads on demand.
+      input: { main: resolve(root, 'index.html'), sw: resolve(root, 'src/sw.ts') },
       output: {
         entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'),
       },

@@ -90,6 +90,8 @@ export function approverCapability(o: {
         log: o.log,
       };
       const a = app;
+      // The live signing screen calls the person's own signature routes and the session WebSocket with this session.
+      o.signatures.acceptAppSessions({ sessions: a.sessions, store: ctx.store, origins: config.origins, personExists: (id) => signatures.store.getPerson(id) !== undefined });
       ctx.bus.observe((rec) => {
         ctx.hub.publish({ topic: APP_INBOX_TOPIC, event: 'changed', data: { actionId: rec.id, status: rec.status } });
         if (a.push !== undefined && WAITING.has(rec.status)) void pushFor(ctx, a, rec);

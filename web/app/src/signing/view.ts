@@ -41,6 +41,7 @@ export class SigningView {
   readonly status: HTMLElement;
   readonly alert: HTMLElement;
   readonly #boxes = new Map<Modality, HTMLInputElement>();
+  readonly #mode: 'sign' | 'calibrate';
 
   constructor(container: HTMLElement, mode: 'sign' | 'calibrate') {
     const id = `af-sign-${++uid}`;
@@ -50,7 +51,8 @@ export class SigningView {
     this.choices = el('fieldset', { class: 'af-choices' });
     this.choices.append(el('legend', {}, mode === 'sign' ? 'How will you sign?' : 'What will you calibrate?'));
     // Shown once the challenge is loaded and checked (showChoices).
-    this.start = el('button', { type: 'button', class: 'af-start', hidden: '' }, mode === 'sign' ? 'Start signing (about 30 seconds)' : 'Start calibration');
+    this.start = el('button', { type: 'button', class: 'af-start', hidden: '' }, mode === 'sign' ? 'Start signing' : 'Start calibration');
+    this.#mode = mode;
     this.choices.hidden = true;
 
     this.live = el('div', { class: 'af-live', hidden: '' });
@@ -98,7 +100,8 @@ export class SigningView {
   }
 
   /** One checkbox per modality; unusable ones disabled with the reason next to them. */
-  showChoices(offered: Modality[], preselected: Modality[]): void {
+  showChoices(offered: Modality[], preselected: Modality[], durationMs: number): void {
+    this.start.textContent = `${this.#mode === 'sign' ? 'Start signing' : 'Start calibration'} (about ${Math.round(durationMs / 1000)} seconds)`;
     for (const m of offered) {
       const reason = unsupportedReason(m);
       const id = `${this.root.getAttribute('aria-labelledby')}-${m}`;
@@ -124,8 +127,17 @@ export class SigningView {
     return [...this.#boxes].filter(([, b]) => b.checked && !b.disabled).map(([m]) => m);
   }
 
+  /** A message that ends nothing (a sensor refused before the session): the choice stays open. */
+  notice(message: string): void {
+    const p = el('p', {}, message);
+    this.alert.replaceChildren(p);
+    this.status.textContent = '';
+    this.start.disabled = false;
+  }
+
   beginLive(modalities: Modality[], plotLabel: string): void {
-    this.choices.disabled = true;
+    // The screen is the session's now: the ring and the prompts come first on a phone.
+    this.choices.hidden = true;
     this.start.hidden = true;
     this.live.hidden = false;
     this.breath.hidden = !modalities.includes('hrv');
