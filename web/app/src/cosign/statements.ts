@@ -1,5 +1,6 @@
 import { canonicalJson } from '../../../../src/core/canonical-json.ts';
 import { comparatorStatementHash, evidenceHash, type ComparatorStatement } from '../../../../src/core/signature/comparator-statement.ts';
+import { DeviceRefusal } from './device-refusal.ts';
 import { descriptorDigest } from '../../../../src/core/signature/device-protocol.ts';
 import { assertionChallenge, fromBase64url, witnessStatementHash, type WitnessStatement } from '../../../../src/core/signature/transcript.ts';
 
@@ -10,10 +11,7 @@ import { assertionChallenge, fromBase64url, witnessStatementHash, type WitnessSt
  * otherwise have the passkey sign a statement about another action or another package.
  */
 
-/** The device refuses to sign: what differs (shown to the person; nothing was signed). */
-export class DeviceRefusal extends Error {
-  readonly code = 'DEVICE_REFUSED';
-}
+export { DeviceRefusal } from './device-refusal.ts';
 
 const refuse = (why: string): never => {
   throw new DeviceRefusal(why);

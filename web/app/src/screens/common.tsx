@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
-import { DeviceRefusal } from '../cosign/statements.ts';
+import { DeviceRefusal } from '../cosign/device-refusal.ts';
 import { navigate } from '../router.ts';
 
 /** The way back, on every screen an inbox item leads to. */
