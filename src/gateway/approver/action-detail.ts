@@ -9,7 +9,8 @@ import type { SignatureService } from '../signatures/service.ts';
 import { quorumVetoBasis } from '../veto.ts';
 import { inboxOf } from './inbox.ts';
 
-const READ_ROLES = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
+/** Who may read an action in the app (its detail, its trail). */
+export const READ_ROLES: ReadonlySet<string> = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
 
 /**
  * An action as the approver app shows it (what you see is what you sign): the API's action view,

@@ -1,6 +1,7 @@
 import type { PrincipalRecord } from '../../adapters/store/store.ts';
 import { FirewallError } from '../../core/errors.ts';
 import type { GatewayContext } from '../context.ts';
+import { READ_ROLES } from './action-detail.ts';
 import type { TrailItem } from './trail-item.ts';
 
 export type { TrailItem } from './trail-item.ts';
@@ -10,7 +11,6 @@ export interface ActionLogReader {
   query(q: { actionId: string; limit: number }): { index: number; type: string; ts: number | null; entry: Record<string, unknown> }[];
 }
 
-const READ_ROLES = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
 const MAX_ITEMS = 500;
 const str = (v: unknown, max = 500): string | undefined => (typeof v === 'string' ? v.slice(0, max) : undefined);
 
