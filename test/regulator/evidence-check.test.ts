@@ -21,6 +21,7 @@ let erin: Principal;
 let honest: EvidencePackage;
 /** A package read before anyone approved. */
 let early: EvidencePackage;
+let refusedLiveness: EvidencePackage;
 let vk: LogVerifierKey;
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
@@ -31,6 +32,19 @@ const failed = async (e: EvidencePackage, key: LogVerifierKey = vk) => {
 };
 /** Flips one base64 character of a hash, keeping it valid base64 of the same length. */
 const flip = (b64: string): string => (b64[0] === 'A' ? 'B' : 'A') + b64.slice(1);
+
+/** Each approval as the biological flow hands it over: its signature.verified entry, then the quorum engine. */
+async function approve(actionId: string, people: string[], refused?: string): Promise<void> {
+  const { store, clock } = h.gw.ctx;
+  for (const who of people) {
+    const cur = (await store.getAction(actionId))!;
+    const device = `dev-${who}`;
+    const accepted = who !== refused;
+    const liveness = { accepted, score: accepted ? 1 : 0.2, modalities: { motion: { accepted, score: accepted ? 1 : 0.2 } } };
+    const logIndex = await store.tx(async (tx) => tx.audit([entry('signature.verified', clock.now(), cur, { who, device, role: 'authorizer', modalities: ['motion'], score: liveness.score, liveness })]));
+    await recordApproval(h.gw.ctx, actionId, { who, device, role: 'authorizer', liveness: { modality: 'motion', modalities: ['motion'], score: 1 }, logIndex, digest: cur.digest });
+  }
+}
 
 beforeAll(async () => {
   pki = createTestPki();
@@ -44,15 +58,12 @@ beforeAll(async () => {
   const res = await h.as(ops, 'DELETE', '/proxy/infra/clusters/prod-eu-7', { headers: { 'idempotency-key': 'evidence-1' } });
   const a = (await res.json()) as { id: string; status: string };
   expect(a.status).toBe('awaiting_quorum');
-  // Each approval as the biological flow hands it over: its signature.verified entry, then the quorum engine.
-  const { store, clock } = h.gw.ctx;
-  for (const who of ['bob', 'carol', 'dave']) {
-    const cur = (await store.getAction(a.id))!;
-    const device = `dev-${who}`;
-    const logIndex = await store.tx(async (tx) => tx.audit([entry('signature.verified', clock.now(), cur, { who, device, role: 'authorizer', modalities: ['motion'], score: 1, liveness: { accepted: true, score: 1, modalities: { motion: { accepted: true, score: 1 } } } })]));
-    await recordApproval(h.gw.ctx, a.id, { who, device, role: 'authorizer', liveness: { modality: 'motion', modalities: ['motion'], score: 1 }, logIndex, digest: cur.digest });
-  }
+  await approve(a.id, ['bob', 'carol', 'dave']);
   honest = (await (await h.as(erin, 'GET', `/v1/actions/${a.id}/evidence`)).json()) as EvidencePackage;
+  // A package whose log records one signature's liveness as refused (a gateway that counted it anyway).
+  const b = (await (await h.as(ops, 'DELETE', '/proxy/infra/clusters/prod-eu-9', { headers: { 'idempotency-key': 'evidence-2' } })).json()) as { id: string };
+  await approve(b.id, ['bob', 'carol'], 'carol');
+  refusedLiveness = (await (await h.as(erin, 'GET', `/v1/actions/${b.id}/evidence`)).json()) as EvidencePackage;
   vk = (await (await fetch(`${h.url}/log/v1/verifier-key`)).json()) as LogVerifierKey;
 });
 afterAll(async () => {
@@ -139,6 +150,15 @@ describe('the comparator evidence check', () => {
     const r = await checkEvidence(early, vk);
     expect(r.ok).toBe(true);
     expect(r.checks.find((c) => c.id === 'approvals.logged')?.detail).toBe('no approval yet');
+  });
+
+  it('fails an approval whose proven signature entry records a refused liveness verdict', async () => {
+    const r = await checkEvidence(refusedLiveness, vk);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['approvals.logged']);
+    expect(r.approvals.map((p) => [p.approval.who, p.ok])).toEqual([
+      ['bob', true],
+      ['carol', false],
+    ]);
   });
 
   it('a met quorum must be proven: a package claiming one without approvals fails', async () => {
