@@ -46,6 +46,8 @@ describe('deciding from the app', () => {
     expect(await answer(await call('carol', 'POST', `/actions/${critical}/decline`, { reason: '' }))).toEqual([400, 'BODY_INVALID']);
     expect(await answer(await call('carol', 'POST', `/actions/${critical}/decline`, { reason: 'freeze' }, { origin: null }))).toEqual([403, 'ORIGIN_REFUSED']);
     expect(h.signatures.service!.store.getChallenge(mine.id)?.state).toBe('issued');
+    const before = (await (await call('carol', 'GET', `/actions/${critical}`)).json()) as { can: { sign: string | null; decline: boolean } };
+    expect(before.can).toMatchObject({ sign: mine.id, decline: true });
 
     const r = await call('carol', 'POST', `/actions/${critical}/decline`, { reason: 'not during the change freeze' });
     expect(r.status).toBe(200);
