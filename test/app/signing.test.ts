@@ -81,15 +81,18 @@ describe('signing in the app', () => {
       // Guidance, progress and the live plot, read in one cheap evaluation (a screenshot or axe run
       // here would stall the page and the sensor feed: the gateway takes such a gap for a splice).
       const live = await page.evaluate(() => {
-        const d = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null; getAttribute(n: string): string | null } | null } }).document;
-        return { prompt: d.querySelector('.af-prompt')?.textContent, ring: d.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow'), plot: d.querySelector('.af-plot canvas') !== null };
+        type El = { textContent: string | null; className: string; getAttribute(n: string): string | null };
+        const d = (globalThis as unknown as { document: { querySelector(s: string): El | null; activeElement: El | null } }).document;
+        return { prompt: d.querySelector('.af-prompt')?.textContent, ring: d.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow'), plot: d.querySelector('.af-plot canvas') !== null, focus: d.activeElement?.className };
       });
       expect(live.prompt).toMatch(/^(Tilt the phone to the (left|right)|Tip the top of the phone (away from|towards) you|Shake the phone)/);
       expect(Number(live.ring)).toBeGreaterThan(0);
       expect(live.plot).toBe(true);
+      expect(live.focus).toBe('af-live'); // keyboard focus moved with the screen (the start button went away)
 
       expect(await signingOutcome(page)).toBe('accepted');
       await page.getByText('Signed. Your signature was accepted.').waitFor();
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('role'))).toBe('alert');
       const refused = entries(h, { actionId: a.id, type: 'signature.refused' });
       expect(refused, JSON.stringify(refused)).toEqual([]);
       await expectAccessible(page, 'sign-accepted');
@@ -122,7 +125,8 @@ describe('signing in the app', () => {
       await page.getByRole('button', { name: 'Start calibration' }).click();
       const input = page.getByLabel(/Type the words/);
       await input.waitFor();
-      await input.focus();
+      // The field has the keyboard already: the session's screen took focus from the start button.
+      expect(await input.evaluate((e) => e === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
       const stopTyping = typeLive(cdp, body);
       // Accepted, the enrolment goes on ("You are enrolled"); anything else leaves the module's message.
       const enrolled = page.getByRole('heading', { name: 'You are enrolled' });
