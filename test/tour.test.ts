@@ -122,5 +122,22 @@ describe('the README tour', () => {
       expect(of(vetoed)).toEqual(['action.received', 'action.classified', 'action.cooling', 'action.vetoed']);
       expect(entries.find((e) => e['actionId'] === vetoed && e['type'] === 'action.vetoed')).toMatchObject({ by: 'alice' });
     }, 300_000);
+
+    it("runs the README's MCP block as written: a LOW call answered at once, a MEDIUM call held through cooling then completed", async () => {
+      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+      const section = readme.slice(readme.indexOf('## MCP: agents built on the Model Context Protocol'));
+      const block = /```sh\n([\s\S]*?)```\n/.exec(section)?.[1];
+      expect(block).toContain('access-token');
+      const r = await run('bash', ['-euo', 'pipefail', '-c', block!], { ...env, GW: url, D: join(dir, 'data') });
+      const context = `output:\n${r.out}\n--- stderr:\n${r.err.slice(-4000)}`;
+      expect(r.code, context).toBe(0);
+      const answers = r.out.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { id?: number; result?: { structuredContent?: Record<string, unknown>; isError?: boolean } });
+      const low = answers.find((a) => a.id === 1)?.result;
+      const medium = answers.find((a) => a.id === 2)?.result;
+      expect(low, context).toMatchObject({ structuredContent: { account: 'acc-1', balance: 12_500, currency: 'EUR' } });
+      expect(low?.isError, context).toBeUndefined();
+      expect(medium, context).toMatchObject({ structuredContent: { state: 'settled' } });
+      expect(medium?.isError, context).toBeUndefined();
+    }, 120_000);
   });
 });

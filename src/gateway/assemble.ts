@@ -15,6 +15,7 @@ import { oauthRouter } from '../adapters/http/routes/oauth.ts';
 import { recordApproval } from './approvals.ts';
 import { AgentTokens } from './mcp/agent-tokens.ts';
 import { DpopVerifier } from './mcp/dpop.ts';
+import { McpClientCapabilities } from './mcp/client-capabilities.ts';
 import { McpReads } from './mcp/mcp-reads.ts';
 import { ToolCalls } from './mcp/tool-calls.ts';
 import { ToolCatalog } from './mcp/tool-catalog.ts';
@@ -45,11 +46,19 @@ function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: Gatewa
   const tokens = new AgentTokens({ store: ctx.store, signer: ctx.signer, clock: ctx.clock, origin: ctx.publicUrl, ttlSec: config.agentTokenTtlSec });
   const catalog = new ToolCatalog({ upstream, policy: ctx.policy, clock: ctx.clock, log: ctx.log });
   const calls = new ToolCalls({ ctx, catalog, holdMs: config.mcpHoldMs });
-  const reads = new McpReads({ upstream, policy: ctx.policy, timeoutMs: config.upstreamTimeoutMs });
+  const reads = new McpReads({
+    upstream,
+    policy: ctx.policy,
+    timeoutMs: config.upstreamTimeoutMs,
+    record: async (entry) => {
+      await ctx.store.tx((tx) => tx.audit([entry]));
+    },
+    now: () => ctx.clock.now(),
+  });
   const dpop = new DpopVerifier({ clock: ctx.clock });
   return [
     { path: '/', router: oauthRouter(ctx, tokens, dpop) },
-    { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads }) },
+    { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads, capabilities: new McpClientCapabilities() }) },
   ];
 }
 

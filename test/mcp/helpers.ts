@@ -6,12 +6,12 @@ import { SignJWT } from 'jose';
 import type { Harness } from '../helpers/harness.ts';
 
 /** An agent's MCP client as an agent developer sets it up: the SDK's own private_key_jwt provider, discovery from the 401. */
-export async function mcpClient(h: Harness, agent?: { id: string; key: KeyObject }): Promise<Client> {
+export async function mcpClient(h: Harness, agent?: { id: string; key: KeyObject }, options?: ConstructorParameters<typeof Client>[1]): Promise<Client> {
   const id = agent?.id ?? 'agent-1';
   const key = agent?.key ?? h.agentKey;
   const provider = new PrivateKeyJwtProvider({ clientId: id, privateKey: key.export({ format: 'jwk' }) as Record<string, unknown>, algorithm: 'EdDSA', expectedIssuer: h.url });
   const transport = new StreamableHTTPClientTransport(new URL('/mcp', h.url), { authProvider: provider });
-  const client = new Client({ name: 'test-agent', version: '1.0.0' });
+  const client = new Client({ name: 'test-agent', version: '1.0.0' }, options);
   await client.connect(transport);
   return client;
 }

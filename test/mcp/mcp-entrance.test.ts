@@ -162,7 +162,8 @@ describe('MCP entrance', () => {
     }
   });
 
-  it('resources and prompts pass through read-only; prompts are namespaced', async () => {
+  it('resources and prompts pass through read-only as LOW reads, each recorded in the log before it is sent; prompts are namespaced', async () => {
+    const readsBefore = h.log.query({ type: 'mcp.read', limit: 1000 }).length;
     const { resources } = await agent.listResources();
     expect(resources).toEqual([expect.objectContaining({ uri: 'payments://accounts', _meta: { 'io.analog-firewall/server': 'payments-mcp' } })]);
     const read = await agent.readResource({ uri: 'payments://accounts' });
@@ -172,6 +173,14 @@ describe('MCP entrance', () => {
     expect(prompts.map((p) => p.name)).toEqual(['payments-mcp__pay_invoice']);
     const prompt = await agent.getPrompt({ name: 'payments-mcp__pay_invoice', arguments: { invoice: '42' } });
     expect(JSON.stringify(prompt.messages)).toContain('Pay invoice 42');
+    // One entry per read of a resource or prompt (listings are discovery, like tools/list); an unknown URI reached no server and is not a read.
+    const reads = h.log.query({ type: 'mcp.read', limit: 1000 }).slice(readsBefore).map((e) => e.entry);
+    expect(reads).toEqual([
+      expect.objectContaining({ type: 'mcp.read', by: 'agent-1', server: 'payments-mcp', method: 'resources/read', uri: 'payments://accounts' }),
+      expect.objectContaining({ type: 'mcp.read', by: 'agent-1', server: 'payments-mcp', method: 'prompts/get', prompt: 'pay_invoice', argumentsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+    ]);
+    // The prompt's arguments are the agent's words: recorded by digest only.
+    expect(JSON.stringify(reads)).not.toContain('"42"');
   });
 
   it("an upstream's JSON-RPC error is its answer: the action is over and the model gets a tool error quoting it", async () => {

@@ -1,3 +1,4 @@
+import { canonicalDigest } from '../../core/canonical.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { namespacedToolName, splitToolName } from '../../core/mcp/tool-name.ts';
 import type { PolicyPort } from '../ports.ts';
@@ -5,22 +6,32 @@ import type { McpServerRef, McpUpstream } from './upstream-port.ts';
 
 type Obj = Record<string, unknown>;
 
+/** Writes one entry to the transparency log, durably, before it resolves. */
+export type RecordRead = (entry: Obj) => Promise<void>;
+
 /**
- * resources/ and prompts/ of the upstream servers, passed through read-only: they change nothing,
- * so they are answered at digital speed without an action record (docs/mcp.md "Reads"). Prompts
- * are namespaced like tools; a resource is read from the server that listed its URI.
+ * resources/ and prompts/ of the upstream servers, passed through read-only at digital speed
+ * (docs/mcp.md "Reads"). A read of one resource or prompt is a LOW read: recorded in the log
+ * (`mcp.read`: who, which server, what) before it is sent, so a regulator sees what an agent
+ * looked at; if the log cannot record it, it is not sent. Listings are discovery, like
+ * tools/list, and are not recorded. Prompts are namespaced like tools; a resource is read from
+ * the server that listed its URI.
  */
 export class McpReads {
   readonly #upstream: McpUpstream;
   readonly #policy: () => PolicyPort;
   readonly #timeoutMs: number;
+  readonly #record: RecordRead;
+  readonly #now: () => number;
   /** URI → server, from the latest resources/list of each server. */
   readonly #uris = new Map<string, string>();
 
-  constructor(o: { upstream: McpUpstream; policy: () => PolicyPort; timeoutMs: number }) {
+  constructor(o: { upstream: McpUpstream; policy: () => PolicyPort; timeoutMs: number; record: RecordRead; now: () => number }) {
     this.#upstream = o.upstream;
     this.#policy = o.policy;
     this.#timeoutMs = o.timeoutMs;
+    this.#record = o.record;
+    this.#now = o.now;
   }
 
   #servers(): McpServerRef[] {
@@ -64,11 +75,12 @@ export class McpReads {
     return { resourceTemplates };
   }
 
-  async readResource(uri: string): Promise<Obj> {
+  async readResource(agent: string, uri: string): Promise<Obj> {
     if (!this.#uris.has(uri)) await this.listResources();
     const name = this.#uris.get(uri);
     const server = name === undefined ? undefined : this.#policy().mcpServerOf(name);
     if (server === undefined) throw new FirewallError('MCP_RESOURCE_UNKNOWN', 'no upstream server lists this resource', { status: 404 });
+    await this.#record({ v: 1, type: 'mcp.read', ts: this.#now(), by: agent, server: server.name, method: 'resources/read', uri });
     return this.#upstream.read(server, 'resources/read', { uri }, this.#timeoutMs);
   }
 
@@ -82,7 +94,7 @@ export class McpReads {
     return { prompts };
   }
 
-  async getPrompt(name: string, args: Record<string, string> | undefined): Promise<Obj> {
+  async getPrompt(agent: string, name: string, args: Record<string, string> | undefined): Promise<Obj> {
     let split: { server: string; tool: string };
     try {
       split = splitToolName(name);
@@ -91,6 +103,8 @@ export class McpReads {
     }
     const server = this.#policy().mcpServerOf(split.server);
     if (server === undefined) throw new FirewallError('MCP_PROMPT_UNKNOWN', `no MCP server '${split.server}' in the active policy`, { status: 404 });
+    // The arguments are recorded by digest: they are the agent's words, and the log is public to regulators.
+    await this.#record({ v: 1, type: 'mcp.read', ts: this.#now(), by: agent, server: server.name, method: 'prompts/get', prompt: split.tool, argumentsSha256: canonicalDigest(args ?? {}) });
     return this.#upstream.read(server, 'prompts/get', { name: split.tool, ...(args === undefined ? {} : { arguments: args }) }, this.#timeoutMs);
   }
 }

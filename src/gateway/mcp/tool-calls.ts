@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ActionDescriptor, Reversibility } from '../../core/action/descriptor.ts';
-import { isTerminal } from '../../core/action/status.ts';
+import { isTerminal, type ActionStatus } from '../../core/action/status.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { MCP_REQUEST_METHOD, toolArgumentsBytes, toolCallPath } from '../../core/mcp/tool-call-request.ts';
@@ -23,8 +23,16 @@ export interface ToolCallInput {
   branchCard?: unknown;
   /** Called every progressEveryMs while the call is held (MCP progress notifications). */
   progress?: (record: ActionRecord, elapsedMs: number) => Promise<void>;
+  /**
+   * Told once when the call waits for people (e.g. to point them at the approver app), and once
+   * when that action has ended within the wait.
+   */
+  people?: { held: (record: ActionRecord) => void; ended: (record: ActionRecord) => Promise<void> };
   signal?: AbortSignal;
 }
+
+/** Statuses in which a person can act on the call (veto a cooling one, sign, add a share of the quorum). */
+const WAITING_FOR_PEOPLE: ReadonlySet<ActionStatus> = new Set(['cooling', 'awaiting_signature', 'awaiting_quorum']);
 
 /** Progress while a call is held: often enough that clients which reset their timeout on progress keep waiting. */
 const PROGRESS_EVERY_MS = 2_000;
@@ -60,7 +68,11 @@ export class ToolCalls {
   }
 
   async call(input: ToolCallInput): Promise<ToolResult> {
-    const record = await this.#hold(await this.submit(input), input);
+    const submitted = await this.submit(input);
+    const waits = WAITING_FOR_PEOPLE.has(submitted.status);
+    if (waits) input.people?.held(submitted);
+    const record = await this.#hold(submitted, input);
+    if (waits && isTerminal(record.status)) await input.people?.ended(record).catch(() => {});
     return toolResultOf(record, { origin: this.#ctx.publicUrl, now: this.#ctx.clock.now() });
   }
 

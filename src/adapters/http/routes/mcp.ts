@@ -3,6 +3,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import {
   CallToolRequestSchema,
   CancelTaskRequestSchema,
+  ElicitResultSchema,
   ErrorCode,
   GetTaskPayloadRequestSchema,
   GetTaskRequestSchema,
@@ -22,6 +23,8 @@ import type { PrincipalRecord } from '../../../adapters/store/store.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { oauthError, type AgentTokens } from '../../../gateway/mcp/agent-tokens.ts';
 import type { DpopVerifier } from '../../../gateway/mcp/dpop.ts';
+import { approverElicitation } from '../../../gateway/mcp/approver-elicitation.ts';
+import type { McpClientCapabilities } from '../../../gateway/mcp/client-capabilities.ts';
 import type { McpReads } from '../../../gateway/mcp/mcp-reads.ts';
 import type { ToolCallInput, ToolCalls } from '../../../gateway/mcp/tool-calls.ts';
 import { toolResultOf } from '../../../gateway/mcp/tool-result.ts';
@@ -58,7 +61,22 @@ function mcpErrorOf(e: FirewallError): McpError {
   return new McpError(code, e.status >= 500 && e.status !== 502 && e.status !== 503 ? 'the gateway could not handle the call' : e.message, { code: e.code, status: e.status });
 }
 
-function principalMcpServer(ctx: GatewayContext, agent: PrincipalRecord, deps: { calls: ToolCalls; catalog: ToolCatalog; reads: McpReads }): Server {
+interface McpDeps {
+  tokens: AgentTokens;
+  dpop: DpopVerifier;
+  calls: ToolCalls;
+  catalog: ToolCatalog;
+  reads: McpReads;
+  capabilities: McpClientCapabilities;
+}
+
+/** URL-mode elicitation for one request: whether the client can open URLs, and how to tell it one is over. */
+interface UrlElicitation {
+  supported(meta: unknown): boolean;
+  complete(requestId: string | number, elicitationId: string): Promise<void>;
+}
+
+function principalMcpServer(ctx: GatewayContext, agent: PrincipalRecord, deps: McpDeps, urlElicitation: UrlElicitation): Server {
   const server = new Server(
     { name: 'analog-firewall', version: '0.1.0' },
     {
@@ -110,6 +128,19 @@ function principalMcpServer(ctx: GatewayContext, agent: PrincipalRecord, deps: {
                     params: { progressToken: progressToken as string | number, progress: Math.round(elapsedMs / 1000), message: `held at human tempo: ${a.status} (action ${a.id})` },
                   }),
               }),
+          ...(task === undefined && urlElicitation.supported(_meta)
+            ? {
+                people: {
+                  // Sent on this call's own stream and not awaited: the person acts in the app, and the
+                  // answer (accept/decline) changes nothing here; it may even reach another replica.
+                  held: (a) => {
+                    extra.sendRequest({ method: 'elicitation/create', params: approverElicitation(a, ctx.publicUrl) }, ElicitResultSchema, { timeout: 2 ** 31 - 1 }).catch(() => {});
+                  },
+                  // Awaited, so it is on the stream before the result that ends it.
+                  ended: (a) => urlElicitation.complete(extra.requestId, a.id),
+                },
+              }
+            : {}),
           signal: extra.signal,
         } satisfies ToolCallInput;
         if (task !== undefined) {
@@ -142,9 +173,9 @@ function principalMcpServer(ctx: GatewayContext, agent: PrincipalRecord, deps: {
   );
   server.setRequestHandler(ListResourcesRequestSchema, (req) => guard(() => deps.reads.listResources(req.params?.cursor)));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => guard(() => deps.reads.listResourceTemplates()));
-  server.setRequestHandler(ReadResourceRequestSchema, (req) => guard(() => deps.reads.readResource(req.params.uri)));
+  server.setRequestHandler(ReadResourceRequestSchema, (req) => guard(() => deps.reads.readResource(agent.id, req.params.uri)));
   server.setRequestHandler(ListPromptsRequestSchema, () => guard(() => deps.reads.listPrompts()));
-  server.setRequestHandler(GetPromptRequestSchema, (req) => guard(() => deps.reads.getPrompt(req.params.name, req.params.arguments)));
+  server.setRequestHandler(GetPromptRequestSchema, (req) => guard(() => deps.reads.getPrompt(agent.id, req.params.name, req.params.arguments)));
   return server;
 }
 
@@ -161,7 +192,7 @@ function challenge(ctx: GatewayContext, error?: { code: string; description: str
  * replica can answer it), behind an OAuth bearer token issued by /oauth/token. Thin: tools/call
  * goes through the same pipeline as /proxy and /v1/actions.
  */
-export function mcpRouter(ctx: GatewayContext, deps: { tokens: AgentTokens; dpop: DpopVerifier; calls: ToolCalls; catalog: ToolCatalog; reads: McpReads }): Router {
+export function mcpRouter(ctx: GatewayContext, deps: McpDeps): Router {
   const r = express.Router();
   const raw = express.raw({ type: () => true, limit: ctx.bodyLimitBytes });
 
@@ -181,6 +212,8 @@ export function mcpRouter(ctx: GatewayContext, deps: { tokens: AgentTokens; dpop
       return;
     }
     let agent: PrincipalRecord;
+    let tokenId: string;
+    let tokenExp: number;
     try {
       const token = scheme[2]!.trim();
       const t = await deps.tokens.authenticate(token);
@@ -194,6 +227,8 @@ export function mcpRouter(ctx: GatewayContext, deps: { tokens: AgentTokens; dpop
         if (jkt !== t.jkt) throw oauthError('invalid_token', 'the DPoP proof is signed by another key than the token is bound to');
       }
       agent = t.principal;
+      tokenId = t.jti;
+      tokenExp = t.exp;
     } catch (e) {
       if (!isFirewallError(e, 'invalid_token')) throw e;
       await ctx.limits.authFailed(address);
@@ -218,8 +253,18 @@ export function mcpRouter(ctx: GatewayContext, deps: { tokens: AgentTokens; dpop
       res.status(400).json({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.InvalidRequest, message: 'JSON-RPC batches are not accepted; send one message per request' } });
       return;
     }
-    const server = principalMcpServer(ctx, agent, deps);
+    const message = body as Record<string, unknown> | null;
+    if (typeof message === 'object' && message !== null && message['method'] === 'initialize') {
+      deps.capabilities.remember(tokenId, message['params'], tokenExp, ctx.clock.now());
+    }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const server = principalMcpServer(ctx, agent, deps, {
+      supported: (meta) => deps.capabilities.urlElicitation(tokenId, meta),
+      // Straight to the transport: this per-request Server never saw the client's initialize, so the
+      // SDK's own capability check (which needs it) would refuse a notification the client asked for.
+      complete: (requestId, elicitationId) =>
+        transport.send({ jsonrpc: '2.0', method: 'notifications/elicitation/complete', params: { elicitationId } }, { relatedRequestId: requestId }),
+    });
     res.on('close', () => {
       void transport.close();
       void server.close();
