@@ -81,15 +81,18 @@ describe('signing in the app', () => {
       // Guidance, progress and the live plot, read in one cheap evaluation (a screenshot or axe run
       // here would stall the page and the sensor feed: the gateway takes such a gap for a splice).
       const live = await page.evaluate(() => {
-        const d = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null; getAttribute(n: string): string | null } | null } }).document;
-        return { prompt: d.querySelector('.af-prompt')?.textContent, ring: d.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow'), plot: d.querySelector('.af-plot canvas') !== null };
+        type El = { textContent: string | null; className: string; getAttribute(n: string): string | null };
+        const d = (globalThis as unknown as { document: { querySelector(s: string): El | null; activeElement: El | null } }).document;
+        return { prompt: d.querySelector('.af-prompt')?.textContent, ring: d.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow'), plot: d.querySelector('.af-plot canvas') !== null, focus: d.activeElement?.className };
       });
       expect(live.prompt).toMatch(/^(Tilt the phone to the (left|right)|Tip the top of the phone (away from|towards) you|Shake the phone)/);
       expect(Number(live.ring)).toBeGreaterThan(0);
       expect(live.plot).toBe(true);
+      expect(live.focus).toBe('af-live'); // keyboard focus moved with the screen (the start button went away)
 
       expect(await signingOutcome(page)).toBe('accepted');
       await page.getByText('Signed. Your signature was accepted.').waitFor();
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('role'))).toBe('alert');
       const refused = entries(h, { actionId: a.id, type: 'signature.refused' });
       expect(refused, JSON.stringify(refused)).toEqual([]);
       await expectAccessible(page, 'sign-accepted');
@@ -122,7 +125,8 @@ describe('signing in the app', () => {
       await page.getByRole('button', { name: 'Start calibration' }).click();
       const input = page.getByLabel(/Type the words/);
       await input.waitFor();
-      await input.focus();
+      // The field has the keyboard already: the session's screen took focus from the start button.
+      expect(await input.evaluate((e) => e === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
       const stopTyping = typeLive(cdp, body);
       // Accepted, the enrolment goes on ("You are enrolled"); anything else leaves the module's message.
       const enrolled = page.getByRole('heading', { name: 'You are enrolled' });
@@ -184,17 +188,20 @@ describe('signing in the app: what goes wrong', () => {
     }
   }, 180_000);
 
-  it('a denied microphone, then a tab closed mid-session: nothing signed, the action still waits', async () => {
+  it('a denied microphone; prompts not followed: refused without naming a check, another try offered; a tab closed mid-session: nothing executes', async () => {
     const { page, cdp, context } = await signingPage();
-    const body = new SimulatedBody('sam', ['motion'], 'app-close');
-    body.watch(page);
-    const stopMotion = await feedMotion(cdp, body);
+    // sam holds the phone but never makes the gestures asked for: this body never sees the reveals.
+    const idle = new SimulatedBody('sam', ['motion'], 'app-idle');
+    const watcher = new SimulatedBody('sam', ['motion'], 'app-idle');
+    watcher.watch(page);
+    const stopMotion = await feedMotion(cdp, idle);
     try {
       await enrolInApp(page, h, 'sam', ['motion', 'voice']);
       // The microphone: no permission in this context (Chromium dismisses the prompt). Said plainly
       // before anything starts; the challenge is untouched, so the person may choose another way.
       const a = await highTransfer(h, 'app-mic-denied');
       await openSigning(page, h, a.id);
+      const first = page.url();
       await page.getByRole('checkbox', { name: /^Movement/ }).uncheck();
       await page.getByRole('checkbox', { name: /^Saying the words/ }).check();
       await page.getByRole('button', { name: /Start signing/ }).click();
@@ -213,21 +220,37 @@ describe('signing in the app: what goes wrong', () => {
       expect(entries(h, { actionId: a.id, type: 'signature.session_started' })).toEqual([]);
       await expectNoApproval(h, a.id);
 
-      // Another way: movement. The tab is closed mid-session.
+      // Another way: movement, but the gestures never come. The gateway refuses; the page says so
+      // without naming any check (the log has the reason), and offers the next challenge.
       await page.getByRole('checkbox', { name: /^Saying the words/ }).uncheck();
       await page.getByRole('checkbox', { name: /^Movement/ }).check();
       await page.getByRole('button', { name: /Start signing/ }).click();
-      await waitFor(() => body.revealed.length >= 1 || undefined, 20_000);
+      await waitFor(() => watcher.revealed.length >= 1 || undefined, 20_000);
       expect(await refusedMic.count()).toBe(0); // the old message went with the new attempt
+      expect(await signingOutcome(page, 90_000)).toBe('refused');
+      expect(await alertText(page)).toBe('The signature was not accepted. Nothing was signed and nothing was carried out: the request is still waiting for a decision.');
+      expect(entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'sam', code: 'LIVENESS_REJECTED' }]);
+      await expectAccessible(page, 'sign-refused');
+      await screenshot(page, 'sign-8-refused');
+      await expectNoApproval(h, a.id);
+      await page.getByRole('button', { name: 'Try again' }).click();
+      await page.getByRole('button', { name: /Start signing/ }).waitFor();
+      expect(page.url()).toMatch(new RegExp(`/app/sign/chl_[^?]+\\?action=${a.id}$`));
+      expect(page.url()).not.toBe(first);
+
+      // On the next challenge, the tab is closed mid-session.
+      const revealed = watcher.revealed.length;
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => watcher.revealed.length > revealed || undefined, 20_000);
       await page.close();
-      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0], 20_000);
-      expect(refused).toMatchObject({ who: 'sam', code: 'SESSION_ABORTED' });
+      await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[1], 20_000);
+      expect(entries(h, { actionId: a.id, type: 'signature.refused' })[1]).toMatchObject({ who: 'sam', code: 'SESSION_ABORTED' });
       await expectNoApproval(h, a.id);
     } finally {
       stopMotion();
       await context.close();
     }
-  }, 180_000);
+  }, 240_000);
 });
 
 describe('heart rate from a Bluetooth strap', () => {
@@ -325,78 +348,78 @@ describe('heart rate from a Bluetooth strap', () => {
 describe('voice on a fake microphone', () => {
   const dir = mkdtempSync(join(tmpdir(), 'af-voice-'));
   const wav = join(dir, 'speech.wav');
+  let hv: AppHarness;
   let voiceBrowser: Browser;
   beforeAll(async () => {
+    // A gateway of its own: the seeded signer then gives this challenge the same words on every
+    // run, whichever other tests ran before.
+    hv = await withAdmin(await startSignatureHarness({ label: 'app-voice', editPolicy: (y) => y.replace(/modalities: \[hrv, motion\]/g, 'modalities: [hrv, motion, voice]') }));
     // Chromium reads the file when capture starts (checked): it is written once the words are known.
     voiceBrowser = await launchChromium(['--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}%noloop`]);
-  });
+  }, 120_000);
   afterAll(async () => {
     await voiceBrowser?.close();
+    await hv?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   /**
-   * Why this signature is refused, measured (docs/approver-app.md §Signing module, "Voice in the
-   * tests"): espeak-ng's default voice answers every word at a human latency and its pitch
-   * perturbation (~0.12 %) passes the synthetic-voice check, but the vowels of some words ("ship",
-   * "sock" in this challenge) never reach the on-page pitch tracker's voicing clarity (0.9): pitchy
-   * finds a ~24 Hz period (four glottal periods, an artefact of espeak's source) there, so those
-   * words have no voiced frame, and two unanswered words refuse the session (at most one may be).
-   * Voices that are tracked well (espeak's en+Andy, 0.02 %; en+f3, 0.09 %) are refused as too
-   * steady to be human, as they should be. No recording here can be made to pass without
-   * tuning the checks to a synthesiser.
+   * What can be checked honestly with a synthetic voice, and why it does not make an accepted
+   * signature (docs/approver-app.md §Signing module, "Voice in the tests"). Chromium's fake
+   * microphone plays a file and cannot hear the words appear, so the person's part is written
+   * ahead: the words this challenge will reveal (derived from its nonce, which the test reads from
+   * the gateway; no device can), each said some 0.6-1.3 s after it is due (a naming latency plus
+   * the 0.2-0.9 s measured here from capture start to the session's t = 0, which varies with load).
+   * espeak-ng's speech then sits at the synthetic-voice check's edge (pitch perturbation measured
+   * 0.07-0.13 % by word set, human range 0.1-5 %), and some of its vowels never reach the on-page
+   * tracker's voicing clarity (e.g. "ship", "sock": pitchy locks on a ~24 Hz period, four glottal
+   * periods of espeak's source), so whether a session passes depends on the words drawn. Whatever
+   * the gateway decides, the page and the action follow it.
    */
-  it('a transfer said by a synthetic voice: features only leave the page, the refusal names no check, the person may try again, nothing executes', async () => {
+  it('a transfer said by a synthetic voice: only pitch and energy frames leave the page, answering the words as they appear; the outcome is the gateway\'s', async () => {
     const s = await phonePage(voiceBrowser);
     await virtualAuthenticator(s.cdp);
     const body = new SimulatedBody('vera', ['voice'], 'app-voice');
     body.watch(s.page);
     try {
-      await enrolInApp(s.page, h, 'vera', ['voice']);
-      const a = await highTransfer(h, 'app-voice');
-      await openSigning(s.page, h, a.id);
-      // The fake microphone plays a file and cannot hear the words appear, so the person's part is
-      // written ahead: the words this challenge will reveal (derived from its nonce, which the test
-      // reads from the gateway; no device can), each said about 0.8-1 s after it is due (naming
-      // latency plus the time from capture start to the session's t = 0, a few hundred ms).
-      const c = h.signatures.service!.store.openChallengesOf('vera').find((x) => x.actionId === a.id)!;
-      const stimulus = deriveStimulus(h.signatures.service!.issuer.nonces.get(c.id)!, { durationMs: c.sustainedMs, modalities: ['voice'] });
+      await enrolInApp(s.page, hv, 'vera', ['voice']);
+      const a = await highTransfer(hv, 'app-voice');
+      await openSigning(s.page, hv, a.id);
+      const c = hv.signatures.service!.store.openChallengesOf('vera').find((x) => x.actionId === a.id)!;
+      const stimulus = deriveStimulus(hv.signatures.service!.issuer.nonces.get(c.id)!, { durationMs: c.sustainedMs, modalities: ['voice'] });
       const latency = [620, 540, 710, 580, 660, 600, 750, 560];
-      const words = stimulus.voice!.words.map((w, i) => ({ word: w.word, startMs: w.atMs + latency[i % latency.length]! + 400 }));
+      const words = stimulus.voice!.words.map((w, i) => ({ word: w.word, startMs: w.atMs + latency[i % latency.length]! + 550 }));
       speechWav(wav, join(dir, 'word.wav'), words, c.sustainedMs + 10_000);
       await s.page.getByRole('button', { name: /Start signing/ }).click();
       // The words are shown as they are revealed.
       await s.page.getByText(/^Say: [a-z]+$/).waitFor({ timeout: 20_000 });
-      expect(await signingOutcome(s.page, 90_000)).toBe('refused');
+      const outcome = await signingOutcome(s.page, 90_000);
 
       // What left the page: pitch and energy frames, about 100 a second, nothing else.
       const frames = chunks(body).flatMap((x) => x.samples.voice?.frames ?? []);
       expect(frames.length).toBeGreaterThan(c.sustainedMs / 10 - 300);
+      expect(frames.length).toBeLessThan(c.sustainedMs / 10 + 300);
       expect(new Set(frames.flatMap((f) => Object.keys(f)))).toEqual(new Set(['t', 'f0Hz', 'energyDb']));
       const voiced = frames.filter((f) => f.f0Hz !== null).map((f) => f.f0Hz!).sort((x, y) => x - y);
+      expect(voiced.length).toBeGreaterThan(30);
       expect(voiced[Math.floor(voiced.length / 2)]).toBeGreaterThan(70); // espeak-ng's default voice: about 80-100 Hz
       expect(voiced[Math.floor(voiced.length / 2)]).toBeLessThan(160);
 
-      // Why (in the log only): the unvoiced words, nothing about the stream's form.
-      const refused = entries(h, { actionId: a.id, type: 'signature.refused' })[0] as { code: string; liveness: { modalities: { voice: { failedChecks: string[]; features: Record<string, number> } } } };
-      expect(refused.code).toBe('LIVENESS_REJECTED');
-      const voice = refused.liveness.modalities.voice;
-      expect(voice.failedChecks).toContain('voice.coupling');
-      expect(voice.failedChecks.filter((x) => x !== 'voice.coupling' && x !== 'voice.jitter'), JSON.stringify(voice)).toEqual([]);
-      expect(voice.features['wordsAnswered']).toBeGreaterThanOrEqual(stimulus.voice!.words.length - 2);
-      expect(voice.features['namingMs']).toBeGreaterThan(250);
-      expect(voice.features['namingMs']).toBeLessThan(2000);
+      // The gateway's view of the stream: its form passed (frame rate, energy, voicing, timing),
+      // and most words were answered at a human latency.
+      const decided = [...entries(hv, { actionId: a.id, type: 'signature.refused' }), ...entries(hv, { actionId: a.id, type: 'signature.verified' })];
+      expect(decided).toHaveLength(1);
+      const liveness = decided[0]!['liveness'] as { accepted: boolean; failedChecks: string[]; modalities: { voice: { failedChecks: string[]; features: Record<string, number> } } };
+      const form = [...liveness.failedChecks, ...liveness.modalities.voice.failedChecks].filter((x) => /format|rate|energy|voicing|sample-gap|delay|ahead|stall/.test(x));
+      expect(form, JSON.stringify(liveness)).toEqual([]);
+      expect(liveness.modalities.voice.features['wordsAnswered'], JSON.stringify(liveness)).toBeGreaterThanOrEqual(stimulus.voice!.words.length - 2);
+      expect(liveness.modalities.voice.features['namingMs']).toBeGreaterThan(250);
+      expect(liveness.modalities.voice.features['namingMs']).toBeLessThan(2000);
 
-      // What the person reads: not accepted, no check named, nothing done, another try offered.
-      expect(await alertText(s.page)).toMatch(/^The signature was not accepted\. Nothing was signed and nothing was carried out/);
-      expect(await alertText(s.page)).not.toMatch(/voice|word|pitch|coupling|latency/i);
-      await expectAccessible(s.page, 'sign-refused');
-      await screenshot(s.page, 'sign-8-refused');
-      await s.page.getByRole('button', { name: 'Try again' }).click();
-      await s.page.getByRole('button', { name: /Start signing/ }).waitFor();
-      expect(s.page.url()).toMatch(new RegExp(`/app/sign/chl_[^?]+\\?action=${a.id}$`));
-      expect(s.page.url()).not.toContain(c.id);
-      await expectNoApproval(h, a.id);
+      // The page and the action follow the gateway's decision.
+      expect(outcome).toBe(liveness.accepted ? 'accepted' : 'refused');
+      if (liveness.accepted) await waitFor(async () => ((await actionStatus(hv, a.id)) === 'executed' ? true : undefined), 20_000);
+      else await expectNoApproval(hv, a.id);
       expect(s.violations).toEqual([]);
     } finally {
       await s.context.close();

@@ -74,12 +74,7 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
   const finish = (r: SigningResult): void => {
     if (done) return;
     done = true;
-    view.endLive();
-    view.status.textContent = '';
-    view.alert.replaceChildren();
-    const p = document.createElement('p');
-    p.textContent = r.message;
-    view.alert.append(p);
+    view.showOutcome(r.message);
     view.root.dataset['outcome'] = r.outcome;
     options.onDone(r);
   };

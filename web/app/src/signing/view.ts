@@ -55,7 +55,7 @@ export class SigningView {
     this.#mode = mode;
     this.choices.hidden = true;
 
-    this.live = el('div', { class: 'af-live', hidden: '' });
+    this.live = el('div', { class: 'af-live', hidden: '', tabindex: '-1', 'aria-label': 'Signing in progress' });
     this.ring = el('div', { class: 'af-ring', role: 'progressbar', 'aria-label': 'Time signed', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' });
     const svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('viewBox', '0 0 120 120');
@@ -89,7 +89,7 @@ export class SigningView {
     this.live.append(this.ring, this.prompt, this.breath, this.words, this.typingLabel, this.typing, this.plot, this.plotCaption);
 
     this.status = el('p', { class: 'af-status', role: 'status' });
-    this.alert = el('div', { class: 'af-alert', role: 'alert' });
+    this.alert = el('div', { class: 'af-alert', role: 'alert', tabindex: '-1' });
     this.root.append(this.heading, this.summary, this.choices, this.start, this.live, this.status, this.alert);
     container.append(this.root);
   }
@@ -133,6 +133,7 @@ export class SigningView {
     this.alert.replaceChildren(p);
     this.status.textContent = '';
     this.start.disabled = false;
+    if (document.activeElement === document.body) this.alert.focus();
   }
 
   beginLive(modalities: Modality[], plotLabel: string): void {
@@ -146,6 +147,8 @@ export class SigningView {
     this.words.hidden = !(typing || voice);
     this.typing.hidden = !typing;
     this.typingLabel.hidden = !typing;
+    // The start button just went away: keyboard focus goes where the session is (the typing field if there is one).
+    (typing ? this.typing : this.live).focus();
     this.plotCaption.textContent = `Your own signal, last 10 seconds: ${plotLabel}.`;
   }
 
@@ -161,6 +164,16 @@ export class SigningView {
     this.breath.style.setProperty('--af-breath', volume.toFixed(3));
     const text = inhaling ? 'Breathe in' : 'Breathe out';
     if (this.breathText.textContent !== text) this.breathText.textContent = text;
+  }
+
+  /** The session is over: its message replaces the live screen. */
+  showOutcome(message: string): void {
+    const hadFocus = this.live.contains(document.activeElement) || document.activeElement === this.start;
+    this.endLive();
+    this.status.textContent = '';
+    this.alert.replaceChildren(el('p', {}, message));
+    // Focus follows to the outcome (read out by its role too), with what comes next after it.
+    if (hadFocus || document.activeElement === document.body) this.alert.focus();
   }
 
   endLive(): void {
