@@ -8,3 +8,4 @@ export { verifyBundle, formatReport, type VerifyOptions } from './verify-bundle.
 export type { VerificationReport, VerificationRule, RuleContext, RuleRun, EntryView } from './verify-bundle.ts';
 export { verifyCheckpoint, verifyEntryInclusion, verifyCheckpointConsistency, type VerifiedCheckpoint } from './proofs.ts';
 export { isFirewallError } from '../../src/core/errors.ts';
+export { checkEvidence } from './evidence.ts';

@@ -1,5 +1,6 @@
 import { FirewallError } from '../core/errors.ts';
-import { canonicalJson, sha256Hex } from '../core/canonical.ts';
+import { sha256Hex } from '../core/canonical.ts';
+import { comparatorStatementHash, evidenceHash, type ComparatorStatement } from '../core/signature/comparator-statement.ts';
 import type { QuorumRequirement } from '../core/policy/types.ts';
 import { assertionChallenge } from '../core/signature/transcript.ts';
 import type { AuthenticationResponse } from '../core/signature/messages.ts';
@@ -43,24 +44,8 @@ interface Pending {
   deadline: number;
 }
 
-export interface ComparatorStatement {
-  v: 1;
-  type: 'comparator';
-  actionId: string;
-  digest: string;
-  comparator: string;
-  credentialId: string;
-  evidenceSha256: string;
-}
-
-export function comparatorStatementHash(s: ComparatorStatement): string {
-  return sha256Hex(canonicalJson(s));
-}
-
-/** Hex SHA-256 of the RFC 8785 canonical JSON of an evidence package: what the statement binds. */
-export function evidenceHash(evidence: unknown): string {
-  return sha256Hex(canonicalJson(evidence));
-}
+// The statement and its hashes are core code, shared with the approver app's page.
+export { comparatorStatementHash, evidenceHash, type ComparatorStatement } from '../core/signature/comparator-statement.ts';
 
 const TTL_MS = 5 * 60_000;
 const APPROVAL_ENTRY_TYPES = ['signature.verified', 'action.approval_recorded'];

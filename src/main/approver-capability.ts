@@ -3,7 +3,9 @@ import type { RouterMount } from '../adapters/http/app.ts';
 import { appApiRouter } from '../adapters/http/routes/app-api.ts';
 import { appStaticRouter } from '../adapters/http/routes/app-static.ts';
 import { invitationsRouter } from '../adapters/http/routes/invitations.ts';
+import type { ComparatorVerification } from '../gateway/comparator.ts';
 import type { GatewayContext } from '../gateway/context.ts';
+import type { ActionLogReader } from '../gateway/approver/action-trail.ts';
 import { observeForApp, type ApproverApp } from '../gateway/approver/approver-app.ts';
 import { loadApproverConfig } from '../gateway/approver/config.ts';
 import { loadPrivacyNotice } from '../gateway/approver/consent.ts';
@@ -18,8 +20,15 @@ import type { SignatureCapability } from './signature-capability.ts';
  * /app/api/, the admin's invitation API at /v1/invitations. Needs the signature capability (people,
  * devices and challenges are theirs) and mounts after it.
  */
-export function approverCapability(o: { env: Record<string, string | undefined>; signatures: SignatureCapability; projectRoot: string; dataDir: string }): {
-  mounts(ctx: GatewayContext): RouterMount[];
+export function approverCapability(o: {
+  env: Record<string, string | undefined>;
+  signatures: SignatureCapability;
+  projectRoot: string;
+  dataDir: string;
+  log: ActionLogReader;
+}): {
+  /** `comparator`: the one service instance the API's comparator routes use too (it holds open ceremonies). */
+  mounts(ctx: GatewayContext, comparator: ComparatorVerification): RouterMount[];
   readonly app: ApproverApp | undefined;
   close(): void;
 } {
@@ -28,7 +37,7 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
     get app() {
       return app;
     },
-    mounts(ctx) {
+    mounts(ctx, comparator) {
       const signatures = o.signatures.service!;
       const config = loadApproverConfig(o.env, signatures.config.origins, signatures.config.rpId);
       const random = (n: number) => ctx.signer.random(n);
@@ -54,8 +63,12 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
         enrolment: new Enrolment(ctx, signatures),
         notice: loadPrivacyNotice(join(o.projectRoot, 'docs/privacy.md')),
         push,
+        comparator,
+        log: o.log,
       };
       const a = app;
+      // The live signing screen calls the person's own signature routes and the session WebSocket with this session.
+      o.signatures.acceptAppSessions({ sessions: a.sessions, store: ctx.store, origins: config.origins, personExists: async (id) => (await ctx.store.signatures.getPerson(id)) !== undefined });
       observeForApp(ctx, a);
       return [
         { path: '/app/api', router: appApiRouter(ctx, a) },

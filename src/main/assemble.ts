@@ -97,7 +97,7 @@ export async function assembleGateway(o: {
   // Biological signatures (HIGH) and the biological part of quorums (CRITICAL): docs/protocol.md.
   const signatures = signatureCapability({ env: o.env, recordApproval });
   // The approver app (docs/approver-app.md): people's phones, on the signature capability's people and devices.
-  const approver = approverCapability({ env: o.env, signatures, projectRoot: PROJECT_ROOT, dataDir: o.config.dataDir });
+  const approver = approverCapability({ env: o.env, signatures, projectRoot: PROJECT_ROOT, dataDir: o.config.dataDir, log: tlog });
   const closers: (() => Promise<void>)[] = [];
   // The MCP entrance (docs/mcp.md): agents' OAuth tokens, upstream MCP servers' tools through the same pipeline.
   const mcp = new SdkMcpUpstream({ env: o.env });
@@ -112,16 +112,19 @@ export async function assembleGateway(o: {
     clock: o.clock,
     log,
     env: o.env,
-    mounts: (ctx) => [
-      policyGovernanceMount(ctx, governance),
-      { path: '/', router: logAccessRouter(ctx, tlog) },
-      { path: '/', router: regulatorRouter(ctx, tlog) },
-      ...signatures.mounts(ctx),
-      // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5).
-      { path: '/', router: comparatorRouter(ctx, new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service })) },
-      ...approver.mounts(ctx),
-      ...mcpMounts(ctx, mcp, o.config),
-    ],
+    mounts: (ctx) => {
+      // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5), for the API and the app.
+      const comparator = new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service });
+      return [
+        policyGovernanceMount(ctx, governance),
+        { path: '/', router: logAccessRouter(ctx, tlog) },
+        { path: '/', router: regulatorRouter(ctx, tlog) },
+        ...signatures.mounts(ctx),
+        { path: '/', router: comparatorRouter(ctx, comparator) },
+        ...approver.mounts(ctx, comparator),
+        ...mcpMounts(ctx, mcp, o.config),
+      ];
+    },
     attach: [signatures.attach],
     closers: [async () => {
       for (const c of closers) await c();

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { RouterMount } from '../adapters/http/app.ts';
-import { attachChallengeSockets } from '../adapters/http/challenge-socket.ts';
+import type { AppSessionDeps } from '../adapters/http/app-guard.ts';
+import { attachChallengeSockets } from '../adapters/http/challenge-upgrade.ts';
 import { signaturesRouter } from '../adapters/http/routes/signatures.ts';
 import { recordApproval } from '../gateway/approvals.ts';
 import type { GatewayContext } from '../gateway/context.ts';
@@ -18,6 +19,12 @@ export interface SignatureCapability {
   readonly service: SignatureService | undefined;
   /** The retention purge, once `attach` ran (tests call its `tick` after moving the clock). */
   readonly retention: RetentionSchedule | undefined;
+  /**
+   * The approver app's sessions (docs/approver-app.md), which then authenticate a person on their
+   * own routes and on the session WebSocket beside client assertions. The app mounts after this
+   * capability, so it hands them over when it does.
+   */
+  acceptAppSessions(deps: AppSessionDeps): void;
 }
 
 /**
@@ -28,12 +35,16 @@ export interface SignatureCapability {
 export function signatureCapability(o: { env: Record<string, string | undefined>; config?: Partial<SignatureConfig>; recordApproval?: QuorumApprovalSink }): SignatureCapability {
   let service: SignatureService | undefined;
   let retention: RetentionSchedule | undefined;
+  let appSessions: AppSessionDeps | undefined;
   return {
     get service() {
       return service;
     },
     get retention() {
       return retention;
+    },
+    acceptAppSessions(deps) {
+      appSessions = deps;
     },
     mounts(ctx) {
       // Configuration first: a bad value stops the start before anything touches the database.
@@ -44,11 +55,11 @@ export function signatureCapability(o: { env: Record<string, string | undefined>
       const s = new SignatureService({ ctx, config, recordApproval: sink });
       service = s;
       ctx.bus.observe((a) => s.onActionChanged(a));
-      return [{ path: '/', router: signaturesRouter(ctx, s) }];
+      return [{ path: '/', router: signaturesRouter(ctx, s, () => appSessions) }];
     },
     attach(server, ctx) {
       const s = service!;
-      const sockets = attachChallengeSockets(server, ctx, s);
+      const sockets = attachChallengeSockets(server, ctx, s, { appSessions: () => appSessions });
       void s.recover().catch((e: unknown) => ctx.log.error({ err: (e as Error).message }, 'could not recover signature challenges'));
       retention = new RetentionSchedule(s, ctx.log);
       retention.start();

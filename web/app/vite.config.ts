@@ -35,7 +35,8 @@ export default defineConfig({
   root,
   base: '/app/',
   publicDir: resolve(root, 'public'),
-  resolve: { alias: { '@signing': signing } },
+  // @evidence-check: the regulator verifier's evidence-package check, one implementation for Node and the page.
+  resolve: { alias: { '@signing': signing, '@evidence-check': resolve(root, '../../clients/regulator/evidence.ts') } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: resolve(root, 'dist'),
@@ -46,8 +47,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     rolldownOptions: {
-      // The signing harness: the live-signing screen on its own, which its browser tests drive (test/app/signing.test.ts).
-      input: { main: resolve(root, 'index.html'), sw: resolve(root, 'src/sw.ts'), 'signing-harness': resolve(root, 'signing-harness.html') },
+      // The shell and the service worker; the signing module is a chunk the shell loads on demand.
+      input: { main: resolve(root, 'index.html'), sw: resolve(root, 'src/sw.ts') },
       output: {
         entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'),
       },

@@ -31,22 +31,34 @@ export function clearSessionCookie(res: Response, origin: string): void {
 
 const SAFE = new Set(['GET', 'HEAD']);
 
+/** Whether a Cookie header carries an app session cookie (under either name). */
+export function hasAppSessionCookie(cookie: string | undefined): boolean {
+  if (cookie === undefined) return false;
+  const c = parseCookie(cookie);
+  return c[SECURE_COOKIE] !== undefined || c[LOOPBACK_COOKIE] !== undefined;
+}
+
 /**
- * Every app API request: refuse what a browser marks as coming from another site (Fetch Metadata),
- * and every state-changing request whose Origin is not one of the app's origins (a cross-site POST,
- * or a client that sends none: the app's own page always sends it on POST/PUT/DELETE).
+ * Refuses what a browser marks as coming from another site (Fetch Metadata), and a state-changing
+ * request whose Origin is not one of the app's origins (a cross-site POST, or a client that sends
+ * none: the app's own page always sends it on POST/PUT/DELETE). Returns that Origin, if checked.
  */
+export function refuseCrossSite(req: Request, origins: readonly string[]): string | undefined {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new FirewallError('CROSS_SITE_REFUSED', 'requests from another site are refused', { status: 403 });
+  }
+  if (SAFE.has(req.method)) return undefined;
+  const origin = req.get('origin');
+  if (origin === undefined || !origins.includes(origin)) throw new FirewallError('ORIGIN_REFUSED', 'this request must come from the approver app\'s own origin', { status: 403 });
+  return origin;
+}
+
+/** Every app API request passes refuseCrossSite; nothing it answers is cached. */
 export function appRequestGuard(origins: readonly string[]) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const site = req.get('sec-fetch-site');
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      throw new FirewallError('CROSS_SITE_REFUSED', 'requests from another site are refused', { status: 403 });
-    }
-    if (!SAFE.has(req.method)) {
-      const origin = req.get('origin');
-      if (origin === undefined || !origins.includes(origin)) throw new FirewallError('ORIGIN_REFUSED', 'this request must come from the approver app\'s own origin', { status: 403 });
-      res.locals['origin'] = origin;
-    }
+    const origin = refuseCrossSite(req, origins);
+    if (origin !== undefined) res.locals['origin'] = origin;
     res.setHeader('Cache-Control', 'no-store');
     next();
   };

@@ -39,6 +39,7 @@ const SIGNATURES_TX_SQL = {
   startChallenge: "UPDATE sig_challenges SET state = 'active', started_at = ?, device = ? WHERE id = ? AND state = 'issued'",
   endChallenge: 'UPDATE sig_challenges SET state = ?, ended_at = ?, outcome = ?, open_key = NULL WHERE id = ? AND state IN (?, ?)',
   attempts: "SELECT COUNT(*) AS n FROM sig_challenges WHERE action_id = ? AND person = ? AND state IN ('active', 'succeeded', 'failed')",
+  declined: "SELECT COUNT(*) AS n FROM sig_challenges WHERE action_id = ? AND person = ? AND outcome = 'DECLINED'",
   insertFingerprint: 'INSERT INTO sig_fingerprints (person, challenge_id, fingerprint, created_at) VALUES (?, ?, ?, ?)',
   insertEnrolment: 'INSERT INTO sig_enrolments (challenge_id, person, summary, accepted, created_at) VALUES (?, ?, ?, ?, ?)',
   acceptedEnrolments: 'SELECT summary FROM sig_enrolments WHERE person = ? AND accepted = 1 ORDER BY created_at',
@@ -126,6 +127,9 @@ export class SqliteSignaturesTx implements SignaturesTx {
   /** Sessions started by `person` for `actionId` (each consumed a challenge). */
   async attempts(actionId: string, personId: string): Promise<number> {
     return Number((this.#s.attempts.get(actionId, personId) as Row)['n']);
+  }
+  async declined(actionId: string, personId: string): Promise<boolean> {
+    return Number((this.#s.declined.get(actionId, personId) as Row)['n']) > 0;
   }
   async insertFingerprint(personId: string, challengeId: string, fp: Fingerprint, now: number): Promise<void> {
     this.#s.insertFingerprint.run(personId, challengeId, JSON.stringify(fp), now);

@@ -1,7 +1,9 @@
 import type { ActionRecord } from '../action-record.ts';
+import type { ComparatorVerification } from '../comparator.ts';
 import type { GatewayContext } from '../context.ts';
 import type { ApproverReads } from '../ports/approver.ts';
 import type { SignatureService } from '../signatures/service.ts';
+import type { ActionLogReader } from './action-trail.ts';
 import type { ApproverConfig } from './config.ts';
 import type { PrivacyNotice } from './consent.ts';
 import type { Enrolment } from './enrolment.ts';
@@ -23,6 +25,10 @@ export interface ApproverApp {
   enrolment: Enrolment;
   notice: PrivacyNotice;
   push: PushNotifier | undefined;
+  /** The CRITICAL comparator's evidence and co-signature (the same service as /v1/actions/{id}/comparator). */
+  comparator: ComparatorVerification;
+  /** An action's log entries, for its trail. */
+  log: ActionLogReader;
 }
 
 /** Statuses that put something in a person's inbox: a push tells them, the app is closed or not. */

@@ -119,6 +119,8 @@ export interface SignaturesTx {
   endChallenge(id: string, state: ChallengeState, outcome: string, now: number): Promise<boolean>;
   /** Sessions started by `person` for `actionId` (each consumed a challenge). */
   attempts(actionId: string, personId: string): Promise<number>;
+  /** Whether the person declined to sign this action (approver/decline.ts): final for that action. */
+  declined(actionId: string, personId: string): Promise<boolean>;
   insertFingerprint(personId: string, challengeId: string, fp: Fingerprint, now: number): Promise<void>;
   insertEnrolment(challengeId: string, personId: string, summary: unknown, accepted: boolean, now: number): Promise<void>;
   acceptedEnrolments(personId: string): Promise<unknown[]>;

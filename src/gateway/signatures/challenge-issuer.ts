@@ -31,7 +31,7 @@ function sigSpec(a: ActionRecord): SignatureSpec | undefined {
  * Who is asked to sign which waiting action, and the challenges that ask them (docs/protocol.md §2):
  * one open challenge per (action, person) at most — the database's `open_key` enforces it, so two
  * issues racing each other (the action starting to wait, a late enrolment, a device asking for
- * `next`) end with one challenge. Never for a locked person, nor past the policy's attempts.
+ * `next`) end with one challenge. Never for a locked person, past the policy's attempts, or once the person declined.
  * Challenge nonces live here, in memory only: the database holds their SHA-256 commitment.
  */
 export class ChallengeIssuer {
@@ -184,7 +184,9 @@ export class ChallengeIssuer {
       // Re-read here: a lock (or erasure) committed since the check above, even earlier in this batch, wins.
       const p = await tx.signatures.person(personId);
       if (p === undefined || p.lockedAt !== null) return false;
-      if (await tx.signatures.attempts(a.id, personId) >= spec.maxAttempts) return false;
+      if ((await tx.signatures.attempts(a.id, personId)) >= spec.maxAttempts) return false;
+      // A person who declined this action with a reason is not asked again (approver/decline.ts).
+      if (await tx.signatures.declined(a.id, personId)) return false;
       // False when another issue for the same (action, person) committed first: that one stands.
       if (!(await tx.signatures.insertChallenge(row))) return false;
       await tx.audit([

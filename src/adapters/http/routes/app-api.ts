@@ -13,18 +13,9 @@ import { personTopic } from '../../../gateway/signatures/views.ts';
 import { vetoByPerson } from '../../../gateway/veto.ts';
 import { appRequestGuard, clearSessionCookie, requireAppSession, setSessionCookie } from '../app-guard.ts';
 import { principalOf } from '../authenticate-request.ts';
+import { appDecisionRoutes } from './app-decisions.ts';
+import { idParam, obj, str } from './app-input.ts';
 
-const obj = (req: Request): Record<string, unknown> => {
-  const b: unknown = req.body;
-  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new FirewallError('BODY_INVALID', 'the body must be a JSON object', { status: 400 });
-  return b as Record<string, unknown>;
-};
-const str = (b: Record<string, unknown>, field: string, max: number, required = true): string => {
-  const v = b[field];
-  if (v === undefined && !required) return '';
-  if (typeof v !== 'string' || v.length > max || (required && v.length === 0)) throw new FirewallError('BODY_INVALID', `'${field}' must be a string of 1-${max} characters`, { status: 400, detail: { field } });
-  return v;
-};
 const credential = <T>(b: Record<string, unknown>): T => {
   const c = b['credential'];
   if (c === null || typeof c !== 'object' || typeof (c as { id?: unknown }).id !== 'string') throw new FirewallError('BODY_INVALID', "'credential' must be a WebAuthn response (JSON)", { status: 400, detail: { field: 'credential' } });
@@ -37,12 +28,6 @@ const modalities = (b: Record<string, unknown>): Modality[] => {
   }
   return m as Modality[];
 };
-const idParam = (req: Request): string => {
-  const v = String(req.params['id'] ?? '');
-  if (v.length === 0 || v.length > 100) throw new FirewallError('PATH_INVALID', "path parameter 'id' must be 1-100 characters", { status: 400 });
-  return v;
-};
-
 /**
  * The approver app's endpoints (docs/approver-app.md): thin, over the same services as the API.
  * A session cookie stands in for the client assertion; every request passes the cross-site guard.
@@ -136,6 +121,8 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   r.post('/actions/:id/report', session, json, async (req: Request, res: Response) => {
     res.json(await reportSuspicious(ctx, principalOf(res).id, idParam(req), str(obj(req), 'reason', 500, false)));
   });
+  // Decline, trail, the comparator's evidence and co-signature, the witness (app-decisions.ts).
+  appDecisionRoutes(r, ctx, app, { session, json });
 
   // --- Web Push ---
   r.post('/push/subscriptions', session, json, async (req: Request, res: Response) => {

@@ -44,7 +44,7 @@ export function appDistDir(projectRoot: string): string {
 }
 
 /** Client-side routes answered with index.html (the app routes with the History API). */
-export const APP_PAGES = ['/', '/enrol', '/signin', '/inbox', '/actions/:id', '/sign/:id'] as const;
+export const APP_PAGES = ['/', '/enrol', '/signin', '/inbox', '/actions/:id', '/sign/:id', '/comparator/:id', '/witness/:id'] as const;
 
 /** The built app under /app/: hashed assets cached for good, the shell and the service worker revalidated. */
 export function appStaticRouter(projectRoot: string): Router {
