@@ -107,6 +107,17 @@ export interface TypingConfig {
   holdCv: Range;
   /** Rhythm score: skewness of within-word intervals + skewness of holds (both right-skewed, log-normal, in people; Dhakal 2018) + 2 x max(0, same-thumb / alternating-thumb median interval - 1) (alternation is faster for two-thumb typists; Salthouse 1986, Palin 2019; one-thumb and index-finger typists have no such benefit, Azenkot & Zhai 2012, so only a slowdown counts); tuned. */
   minRhythmScore: number;
+  /** Largest rank autocorrelation of successive within-word intervals, as z = r sqrt(n - 1): self-paced motor timing has lag-1 autocorrelation in -0.5..0 (Wing & Kristofferson 1973), so at zero a typist exceeds z 2.33 in 1 % of sessions (slow tempo drift adds a little); 1/f timing sits near r 0.5 (z ~3.5 at 45 intervals). */
+  maxIntervalAutocorrZ: number;
+  /**
+   * Keyboard dependence against the enrolled pattern (keyboard.ts): a session must reach
+   * z >= min(maxZ, expectedZ - margin), where expectedZ is what the person's enrolment sessions reached
+   * against each other. z is ~N(0, 1) for timing that ignores the keys, ~N(expectedZ, 1) for the person:
+   * margin 2.5 keeps ~1 % of the person's sessions below (more in practice: expectedZ from three
+   * enrolment sessions is itself uncertain by ~0.6); maxZ 2.33 lets ~1 % of timing bots through for
+   * people whose pattern is strong. Not tested when expectedZ <= margin (no usable pattern).
+   */
+  keyboard: { margin: number; maxZ: number };
   /** Largest ratio of median within-word interval between the halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxRhythmRatio: number;
   /** Largest ratio of median hold between the halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
@@ -285,6 +296,8 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     ikiCv: { min: 0.15, max: 2.0 },
     holdCv: { min: 0.05, max: 1.5 },
     minRhythmScore: 0.8,
+    maxIntervalAutocorrZ: 2.33,
+    keyboard: { margin: 2.5, maxZ: 2.33 },
     maxRhythmRatio: 1.5,
     maxHoldRatio: 1.35,
     // read: the median reading time of the ~4 idle words of a 15 s part. One reader's word-reading

@@ -95,7 +95,8 @@ export interface PersonProfile {
   /** lagMs: the heart-rate-to-guide lag window (ms) searched for this person (added; older profiles without it search the full window). */
   hrv?: { meanHrBpm: [number, number]; rsaBpm?: [number, number]; lagMs?: [number, number] };
   motion?: { reactionMs?: [number, number] };
-  typing?: { ikiMs: [number, number]; holdMs: [number, number] };
+  /** keyboard: the person's pattern (log-interval slope for same-thumb pairs and for log2(1 + key distance)) and the z a session of theirs reaches against it (keyboard.ts; added, optional). */
+  typing?: { ikiMs: [number, number]; holdMs: [number, number]; keyboard?: { pattern: [number, number]; expectedZ: number } };
   gaze?: { lagMs: [number, number] };
   voice?: { f0MedianHz: [number, number]; namingMs?: [number, number] };
   eda?: { sclUs: [number, number]; latencyS?: [number, number] };

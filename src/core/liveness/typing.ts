@@ -4,13 +4,9 @@ import { DEFAULT_CONFIG, type TypingConfig } from './config.ts';
 import { checkTimes, mean, median, round, skewness, std } from './dsp.ts';
 import type { KeyEvent, ModalityResult, PersonProfile, StimulusResponse } from './types.ts';
 import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
+import { keyMoments, keyPairs, patternZ, rankAutocorr, thumbSide } from './keyboard.ts';
 
-/** Left half of a QWERTY phone keyboard (left thumb); the rest of a-z is the right thumb. */
-const LEFT = new Set('qwertasdfgzxcvb'.split(''));
-export function thumbSide(ch: string): 'L' | 'R' | null {
-  if (ch.length !== 1 || ch < 'a' || ch > 'z') return null;
-  return LEFT.has(ch) ? 'L' : 'R';
-}
+export { thumbSide };
 
 const TYPING_LABELS: Record<string, (a: number, b: number) => string> = {
   hold: (a, b) => `key hold ${round(Math.exp(a), 0)} -> ${round(Math.exp(b), 0)} ms`,
@@ -187,6 +183,19 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   const cc = cfg.consistency ?? DEFAULT_CONFIG.typing.consistency!;
   const scan = scanChange(list[0]!.down, list[n - 1]!.down, cc, typingSegmentFeatures(list, wordOf, responses, busy));
   c.add('stationarity', scan.stat <= cc.maxStat, `typing: the typist changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one typist stays below ${cc.maxStat}: ${describeChange(scan, TYPING_LABELS)}): two typists spliced`);
+  // Keyboard dependence (keyboard.ts): timing bots draw intervals that do not depend on the keys.
+  const pairs = keyPairs(list, wordOf);
+  const moments = keyMoments(pairs);
+  const autocorr = rankAutocorr(pairs.y);
+  const acZ = autocorr * Math.sqrt(pairs.y.length - 1);
+  c.add('tempo-correlation', !(acZ > cfg.maxIntervalAutocorrZ), `typing: successive key intervals are correlated (rank autocorrelation ${round(autocorr, 2)}, z ${round(acZ, 2)}; a typist's stay below z ${cfg.maxIntervalAutocorrZ}): 1/f timing generator`);
+  const kb = profile?.keyboard;
+  const kbNeed = kb ? Math.min(cfg.keyboard.maxZ, kb.expectedZ - cfg.keyboard.margin) : NaN;
+  const kbZ = kb ? patternZ(moments, kb.pattern) : NaN;
+  // Tested only where this person's enrolled typing shows a pattern strong enough to expect it back
+  // (kbNeed > 0); for a typist whose timing hardly depends on the keys the check cannot tell them from
+  // a timing generator, which `keyboardTested: false` reports.
+  if (kbNeed > 0) c.add('keyboard', kbZ >= kbNeed, `typing: key intervals do not follow this person's keyboard pattern (z ${round(kbZ, 2)}, need ${round(kbNeed, 2)}: slower for same-thumb and distant keys by ${round(kb!.pattern[0], 2)}/${round(kb!.pattern[1], 2)} log units when enrolled): timing not produced on a keyboard`);
   const ikiMed = within.length ? median(within) : NaN;
   const holdMed = holds.length ? median(holds) : NaN;
   if (profile) {
@@ -212,6 +221,10 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
     ikiHalfRatio: round(ikiShift, 3),
     holdHalfRatio: round(holdShift, 3),
     changeScore: round(scan.stat, 2),
+    intervalAutocorr: round(autocorr, 3),
+    keyMoments: moments.map((v) => round(v, 4)),
+    keyboardZ: round(kbZ, 3),
+    keyboardTested: kbNeed > 0,
   };
   return c.result(features, required ? Math.min(1, matched / Math.max(1, required)) * Math.min(1, 0.5 + rhythm / 4) : 0, responses);
 }
