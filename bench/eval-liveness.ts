@@ -36,7 +36,7 @@ import { DEFAULT_TIMING } from '../src/core/liveness/timing.ts';
 import type { Fingerprint, LivenessResult, PersonProfile } from '../src/core/liveness/types.ts';
 import { FAMILIES, type SimFamily } from '../clients/device/family.ts';
 import type { SimulatedSessionB } from '../clients/device/family-b/session.ts';
-import { ATTACK_KINDS, REFERENCE_ATTACKS, TYPING_ONLY_ATTACKS, attack, type AttackKind } from '../clients/device/attacks.ts';
+import { ATTACK_KINDS, REFERENCE_ATTACKS, attack, attackModalities, type AttackKind } from '../clients/device/attacks.ts';
 import { candidates, chosenConfig } from './liveness-candidates.ts';
 import { benchLiveness } from './liveness.ts';
 
@@ -83,7 +83,8 @@ function enrol(fam: SimFamily, i: number): Enrolled {
     const stim = deriveStimulus(seed(`${fam.name}/enrol/${i}/${k}`));
     results.push(verifyLiveness({ stimulus: stim, streams: fam.simulate(stim, person, stim.modalities, { seed: `${fam.name}/enrol/${i}/${k}` }).streams }));
   }
-  return { id: person.id, profile: buildProfile(results), history: results.map((r) => r.fingerprint) };
+  // As the gateway keeps them: element descriptors of accepted sessions only.
+  return { id: person.id, profile: buildProfile(results), history: results.map((r) => (r.accepted ? r.fingerprint : { v: 1, modalities: r.fingerprint.modalities })) };
 }
 
 const failedIds = (res: LivenessResult): string[] => [...Object.values(res.modalities).flatMap((r) => r!.checks), ...res.checks].filter((c) => !c.passed).map((c) => c.id);
@@ -241,7 +242,8 @@ async function main(): Promise<void> {
   for (const fam of fams) {
     for (const m of mods) for (let i = 0; i < o.bonaFide; i++) single.push({ kind: 'bf', fam, m, i });
     for (const a of ATTACK_KINDS) for (let i = 0; i < o.perAttack; i++) {
-      const m = TYPING_ONLY_ATTACKS.includes(a) ? 'typing' : MODALITIES[i % MODALITIES.length]!;
+      const ms = attackModalities(a);
+      const m = ms[i % ms.length]!;
       if (mods.includes(m)) single.push({ kind: 'attack', fam, a, m, i });
     }
   }

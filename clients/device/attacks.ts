@@ -7,7 +7,9 @@ import { fingerprintStreams } from '../../src/core/liveness/fingerprint.ts';
 import type { ChunkArrival, Fingerprint, KeyEvent, SessionStreams } from '../../src/core/liveness/types.ts';
 import { FAMILY_A, FAMILY_B, type SimFamily } from './family.ts';
 import { PinkNoise, Rng } from './rng.ts';
+import { REASSEMBLY_MODALITIES, reassemble } from './reassembly.ts';
 import { honestArrivals, sampleTimes } from './session.ts';
+import { botTyping, timingBot } from './timing-bots.ts';
 
 /**
  * Presentation attacks (ISO/IEC 30107-3 "attack instruments"), each a real attempt, not a strawman:
@@ -29,6 +31,9 @@ import { honestArrivals, sampleTimes } from './session.ts';
  *  pink-bot         (typing only) the same with 1/f ("pink") timing: log intervals and log holds are
  *                   1/f noise (Gilden 1995: human timing series wander as 1/f), so the marginals are
  *                   log-normal (right-skewed) and the tempo drifts, but nothing depends on the keys.
+ *  re-assembled     the victim's earlier accepted sessions cut element by element (each gesture, word,
+ *                   cue or breath from a session where the same element was asked) and pasted at
+ *                   the new elements' times, seams level-matched (reassembly.ts); not gaze.
  *  impossible       a genuine answer to THIS challenge with 3-8 physiologically impossible values
  *                   injected (the plausibility checks must catch it even though coupling passes).
  *  splice           the victim's live answer to THIS challenge up to a cut at 30-70 % of the
@@ -50,9 +55,15 @@ import { honestArrivals, sampleTimes } from './session.ts';
  *                   challenge live (same family): what the passkey, not the signal, must stop.
  * Every attempt simulates people with `ctx.family` (default family A; family-b/ is the second family).
  */
-export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'lognormal-bot', 'pink-bot', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis', 'live-impostor'] as const;
+export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'lognormal-bot', 'pink-bot', 're-assembled', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis', 'live-impostor'] as const;
 /** Classes that only make sense for one modality (the evaluation runs them on typing). */
 export const TYPING_ONLY_ATTACKS: readonly AttackKind[] = ['lognormal-bot', 'pink-bot'];
+/** The modalities each class applies to (default: all six). */
+export function attackModalities(kind: AttackKind): readonly Modality[] {
+  if (TYPING_ONLY_ATTACKS.includes(kind)) return ['typing'];
+  if (kind === 're-assembled') return REASSEMBLY_MODALITIES;
+  return ['hrv', 'motion', 'typing', 'gaze', 'voice', 'eda'];
+}
 /** Reference rows: reported, not targeted (signal checks cannot stop a live answer; the passkey must). */
 export const REFERENCE_ATTACKS: readonly AttackKind[] = ['live-synthesis', 'live-impostor', 'splice'];
 export type AttackKind = (typeof ATTACK_KINDS)[number];
@@ -135,41 +146,6 @@ function median(a: number[]): number {
 
 function otherChallenge(ctx: AttackContext, label: string, durationMs = ctx.stimulus.durationMs, modalities: Modality[] = [ctx.modality]): Stimulus {
   return deriveStimulus(seedBytes(ctx.seed + '/' + label), { durationMs, modalities });
-}
-
-/** Typing bot: the revealed words in order, the first key of word w `read(w)` ms after its reveal, with the given timing generators (key i). */
-function botTyping(stim: Stimulus, iki: (i: number) => number, hold: (i: number) => number, read: number | ((w: number) => number)): { keys: KeyEvent[] } {
-  const keys: KeyEvent[] = [];
-  let t = 0, i = 0;
-  stim.typing!.words.forEach((w, k) => {
-    t = Math.max(t, w.atMs + (typeof read === 'number' ? read : read(k)));
-    for (const ch of w.word + ' ') {
-      const h = Math.max(30, hold(i));
-      keys.push({ t: Math.round(t), key: ch, type: 'down' }, { t: Math.round(t + h), key: ch, type: 'up' });
-      t += Math.max(40, iki(i++));
-    }
-  });
-  keys.sort((a, b) => a.t - b.t);
-  return { keys: keys.filter((k) => k.t < stim.durationMs) };
-}
-
-/**
- * A timing bot as a careful attacker writes one from the keystroke literature without a keyboard
- * model: log-normal intervals and holds with a typist's medians and spreads, a slower first letter
- * per word (×1.2-1.7), a reading pause per word drawn log-normal around 350-750 ms; i.i.d. draws, or
- * 1/f noise in the log domain (`pink`).
- */
-function timingBot(stim: Stimulus, pink: boolean, r: Rng): { keys: KeyEvent[] } {
-  const mu = r.uniform(180, 340), sIki = r.uniform(0.25, 0.45), hold = r.uniform(70, 120), sHold = r.uniform(0.15, 0.3);
-  const init = r.uniform(1.2, 1.7), read = r.uniform(350, 750);
-  const words = stim.typing!.words;
-  // Key index -> is it the first letter of a word (after the space).
-  const first = new Set<number>();
-  let k = 0;
-  for (const w of words) { first.add(k); k += w.word.length + 1; }
-  const pi = new PinkNoise(r.fork('pink-iki'), sIki, 0.25, 16), ph = new PinkNoise(r.fork('pink-hold'), sHold, 0.25, 16);
-  const z = (p: PinkNoise, sd: number): number => (pink ? p.step(0.3) : sd * r.normal());
-  return botTyping(stim, (i) => mu * Math.exp(z(pi, sIki)) * (first.has(i + 1) ? init : 1), () => hold * Math.exp(z(ph, sHold)), () => read * Math.exp(0.25 * r.normal()));
 }
 
 function synthetic(kind: 'synthetic-periodic' | 'white-noise' | 'pink-noise', stim: Stimulus, m: Modality, r: Rng): SessionStreams {
@@ -368,6 +344,10 @@ export function attack(kind: AttackKind, ctx: AttackContext): AttackAttempt {
       if (m !== 'typing') throw new Error(`${kind} attacks typing only`);
       const streams = { typing: timingBot(ctx.stimulus, kind === 'pink-bot', r) };
       return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), note: kind === 'pink-bot' ? '1/f (pink) log-normal timing bot' : 'log-normal timing bot' };
+    }
+    case 're-assembled': {
+      const { streams, history } = reassemble(ctx.stimulus, m, ctx.victim, fam, ctx.seed + '/reassembled', r);
+      return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), history, note: 'earlier sessions re-assembled element by element' };
     }
     case 'impossible': {
       const g = live(ctx.stimulus, ctx.victim, 'genuine').streams;

@@ -227,6 +227,13 @@ export interface FingerprintConfig {
   duplicateSimilarity: number;
 }
 
+export interface ElementsConfig {
+  /** An element closer than this to an earlier element of the same kind is a copy (scaled RMS distance, elements.ts: 1 = one natural trial-to-trial variation per feature). */
+  maxDistance: number;
+  /** Copied elements tolerated per session. */
+  maxReused: number;
+}
+
 export interface LivenessConfig {
   hrv: HrvConfig;
   motion: MotionConfig;
@@ -236,6 +243,7 @@ export interface LivenessConfig {
   eda: EdaConfig;
   crossModal: CrossModalConfig;
   fingerprint: FingerprintConfig;
+  elements: ElementsConfig;
 }
 
 export const DEFAULT_CONFIG: LivenessConfig = {
@@ -363,6 +371,10 @@ export const DEFAULT_CONFIG: LivenessConfig = {
   fingerprint: {
     hashes: 64,
     duplicateSimilarity: 0.5,
+  },
+  elements: {
+    maxDistance: 0.25,
+    maxReused: 0,
   },
 };
 

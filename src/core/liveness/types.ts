@@ -73,10 +73,22 @@ export interface ModalityResult {
   responses: StimulusResponse[];
 }
 
-/** Near-duplicate fingerprint: per modality, MinHash signatures of symbolised features. Store it; it holds no samples. */
+/**
+ * One response element's descriptor (elements.ts): the modality, the kind of element it answered
+ * (gesture, word, cue kind, breath rate) and a few numbers describing the response relative to its
+ * own onset. No samples.
+ */
+export interface ElementFeature { m: Modality; key: string; v: number[] }
+
+/**
+ * Near-duplicate fingerprint: per modality, MinHash signatures of symbolised features, and (added,
+ * optional) the per-element response descriptors that catch re-assembled recordings. Store it; it
+ * holds no samples. Elements are kept only for accepted sessions (the gateway drops them otherwise).
+ */
 export interface Fingerprint {
   v: 1;
   modalities: Partial<Record<Modality, number[]>>;
+  elements?: ElementFeature[];
 }
 
 export interface LivenessResult {

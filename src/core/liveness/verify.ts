@@ -5,6 +5,7 @@ import { unusable } from './checks.ts';
 import { resolveConfig, type ConfigOverrides, type LivenessConfig } from './config.ts';
 import { checkCrossModal } from './cross-modal.ts';
 import { verifyEda } from './eda.ts';
+import { checkElementReuse, elementFeatures } from './elements.ts';
 import { compareFingerprints, fingerprintStreams } from './fingerprint.ts';
 import { verifyGaze } from './gaze.ts';
 import { verifyHrv } from './hrv.ts';
@@ -61,7 +62,7 @@ export const WEAK_RESPONSE_CHECKS: Readonly<Record<Modality, readonly string[]>>
  * Verify a biological-signature transcript against the challenge's stimulus. Pure: no clock, no I/O,
  * no randomness; the same input always gives the same result. Accepts only if every required modality
  * passes (all of them unless `acceptance.supporting` says otherwise), cross-modal checks pass, no
- * earlier fingerprint is a near-duplicate, and (when arrivals are given) every stream arrived in real
+ * earlier fingerprint is a near-duplicate, no response element repeats an earlier one (re-assembly), and (when arrivals are given) every stream arrived in real
  * time.
  */
 export function verifyLiveness(input: VerifyInput): LivenessResult {
@@ -113,6 +114,9 @@ export function verifyLiveness(input: VerifyInput): LivenessResult {
     }
   });
   if (input.history?.length) checks.push({ id: 'duplicate', passed: worst < cfg.fingerprint.duplicateSimilarity, message: `duplicate: the ${worstM} response is a near-copy of earlier response #${worstAt + 1} (similarity ${Math.round(worst * 100)} %, limit ${cfg.fingerprint.duplicateSimilarity * 100} %): a replay` });
+  // Element by element (elements.ts): a response re-assembled from pieces of earlier sessions.
+  fingerprint.elements = elementFeatures(stim, streams ?? {}, results, usable, cfg);
+  if (input.history?.some((h) => h.elements?.length)) checks.push(checkElementReuse(fingerprint.elements, input.history, cfg.elements.maxDistance, cfg.elements.maxReused).check);
 
   if (input.arrivals) {
     const reveal = input.reveal ?? revealSchedule(stim);
