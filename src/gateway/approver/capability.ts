@@ -97,7 +97,7 @@ async function pushFor(ctx: GatewayContext, app: ApproverApp, a: ActionRecord): 
     const people = a.status === 'cooling' ? ctx.policy().vetoers() : (await app.signatures.issuer.approversFor(a)).map((x) => x.person);
     for (const p of people) {
       // A vetoer without a signature record was erased (or never enrolled): their subscriptions go, nothing is sent.
-      if (app.signatures.store.getPerson(p) === undefined) await app.push!.forget(p);
+      if (await ctx.store.signatures.getPerson(p) === undefined) await app.push!.forget(p);
       else await app.push!.notify(p, { kind: a.status === 'cooling' ? 'veto' : 'signature' });
     }
   } catch (e) {
