@@ -1,8 +1,9 @@
-import type { Modality, Stimulus } from '../../src/core/stimulus/types.ts';
+import type { Modality, RevealEvent, Stimulus } from '../../src/core/stimulus/types.ts';
 import { strokes, typedText } from '../../src/core/liveness/typing.ts';
 import { verifyLiveness } from '../../src/core/liveness/verify.ts';
 import type { Fingerprint, KeyEvent, RrSample, ScSample, SessionStreams, Vec3Sample, VoiceFrame } from '../../src/core/liveness/types.ts';
 import type { SimFamily } from './family.ts';
+import type { SampleSource } from './live-session.ts';
 import type { Rng } from './rng.ts';
 
 /**
@@ -154,4 +155,52 @@ export function reassemble(stim: Stimulus, m: Modality, victim: { id: string }, 
     return last!;
   });
   return { streams: assemble(m, stim, past, r), history: past.map((p) => p.fp) };
+}
+
+/**
+ * The same attack live, for the motion modality over the real transport: each gesture prompt, when
+ * it is revealed, switches the output to an earlier recorded session of the victim at a prompt of the
+ * same gesture (sessions in turn), with the accelerometer level matched at the switch. `recorded`
+ * are earlier sessions as a device saw them: their streams and the reveal events they received.
+ */
+export function reassembledMotionSource(recorded: readonly { streams: SessionStreams; revealed: readonly RevealEvent[] }[]): SampleSource {
+  const prompts = recorded.map((r) => r.revealed.filter((e) => e.modality === 'motion' && e.payload.type === 'gesture').map((e) => ({ at: e.revealAt, gesture: (e.payload as { gesture: string }).gesture })));
+  const segs: { from: number; src: number; offset: number; d: [number, number, number] }[] = [{ from: 0, src: 0, offset: 0, d: [0, 0, 0] }];
+  let seen = 0, turn = 0, last = -Infinity;
+  const accOf = (k: number): Vec3Sample[] => recorded[k]!.streams.motion?.acc ?? [];
+  return {
+    next(from, until, revealed) {
+      const mine = revealed.filter((e) => e.modality === 'motion' && e.payload.type === 'gesture');
+      for (; seen < mine.length; seen++) {
+        const e = mine[seen]!, g = (e.payload as { gesture: string }).gesture;
+        for (let tries = 0; tries < recorded.length; tries++) {
+          const k = (turn + tries) % recorded.length;
+          const p = prompts[k]!.find((x) => x.gesture === g);
+          if (!p) continue;
+          // Level-match: the old session's pose just before its prompt, moved onto the current output.
+          const prev = segs[segs.length - 1]!;
+          const before = (src: number, t: number): [number, number, number] => {
+            const xs = accOf(src).filter((s) => s.t >= t - 200 && s.t < t);
+            return [meanOf(xs.map((s) => s.x)), meanOf(xs.map((s) => s.y)), meanOf(xs.map((s) => s.z))];
+          };
+          const cur = before(prev.src, e.revealAt + prev.offset), old = before(k, p.at);
+          segs.push({ from: e.revealAt, src: k, offset: p.at - e.revealAt, d: [cur[0] + prev.d[0] - old[0], cur[1] + prev.d[1] - old[1], cur[2] + prev.d[2] - old[2]] });
+          turn = k + 1;
+          break;
+        }
+      }
+      const acc: Vec3Sample[] = [];
+      segs.forEach((sg, i) => {
+        const end = Math.min(until, segs[i + 1]?.from ?? Infinity), start = Math.max(from, sg.from);
+        if (end <= start) return;
+        for (const s of accOf(sg.src)) {
+          const t = Math.round((s.t - sg.offset) * 10) / 10;
+          if (t < start || t >= end || t <= last) continue;
+          acc.push({ t, x: s.x + sg.d[0], y: s.y + sg.d[1], z: s.z + sg.d[2] });
+          last = t;
+        }
+      });
+      return acc.length ? { motion: { acc } } : {};
+    },
+  };
 }

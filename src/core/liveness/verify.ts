@@ -47,6 +47,9 @@ export interface AcceptancePolicy {
   supporting?: readonly Modality[];
 }
 
+/** Session checks whose failure means the response, or pieces of it, were used before: a replay. */
+export const REPLAY_CHECKS: readonly string[] = ['duplicate', 'reuse'];
+
 /** Checks that fail when a live person's response is weak or absent (not evidence of an attack). */
 export const WEAK_RESPONSE_CHECKS: Readonly<Record<Modality, readonly string[]>> = {
   hrv: ['hrv.coupling', 'hrv.coupling-sustained'],

@@ -1,7 +1,7 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { nextStatus } from '../../core/action/state-machine.ts';
 import { FirewallError } from '../../core/errors.ts';
-import { buildProfile, verifyLiveness, type LivenessResult } from '../../core/liveness/index.ts';
+import { buildProfile, REPLAY_CHECKS, verifyLiveness, withoutElements, type LivenessResult } from '../../core/liveness/index.ts';
 import { sortModalities } from '../../core/policy/modality.ts';
 import { assertionChallenge } from '../../core/signature/transcript.ts';
 import type { HelloMessage } from '../../core/signature/messages.ts';
@@ -137,12 +137,13 @@ export async function completeSession(s: SignatureState, plan: SessionPlan, out:
     assertion: { clientDataJSON: out.assertion.response.clientDataJSON, authenticatorData: out.assertion.response.authenticatorData, signature: out.assertion.response.signature },
   };
   if (assertionProblem !== undefined || !liveness.accepted) {
-    const code = assertionProblem !== undefined ? 'ASSERTION_INVALID' : liveness.checks.some((x) => x.id === 'duplicate' && !x.passed) ? 'REPLAY_DETECTED' : 'LIVENESS_REJECTED';
+    const code = assertionProblem !== undefined ? 'ASSERTION_INVALID' : liveness.checks.some((x) => REPLAY_CHECKS.includes(x.id) && !x.passed) ? 'REPLAY_DETECTED' : 'LIVENESS_REJECTED';
     const r = await refuse(s, c, plan.principal, code, {
       count: true,
       consume: true,
       device: device.credentialId,
-      fingerprint: liveness.fingerprint,
+      // Per-element descriptors are kept for accepted sessions only (docs/privacy.md).
+      fingerprint: withoutElements(liveness.fingerprint),
       counter: newCounter,
       detail: { ...common, reasons: [...(assertionProblem === undefined ? [] : [assertionProblem]), ...liveness.reasons] },
     });
