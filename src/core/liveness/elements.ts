@@ -2,7 +2,7 @@ import type { Stimulus } from '../stimulus/types.ts';
 import type { LivenessConfig } from './config.ts';
 import { lowerBound } from './consistency.ts';
 import { mean, std } from './dsp.ts';
-import { analyseMotion } from './motion.ts';
+import { analyseMotion, type MotionAnalysis } from './motion.ts';
 import { strokes, typedText } from './typing.ts';
 import type { Check, ElementFeature, Fingerprint, Modality, ModalityResult, SessionStreams } from './types.ts';
 import { speechBursts } from './voice.ts';
@@ -62,8 +62,7 @@ function meanIn(t0: number, dt: number, xs: Float64Array, from: number, to: numb
   return s / (b - a);
 }
 
-function motionElements(streams: SessionStreams, stim: Stimulus, res: ModalityResult, cfg: LivenessConfig): ElementFeature[] {
-  const a = analyseMotion(streams.motion!, cfg.motion);
+function motionElements(stim: Stimulus, res: ModalityResult, a: MotionAnalysis): ElementFeature[] {
   const dt = 20;
   const out: ElementFeature[] = [];
   for (const r of res.responses) {
@@ -164,13 +163,13 @@ function hrvElements(streams: SessionStreams, stim: Stimulus): ElementFeature[] 
   return out;
 }
 
-/** Per-element response descriptors of the usable modalities of a verified session. */
-export function elementFeatures(stim: Stimulus, streams: SessionStreams, results: Partial<Record<Modality, ModalityResult>>, usable: ReadonlySet<Modality>, cfg: LivenessConfig): ElementFeature[] {
+/** Per-element response descriptors of the usable modalities of a verified session (`motion`: the motion stream's analysis, when the caller has it). */
+export function elementFeatures(stim: Stimulus, streams: SessionStreams, results: Partial<Record<Modality, ModalityResult>>, usable: ReadonlySet<Modality>, cfg: LivenessConfig, motion?: () => MotionAnalysis): ElementFeature[] {
   const out: ElementFeature[] = [];
   for (const m of stim.modalities) {
     const res = results[m];
     if (!usable.has(m) || !res) continue;
-    if (m === 'motion' && streams.motion?.acc?.length) out.push(...motionElements(streams, stim, res, cfg));
+    if (m === 'motion' && streams.motion?.acc?.length) out.push(...motionElements(stim, res, motion ? motion() : analyseMotion(streams.motion, cfg.motion)));
     else if (m === 'typing' && streams.typing?.keys?.length) out.push(...typingElements(streams, stim));
     else if (m === 'voice' && streams.voice?.frames?.length) out.push(...voiceElements(streams, stim, res));
     else if (m === 'eda' && streams.eda?.sc?.length) out.push(...edaElements(streams, stim, res));

@@ -9,7 +9,7 @@ import { checkElementReuse, elementFeatures } from './elements.ts';
 import { compareFingerprints, fingerprintStreams } from './fingerprint.ts';
 import { verifyGaze } from './gaze.ts';
 import { verifyHrv } from './hrv.ts';
-import { verifyMotion } from './motion.ts';
+import { analyseMotion, verifyMotion, type MotionAnalysis } from './motion.ts';
 import { checkStreamTiming, type TimingConfig } from './timing.ts';
 import type { Check, ChunkArrival, Fingerprint, LivenessResult, Modality, ModalityResult, PersonProfile, SessionStreams } from './types.ts';
 import { verifyTyping } from './typing.ts';
@@ -103,7 +103,10 @@ export function verifyLiveness(input: VerifyInput): LivenessResult {
   }
   const checks: Check[] = [];
   const usable = new Set(stim.modalities.filter((m) => !results[m]!.checks.some((c) => c.id.endsWith('.format'))));
-  checks.push(...checkCrossModal(streams ?? {}, stim, cfg, usable));
+  // One analysis of the motion stream for the cross-modal checks and the element descriptors.
+  let motionAnalysis: MotionAnalysis | undefined;
+  const motion = (): MotionAnalysis => (motionAnalysis ??= analyseMotion(streams.motion!, cfg.motion));
+  checks.push(...checkCrossModal(streams ?? {}, stim, cfg, usable, motion));
 
   const fingerprint: Fingerprint = fingerprintStreams(streams ?? {}, [...usable], cfg.fingerprint.hashes);
   let worst = 0, worstAt = -1, worstM = '';
@@ -118,7 +121,7 @@ export function verifyLiveness(input: VerifyInput): LivenessResult {
   });
   if (input.history?.length) checks.push({ id: 'duplicate', passed: worst < cfg.fingerprint.duplicateSimilarity, message: `duplicate: the ${worstM} response is a near-copy of earlier response #${worstAt + 1} (similarity ${Math.round(worst * 100)} %, limit ${cfg.fingerprint.duplicateSimilarity * 100} %): a replay` });
   // Element by element (elements.ts): a response re-assembled from pieces of earlier sessions.
-  fingerprint.elements = elementFeatures(stim, streams ?? {}, results, usable, cfg);
+  fingerprint.elements = elementFeatures(stim, streams ?? {}, results, usable, cfg, motion);
   if (input.history?.some((h) => h.elements?.length)) checks.push(checkElementReuse(fingerprint.elements, input.history, cfg.elements.maxDistance, cfg.elements.maxReused).check);
 
   if (input.arrivals) {
