@@ -28,11 +28,12 @@ describe('keyboard dependence (keyboard.ts)', () => {
     const r = new Rng('kb-unit');
     const letters = 'thequickbrownfoxjumpsoverthelazydogpackmyboxwithfivedozenliquorjugs';
     const make = (fitts: boolean): KeyPairs => {
-      const p: KeyPairs = { t: [], same: [], dist: [], y: [] };
+      const p: KeyPairs = { t: [], same: [], dist: [], y: [], raw: [] };
       for (let i = 1; i < letters.length; i++) {
         const same = r.chance(0.5) ? 1 : 0, dist = Math.log2(1 + r.uniform(0, 8));
         p.t.push(i * 300); p.same.push(same); p.dist.push(dist);
-        p.y.push(Math.log(fitts ? 120 + 90 * dist : 250) + 0.2 * r.normal());
+        const y = Math.log(fitts ? 120 + 90 * dist : 250) + 0.2 * r.normal();
+        p.y.push(y); p.raw.push(y);
       }
       return p;
     };

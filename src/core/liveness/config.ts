@@ -312,7 +312,13 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     // times are ex-Gaussian with sd sqrt(sigma^2 + tau^2) ~ 100-270 ms (Balota & Spieler 1999), so the
     // medians of two parts differ by ~1.25 x sd x sqrt(2/4) ~ 90-240 ms: 150 ms (the 75 ms fitted to
     // family A rejected slow-tailed readers of family B).
-    consistency: { scales: { hold: 0.064, holdSd: 0.046, iki: 0.126, ikiSd: 0.093, read: 150 }, maxStat: 24, minSegmentMs: 6000, stepMs: 1000 },
+    // hold, holdSd, iki, ikiSd: the drift of one typist between two 15 s parts only; each part adds its
+    // own estimation noise (standard error from its spread and count, typing.ts). The earlier single
+    // scales (0.064, 0.046, 0.126, 0.093: half-differences on family A, whose holds and intervals vary
+    // with log-SD 0.15-0.3 and 0.25-0.45) less that estimation noise at family A's typical spread
+    // (log-SD 0.22 over ~30 holds, 0.38 over ~20 intervals per part): a typist whose holds vary as
+    // much as 0.45 (gamma holds, CV 0.2-0.45) was twice as "unstable" under the fixed scale.
+    consistency: { scales: { hold: 0.03, holdSd: 0.02, iki: 0.04, ikiSd: 0.033, read: 150 }, maxStat: 24, minSegmentMs: 6000, stepMs: 1000 },
   },
   gaze: {
     // Front cameras run at 15 fps in dim light and drop frames: 10 Hz is the lowest median rate of a working tracker.

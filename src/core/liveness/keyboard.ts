@@ -29,7 +29,8 @@ export function thumbSide(ch: string): 'L' | 'R' | null {
 /** [n, Σs, Σd, Σy, Σs², Σsd, Σsy, Σd², Σdy, Σy²] over pairs: s = same thumb side (0/1), d = log2(1 + key distance), y = log interval. */
 export type KeyMoments = number[];
 
-export interface KeyPairs { t: number[]; same: number[]; dist: number[]; y: number[] }
+/** Per pair: time of its second key, same side (0/1), log2(1 + key distance), capped log interval (y) and the uncapped one (raw). */
+export interface KeyPairs { t: number[]; same: number[]; dist: number[]; y: number[]; raw: number[] }
 
 /**
  * Within-word letter pairs (no Backspace in or just before them, at most 3 s apart) with their key
@@ -37,7 +38,7 @@ export interface KeyPairs { t: number[]; same: number[]; dist: number[]; y: numb
  * not rhythm, and one long pause must not decide a correlation).
  */
 export function keyPairs(list: readonly { down: number; key: string }[], wordOf: readonly number[]): KeyPairs {
-  const out: KeyPairs = { t: [], same: [], dist: [], y: [] };
+  const out: KeyPairs = { t: [], same: [], dist: [], y: [], raw: [] };
   for (let i = 1; i < list.length; i++) {
     const a = list[i - 1]!, b = list[i]!;
     const d = b.down - a.down;
@@ -49,6 +50,7 @@ export function keyPairs(list: readonly { down: number; key: string }[], wordOf:
     out.same.push(sa === sb ? 1 : 0);
     out.dist.push(Math.log2(1 + Math.hypot(pa[0] - pb[0], pa[1] - pb[1])));
     out.y.push(Math.log(d));
+    out.raw.push(Math.log(d));
   }
   if (out.y.length) {
     const cap = median(out.y) + Math.log(3);
@@ -82,6 +84,20 @@ export function pooledPattern(ms: readonly KeyMoments[]): [number, number] | nul
   const det = ss * dd - sd * sd;
   if (!(det > 1e-9)) return null;
   return [(dd * sy - sd * dy) / det, (ss * dy - sd * sy) / det];
+}
+
+/**
+ * Log intervals with the session's own keyboard pattern removed (least squares on same side and key
+ * distance, fitted on this session): what is left is the typist's timing, not which keys the words
+ * of a part happened to need. A Fitts-law typist's raw intervals are a mixture over key distances,
+ * whose skew and whose level in a 15 s part reflect the words, not the person.
+ */
+export function geometryAdjusted(p: KeyPairs): number[] {
+  const m = keyMoments(p);
+  const beta = m[0]! >= 8 ? pooledPattern([m]) : null;
+  if (!beta) return [...p.raw];
+  const n = m[0]!, sMean = m[1]! / n, dMean = m[2]! / n;
+  return p.raw.map((v, i) => v - beta[0] * (p.same[i]! - sMean) - beta[1] * (p.dist[i]! - dMean));
 }
 
 /**
