@@ -291,7 +291,7 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     restNoise: { min: 0.003, max: 1.0 },
     minGyroCorrelation: 0.6,
     maxRestRatio: 1.2,
-    consistency: { scales: { tremor: 0.08, tremorHz: 0.0125, gravity: 0.0057, pitch: 3.32, lateral: 1.56, interval: 0.03 }, maxStat: 40, minSegmentMs: 6000, stepMs: 1000 },
+    consistency: { scales: { tremor: 0.044, tremorHz: 0.0077, gravity: 0.0057, pitch: 3.32, lateral: 1.56, interval: 0.03 }, maxStat: 40, minSegmentMs: 6000, stepMs: 1000 },
   },
   typing: {
     holdMs: { min: 15, max: 1500 },
