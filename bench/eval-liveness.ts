@@ -186,6 +186,9 @@ function tables(outs: Outcome[], pick: (m: Modality) => number): { bpcer: Record
       if (mm.length) byModality[m] = `${mm.filter((o) => o.accepted[pick(m)]).length}/${mm.length}`;
     }
     apcer[a] = { ...rate(os.map((o) => { const m = (o.job as { m: Modality }).m; return { ok: o.accepted[pick(m)]!, failed: o.failed[pick(m)]! }; }), (o) => o.ok), byModality };
+    // Attempts that only the element-reuse check rejected (what it adds over every other check).
+    const reuseOnly = os.filter((o) => { const f = o.failed[pick((o.job as { m: Modality }).m)]!; return f.length === 1 && f[0] === 'reuse'; }).length;
+    if (reuseOnly > 0) apcer[a]!.byModality['rejected only by reuse'] = `${reuseOnly}/${os.length}`;
   }
   return { bpcer, apcer };
 }
@@ -271,8 +274,8 @@ async function main(): Promise<void> {
   };
   union.bpcer = pool2(heldOut['a->b'].bpcer, heldOut['b->a'].bpcer);
   union.apcer = pool2(heldOut['a->b'].apcer, heldOut['b->a'].apcer) as typeof union.apcer;
-  for (const [k, v] of Object.entries(union.apcer)) v.byModality = Object.fromEntries(MODALITIES.filter((m) => heldOut['a->b'].apcer[k]?.byModality[m]).map((m) => {
-    const [x1, n1] = heldOut['a->b'].apcer[k]!.byModality[m]!.split('/').map(Number), [x2, n2] = (heldOut['b->a'].apcer[k]?.byModality[m] ?? '0/0').split('/').map(Number);
+  for (const [k, v] of Object.entries(union.apcer)) v.byModality = Object.fromEntries([...MODALITIES, 'rejected only by reuse'].filter((m) => heldOut['a->b'].apcer[k]?.byModality[m] ?? heldOut['b->a'].apcer[k]?.byModality[m]).map((m) => {
+    const [x1, n1] = (heldOut['a->b'].apcer[k]?.byModality[m] ?? '0/0').split('/').map(Number), [x2, n2] = (heldOut['b->a'].apcer[k]?.byModality[m] ?? '0/0').split('/').map(Number);
     return [m, `${x1! + x2!}/${n1! + n2!}`];
   }));
 
