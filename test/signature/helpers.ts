@@ -32,8 +32,9 @@ export class SeededSigner extends MemorySigner {
   }
 }
 
-export async function startSignatureHarness(o: { label: string; clock?: Clock; signer?: Signer; editPolicy?: (y: string) => string; env?: Record<string, string> } = { label: 'sig' }): Promise<Harness> {
+export async function startSignatureHarness(o: { label: string; clock?: Clock; signer?: Signer; editPolicy?: (y: string) => string; env?: Record<string, string>; keepRoles?: boolean } = { label: 'sig' }): Promise<Harness> {
   return startHarness({
+    ...(o.keepRoles === undefined ? {} : { keepRoles: o.keepRoles }),
     signer: o.signer ?? new SeededSigner(o.label),
     ...(o.clock === undefined ? {} : { clock: o.clock }),
     ...(o.env === undefined ? {} : { env: o.env }),

@@ -11,6 +11,7 @@ import { validateMessage } from '../../src/core/signature/messages.ts';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { checkChallengeDigest } from '../../clients/device/gateway-client.ts';
 import { recordedSource, runLiveSession, simulatorSource } from '../../clients/device/live-session.ts';
+import { reassembledMotionSource } from '../../clients/device/reassembly.ts';
 import { makePerson } from '../../clients/device/person.ts';
 import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
@@ -129,7 +130,27 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     expect(h.payments.executions.find((e) => e.key === a2.id)).toBeUndefined();
   });
 
+  it('refuses a session re-assembled from an earlier accepted one, gesture by gesture (REPLAY_DETECTED, reuse)', async () => {
+    const a = await highTransfer(h, 'high-reasm-source');
+    const r = await runLiveSession(honest(rita, await challengeOf(rita, a.id), 'reasm-source'));
+    expect(r.result).toMatchObject({ outcome: 'accepted' });
+    // Each new gesture prompt answered with the accepted session's answer to the same gesture,
+    // level-matched; the element descriptors kept from that session recognise the pieces.
+    const a2 = await highTransfer(h, 'high-reassembled');
+    const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource([{ streams: r.streams, revealed: r.revealed }]) });
+    expect(reasm.result).toMatchObject({ outcome: 'refused' });
+    const refused = await waitFor(() => entries(h, { actionId: a2.id, type: 'signature.refused' })[0]);
+    expect(refused).toMatchObject({ who: 'rita', code: 'REPLAY_DETECTED' });
+    expect((refused['liveness'] as { failedChecks: string[] }).failedChecks).toContain('reuse');
+    expect(await actionStatus(h, a2.id)).toBe('awaiting_signature');
+  });
+
   it("refuses an assertion made with another person's credential", async () => {
+    const kept = async (): Promise<[number, number]> => {
+      const fps = await h.signatures.service!.store.fingerprintHistory('quinn', 0);
+      return [fps.length, fps.filter((f) => (f.elements?.length ?? 0) > 0).length];
+    };
+    const before = await kept();
     const a = await highTransfer(h, 'high-other-cred');
     const c = await challengeOf(quinn, a.id);
     const r = await runLiveSession({
@@ -140,6 +161,10 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' }))[0]);
     expect(refused).toMatchObject({ who: 'quinn', code: 'ASSERTION_INVALID', device: quinn.credential!.id });
     expect(String((refused['reasons'] as string[])[0])).toMatch(/another credential/);
+    // The live answer itself passed: its fingerprint is kept (a replay of it is recognised later),
+    // its per-element descriptors are not (kept for accepted sessions only, docs/privacy.md).
+    expect(refused['liveness']).toMatchObject({ accepted: true });
+    expect(await kept()).toEqual([before[0] + 1, before[1]]);
     expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
     expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
   });

@@ -1,11 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { QuorumRequirement, SignatureSpec } from '../../core/policy/types.ts';
+import type { QuorumRequirement } from '../../core/policy/types.ts';
+import { planRoles } from '../../core/policy/signature-roles.ts';
 import { sortModalities } from '../../core/policy/modality.ts';
 import { MAX_DURATION_MS, MIN_DURATION_MS } from '../../core/stimulus/index.ts';
 import type { ActionRecord } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import type { GatewayContext } from '../context.ts';
 import { challengeClosedEntry } from './challenge-closed-entry.ts';
+import { rolesView, sigSpec } from './challenge-roles.ts';
 import { notifyPerson } from './person-notice.ts';
 import type { ChallengeRow, SignatureReads } from '../ports/signatures.ts';
 import { challengeView } from './views.ts';
@@ -22,10 +24,6 @@ function waiting(a: Pick<ActionRecord, 'status'>): boolean {
   return a.status === 'awaiting_signature' || a.status === 'awaiting_quorum';
 }
 
-function sigSpec(a: ActionRecord): SignatureSpec | undefined {
-  const s = a.classification.requirements['signature'] as SignatureSpec | undefined;
-  return s !== undefined && typeof s === 'object' && Array.isArray(s.modalities) ? s : undefined;
-}
 
 /**
  * Who is asked to sign which waiting action, and the challenges that ask them (docs/protocol.md §2):
@@ -145,10 +143,17 @@ export class ChallengeIssuer {
     if (!waiting(a)) return undefined;
     const existing = (await this.#store.openChallengesOf(personId)).find((c) => c.actionId === a.id);
     if (existing !== undefined) return existing;
-    const allowed = sortModalities(spec.modalities.filter((m) => person.modalities.includes(m)));
-    const mode = allowed.length > 0 ? 'biological' : 'witness';
+    // What the policy's modality roles ask of this person (signature-roles.ts): two primaries, or
+    // the fallback it allows (one primary with a supporting modality, longer, the witness), or nothing.
+    const plan = planRoles(spec, person.modalities);
+    if (plan === null) {
+      this.#ctx.log.info({ actionId: a.id, person: personId }, 'the policy gives this person no way to sign (too few primary modalities, no fallback allowed); no challenge issued');
+      return undefined;
+    }
+    const mode = plan.mode === 'witness' ? 'witness' : 'biological';
+    const allowed = mode === 'witness' ? [] : sortModalities([...plan.primary, ...plan.supporting]);
     if (mode === 'biological' && !(await this.#store.devicesOf(personId)).some((d) => d.revokedAt === null)) return undefined;
-    const sustainedMs = Math.max(MIN_DURATION_MS, spec.sustainedMs);
+    const sustainedMs = Math.max(MIN_DURATION_MS, plan.sustainedMs);
     if (sustainedMs > MAX_DURATION_MS) {
       this.#ctx.log.error({ actionId: a.id, sustainedMs }, 'the policy asks for a longer sustained duration than the stimulus supports; no challenge issued');
       return undefined;
@@ -196,6 +201,7 @@ export class ChallengeIssuer {
           role,
           mode,
           modalities: allowed,
+          ...(spec.roles === undefined ? {} : { roles: rolesView(plan) }),
           sustainedMs,
           issuedAt: now,
           expiresAt,

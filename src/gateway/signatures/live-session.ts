@@ -1,7 +1,7 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { nextStatus } from '../../core/action/state-machine.ts';
 import { FirewallError } from '../../core/errors.ts';
-import { buildProfile, verifyLiveness, type LivenessResult } from '../../core/liveness/index.ts';
+import { buildProfile, REPLAY_CHECKS, verifyLiveness, withoutElements, type LivenessResult } from '../../core/liveness/index.ts';
 import { sortModalities } from '../../core/policy/modality.ts';
 import { assertionChallenge } from '../../core/signature/transcript.ts';
 import type { HelloMessage } from '../../core/signature/messages.ts';
@@ -10,6 +10,8 @@ import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ActionRecord, Approval } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import { livenessSummary } from './liveness-summary.ts';
+import { challengeRoles, usedRoles } from './challenge-roles.ts';
+import { sessionMeetsPlan } from '../../core/policy/signature-roles.ts';
 import { refuse, refuseForeign } from './refusal.ts';
 import { GATEWAY_FAULT, NOT_COUNTED, SessionRefused, UNAVAILABLE, type SessionOutcome, type SessionPlan, type SessionResult } from './session-types.ts';
 import { toQuorum, type SignatureState } from './signature-state.ts';
@@ -51,9 +53,10 @@ export async function beginSession(s: SignatureState, principal: PrincipalRecord
   if (c.mode !== 'biological') return fail('MODE_WITNESS_ONLY', 'this challenge is answered through an institutional witness', { consume: false });
   const nonce = s.issuer.nonces.get(c.id);
   if (nonce === undefined) return fail('CHALLENGE_UNAVAILABLE', 'the challenge nonce is not held by this gateway process', { count: false });
+  let action: ActionRecord | undefined;
   if (c.actionId !== null) {
-    const a = await s.ctx.store.getAction(c.actionId);
-    if (a === undefined || (a.status !== 'awaiting_signature' && a.status !== 'awaiting_quorum')) return fail('ACTION_NOT_PENDING', 'the action no longer waits for a signature', { count: false });
+    action = await s.ctx.store.getAction(c.actionId);
+    if (action === undefined || (action.status !== 'awaiting_signature' && action.status !== 'awaiting_quorum')) return fail('ACTION_NOT_PENDING', 'the action no longer waits for a signature', { count: false });
   }
   try {
     await s.sessionsPerPerson.consume(principal.id);
@@ -70,6 +73,11 @@ export async function beginSession(s: SignatureState, principal: PrincipalRecord
   const modalities = sortModalities(hello.modalities);
   const outside = modalities.filter((m) => !c.modalities.includes(m));
   if (outside.length > 0) return fail('MODALITY_NOT_ALLOWED', `modalities not allowed for this challenge: ${outside.join(', ')}`);
+  // The policy's modality roles, as the challenge showed them: enough primaries captured together
+  // (or the fallback the challenge names). Nothing was revealed yet: the device may try again.
+  const roles = challengeRoles(c, action);
+  const short = roles === undefined ? null : sessionMeetsPlan(roles, modalities, c.sustainedMs);
+  if (short !== null) return fail('ROLES_NOT_MET', short, { count: false, consume: false });
   const started = await s.ctx.store.tx(async (tx) => {
     if (!(await tx.signatures.startChallenge(c.id, device.credentialId, now))) return false;
     const body = { challengeId: c.id, who: c.person, device: device.credentialId, modalities, sustainedMs: c.sustainedMs };
@@ -78,7 +86,7 @@ export async function beginSession(s: SignatureState, principal: PrincipalRecord
   });
   if (!started) return fail('CHALLENGE_USED', 'the challenge was used concurrently', { consume: false });
   const stimulus = deriveStimulus(nonce, { durationMs: c.sustainedMs, modalities });
-  return { challenge: { ...c, state: 'active' }, principal, person, device, modalities, nonce, stimulus, schedule: revealSchedule(stimulus) };
+  return { challenge: { ...c, state: 'active' }, principal, person, device, modalities, nonce, stimulus, schedule: revealSchedule(stimulus), ...(roles === undefined ? {} : { roles }) };
 }
 
 /**
@@ -124,11 +132,16 @@ export async function completeSession(s: SignatureState, plan: SessionPlan, out:
     ...(person.profile === null ? {} : { profile: person.profile }),
     arrivals: out.arrivals,
     reveal: out.reveal,
+    // Supporting modalities (the policy's roles): a weak response of theirs does not reject.
+    ...(plan.roles === undefined ? {} : { acceptance: { supporting: plan.modalities.filter((m) => plan.roles!.supporting.includes(m)) } }),
   });
   const summary = livenessSummary(liveness);
+  // Which modalities of this session were primary and which supporting (the log and the approval say so).
+  const used = usedRoles(plan);
   const common = {
     device: device.credentialId,
     modalities: plan.modalities,
+    ...(used === undefined ? {} : { roles: used }),
     score: summary['score'],
     liveness: summary,
     transcriptHash: out.transcriptHash,
@@ -137,12 +150,13 @@ export async function completeSession(s: SignatureState, plan: SessionPlan, out:
     assertion: { clientDataJSON: out.assertion.response.clientDataJSON, authenticatorData: out.assertion.response.authenticatorData, signature: out.assertion.response.signature },
   };
   if (assertionProblem !== undefined || !liveness.accepted) {
-    const code = assertionProblem !== undefined ? 'ASSERTION_INVALID' : liveness.checks.some((x) => x.id === 'duplicate' && !x.passed) ? 'REPLAY_DETECTED' : 'LIVENESS_REJECTED';
+    const code = assertionProblem !== undefined ? 'ASSERTION_INVALID' : liveness.checks.some((x) => REPLAY_CHECKS.includes(x.id) && !x.passed) ? 'REPLAY_DETECTED' : 'LIVENESS_REJECTED';
     const r = await refuse(s, c, plan.principal, code, {
       count: true,
       consume: true,
       device: device.credentialId,
-      fingerprint: liveness.fingerprint,
+      // Per-element descriptors are kept for accepted sessions only (docs/privacy.md).
+      fingerprint: withoutElements(liveness.fingerprint),
       counter: newCounter,
       detail: { ...common, reasons: [...(assertionProblem === undefined ? [] : [assertionProblem]), ...liveness.reasons] },
     });
@@ -187,7 +201,7 @@ async function recordVerified(s: SignatureState, plan: SessionPlan, newCounter: 
       // NumericDate seconds, as receipts carry it (docs/receipts.md `apv`).
       at: Math.floor(now / 1000),
       // `modality` is the receipt's field (one string); `modalities` lists each one used.
-      liveness: { modality: plan.modalities.join('+'), modalities: plan.modalities, score: Number.isFinite(liveness.score) ? liveness.score : 0 },
+      liveness: { modality: plan.modalities.join('+'), modalities: plan.modalities, score: Number.isFinite(liveness.score) ? liveness.score : 0, ...(plan.roles === undefined ? {} : { roles: usedRoles(plan), sustainedMs: c.sustainedMs }) },
       logIndex: verifiedIndex,
     };
     if (action!.status !== 'awaiting_signature') return { verifiedIndex, approval };

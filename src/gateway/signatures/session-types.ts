@@ -1,3 +1,4 @@
+import type { RolePlan } from '../../core/policy/signature-roles.ts';
 import { FirewallError } from '../../core/errors.ts';
 import type { ChunkArrival, SessionStreams } from '../../core/liveness/index.ts';
 import type { Modality } from '../../core/policy/modality.ts';
@@ -65,6 +66,8 @@ export interface SessionPlan {
   nonce: Uint8Array;
   stimulus: Stimulus;
   schedule: RevealEvent[];
+  /** The policy's modality roles for this challenge (absent when the policy sets none). */
+  roles?: RolePlan;
 }
 
 /** What the transport hands over when the device has sent its assertion. */
