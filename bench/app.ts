@@ -31,7 +31,8 @@ export async function benchApp(): Promise<Record<string, number>> {
       });
       await page.goto(`${h.appUrl}/app/inbox`);
       // (Strings: they run in the page, whose DOM types this Node project does not load.)
-      await page.waitForFunction("document.body.dataset.ready === 'inbox'");
+      // A function, not a string: a string predicate is compiled in the page, which the app's CSP (no eval) refuses.
+      await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: Record<string, string | undefined> } } }).document.body.dataset['ready'] === 'inbox');
       times.push(await page.evaluate<number>("performance.getEntriesByName('af-inbox-ready')[0].startTime"));
       if (run === 0) bytes = (await Promise.all(loaded)).reduce((a, b) => a + b, 0);
       await context.close();

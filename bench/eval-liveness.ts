@@ -36,7 +36,7 @@ import { DEFAULT_TIMING } from '../src/core/liveness/timing.ts';
 import type { Fingerprint, LivenessResult, PersonProfile } from '../src/core/liveness/types.ts';
 import { FAMILIES, type SimFamily } from '../clients/device/family.ts';
 import type { SimulatedSessionB } from '../clients/device/family-b/session.ts';
-import { ATTACK_KINDS, REFERENCE_ATTACKS, TYPING_ONLY_ATTACKS, attack, type AttackKind } from '../clients/device/attacks.ts';
+import { ATTACK_KINDS, REFERENCE_ATTACKS, attack, attackModalities, type AttackKind } from '../clients/device/attacks.ts';
 import { candidates, chosenConfig } from './liveness-candidates.ts';
 import { benchLiveness } from './liveness.ts';
 
@@ -83,7 +83,8 @@ function enrol(fam: SimFamily, i: number): Enrolled {
     const stim = deriveStimulus(seed(`${fam.name}/enrol/${i}/${k}`));
     results.push(verifyLiveness({ stimulus: stim, streams: fam.simulate(stim, person, stim.modalities, { seed: `${fam.name}/enrol/${i}/${k}` }).streams }));
   }
-  return { id: person.id, profile: buildProfile(results), history: results.map((r) => r.fingerprint) };
+  // As the gateway keeps them: element descriptors of accepted sessions only.
+  return { id: person.id, profile: buildProfile(results), history: results.map((r) => (r.accepted ? r.fingerprint : { v: 1, modalities: r.fingerprint.modalities })) };
 }
 
 const failedIds = (res: LivenessResult): string[] => [...Object.values(res.modalities).flatMap((r) => r!.checks), ...res.checks].filter((c) => !c.passed).map((c) => c.id);
@@ -185,6 +186,9 @@ function tables(outs: Outcome[], pick: (m: Modality) => number): { bpcer: Record
       if (mm.length) byModality[m] = `${mm.filter((o) => o.accepted[pick(m)]).length}/${mm.length}`;
     }
     apcer[a] = { ...rate(os.map((o) => { const m = (o.job as { m: Modality }).m; return { ok: o.accepted[pick(m)]!, failed: o.failed[pick(m)]! }; }), (o) => o.ok), byModality };
+    // Attempts that only the element-reuse check rejected (what it adds over every other check).
+    const reuseOnly = os.filter((o) => { const f = o.failed[pick((o.job as { m: Modality }).m)]!; return f.length === 1 && f[0] === 'reuse'; }).length;
+    if (reuseOnly > 0) apcer[a]!.byModality['rejected only by reuse'] = `${reuseOnly}/${os.length}`;
   }
   return { bpcer, apcer };
 }
@@ -241,7 +245,8 @@ async function main(): Promise<void> {
   for (const fam of fams) {
     for (const m of mods) for (let i = 0; i < o.bonaFide; i++) single.push({ kind: 'bf', fam, m, i });
     for (const a of ATTACK_KINDS) for (let i = 0; i < o.perAttack; i++) {
-      const m = TYPING_ONLY_ATTACKS.includes(a) ? 'typing' : MODALITIES[i % MODALITIES.length]!;
+      const ms = attackModalities(a);
+      const m = ms[i % ms.length]!;
       if (mods.includes(m)) single.push({ kind: 'attack', fam, a, m, i });
     }
   }
@@ -269,8 +274,8 @@ async function main(): Promise<void> {
   };
   union.bpcer = pool2(heldOut['a->b'].bpcer, heldOut['b->a'].bpcer);
   union.apcer = pool2(heldOut['a->b'].apcer, heldOut['b->a'].apcer) as typeof union.apcer;
-  for (const [k, v] of Object.entries(union.apcer)) v.byModality = Object.fromEntries(MODALITIES.filter((m) => heldOut['a->b'].apcer[k]?.byModality[m]).map((m) => {
-    const [x1, n1] = heldOut['a->b'].apcer[k]!.byModality[m]!.split('/').map(Number), [x2, n2] = (heldOut['b->a'].apcer[k]?.byModality[m] ?? '0/0').split('/').map(Number);
+  for (const [k, v] of Object.entries(union.apcer)) v.byModality = Object.fromEntries([...MODALITIES, 'rejected only by reuse'].filter((m) => heldOut['a->b'].apcer[k]?.byModality[m] ?? heldOut['b->a'].apcer[k]?.byModality[m]).map((m) => {
+    const [x1, n1] = (heldOut['a->b'].apcer[k]?.byModality[m] ?? '0/0').split('/').map(Number), [x2, n2] = (heldOut['b->a'].apcer[k]?.byModality[m] ?? '0/0').split('/').map(Number);
     return [m, `${x1! + x2!}/${n1! + n2!}`];
   }));
 

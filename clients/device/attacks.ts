@@ -7,7 +7,9 @@ import { fingerprintStreams } from '../../src/core/liveness/fingerprint.ts';
 import type { ChunkArrival, Fingerprint, KeyEvent, SessionStreams } from '../../src/core/liveness/types.ts';
 import { FAMILY_A, FAMILY_B, type SimFamily } from './family.ts';
 import { PinkNoise, Rng } from './rng.ts';
+import { REASSEMBLY_MODALITIES, reassemble } from './reassembly.ts';
 import { honestArrivals, sampleTimes } from './session.ts';
+import { botTyping, timingBot } from './timing-bots.ts';
 
 /**
  * Presentation attacks (ISO/IEC 30107-3 "attack instruments"), each a real attempt, not a strawman:
@@ -23,8 +25,15 @@ import { honestArrivals, sampleTimes } from './session.ts';
  *  white-noise / pink-noise  signals that are white or 1/f noise around physiological means (for
  *                   typing: a bot typing the revealed words with white / 1/f-noise key timing).
  *  lognormal-bot    (typing only) a bot typing the revealed words with log-normal key intervals and
- *                   holds (right-skewed like people's, drawn i.i.d.: no keyboard-geometry structure)
- *                   and a log-normal reading pause; TYPING_ONLY_ATTACKS lists such classes.
+ *                   holds (right-skewed like people's, drawn i.i.d.: no keyboard-geometry structure),
+ *                   a slower first letter per word and a log-normal reading pause drawn per word
+ *                   (ex-Gaussian-like spread); TYPING_ONLY_ATTACKS lists such classes.
+ *  pink-bot         (typing only) the same with 1/f ("pink") timing: log intervals and log holds are
+ *                   1/f noise (Gilden 1995: human timing series wander as 1/f), so the marginals are
+ *                   log-normal (right-skewed) and the tempo drifts, but nothing depends on the keys.
+ *  re-assembled     the victim's earlier accepted sessions cut element by element (each gesture, word,
+ *                   cue or breath from a session where the same element was asked) and pasted at
+ *                   the new elements' times, seams level-matched (reassembly.ts); not gaze.
  *  impossible       a genuine answer to THIS challenge with 3-8 physiologically impossible values
  *                   injected (the plausibility checks must catch it even though coupling passes).
  *  splice           the victim's live answer to THIS challenge up to a cut at 30-70 % of the
@@ -46,9 +55,15 @@ import { honestArrivals, sampleTimes } from './session.ts';
  *                   challenge live (same family): what the passkey, not the signal, must stop.
  * Every attempt simulates people with `ctx.family` (default family A; family-b/ is the second family).
  */
-export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'lognormal-bot', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis', 'live-impostor'] as const;
+export const ATTACK_KINDS = ['replay', 'replay-warped', 'recording', 'synthetic-periodic', 'white-noise', 'pink-noise', 'lognormal-bot', 'pink-bot', 're-assembled', 'impossible', 'splice', 'contradict', 'batch-upload', 'truncation', 'live-synthesis', 'live-impostor'] as const;
 /** Classes that only make sense for one modality (the evaluation runs them on typing). */
-export const TYPING_ONLY_ATTACKS: readonly AttackKind[] = ['lognormal-bot'];
+export const TYPING_ONLY_ATTACKS: readonly AttackKind[] = ['lognormal-bot', 'pink-bot'];
+/** The modalities each class applies to (default: all six). */
+export function attackModalities(kind: AttackKind): readonly Modality[] {
+  if (TYPING_ONLY_ATTACKS.includes(kind)) return ['typing'];
+  if (kind === 're-assembled') return REASSEMBLY_MODALITIES;
+  return ['hrv', 'motion', 'typing', 'gaze', 'voice', 'eda'];
+}
 /** Reference rows: reported, not targeted (signal checks cannot stop a live answer; the passkey must). */
 export const REFERENCE_ATTACKS: readonly AttackKind[] = ['live-synthesis', 'live-impostor', 'splice'];
 export type AttackKind = (typeof ATTACK_KINDS)[number];
@@ -131,22 +146,6 @@ function median(a: number[]): number {
 
 function otherChallenge(ctx: AttackContext, label: string, durationMs = ctx.stimulus.durationMs, modalities: Modality[] = [ctx.modality]): Stimulus {
   return deriveStimulus(seedBytes(ctx.seed + '/' + label), { durationMs, modalities });
-}
-
-/** Typing bot: the revealed words in order, first key `readMs` after each reveal, with the given timing generator. */
-function botTyping(stim: Stimulus, iki: (i: number) => number, hold: (i: number) => number, readMs: number): { keys: KeyEvent[] } {
-  const keys: KeyEvent[] = [];
-  let t = 0, i = 0;
-  for (const w of stim.typing!.words) {
-    t = Math.max(t, w.atMs + readMs);
-    for (const ch of w.word + ' ') {
-      const h = Math.max(30, hold(i));
-      keys.push({ t: Math.round(t), key: ch, type: 'down' }, { t: Math.round(t + h), key: ch, type: 'up' });
-      t += Math.max(40, iki(i++));
-    }
-  }
-  keys.sort((a, b) => a.t - b.t);
-  return { keys: keys.filter((k) => k.t < stim.durationMs) };
 }
 
 function synthetic(kind: 'synthetic-periodic' | 'white-noise' | 'pink-noise', stim: Stimulus, m: Modality, r: Rng): SessionStreams {
@@ -340,11 +339,15 @@ export function attack(kind: AttackKind, ctx: AttackContext): AttackAttempt {
       const streams = synthetic(kind, ctx.stimulus, m, r);
       return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), note: kind };
     }
-    case 'lognormal-bot': {
-      if (m !== 'typing') throw new Error('lognormal-bot attacks typing only');
-      const mu = r.uniform(180, 340), sIki = r.uniform(0.25, 0.45), hold = r.uniform(70, 120), sHold = r.uniform(0.15, 0.3);
-      const streams = { typing: botTyping(ctx.stimulus, () => mu * Math.exp(sIki * r.normal()), () => hold * Math.exp(sHold * r.normal()), r.logNormal(550, 0.2)) };
-      return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), note: 'log-normal timing bot' };
+    case 'lognormal-bot':
+    case 'pink-bot': {
+      if (m !== 'typing') throw new Error(`${kind} attacks typing only`);
+      const streams = { typing: timingBot(ctx.stimulus, kind === 'pink-bot', r) };
+      return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), note: kind === 'pink-bot' ? '1/f (pink) log-normal timing bot' : 'log-normal timing bot' };
+    }
+    case 're-assembled': {
+      const { streams, history } = reassemble(ctx.stimulus, m, ctx.victim, fam, ctx.seed + '/reassembled', r);
+      return { ...base, streams, arrivals: arrivalsFor(streams, mods, D, r), history, note: 'earlier sessions re-assembled element by element' };
     }
     case 'impossible': {
       const g = live(ctx.stimulus, ctx.victim, 'genuine').streams;

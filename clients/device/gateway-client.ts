@@ -22,6 +22,8 @@ export interface ChallengeView {
   sustainedMs: number;
   modalities: Modality[];
   nonceSha256: string;
+  /** The policy's modality roles for this challenge, when it sets them: the session must contain minPrimary of primary and minSupporting of supporting (docs/policy.md §Signature roles). */
+  roles?: { mode: 'primaries' | 'supporting' | 'longer' | 'witness'; primary: Modality[]; minPrimary: number; supporting: Modality[]; minSupporting: number };
 }
 
 export class DeviceClientError extends Error {

@@ -9,6 +9,7 @@ export type { VerificationReport, VerificationRule, RuleContext, RuleRun, EntryV
 export { verifyCheckpoint, verifyEntryInclusion, verifyCheckpointConsistency, verifyKeyAttestation, type VerifiedCheckpoint } from './proofs.ts';
 export { loadRootCertificate, X509Certificate } from './attestation.ts';
 export { isFirewallError } from '../../src/core/errors.ts';
+export { checkEvidence } from './evidence.ts';
 
 import type { BrowserVerifierApi } from './browser-api.ts';
 import { X509Certificate as Certificate, loadRootCertificate as loadRoot } from './attestation.ts';

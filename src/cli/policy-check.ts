@@ -93,7 +93,11 @@ function describeRequirements(c: Classification): string[] {
   if (r.coolingMs !== undefined) out.push(`cooling ${formatDuration(r.coolingMs)} (vetoable)`);
   if (r.signature !== undefined) {
     const s = r.signature;
-    out.push(`signature: ${formatDuration(s.sustainedMs)} sustained within ${formatDuration(s.windowMs)}, one of [${s.modalities.join(', ')}], ${s.maxAttempts} attempt(s)`);
+    const roles = s.roles;
+    const which = roles === undefined
+      ? `one of [${s.modalities.join(', ')}]`
+      : `${roles.minPrimary} primary of [${s.modalities.filter((m) => roles.primary.includes(m)).join(', ')}] captured together, supporting [${s.modalities.filter((m) => !roles.primary.includes(m)).join(', ')}]; with fewer primaries: ${roles.onePrimary.join(', then ') || 'no signature'}`;
+    out.push(`signature: ${formatDuration(s.sustainedMs)} sustained within ${formatDuration(s.windowMs)}, ${which}, ${s.maxAttempts} attempt(s)`);
   }
   if (r.quorum !== undefined) {
     const q = r.quorum;

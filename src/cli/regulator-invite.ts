@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { systemClock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
-import { SqliteRegulatorConsoleStore } from '../adapters/store/regulator-console-sqlite.ts';
-import { SqliteStore } from '../adapters/store/sqlite-store.ts';
 import { loadApproverConfig } from '../gateway/approver/config.ts';
 import { loadConfig } from '../gateway/config.ts';
 import { ConsolePasskeys } from '../gateway/regulator-console/console-passkeys.ts';
 import { loadSignatureConfig } from '../gateway/signatures/config.ts';
+import { openStoreOnly } from '../main/open-store.ts';
 import { parseArgs } from './args.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 
@@ -27,16 +25,14 @@ export async function runRegulatorInvite(argv: string[], out: (s: string) => voi
   const app = loadApproverConfig(process.env, webauthn.origins, webauthn.rpId);
   const ttlSec = flags['ttl'] === undefined ? app.invitationTtlMs / 1000 : Number(flags['ttl']);
   if (!Number.isInteger(ttlSec) || ttlSec < 60 || ttlSec > 30 * 86_400) throw new FirewallError('USAGE', '--ttl must be a whole number of seconds in 60..2592000', { status: 400 });
-  const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db') });
-  const consoleStore = new SqliteRegulatorConsoleStore(store);
+  const { store } = openStoreOnly({ dataDir: config.dataDir });
   try {
-    const passkeys = new ConsolePasskeys({ store, console: consoleStore, clock: systemClock, webauthn, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin });
+    const passkeys = new ConsolePasskeys({ store, clock: systemClock, webauthn, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin });
     const inv = await passkeys.invite({ person, by: 'cli', ttlMs: ttlSec * 1000 });
     out(await QRCode.toString(inv.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
     out(`Regulator console invitation for ${inv.person}, single use, valid until ${inv.expiresAt}:\n${inv.url}\n`);
     return 0;
   } finally {
-    consoleStore.close();
     await store.close();
   }
 }

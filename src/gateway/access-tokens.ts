@@ -6,7 +6,8 @@ import type { PublicKeyInfo, Signer } from '../core/signer.ts';
 import { ACCESS_TOKEN_ROLE, normaliseScopes, normaliseTtl, type AccessScope } from '../core/access-token/access-token.ts';
 import { signAccessToken } from '../core/access-token/sign-access-token.ts';
 import { accessTokenKid, importTokenKey, verifyAccessToken, type VerifiedAccessToken } from '../core/access-token/verify-access-token.ts';
-import type { PrincipalRecord, Store } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from './ports/principals.ts';
+import type { Store, StoreTx } from './ports/store.ts';
 
 export interface AccessTokensOptions {
   signer: Signer;
@@ -65,7 +66,7 @@ export class AccessTokens {
   async issue(
     principal: PrincipalRecord,
     request: { scopes?: unknown; ttlSeconds?: unknown },
-    o: { entry?: Record<string, unknown>; alongside?: (issued: { token: string; jti: string; scopes: AccessScope[]; exp: number }) => void } = {},
+    o: { entry?: Record<string, unknown>; alongside?: (tx: StoreTx, issued: { token: string; jti: string; scopes: AccessScope[]; exp: number }) => Promise<void> } = {},
   ): Promise<IssuedAccessToken> {
     if (!principal.roles.includes(ACCESS_TOKEN_ROLE)) {
       throw new FirewallError('ROLE_FORBIDDEN', 'access tokens are issued to principals with the regulator role only', { status: 403 });
@@ -88,7 +89,7 @@ export class AccessTokens {
     }
     // Recorded before the token leaves: an issued token is always in the log.
     const logIndex = await this.#o.store.tx(async (tx) => {
-      o.alongside?.({ token, jti, scopes, exp: claims.exp });
+      await o.alongside?.(tx, { token, jti, scopes, exp: claims.exp });
       return tx.audit([{ ...o.entry, v: 1, type: 'regulator.token_issued', ts: now, by: principal.id, jti, scopes, exp: claims.exp }]);
     });
     return { token, jti, scopes, exp: claims.exp, expiresIn: ttl, logIndex };
@@ -99,7 +100,7 @@ export class AccessTokens {
     let key = await this.#loadKey();
     if (accessTokenKid(token) !== key.info.kid) key = await this.#loadKey(true);
     const verified = await verifyAccessToken(token, key, { issuer: this.#o.origin, audience: this.#o.origin, now: this.#o.clock.now() });
-    const principal = await this.#o.store.getPrincipal(verified.sub);
+    const principal = await this.#o.store.principals.get(verified.sub);
     if (principal === undefined || principal.disabled || !principal.roles.includes(ACCESS_TOKEN_ROLE)) {
       throw new FirewallError('AUTH_INVALID', 'the access token belongs to a principal that is unknown, disabled or no longer a regulator', { status: 401 });
     }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 
 export interface AppHarness extends Harness {
@@ -12,7 +12,11 @@ export interface AppHarness extends Harness {
 
 /** The gateway with the example policy; MEDIUM cools for two minutes so a person can veto from the inbox. */
 export async function startAppHarness(env: Record<string, string> = {}): Promise<AppHarness> {
-  const h = await startHarness({ env: { APP_PUSH_ALLOW_LOOPBACK: '1', ...env }, editPolicy: (y) => y.replace(/cooling: 1s/g, 'cooling: 120s') });
+  return withAdmin(await startHarness({ env: { APP_PUSH_ALLOW_LOOPBACK: '1', ...env }, editPolicy: (y) => y.replace(/cooling: 1s/g, 'cooling: 120s') }));
+}
+
+/** Adds the app's origin and an administrator who invites people (through the admin API) to a running harness. */
+export async function withAdmin(h: Harness): Promise<AppHarness> {
   const port = new URL(h.url).port;
   const k = generateKeyPairSync('ed25519');
   const admin = { id: 'admin-1', key: k.privateKey };

@@ -22,14 +22,18 @@ describe('Heart Rate Measurement (0x2A37) parsing', () => {
 });
 
 describe('beat times from notifications', () => {
-  it('chains beats by their intervals, never after the arrival, and re-anchors after a loss', () => {
+  it('chains beats by their intervals across varying delivery delays, and re-anchors after a loss or an impossible interval', () => {
     const c = new BeatClock();
     expect(c.beats([800, 1000], 5000)).toEqual([4000, 5000]);
-    // Arrived 30 ms late: the chain keeps the interval.
+    // Arrived 30 ms later after its beat than the first: the chain keeps the interval.
     expect(c.beats([900], 5930)).toEqual([5900]);
-    // Would run ahead of its arrival: re-anchored to it.
-    expect(c.beats([1000], 6800)).toEqual([6800]);
+    // Arrived 100 ms sooner after its beat than the first: still the chain (the interval is the
+    // strap's measurement; the arrival only bounds it), dated 100 ms after its arrival.
+    expect(c.beats([1000], 6800)).toEqual([6900]);
+    expect(c.beats([1000], 7950)).toEqual([7900]);
     // 3 s of notifications lost: re-anchored.
-    expect(c.beats([1000], 10_800)).toEqual([10_800]);
+    expect(c.beats([1000], 10_900)).toEqual([10_900]);
+    // Intervals that would put the beat 1.6 s after its arrival: re-anchored.
+    expect(c.beats([2600], 11_900)).toEqual([11_900]);
   });
 });

@@ -51,7 +51,7 @@ async function signedHigh(h: Harness): Promise<string> {
     const c = await challengeOf(pam, a.id, previous);
     const r = await runLiveSession({ client: pam.client, challengeId: c.id, credential: pam.credential!, modalities: ['motion'], digest: c.digest, source: simulatorSource(makePerson('pam'), ['motion'], `regulator-console-${attempt}`) });
     if (r.result?.outcome === 'accepted') {
-      await waitFor(async () => (h.log.query({ actionId: a.id, type: 'action.executed' }).length > 0 ? true : undefined), 15_000);
+      await waitFor(async () => ((await h.log.query({ actionId: a.id, type: 'action.executed' })).length > 0 ? true : undefined), 15_000);
       return a.id;
     }
     previous = c.id;
@@ -86,7 +86,7 @@ async function shots(name: string): Promise<void> {
 }
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true }).click();
-const entriesOf = (type: string) => h.log.entriesByType(type, { limit: 10_000 }).map((e) => e.entry as Record<string, unknown>);
+const entriesOf = async (type: string) => (await h.log.entriesByType(type, { limit: 10_000 })).map((e) => e.entry as Record<string, unknown>);
 /** The checks the page lists as failed, in its table's order. */
 const pageFailed = async () => (await page.locator('.checks-table tr.check-fail th code').allTextContents()).map((t) => t.trim());
 
@@ -148,7 +148,7 @@ describe('regulator console in a real browser', () => {
     await page.getByRole('checkbox', { name: /Export bundles/ }).check();
     await page.getByRole('button', { name: 'Sign in with passkey' }).click();
     await page.getByRole('heading', { name: 'The log', exact: true }).waitFor();
-    expect(entriesOf('regulator.token_issued').at(-1)).toMatchObject({ by: 'rita', via: 'passkey', scopes: ['log:export', 'log:read'] });
+    expect((await entriesOf('regulator.token_issued')).at(-1)).toMatchObject({ by: 'rita', via: 'passkey', scopes: ['log:export', 'log:read'] });
     const cookie = (await context.cookies(appUrl)).find((c) => c.name === 'af_regulator');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     // Nothing secret in the page's storage: only public checkpoints (and, once pinned, the root certificate).
@@ -180,23 +180,24 @@ describe('regulator console in a real browser', () => {
     await shots('05-search');
     await page.getByRole('link', { name: `Trail of ${signed}` }).click();
     await page.getByRole('heading', { name: `Trail of ${signed}` }).waitFor();
-    const n = h.log.entriesByActionId(signed).length;
+    const n = (await h.log.entriesByActionId(signed)).length;
     // Received, classified, awaiting the signature, the challenge, the live session, the verified signature, authorised, dispatched, executed.
-    expect(h.log.entriesByActionId(signed).map((e) => e.type)).toEqual(expect.arrayContaining(['signature.challenge_issued', 'signature.session_started', 'signature.verified', 'action.authorised', 'action.executed']));
+    expect((await h.log.entriesByActionId(signed)).map((e) => e.type)).toEqual(expect.arrayContaining(['signature.challenge_issued', 'signature.session_started', 'signature.verified', 'action.authorised', 'action.executed']));
     await page.getByText(`Every proof verified: all ${n} entries are in the log's signed tree`).waitFor();
     expect(await page.locator('.trail .entry.proven').count()).toBe(n);
     expect(await page.locator('.trail .entry .proof').allTextContents()).toEqual(Array(n).fill(expect.stringMatching(/^Verified inclusion proof: entry \d+ is in the signed tree\.$/)));
     expect(await page.locator('dt:text-is("Outcome") + dd').textContent()).toBe('action.executed');
     expect(await page.locator('dt:text-is("Tier") + dd').textContent()).toBe('HIGH');
     expect(await page.locator('dt:text-is("Approvals") + dd').textContent()).toBe('pam as authorizer · live motion');
-    expect(entriesOf('regulator.read').findLast((e) => e['resource'] === 'trail')).toMatchObject({ by: 'rita', query: { actionId: signed } });
+    expect((await entriesOf('regulator.read')).findLast((e) => e['resource'] === 'trail')).toMatchObject({ by: 'rita', query: { actionId: signed } });
     await expectAccessible(page, 'regulator-trail');
     await shots('06-trail-high');
   });
 
   it('shows a proof for another tree, and a checkpoint that does not verify, as failures', async () => {
     // A (compromised) gateway answers the trail with proofs for the current tree but an older signed checkpoint.
-    const older = h.log.checkpoints(1).find((c) => c.size > 0 && c.size < h.log.latestCheckpoint()!.size)!;
+    const latestSize = (await h.log.latestCheckpoint())!.size;
+    const older = (await h.log.checkpoints(1)).find((c) => c.size > 0 && c.size < latestSize)!;
     await page.route('**/app/api/regulator/actions/*/trail', async (route) => {
       const t = (await (await route.fetch()).json()) as { checkpoint: { note: string; size: number } };
       await route.fulfill({ json: { ...t, checkpoint: { note: older.note, size: older.size } } });
@@ -260,7 +261,7 @@ describe('regulator console in a real browser', () => {
     const report = await verifyBundle(honest, { rootPem: pki.rootPem });
     expect(report.ok).toBe(true);
     expect(honest.entries.some((e) => e.entry.includes(s.high.id))).toBe(true);
-    expect(entriesOf('regulator.export').at(-1)).toMatchObject({ by: 'rita', via: 'console' });
+    expect((await entriesOf('regulator.export')).at(-1)).toMatchObject({ by: 'rita', via: 'console' });
     await expectAccessible(page, 'regulator-export-done');
     await shots('10-export');
   });

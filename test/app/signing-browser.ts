@@ -1,37 +1,17 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
 import { ROOT } from '../helpers/harness.ts';
+import type { AppHarness } from './app-harness.ts';
 
 /**
- * Real-browser helpers for the approver app's tests: Debian's Chromium (never a downloaded one)
- * driven by playwright-core, the app built by Vite and served by Vite's preview server, which
- * proxies /v1 (HTTP and WebSocket) to the gateway under test and sends the production CSP.
+ * Real-browser helpers for the live signing tests: Debian's Chromium (never a downloaded one)
+ * driven by playwright-core, with Web Bluetooth and a fake microphone available, against the app
+ * as the gateway serves it (its own origin, its production CSP).
  */
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const ARTEFACTS = join(ROOT, 'test-artifacts', 'app');
-const CONFIG = join(ROOT, 'web/app/vite.config.ts');
-
-/** The Content-Security-Policy the app must run under: nothing inline, no other origin. */
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-let built: Promise<unknown> | undefined;
-/** Builds web/app once per test process. */
-export function buildApp(): Promise<unknown> {
-  built ??= build({ configFile: CONFIG, logLevel: 'silent' });
-  return built;
-}
-
-export async function serveApp(port: number, gateway: string): Promise<PreviewServer> {
-  await buildApp();
-  return preview({
-    configFile: CONFIG,
-    logLevel: 'silent',
-    preview: { host: '127.0.0.1', port, strictPort: true, headers: { 'content-security-policy': CSP }, proxy: { '/v1': { target: gateway, ws: true } } },
-  });
-}
 
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: scripts/test-prereqs.sh installs Debian's chromium`);
@@ -89,4 +69,46 @@ export async function virtualAuthenticator(cdp: CDPSession): Promise<string> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTEFACTS, { recursive: true });
   writeFileSync(join(ARTEFACTS, `${name}.png`), await page.screenshot({ fullPage: true }));
+}
+
+/** The enrolment screen's name for each modality the tests use (web/app/src/screens/enrol.tsx). */
+const MODALITY_LABEL = { motion: /Movement/, typing: /Typing/, voice: /Voice/, hrv: /Heart rhythm/ } as const;
+
+/**
+ * Enrols `person` as the app does it: an administrator's invitation, the link opened on the
+ * phone, a passkey made in its authenticator, the privacy consent, the modalities; calibration
+ * left for later unless `calibrate`. The page ends on "You are enrolled" (or on the calibration
+ * screen), signed in.
+ */
+export async function enrolInApp(page: Page, h: AppHarness, person: string, modalities: (keyof typeof MODALITY_LABEL)[], o: { calibrate?: boolean } = {}): Promise<void> {
+  await page.goto((await h.invite(person)).url);
+  await page.getByRole('button', { name: 'Create passkey' }).click();
+  await page.getByLabel(/I have read the privacy notice/).check();
+  await page.getByRole('button', { name: 'Agree and continue' }).click();
+  for (const m of modalities) await page.getByRole('checkbox', { name: MODALITY_LABEL[m] }).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Calibration' }).waitFor();
+  if (o.calibrate) return;
+  await page.getByRole('button', { name: 'Later' }).click();
+  await page.getByRole('heading', { name: 'You are enrolled' }).waitFor();
+}
+
+/** From the inbox to the signing screen of `actionId`, as a person goes: the card, its details, Sign. */
+export async function openSigning(page: Page, h: AppHarness, actionId: string): Promise<void> {
+  await page.goto(`${h.appUrl}/app/inbox`);
+  await signFromInbox(page, actionId);
+}
+
+/** On the inbox already: the card of `actionId`, its details, Sign (the app navigates without reloading). */
+export async function signFromInbox(page: Page, actionId: string): Promise<void> {
+  await page.locator(`a[href="/app/actions/${actionId}"]`).click();
+  await page.getByRole('button', { name: 'Sign', exact: true }).click();
+  await page.getByRole('button', { name: /Start signing/ }).waitFor();
+}
+
+/** The signing module's outcome, once it has one (data-outcome on its root: web/app/src/signing/index.ts). */
+export async function signingOutcome(page: Page, timeout = 60_000): Promise<string> {
+  const root = page.locator('.af-signing[data-outcome]');
+  await root.waitFor({ timeout });
+  return (await root.getAttribute('data-outcome'))!;
 }

@@ -1,334 +1,428 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChunkMessage } from '../../src/core/signature/messages.ts';
-import { freePort } from '../helpers/free-port.ts';
-import { waitFor, type Harness } from '../helpers/harness.ts';
-import { actionStatus, addPerson, entries, highTransfer, startSignatureHarness, type TestPerson } from '../signature/helpers.ts';
+import { deriveStimulus } from '../../src/core/stimulus/index.ts';
+import { waitFor } from '../helpers/harness.ts';
+import { actionStatus, entries, expectNoApproval, highTransfer, startSignatureHarness } from '../signature/helpers.ts';
+import { withAdmin, type AppHarness } from './app-harness.ts';
 import { feedMotion, SimulatedBody, typeLive } from './body.ts';
-import { launchChromium, phonePage, screenshot, serveApp, virtualAuthenticator } from './signing-browser.ts';
+import { expectAccessible } from './browser.ts';
+import { enrolInApp, launchChromium, openSigning, phonePage, screenshot, signFromInbox, signingOutcome, virtualAuthenticator } from './signing-browser.ts';
+import { speechWav } from './speech.ts';
 import { EmulatedStrap, measurement } from './strap.ts';
 
 /**
- * Live signing in a real browser (issue #14 item 5): Debian's Chromium, the app's signing module
- * served under its production CSP, a real gateway on loopback, a virtual passkey authenticator,
- * motion fed live through CDP sensor overrides answering the gestures as they are revealed,
- * typing through the keyboard with the reference simulator's human timings.
+ * Live signing in the approver app (issue #14 item 5), in Debian's Chromium against the gateway on
+ * loopback, as a person does it: enrolled by invitation with a passkey (WebAuthn virtual
+ * authenticator), signed in by the app's session cookie, from the inbox to the action's details to
+ * the signing screen; motion fed live through CDP sensor overrides answering each gesture as it is
+ * revealed, keys through the keyboard with the reference simulator's human timings, beats from an
+ * emulated Bluetooth strap. The app is the one the gateway serves, under its production CSP.
+ *
+ * The gateway's signer is seeded (test/signature/helpers.ts), so each run sees the same stimuli;
+ * sessions last 20 s (the stimulus minimum) instead of the example policy's 30 s, and voice may
+ * sign a large transfer besides hrv and motion.
  */
-let h: Harness;
-let app: PreviewServer;
-let origin: string;
+let h: AppHarness;
 let browser: Browser;
-let pam: TestPerson;
 
 beforeAll(async () => {
-  const port = await freePort();
-  origin = `http://localhost:${port}`;
-  h = await startSignatureHarness({ label: 'app-signing', env: { WEBAUTHN_ORIGINS: origin } });
-  app = await serveApp(port, h.url);
+  // The example policy lets hrv and motion sign a large transfer; here voice may too (voice tests).
+  h = await withAdmin(await startSignatureHarness({ label: 'app-signing', editPolicy: (y) => y.replace(/modalities: \[hrv, motion\]/g, 'modalities: [hrv, motion, voice]') }));
   browser = await launchChromium();
-  pam = await addPerson(h, 'pam', { modalities: ['motion', 'typing', 'voice', 'hrv'], device: false });
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
-  await app?.close();
   await h?.close();
 });
-
-/** Registers a passkey for `p` in the page's virtual authenticator (the app's enrolment does this for real). */
-async function enrolPasskey(page: Page, p: TestPerson): Promise<string> {
-  await page.goto(`${origin}/app/signing-harness.html?mode=calibrate&person=${p.id}`);
-  const opt = await p.client.ok<{ ceremonyId: string; options: unknown }>('POST', `/v1/people/${p.id}/devices/registration-options`, { kind: 'phone' });
-  // Runs in the page (DOM types are not part of the Node test build, hence the narrow casts).
-  const credential = await page.evaluate(async (options) => {
-    const w = globalThis as unknown as {
-      PublicKeyCredential: { parseCreationOptionsFromJSON(o: unknown): unknown };
-      navigator: { credentials: { create(o: unknown): Promise<{ toJSON(): unknown }> } };
-    };
-    const c = await w.navigator.credentials.create({ publicKey: w.PublicKeyCredential.parseCreationOptionsFromJSON(options) });
-    return c.toJSON();
-  }, opt.options);
-  const device = await p.client.ok<{ id: string }>('POST', `/v1/people/${p.id}/devices`, { ceremonyId: opt.ceremonyId, credential });
-  return device.id;
-}
-
-async function signingPage(p: TestPerson) {
-  const s = await phonePage(browser);
-  await s.page.exposeFunction('afAuthorize', (method: string, path: string) => p.client.authorization(method, path));
-  await virtualAuthenticator(s.cdp);
-  return s;
-}
-
-/** What the signing harness leaves on the page's window. */
-interface PageGlobals {
-  afResult?: { outcome: string; message: string; actionStatus?: string; nextChallengeId?: string };
-}
 
 function chunks(body: SimulatedBody): ChunkMessage[] {
   return body.sent.map((t) => JSON.parse(t) as { type: string }).filter((m): m is ChunkMessage => m.type === 'chunk');
 }
 
-describe('signing in the browser', () => {
-  it('the 5,000 EUR transfer, signed with live motion and a passkey, executes', async () => {
-    const { page, cdp, violations, context } = await signingPage(pam);
-    const body = new SimulatedBody('pam', ['motion'], 'browser-motion');
+async function signingPage() {
+  const s = await phonePage(browser);
+  await virtualAuthenticator(s.cdp);
+  return s;
+}
+
+/** What the person reads when the session did not complete (the module's alert). */
+const alertText = (page: Page) => page.locator('.af-signing [role=alert]').textContent();
+
+const STILL_WAITING = /Nothing was signed and nothing was carried out: the request is still waiting for a decision\./;
+
+describe('signing in the app', () => {
+  it("the README's 5,000 EUR transfer, signed from the inbox with live motion and a passkey, executes at the actuator", async () => {
+    const { page, cdp, context, violations } = await signingPage();
+    const body = new SimulatedBody('pam', ['motion'], 'app-motion');
     body.watch(page);
-    // Sensor overrides before the page first touches a sensor (docs: shared/notes/browser-testing.md).
+    // Sensor overrides before the page first touches a sensor (../shared/notes/browser-testing.md).
     const stopMotion = await feedMotion(cdp, body);
     try {
-      const credentialId = await enrolPasskey(page, pam);
-      const a = await highTransfer(h, 'browser-high');
-      await page.goto(`${origin}/app/signing-harness.html?person=pam&action=${a.id}&credential=${credentialId}`);
+      await enrolInApp(page, h, 'pam', ['motion']);
+      const a = await highTransfer(h, 'app-high-motion');
+      await page.goto(`${h.appUrl}/app/inbox`);
+      await page.locator(`a[href="/app/actions/${a.id}"]`).click();
+      const shown = await page.locator('.fingerprint code').textContent();
+      await page.getByRole('button', { name: 'Sign', exact: true }).click();
       await page.getByRole('button', { name: /Start signing/ }).waitFor();
-      // What you see is what you sign: the summary shows the amount and payee.
-      await expect(page.locator('.af-summary-text').textContent()).resolves.toMatch(/5,000\.00 EUR to\/on 'DE89370400440532013000'/);
-      await screenshot(page, 'signing-1-intro');
-      expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+      // What you see is what you sign: the signing screen recomputed the digest of the descriptor
+      // it shows, and its fingerprint is the one the details showed.
+      expect(await page.locator('.af-summary-text').textContent()).toMatch(/5,000\.00 EUR to\/on 'DE89370400440532013000'/);
+      expect(await page.locator('.af-fingerprint').textContent()).toBe(`Fingerprint: ${shown}`);
+      await expectAccessible(page, 'sign-intro');
+      await screenshot(page, 'sign-1-intro');
 
       await page.getByRole('button', { name: /Start signing/ }).click();
-      await waitFor(() => body.revealed.length >= 1 || undefined, 15_000);
-      await page.getByRole('progressbar').waitFor();
-      // The live screen's screenshot and axe check are in the typing test: both stall the page and
-      // the CDP connection the sensor readings come through, which would leave a gap or a change
-      // of sample rate in the motion stream (the gateway takes that for a splice, as it should).
+      await waitFor(() => body.revealed.length >= 2 || undefined, 20_000);
+      // Guidance, progress and the live plot, read in one cheap evaluation (a screenshot or axe run
+      // here would stall the page and the sensor feed: the gateway takes such a gap for a splice).
+      const live = await page.evaluate(() => {
+        type El = { textContent: string | null; className: string; getAttribute(n: string): string | null };
+        const d = (globalThis as unknown as { document: { querySelector(s: string): El | null; activeElement: El | null } }).document;
+        return { prompt: d.querySelector('.af-prompt')?.textContent, ring: d.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow'), plot: d.querySelector('.af-plot canvas') !== null, focus: d.activeElement?.className };
+      });
+      expect(live.prompt).toMatch(/^(Tilt the phone to the (left|right)|Tip the top of the phone (away from|towards) you|Shake the phone)/);
+      expect(Number(live.ring)).toBeGreaterThan(0);
+      expect(live.plot).toBe(true);
+      expect(live.focus).toBe('af-live'); // keyboard focus moved with the screen (the start button went away)
 
-      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 60_000 });
-      const result = await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!);
-      await screenshot(page, 'signing-3-done');
+      expect(await signingOutcome(page)).toBe('accepted');
+      await page.getByText('Signed. Your signature was accepted.').waitFor();
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('role'))).toBe('alert');
       const refused = entries(h, { actionId: a.id, type: 'signature.refused' });
       expect(refused, JSON.stringify(refused)).toEqual([]);
-      expect(result).toMatchObject({ outcome: 'accepted', actionStatus: 'executing' });
-      await waitFor(async () => ((await actionStatus(h, a.id)) === 'executed' ? true : undefined));
+      await expectAccessible(page, 'sign-accepted');
+      await screenshot(page, 'sign-3-accepted');
+      await waitFor(async () => ((await actionStatus(h, a.id)) === 'executed' ? true : undefined), 20_000);
       expect(h.payments.executions.filter((e) => e.key === a.id)).toHaveLength(1);
-      const verified = entries(h, { actionId: a.id, type: 'signature.verified' })[0]!;
-      expect(verified).toMatchObject({ who: 'pam', device: credentialId, modalities: ['motion'], liveness: { accepted: true } });
-      // What went over the wire: features in the stream format, gyro included, never more.
+      const [device] = await h.signatures.service!.store.devicesOf('pam');
+      const verified = (await entries(h, { actionId: a.id, type: 'signature.verified' }))[0]!;
+      expect(verified).toMatchObject({ who: 'pam', device: device!.credentialId, modalities: ['motion'], liveness: { accepted: true } });
+      // What went over the wire: features in the stream format, gyro included, never more; no
+      // client assertion in the hello (the upgrade carried the session cookie).
       const sent = chunks(body);
       expect(sent.length).toBeGreaterThan(60);
       expect(sent.some((c) => (c.samples.motion?.gyro?.length ?? 0) > 0)).toBe(true);
+      expect(body.sent.map((t) => JSON.parse(t) as Record<string, unknown>).find((m) => m['type'] === 'hello')).not.toHaveProperty('authorization');
       expect(violations).toEqual([]);
-      // The violation listener works: the CSP refuses a style attribute, and it is reported.
-      await page.evaluate(() => (globalThis as unknown as { document: { body: { setAttribute(k: string, v: string): void } } }).document.body.setAttribute('style', 'color: red'));
-      await waitFor(() => violations.length > 0 || undefined);
     } finally {
       stopMotion();
       await context.close();
     }
-  }, 180_000);
+  }, 240_000);
 
-  it('calibration by typing: real keyboard input with human timings', async () => {
-    const quinn = await addPerson(h, 'quinn', { modalities: ['typing'], device: false });
-    const { page, cdp, context, violations } = await signingPage(quinn);
-    const body = new SimulatedBody('quinn', ['typing'], 'browser-typing');
+  it('calibration by typing during enrolment: real keyboard input with human timings is recorded', async () => {
+    const { page, cdp, context, violations } = await signingPage();
+    const body = new SimulatedBody('quinn', ['typing'], 'app-typing');
     body.watch(page);
     try {
-      const credentialId = await enrolPasskey(page, quinn);
-      await page.goto(`${origin}/app/signing-harness.html?mode=calibrate&person=quinn&modalities=typing&duration=20000&credential=${credentialId}`);
-      await page.getByRole('button', { name: /Start calibration/ }).click();
+      await enrolInApp(page, h, 'quinn', ['typing'], { calibrate: true });
+      await page.getByRole('button', { name: 'Start a calibration session' }).click();
+      await page.getByRole('button', { name: 'Start calibration' }).click();
       const input = page.getByLabel(/Type the words/);
       await input.waitFor();
-      await input.focus();
+      // The field has the keyboard already: the session's screen took focus from the start button.
+      expect(await input.evaluate((e) => e === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
       const stopTyping = typeLive(cdp, body);
+      // Accepted, the enrolment goes on ("You are enrolled"); anything else leaves the module's message.
+      const enrolled = page.getByRole('heading', { name: 'You are enrolled' });
       try {
-        await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 60_000 });
+        await enrolled.or(page.locator('.af-signing[data-outcome]')).waitFor({ timeout: 90_000 });
       } finally {
         stopTyping();
       }
-      const result = await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!);
       const keys = chunks(body).flatMap((c) => c.samples.typing?.keys ?? []);
-      // Every key event went out with the character and its own time; text typed is the words shown.
+      // Every key event went out with the character and its own time; the text typed is the words shown.
       expect(keys.length).toBeGreaterThan(40);
       const typed = keys.filter((k) => k.type === 'down' && k.key !== 'Backspace').map((k) => k.key).join('');
       const words = body.revealed.map((e) => (e.payload.type === 'word' ? e.payload.word : '')).join(' ');
       expect(words.startsWith(typed.trim().split(' ').slice(0, 2).join(' '))).toBe(true);
-      const refused = entries(h, { type: 'signature.refused' }).filter((e) => e['who'] === 'quinn');
+      const refused = (await entries(h, { type: 'signature.refused' })).filter((e) => e['who'] === 'quinn');
       expect(refused, JSON.stringify(refused.map((r) => r['reasons']))).toEqual([]);
-      expect(result).toMatchObject({ outcome: 'accepted' });
-      expect(entries(h, { type: 'signature.enrolment_recorded' }).filter((e) => e['who'] === 'quinn')).toHaveLength(1);
+      expect(await enrolled.isVisible()).toBe(true);
+      // The session answered the challenge the enrolment screen asked for (POST /app/api/me/calibration), not one of its own.
+      const issued = (await entries(h, { type: 'signature.challenge_issued' })).filter((e) => e['person'] === 'quinn' && e['purpose'] === 'enrolment');
+      expect(issued).toHaveLength(1);
+      expect((await entries(h, { type: 'signature.enrolment_recorded' })).filter((e) => e['who'] === 'quinn')).toMatchObject([{ challengeId: issued[0]!['challengeId'] }]);
       expect(violations).toEqual([]);
     } finally {
       await context.close();
     }
-  }, 180_000);
+  }, 240_000);
+});
 
+describe('signing in the app: what goes wrong', () => {
   it('a motion sensor that stops mid-session: a clear message, nothing signed, the action still waits', async () => {
-    const rita = await addPerson(h, 'rita', { modalities: ['motion'], device: false });
-    const { page, cdp, context } = await signingPage(rita);
-    const body = new SimulatedBody('rita', ['motion'], 'browser-stop');
+    const { page, cdp, context } = await signingPage();
+    const body = new SimulatedBody('rita', ['motion'], 'app-stop');
     body.watch(page);
     let stopMotion = await feedMotion(cdp, body);
     try {
-      const credentialId = await enrolPasskey(page, rita);
-      const a = await highTransfer(h, 'browser-sensor-stops');
-      await page.goto(`${origin}/app/signing-harness.html?person=rita&action=${a.id}&credential=${credentialId}`);
+      await enrolInApp(page, h, 'rita', ['motion']);
+      const a = await highTransfer(h, 'app-sensor-stops');
+      await openSigning(page, h, a.id);
       await page.getByRole('button', { name: /Start signing/ }).click();
-      await waitFor(() => body.revealed.length >= 1 || undefined, 15_000);
-      // The live screen, here where a stall costs nothing (it stalls the sensor feed: see above).
-      await screenshot(page, 'signing-2-live');
-      expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+      await waitFor(() => body.revealed.length >= 1 || undefined, 20_000);
+      // The live screen, here where a stall costs nothing.
+      await page.getByRole('progressbar').waitFor();
+      await expectAccessible(page, 'sign-live');
+      await screenshot(page, 'sign-2-live');
       // The sensor goes quiet (a reading that never changes is never reported: no readings at all).
       stopMotion();
       stopMotion = () => undefined;
-      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 30_000 });
-      const result = await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!);
-      expect(result.outcome).toBe('sensor');
-      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/A sensor stopped sending readings during signing\. Nothing was signed and nothing was carried out: the request is still waiting/);
-      await screenshot(page, 'signing-4-sensor-stopped');
-      expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
-      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0]);
+      expect(await signingOutcome(page, 30_000)).toBe('sensor');
+      expect(await alertText(page)).toMatch(/^A sensor stopped sending readings during signing\. /);
+      expect(await alertText(page)).toMatch(STILL_WAITING);
+      await expectAccessible(page, 'sign-sensor-stopped');
+      await screenshot(page, 'sign-4-sensor-stopped');
+      const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' }))[0]);
       expect(refused).toMatchObject({ who: 'rita', code: 'SESSION_ABORTED' });
-      expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
-      expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
+      await expectNoApproval(h, a.id);
     } finally {
       stopMotion();
       await context.close();
     }
-  }, 120_000);
+  }, 180_000);
 
-  it('a tab closed mid-session and a denied microphone: nothing signed, the action still waits', async () => {
-    const sam = await addPerson(h, 'sam', { modalities: ['motion', 'typing'], device: false });
-    const { page, cdp, context } = await signingPage(sam);
-    const body = new SimulatedBody('sam', ['motion'], 'browser-close');
-    body.watch(page);
-    const stopMotion = await feedMotion(cdp, body);
+  it('a denied microphone; prompts not followed: refused without naming a check, another try offered; a tab closed mid-session: nothing executes', async () => {
+    const { page, cdp, context } = await signingPage();
+    // sam holds the phone but never makes the gestures asked for: this body never sees the reveals.
+    const idle = new SimulatedBody('sam', ['motion'], 'app-idle');
+    const watcher = new SimulatedBody('sam', ['motion'], 'app-idle');
+    watcher.watch(page);
+    const stopMotion = await feedMotion(cdp, idle);
     try {
-      const credentialId = await enrolPasskey(page, sam);
-      const a = await highTransfer(h, 'browser-tab-closed');
-      await page.goto(`${origin}/app/signing-harness.html?person=sam&action=${a.id}&credential=${credentialId}`);
+      await enrolInApp(page, h, 'sam', ['motion', 'voice']);
+      // The microphone: no permission in this context (Chromium dismisses the prompt). Said plainly
+      // before anything starts; the challenge is untouched, so the person may choose another way.
+      const a = await highTransfer(h, 'app-mic-denied');
+      await openSigning(page, h, a.id);
+      const first = page.url();
+      await page.getByRole('checkbox', { name: /^Movement/ }).uncheck();
+      await page.getByRole('checkbox', { name: /^Saying the words/ }).check();
       await page.getByRole('button', { name: /Start signing/ }).click();
-      await waitFor(() => body.revealed.length >= 1 || undefined, 15_000);
+      const refusedMic = page.locator('.af-signing [role=alert]', { hasText: 'Access to a sensor was refused' });
+      await refusedMic.waitFor({ timeout: 30_000 });
+      expect(await alertText(page)).toMatch(/^Access to a sensor was refused\. Allow it in your browser settings, or choose another way to sign\. /);
+      expect(await alertText(page)).toMatch(STILL_WAITING);
+      expect(await page.getByRole('button', { name: /Start signing/ }).isEnabled()).toBe(true);
+      await expectAccessible(page, 'sign-microphone-denied');
+      await screenshot(page, 'sign-6-microphone-denied');
+      // The signing screen takes the app's colours in the dark scheme too.
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await expectAccessible(page, 'sign-microphone-denied-dark');
+      await screenshot(page, 'sign-6-microphone-denied-dark');
+      await page.emulateMedia({ colorScheme: 'light' });
+      expect(await entries(h, { actionId: a.id, type: 'signature.session_started' })).toEqual([]);
+      await expectNoApproval(h, a.id);
+
+      // Another way: movement, but the gestures never come. The gateway refuses; the page says so
+      // without naming any check (the log has the reason), and offers the next challenge.
+      await page.getByRole('checkbox', { name: /^Saying the words/ }).uncheck();
+      await page.getByRole('checkbox', { name: /^Movement/ }).check();
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => watcher.revealed.length >= 1 || undefined, 20_000);
+      expect(await refusedMic.count()).toBe(0); // the old message went with the new attempt
+      expect(await signingOutcome(page, 90_000)).toBe('refused');
+      expect(await alertText(page)).toBe('The signature was not accepted. Nothing was signed and nothing was carried out: the request is still waiting for a decision.');
+      expect(await entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'sam', code: 'LIVENESS_REJECTED' }]);
+      await expectAccessible(page, 'sign-refused');
+      await screenshot(page, 'sign-8-refused');
+      await expectNoApproval(h, a.id);
+      await page.getByRole('button', { name: 'Try again' }).click();
+      await page.getByRole('button', { name: /Start signing/ }).waitFor();
+      expect(page.url()).toMatch(new RegExp(`/app/sign/chl_[^?]+\\?action=${a.id}$`));
+      expect(page.url()).not.toBe(first);
+
+      // On the next challenge, the tab is closed mid-session.
+      const revealed = watcher.revealed.length;
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => watcher.revealed.length > revealed || undefined, 20_000);
       await page.close();
-      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0], 20_000).catch((e: unknown) => {
-        throw new Error(JSON.stringify(entries(h, { actionId: a.id }).map((x) => [x['type'], x['code'], x['who']])), { cause: e });
-      });
-      expect(refused).toMatchObject({ who: 'sam', code: 'SESSION_ABORTED' });
-      expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
-      expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
+      await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' }))[1], 20_000);
+      expect((await entries(h, { actionId: a.id, type: 'signature.refused' }))[1]).toMatchObject({ who: 'sam', code: 'SESSION_ABORTED' });
+      await expectNoApproval(h, a.id);
     } finally {
       stopMotion();
       await context.close();
     }
-    // The microphone refused (no permission granted in this context): said plainly before anything starts.
-    const { page: p2, context: c2 } = await signingPage(sam);
-    try {
-      await p2.goto(`${origin}/app/signing-harness.html?mode=calibrate&person=sam&modalities=voice&duration=20000`);
-      await p2.getByRole('button', { name: /Start calibration/ }).click();
-      await p2.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 30_000 });
-      expect(await p2.evaluate(() => (globalThis as unknown as PageGlobals).afResult!.outcome)).toBe('sensor');
-      await expect(p2.getByRole('alert').textContent()).resolves.toMatch(/Access to a sensor was refused/);
-      await screenshot(p2, 'calibration-microphone-denied');
-    } finally {
-      await c2.close();
-    }
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('heart rate from a Bluetooth strap', () => {
-  it('RR intervals arrive from notifications; a strap that disconnects ends signing, the action still waits', async () => {
-    const uma = await addPerson(h, 'uma', { modalities: ['hrv'], device: false });
-    const { page, cdp, context } = await signingPage(uma);
-    const strap = await EmulatedStrap.attach(browser, cdp);
-    const body = new SimulatedBody('uma', ['hrv'], 'browser-strap');
-    body.watch(page);
-    try {
-
-      const credentialId = await enrolPasskey(page, uma);
-      const a = await highTransfer(h, 'browser-strap-disconnects');
-      await page.emulateMedia({ reducedMotion: 'reduce' });
-      await page.goto(`${origin}/app/signing-harness.html?person=uma&action=${a.id}&credential=${credentialId}&modalities=hrv`);
-      await page.getByRole('button', { name: /Start signing/ }).click();
-      await waitFor(() => body.started || undefined, 15_000);
-      // prefers-reduced-motion: the breathing guide is a filling bar and words, not a growing circle.
-      await page.getByText(/Breathe (in|out)/).waitFor();
-      expect(await page.locator('.af-breath-circle').isVisible()).toBe(false);
-      expect(await page.locator('.af-breath-bar').isVisible()).toBe(true);
-      await screenshot(page, 'signing-hrv-reduced-motion');
-      // A few beats: one interval per measurement, as the body's heart produces them.
-      const beats: number[] = [];
-      while (beats.length < 6) {
+  /** Sends the body's beats to the page through the strap as they happen, until `stop()`. */
+  function feedBeats(page: Page, strap: EmulatedStrap, body: SimulatedBody): { sent: number[]; stop(): Promise<void> } {
+    const sent: number[] = [];
+    let running = true;
+    const loop = (async () => {
+      while (running) {
         for (const b of body.advance().hrv?.rr ?? []) {
-          await strap.send(page, measurement(60000 / b.ms, [b.ms]));
-          beats.push(b.ms);
+          if (!running) break;
+          await strap.send(page, measurement(60000 / b.ms, [b.ms])).catch(() => undefined);
+          sent.push(b.ms);
         }
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 50));
       }
-      await waitFor(() => chunks(body).flatMap((c) => c.samples.hrv?.rr ?? []).length >= 6 || undefined, 10_000);
+    })();
+    return {
+      sent,
+      async stop() {
+        running = false;
+        await loop;
+      },
+    };
+  }
+
+  it('a transfer signed with heart rhythm under the breathing guide executes; a strap that disconnects ends signing and the action still waits', async () => {
+    const { page, cdp, context } = await signingPage();
+    const strap = await EmulatedStrap.attach(browser, cdp);
+    try {
+      await enrolInApp(page, h, 'uma', ['hrv']);
+
+      // 1. Signed: the beats the simulated heart makes while following the breathing guide.
+      const body = new SimulatedBody('uma', ['hrv'], 'app-strap');
+      body.watch(page);
+      const a = await highTransfer(h, 'app-strap-signs');
+      await openSigning(page, h, a.id);
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => body.started || undefined, 20_000);
+      const beats = feedBeats(page, strap, body);
+      let outcome: string;
+      try {
+        outcome = await signingOutcome(page, 90_000);
+      } finally {
+        await beats.stop();
+      }
       // The intervals the page sent are the strap's (to its 1/1024 s resolution), one beat each.
       const rr = chunks(body).flatMap((c) => c.samples.hrv?.rr ?? []);
       const onTheWire = (ms: number) => Math.round(((Math.round((ms * 1024) / 1000) * 1000) / 1024) * 10) / 10;
-      expect(rr.slice(0, 6).map((x) => x.ms)).toEqual(beats.slice(0, 6).map(onTheWire));
-      for (let i = 1; i < rr.length; i++) expect(rr[i]!.t).toBeGreaterThanOrEqual(rr[i - 1]!.t);
+      expect(rr.length).toBeGreaterThan(15);
+      expect(rr.map((x) => x.ms)).toEqual(beats.sent.slice(0, rr.length).map(onTheWire));
+      const refused = entries(h, { actionId: a.id, type: 'signature.refused' });
+      expect(refused, JSON.stringify(refused)).toEqual([]);
+      expect(outcome).toBe('accepted');
+      await waitFor(async () => ((await actionStatus(h, a.id)) === 'executed' ? true : undefined), 20_000);
+      expect(h.payments.executions.filter((e) => e.key === a.id)).toHaveLength(1);
+      expect((await entries(h, { actionId: a.id, type: 'signature.verified' }))[0]).toMatchObject({ who: 'uma', modalities: ['hrv'], liveness: { accepted: true } });
+
+      // 2. The strap disconnects: under prefers-reduced-motion, whose breathing guide is a filling bar.
+      const body2 = new SimulatedBody('uma', ['hrv'], 'app-strap-2');
+      body2.watch(page);
+      const b = await highTransfer(h, 'app-strap-disconnects');
+      await page.emulateMedia({ reducedMotion: 'reduce' });
+      // Back to the inbox inside the app: Chromium's emulated Bluetooth adapter is gone for a page
+      // that used it and then loaded a new document ("Bluetooth adapter not available").
+      await page.getByRole('link', { name: 'Back to inbox' }).click();
+      await signFromInbox(page, b.id);
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => body2.started || undefined, 20_000);
+      const beats2 = feedBeats(page, strap, body2);
+      try {
+        await page.getByText(/Breathe (in|out)/).waitFor();
+        expect(await page.locator('.af-breath-circle').isVisible()).toBe(false);
+        expect(await page.locator('.af-breath-bar').isVisible()).toBe(true);
+        await waitFor(() => beats2.sent.length >= 4 || undefined, 15_000);
+        await screenshot(page, 'sign-5-hrv-reduced-motion');
+      } finally {
+        await beats2.stop();
+      }
       await strap.disconnect();
-      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 30_000 });
-      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!.outcome)).toBe('sensor');
-      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/The heart-rate strap disconnected during signing\. Nothing was signed/);
-      await screenshot(page, 'signing-5-strap-disconnected');
-      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0]);
-      expect(refused).toMatchObject({ who: 'uma', code: 'SESSION_ABORTED' });
-      expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
-      expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
+      expect(await signingOutcome(page, 30_000)).toBe('sensor');
+      expect(await alertText(page)).toMatch(/^The heart-rate strap disconnected during signing\. /);
+      expect(await alertText(page)).toMatch(STILL_WAITING);
+      await expectAccessible(page, 'sign-strap-disconnected');
+      await screenshot(page, 'sign-7-strap-disconnected');
+      expect(await waitFor(async () => (await entries(h, { actionId: b.id, type: 'signature.refused' }))[0])).toMatchObject({ who: 'uma', code: 'SESSION_ABORTED' });
+      await expectNoApproval(h, b.id);
     } finally {
       await strap.close();
       await context.close();
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('voice on a fake microphone', () => {
   const dir = mkdtempSync(join(tmpdir(), 'af-voice-'));
   const wav = join(dir, 'speech.wav');
+  let hv: AppHarness;
   let voiceBrowser: Browser;
   beforeAll(async () => {
-    // Speech with pauses between words (espeak-ng: -g is the word gap in 10 ms units); Chromium loops it.
-    execFileSync('espeak-ng', ['-s', '120', '-g', '60', '-w', wav, 'river orange table yellow window garden simple number paper forest']);
-    voiceBrowser = await launchChromium(['--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
-  });
+    // A gateway of its own: the seeded signer then gives this challenge the same words on every
+    // run, whichever other tests ran before.
+    hv = await withAdmin(await startSignatureHarness({ label: 'app-voice', editPolicy: (y) => y.replace(/modalities: \[hrv, motion\]/g, 'modalities: [hrv, motion, voice]') }));
+    // Chromium reads the file when capture starts (checked): it is written once the words are known.
+    voiceBrowser = await launchChromium(['--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}%noloop`]);
+  }, 120_000);
   afterAll(async () => {
     await voiceBrowser?.close();
+    await hv?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reduces the microphone to pitch and energy frames on the page; only those go out', async () => {
-    const tess = await addPerson(h, 'tess', { modalities: ['voice'], device: false });
+  /**
+   * What can be checked honestly with a synthetic voice, and why it does not make an accepted
+   * signature (docs/approver-app.md §Signing module, "Voice in the tests"). Chromium's fake
+   * microphone plays a file and cannot hear the words appear, so the person's part is written
+   * ahead: the words this challenge will reveal (derived from its nonce, which the test reads from
+   * the gateway; no device can), each said some 0.6-1.3 s after it is due (a naming latency plus
+   * the 0.2-0.9 s measured here from capture start to the session's t = 0, which varies with load).
+   * espeak-ng's speech then sits at the synthetic-voice check's edge (pitch perturbation measured
+   * 0.07-0.13 % by word set, human range 0.1-5 %), and some of its vowels never reach the on-page
+   * tracker's voicing clarity (e.g. "ship", "sock": pitchy locks on a ~24 Hz period, four glottal
+   * periods of espeak's source), so whether a session passes depends on the words drawn. Whatever
+   * the gateway decides, the page and the action follow it.
+   */
+  it('a transfer said by a synthetic voice: only pitch and energy frames leave the page, answering the words as they appear; the outcome is the gateway\'s', async () => {
     const s = await phonePage(voiceBrowser);
-    await s.page.exposeFunction('afAuthorize', (method: string, path: string) => tess.client.authorization(method, path));
     await virtualAuthenticator(s.cdp);
-    const body = new SimulatedBody('tess', ['voice'], 'browser-voice');
+    const body = new SimulatedBody('vera', ['voice'], 'app-voice');
     body.watch(s.page);
     try {
-      const credentialId = await enrolPasskey(s.page, tess);
-      await s.page.goto(`${origin}/app/signing-harness.html?mode=calibrate&person=tess&modalities=voice&duration=20000&credential=${credentialId}`);
-      await s.page.getByRole('button', { name: /Start calibration/ }).click();
-      await s.page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 60_000 });
-      const frames = chunks(body).flatMap((c) => c.samples.voice?.frames ?? []);
-      // 10 ms hop: about 100 frames a second over the 20 s.
-      expect(frames.length).toBeGreaterThan(1500);
-      expect(frames.length).toBeLessThan(2300);
-      const voiced = frames.filter((f) => f.f0Hz !== null);
-      expect(voiced.length).toBeGreaterThan(200);
-      const f0 = voiced.map((f) => f.f0Hz!).sort((a, b) => a - b);
-      // espeak-ng's default voice speaks at about 100 Hz.
-      expect(f0[Math.floor(f0.length / 2)]).toBeGreaterThan(70);
-      expect(f0[Math.floor(f0.length / 2)]).toBeLessThan(160);
-      const loud = (xs: { energyDb: number }[]) => xs.map((f) => f.energyDb).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      expect(loud(voiced)).toBeGreaterThan(loud(frames.filter((f) => f.f0Hz === null)) + 6);
-      // Features only: each frame is { t, f0Hz, energyDb }, and no binary frame was sent.
+      await enrolInApp(s.page, hv, 'vera', ['voice']);
+      const a = await highTransfer(hv, 'app-voice');
+      await openSigning(s.page, hv, a.id);
+      const c = (await hv.signatures.service!.store.openChallengesOf('vera')).find((x) => x.actionId === a.id)!;
+      const stimulus = deriveStimulus(hv.signatures.service!.issuer.nonces.get(c.id)!, { durationMs: c.sustainedMs, modalities: ['voice'] });
+      const latency = [620, 540, 710, 580, 660, 600, 750, 560];
+      const words = stimulus.voice!.words.map((w, i) => ({ word: w.word, startMs: w.atMs + latency[i % latency.length]! + 550 }));
+      speechWav(wav, join(dir, 'word.wav'), words, c.sustainedMs + 10_000);
+      await s.page.getByRole('button', { name: /Start signing/ }).click();
+      // The words are shown as they are revealed.
+      await s.page.getByText(/^Say: [a-z]+$/).waitFor({ timeout: 20_000 });
+      const outcome = await signingOutcome(s.page, 90_000);
+
+      // What left the page: pitch and energy frames, about 100 a second, nothing else.
+      const frames = chunks(body).flatMap((x) => x.samples.voice?.frames ?? []);
+      expect(frames.length).toBeGreaterThan(c.sustainedMs / 10 - 300);
+      expect(frames.length).toBeLessThan(c.sustainedMs / 10 + 300);
       expect(new Set(frames.flatMap((f) => Object.keys(f)))).toEqual(new Set(['t', 'f0Hz', 'energyDb']));
-      // A recording does not answer the words revealed, so the gateway refuses the session; what
-      // it found in the stream itself (format, frame rate, energy, voicing) passed.
-      const refused = await waitFor(() => entries(h, { type: 'signature.refused' }).find((e) => e['who'] === 'tess'));
-      const failed = (refused['liveness'] as { modalities: { voice: { failedChecks: string[] } }; failedChecks: string[] }) ?? undefined;
-      expect(failed.modalities.voice.failedChecks.filter((c) => /format|rate|energy-range|voicing-energy/.test(c))).toEqual([]);
-      expect(failed.failedChecks.filter((c) => c.startsWith('timing.voice.sample-gap'))).toEqual([]);
-      // The AudioWorklet (its own bundled file) loaded under the CSP: nothing was refused.
+      const voiced = frames.filter((f) => f.f0Hz !== null).map((f) => f.f0Hz!).sort((x, y) => x - y);
+      expect(voiced.length).toBeGreaterThan(30);
+      expect(voiced[Math.floor(voiced.length / 2)]).toBeGreaterThan(70); // espeak-ng's default voice: about 80-100 Hz
+      expect(voiced[Math.floor(voiced.length / 2)]).toBeLessThan(160);
+
+      // The gateway's view of the stream: its form passed (frame rate, energy, voicing, timing),
+      // and most words were answered at a human latency.
+      const decided = [...(await entries(hv, { actionId: a.id, type: 'signature.refused' })), ...(await entries(hv, { actionId: a.id, type: 'signature.verified' }))];
+      expect(decided).toHaveLength(1);
+      const liveness = decided[0]!['liveness'] as { accepted: boolean; failedChecks: string[]; modalities: { voice: { failedChecks: string[]; features: Record<string, number> } } };
+      const form = [...liveness.failedChecks, ...liveness.modalities.voice.failedChecks].filter((x) => /format|rate|energy|voicing|sample-gap|delay|ahead|stall/.test(x));
+      expect(form, JSON.stringify(liveness)).toEqual([]);
+      expect(liveness.modalities.voice.features['wordsAnswered'], JSON.stringify(liveness)).toBeGreaterThanOrEqual(stimulus.voice!.words.length - 2);
+      expect(liveness.modalities.voice.features['namingMs']).toBeGreaterThan(250);
+      expect(liveness.modalities.voice.features['namingMs']).toBeLessThan(2000);
+
+      // The page and the action follow the gateway's decision.
+      expect(outcome).toBe(liveness.accepted ? 'accepted' : 'refused');
+      if (liveness.accepted) await waitFor(async () => ((await actionStatus(hv, a.id)) === 'executed' ? true : undefined), 20_000);
+      else await expectNoApproval(hv, a.id);
       expect(s.violations).toEqual([]);
     } finally {
       await s.context.close();
     }
-  }, 120_000);
+  }, 180_000);
 });

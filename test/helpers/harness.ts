@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import type { Signer } from '../../src/core/signer.ts';
-import type { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
+import type { TransparencyLog } from '../../src/gateway/log/transparency-log.ts';
 import { pino } from 'pino';
 import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
-import { assembleGateway, type AssembledGateway } from '../../src/gateway/assemble.ts';
-import type { Gateway } from '../../src/gateway/build.ts';
-import type { SignatureCapability } from '../../src/gateway/signatures/capability.ts';
+import { assembleGateway, type AssembledGateway } from '../../src/main/assemble.ts';
+import type { Gateway } from '../../src/main/build-gateway.ts';
+import type { SignatureCapability } from '../../src/main/signature-capability.ts';
 import type { PolicyGovernance } from '../../src/gateway/policy-governance.ts';
 import { loadConfig } from '../../src/gateway/config.ts';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { startExampleMcpServer, type ExampleMcpServer } from '../../examples/mcp-payments.ts';
 import { freePort } from './free-port.ts';
@@ -21,9 +21,18 @@ import { mintAssertion } from './assertion.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The example policy with its upstreams pointed at this test's actuators. */
-export function examplePolicyText(urls: { payments: string; infra: string; paymentsMcp?: string }, edit?: (yaml: string) => string): string {
-  let text = readFileSync(join(ROOT, 'examples/policy.yaml'), 'utf8')
+/** The example policy's modality roles (two primaries captured together), as written there. */
+export const EXAMPLE_ROLES = ', roles: { primary: [motion, typing, gaze, voice], min_primary: 2, one_primary: [supporting, longer, witness] }';
+
+/**
+ * The example policy with its upstreams pointed at this test's actuators. Its modality roles are
+ * left out unless `keepRoles` (tests of other things sign with one modality, as any one accepted
+ * modality suffices without roles); test/signature/roles.test.ts keeps them.
+ */
+export function examplePolicyText(urls: { payments: string; infra: string; paymentsMcp?: string }, edit?: (yaml: string) => string, o: { keepRoles?: boolean } = {}): string {
+  const raw = readFileSync(join(ROOT, 'examples/policy.yaml'), 'utf8');
+  if (!raw.includes(EXAMPLE_ROLES)) throw new Error('examples/policy.yaml no longer carries EXAMPLE_ROLES: update the test harness');
+  let text = (o.keepRoles ? raw : raw.replace(EXAMPLE_ROLES, ''))
     .replace('http://127.0.0.1:9090', urls.payments)
     .replace('http://127.0.0.1:9091', urls.infra)
     .replace('http://127.0.0.1:9092/mcp', urls.paymentsMcp ?? 'http://127.0.0.1:9/mcp')
@@ -59,7 +68,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string } = {}): Promise<Harness> {
+export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'af-gw-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -68,7 +77,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url, ...prefix });
   const paymentsMcp = await startExampleMcpServer({ gatewayUrl: url, issuer: url });
   const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url, paymentsMcp: paymentsMcp.url }, o.editPolicy));
+  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url, paymentsMcp: paymentsMcp.url }, o.editPolicy, { keepRoles: o.keepRoles ?? false }));
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...(o.env ?? {}) }, dir, ROOT);
   const policyDoc = await loadPolicyFile(policyFile);
   const signer = o.signer ?? new MemorySigner();

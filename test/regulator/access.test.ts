@@ -148,8 +148,8 @@ describe('reading the log with a token', () => {
     const temp = await addPrincipal(h, 'tim', ['regulator']);
     const timsToken = (await issueToken(h, temp)).access_token;
     expect((await withToken(h, timsToken, '/log/v1/entries?type=action.received')).status).toBe(200);
-    const rec = (await h.gw.ctx.store.getPrincipal('tim'))!;
-    await h.gw.ctx.store.putPrincipal({ ...rec, disabled: true });
+    const rec = (await h.gw.ctx.store.principals.get('tim'))!;
+    await h.gw.ctx.store.tx(async (tx) => tx.principals.put({ ...rec, disabled: true }));
     expect((await withToken(h, timsToken, '/log/v1/entries?type=action.received')).status).toBe(401);
   });
 
@@ -176,7 +176,7 @@ describe('GET /v1/regulator/export', () => {
     expect(b.policyVersions[0]).toMatchObject({ version: h.gw.ctx.policy().hash, digest: h.gw.ctx.policy().hash, logIndex: 0 });
     expect(b.context?.map((c) => c.index)).toEqual(expect.arrayContaining([0, 1]));
     const logged = await waitFor(async () => {
-      const all = h.log.query({ type: 'regulator.export', person: 'rita', limit: 100 });
+      const all = await h.log.query({ type: 'regulator.export', person: 'rita', limit: 100 });
       return all.find((e) => e.entry['tokenJti'] === t.jti);
     });
     expect(logged.entry).toMatchObject({ by: 'rita', via: 'token', request: { fromIndex: 2, toIndex: 9 }, range: { start: 2, end: 9 }, entries: 7 });

@@ -34,7 +34,7 @@ let c: ConsoleClient;
 /** The gateway's clock runs this far ahead of real time (the expiry test moves it). */
 let skew = 0;
 
-const entriesOf = (type: string) => h.log.entriesByType(type, { limit: 10_000 }).map((e) => e.entry as Record<string, unknown>);
+const entriesOf = async (type: string) => (await h.log.entriesByType(type, { limit: 10_000 })).map((e) => e.entry as Record<string, unknown>);
 const invite = (who: Principal, person: string) => h.as(who, 'POST', '/v1/regulator/invitations', { body: { person } });
 
 beforeAll(async () => {
@@ -62,7 +62,7 @@ describe('regulator console: passkey and session', () => {
     const token = new URL(url).hash.slice(1);
     expect(await c.json('POST', '/invitation', { token })).toMatchObject({ person: 'rita' });
     passkey = await c.enrol(url, 'rita');
-    expect(entriesOf('regulator.passkey_enrolled').at(-1)).toMatchObject({ who: 'rita', device: passkey.id });
+    expect((await entriesOf('regulator.passkey_enrolled')).at(-1)).toMatchObject({ who: 'rita', device: passkey.id });
     const again = await c.call('POST', '/enrol/options', { token });
     expect(again.status).toBe(410);
     expect(await again.json()).toMatchObject({ code: 'INVITATION_USED' });
@@ -90,18 +90,18 @@ describe('regulator console: passkey and session', () => {
     expect(set).toMatch(/^af_regulator=eyJ[^;]+;/);
     expect(set).toMatch(/HttpOnly/);
     expect(set).toMatch(/SameSite=Strict/);
-    expect(h.log.entry(body.logIndex).entry).toMatchObject({ type: 'regulator.token_issued', by: 'rita', via: 'passkey', device: passkey.id, jti: body.jti, scopes: ['log:read'] });
+    expect((await h.log.entry(body.logIndex)).entry).toMatchObject({ type: 'regulator.token_issued', by: 'rita', via: 'passkey', device: passkey.id, jti: body.jti, scopes: ['log:read'] });
     expect(await c.json('GET', '/session')).toMatchObject({ person: 'rita', jti: body.jti, scopes: ['log:read'] });
   });
 
   it('records every read before answering it, and refuses what the session has no scope for', async () => {
-    const before = entriesOf('regulator.read').length;
+    const before = (await entriesOf('regulator.read')).length;
     const { entries } = await c.json<{ entries: { index: number; text: string }[] }>('GET', '/entries?tier=HIGH&type=action.classified');
     const ids = entries.map((e) => (JSON.parse(e.text) as { actionId: string }).actionId);
     expect(ids).toEqual([s.high.id, s.expired.id]);
     const agent = await c.json<{ entries: unknown[] }>('GET', '/entries?agent=agent-1&type=action.received');
     expect(agent.entries.length).toBe(5); // MEDIUM twice, HIGH twice, CRITICAL; the LOW one is action.passed
-    const reads = entriesOf('regulator.read');
+    const reads = (await entriesOf('regulator.read'));
     expect(reads.length).toBe(before + 2);
     expect(reads.at(-2)).toMatchObject({ by: 'rita', via: 'console', resource: 'entries', query: { tier: 'HIGH', type: 'action.classified' } });
     const exp = await c.call('GET', '/export');
@@ -113,10 +113,10 @@ describe('regulator console: passkey and session', () => {
     const t = await c.json<{ checkpoint: { note: string; size: number }; entries: { index: number; text: string; inclusion: string[] }[] }>('GET', `/actions/${s.high.id}/trail`);
     const vk = (await (await fetch(`${h.url}/log/v1/verifier-key`)).json()) as { vkey: string; origin: string };
     const cp = verifyCheckpoint(t.checkpoint.note, vk.vkey, vk.origin);
-    expect(t.entries.map((e) => (JSON.parse(e.text) as { type: string }).type)).toEqual(h.log.entriesByActionId(s.high.id).map((e) => e.type));
+    expect(t.entries.map((e) => (JSON.parse(e.text) as { type: string }).type)).toEqual((await h.log.entriesByActionId(s.high.id)).map((e) => e.type));
     for (const e of t.entries) verifyEntryInclusion(e.text, e.index, e.inclusion, cp);
     expect(() => verifyEntryInclusion(t.entries[0]!.text, t.entries[1]!.index, t.entries[1]!.inclusion, cp)).toThrow();
-    expect(entriesOf('regulator.read').at(-1)).toMatchObject({ resource: 'trail', query: { actionId: s.high.id } });
+    expect((await entriesOf('regulator.read')).at(-1)).toMatchObject({ resource: 'trail', query: { actionId: s.high.id } });
     expect((await c.call('GET', '/actions/act_nothing/trail')).status).toBe(404);
   });
 
@@ -208,7 +208,7 @@ describe('regulator console: refusals', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="log-export-0-\d+\.json"$/);
     const bundle = (await res.json()) as ExportBundle;
-    expect(entriesOf('regulator.export').at(-1)).toMatchObject({ by: 'rita', via: 'console', tokenJti: jti });
+    expect((await entriesOf('regulator.export')).at(-1)).toMatchObject({ by: 'rita', via: 'console', tokenJti: jti });
     const report = await verifyBundle(bundle, { rootPem: pki.rootPem });
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
@@ -233,7 +233,7 @@ describe('regulator console: refusals', () => {
       expect(z.cookie).toBe('');
       z.cookie = kept; // the cookie replayed after sign-out
       expect(await (await z.call('GET', '/session')).json()).toMatchObject({ code: 'SESSION_REQUIRED' });
-      expect(entriesOf('regulator.session_ended').at(-1)).toMatchObject({ by: 'rita' });
+      expect((await entriesOf('regulator.session_ended')).at(-1)).toMatchObject({ by: 'rita' });
     } finally {
       skew = 0;
     }
@@ -242,13 +242,13 @@ describe('regulator console: refusals', () => {
   it('refuses a session whose regulator lost the role since', async () => {
     const w = rc();
     expect((await w.signIn(passkey)).status).toBe(201);
-    const p = (await h.gw.ctx.store.getPrincipal('rita'))!;
-    await h.gw.ctx.store.putPrincipal({ ...p, roles: ['authorizer'] });
+    const p = (await h.gw.ctx.store.principals.get('rita'))!;
+    await h.gw.ctx.store.tx(async (tx) => tx.principals.put({ ...p, roles: ['authorizer'] }));
     try {
       expect(await (await w.call('GET', '/session')).json()).toMatchObject({ code: 'AUTH_INVALID' });
       expect((await rc().signIn(passkey)).status).toBe(401);
     } finally {
-      await h.gw.ctx.store.putPrincipal(p);
+      await h.gw.ctx.store.tx(async (tx) => tx.principals.put(p));
     }
   });
 });

@@ -58,7 +58,8 @@ const live = (modality: string) => ({ modality, score: 0.9 });
 
 beforeAll(async () => {
   pki = createTestPki();
-  h = await startHarness({ signer: new AttestedSigner(pki) });
+  // The example policy's modality roles are kept: case 12 breaks them.
+  h = await startHarness({ signer: new AttestedSigner(pki), keepRoles: true });
   const rita = await addPrincipal(h, 'rita', ['regulator']);
   const now = () => Date.now();
 
@@ -81,10 +82,16 @@ beforeAll(async () => {
   });
   expect((await h.gw.ctx.dispatcher.dispatch(released!)).status).toBe('executed');
 
+  // 12. HIGH approved by one primary modality for the policy's 30 s: its roles want two primaries
+  // together, or one with a supporting modality, or one for 60 s.
+  const onePrimary = await submit('POST', '/proxy/payments/transfers', 'rogue-one-primary', { payee: 'R12', amount: 2400, currency: 'EUR' });
+  await authoriseWithApprovals(h, onePrimary.id, [{ who: 'alice', device: 'alice-phone', role: 'authorizer', at: nowSec(), liveness: { modality: 'motion', modalities: ['motion'], score: 0.9, sustainedMs: 30_000 } }]);
+  at['one-primary'] = h.log.query({ actionId: onePrimary.id, type: 'action.authorised' })[0]!.index;
+
   // 3. HIGH with an authorizer's approval but no liveness summary.
   const noLiveness = await submit('POST', '/proxy/payments/transfers', 'rogue-noliveness', { payee: 'R3', amount: 2100, currency: 'EUR' });
   await authoriseWithApprovals(h, noLiveness.id, [{ who: 'alice', device: 'alice-phone', role: 'authorizer', at: nowSec() }]);
-  at['no-liveness'] = h.log.query({ actionId: noLiveness.id, type: 'action.authorised' })[0]!.index;
+  at['no-liveness'] = (await h.log.query({ actionId: noLiveness.id, type: 'action.authorised' }))[0]!.index;
 
   // 4. CRITICAL one platform approver short; 5. CRITICAL with dave counted twice.
   const short = await submit('DELETE', '/proxy/infra/clusters/c2', 'rogue-short');
@@ -98,7 +105,7 @@ beforeAll(async () => {
     ],
     { all_of: [{ group: 'platform', min: 1 }, { group: 'risk', min: 1 }], comparator: 'compliance' },
   );
-  at['quorum-short'] = h.log.query({ actionId: short.id, type: 'action.authorised' })[0]!.index;
+  at['quorum-short'] = (await h.log.query({ actionId: short.id, type: 'action.authorised' }))[0]!.index;
   const twice = await submit('DELETE', '/proxy/infra/clusters/c3', 'rogue-twice');
   await authoriseWithApprovals(
     h,
@@ -111,7 +118,7 @@ beforeAll(async () => {
     ],
     { all_of: [{ group: 'platform', min: 1 }, { group: 'risk', min: 1 }], comparator: 'compliance' },
   );
-  at['quorum-twice'] = h.log.query({ actionId: twice.id, type: 'action.authorised' })[0]!.index;
+  at['quorum-twice'] = (await h.log.query({ actionId: twice.id, type: 'action.authorised' }))[0]!.index;
 
   // 6. Executed after a veto.
   const vetoed = await submit('POST', '/proxy/payments/transfers', 'rogue-vetoed', { payee: 'R6', amount: 30, currency: 'EUR' });
@@ -129,6 +136,15 @@ beforeAll(async () => {
     entry('action.received', now(), ghost, { agent: descriptor.agent, idempotencyKey: 'ghost', descriptor }),
     entry('action.classified', now(), ghost, { tier: 'LOW', decision: 'ALLOW', rule: 'balance-reads', reasons: [], matchedRules: [], policyHash: 'ab'.repeat(32), requirements: {} }),
   ]);
+
+  // 13. A HIGH classification whose modality roles are weaker than the policy's defaults.
+  const weakRoles = { ...descriptor, target: 'R13' };
+  const weak = { id: 'act_weak_roles', digest: actionDigest(weakRoles) };
+  const signature = { ...unsigned.classification.requirements['signature'] as Record<string, unknown>, roles: { primary: ['hrv', 'motion', 'typing', 'gaze', 'voice'], minPrimary: 1, onePrimary: ['supporting', 'longer', 'witness'] } };
+  at['weak-roles'] = await audit([
+    entry('action.received', now(), weak, { agent: weakRoles.agent, idempotencyKey: 'weak-roles', descriptor: weakRoles }),
+    entry('action.classified', now(), weak, { tier: 'HIGH', decision: 'ALLOW', rule: 'large-transfer', reasons: [], matchedRules: ['large-transfer'], policyHash: unsigned.classification.policyHash, requirements: { signature } }),
+  ]) + 1;
 
   // 8. An execution whose receipt binds another action's digest; 9. one with no receipt.
   const swapped = await submit('POST', '/proxy/payments/transfers', 'rogue-swapped', { payee: 'R8', amount: 2200, currency: 'EUR' });
@@ -179,6 +195,16 @@ describe('violations written into the log itself', () => {
 
   it('a HIGH approval without liveness', () => {
     expect(messagesAt('action.signature', at['no-liveness']!)[0]).toMatch(/alice \(authorizer: no liveness summary\)/);
+  });
+
+  it('a HIGH approval short of the policy\'s modality roles', () => {
+    expect(messagesAt('action.signature', at['one-primary']!)[0]).toMatch(/alice \(authorizer: 1 primary modality \(motion, 30000 ms\) where the policy asks for 2 of motion, typing, gaze, voice captured together or allows supporting\/longer\/witness\)/);
+  });
+
+  it("a classification with modality roles weaker than the policy's", () => {
+    const m = messagesAt('action.requirements', at['weak-roles']!).join('\n');
+    expect(m).toMatch(/make hrv primary beyond the policy's motion, typing, gaze, voice/);
+    expect(m).toMatch(/need 1 primary modalities, below the policy's 2/);
   });
 
   it('a CRITICAL quorum one approver short, and one person counted in two groups', () => {

@@ -1,12 +1,12 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import type { Modality } from '../../src/core/policy/modality.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import type { GatewayMessage, HelloMessage } from '../../src/core/signature/messages.ts';
-import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
+import type { PrincipalRecord } from '../../src/gateway/ports/principals.ts';
 import type { StoredCredential } from '../../clients/device/authenticator/software-authenticator.ts';
 import { PersonClient, type ChallengeView } from '../../clients/device/gateway-client.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
@@ -32,8 +32,9 @@ export class SeededSigner extends MemorySigner {
   }
 }
 
-export async function startSignatureHarness(o: { label: string; clock?: Clock; signer?: Signer; editPolicy?: (y: string) => string; env?: Record<string, string> } = { label: 'sig' }): Promise<Harness> {
+export async function startSignatureHarness(o: { label: string; clock?: Clock; signer?: Signer; editPolicy?: (y: string) => string; env?: Record<string, string>; keepRoles?: boolean } = { label: 'sig' }): Promise<Harness> {
   return startHarness({
+    ...(o.keepRoles === undefined ? {} : { keepRoles: o.keepRoles }),
     signer: o.signer ?? new SeededSigner(o.label),
     ...(o.clock === undefined ? {} : { clock: o.clock }),
     ...(o.env === undefined ? {} : { env: o.env }),
@@ -81,8 +82,8 @@ export async function actionStatus(h: Harness, id: string): Promise<string> {
   return ((await (await h.as('alice', 'GET', `/v1/actions/${id}`)).json()) as { status: string }).status;
 }
 
-export function entries(h: Harness, q: { actionId?: string; type?: string }): Record<string, unknown>[] {
-  return h.log.query({ ...q, limit: 1000 }).map((e) => e.entry);
+export async function entries(h: Harness, q: { actionId?: string; type?: string }): Promise<Record<string, unknown>[]> {
+  return (await h.log.query({ ...q, limit: 1000 })).map((e) => e.entry);
 }
 
 /** A raw session socket for bad-input tests: connect, send frames, collect what the gateway says. */
@@ -152,24 +153,23 @@ export function failElsewhere(h: Harness, p: PrincipalRecord): Promise<unknown> 
  * place), so that a test starts from "nothing is open for them" on actions already waiting.
  */
 export async function dropOpenChallenges(h: Harness, person: string): Promise<void> {
-  const store = h.signatures.service!.store;
   const now = h.gw.ctx.clock.now();
-  await h.gw.ctx.store.tx(async () => {
-    for (const c of store.openChallengesOf(person)) store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now);
+  await h.gw.ctx.store.tx(async (tx) => {
+    for (const c of await h.gw.ctx.store.signatures.openChallengesOf(person)) await tx.signatures.endChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now);
   });
 }
 
 /** `n` counted failures of person `id` (five lock them: lockAfterFailures). */
 export async function failTimes(h: Harness, id: string, n: number): Promise<void> {
-  const p = (await h.gw.ctx.store.getPrincipal(id))!;
+  const p = (await h.gw.ctx.store.principals.get(id))!;
   for (let i = 0; i < n; i++) await failElsewhere(h, p);
 }
 
 /** The HIGH action still waits: no verified signature, no authorisation, nothing executed. */
 export async function expectNoApproval(h: Harness, actionId: string): Promise<void> {
   expect(await actionStatus(h, actionId)).toBe('awaiting_signature');
-  expect(entries(h, { actionId, type: 'signature.verified' })).toEqual([]);
-  expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
+  expect(await entries(h, { actionId, type: 'signature.verified' })).toEqual([]);
+  expect(await entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
   expect(h.payments.executions.find((x) => x.key === actionId)).toBeUndefined();
 }
 

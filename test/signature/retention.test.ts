@@ -2,11 +2,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { isFirewallError } from '../../src/core/errors.ts';
 import type { GatewayContext } from '../../src/gateway/context.ts';
-import { signatureCapability } from '../../src/gateway/signatures/capability.ts';
+import { signatureCapability } from '../../src/main/signature-capability.ts';
 import { checkRetentionDays, loadSignatureConfig } from '../../src/gateway/signatures/config.ts';
 import type { Harness } from '../helpers/harness.ts';
 import { addAdmin, ERASED_ENTRY_KEYS, NO_ROWS, rowsOf } from './erasure-helpers.ts';
@@ -52,7 +52,7 @@ describe('retention schedule', () => {
     expect(await retention.tick()).toBe(1);
     expect(rowsOf(h, 'olga')).toEqual(NO_ROWS);
     expect(rowsOf(h, 'abe')).toMatchObject({ sig_people: 1, sig_devices: 1 });
-    const e = entries(h, { type: 'person.erased' }).find((x) => x['person'] === 'olga')!;
+    const e = (await entries(h, { type: 'person.erased' })).find((x) => x['person'] === 'olga')!;
     expect(Object.keys(e).sort()).toEqual(ERASED_ENTRY_KEYS.retention_schedule);
     expect(e).toMatchObject({ basis: 'retention_schedule', retentionDays: 1095, devices: [old.credential!.id], rows: { people: 1, devices: 1 } });
     // Her last interaction was enrolling the device, at the start.
@@ -102,12 +102,12 @@ describe('retention schedule, past people still active', () => {
     clock.advance(2 * DAY);
     const cutoff = clock.now() - 1095 * DAY;
     // The index still lists all four (floors at creation), the actives first.
-    expect(service.store.retentionCandidates(cutoff, 10).map((p) => p.id)).toEqual(['act-1', 'act-2', 'act-3', 'gone']);
+    expect((await service.store.retentionCandidates(cutoff, 10)).map((p) => p.id)).toEqual(['act-1', 'act-2', 'act-3', 'gone']);
     expect(await h.signatures.retention!.tick()).toBe(1);
     expect(rowsOf(h, 'gone')).toEqual(NO_ROWS);
     for (const p of actives) expect(rowsOf(h, p.id)).toMatchObject({ sig_people: 1, sig_devices: 1 });
     // Their floors now sit at their last use: the next run has nobody to look at.
-    expect(service.store.retentionCandidates(cutoff, 10)).toEqual([]);
+    expect(await service.store.retentionCandidates(cutoff, 10)).toEqual([]);
     expect(await h.signatures.retention!.tick()).toBe(0);
   });
 });

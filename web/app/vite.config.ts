@@ -38,8 +38,15 @@ export default defineConfig({
   root,
   base: '/app/',
   publicDir: resolve(root, 'public'),
-  // The regulator verifier, one implementation with the CLI's (clients/regulator/browser.ts).
-  resolve: { alias: { '@signing': signing, '@regulator-verifier': resolve(root, '../../clients/regulator/browser.ts') } },
+  // @evidence-check: the regulator verifier's evidence-package check, one implementation for Node and the page.
+  // @regulator-verifier: the regulator verifier, one implementation with the CLI's (clients/regulator/browser.ts).
+  resolve: {
+    alias: {
+      '@signing': signing,
+      '@evidence-check': resolve(root, '../../clients/regulator/evidence.ts'),
+      '@regulator-verifier': resolve(root, '../../clients/regulator/browser.ts'),
+    },
+  },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: resolve(root, 'dist'),
@@ -50,9 +57,9 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     rolldownOptions: {
-      // The signing harness: the live-signing screen on its own, which its browser tests drive (test/app/signing.test.ts).
+      // The shell and the service worker; the signing module is a chunk the shell loads on demand.
       // The regulator console: its own shell and entry, so nothing of it loads with the approver's inbox.
-      input: { main: resolve(root, 'index.html'), regulator: resolve(root, 'regulator.html'), sw: resolve(root, 'src/sw.ts'), 'signing-harness': resolve(root, 'signing-harness.html') },
+      input: { main: resolve(root, 'index.html'), regulator: resolve(root, 'regulator.html'), sw: resolve(root, 'src/sw.ts') },
       output: {
         entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'),
       },

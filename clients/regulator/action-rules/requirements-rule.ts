@@ -7,6 +7,20 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
 }
 
+/** Modality roles no weaker than the policy's default roles: no more primaries, no fewer needed, no more fallbacks. */
+function rolesProblems(roles: Obj | undefined, floor: Obj | undefined): string[] {
+  if (floor === undefined) return [];
+  if (roles === undefined) return ["signature roles are missing where the policy's default sets them"];
+  const out: string[] = [];
+  const p = strings(roles, 'primary') ?? [], fp = strings(floor, 'primary') ?? [];
+  if (!p.every((m) => fp.includes(m))) out.push(`signature roles make ${p.filter((m) => !fp.includes(m)).join(', ')} primary beyond the policy's ${fp.join(', ')}`);
+  const n = uint(roles, 'minPrimary'), fn = uint(floor, 'minPrimary');
+  if (n === undefined || (fn !== undefined && n < fn)) out.push(`signature roles need ${String(n)} primary modalities, below the policy's ${String(fn)}`);
+  const f = strings(roles, 'onePrimary') ?? [], ff = strings(floor, 'onePrimary') ?? [];
+  if (!f.every((x) => ff.includes(x))) out.push(`signature roles allow ${f.filter((x) => !ff.includes(x)).join(', ')} beyond the policy's fallbacks ${ff.join(', ') || '(none)'}`);
+  return out;
+}
+
 /** What is wrong with the recorded requirements of a classification against its policy's floors. */
 function problems(t: string, req: Obj, policy: Obj): string[] {
   const out: string[] = [];
@@ -29,6 +43,7 @@ function problems(t: string, req: Obj, policy: Obj): string[] {
       const allowed = strings(floor, 'modalities');
       if (mods === undefined || mods.length === 0) out.push('no accepted signature modality');
       else if (allowed !== undefined && !mods.every((m) => allowed.includes(m))) out.push(`signature modalities ${mods.join(', ')} go beyond the policy's ${allowed.join(', ')}`);
+      out.push(...rolesProblems(obj(sig, 'roles'), obj(floor, 'roles')));
     }
   }
   if (t === 'CRITICAL') {

@@ -2,12 +2,26 @@ import { approvalsOf, livenessProblem } from './approval.ts';
 import { describe } from './action-tracker.ts';
 import { defineActionRule } from './define-rule.ts';
 import { arr, obj, strings, tier, uint } from './fields.ts';
+import { approvalMeetsRoles } from '../../../src/core/policy/signature-roles.ts';
+import type { Modality } from '../../../src/core/policy/modality.ts';
+import type { SignatureSpec } from '../../../src/core/policy/types.ts';
+
+/** The classification's modality roles, when it has well-formed ones (a malformed block counts as roles nobody meets). */
+function rolesOf(sig: Record<string, unknown>): Pick<SignatureSpec, 'sustainedMs' | 'roles'> | undefined {
+  const r = obj(sig, 'roles');
+  if (r === undefined) return undefined;
+  const primary = strings(r, 'primary'), min = uint(r, 'minPrimary'), one = strings(r, 'onePrimary'), sustainedMs = uint(sig, 'sustainedMs');
+  const fallbacks = (one ?? []).filter((f): f is 'supporting' | 'longer' | 'witness' => f === 'supporting' || f === 'longer' || f === 'witness');
+  return { sustainedMs: sustainedMs ?? Number.MAX_SAFE_INTEGER, roles: { primary: (primary ?? []) as Modality[], minPrimary: min ?? Number.MAX_SAFE_INTEGER, onePrimary: fallbacks } };
+}
 
 /**
  * action.signature (HIGH): the authorisation carries at least one approval by role `authorizer`
- * with a liveness summary (of a modality the classification accepted, when it names one), or one
- * by role `witness` (the institutional fallback); it came while the action was awaiting a
- * signature and before that window expired.
+ * with a liveness summary (of a modality the classification accepted, when it names one; and, when
+ * the classification's signature requirements carry modality roles, enough primary modalities
+ * captured together or a fallback those roles allow: core/policy/signature-roles.ts), or one by role
+ * `witness` (the institutional fallback); it came while the action was awaiting a signature and
+ * before that window expired.
  */
 export const signatureRule = defineActionRule('action.signature', "HIGH actions carry one person's live biological signature (or a witness)", (api) => ({
   action(step) {
@@ -19,11 +33,19 @@ export const signatureRule = defineActionRule('action.signature', "HIGH actions 
       api.fail(seen, `${describe(seen)}: HIGH action ${step.actionId} carries no approvals list`);
       return;
     }
-    const modalities = c ? strings(obj(obj(c.value, 'requirements') ?? {}, 'signature') ?? {}, 'modalities') : undefined;
+    const sig = c ? obj(obj(c.value, 'requirements') ?? {}, 'signature') : undefined;
+    const modalities = sig ? strings(sig, 'modalities') : undefined;
+    const roles = sig ? rolesOf(sig) : undefined;
     const approvals = approvalsOf(seen.value);
-    const ok = approvals.some((a) => a.role === 'witness' || (a.role === 'authorizer' && livenessProblem(a.liveness, modalities) === null));
+    const problem = (a: (typeof approvals)[number]): string | null => {
+      const lp = livenessProblem(a.liveness, modalities);
+      if (lp !== null || roles === undefined) return lp;
+      const used = a.liveness ? strings(a.liveness, 'modalities') ?? [] : [];
+      return approvalMeetsRoles(roles, used as Modality[], a.liveness ? uint(a.liveness, 'sustainedMs') : undefined);
+    };
+    const ok = approvals.some((a) => a.role === 'witness' || (a.role === 'authorizer' && problem(a) === null));
     if (!ok) {
-      const seenList = approvals.map((a) => `${a.who} (${a.role}${a.role === 'authorizer' ? `: ${livenessProblem(a.liveness, modalities) ?? 'ok'}` : ''})`);
+      const seenList = approvals.map((a) => `${a.who} (${a.role}${a.role === 'authorizer' ? `: ${problem(a) ?? 'ok'}` : ''})`);
       api.fail(
         seen,
         `${describe(seen)}: HIGH action ${step.actionId} has no approval by an authorizer with a liveness summary nor by a witness${seenList.length ? `; approvals: ${seenList.join(', ')}` : ' (no approvals)'}`,

@@ -1,7 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { parse as parseCookie } from 'cookie';
 import { FirewallError } from '../../core/errors.ts';
-import type { PrincipalRecord, Store } from '../store/store.ts';
+import type { PrincipalRecord } from '../../gateway/ports/principals.ts';
+import type { Store } from '../../gateway/ports/store.ts';
 import type { AppSessions } from '../../gateway/approver/sessions.ts';
 
 /**
@@ -30,22 +31,34 @@ export function clearSessionCookie(res: Response, origin: string): void {
 
 const SAFE = new Set(['GET', 'HEAD']);
 
+/** Whether a Cookie header carries an app session cookie (under either name). */
+export function hasAppSessionCookie(cookie: string | undefined): boolean {
+  if (cookie === undefined) return false;
+  const c = parseCookie(cookie);
+  return c[SECURE_COOKIE] !== undefined || c[LOOPBACK_COOKIE] !== undefined;
+}
+
 /**
- * Every app API request: refuse what a browser marks as coming from another site (Fetch Metadata),
- * and every state-changing request whose Origin is not one of the app's origins (a cross-site POST,
- * or a client that sends none: the app's own page always sends it on POST/PUT/DELETE).
+ * Refuses what a browser marks as coming from another site (Fetch Metadata), and a state-changing
+ * request whose Origin is not one of the app's origins (a cross-site POST, or a client that sends
+ * none: the app's own page always sends it on POST/PUT/DELETE). Returns that Origin, if checked.
  */
+export function refuseCrossSite(req: Request, origins: readonly string[]): string | undefined {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new FirewallError('CROSS_SITE_REFUSED', 'requests from another site are refused', { status: 403 });
+  }
+  if (SAFE.has(req.method)) return undefined;
+  const origin = req.get('origin');
+  if (origin === undefined || !origins.includes(origin)) throw new FirewallError('ORIGIN_REFUSED', 'this request must come from the approver app\'s own origin', { status: 403 });
+  return origin;
+}
+
+/** Every app API request passes refuseCrossSite; nothing it answers is cached. */
 export function appRequestGuard(origins: readonly string[]) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const site = req.get('sec-fetch-site');
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      throw new FirewallError('CROSS_SITE_REFUSED', 'requests from another site are refused', { status: 403 });
-    }
-    if (!SAFE.has(req.method)) {
-      const origin = req.get('origin');
-      if (origin === undefined || !origins.includes(origin)) throw new FirewallError('ORIGIN_REFUSED', 'this request must come from the approver app\'s own origin', { status: 403 });
-      res.locals['origin'] = origin;
-    }
+    const origin = refuseCrossSite(req, origins);
+    if (origin !== undefined) res.locals['origin'] = origin;
     res.setHeader('Cache-Control', 'no-store');
     next();
   };
@@ -55,7 +68,7 @@ export interface AppSessionDeps {
   sessions: AppSessions;
   store: Store;
   origins: readonly string[];
-  personExists: (id: string) => boolean;
+  personExists: (id: string) => Promise<boolean>;
 }
 
 /** The app origin a request comes from: its Origin when it sends one (it must be one of the app's), else the one whose host it names. */
@@ -78,8 +91,8 @@ export async function appSessionPrincipal(
   const s = await o.sessions.resolve(token);
   // Bound to its origin: a cookie replayed on another of the app's origins is not a session there.
   if (s === undefined || s.origin !== origin || token === undefined) return undefined;
-  const p = await o.store.getPrincipal(s.person);
-  if (p === undefined || p.disabled || !o.personExists(p.id)) return undefined;
+  const p = await o.store.principals.get(s.person);
+  if (p === undefined || p.disabled || !(await o.personExists(p.id))) return undefined;
   return { principal: p, origin, token };
 }
 

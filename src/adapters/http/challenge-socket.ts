@@ -1,8 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { performance } from 'node:perf_hooks';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { isFirewallError } from '../../core/errors.ts';
 import { DEFAULT_TIMING, type ChunkArrival, type SessionStreams } from '../../core/liveness/index.ts';
 import type { Modality } from '../../core/policy/modality.ts';
@@ -11,9 +7,9 @@ import { parseDeviceMessage, type AssertionMessage, type ChunkMessage, type Devi
 import { assertionChallenge, transcriptHash, type Transcript, type TranscriptChunk, type TranscriptReveal } from '../../core/signature/transcript.ts';
 import type { RevealEvent } from '../../core/stimulus/types.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
-import { DEVICE_REASONS, SessionRefused, type DeviceReason, type SessionPlan, type SignatureService } from '../../gateway/signatures/service.ts';
-import type { PrincipalRecord } from '../store/store.ts';
-import { PROBLEM_BASE } from './problem.ts';
+import type { SignatureService } from '../../gateway/signatures/service.ts';
+import { DEVICE_REASONS, SessionRefused, type DeviceReason, type SessionPlan } from '../../gateway/signatures/session-types.ts';
+import type { PrincipalRecord } from '../../gateway/ports/principals.ts';
 
 /** The WebSocket path of a challenge's live session (docs/protocol.md). */
 export const SESSION_PATH = /^\/v1\/challenges\/([A-Za-z0-9_-]{1,200})\/session$/;
@@ -21,80 +17,12 @@ export const SESSION_PATH = /^\/v1\/challenges\/([A-Za-z0-9_-]{1,200})\/session$
 /** WebSocket close codes (docs/protocol.md §Framing). */
 export const CLOSE = { done: 1000, refused: 4400, unauthenticated: 4401, forbidden: 4403, unavailable: 4409, timeout: 4408, locked: 4423 } as const;
 
-const HUMAN_ROLES = new Set(['authorizer', 'comparator']);
+export const HUMAN_ROLES = new Set(['authorizer', 'comparator']);
 
 /** Where each modality's samples carry their time (the array the stream-timing check reads). */
 const PRIMARY: Record<Modality, string> = { hrv: 'rr', motion: 'acc', typing: 'keys', gaze: 'pts', voice: 'frames', eda: 'sc' };
 
-function rejectUpgrade(socket: Duplex, status: number, code: string, detail: string): void {
-  const body = JSON.stringify({ type: PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-'), title: String(status), status, detail, code });
-  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
-/**
- * Serves `GET /v1/challenges/{id}/session` as a WebSocket (ws) on the gateway's own HTTP server.
- * Authentication: the person's client assertion (htm GET, htu = PUBLIC_URL + path) in the upgrade's
- * Authorization header, or in `hello.authorization` for clients that cannot set headers.
- */
-export function attachChallengeSockets(server: Server, ctx: GatewayContext, service: SignatureService, o: { monotonic?: () => number } = {}): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxChunkBytes, perMessageDeflate: false });
-  const connects = new RateLimiterMemory({ keyPrefix: 'sig-connect', points: service.config.connectsPerChallenge, duration: 600 });
-  const monotonic = o.monotonic ?? (() => performance.now());
-  const sessions = new Set<ChallengeSocket>();
-
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    const m = SESSION_PATH.exec(path);
-    if (m === null) {
-      // Nobody else upgrades on this server: answer rather than leave the socket hanging.
-      if (server.listenerCount('upgrade') <= 1) rejectUpgrade(socket, 404, 'ROUTE_NOT_FOUND', `no WebSocket route ${path.slice(0, 200)}`);
-      return;
-    }
-    void (async () => {
-      const address = req.socket.remoteAddress ?? 'unknown';
-      try {
-        await ctx.limits.checkAuthLock(address);
-        await connects.consume(m[1]!);
-      } catch {
-        rejectUpgrade(socket, 429, 'RATE_LIMITED', 'too many attempts; try later');
-        return;
-      }
-      let principal: PrincipalRecord | undefined;
-      if (req.headers.authorization !== undefined) {
-        try {
-          principal = await ctx.auth.verify(req.headers.authorization, 'GET', path);
-        } catch (e) {
-          if (isFirewallError(e, 'AUTH_INVALID')) await ctx.limits.authFailed(address);
-          rejectUpgrade(socket, 401, 'AUTH_INVALID', 'the client assertion was not accepted');
-          return;
-        }
-        if (!principal.roles.some((r) => HUMAN_ROLES.has(r))) {
-          rejectUpgrade(socket, 403, 'ROLE_FORBIDDEN', 'signature sessions are for people, never agents');
-          return;
-        }
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const s = new ChallengeSocket(ws, { ctx, service, challengeId: m[1]!, path, address, principal, monotonic });
-        sessions.add(s);
-        ws.on('close', () => sessions.delete(s));
-      });
-    })().catch((e: unknown) => {
-      ctx.log.error({ err: (e as Error).message }, 'signature session upgrade failed');
-      socket.destroy();
-    });
-  };
-  server.on('upgrade', onUpgrade);
-  return {
-    async close() {
-      server.off('upgrade', onUpgrade);
-      for (const s of sessions) s.terminate();
-      await new Promise<void>((r) => wss.close(() => r()));
-    },
-  };
-}
-
-interface SocketDeps {
+export interface SocketDeps {
   ctx: GatewayContext;
   service: SignatureService;
   challengeId: string;
@@ -107,11 +35,11 @@ interface SocketDeps {
 type Phase = 'hello' | 'streaming' | 'signing' | 'closing';
 
 /**
- * One live session. Messages are handled strictly in order; each chunk's arrival time is taken
- * the moment its frame arrives, before any queueing. Raw samples live in this object only and are
- * dropped when it ends.
+ * One live session (docs/protocol.md §3), created by the upgrade (challenge-upgrade.ts). Messages
+ * are handled strictly in order; each chunk's arrival time is taken the moment its frame arrives,
+ * before any queueing. Raw samples live in this object only and are dropped when it ends.
  */
-class ChallengeSocket {
+export class ChallengeSocket {
   readonly #ws: WebSocket;
   readonly #d: SocketDeps;
   #phase: Phase = 'hello';

@@ -19,6 +19,8 @@ export const APP_PATHS: Record<string, Record<string, unknown>> = {
   '/app/inbox': page('the inbox'),
   '/app/actions/{id}': page('an action in detail', [id('action id')]),
   '/app/sign/{id}': page('the live signing screen', [id('challenge id')]),
+  '/app/comparator/{id}': page("a CRITICAL action's evidence package, checked in the browser, and the comparator's co-signature", [id('action id')]),
+  '/app/witness/{id}': page('witnessing a person who uses no modality', [id('challenge id')]),
   '/app/api/config': { get: { summary: 'RP ID, app origin, modalities, session idle time, VAPID public key', responses: { '200': json('{ rpId, appOrigin, modalities, sessionIdleSeconds, vapidPublicKey? }') } } },
   '/app/api/session/options': { post: { summary: 'Start a passkey sign-in: WebAuthn request options without allowCredentials (discoverable), user verification required', responses: { '200': json('{ ceremonyId, expiresAt, options }'), ...errors } } },
   '/app/api/session': {
@@ -39,6 +41,13 @@ export const APP_PATHS: Record<string, Record<string, unknown>> = {
   '/app/api/actions/{id}': { get: { summary: 'An action as the app shows it: the Action resource, summary, agent and owner, velocity, Branch Card, fingerprint, what I may do', security: session, parameters: [id('action id')], responses: { '200': json('the detail'), ...errors } } },
   '/app/api/actions/{id}/veto': { post: { summary: 'Veto with a reason (the same rules as POST /v1/actions/{id}/veto)', security: session, parameters: [id('action id')], requestBody: body('{ reason? }'), responses: { '200': json('the Action'), ...errors } } },
   '/app/api/actions/{id}/report': { post: { summary: 'Report as suspicious: logged (action.reported_suspicious), administrators notified by webhook', security: session, parameters: [id('action id')], requestBody: body('{ reason? }'), responses: { '200': json('{ reported, at }'), ...errors } } },
+  '/app/api/actions/{id}/decline': { post: { summary: 'Decline to sign with a reason: closes only my open challenge for it (signature.declined); the action goes on waiting for others, and I am not asked again for it', security: session, parameters: [id('action id')], requestBody: body('{ reason } (1-500 characters)'), responses: { '200': json('{ declined, challengeId, logIndex, at }'), ...errors } } },
+  '/app/api/actions/{id}/trail': { get: { summary: "The action's log entries as a person reads them (type, time, who, role, reason, code)", security: session, parameters: [id('action id')], responses: { '200': json('{ items, truncated }'), ...errors } } },
+  '/app/api/actions/{id}/evidence': { get: { summary: 'The comparator evidence package (as GET /v1/actions/{id}/evidence)', security: session, parameters: [id('action id')], responses: { '200': json('the evidence package'), ...errors } } },
+  '/app/api/actions/{id}/comparator/options': { post: { summary: 'Start the comparator co-signature (as POST /v1/actions/{id}/comparator/options)', security: session, parameters: [id('action id')], requestBody: body('{ credentialId }'), responses: { '200': json('{ actionId, nonce, digest, evidence, evidenceSha256, statement, statementHash, options }'), ...errors } } },
+  '/app/api/actions/{id}/comparator': { post: { summary: 'Complete the comparator co-signature (as POST /v1/actions/{id}/comparator)', security: session, parameters: [id('action id')], requestBody: body('{ credential: AuthenticationResponseJSON }'), responses: { '200': json('{ accepted, approval, logIndex, actionStatus, authorised }'), ...errors } } },
+  '/app/api/challenges/{id}/witness/options': { post: { summary: 'Start witnessing (as POST /v1/challenges/{id}/witness/options)', security: session, parameters: [id('challenge id')], requestBody: body('{ credentialId }'), responses: { '200': json('{ challengeId, nonce, digest, descriptor, summary, statement, statementHash, options }'), ...errors } } },
+  '/app/api/challenges/{id}/witness': { post: { summary: 'Complete the witness signature (as POST /v1/challenges/{id}/witness)', security: session, parameters: [id('challenge id')], requestBody: body('{ credential: AuthenticationResponseJSON }'), responses: { '200': json('the approval'), ...errors } } },
   '/app/api/push/subscriptions': { post: { summary: 'Subscribe this phone to Web Push (a public https push service endpoint)', security: session, requestBody: body('PushSubscription.toJSON()'), responses: { '201': json('{ subscribed }'), ...errors } } },
   '/v1/invitations': {
     post: {

@@ -19,6 +19,8 @@ import {
 const problem = { $ref: '#/components/responses/Problem' };
 const errors = { '400': problem, '401': problem, '403': problem, '404': problem, '409': problem, '422': problem, '423': problem, '429': problem, '503': problem };
 const auth = [{ clientAssertion: [] }];
+/** A person's own routes the approver app calls with its session cookie instead (docs/protocol.md §Parties). */
+const self = [{ clientAssertion: [] }, { appSession: [] }];
 const id = (what: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: what });
 const person = id('person (principal) id: a person manages only their own enrolment');
 const device = id('device = WebAuthn credential id (base64url)');
@@ -33,7 +35,7 @@ const json = (description: string, schema?: object) => ({ description, content: 
 export const SIGNATURE_PATHS: Record<string, Record<string, unknown>> = {
   '/v1/people/{id}': {
     put: { summary: 'Declare the modalities this person can reliably produce (hrv, motion, typing, gaze, voice, eda; may be empty: witness fallback)', security: auth, parameters: [person], requestBody: body(PERSON_DECLARATION_SCHEMA), responses: { '200': json('the person'), ...errors } },
-    get: { summary: 'The person: modalities, devices, lock state', security: auth, parameters: [person], responses: { '200': json('the person'), ...errors } },
+    get: { summary: 'The person: modalities, devices, lock state', security: self, parameters: [person], responses: { '200': json('the person'), ...errors } },
     delete: {
       summary:
         "Erase the person's biometric and device data (role admin; GDPR art. 17, BIPA destruction): profile, declared modalities, fingerprints, enrolment summaries, devices (revoked and deleted), pending ceremonies, in one transaction; their open challenges are closed. Logged as person.erased (no biometric data). Repeating it answers erased: false, alreadyErased: true; a person with no record is 404",
@@ -55,23 +57,23 @@ export const SIGNATURE_PATHS: Record<string, Record<string, unknown>> = {
     post: { summary: 'Finish the registration ceremony (packed or none attestation); the credential belongs to this person only. Logged as device.enrolled', security: auth, parameters: [person], requestBody: body(DEVICE_REGISTRATION_SCHEMA), responses: { '201': json('the device'), ...errors } },
   },
   '/v1/people/{id}/challenges': {
-    get: { summary: "This person's open signature challenges", security: auth, parameters: [person], responses: { '200': json('{ challenges: Challenge[] }'), ...errors } },
-    post: { summary: 'Ask for a fresh challenge for an action awaiting this person (after a failed attempt, or enrolled late)', security: auth, parameters: [person], requestBody: body(CHALLENGE_REQUEST_SCHEMA), responses: { '201': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors } },
+    get: { summary: "This person's open signature challenges", security: self, parameters: [person], responses: { '200': json('{ challenges: Challenge[] }'), ...errors } },
+    post: { summary: 'Ask for a fresh challenge for an action awaiting this person (after a failed attempt, or enrolled late)', security: self, parameters: [person], requestBody: body(CHALLENGE_REQUEST_SCHEMA), responses: { '201': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors } },
   },
   '/v1/people/{id}/challenges/next': {
     post: {
       summary:
         'The challenge a device should sign next: first issues challenges for actions already waiting on this person that have none open for them (idempotent), then answers the unstarted biological challenge that expires first. 404 NO_OPEN_CHALLENGE when nothing awaits them, 423 PERSON_LOCKED, 429 RATE_LIMITED when no signature session is left this hour',
-      security: auth,
+      security: self,
       parameters: [person],
       responses: { '200': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors },
     },
   },
   '/v1/people/{id}/enrolment-sessions': {
-    post: { summary: 'An enrolment (practice) session: a challenge with no action whose accepted result builds the per-person profile', security: auth, parameters: [person], requestBody: body(ENROLMENT_SESSION_REQUEST_SCHEMA), responses: { '201': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors } },
+    post: { summary: 'An enrolment (practice) session: a challenge with no action whose accepted result builds the per-person profile', security: self, parameters: [person], requestBody: body(ENROLMENT_SESSION_REQUEST_SCHEMA), responses: { '201': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors } },
   },
   '/v1/people/{id}/events': {
-    get: { summary: "Server-sent events for the person's devices: `challenge` (issued), `challenge_closed`, `locked`", security: auth, parameters: [person], responses: { '200': { description: 'text/event-stream' }, ...errors } },
+    get: { summary: "Server-sent events for the person's devices: `challenge` (issued), `challenge_closed`, `locked`", security: self, parameters: [person], responses: { '200': { description: 'text/event-stream' }, ...errors } },
   },
   '/v1/people/{id}/unlock': {
     post: { summary: 'Unlock a person locked after repeated failed signatures (role admin). Logged as signature.person_unlocked', security: auth, parameters: [id('person id')], responses: { '200': json('the person'), ...errors } },
@@ -87,13 +89,13 @@ export const SIGNATURE_PATHS: Record<string, Record<string, unknown>> = {
     post: { summary: 'Finish the authentication ceremony; the signature counter must advance (persisted atomically)', security: auth, parameters: [device], requestBody: body(DEVICE_AUTHENTICATION_SCHEMA), responses: { '200': json('{ verified, device }'), ...errors } },
   },
   '/v1/challenges/{id}': {
-    get: { summary: 'A challenge as its person (or, for witness challenges, a comparator) sees it: digest, descriptor, plain-language summary, expiry, sustained duration, modalities', security: auth, parameters: [challenge], responses: { '200': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors } },
+    get: { summary: 'A challenge as its person (or, for witness challenges, a comparator) sees it: digest, descriptor, plain-language summary, expiry, sustained duration, modalities', security: self, parameters: [challenge], responses: { '200': json('the challenge', { $ref: CHALLENGE_VIEW_SCHEMA.$id }), ...errors } },
   },
   '/v1/challenges/{id}/session': {
     get: {
       summary:
-        'WebSocket (RFC 6455 upgrade): the live biological-signature session. Client assertion (htm GET, htu = PUBLIC_URL + this path) in the Authorization header or in hello.authorization. Messages hello, chunk, finish, assertion (device) and start, reveal, ack, sign, result (gateway): docs/protocol.md and docs/schemas/v1/session-*.json. A plain GET gets 426',
-      security: auth,
+        'WebSocket (RFC 6455 upgrade): the live biological-signature session. Client assertion (htm GET, htu = PUBLIC_URL + this path) in the Authorization header or in hello.authorization, or the approver app session cookie; an Origin outside WEBAUTHN_ORIGINS is refused (403). Messages hello, chunk, finish, assertion (device) and start, reveal, ack, sign, result (gateway): docs/protocol.md and docs/schemas/v1/session-*.json. A plain GET gets 426',
+      security: self,
       parameters: [challenge, { name: 'Upgrade', in: 'header', required: true, schema: { const: 'websocket' } }],
       responses: { '101': { description: 'Switching Protocols: the session runs' }, '426': problem, ...errors },
     },

@@ -5,7 +5,7 @@ import { parseCheckpoint } from '../../core/checkpoint/checkpoint.ts';
 import { parseSignedNote } from '../../core/checkpoint/note.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { publishedJwks } from '../../gateway/jwks.ts';
-import type { TransparencyLog } from '../log/transparency-log.ts';
+import type { TransparencyLog } from '../../gateway/log/transparency-log.ts';
 import { buildRegulatorExport, type RegulatorExportRequest } from '../log/regulator-export.ts';
 
 const EXPORT_PARAMS = ['fromIndex', 'toIndex', 'since', 'until'] as const;

@@ -107,6 +107,17 @@ export interface TypingConfig {
   holdCv: Range;
   /** Rhythm score: skewness of within-word intervals + skewness of holds (both right-skewed, log-normal, in people; Dhakal 2018) + 2 x max(0, same-thumb / alternating-thumb median interval - 1) (alternation is faster for two-thumb typists; Salthouse 1986, Palin 2019; one-thumb and index-finger typists have no such benefit, Azenkot & Zhai 2012, so only a slowdown counts); tuned. */
   minRhythmScore: number;
+  /** Largest rank autocorrelation of successive within-word intervals, as z = r sqrt(n - 1): self-paced motor timing has lag-1 autocorrelation in -0.5..0 (Wing & Kristofferson 1973), so at zero a typist exceeds z 2.33 in 1 % of sessions (slow tempo drift adds a little); 1/f timing sits near r 0.5 (z ~3.5 at 45 intervals). */
+  maxIntervalAutocorrZ: number;
+  /**
+   * Keyboard dependence against the enrolled pattern (keyboard.ts): a session must reach
+   * z >= min(maxZ, expectedZ - margin), where expectedZ is what the person's enrolment sessions reached
+   * against each other. z is ~N(0, 1) for timing that ignores the keys, ~N(expectedZ, 1) for the person:
+   * margin 2.5 keeps ~1 % of the person's sessions below (more in practice: expectedZ from three
+   * enrolment sessions is itself uncertain by ~0.6); maxZ 2.33 lets ~1 % of timing bots through for
+   * people whose pattern is strong. Not tested when expectedZ <= margin (no usable pattern).
+   */
+  keyboard: { margin: number; maxZ: number };
   /** Largest ratio of median within-word interval between the halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
   maxRhythmRatio: number;
   /** Largest ratio of median hold between the halves (tuned). No longer used: superseded by `consistency` (kept so existing overrides still type-check). */
@@ -216,6 +227,13 @@ export interface FingerprintConfig {
   duplicateSimilarity: number;
 }
 
+export interface ElementsConfig {
+  /** An element closer than this to an earlier element of the same kind is a copy (scaled RMS distance, elements.ts: 1 = one natural trial-to-trial variation per feature). */
+  maxDistance: number;
+  /** Copied elements tolerated per session. */
+  maxReused: number;
+}
+
 export interface LivenessConfig {
   hrv: HrvConfig;
   motion: MotionConfig;
@@ -225,6 +243,7 @@ export interface LivenessConfig {
   eda: EdaConfig;
   crossModal: CrossModalConfig;
   fingerprint: FingerprintConfig;
+  elements: ElementsConfig;
 }
 
 export const DEFAULT_CONFIG: LivenessConfig = {
@@ -272,7 +291,7 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     restNoise: { min: 0.003, max: 1.0 },
     minGyroCorrelation: 0.6,
     maxRestRatio: 1.2,
-    consistency: { scales: { tremor: 0.08, tremorHz: 0.0125, gravity: 0.0057, pitch: 3.32, lateral: 1.56, interval: 0.03 }, maxStat: 40, minSegmentMs: 6000, stepMs: 1000 },
+    consistency: { scales: { tremor: 0.044, tremorHz: 0.0077, gravity: 0.0057, pitch: 3.32, lateral: 1.56, interval: 0.03 }, maxStat: 40, minSegmentMs: 6000, stepMs: 1000 },
   },
   typing: {
     holdMs: { min: 15, max: 1500 },
@@ -285,13 +304,21 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     ikiCv: { min: 0.15, max: 2.0 },
     holdCv: { min: 0.05, max: 1.5 },
     minRhythmScore: 0.8,
+    maxIntervalAutocorrZ: 2.33,
+    keyboard: { margin: 2.5, maxZ: 2.33 },
     maxRhythmRatio: 1.5,
     maxHoldRatio: 1.35,
     // read: the median reading time of the ~4 idle words of a 15 s part. One reader's word-reading
     // times are ex-Gaussian with sd sqrt(sigma^2 + tau^2) ~ 100-270 ms (Balota & Spieler 1999), so the
     // medians of two parts differ by ~1.25 x sd x sqrt(2/4) ~ 90-240 ms: 150 ms (the 75 ms fitted to
     // family A rejected slow-tailed readers of family B).
-    consistency: { scales: { hold: 0.064, holdSd: 0.046, iki: 0.126, ikiSd: 0.093, read: 150 }, maxStat: 24, minSegmentMs: 6000, stepMs: 1000 },
+    // hold, holdSd, iki, ikiSd: the drift of one typist between two 15 s parts only; each part adds its
+    // own estimation noise (standard error from its spread and count, typing.ts). The earlier single
+    // scales (0.064, 0.046, 0.126, 0.093: half-differences on family A, whose holds and intervals vary
+    // with log-SD 0.15-0.3 and 0.25-0.45) less that estimation noise at family A's typical spread
+    // (log-SD 0.22 over ~30 holds, 0.38 over ~20 intervals per part): a typist whose holds vary as
+    // much as 0.45 (gamma holds, CV 0.2-0.45) was twice as "unstable" under the fixed scale.
+    consistency: { scales: { hold: 0.03, holdSd: 0.02, iki: 0.04, ikiSd: 0.033, read: 150 }, maxStat: 24, minSegmentMs: 6000, stepMs: 1000 },
   },
   gaze: {
     // Front cameras run at 15 fps in dim light and drop frames: 10 Hz is the lowest median rate of a working tracker.
@@ -350,6 +377,10 @@ export const DEFAULT_CONFIG: LivenessConfig = {
   fingerprint: {
     hashes: 64,
     duplicateSimilarity: 0.5,
+  },
+  elements: {
+    maxDistance: 0.25,
+    maxReused: 0,
   },
 };
 

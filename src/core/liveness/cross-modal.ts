@@ -3,7 +3,7 @@ import { fmtS } from './checks.ts';
 import type { LivenessConfig } from './config.ts';
 import { median, round } from './dsp.ts';
 import { fitGaze } from './gaze.ts';
-import { analyseMotion } from './motion.ts';
+import { analyseMotion, type MotionAnalysis } from './motion.ts';
 import type { Check, Modality, SessionStreams } from './types.ts';
 
 function span(streams: SessionStreams, m: Modality): [number, number] | null {
@@ -25,7 +25,7 @@ function span(streams: SessionStreams, m: Modality): [number, number] | null {
  *    trace that stays as clean during a shake as at rest did not come from this phone's camera.
  * Only pairs that are present are checked; the checks only run when both streams are well-formed.
  */
-export function checkCrossModal(streams: SessionStreams, stim: Stimulus, cfg: LivenessConfig, usable: ReadonlySet<Modality>): Check[] {
+export function checkCrossModal(streams: SessionStreams, stim: Stimulus, cfg: LivenessConfig, usable: ReadonlySet<Modality>, motion?: () => MotionAnalysis): Check[] {
   const checks: Check[] = [];
   const dense = (['motion', 'gaze', 'voice', 'eda'] as Modality[]).filter((m) => usable.has(m));
   const spans = dense.map((m) => [m, span(streams, m)] as const).filter((x): x is readonly [Modality, [number, number]] => x[1] !== null);
@@ -86,7 +86,7 @@ export function checkCrossModal(streams: SessionStreams, stim: Stimulus, cfg: Li
     // Only movements that answer a shake prompt: a quick tilt about the elbow also carries energy above
     // 2 Hz and may read as a shake episode, but the camera keeps the face through it (simulator family B).
     const answersShake = (e: { start: number }): boolean => shakePrompts.some((p) => e.start >= p.atMs && e.start < p.atMs + cfg.motion.windowMs);
-    const shakes = analyseMotion(streams.motion, cfg.motion).episodes.filter((e) => e.end - e.start >= 300 && answersShake(e) && (e.kind === 'shake' || e.peak >= cfg.motion.shakeMinRms / 2));
+    const shakes = (motion ? motion() : analyseMotion(streams.motion, cfg.motion)).episodes.filter((e) => e.end - e.start >= 300 && answersShake(e) && (e.kind === 'shake' || e.peak >= cfg.motion.shakeMinRms / 2));
     if (shakes.length === 0 && shakePrompts.length > 0) {
       // Without the shake this session has no test that ties the gaze stream to this phone.
       checks.push({ id: 'cross.shake-gaze', passed: false, message: 'cross-modal: the phone was not shaken when prompted, so nothing ties the gaze stream to this phone\'s camera' });

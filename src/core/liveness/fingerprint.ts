@@ -116,3 +116,8 @@ export function compareFingerprints(a: Fingerprint, b: Fingerprint): Partial<Rec
   }
   return out;
 }
+
+/** The fingerprint without its per-element descriptors (what is kept of a session that was not accepted). */
+export function withoutElements(fp: Fingerprint): Fingerprint {
+  return { v: fp.v, modalities: fp.modalities };
+}

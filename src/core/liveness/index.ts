@@ -4,10 +4,11 @@
  * streaming, `checkStreamTiming`); the gateway stores `result.fingerprint` and `buildProfile` output.
  */
 export * from './types.ts';
-export { verifyLiveness, WEAK_RESPONSE_CHECKS, type VerifyInput, type AcceptancePolicy } from './verify.ts';
+export { verifyLiveness, WEAK_RESPONSE_CHECKS, REPLAY_CHECKS, type VerifyInput, type AcceptancePolicy } from './verify.ts';
 export { checkStreamTiming, DEFAULT_TIMING, type TimingConfig, type StreamTimingInput, type StreamTimingResult } from './timing.ts';
 export { DEFAULT_CONFIG, resolveConfig, type LivenessConfig, type ConfigOverrides, type Range } from './config.ts';
-export { fingerprintStreams, compareFingerprints } from './fingerprint.ts';
+export { fingerprintStreams, compareFingerprints, withoutElements } from './fingerprint.ts';
+export { elementFeatures, checkElementReuse, elementDistance, ELEMENT_SCALES } from './elements.ts';
 export { buildProfile } from './profile.ts';
 export { checkCrossModal } from './cross-modal.ts';
 export { verifyHrv, classifyRr, type RrKind } from './hrv.ts';

@@ -302,6 +302,27 @@ export function motionSegmentFeatures(acc: readonly Vec3Sample[], a: MotionAnaly
     const row = r ? [1, (hx * hx + hy * hy + hz * hz) / 3, d, Math.hypot(gx[k]!, gy[k]!, gz[k]!), a.pitch[k]!, a.lateral[k]!, d > 0 ? 1 : 0] : [0, 0, 0, 0, 0, 0, 0];
     for (let j = 0; j < K; j++) P[(k + 1) * K + j] = P[k * K + j]! + row[j]!;
   }
+  // One-second blocks of rest (>= 25 of 50 grid points at rest): tremor is a narrow-band process, so
+  // a part's tremor level and frequency are only as certain as the spread of its blocks says; their
+  // standard errors go with the features (`tremorSe`, `tremorHzSe`) instead of one fixed scale.
+  const B = 50;
+  const nb = Math.floor(n / B);
+  const blk = new Float64Array((nb + 1) * 5); // prefix sums: count, level, level^2, freq, freq^2
+  for (let b = 0; b < nb; b++) {
+    const q = (j: number): number => P[(b + 1) * B * K + j]! - P[b * B * K + j]!;
+    const ok = q(0) >= 25 && q(6) >= 20 && q(1) > 0 && q(2) > 0;
+    const lv = ok ? 0.5 * Math.log(q(1) / q(0)) : 0, fq = ok ? 0.5 * Math.log(q(2) / q(6) / (q(1) / q(0))) : 0;
+    const row = ok ? [1, lv, lv * lv, fq, fq * fq] : [0, 0, 0, 0, 0];
+    for (let j = 0; j < 5; j++) blk[(b + 1) * 5 + j] = blk[b * 5 + j]! + row[j]!;
+  }
+  const blockSe = (from: number, to: number): [number, number] => {
+    const b0 = Math.max(0, Math.min(nb, Math.ceil((from - t0) / DT / B))), b1 = Math.max(0, Math.min(nb, Math.floor((to - t0) / DT / B)));
+    const S = (j: number): number => (b1 > b0 ? blk[b1 * 5 + j]! - blk[b0 * 5 + j]! : 0);
+    const c = S(0);
+    if (c < 3) return [NaN, NaN];
+    const sd = (s1: number, s2: number): number => Math.sqrt(Math.max(0, (s2 - (s1 * s1) / c) / (c - 1)));
+    return [sd(S(1), S(2)) / Math.sqrt(c), sd(S(3), S(4)) / Math.sqrt(c)];
+  };
   const ts = acc.map((s) => s.t);
   return (from, to) => {
     const k0 = Math.max(0, Math.min(n, Math.ceil((from - t0) / DT))), k1 = Math.max(0, Math.min(n, Math.ceil((to - t0) / DT)));
@@ -315,9 +336,12 @@ export function motionSegmentFeatures(acc: readonly Vec3Sample[], a: MotionAnaly
     }
     if (m < 100) return { interval: nd > 50 ? ldt / nd : NaN };
     const ms = S(1) / m;
+    const [tremorSe, tremorHzSe] = blockSe(from, to);
     return {
       tremor: 0.5 * Math.log(ms),
+      tremorSe,
       tremorHz: S(6) > 50 ? 0.5 * Math.log(S(2) / S(6) / ms) : NaN,
+      tremorHzSe,
       gravity: S(3) / m,
       pitch: S(4) / m,
       lateral: S(5) / m,

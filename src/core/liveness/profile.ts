@@ -1,3 +1,4 @@
+import { keyboardProfile } from './keyboard.ts';
 import type { LivenessResult, PersonProfile } from './types.ts';
 
 function num(x: unknown): number | null {
@@ -18,6 +19,7 @@ function range(results: readonly LivenessResult[], m: keyof PersonProfile, featu
  *   +-250 ms (one step of the 4 Hz grid), gesture reaction -150/+250 ms,
  *   typing rhythm x0.65..x1.5 (intervals) and x0.7..x1.45 (holds) (keystroke timing drifts ~10 % from
  *   day to day),
+ *   the keyboard pattern pooled over the sessions (keyboard.ts),
  *   pursuit lag +-50 ms, median f0 x0.85..x1.18 (about +-3 semitones), reading latency -200/+300 ms,
  *   skin-conductance level x0.4..x2.5 (electrode contact and hydration vary), SCR latency +-0.35 s (a
  *   person's SCR latency is consistent, sd ~0.1 s between sessions in the simulation: an assumption to
@@ -39,7 +41,13 @@ export function buildProfile(enrolment: readonly LivenessResult[]): PersonProfil
   if (reaction) p.motion = { reactionMs: reaction };
   const iki = range(enrolment, 'typing', 'ikiMedianMs', (a, b) => [a * 0.65, b * 1.5]);
   const hold = range(enrolment, 'typing', 'holdMedianMs', (a, b) => [a * 0.7, b * 1.45]);
-  if (iki && hold) p.typing = { ikiMs: iki, holdMs: hold };
+  if (iki && hold) {
+    p.typing = { ikiMs: iki, holdMs: hold };
+    // The person's keyboard pattern, pooled over the accepted sessions' key-pair moments.
+    const ms = enrolment.map((r) => (r.modalities.typing?.accepted ? r.modalities.typing.features.keyMoments : null)).filter((m): m is number[] => Array.isArray(m) && m.length === 10);
+    const kb = keyboardProfile(ms);
+    if (kb) p.typing.keyboard = kb;
+  }
   const lag = range(enrolment, 'gaze', 'lagMs', (a, b) => [a - 50, b + 50]);
   if (lag) p.gaze = { lagMs: lag };
   const f0 = range(enrolment, 'voice', 'f0MedianHz', (a, b) => [a * 0.85, b * 1.18]);

@@ -73,10 +73,22 @@ export interface ModalityResult {
   responses: StimulusResponse[];
 }
 
-/** Near-duplicate fingerprint: per modality, MinHash signatures of symbolised features. Store it; it holds no samples. */
+/**
+ * One response element's descriptor (elements.ts): the modality, the kind of element it answered
+ * (gesture, word, cue kind, breath rate) and a few numbers describing the response relative to its
+ * own onset. No samples.
+ */
+export interface ElementFeature { m: Modality; key: string; v: number[] }
+
+/**
+ * Near-duplicate fingerprint: per modality, MinHash signatures of symbolised features, and (added,
+ * optional) the per-element response descriptors that catch re-assembled recordings. Store it; it
+ * holds no samples. Elements are kept only for accepted sessions (the gateway drops them otherwise).
+ */
 export interface Fingerprint {
   v: 1;
   modalities: Partial<Record<Modality, number[]>>;
+  elements?: ElementFeature[];
 }
 
 export interface LivenessResult {
@@ -95,7 +107,8 @@ export interface PersonProfile {
   /** lagMs: the heart-rate-to-guide lag window (ms) searched for this person (added; older profiles without it search the full window). */
   hrv?: { meanHrBpm: [number, number]; rsaBpm?: [number, number]; lagMs?: [number, number] };
   motion?: { reactionMs?: [number, number] };
-  typing?: { ikiMs: [number, number]; holdMs: [number, number] };
+  /** keyboard: the person's pattern (log-interval slope for same-thumb pairs and for log2(1 + key distance)) and the z a session of theirs reaches against it (keyboard.ts; added, optional). */
+  typing?: { ikiMs: [number, number]; holdMs: [number, number]; keyboard?: { pattern: [number, number]; expectedZ: number } };
   gaze?: { lagMs: [number, number] };
   voice?: { f0MedianHz: [number, number]; namingMs?: [number, number] };
   eda?: { sclUs: [number, number]; latencyS?: [number, number] };

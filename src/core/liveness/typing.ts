@@ -4,13 +4,9 @@ import { DEFAULT_CONFIG, type TypingConfig } from './config.ts';
 import { checkTimes, mean, median, round, skewness, std } from './dsp.ts';
 import type { KeyEvent, ModalityResult, PersonProfile, StimulusResponse } from './types.ts';
 import { describeChange, lowerBound, scanChange, type SegmentFeatures } from './consistency.ts';
+import { geometryAdjusted, keyMoments, keyPairs, patternZ, rankAutocorr, thumbSide } from './keyboard.ts';
 
-/** Left half of a QWERTY phone keyboard (left thumb); the rest of a-z is the right thumb. */
-const LEFT = new Set('qwertasdfgzxcvb'.split(''));
-export function thumbSide(ch: string): 'L' | 'R' | null {
-  if (ch.length !== 1 || ch < 'a' || ch > 'z') return null;
-  return LEFT.has(ch) ? 'L' : 'R';
-}
+export { thumbSide };
 
 const TYPING_LABELS: Record<string, (a: number, b: number) => string> = {
   hold: (a, b) => `key hold ${round(Math.exp(a), 0)} -> ${round(Math.exp(b), 0)} ms`,
@@ -155,7 +151,10 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   }
   const ikiCv = within.length > 2 ? std(within) / mean(within) : NaN;
   const holdCv = holds.length > 2 ? std(holds) / mean(holds) : NaN;
-  const skew = skewness(within);
+  // Skew of the timing, not of the keyboard: the intervals with the session's key-geometry pattern
+  // divided out (keyboard.ts). A Fitts-law typist's raw intervals mix short and long key distances.
+  const pairs = keyPairs(list, wordOf);
+  const skew = skewness(geometryAdjusted(pairs).map(Math.exp));
   const initRatio = initial.length >= 2 && within.length >= 2 ? median(initial) / median(within) : NaN;
   const altRatio = same.length >= 2 && alt.length >= 2 ? median(same) / median(alt) : NaN;
   c.add('rhythm-variability', ikiCv >= cfg.ikiCv.min && ikiCv <= cfg.ikiCv.max, `typing: key interval variability (CV ${round(ikiCv, 2)}) outside the human range ${cfg.ikiCv.min}-${cfg.ikiCv.max}${ikiCv < cfg.ikiCv.min ? ': metronome-like' : ''}`);
@@ -187,6 +186,18 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   const cc = cfg.consistency ?? DEFAULT_CONFIG.typing.consistency!;
   const scan = scanChange(list[0]!.down, list[n - 1]!.down, cc, typingSegmentFeatures(list, wordOf, responses, busy));
   c.add('stationarity', scan.stat <= cc.maxStat, `typing: the typist changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one typist stays below ${cc.maxStat}: ${describeChange(scan, TYPING_LABELS)}): two typists spliced`);
+  // Keyboard dependence (keyboard.ts): timing bots draw intervals that do not depend on the keys.
+  const moments = keyMoments(pairs);
+  const autocorr = rankAutocorr(pairs.y);
+  const acZ = autocorr * Math.sqrt(pairs.y.length - 1);
+  c.add('tempo-correlation', !(acZ > cfg.maxIntervalAutocorrZ), `typing: successive key intervals are correlated (rank autocorrelation ${round(autocorr, 2)}, z ${round(acZ, 2)}; a typist's stay below z ${cfg.maxIntervalAutocorrZ}): 1/f timing generator`);
+  const kb = profile?.keyboard;
+  const kbNeed = kb ? Math.min(cfg.keyboard.maxZ, kb.expectedZ - cfg.keyboard.margin) : NaN;
+  const kbZ = kb ? patternZ(moments, kb.pattern) : NaN;
+  // Tested only where this person's enrolled typing shows a pattern strong enough to expect it back
+  // (kbNeed > 0); for a typist whose timing hardly depends on the keys the check cannot tell them from
+  // a timing generator, which `keyboardTested: false` reports.
+  if (kbNeed > 0) c.add('keyboard', kbZ >= kbNeed, `typing: key intervals do not follow this person's keyboard pattern (z ${round(kbZ, 2)}, need ${round(kbNeed, 2)}: slower for same-thumb and distant keys by ${round(kb!.pattern[0], 2)}/${round(kb!.pattern[1], 2)} log units when enrolled): timing not produced on a keyboard`);
   const ikiMed = within.length ? median(within) : NaN;
   const holdMed = holds.length ? median(holds) : NaN;
   if (profile) {
@@ -212,6 +223,10 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
     ikiHalfRatio: round(ikiShift, 3),
     holdHalfRatio: round(holdShift, 3),
     changeScore: round(scan.stat, 2),
+    intervalAutocorr: round(autocorr, 3),
+    keyMoments: moments.map((v) => round(v, 4)),
+    keyboardZ: round(kbZ, 3),
+    keyboardTested: kbNeed > 0,
   };
   return c.result(features, required ? Math.min(1, matched / Math.max(1, required)) * Math.min(1, 0.5 + rhythm / 4) : 0, responses);
 }
@@ -224,19 +239,19 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
  * Keystroke timing is log-normal, so means of logs are the efficient location estimates.
  */
 export function typingSegmentFeatures(list: readonly { down: number; up: number | null; key: string }[], wordOf: readonly number[], responses: readonly StimulusResponse[], busy: readonly [number, number][] = []): SegmentFeatures {
-  const holdT: number[] = [], holdV: number[] = [], ikiT: number[] = [], ikiV: number[] = [];
+  const holdT: number[] = [], holdV: number[] = [];
   for (let i = 0; i < list.length; i++) {
     const s = list[i]!;
     if (s.up !== null && thumbSide(s.key) && s.up > s.down) { holdT.push(s.down); holdV.push(Math.log(s.up - s.down)); }
-    if (i === 0) continue;
-    const p = list[i - 1]!;
-    const fixing = p.key === 'Backspace' || s.key === 'Backspace' || list[i - 2]?.key === 'Backspace';
-    if (!fixing && thumbSide(p.key) && thumbSide(s.key) && wordOf[i] === wordOf[i - 1] && s.down - p.down <= 3000 && s.down > p.down) { ikiT.push(s.down); ikiV.push(Math.log(s.down - p.down)); }
   }
-  // Pauses inside a word (the hand busy with a gesture, a distraction) are not rhythm: intervals
-  // over 3x the median are left out.
-  const cap = ikiV.length ? median(ikiV) + Math.log(3) : Infinity;
-  for (let i = ikiV.length - 1; i >= 0; i--) if (ikiV[i]! > cap) { ikiV.splice(i, 1); ikiT.splice(i, 1); }
+  // Within-word log intervals with the session's keyboard pattern removed (keyboard.ts): a part whose
+  // words need distant keys is not a slower typist. Pauses inside a word (the hand busy with a gesture,
+  // a distraction) are not rhythm: intervals over 3x the median are left out.
+  const pairs = keyPairs(list, wordOf);
+  const adjusted = geometryAdjusted(pairs);
+  const cap = pairs.raw.length ? median(pairs.raw) + Math.log(3) : Infinity;
+  const ikiT: number[] = [], ikiV: number[] = [];
+  pairs.raw.forEach((v, i) => { if (v <= cap) { ikiT.push(pairs.t[i]!); ikiV.push(adjusted[i]!); } });
   // Reading time only where the typist was waiting for the word (the last key before the reveal was
   // the space after the previous word, and the next key is this word's first letter): otherwise it
   // measures the backlog, not the reader.
@@ -255,9 +270,17 @@ export function typingSegmentFeatures(list: readonly { down: number; up: number 
     return [m, Math.sqrt(Math.max(0, s2 / k - m * m) * (k / (k - 1))), k];
   };
   return (a, b) => {
-    const [hm, hs] = stats(holdT, holdV, a, b), [im, is] = stats(ikiT, ikiV, a, b);
+    const [hm, hs, hk] = stats(holdT, holdV, a, b), [im, is, ik] = stats(ikiT, ikiV, a, b);
     const lats = idle.filter((r) => r.revealAt >= a && r.revealAt < b).map((r) => r.onset! - r.revealAt);
+    // Each mean and spread with its own standard error (from the part's own spread and count): the
+    // config's scales are only the drift of one typist between parts, so a typist whose holds or
+    // intervals vary more is not taken for two (consistency.ts, `<name>Se`).
+    const se = (sd: number, k: number): number => sd / Math.sqrt(k), seSd = (sd: number, k: number): number => sd / Math.sqrt(2 * (k - 1));
     // Median: reading times are ex-Gaussian (Balota & Spieler 1999); one slow word is the tail of one reader.
-    return { hold: hm, holdSd: hs, iki: im, ikiSd: is, read: lats.length >= 2 ? median(lats) : NaN };
+    return {
+      hold: hm, holdSe: se(hs, hk), holdSd: hs, holdSdSe: seSd(hs, hk),
+      iki: im, ikiSe: se(is, ik), ikiSd: is, ikiSdSe: seSd(is, ik),
+      read: lats.length >= 2 ? median(lats) : NaN,
+    };
   };
 }

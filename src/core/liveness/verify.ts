@@ -5,10 +5,11 @@ import { unusable } from './checks.ts';
 import { resolveConfig, type ConfigOverrides, type LivenessConfig } from './config.ts';
 import { checkCrossModal } from './cross-modal.ts';
 import { verifyEda } from './eda.ts';
+import { checkElementReuse, elementFeatures } from './elements.ts';
 import { compareFingerprints, fingerprintStreams } from './fingerprint.ts';
 import { verifyGaze } from './gaze.ts';
 import { verifyHrv } from './hrv.ts';
-import { verifyMotion } from './motion.ts';
+import { analyseMotion, verifyMotion, type MotionAnalysis } from './motion.ts';
 import { checkStreamTiming, type TimingConfig } from './timing.ts';
 import type { Check, ChunkArrival, Fingerprint, LivenessResult, Modality, ModalityResult, PersonProfile, SessionStreams } from './types.ts';
 import { verifyTyping } from './typing.ts';
@@ -46,6 +47,9 @@ export interface AcceptancePolicy {
   supporting?: readonly Modality[];
 }
 
+/** Session checks whose failure means the response, or pieces of it, were used before: a replay. */
+export const REPLAY_CHECKS: readonly string[] = ['duplicate', 'reuse'];
+
 /** Checks that fail when a live person's response is weak or absent (not evidence of an attack). */
 export const WEAK_RESPONSE_CHECKS: Readonly<Record<Modality, readonly string[]>> = {
   hrv: ['hrv.coupling', 'hrv.coupling-sustained'],
@@ -61,7 +65,7 @@ export const WEAK_RESPONSE_CHECKS: Readonly<Record<Modality, readonly string[]>>
  * Verify a biological-signature transcript against the challenge's stimulus. Pure: no clock, no I/O,
  * no randomness; the same input always gives the same result. Accepts only if every required modality
  * passes (all of them unless `acceptance.supporting` says otherwise), cross-modal checks pass, no
- * earlier fingerprint is a near-duplicate, and (when arrivals are given) every stream arrived in real
+ * earlier fingerprint is a near-duplicate, no response element repeats an earlier one (re-assembly), and (when arrivals are given) every stream arrived in real
  * time.
  */
 export function verifyLiveness(input: VerifyInput): LivenessResult {
@@ -99,7 +103,10 @@ export function verifyLiveness(input: VerifyInput): LivenessResult {
   }
   const checks: Check[] = [];
   const usable = new Set(stim.modalities.filter((m) => !results[m]!.checks.some((c) => c.id.endsWith('.format'))));
-  checks.push(...checkCrossModal(streams ?? {}, stim, cfg, usable));
+  // One analysis of the motion stream for the cross-modal checks and the element descriptors.
+  let motionAnalysis: MotionAnalysis | undefined;
+  const motion = (): MotionAnalysis => (motionAnalysis ??= analyseMotion(streams.motion!, cfg.motion));
+  checks.push(...checkCrossModal(streams ?? {}, stim, cfg, usable, motion));
 
   const fingerprint: Fingerprint = fingerprintStreams(streams ?? {}, [...usable], cfg.fingerprint.hashes);
   let worst = 0, worstAt = -1, worstM = '';
@@ -113,6 +120,9 @@ export function verifyLiveness(input: VerifyInput): LivenessResult {
     }
   });
   if (input.history?.length) checks.push({ id: 'duplicate', passed: worst < cfg.fingerprint.duplicateSimilarity, message: `duplicate: the ${worstM} response is a near-copy of earlier response #${worstAt + 1} (similarity ${Math.round(worst * 100)} %, limit ${cfg.fingerprint.duplicateSimilarity * 100} %): a replay` });
+  // Element by element (elements.ts): a response re-assembled from pieces of earlier sessions.
+  fingerprint.elements = elementFeatures(stim, streams ?? {}, results, usable, cfg, motion);
+  if (input.history?.some((h) => h.elements?.length)) checks.push(checkElementReuse(fingerprint.elements, input.history, cfg.elements.maxDistance, cfg.elements.maxReused).check);
 
   if (input.arrivals) {
     const reveal = input.reveal ?? revealSchedule(stim);

@@ -30,6 +30,17 @@ export function weakenedRequirements(old: Requirements, next: Requirements): str
       const added = n.modalities.filter((m) => !o.modalities.includes(m));
       if (added.length > 0) out.push(`modalities ${added.join(', ')} newly accepted`);
       if (n.windowMs < o.windowMs) out.push(`signature window shortened from ${formatDuration(o.windowMs)} to ${formatDuration(n.windowMs)}`);
+      // Modality roles: none at all means any one accepted modality suffices, the weakest setting.
+      if (o.roles !== undefined) {
+        if (n.roles === undefined) out.push('signature roles dropped (any one modality would suffice)');
+        else {
+          const primary = n.roles.primary.filter((m) => !o.roles!.primary.includes(m));
+          if (primary.length > 0) out.push(`modalities ${primary.join(', ')} newly primary`);
+          if (n.roles.minPrimary < o.roles.minPrimary) out.push(`primary modalities needed lowered from ${o.roles.minPrimary} to ${n.roles.minPrimary}`);
+          const fallback = n.roles.onePrimary.filter((f) => !o.roles!.onePrimary.includes(f));
+          if (fallback.length > 0) out.push(`fallback ${fallback.join(', ')} newly allowed to people with fewer primaries`);
+        }
+      }
     }
   }
   if (old.quorum !== undefined) {

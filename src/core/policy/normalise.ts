@@ -1,9 +1,9 @@
 import { REVERSIBILITY, type Reversibility } from '../action/descriptor.ts';
 import { MCP_REQUEST_METHOD, toolCallPath } from '../mcp/tool-call-request.ts';
 import { parseDuration } from './duration.ts';
-import { MODALITIES, sortModalities } from './modality.ts';
+import { MODALITIES, sortModalities, type Modality } from './modality.ts';
 import type { OneOrMany, RawMatch, RawPolicy, RawQuorum, RawSignature } from './schema.ts';
-import type { ActuatorSpec, McpServerSpec, PartialSignatureSpec, PolicyDocument, PolicyRule, ProxyRoute, QuorumSpec, RuleMatch, SignatureSpec, VelocityRule } from './types.ts';
+import { ONE_PRIMARY_FALLBACKS, type ActuatorSpec, type McpServerSpec, type PartialSignatureSpec, type PolicyDocument, type PolicyRule, type ProxyRoute, type QuorumSpec, type RuleMatch, type SignatureSpec, type VelocityRule } from './types.ts';
 
 /** Built-in defaults, used for whatever `defaults:` leaves out. */
 export const BUILTIN_DEFAULTS = {
@@ -31,8 +31,20 @@ function partialSignature(raw: RawSignature): PartialSignatureSpec {
   if (raw.sustained !== undefined) out.sustainedMs = parseDuration(raw.sustained);
   if (raw.modalities !== undefined) out.modalities = raw.modalities === 'any' ? [...MODALITIES] : sortModalities(raw.modalities);
   if (raw.max_attempts !== undefined) out.maxAttempts = raw.max_attempts;
+  if (raw.roles !== undefined) {
+    // Defaults of a roles block: the four fast modalities are primary, two of them together
+    // (docs/liveness.md §Acceptance, docs/policy.md §Signature roles).
+    const r = raw.roles;
+    out.roles = {
+      primary: r.primary === undefined ? [...DEFAULT_PRIMARY] : r.primary === 'any' ? [...MODALITIES] : sortModalities(r.primary),
+      minPrimary: r.min_primary ?? 2,
+      onePrimary: r.one_primary === undefined ? [...ONE_PRIMARY_FALLBACKS] : ONE_PRIMARY_FALLBACKS.filter((f) => r.one_primary!.includes(f)),
+    };
+  }
   return out;
 }
+
+const DEFAULT_PRIMARY: readonly Modality[] = ['motion', 'typing', 'gaze', 'voice'];
 
 export function normaliseQuorum(raw: RawQuorum): QuorumSpec {
   const q: QuorumSpec = {

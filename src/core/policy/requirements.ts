@@ -9,6 +9,9 @@ import type { PolicyDocument, PolicyRule, QuorumRequirement, QuorumSpec, Require
  *   cooling            longest        more time for a veto
  *   sustained          longest        more biological entropy to forge
  *   modalities         intersection   every rule's restriction holds
+ *   roles: primary     intersection   fewer modalities can carry a signature
+ *   roles: min_primary largest        more signals captured together
+ *   roles: one_primary intersection   fewer ways around the primaries
  *   max_attempts       fewest         fewer guesses
  *   signature window   LONGEST        see below
  *   quorum clauses     union per group, larger min
@@ -29,9 +32,16 @@ export interface CombinedRequirements {
 export function combineSignature(base: SignatureSpec, rules: readonly PolicyRule[]): SignatureSpec {
   let { windowMs, sustainedMs, maxAttempts } = base;
   let modalities = base.modalities;
+  let roles = base.roles === undefined ? undefined : { ...base.roles, primary: [...base.roles.primary], onePrimary: [...base.roles.onePrimary] };
   for (const r of rules) {
     const s = r.signature;
     if (s === undefined) continue;
+    if (s.roles !== undefined) {
+      const x = s.roles;
+      roles = roles === undefined
+        ? { ...x, primary: [...x.primary], onePrimary: [...x.onePrimary] }
+        : { primary: roles.primary.filter((m) => x.primary.includes(m)), minPrimary: Math.max(roles.minPrimary, x.minPrimary), onePrimary: roles.onePrimary.filter((f) => x.onePrimary.includes(f)) };
+    }
     if (s.windowMs !== undefined && s.windowMs > windowMs) windowMs = s.windowMs;
     if (s.sustainedMs !== undefined && s.sustainedMs > sustainedMs) sustainedMs = s.sustainedMs;
     if (s.maxAttempts !== undefined && s.maxAttempts < maxAttempts) maxAttempts = s.maxAttempts;
@@ -40,7 +50,7 @@ export function combineSignature(base: SignatureSpec, rules: readonly PolicyRule
       modalities = modalities.filter((m) => allowed.includes(m));
     }
   }
-  return { windowMs, sustainedMs, modalities: [...modalities], maxAttempts };
+  return { windowMs, sustainedMs, modalities: [...modalities], maxAttempts, ...(roles === undefined ? {} : { roles }) };
 }
 
 export function combineQuorum(doc: PolicyDocument, specs: readonly QuorumSpec[]): QuorumRequirement {

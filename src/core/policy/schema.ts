@@ -17,6 +17,7 @@ export interface RawSignature {
   sustained?: string;
   modalities?: 'any' | Modality[];
   max_attempts?: number;
+  roles?: { primary?: 'any' | Modality[]; min_primary?: number; one_primary?: ('supporting' | 'longer' | 'witness')[] };
 }
 
 export interface RawQuorum {
@@ -133,21 +134,33 @@ const oneOrMany = (item: object) => ({ ...item, type: ['string', 'array'], items
 const idList = { type: 'array', items: id, minItems: 1, uniqueItems: true };
 const bound = { type: 'number', minimum: 0 };
 
+/** `any`, or a non-empty list of modalities. */
+const anyOrModalities = {
+  type: ['string', 'array'],
+  pattern: '^any$',
+  errorHint: `must be 'any' or a list drawn from ${MODALITIES.join(', ')}`,
+  items: { enum: [...MODALITIES] },
+  minItems: 1,
+  uniqueItems: true,
+};
+
 const signature = {
   type: 'object',
   additionalProperties: false,
   properties: {
     window: duration,
     sustained: duration,
-    modalities: {
-      type: ['string', 'array'],
-      pattern: '^any$',
-      errorHint: `must be 'any' or a list drawn from ${MODALITIES.join(', ')}`,
-      items: { enum: [...MODALITIES] },
-      minItems: 1,
-      uniqueItems: true,
-    },
+    modalities: anyOrModalities,
     max_attempts: { type: 'integer', minimum: 1, maximum: 100 },
+    roles: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        primary: anyOrModalities,
+        min_primary: { type: 'integer', minimum: 1, maximum: MODALITIES.length },
+        one_primary: { type: 'array', items: { enum: ['supporting', 'longer', 'witness'] }, uniqueItems: true },
+      },
+    },
   },
 };
 

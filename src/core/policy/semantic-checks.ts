@@ -132,6 +132,7 @@ function mergedSignature(base: SignatureSpec, rule: Partial<SignatureSpec>): Sig
     sustainedMs: Math.max(base.sustainedMs, rule.sustainedMs ?? 0),
     modalities: rule.modalities === undefined ? base.modalities : base.modalities.filter((m) => rule.modalities?.includes(m)),
     maxAttempts: Math.min(base.maxAttempts, rule.maxAttempts ?? Infinity),
+    ...(base.roles === undefined && rule.roles === undefined ? {} : { roles: rule.roles ?? base.roles! }),
   };
 }
 

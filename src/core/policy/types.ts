@@ -21,6 +21,28 @@ export interface SignatureSpec {
   modalities: Modality[];
   /** Failed attempts allowed per challenge before it is spent. */
   maxAttempts: number;
+  /**
+   * Modality roles (signature-roles.ts), present only when the policy sets them (a policy written
+   * before roles keeps its meaning and its hash: any one accepted modality suffices).
+   */
+  roles?: SignatureRolesSpec;
+}
+
+/** What a person with fewer primary modalities than `minPrimary` may do instead (in this order of preference). */
+export type OnePrimaryFallback = 'supporting' | 'longer' | 'witness';
+export const ONE_PRIMARY_FALLBACKS: readonly OnePrimaryFallback[] = ['supporting', 'longer', 'witness'];
+
+export interface SignatureRolesSpec {
+  /** Modalities that can carry a signature (the others accepted are supporting: a weak response of theirs is not fatal). Vocabulary order. */
+  primary: Modality[];
+  /** Primary modalities a session must capture together, on one device. */
+  minPrimary: number;
+  /**
+   * For a person who can produce fewer primaries: 'supporting' (those primaries plus supporting
+   * modalities to make up the count), 'longer' (those primaries for proportionally longer), 'witness'
+   * (the institutional witness). Empty: such a person cannot sign.
+   */
+  onePrimary: OnePrimaryFallback[];
 }
 
 /** A rule may tighten some signature fields and leave the rest to the defaults. */

@@ -322,6 +322,19 @@ export const CHALLENGE_VIEW_SCHEMA = {
     sustainedMs: { type: 'integer' },
     modalities: { type: 'array', items: modality },
     nonceSha256: hex64,
+    roles: {
+      type: 'object',
+      description: "present when the policy sets modality roles (docs/policy.md §Signature roles): the hello must name at least minPrimary of primary and minSupporting of supporting, captured together on one device; mode: 'primaries' (the person meets the policy's count) or the fallback the policy allows them ('supporting', 'longer', 'witness')",
+      additionalProperties: false,
+      required: ['mode', 'primary', 'minPrimary', 'supporting', 'minSupporting'],
+      properties: {
+        mode: { enum: ['primaries', 'supporting', 'longer', 'witness'] },
+        primary: { type: 'array', items: modality },
+        minPrimary: { type: 'integer', minimum: 0 },
+        supporting: { type: 'array', items: modality },
+        minSupporting: { type: 'integer', minimum: 0 },
+      },
+    },
     links: { type: 'object' },
   },
 };

@@ -1,4 +1,4 @@
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { summariseAction } from '../../core/signature/summary.ts';
 import type { ActionRecord } from '../action-record.ts';
@@ -9,7 +9,8 @@ import type { SignatureService } from '../signatures/service.ts';
 import { quorumVetoBasis } from '../veto.ts';
 import { inboxOf } from './inbox.ts';
 
-const READ_ROLES = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
+/** Who may read an action in the app (its detail, its trail). */
+export const READ_ROLES: ReadonlySet<string> = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
 
 /**
  * An action as the approver app shows it (what you see is what you sign): the API's action view,
@@ -20,7 +21,7 @@ const READ_ROLES = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
 export async function actionDetail(ctx: GatewayContext, signatures: SignatureService, p: PrincipalRecord, id: string): Promise<Record<string, unknown>> {
   const a = id.length <= 100 ? await ctx.store.getAction(id) : undefined;
   if (a === undefined || !p.roles.some((r) => READ_ROLES.has(r))) throw new FirewallError('ACTION_NOT_FOUND', `no action '${id.slice(0, 100)}'`, { status: 404 });
-  const agent = await ctx.store.getPrincipal(a.agent);
+  const agent = await ctx.store.principals.get(a.agent);
   const mine = (await inboxOf(ctx, signatures, p)).filter((i) => i.actionId === a.id);
   const c = a.classification;
   return {
@@ -36,8 +37,12 @@ export async function actionDetail(ctx: GatewayContext, signatures: SignatureSer
     fingerprint: fingerprint(a.digest),
     can: {
       sign: mine.find((i) => i.kind === 'signature' || i.kind === 'share')?.challengeId ?? null,
+      // Declining closes only my own open challenge for it, with a reason (decline.ts).
+      decline: mine.some((i) => i.kind === 'signature' || i.kind === 'share'),
       veto: mine.some((i) => i.kind === 'veto') || (a.status === 'awaiting_quorum' && quorumVetoBasis(p, a) !== undefined),
       report: true,
+      review: mine.some((i) => i.kind === 'comparator'),
+      witness: mine.find((i) => i.kind === 'witness')?.challengeId ?? null,
     },
   };
 }

@@ -1,16 +1,16 @@
-import type { ConsistencyProof, EntryQuery, InclusionProof, LogEntry, SignedCheckpoint } from '../../adapters/log/transparency-log.ts';
 import type { Clock } from '../../core/clock.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { ConsistencyProof, EntryQuery, InclusionProof, LogEntry, SignedCheckpoint } from '../../core/log/types.ts';
+import type { Store } from '../ports/store.ts';
 import type { ConsoleAccess } from './console-sessions.ts';
 
 /** What the console's services read of the transparency log (TransparencyLog provides it). */
 export interface ConsoleLog {
-  query(q: EntryQuery): LogEntry[];
-  latestCheckpoint(): SignedCheckpoint | null;
+  query(q: EntryQuery): Promise<LogEntry[]>;
+  latestCheckpoint(): Promise<SignedCheckpoint | null>;
   /** Signs a checkpoint of everything committed (or returns the latest when nothing is new). */
   checkpoint(): Promise<SignedCheckpoint>;
-  inclusionProof(index: number, size: number): InclusionProof;
-  consistencyProof(from: number, to: number): ConsistencyProof;
+  inclusionProof(index: number, size: number): Promise<InclusionProof>;
+  consistencyProof(from: number, to: number): Promise<ConsistencyProof>;
 }
 
 /** What a console read was for: the entry names it, with its (bounded) parameters. */
@@ -28,12 +28,12 @@ export async function recordRead(deps: { store: Store; clock: Clock }, access: C
 }
 
 /** Pages through every entry matching `q` (index order), up to `cap` entries. */
-export function* scan(log: ConsoleLog, q: Omit<EntryQuery, 'afterIndex' | 'limit'>, cap = Number.MAX_SAFE_INTEGER): Generator<LogEntry> {
+export async function* scan(log: ConsoleLog, q: Omit<EntryQuery, 'afterIndex' | 'limit'>, cap = Number.MAX_SAFE_INTEGER): AsyncGenerator<LogEntry> {
   const PAGE = 10_000;
   let after: number | undefined;
   let n = 0;
   for (;;) {
-    const page = log.query({ ...q, limit: PAGE, ...(after === undefined ? {} : { afterIndex: after }) });
+    const page = await log.query({ ...q, limit: PAGE, ...(after === undefined ? {} : { afterIndex: after }) });
     for (const e of page) {
       if (n++ >= cap) return;
       yield e;

@@ -1,17 +1,17 @@
 import { ACCESS_TOKEN_ROLE } from '../../core/access-token/access-token.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { AuthenticationResponse, RegistrationResponse } from '../../core/signature/messages.ts';
-import type { PrincipalRecord, Store } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
+import type { RegulatorInvitationRow, RegulatorPasskeyRow } from '../ports/regulator-console.ts';
+import type { Store } from '../ports/store.ts';
 import { isTokenShaped, newToken, tokenDigest } from '../approver/secret-token.ts';
 import type { SignatureConfig } from '../signatures/config.ts';
 import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from '../signatures/webauthn.ts';
 import { Ceremonies } from './ceremonies.ts';
 import { consoleError } from './console-errors.ts';
-import type { RegulatorConsoleStore, RegulatorInvitationRow, RegulatorPasskeyRow } from './console-store.ts';
 
 export interface ConsolePasskeysDeps {
   store: Store;
-  console: RegulatorConsoleStore;
   clock: Clock;
   webauthn: SignatureConfig;
   random: (n: number) => Promise<Uint8Array>;
@@ -49,20 +49,20 @@ export class ConsolePasskeys {
 
   /** An invitation for a registered regulator: the link carries the token in its fragment. */
   async invite(o: { person: string; by: string; ttlMs: number }): Promise<{ person: string; url: string; expiresAt: string }> {
-    const principal = await this.#d.store.getPrincipal(o.person);
+    const principal = await this.#d.store.principals.get(o.person);
     if (!isRegulator(principal)) throw consoleError('INVITATION_INVALID', `'${o.person}' is not an enabled principal with the regulator role (register them first)`);
     const token = newToken(await this.#d.random(32));
     const now = this.#d.clock.now();
     const expiresAt = now + o.ttlMs;
     await this.#d.store.tx(async (tx) => {
-      this.#d.console.txInsertInvitation({ tokenSha256: tokenDigest(token), person: o.person, createdBy: o.by, createdAt: now, expiresAt });
+      await tx.regulatorConsole.insertInvitation({ tokenSha256: tokenDigest(token), person: o.person, createdBy: o.by, createdAt: now, expiresAt });
       await tx.audit([{ v: 1, type: 'regulator.invited', ts: now, by: o.by, person: o.person, expiresAt }]);
     });
     return { person: o.person, url: `${this.#d.appOrigin}/app/regulator/enrol#${token}`, expiresAt: new Date(expiresAt).toISOString() };
   }
 
-  #invitation(token: unknown): RegulatorInvitationRow {
-    const row = isTokenShaped(token) ? this.#d.console.invitation(tokenDigest(token)) : undefined;
+  async #invitation(token: unknown): Promise<RegulatorInvitationRow> {
+    const row = isTokenShaped(token) ? await this.#d.store.regulatorConsole.invitation(tokenDigest(token)) : undefined;
     if (row === undefined) throw consoleError('INVITATION_UNKNOWN', 'this invitation link is not valid; ask your administrator for a new one');
     if (row.usedAt !== null) throw consoleError('INVITATION_USED', 'this invitation was already used; ask your administrator for a new one');
     if (row.expiresAt < this.#d.clock.now()) throw consoleError('INVITATION_EXPIRED', 'this invitation has expired; ask your administrator for a new one');
@@ -70,8 +70,8 @@ export class ConsolePasskeys {
   }
 
   async #invitedRegulator(token: unknown): Promise<{ row: RegulatorInvitationRow; principal: PrincipalRecord }> {
-    const row = this.#invitation(token);
-    const principal = await this.#d.store.getPrincipal(row.person);
+    const row = await this.#invitation(token);
+    const principal = await this.#d.store.principals.get(row.person);
     if (!isRegulator(principal)) throw consoleError('INVITATION_UNKNOWN', 'this invitation link is not valid; ask your administrator for a new one');
     return { row, principal };
   }
@@ -87,7 +87,7 @@ export class ConsolePasskeys {
       person: principal.id,
       displayName: `${principal.id} (regulator console)`,
       challenge: await this.#d.random(32),
-      exclude: this.#d.console.passkeysOf(principal.id),
+      exclude: await this.#d.store.regulatorConsole.passkeysOf(principal.id),
       discoverable: true,
     });
     const { ceremonyId, expiresAt } = this.#registrations.open({ challenge: options.challenge, person: principal.id });
@@ -102,12 +102,13 @@ export class ConsolePasskeys {
     const reg = await verifyRegistration(this.#d.webauthn, credential, pending.challenge);
     const now = this.#d.clock.now();
     await this.#d.store.tx(async (tx) => {
-      if (this.#d.console.passkey(reg.credentialId) !== undefined) throw consoleError('INVITATION_INVALID', 'this passkey is already enrolled');
-      if (!this.#d.console.txUseInvitation(tokenDigest(token as string), now)) {
-        this.#invitation(token); // throws the precise reason (used or expired meanwhile)
+      if (!(await tx.regulatorConsole.useInvitation(tokenDigest(token as string), now))) {
+        await this.#invitation(token); // throws the precise reason (used or expired meanwhile)
         throw consoleError('INVITATION_USED', 'this invitation was already used; ask your administrator for a new one');
       }
-      this.#d.console.txInsertPasskey({ credentialId: reg.credentialId, person: principal.id, publicKey: reg.publicKey, alg: reg.alg, counter: reg.counter, transports: reg.transports, createdAt: now, revokedAt: null });
+      const row = { credentialId: reg.credentialId, person: principal.id, publicKey: reg.publicKey, alg: reg.alg, counter: reg.counter, transports: reg.transports, createdAt: now, revokedAt: null };
+      // Refused inside the transaction, so the invitation's use rolls back with it.
+      if (!(await tx.regulatorConsole.insertPasskey(row))) throw consoleError('INVITATION_INVALID', 'this passkey is already enrolled');
       await tx.audit([{ v: 1, type: 'regulator.passkey_enrolled', ts: now, who: principal.id, device: reg.credentialId, fmt: reg.fmt, aaguid: reg.aaguid }]);
     });
     return principal.id;
@@ -128,11 +129,11 @@ export class ConsolePasskeys {
     const pending = this.#signIns.take(ceremonyId);
     if (pending === undefined) throw refused('unknown or used ceremony');
     if (credential === undefined || typeof credential.id !== 'string') throw refused('no credential');
-    const passkey = this.#d.console.passkey(credential.id);
+    const passkey = await this.#d.store.regulatorConsole.passkey(credential.id);
     if (passkey === undefined || passkey.revokedAt !== null) throw refused('unknown or revoked passkey');
     const handle = credential.response?.userHandle;
     if (typeof handle !== 'string' || Buffer.from(handle, 'base64url').toString('utf8') !== passkey.person) throw refused('user handle names another person');
-    const principal = await this.#d.store.getPrincipal(passkey.person);
+    const principal = await this.#d.store.principals.get(passkey.person);
     if (!isRegulator(principal)) throw refused('not an enabled regulator');
     try {
       const { newCounter } = await verifyAssertion(this.#d.webauthn, passkey, credential, pending.challenge);

@@ -1,12 +1,13 @@
 import type { AccessScope } from '../../core/access-token/access-token.ts';
 import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
-import type { PrincipalRecord, Store } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
+import type { RegulatorSessionRow } from '../ports/regulator-console.ts';
+import type { Store } from '../ports/store.ts';
 import { tokenDigest } from '../approver/secret-token.ts';
 import type { AccessTokens } from '../access-tokens.ts';
 import { consoleError } from './console-errors.ts';
 import type { ConsoleAssertion } from './console-passkeys.ts';
-import type { RegulatorConsoleStore, RegulatorSessionRow } from './console-store.ts';
 
 /** What a console request acts as: the regulator, and the session (scopes, expiry, token id). */
 export interface ConsoleAccess {
@@ -38,9 +39,9 @@ const MAX_TOKEN_CHARS = 4096;
  * it before its expiry, and lets an expired session be told apart from no session at all.
  */
 export class ConsoleSessions {
-  readonly #d: { store: Store; console: RegulatorConsoleStore; clock: Clock; tokens: AccessTokens };
+  readonly #d: { store: Store; clock: Clock; tokens: AccessTokens };
 
-  constructor(d: { store: Store; console: RegulatorConsoleStore; clock: Clock; tokens: AccessTokens }) {
+  constructor(d: { store: Store; clock: Clock; tokens: AccessTokens }) {
     this.#d = d;
   }
 
@@ -49,12 +50,12 @@ export class ConsoleSessions {
     const now = this.#d.clock.now();
     const issued = await this.#d.tokens.issue(a.principal, request, {
       entry: { via: 'passkey', device: a.passkey.credentialId, counter: a.newCounter },
-      alongside: ({ token, jti, scopes, exp }) => {
-        if (!this.#d.console.txAdvanceCounter(a.passkey.credentialId, a.newCounter)) {
+      alongside: async (tx, { token, jti, scopes, exp }) => {
+        if (!(await tx.regulatorConsole.advanceCounter(a.passkey.credentialId, a.newCounter))) {
           throw consoleError('COUNTER_REGRESSION', 'the signature counter did not advance: a cloned authenticator?');
         }
-        this.#d.console.txPurgeSessions(now - KEEP_EXPIRED_MS);
-        this.#d.console.txInsertSession({ tokenSha256: tokenDigest(token), jti, person: a.principal.id, origin, scopes, createdAt: now, expiresAt: exp * 1000 });
+        await tx.regulatorConsole.purgeSessions(now - KEEP_EXPIRED_MS);
+        await tx.regulatorConsole.insertSession({ tokenSha256: tokenDigest(token), jti, person: a.principal.id, origin, scopes, createdAt: now, expiresAt: exp * 1000 });
       },
     });
     return { token: issued.token, person: a.principal.id, jti: issued.jti, scopes: issued.scopes, exp: issued.exp, logIndex: issued.logIndex };
@@ -67,7 +68,7 @@ export class ConsoleSessions {
    */
   async resolve(token: string | undefined, origin: string): Promise<ConsoleAccess> {
     if (token === undefined || token.length === 0 || token.length > MAX_TOKEN_CHARS) throw consoleError('SESSION_REQUIRED', 'sign in with your passkey');
-    const session = this.#d.console.session(tokenDigest(token));
+    const session = await this.#d.store.regulatorConsole.session(tokenDigest(token));
     if (session === undefined || session.origin !== origin) throw consoleError('SESSION_REQUIRED', 'sign in with your passkey');
     if (session.expiresAt <= this.#d.clock.now()) {
       throw consoleError('REGULATOR_SESSION_EXPIRED', `your regulator session expired at ${new Date(session.expiresAt).toISOString()}; sign in again`, { detail: { expiredAt: new Date(session.expiresAt).toISOString() } });
@@ -81,7 +82,7 @@ export class ConsoleSessions {
   async end(access: ConsoleAccess): Promise<void> {
     const now = this.#d.clock.now();
     await this.#d.store.tx(async (tx) => {
-      this.#d.console.txDeleteSession(access.session.tokenSha256);
+      await tx.regulatorConsole.deleteSession(access.session.tokenSha256);
       await tx.audit([{ v: 1, type: 'regulator.session_ended', ts: now, by: access.principal.id, tokenJti: access.session.jti }]);
     });
   }

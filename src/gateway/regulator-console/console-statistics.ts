@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../adapters/log/transparency-log.ts';
+import type { LogEntry } from '../../core/log/types.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { scan, type ConsoleLog } from './console-log.ts';
 
@@ -63,7 +63,7 @@ const isTier = (v: unknown): v is Tier => typeof v === 'string' && (TIERS as rea
  * The console's pictures of the log (docs/regulator.md §7), computed from the entries
  * themselves, so they say what the log says. Reads only the entry types each figure needs.
  */
-export function logStatistics(log: ConsoleLog, r: StatisticsRequest): LogStatistics {
+export async function logStatistics(log: ConsoleLog, r: StatisticsRequest): Promise<LogStatistics> {
   if (!Number.isSafeInteger(r.since) || !Number.isSafeInteger(r.until) || r.since < 0 || r.until <= r.since) {
     throw new FirewallError('STATISTICS_RANGE_INVALID', 'since and until must be times in ms with since < until', { status: 400 });
   }
@@ -72,10 +72,10 @@ export function logStatistics(log: ConsoleLog, r: StatisticsRequest): LogStatist
   const buckets = Array.from({ length: r.buckets }, (_, i) => r.since + i * bucketMs);
   const bucketOf = (ts: number) => Math.min(r.buckets - 1, Math.floor((ts - r.since) / bucketMs));
   let scanned = 0;
-  const read = (type: string, since = r.since): Generator<LogEntry> => {
+  const read = (type: string, since = r.since): AsyncGenerator<LogEntry> => {
     const it = scan(log, { type, since, until: r.until }, MAX_SCANNED - scanned);
-    return (function* () {
-      for (const e of it) {
+    return (async function* () {
+      for await (const e of it) {
         scanned++;
         yield e;
       }
@@ -86,14 +86,14 @@ export function logStatistics(log: ConsoleLog, r: StatisticsRequest): LogStatist
 
   const actionsPerTier = Object.fromEntries(TIERS.map((t) => [t, buckets.map(() => 0)])) as Record<Tier, number[]>;
   for (const type of ['action.classified', 'action.passed']) {
-    for (const e of read(type)) if (inRange(e) && isTier(e.entry['tier'])) actionsPerTier[e.entry['tier']][bucketOf(e.ts)]!++;
+    for await (const e of read(type)) if (inRange(e) && isTier(e.entry['tier'])) actionsPerTier[e.entry['tier']][bucketOf(e.ts)]!++;
   }
 
   // Waits: when each action started waiting for people, and on what.
   const waits = new Map<string, { tier: Exclude<Tier, 'LOW'>; ts: number }>();
   const coolingEvents: { ts: number; d: 1 | -1 }[] = [];
   for (const [type, tier] of Object.entries(WAIT_STARTS)) {
-    for (const e of read(type, Math.max(0, r.since - LOOKBACK_MS))) {
+    for await (const e of read(type, Math.max(0, r.since - LOOKBACK_MS))) {
       if (e.actionId === null || e.ts === null) continue;
       waits.set(e.actionId, { tier, ts: e.ts });
       if (type === 'action.cooling') coolingEvents.push({ ts: e.ts, d: 1 });
@@ -101,7 +101,7 @@ export function logStatistics(log: ConsoleLog, r: StatisticsRequest): LogStatist
   }
   const approvalLatencyMs = { MEDIUM: [] as number[], HIGH: [] as number[], CRITICAL: [] as number[] };
   for (const type of COOLING_ENDS) {
-    for (const e of read(type, Math.max(0, r.since - LOOKBACK_MS))) {
+    for await (const e of read(type, Math.max(0, r.since - LOOKBACK_MS))) {
       const w = e.actionId === null ? undefined : waits.get(e.actionId);
       if (w === undefined || e.ts === null) continue;
       if (w.tier === 'MEDIUM') coolingEvents.push({ ts: e.ts, d: -1 });
@@ -137,11 +137,11 @@ export function logStatistics(log: ConsoleLog, r: StatisticsRequest): LogStatist
     g.count++;
     groups.set(key, g);
   };
-  for (const e of read('action.vetoed')) if (inRange(e)) count('vetoed', (str(e.entry['reason']) ?? '(no reason given)').slice(0, MAX_REASON));
-  for (const e of read('action.blocked')) if (inRange(e)) count('blocked', (str(e.entry['rule']) ?? '(no rule named)').slice(0, MAX_REASON));
-  for (const e of read('action.expired')) if (inRange(e)) count('expired', `no decision while ${str(e.entry['from']) ?? 'waiting'}`.slice(0, MAX_REASON));
+  for await (const e of read('action.vetoed')) if (inRange(e)) count('vetoed', (str(e.entry['reason']) ?? '(no reason given)').slice(0, MAX_REASON));
+  for await (const e of read('action.blocked')) if (inRange(e)) count('blocked', (str(e.entry['rule']) ?? '(no rule named)').slice(0, MAX_REASON));
+  for await (const e of read('action.expired')) if (inRange(e)) count('expired', `no decision while ${str(e.entry['from']) ?? 'waiting'}`.slice(0, MAX_REASON));
   const signatures = { modalities: {} as Record<string, number>, witness: 0, nonBiological: 0, refused: 0 };
-  for (const e of read('signature.refused')) {
+  for await (const e of read('signature.refused')) {
     if (!inRange(e)) continue;
     count('signature_refused', (str(e.entry['code']) ?? '(no code)').slice(0, MAX_REASON));
     signatures.refused++;
@@ -149,7 +149,7 @@ export function logStatistics(log: ConsoleLog, r: StatisticsRequest): LogStatist
   const refusals = [...groups.values()].sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind) || a.reason.localeCompare(b.reason)).slice(0, MAX_REFUSAL_GROUPS);
 
   // Signatures per modality and the fallback.
-  for (const e of read('signature.verified')) {
+  for await (const e of read('signature.verified')) {
     if (!inRange(e)) continue;
     const v = e.entry;
     if (v['mode'] === 'witness' || v['role'] === 'witness') {

@@ -1,7 +1,8 @@
 import type { ActionRecord } from '../action-record.ts';
 import { summariseAction } from '../../core/signature/summary.ts';
 import type { Erasure } from './erasure.ts';
-import type { ChallengeRow, DeviceRow, PersonRow } from './signature-store.ts';
+import type { ChallengeRow, DeviceRow, PersonRow } from '../ports/signatures.ts';
+import { challengeRoles, rolesView } from './challenge-roles.ts';
 
 /** SSE topic of one person's devices: challenges issued to them, closed, and lock notices. */
 export function personTopic(person: string): string {
@@ -29,6 +30,9 @@ export function challengeView(c: ChallengeRow, action?: ActionRecord): Record<st
       ...(c.actionId === null ? {} : { action: `/v1/actions/${c.actionId}` }),
     },
   };
+  // What the session must contain (primary and supporting modalities), when the policy sets roles.
+  const roles = challengeRoles(c, action);
+  if (roles !== undefined) view['roles'] = rolesView(roles);
   if (action !== undefined) {
     // The descriptor is what the digest is computed from: a device recomputes and compares.
     view['descriptor'] = action.descriptor;

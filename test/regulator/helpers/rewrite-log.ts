@@ -1,7 +1,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { canonicalJson } from '../../../src/core/canonical.ts';
 import { leafHash, nodeHash } from '../../../src/core/merkle/hash.ts';
-import { nodeId } from '../../../src/adapters/log/schema.ts';
+import { nodeId } from '../../../src/adapters/store/sqlite-log-schema.ts';
 
 /**
  * What a dishonest operator with the database (and the HSM's signing key) can do while the

@@ -48,7 +48,7 @@ export interface Me {
   roles: string[];
   modalities: string[];
   profile: string[];
-  devices: { id: string; kind: string; name?: string | null; createdAt: string }[];
+  devices: { id: string; kind: string; name?: string | null; createdAt: string; lastUsedAt?: string; revokedAt?: string }[];
 }
 
 export interface ActionDetail {
@@ -70,7 +70,17 @@ export interface ActionDetail {
   velocity: { rule: string; count: number; amount: number }[];
   branchCard: { supplied: boolean; sha256?: string; gates: string[] };
   fingerprint: string;
-  can: { sign: string | null; veto: boolean; report: boolean };
+  can: { sign: string | null; decline: boolean; veto: boolean; report: boolean; review: boolean; witness: string | null };
+}
+
+export type { TrailItem } from '../../../src/gateway/approver/trail-item.ts';
+export type { EvidencePackage, EvidenceReport, LogVerifierKey } from '../../../src/core/signature/evidence.ts';
+
+/** The passkey this person's co-signature or witness statement names: the active one used last (the one they signed in with). */
+export function signingDevice(me: Me): string | undefined {
+  const active = me.devices.filter((d) => d.revokedAt === undefined);
+  active.sort((a, b) => (b.lastUsedAt ?? b.createdAt).localeCompare(a.lastUsedAt ?? a.createdAt));
+  return active[0]?.id;
 }
 
 /** Money as the gateway's summary writes it (fixed, locale-free: the same text on every device). */

@@ -7,7 +7,12 @@ import { EnrolScreen } from './screens/enrol.tsx';
 import { InboxScreen } from './screens/inbox.tsx';
 import { SignInScreen } from './screens/sign-in.tsx';
 import { SignScreen } from './screens/sign.tsx';
+import { Lazy } from './screens/lazy.tsx';
 import './styles.css';
+
+// Loaded on demand: only a comparator or a witness needs them (and the proof code they bring).
+const comparatorScreen = () => import('./screens/comparator.tsx').then((m) => m.ComparatorScreen);
+const witnessScreen = () => import('./screens/witness.tsx').then((m) => m.WitnessScreen);
 
 function App() {
   const path = usePath();
@@ -38,6 +43,8 @@ function App() {
   else if (me === null || path === '/signin') screen = <SignInScreen onSignedIn={async () => { await refreshMe(); navigate('/inbox', true); }} />;
   else if (path.startsWith('/actions/')) screen = <ActionScreen id={decodeURIComponent(path.slice(9))} me={me} />;
   else if (path.startsWith('/sign/')) screen = <SignScreen challengeId={decodeURIComponent(path.slice(6))} />;
+  else if (path.startsWith('/comparator/')) screen = <Lazy load={comparatorScreen} props={{ id: decodeURIComponent(path.slice(12)), me }} />;
+  else if (path.startsWith('/witness/')) screen = <Lazy load={witnessScreen} props={{ challengeId: decodeURIComponent(path.slice(9)), me }} />;
   else screen = <InboxScreen me={me} />;
 
   return (

@@ -3,7 +3,7 @@ import { FirewallError } from '../../../core/errors.ts';
 import { MODALITIES, type Modality } from '../../../core/policy/modality.ts';
 import type { AuthenticationResponse, RegistrationResponse } from '../../../core/signature/messages.ts';
 import { actionView } from '../../../gateway/action-view.ts';
-import type { ApproverApp } from '../../../gateway/approver/capability.ts';
+import { APP_INBOX_TOPIC, type ApproverApp } from '../../../gateway/approver/approver-app.ts';
 import { actionDetail } from '../../../gateway/approver/action-detail.ts';
 import { recordConsent } from '../../../gateway/approver/consent.ts';
 import { inboxOf } from '../../../gateway/approver/inbox.ts';
@@ -13,21 +13,9 @@ import { personTopic } from '../../../gateway/signatures/views.ts';
 import { vetoByPerson } from '../../../gateway/veto.ts';
 import { appRequestGuard, clearSessionCookie, requireAppSession, setSessionCookie } from '../app-guard.ts';
 import { principalOf } from '../authenticate-request.ts';
+import { appDecisionRoutes } from './app-decisions.ts';
+import { idParam, obj, str } from './app-input.ts';
 
-/** SSE topic on which every action change is announced to the app's inboxes (they re-read their own). */
-export const APP_INBOX_TOPIC = 'app-inbox';
-
-const obj = (req: Request): Record<string, unknown> => {
-  const b: unknown = req.body;
-  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new FirewallError('BODY_INVALID', 'the body must be a JSON object', { status: 400 });
-  return b as Record<string, unknown>;
-};
-const str = (b: Record<string, unknown>, field: string, max: number, required = true): string => {
-  const v = b[field];
-  if (v === undefined && !required) return '';
-  if (typeof v !== 'string' || v.length > max || (required && v.length === 0)) throw new FirewallError('BODY_INVALID', `'${field}' must be a string of 1-${max} characters`, { status: 400, detail: { field } });
-  return v;
-};
 const credential = <T>(b: Record<string, unknown>): T => {
   const c = b['credential'];
   if (c === null || typeof c !== 'object' || typeof (c as { id?: unknown }).id !== 'string') throw new FirewallError('BODY_INVALID', "'credential' must be a WebAuthn response (JSON)", { status: 400, detail: { field: 'credential' } });
@@ -40,12 +28,6 @@ const modalities = (b: Record<string, unknown>): Modality[] => {
   }
   return m as Modality[];
 };
-const idParam = (req: Request): string => {
-  const v = String(req.params['id'] ?? '');
-  if (v.length === 0 || v.length > 100) throw new FirewallError('PATH_INVALID', "path parameter 'id' must be 1-100 characters", { status: 400 });
-  return v;
-};
-
 /**
  * The approver app's endpoints (docs/approver-app.md): thin, over the same services as the API.
  * A session cookie stands in for the client assertion; every request passes the cross-site guard.
@@ -55,7 +37,7 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   const json = express.json({ limit: 64 * 1024, strict: true, type: () => true });
   const { signatures, config } = app;
   r.use(appRequestGuard(config.origins));
-  const session = requireAppSession({ sessions: app.sessions, store: ctx.store, origins: config.origins, personExists: (id) => signatures.store.getPerson(id) !== undefined });
+  const session = requireAppSession({ sessions: app.sessions, store: ctx.store, origins: config.origins, personExists: async (id) => (await ctx.store.signatures.getPerson(id)) !== undefined });
   const signedIn = async (req: Request, res: Response, person: string) => {
     const origin = res.locals['origin'] as string;
     setSessionCookie(res, origin, await app.sessions.create(person, origin), config.sessionMaxMs);
@@ -99,9 +81,9 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   });
 
   // --- the signed-in person ---
-  r.get('/me', session, (_req: Request, res: Response) => {
+  r.get('/me', session, async (_req: Request, res: Response) => {
     const p = principalOf(res);
-    res.json({ ...signatures.personOf(p, p.id), roles: p.roles });
+    res.json({ ...(await signatures.personOf(p, p.id)), roles: p.roles });
   });
   r.post('/me/consent', session, json, async (req: Request, res: Response) => {
     res.json(await recordConsent(ctx, app.notice, principalOf(res).id, obj(req)));
@@ -139,6 +121,8 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   r.post('/actions/:id/report', session, json, async (req: Request, res: Response) => {
     res.json(await reportSuspicious(ctx, principalOf(res).id, idParam(req), str(obj(req), 'reason', 500, false)));
   });
+  // Decline, trail, the comparator's evidence and co-signature, the witness (app-decisions.ts).
+  appDecisionRoutes(r, ctx, app, { session, json });
 
   // --- Web Push ---
   r.post('/push/subscriptions', session, json, async (req: Request, res: Response) => {

@@ -44,7 +44,7 @@ export function appDistDir(projectRoot: string): string {
 }
 
 /** Client-side routes answered with index.html (the app routes with the History API). */
-export const APP_PAGES = ['/', '/enrol', '/signin', '/inbox', '/actions/:id', '/sign/:id'] as const;
+export const APP_PAGES = ['/', '/enrol', '/signin', '/inbox', '/actions/:id', '/sign/:id', '/comparator/:id', '/witness/:id'] as const;
 /** The regulator console's pages: their own shell (a separate entry, which the approver's pages never load). */
 export const REGULATOR_PAGES = ['/regulator', '/regulator/enrol', '/regulator/signin', '/regulator/search', '/regulator/actions/:id', '/regulator/charts', '/regulator/export', '/regulator/verify'] as const;
 

@@ -10,7 +10,7 @@ import type { ConsolePasskeys } from '../../../gateway/regulator-console/console
 import { requireScope, type ConsoleAccess, type ConsoleSessions } from '../../../gateway/regulator-console/console-sessions.ts';
 import { logStatistics } from '../../../gateway/regulator-console/console-statistics.ts';
 import { entryQueryFrom } from '../../log/log-router.ts';
-import type { TransparencyLog } from '../../log/transparency-log.ts';
+import type { TransparencyLog } from '../../../gateway/log/transparency-log.ts';
 import { appOriginOf, appRequestGuard } from '../app-guard.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { clearConsoleCookie, consoleCookie, setConsoleCookie } from '../regulator-console-cookie.ts';
@@ -113,23 +113,24 @@ export function regulatorConsoleRouter(ctx: GatewayContext, d: RegulatorConsoleD
   });
 
   // --- reading the log (scope log:read; each read logged first) ---
-  r.get('/entries', session, read('entries'), (req: Request, res: Response) => {
-    res.json({ entries: d.log.query(entryQueryFrom(req)).map((e) => ({ index: e.index, text: e.body })) });
+  r.get('/entries', session, read('entries'), async (req: Request, res: Response) => {
+    const entries = await d.log.query(entryQueryFrom(req));
+    res.json({ entries: entries.map((e) => ({ index: e.index, text: e.body })) });
   });
   r.get('/actions/:id/trail', session, read('trail'), async (req: Request, res: Response) => {
     const id = String(req.params['id'] ?? '');
     if (id.length === 0 || id.length > 200) throw new FirewallError('PATH_INVALID', "path parameter 'id' must be 1-200 characters", { status: 400 });
     res.json(await actionTrail(d.log, id));
   });
-  r.get('/proofs/consistency', session, read('consistency'), (req: Request, res: Response) => {
+  r.get('/proofs/consistency', session, read('consistency'), async (req: Request, res: Response) => {
     const from = uintParam(req, 'from');
     const to = uintParam(req, 'to');
     if (from === undefined || to === undefined) throw new FirewallError('QUERY_INVALID', 'from and to are required', { status: 400 });
-    res.json(consistencyBetween(d.log, from, to));
+    res.json(await consistencyBetween(d.log, from, to));
   });
-  r.get('/statistics', session, read('statistics'), (req: Request, res: Response) => {
+  r.get('/statistics', session, read('statistics'), async (req: Request, res: Response) => {
     const until = uintParam(req, 'until') ?? ctx.clock.now();
-    res.json(logStatistics(d.log, { since: uintParam(req, 'since') ?? Math.max(0, until - 7 * 24 * 3600_000), until, buckets: uintParam(req, 'buckets') ?? 48 }));
+    res.json(await logStatistics(d.log, { since: uintParam(req, 'since') ?? Math.max(0, until - 7 * 24 * 3600_000), until, buckets: uintParam(req, 'buckets') ?? 48 }));
   });
 
   // --- export (scope log:export; logged as regulator.export) ---

@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { FirewallError } from '../../../core/errors.ts';
-import type { TransparencyLog } from '../../log/transparency-log.ts';
+import type { TransparencyLog } from '../../../gateway/log/transparency-log.ts';
 import { AccessTokens } from '../../../gateway/access-tokens.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';

@@ -4,9 +4,10 @@ import { validateMessage, type AuthenticationResponse, type RegistrationResponse
 import type { Modality } from '../../../core/policy/modality.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import type { SignatureService } from '../../../gateway/signatures/service.ts';
-import type { DeviceKind } from '../../../gateway/signatures/signature-store.ts';
+import type { DeviceKind } from '../../../gateway/ports/signatures.ts';
 import { personTopic } from '../../../gateway/signatures/views.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
+import { personCredential, type AppSessionSource } from '../person-credential.ts';
 
 const param = (req: Request, name: string): string => {
   const v = String(req.params[name] ?? '');
@@ -17,12 +18,16 @@ const param = (req: Request, name: string): string => {
 /**
  * People, their devices (WebAuthn passkeys) and their signature challenges (docs/protocol.md).
  * Every route takes the person's own client assertion (erasure and unlock: an administrator's);
- * agents are refused (403). The live session
+ * agents are refused (403). A person's reads of their own record and challenges, and the
+ * challenges and calibration sessions they ask for, also take the approver app's session cookie
+ * (`self`; registering a device or declaring modalities do not: the app has its own steps for
+ * those). The live session
  * itself is a WebSocket on /v1/challenges/{id}/session (adapters/http/challenge-socket.ts).
  */
-export function signaturesRouter(ctx: GatewayContext, service: SignatureService): Router {
+export function signaturesRouter(ctx: GatewayContext, service: SignatureService, appSessions: AppSessionSource = () => undefined): Router {
   const r = express.Router();
   const auth = authenticateRequest(ctx);
+  const self = personCredential(ctx, appSessions);
   const json = express.json({ limit: 256 * 1024, strict: true, type: () => true });
   const body = <T>(req: Request, schema: string): T => validateMessage<T>(schema, req.body ?? {});
 
@@ -31,8 +36,8 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
     res.json(await service.declarePerson(principalOf(res), param(req, 'id'), b));
   });
 
-  r.get('/v1/people/:id', auth, (req: Request, res: Response) => {
-    res.json(service.personOf(principalOf(res), param(req, 'id')));
+  r.get('/v1/people/:id', self, async (req: Request, res: Response) => {
+    res.json(await service.personOf(principalOf(res), param(req, 'id')));
   });
 
   // Erasure (role admin): GDPR art. 17 / BIPA destruction; docs/privacy.md.
@@ -51,27 +56,27 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
     res.status(201).location(`/v1/devices/${String(d['id'])}`).json(d);
   });
 
-  r.get('/v1/people/:id/challenges', auth, async (req: Request, res: Response) => {
+  r.get('/v1/people/:id/challenges', self, async (req: Request, res: Response) => {
     res.json({ challenges: await service.challengesOf(principalOf(res), param(req, 'id')) });
   });
 
-  r.post('/v1/people/:id/challenges', auth, json, async (req: Request, res: Response) => {
+  r.post('/v1/people/:id/challenges', self, json, async (req: Request, res: Response) => {
     const b = body<{ actionId: string }>(req, 'challenge-request.json');
     res.status(201).json(await service.requestChallenge(principalOf(res), param(req, 'id'), b.actionId));
   });
 
-  r.post('/v1/people/:id/challenges/next', auth, async (req: Request, res: Response) => {
+  r.post('/v1/people/:id/challenges/next', self, async (req: Request, res: Response) => {
     res.json(await service.nextChallenge(principalOf(res), param(req, 'id')));
   });
 
-  r.post('/v1/people/:id/enrolment-sessions', auth, json, async (req: Request, res: Response) => {
+  r.post('/v1/people/:id/enrolment-sessions', self, json, async (req: Request, res: Response) => {
     const b = body<{ modalities: Modality[]; durationMs?: number }>(req, 'enrolment-session-request.json');
     res.status(201).json(await service.enrolmentSession(principalOf(res), param(req, 'id'), b));
   });
 
-  r.get('/v1/people/:id/events', auth, (req: Request, res: Response) => {
+  r.get('/v1/people/:id/events', self, async (req: Request, res: Response) => {
     const id = param(req, 'id');
-    service.personOf(principalOf(res), id); // self only (throws otherwise)
+    await service.personOf(principalOf(res), id); // self only (throws otherwise)
     ctx.hub.subscribe(personTopic(id), req, res);
   });
 
@@ -79,8 +84,8 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
     res.json(await service.unlock(principalOf(res), param(req, 'id')));
   });
 
-  r.get('/v1/devices/:id', auth, (req: Request, res: Response) => {
-    res.json(service.deviceOf(principalOf(res), param(req, 'id')));
+  r.get('/v1/devices/:id', auth, async (req: Request, res: Response) => {
+    res.json(await service.deviceOf(principalOf(res), param(req, 'id')));
   });
 
   r.delete('/v1/devices/:id', auth, async (req: Request, res: Response) => {
@@ -96,7 +101,7 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
     res.json(await service.authenticateDevice(principalOf(res), param(req, 'id'), b));
   });
 
-  r.get('/v1/challenges/:id', auth, async (req: Request, res: Response) => {
+  r.get('/v1/challenges/:id', self, async (req: Request, res: Response) => {
     res.json(await service.challengeFor(principalOf(res), param(req, 'id')));
   });
 

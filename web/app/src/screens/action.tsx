@@ -1,9 +1,10 @@
-import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, money, type ActionDetail, type Me } from '../api.ts';
-import { navigate } from '../router.ts';
 import { inspect, loadConfusables, Untrusted } from '../untrusted-text.tsx';
-import { ReasonForm } from './reason-form.tsx';
+import { DescriptorFields } from './action-summary.tsx';
+import { BackToInbox, Field } from './common.tsx';
+import { Decision } from './decision.tsx';
+import { Trail } from './trail.tsx';
 
 const TIER_TEXT: Record<string, string> = {
   LOW: 'runs at once',
@@ -12,24 +13,18 @@ const TIER_TEXT: Record<string, string> = {
   CRITICAL: 'needs several people and a comparator',
 };
 
-function Field({ name, children }: { name: string; children: ComponentChildren }) {
-  return (
-    <>
-      <dt>{name}</dt>
-      <dd>{children}</dd>
-    </>
-  );
-}
-
 /** What you see is what you sign: plain language first, then every raw field, then what you may do. */
 export function ActionScreen({ id }: { id: string; me: Me }) {
   const [d, setD] = useState<ActionDetail | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const [mode, setMode] = useState<'veto' | 'report' | undefined>();
-  const [done, setDone] = useState<string | undefined>();
+  // Bumped on every reload, so the trail is read again with the action.
+  const [version, setVersion] = useState(0);
   const load = () =>
     Promise.all([api<ActionDetail>('GET', `/actions/${encodeURIComponent(id)}`), loadConfusables()]).then(
-      ([x]) => setD(x),
+      ([x]) => {
+        setD(x);
+        setVersion((v) => v + 1);
+      },
       (e: unknown) => setError(e instanceof ApiError ? e.message : 'This action could not be loaded.'),
     );
   useEffect(() => {
@@ -55,29 +50,9 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
   const a = d.action;
   const x = a.descriptor;
   const deadline = a.notBefore ?? a.expiresAt;
-  const submit = async (reason: string) => {
-    setError(undefined);
-    try {
-      if (mode === 'veto') {
-        await api('POST', `/actions/${encodeURIComponent(a.id)}/veto`, { reason });
-        setDone('Vetoed. It will not run.');
-      } else {
-        await api('POST', `/actions/${encodeURIComponent(a.id)}/report`, { reason });
-        setDone('Reported. Administrators were told; the log records it.');
-      }
-      setMode(undefined);
-      void load();
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : 'That did not go through; try again.');
-    }
-  };
   return (
     <article aria-labelledby="h-action" class="detail">
-      <p>
-        <a href="/app/inbox" onClick={(e) => { e.preventDefault(); navigate('/inbox'); }}>
-          ← Inbox
-        </a>
-      </p>
+      <BackToInbox />
       <h1 id="h-action" tabIndex={-1}>
         <Untrusted value={x.operation} warn={false} />
         {x.amount !== undefined && x.currency !== undefined && ` ${money(x.amount, x.currency)}`}
@@ -119,19 +94,7 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
       <section aria-labelledby="h-raw">
         <h2 id="h-raw">Exactly what was asked</h2>
         <dl class="fields">
-          <Field name="Operation">
-            <Untrusted value={x.operation} />
-          </Field>
-          <Field name="Amount">{x.amount !== undefined && x.currency !== undefined ? money(x.amount, x.currency) : '—'}</Field>
-          <Field name="Payee or target">
-            <Untrusted value={x.target} />
-          </Field>
-          <Field name="Actuator">
-            <Untrusted value={x.actuator} />
-          </Field>
-          <Field name="Agent">
-            <Untrusted value={x.agent} />
-          </Field>
+          <DescriptorFields x={x} />
           <Field name="Agent’s owner">{d.agent.owner === undefined ? '—' : <Untrusted value={d.agent.owner} />}</Field>
           <Field name="Tier">{a.tier}</Field>
           <Field name="Rule">
@@ -197,45 +160,8 @@ export function ActionScreen({ id }: { id: string; me: Me }) {
           </Field>
         </dl>
       </section>
-      <section aria-labelledby="h-do" class="decide">
-        <h2 id="h-do">Your decision</h2>
-        {done !== undefined && (
-          <p class="ok" role="status">
-            {done}
-          </p>
-        )}
-        <div class="actions">
-          {d.can.sign !== null && (
-            <button type="button" class="primary" onClick={() => navigate(`/sign/${encodeURIComponent(d.can.sign!)}?action=${encodeURIComponent(a.id)}`)}>
-              Sign
-            </button>
-          )}
-          {d.can.veto && (
-            <button type="button" class="danger" onClick={() => setMode('veto')}>
-              Veto
-            </button>
-          )}
-          <button type="button" class="secondary" onClick={() => setMode('report')}>
-            Report as suspicious
-          </button>
-        </div>
-        {mode !== undefined && (
-          <ReasonForm
-            key={mode}
-            id="reason"
-            label={mode === 'veto' ? 'Why do you veto it? (optional)' : 'What looks wrong? (optional)'}
-            confirm={mode === 'veto' ? 'Confirm veto' : 'Send report'}
-            danger={mode === 'veto'}
-            onConfirm={submit}
-            onCancel={() => setMode(undefined)}
-          />
-        )}
-        {error !== undefined && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-      </section>
+      <Decision d={d} onChanged={() => void load()} />
+      <Trail actionId={a.id} version={version} />
     </article>
   );
 }

@@ -197,7 +197,7 @@ export function EnrolScreen({ onSignedIn }: { onSignedIn: () => Promise<void> | 
             </>
           ) : (
             <>
-              <SigningHost challengeId={challengeId} purpose="enrolment" onDone={() => setStep('done')} />
+              <SigningHost challengeId={challengeId} purpose="enrolment" onDone={(r) => r.accepted && setStep('done')} />
               {/* Calibration is best spread over days: the person may leave it at any point. */}
               <button type="button" class="secondary" onClick={() => setStep('done')}>
                 Finish calibration later

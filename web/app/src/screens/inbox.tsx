@@ -81,6 +81,23 @@ export function InboxScreen({ me }: { me: Me }) {
   );
 }
 
+/** Where an item leads: its own screen (sign, review the evidence, witness); a veto is answered on the card. */
+export function nextStep(item: InboxItem): { label: string; path: string } | undefined {
+  const action = encodeURIComponent(item.actionId);
+  const challenge = encodeURIComponent(item.challengeId ?? '');
+  switch (item.kind) {
+    case 'signature':
+    case 'share':
+      return item.challengeId === undefined ? undefined : { label: item.kind === 'share' ? 'Sign your share' : 'Sign', path: `/sign/${challenge}?action=${action}` };
+    case 'comparator':
+      return { label: 'Review evidence', path: `/comparator/${action}` };
+    case 'witness':
+      return item.challengeId === undefined ? undefined : { label: 'Witness', path: `/witness/${challenge}` };
+    default:
+      return undefined;
+  }
+}
+
 function Card({ item, now, onChanged }: { item: InboxItem; now: number; onChanged: () => void }) {
   const [vetoing, setVetoing] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -96,6 +113,7 @@ function Card({ item, now, onChanged }: { item: InboxItem; now: number; onChange
     }
   };
   const left = remaining(item.deadline, now);
+  const next = nextStep(item);
   return (
     <article class={`card tier-${item.tier.toLowerCase()}`} aria-label={`${item.tier} ${item.operation}`}>
       <p class="tier">
@@ -123,6 +141,11 @@ function Card({ item, now, onChanged }: { item: InboxItem; now: number; onChange
         )}
       </p>
       <div class="actions">
+        {next !== undefined && (
+          <a class="button primary" href={`/app${next.path}`} onClick={(e) => { e.preventDefault(); navigate(next.path); }}>
+            {next.label}
+          </a>
+        )}
         <a class="button secondary" href={`/app/actions/${encodeURIComponent(item.actionId)}`} onClick={(e) => { e.preventDefault(); navigate(`/actions/${encodeURIComponent(item.actionId)}`); }}>
           Details
         </a>

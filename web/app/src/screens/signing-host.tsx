@@ -1,11 +1,21 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Me } from '../api.ts';
 
+/** What the host hears when the signing module is done (the module's SigningResult, in part). */
+export interface SigningDone {
+  accepted: boolean;
+  /** The module's outcome code (web/app/src/signing/README.md), e.g. `refused`, `sensor`. */
+  outcome: string;
+  /** A fresh challenge the gateway issued for another try (docs/protocol.md §5). */
+  nextChallengeId?: string;
+}
+
 /**
  * Mounts the live signing module (src/signing/, loaded on demand: it is not part of what the
- * inbox needs) into a container of its own. The module owns everything inside the container.
+ * inbox needs) into a container of its own, for the signed-in person. The module owns everything
+ * inside the container, and authenticates with the app's session cookie.
  */
-export function SigningHost(props: { challengeId: string; actionId?: string; purpose: 'action' | 'enrolment'; onDone?: (r: { accepted: boolean }) => void }) {
+export function SigningHost(props: { challengeId: string; actionId?: string; purpose: 'action' | 'enrolment'; onDone?: (r: SigningDone) => void }) {
   const ref = useRef<HTMLDivElement>(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
@@ -19,7 +29,7 @@ export function SigningHost(props: { challengeId: string; actionId?: string; pur
           mode: props.purpose === 'enrolment' ? 'calibrate' : 'sign',
           challengeId: props.challengeId,
           ...(props.actionId === undefined ? {} : { actionId: props.actionId }),
-          onDone: (r) => props.onDone?.({ accepted: r.outcome === 'accepted' }),
+          onDone: (r) => props.onDone?.({ accepted: r.outcome === 'accepted', outcome: r.outcome, ...(r.nextChallengeId === undefined ? {} : { nextChallengeId: r.nextChallengeId }) }),
         });
       },
       () => setFailed(true),

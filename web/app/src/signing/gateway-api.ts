@@ -16,9 +16,6 @@ export interface ChallengeView {
   modalities: Modality[];
 }
 
-/** `Bearer …` for one request, when the page authenticates with the person's client assertion. */
-export type Authorize = (method: string, path: string) => Promise<string>;
-
 export class GatewayError extends Error {
   readonly status: number;
   readonly code: string | undefined;
@@ -31,26 +28,18 @@ export class GatewayError extends Error {
 }
 
 /**
- * The few enrolment-API calls signing needs (docs/protocol.md §1). Without `authorize` the
- * requests carry the app's session cookie (same origin).
+ * The few enrolment-API calls signing needs (docs/protocol.md §1), authenticated by the app's
+ * session cookie (same origin; the gateway checks the Origin of every POST).
  */
 export class GatewayApi {
   readonly origin: string;
-  readonly #authorize: Authorize | undefined;
 
-  constructor(origin: string, authorize?: Authorize) {
+  constructor(origin: string) {
     this.origin = origin.replace(/\/+$/, '');
-    this.#authorize = authorize;
-  }
-
-  async authorization(method: string, path: string): Promise<string | undefined> {
-    return this.#authorize?.(method, path);
   }
 
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    const auth = await this.authorization(method, path);
-    if (auth !== undefined) headers['authorization'] = auth;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(this.origin + path, { method, headers, credentials: 'same-origin', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const json = (await res.json().catch(() => undefined)) as T & { code?: string };

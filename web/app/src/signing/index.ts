@@ -3,7 +3,7 @@ import { descriptorDigest } from '../../../../src/core/signature/device-protocol
 import { enrolmentDigest } from '../../../../src/core/signature/transcript.ts';
 import { breathingGuideFromReveals } from '../../../../src/core/stimulus/hrv.ts';
 import type { RevealEvent } from '../../../../src/core/stimulus/types.ts';
-import { GatewayApi, GatewayError, type Authorize, type ChallengeView } from './gateway-api.ts';
+import { GatewayApi, GatewayError, type ChallengeView } from './gateway-api.ts';
 import { GESTURE_TEXT, unsupportedReason } from './guide.ts';
 import { runLiveSession, type LiveSessionEnd } from './live-session.ts';
 import { OUTCOME_MESSAGES, SENSOR_MESSAGES, STILL_PENDING, type SigningOutcome } from './messages.ts';
@@ -23,7 +23,7 @@ export interface SigningOptions {
   gatewayOrigin?: string;
   personId: string;
   mode: 'sign' | 'calibrate';
-  /** sign: the challenge to answer. */
+  /** sign: the challenge to answer; calibrate: an enrolment challenge already issued (else one is asked for). */
   challengeId?: string;
   /** sign: the action; its open challenge for this person is used (or a fresh one is asked for). */
   actionId?: string;
@@ -33,8 +33,6 @@ export interface SigningOptions {
   modalities?: Modality[];
   /** calibrate: the session's length, ms (20 000–300 000; the gateway's default is 30 000). */
   durationMs?: number;
-  /** The person's client assertion for a request (docs/api.md); default: the app's session cookie. */
-  authorize?: Authorize;
   onDone(result: SigningResult): void;
 }
 
@@ -69,19 +67,14 @@ function fingerprint(digest: string): string {
  * function that unmounts it and ends a session under way (which then fails closed).
  */
 export function mountSigning(container: HTMLElement, options: SigningOptions): () => void {
-  const api = new GatewayApi(options.gatewayOrigin ?? location.origin, options.authorize);
+  const api = new GatewayApi(options.gatewayOrigin ?? location.origin);
   const view = new SigningView(container, options.mode);
   const abort = new AbortController();
   let done = false;
   const finish = (r: SigningResult): void => {
     if (done) return;
     done = true;
-    view.endLive();
-    view.status.textContent = '';
-    view.alert.replaceChildren();
-    const p = document.createElement('p');
-    p.textContent = r.message;
-    view.alert.append(p);
+    view.showOutcome(r.message);
     view.root.dataset['outcome'] = r.outcome;
     options.onDone(r);
   };
@@ -101,15 +94,19 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
         if (challenge.descriptor === undefined || descriptorDigest(challenge.descriptor) !== challenge.digest) return fail('device-refused', undefined, challenge.id);
         view.showSummary(challenge.summary?.text ?? '', fingerprint(challenge.digest));
       } else {
+        if (options.challengeId !== undefined) {
+          challenge = await api.challenge(options.challengeId);
+          if (challenge.purpose !== 'enrolment' || challenge.digest !== enrolmentDigest(options.personId, challenge.id)) return fail('device-refused', undefined, challenge.id);
+        }
         view.showSummary('Practice sessions build your personal reference. Nothing is authorised.', undefined);
       }
     } catch (e) {
       return fail(e instanceof GatewayError && e.status >= 500 ? 'connection' : 'unavailable');
     }
-    const offered = options.mode === 'sign' ? challenge!.modalities : ALL;
+    const offered = challenge?.modalities ?? ALL;
     const usable = offered.filter((m) => unsupportedReason(m) === undefined);
     const preselected = options.modalities ?? (usable.includes('motion') ? ['motion' as const] : usable.slice(0, 1));
-    view.showChoices(offered, preselected);
+    view.showChoices(offered, preselected, challenge?.sustainedMs ?? options.durationMs ?? 30_000);
     view.start.addEventListener('click', () => void start(challenge));
   })();
 
@@ -120,6 +117,7 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
       return;
     }
     view.start.disabled = true;
+    view.alert.replaceChildren();
     view.status.textContent = 'Preparing the sensors…';
     const wordLine = (word: string) => {
       view.words.textContent = `Next word: ${word}`;
@@ -135,19 +133,20 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
       try {
         await s.open();
       } catch {
+        // Nothing has started (the challenge is untouched): the person may choose another way.
         for (const x of sources) x.close();
-        return fail('sensor', SENSOR_MESSAGES[s.failure() ?? 'unavailable'], given?.id);
+        view.notice([SENSOR_MESSAGES[s.failure() ?? 'unavailable'], options.mode === 'sign' ? STILL_PENDING : 'The calibration was not recorded.'].join(' '));
+        return;
       }
     }
     let challenge = given;
     try {
-      if (options.mode === 'calibrate') {
+      if (challenge === undefined) {
         challenge = await api.enrolmentSession(options.personId, modalities, options.durationMs);
         if (challenge.digest !== enrolmentDigest(options.personId, challenge.id)) throw new Error('digest');
       }
       const credentialId = options.credentialId ?? (await onlyDevice(api, options.personId));
       const path = `/v1/challenges/${encodeURIComponent(challenge!.id)}/session`;
-      const authorization = await api.authorization('GET', path);
       view.status.textContent = 'Follow the prompts.';
       view.beginLive(modalities, PLOT_LABEL[modalities[0]!]);
       const plot = new LivePlot(view.plot, PLOT_LABEL[modalities[0]!], Math.min(360, container.clientWidth || 360));
@@ -163,7 +162,6 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
       const end: LiveSessionEnd = await runLiveSession({
         wsUrl: api.origin.replace(/^http/, 'ws') + path,
         identity: { challengeId: challenge!.id, person: options.personId, credentialId, digest: challenge!.digest, modalities },
-        ...(authorization === undefined ? {} : { authorization }),
         sources,
         signal: abort.signal,
         hooks: {

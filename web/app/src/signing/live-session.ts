@@ -8,7 +8,7 @@ import type { SampleSource, SourceFailure } from './sources/source.ts';
 
 /**
  * One live session over the gateway's WebSocket (docs/protocol.md §3), driven by the shared
- * DeviceProtocol: hello (with the client assertion when the page has one), t = 0 when `start`
+ * DeviceProtocol: hello (the upgrade carried the app's session cookie), t = 0 when `start`
  * arrives, a chunk of every source's samples every 250 ms (empty if need be), `finish` once the
  * sustained duration has passed, the sign check, then the passkey assertion over the protocol's
  * challenge. A source that fails, or a page that goes away, closes the socket: the gateway counts
@@ -35,7 +35,6 @@ const CHUNK_MS = 250;
 export function runLiveSession(o: {
   wsUrl: string;
   identity: DeviceSessionIdentity;
-  authorization?: string;
   sources: SampleSource[];
   hooks?: LiveSessionHooks;
   signal?: AbortSignal;
@@ -104,7 +103,8 @@ export function runLiveSession(o: {
     };
 
     ws.onopen = () => {
-      const hello = proto.hello({ device: { kind: 'phone', software: 'analog-firewall approver app' }, ...(o.authorization === undefined ? {} : { authorization: o.authorization }) });
+      // No client assertion: the upgrade carried the app's session cookie (docs/approver-app.md §Signing module).
+      const hello = proto.hello({ device: { kind: 'phone', software: 'analog-firewall approver app' } });
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev: MessageEvent<string>) => {

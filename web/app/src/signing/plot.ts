@@ -15,6 +15,10 @@ export class LivePlot {
   readonly #y: number[] = [];
 
   constructor(container: HTMLElement, label: string, width: number) {
+    // The canvas takes no CSS: draw in the page's own text and brand colours (light or dark scheme).
+    const css = getComputedStyle(container);
+    const fg = css.color || '#1f2933';
+    const line = css.getPropertyValue('--brand').trim() || '#0b5cad';
     this.#plot = new uPlot(
       {
         width,
@@ -22,8 +26,8 @@ export class LivePlot {
         legend: { show: false },
         cursor: { show: false },
         scales: { x: { time: false } },
-        axes: [{ stroke: '#1f2933', size: 28 }, { stroke: '#1f2933', size: 44 }],
-        series: [{}, { label, stroke: '#0b5cad', width: 2 }],
+        axes: [{ stroke: fg, size: 28 }, { stroke: fg, size: 44 }],
+        series: [{}, { label, stroke: line, width: 2 }],
       },
       [[], []],
       container,

@@ -41,6 +41,7 @@ export class SigningView {
   readonly status: HTMLElement;
   readonly alert: HTMLElement;
   readonly #boxes = new Map<Modality, HTMLInputElement>();
+  readonly #mode: 'sign' | 'calibrate';
 
   constructor(container: HTMLElement, mode: 'sign' | 'calibrate') {
     const id = `af-sign-${++uid}`;
@@ -50,10 +51,11 @@ export class SigningView {
     this.choices = el('fieldset', { class: 'af-choices' });
     this.choices.append(el('legend', {}, mode === 'sign' ? 'How will you sign?' : 'What will you calibrate?'));
     // Shown once the challenge is loaded and checked (showChoices).
-    this.start = el('button', { type: 'button', class: 'af-start', hidden: '' }, mode === 'sign' ? 'Start signing (about 30 seconds)' : 'Start calibration');
+    this.start = el('button', { type: 'button', class: 'af-start', hidden: '' }, mode === 'sign' ? 'Start signing' : 'Start calibration');
+    this.#mode = mode;
     this.choices.hidden = true;
 
-    this.live = el('div', { class: 'af-live', hidden: '' });
+    this.live = el('div', { class: 'af-live', hidden: '', tabindex: '-1', 'aria-label': 'Signing in progress' });
     this.ring = el('div', { class: 'af-ring', role: 'progressbar', 'aria-label': 'Time signed', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' });
     const svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('viewBox', '0 0 120 120');
@@ -87,7 +89,7 @@ export class SigningView {
     this.live.append(this.ring, this.prompt, this.breath, this.words, this.typingLabel, this.typing, this.plot, this.plotCaption);
 
     this.status = el('p', { class: 'af-status', role: 'status' });
-    this.alert = el('div', { class: 'af-alert', role: 'alert' });
+    this.alert = el('div', { class: 'af-alert', role: 'alert', tabindex: '-1' });
     this.root.append(this.heading, this.summary, this.choices, this.start, this.live, this.status, this.alert);
     container.append(this.root);
   }
@@ -98,7 +100,8 @@ export class SigningView {
   }
 
   /** One checkbox per modality; unusable ones disabled with the reason next to them. */
-  showChoices(offered: Modality[], preselected: Modality[]): void {
+  showChoices(offered: Modality[], preselected: Modality[], durationMs: number): void {
+    this.start.textContent = `${this.#mode === 'sign' ? 'Start signing' : 'Start calibration'} (about ${Math.round(durationMs / 1000)} seconds)`;
     for (const m of offered) {
       const reason = unsupportedReason(m);
       const id = `${this.root.getAttribute('aria-labelledby')}-${m}`;
@@ -124,8 +127,18 @@ export class SigningView {
     return [...this.#boxes].filter(([, b]) => b.checked && !b.disabled).map(([m]) => m);
   }
 
+  /** A message that ends nothing (a sensor refused before the session): the choice stays open. */
+  notice(message: string): void {
+    const p = el('p', {}, message);
+    this.alert.replaceChildren(p);
+    this.status.textContent = '';
+    this.start.disabled = false;
+    if (document.activeElement === document.body) this.alert.focus();
+  }
+
   beginLive(modalities: Modality[], plotLabel: string): void {
-    this.choices.disabled = true;
+    // The screen is the session's now: the ring and the prompts come first on a phone.
+    this.choices.hidden = true;
     this.start.hidden = true;
     this.live.hidden = false;
     this.breath.hidden = !modalities.includes('hrv');
@@ -134,6 +147,8 @@ export class SigningView {
     this.words.hidden = !(typing || voice);
     this.typing.hidden = !typing;
     this.typingLabel.hidden = !typing;
+    // The start button just went away: keyboard focus goes where the session is (the typing field if there is one).
+    (typing ? this.typing : this.live).focus();
     this.plotCaption.textContent = `Your own signal, last 10 seconds: ${plotLabel}.`;
   }
 
@@ -149,6 +164,16 @@ export class SigningView {
     this.breath.style.setProperty('--af-breath', volume.toFixed(3));
     const text = inhaling ? 'Breathe in' : 'Breathe out';
     if (this.breathText.textContent !== text) this.breathText.textContent = text;
+  }
+
+  /** The session is over: its message replaces the live screen. */
+  showOutcome(message: string): void {
+    const hadFocus = this.live.contains(document.activeElement) || document.activeElement === this.start;
+    this.endLive();
+    this.status.textContent = '';
+    this.alert.replaceChildren(el('p', {}, message));
+    // Focus follows to the outcome (read out by its role too), with what comes next after it.
+    if (hadFocus || document.activeElement === document.body) this.alert.focus();
   }
 
   endLive(): void {

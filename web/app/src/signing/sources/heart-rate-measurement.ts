@@ -43,10 +43,16 @@ export function parseHeartRateMeasurement(v: DataView): HeartRateMeasurement {
 
 /**
  * Beat times for RR intervals that arrive in notifications (a strap sends about one a second,
- * holding zero to several intervals). The stream wants `t` = the beat that ends each interval with
- * beat times that agree with the intervals, never after the moment they arrived. So beats follow
- * each other by their intervals; the chain is re-anchored to the arrival when it would run ahead
- * of it, or fell more than 1.5 s behind (notifications lost).
+ * holding zero to several intervals). The stream wants `t` = the beat that ends each interval, with
+ * beat times that agree with the intervals (the gateway checks that they do, within 50 ms). So
+ * beats follow each other by their intervals from the first notification on. How long after its
+ * last beat a notification arrives varies (up to about a second with a strap that notifies once a
+ * second, plus the radio's and the browser's delays): a notification that came sooner after its
+ * beat than the first one did finds the chain up to that difference after its arrival, and the
+ * chain is kept (those beats are sent once their time has passed: SampleQueue.take). Re-anchoring
+ * there would break the interval at every new shortest delay. The chain is re-anchored to the
+ * arrival only when it fell more than 1.5 s behind (notifications lost) or ran more than 1.5 s ahead
+ * (intervals that cannot be: a detection error of the strap).
  */
 export class BeatClock {
   #last: number | undefined;
@@ -56,7 +62,7 @@ export class BeatClock {
     if (rrMs.length === 0) return [];
     const total = rrMs.reduce((a, b) => a + b, 0);
     let end = this.#last === undefined ? arrivedAt : this.#last + total;
-    if (end > arrivedAt || arrivedAt - end > 1500) end = arrivedAt;
+    if (Math.abs(end - arrivedAt) > REANCHOR_MS) end = arrivedAt;
     const out: number[] = [];
     let t = end - total;
     for (const rr of rrMs) {
@@ -67,3 +73,5 @@ export class BeatClock {
     return out;
   }
 }
+
+const REANCHOR_MS = 1500;

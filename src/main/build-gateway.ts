@@ -1,0 +1,199 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Express } from 'express';
+import { pino, type Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { Signer } from '../core/signer.ts';
+import type { BranchCard } from '../core/branch-card/branch-card.ts';
+import { createApp, type RouterMount } from '../adapters/http/app.ts';
+import { answerParserErrors } from '../adapters/http/parser-errors.ts';
+import { EventHub } from '../adapters/notify/event-hub.ts';
+import { WebhookSender } from '../adapters/notify/webhook-sender.ts';
+import { forwardRequest } from '../adapters/upstream/forward-request.ts';
+import type { Store } from '../gateway/ports/store.ts';
+import { Authenticator } from '../gateway/authenticate.ts';
+import { MemoryNonceStore, type NonceStore } from '../gateway/sessions/nonce-store.ts';
+import { MemorySessionRegistry, type SessionRegistry } from '../gateway/sessions/session-registry.ts';
+import { Sessions } from '../gateway/sessions/sessions.ts';
+import type { GatewayConfig } from '../gateway/config.ts';
+import type { GatewayContext, Readiness } from '../gateway/context.ts';
+import { Dispatcher } from '../gateway/dispatcher.ts';
+import { receiptIssuer } from '../gateway/issue-receipt.ts';
+import { Metrics } from '../gateway/metrics.ts';
+import type { PolicyPort } from '../gateway/ports/policy.ts';
+import type { InternalExecutor } from '../gateway/internal-actuators.ts';
+import { RateLimits } from '../gateway/rate-limits.ts';
+import { Scheduler } from '../gateway/scheduler.ts';
+import { StatusBus } from '../gateway/status-bus.ts';
+import { wireNotifications } from '../gateway/notifier.ts';
+import type { McpUpstream } from '../gateway/mcp/upstream-port.ts';
+
+export interface GatewayParts {
+  config: GatewayConfig;
+  store: Store;
+  signer: Signer;
+  policy: () => PolicyPort;
+  parseBranchCard: (card: unknown) => BranchCard;
+  clock: Clock;
+  log?: Logger;
+  /** Routers of other capabilities (log, signatures, …), mounted before the 404 handler. */
+  mounts?: (ctx: GatewayContext) => RouterMount[];
+  /** Closed (in order) when the gateway stops, before the store. */
+  closers?: (() => Promise<void>)[];
+  /** Environment for secrets the policy names by variable (webhook secrets). */
+  env?: Record<string, string | undefined>;
+  /** Pseudo-actuators ('@…') the gateway executes itself, e.g. the policy governance's '@policy'. */
+  internalActuators?: ReadonlyMap<string, InternalExecutor>;
+  /** Upstream MCP servers' client (policy `mcp_servers:`). */
+  mcp?: McpUpstream;
+  /** Attached to the HTTP server as soon as it exists (WebSocket upgrades); closed before the server closes. */
+  attach?: ((server: Server, ctx: GatewayContext) => { close(): Promise<void> | void })[];
+  /** Shared session registry and nonce store for several replicas; default in memory (one gateway). */
+  sessionRegistry?: SessionRegistry;
+  nonceStore?: NonceStore;
+}
+
+export interface Gateway {
+  ctx: GatewayContext;
+  app: Express;
+  server: Server | undefined;
+  listen(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+/** Wires a gateway from its parts. Nothing listens until `listen()`. */
+export function buildGateway(parts: GatewayParts): Gateway {
+  const { config, store, signer, clock } = parts;
+  const log = parts.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
+  const bus = new StatusBus();
+  const metrics = new Metrics();
+  bus.observe((a) => metrics.transitions.inc({ status: a.status }));
+  store.observeSyncs?.((seconds, commits) => {
+    metrics.storeSync.observe(seconds);
+    metrics.storeSyncCommits.observe(commits);
+  });
+  const hub = new EventHub();
+  const webhooks = new WebhookSender({
+    signer,
+    clock,
+    onOutcome: (out) => {
+      if (!out.delivered) log.warn({ url: out.url, failure: out.failure, attempts: out.attempts }, 'webhook not delivered');
+    },
+  });
+  const { announce } = wireNotifications({ bus, policy: parts.policy, hub, webhooks, env: parts.env ?? {} });
+  let lastReady: Readiness = { ready: false, checks: {} };
+
+  const readiness = async (): Promise<Readiness> => {
+    const checks: Readiness['checks'] = {};
+    checks['store'] = (await store.ping().catch(() => false)) ? { ok: true } : { ok: false, reason: 'store does not answer' };
+    checks['signer'] = await signer.health().catch((e: unknown) => ({ ok: false, reason: (e as Error).message }));
+    try {
+      const p = parts.policy();
+      checks['policy'] = { ok: p.hash.length === 64 };
+    } catch (e) {
+      checks['policy'] = { ok: false, reason: (e as Error).message };
+    }
+    lastReady = { ready: Object.values(checks).every((c) => c.ok), checks };
+    return lastReady;
+  };
+
+  const dispatcher = new Dispatcher({
+    store,
+    policy: parts.policy,
+    clock,
+    issueReceipt: receiptIssuer({ signer, clock, issuer: config.gatewayId, ttlSec: config.receiptTtlSec }),
+    forward: forwardRequest,
+    events: bus,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    dispatchLeaseMs: config.dispatchLeaseMs,
+    maxAttempts: config.maxDispatchAttempts,
+    maxUpstreamBodyBytes: 1024 * 1024,
+    log,
+    ...(parts.internalActuators === undefined ? {} : { internal: parts.internalActuators }),
+    ...(parts.mcp === undefined ? {} : { mcp: parts.mcp }),
+  });
+  const scheduler = new Scheduler({
+    store,
+    clock,
+    dispatcher,
+    events: bus,
+    dispatchLeaseMs: config.dispatchLeaseMs,
+    tickMs: config.schedulerTickMs,
+    ready: () => lastReady.ready,
+    log,
+  });
+  const ctx: GatewayContext = {
+    publicUrl: config.publicUrl,
+    bodyLimitBytes: config.bodyLimitBytes,
+    dispatchLeaseMs: config.dispatchLeaseMs,
+    store,
+    policy: parts.policy,
+    clock,
+    signer,
+    auth: new Authenticator({ store, clock, audience: config.publicUrl, notBefore: clock.now() }),
+    sessions: new Sessions({
+      signer,
+      clock,
+      store,
+      registry: parts.sessionRegistry ?? new MemorySessionRegistry(),
+      nonces: parts.nonceStore ?? new MemoryNonceStore(config.sessions.nonceStoreMax),
+      ttlSec: config.sessions.ttlSec,
+      maxPerAgent: config.sessions.maxPerAgent,
+      windowSec: config.sessions.windowSec,
+    }),
+    limits: new RateLimits(config.rateLimits),
+    dispatcher,
+    scheduler,
+    bus,
+    hub,
+    metrics,
+    log,
+    readiness,
+    isReady: () => lastReady.ready,
+    parseBranchCard: parts.parseBranchCard,
+    announce,
+  };
+  const app = createApp(ctx, parts.mounts?.(ctx) ?? []);
+  let readinessTimer: NodeJS.Timeout | undefined;
+  const attached: { close(): Promise<void> | void }[] = [];
+
+  const gw: Gateway = {
+    ctx,
+    app,
+    server: undefined,
+    async listen() {
+      await readiness();
+      readinessTimer = setInterval(() => void readiness(), 1000);
+      readinessTimer.unref();
+      const recovered = await scheduler.recover();
+      if (recovered > 0) log.info({ recovered }, 'resending actions that were in flight at the last stop');
+      scheduler.start();
+      const server: Server = config.tls === undefined ? app.listen(config.port, config.host) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app).listen(config.port, config.host);
+      gw.server = server;
+      answerParserErrors(server);
+      for (const a of parts.attach ?? []) attached.push(a(server, ctx));
+      server.keepAliveTimeout = 65_000;
+      await once(server, 'listening');
+      return server.address() as AddressInfo;
+    },
+    async close() {
+      scheduler.stop();
+      hub.close();
+      await webhooks.close();
+      if (readinessTimer !== undefined) clearInterval(readinessTimer);
+      // Upgraded sockets (WebSockets) are not the HTTP server's to close: their owners end them first.
+      for (const a of attached.splice(0)) await a.close();
+      if (gw.server !== undefined) {
+        gw.server.closeAllConnections();
+        await new Promise<void>((r) => gw.server!.close(() => r()));
+      }
+      // Let in-flight dispatches settle so their outcome is committed before the store closes.
+      for (let i = 0; i < 200 && dispatcher.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (const c of parts.closers ?? []) await c();
+      await store.close();
+    },
+  };
+  return gw;
+}
