@@ -4,7 +4,7 @@ import type { QuorumRequirement } from '../core/policy/types.ts';
 import { assertionChallenge } from '../core/signature/transcript.ts';
 import type { AuthenticationResponse } from '../core/signature/messages.ts';
 import { summariseAction } from '../core/signature/summary.ts';
-import type { PrincipalRecord } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from './ports/principals.ts';
 import type { TransparencyLog } from '../adapters/log/transparency-log.ts';
 import type { ActionRecord, Approval } from './action-record.ts';
 import { actionView } from './action-view.ts';
@@ -149,7 +149,7 @@ export class ComparatorVerification {
       throw new FirewallError('COMPARATOR_BIOLOGICAL_REQUIRED', 'your comparator group verifies with a biological signature: answer the challenge issued to you', { status: 409 });
     }
     if (a.status !== 'awaiting_quorum') throw new FirewallError('ACTION_NOT_AWAITING_QUORUM', `action is '${a.status}'`, { status: 409, detail: { status: a.status } });
-    const agent = await this.#ctx.store.getPrincipal(a.agent);
+    const agent = await this.#ctx.store.principals.get(a.agent);
     if (principal.id === a.agent || principal.id === agent?.owner) {
       throw new FirewallError('COMPARATOR_NOT_INDEPENDENT', 'the comparator must be independent of the requesting agent', { status: 403 });
     }

@@ -17,13 +17,13 @@ import {
   type RelaxationEvidence,
   type RelaxationFinding,
 } from '../core/policy-governance/index.ts';
-import type { Store, StoreTx } from '../adapters/store/store.ts';
+import type { Store, StoreTx } from './ports/store.ts';
 import { PolicyVersionStore, type ProposerKind } from '../adapters/store/policy-versions.ts';
 import type { ActionRecord, ClassificationSummary } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import { POLICY_ACTUATOR, type InternalExecutor } from './internal-actuators.ts';
 import { PolicyHolder } from './policy-holder.ts';
-import type { ActionEvents } from './ports.ts';
+import type { ActionEvents } from './ports/action-events.ts';
 
 /**
  * Policy governance (seed §III.1, self-permissioning guard; §VI.5, relaxation criteria).

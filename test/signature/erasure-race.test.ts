@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { FirewallError } from '../../src/core/errors.ts';
-import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
+import type { PrincipalRecord } from '../../src/gateway/ports/principals.ts';
 import { erasePersonData } from '../../src/gateway/signatures/erasure.ts';
 import type { SignatureService } from '../../src/gateway/signatures/service.ts';
 import type { Harness } from '../helpers/harness.ts';
@@ -84,7 +84,7 @@ describe('a write committed in the same store batch as an erasure, just before i
     const admin: PrincipalRecord = { id: 'ada', roles: ['admin'], publicJwk: {}, createdAt: 0, disabled: false };
     await addPerson(h, 'pia', { modalities: ['motion'] });
     const ray = await addPerson(h, 'ray', { modalities: ['motion'] });
-    const rayP = (await h.gw.ctx.store.getPrincipal('ray'))!;
+    const rayP = (await h.gw.ctx.store.principals.get('ray'))!;
     // Called in one tick: both transactions are queued before the store flushes, in this order.
     const [unlocked, erasedPia] = await Promise.allSettled([service.unlock(admin, 'pia'), service.erasePerson(admin, 'pia')]);
     const [revoked, erasedRay] = await Promise.allSettled([service.revokeDevice(rayP, ray.credential!.id), service.erasePerson(admin, 'ray')]);

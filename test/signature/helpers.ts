@@ -6,7 +6,7 @@ import type { Modality } from '../../src/core/policy/modality.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import type { GatewayMessage, HelloMessage } from '../../src/core/signature/messages.ts';
-import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
+import type { PrincipalRecord } from '../../src/gateway/ports/principals.ts';
 import type { StoredCredential } from '../../clients/device/authenticator/software-authenticator.ts';
 import { PersonClient, type ChallengeView } from '../../clients/device/gateway-client.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
@@ -161,7 +161,7 @@ export async function dropOpenChallenges(h: Harness, person: string): Promise<vo
 
 /** `n` counted failures of person `id` (five lock them: lockAfterFailures). */
 export async function failTimes(h: Harness, id: string, n: number): Promise<void> {
-  const p = (await h.gw.ctx.store.getPrincipal(id))!;
+  const p = (await h.gw.ctx.store.principals.get(id))!;
   for (let i = 0; i < n; i++) await failElsewhere(h, p);
 }
 

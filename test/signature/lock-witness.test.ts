@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { FirewallError } from '../../src/core/errors.ts';
-import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
+import type { PrincipalRecord } from '../../src/gateway/ports/principals.ts';
 import type { SignatureService } from '../../src/gateway/signatures/service.ts';
 import type { Harness } from '../helpers/harness.ts';
 import { actionStatus, addPerson, challengeOf, dropOpenChallenges, entries, expectNoApproval, failElsewhere, failTimes, highTransfer, startSignatureHarness, type TestPerson } from './helpers.ts';
@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 async function principal(id: string): Promise<PrincipalRecord> {
-  return (await h.gw.ctx.store.getPrincipal(id))!;
+  return (await h.gw.ctx.store.principals.get(id))!;
 }
 
 /** A HIGH action for someone who can use none of the policy's modalities: answered through a witness. */

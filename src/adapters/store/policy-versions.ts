@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FirewallError } from '../../core/errors.ts';
-import type { Store } from './store.ts';
+import type { Store } from '../../gateway/ports/store.ts';
 
 /**
  * Every policy the gateway has seen, and every proposal to change it (tables policy_*, in the

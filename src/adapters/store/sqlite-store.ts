@@ -9,7 +9,8 @@ import type { ActionRecord } from '../../gateway/action-record.ts';
 import type { AuditSink, AuditSinkFactory } from './audit-sink.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 import { HashChainAudit } from './hash-chain-audit.ts';
-import type { PrincipalRecord, Store, StoreTx } from './store.ts';
+import type { PrincipalReads, PrincipalRecord } from '../../gateway/ports/principals.ts';
+import type { Store, StoreTx } from '../../gateway/ports/store.ts';
 import { migrateVelocityScopes, VelocityTotals } from './sqlite-velocity.ts';
 
 const SCHEMA = `
@@ -156,6 +157,7 @@ export class SqliteStore implements Store {
       insert: w(`INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, owner, organisation, created_at, updated_at, due_at, doc)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       update: w('UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?'),
+      principal: w('SELECT doc FROM principals WHERE id = ?'),
       putPrincipal: w('INSERT INTO principals (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc'),
       // Transaction control, prepared once: the group commit runs these for every queued callback.
       begin: w('BEGIN IMMEDIATE'),
@@ -196,6 +198,12 @@ export class SqliteStore implements Store {
       },
       velocityTotals: async (queries) => queries.map((q) => this.#velocity.total(q)),
       audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
+      principals: {
+        get: async (id) => parsePrincipal(this.#w.principal!.get(id)),
+        put: async (p) => {
+          this.#w.putPrincipal!.run(p.id, JSON.stringify(p));
+        },
+      },
     };
   }
 
@@ -354,16 +362,9 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  async putPrincipal(p: PrincipalRecord): Promise<void> {
-    await this.tx(async () => {
-      this.#w.putPrincipal!.run(p.id, JSON.stringify(p));
-    });
-  }
-
-  async getPrincipal(id: string): Promise<PrincipalRecord | undefined> {
-    const row = this.#r.principal!.get(id) as { doc: string } | undefined;
-    return row === undefined ? undefined : (JSON.parse(row.doc) as PrincipalRecord);
-  }
+  readonly principals: PrincipalReads = {
+    get: async (id) => parsePrincipal(this.#r.principal!.get(id)),
+  };
 
   async ping(): Promise<boolean> {
     if (this.#failed !== null) return false;
@@ -385,6 +386,10 @@ export class SqliteStore implements Store {
     if (this.#walFd !== null) closeSync(this.#walFd);
     this.#walFd = null;
   }
+}
+
+function parsePrincipal(row: unknown): PrincipalRecord | undefined {
+  return row === undefined ? undefined : (JSON.parse((row as { doc: string }).doc) as PrincipalRecord);
 }
 
 function syncWalFile(fd: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FirewallError } from '../../core/errors.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { Store } from '../ports/store.ts';
 
 /**
  * Tables of the approver app (prefix app_), in the gateway's SQLite database beside the signature

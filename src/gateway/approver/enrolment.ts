@@ -1,6 +1,6 @@
 import { FirewallError } from '../../core/errors.ts';
 import type { RegistrationResponse } from '../../core/signature/messages.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SignatureService } from '../signatures/service.ts';
 import type { ApproverStore } from './approver-store.ts';
@@ -27,7 +27,7 @@ export class Enrolment {
 
   async #invited(token: unknown): Promise<{ principal: PrincipalRecord; expiresAt: number }> {
     const inv = usableInvitation(this.#app, token, this.#ctx.clock.now());
-    const principal = await this.#ctx.store.getPrincipal(inv.person);
+    const principal = await this.#ctx.store.principals.get(inv.person);
     if (principal === undefined || principal.disabled) throw new FirewallError('INVITATION_UNKNOWN', 'this invitation link is not valid; ask your administrator for a new one', { status: 404 });
     return { principal, expiresAt: inv.expiresAt };
   }

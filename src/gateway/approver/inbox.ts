@@ -1,6 +1,6 @@
 import type { QuorumRequirement } from '../../core/policy/types.ts';
 import type { InboxItem, InboxKind } from './inbox-item.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ActionRecord } from '../action-record.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SignatureService } from '../signatures/service.ts';

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { Store } from '../ports/store.ts';
 import { registerPrincipal } from '../../cli/principals.ts';
 import type { ApproverStore, InvitationRow } from './approver-store.ts';
 import { isTokenShaped, newToken, tokenDigest } from './secret-token.ts';
@@ -35,7 +35,7 @@ export async function createInvitation(
   for (const r of roles) {
     if (!(INVITABLE_ROLES as readonly string[]).includes(r)) throw new FirewallError('INVITATION_INVALID', `role '${r}' cannot be given by invitation (authorizer or comparator)`, { status: 400 });
   }
-  let principal = await deps.store.getPrincipal(o.person);
+  let principal = await deps.store.principals.get(o.person);
   if (principal === undefined) {
     const { publicKey } = generateKeyPairSync('ed25519');
     principal = await registerPrincipal(deps.store, { id: o.person, roles, publicJwk: publicKey.export({ format: 'jwk' }) }, now);

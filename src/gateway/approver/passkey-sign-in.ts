@@ -56,7 +56,7 @@ export class PasskeySignIn {
     if (device === undefined || device.revokedAt !== null) throw refused(new Error('unknown or revoked credential'));
     const handle = credential.response?.userHandle;
     if (typeof handle !== 'string' || Buffer.from(handle, 'base64url').toString('utf8') !== device.person) throw refused(new Error('user handle names another person'));
-    const principal = await this.#ctx.store.getPrincipal(device.person);
+    const principal = await this.#ctx.store.principals.get(device.person);
     if (principal === undefined || principal.disabled) throw refused(new Error('person unknown or disabled'));
     let newCounter: number;
     try {

@@ -4,7 +4,7 @@ import webpush from 'web-push';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { Store } from '../ports/store.ts';
 import type { ApproverStore, PushSubscriptionRow } from './approver-store.ts';
 
 /**

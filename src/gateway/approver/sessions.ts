@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/clock.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { Store } from '../ports/store.ts';
 import type { ApproverStore, SessionRow } from './approver-store.ts';
 import type { ApproverConfig } from './config.ts';
 import { isTokenShaped, newToken, tokenDigest } from './secret-token.ts';

@@ -6,7 +6,8 @@ import { recordApproval } from '../approvals.ts';
 import type { GatewayContext } from '../context.ts';
 import { checkRetentionDays, loadSignatureConfig, type SignatureConfig } from './config.ts';
 import { RetentionSchedule } from './retention-schedule.ts';
-import { SignatureService, type QuorumApprovalSink } from './service.ts';
+import { SignatureService } from './service.ts';
+import type { QuorumApprovalSink } from './signature-state.ts';
 import { SignatureStore } from './signature-store.ts';
 
 export interface SignatureCapability {

@@ -97,13 +97,13 @@ export class ChallengeIssuer {
   /** Candidates who may approve: not the agent or its owner, an enabled principal holding the role, with a signature record. */
   async #eligible(a: ActionRecord, candidates: Approver[]): Promise<Approver[]> {
     if (candidates.length === 0) return [];
-    const agent = await this.#ctx.store.getPrincipal(a.agent);
+    const agent = await this.#ctx.store.principals.get(a.agent);
     const excluded = new Set([a.agent, ...(agent?.owner === undefined ? [] : [agent.owner])]);
     const out: Approver[] = [];
     const seen = new Set<string>();
     for (const c of candidates) {
       if (excluded.has(c.person) || seen.has(c.person)) continue;
-      const principal = await this.#ctx.store.getPrincipal(c.person);
+      const principal = await this.#ctx.store.principals.get(c.person);
       if (principal === undefined || principal.disabled || !principal.roles.includes(c.role)) continue;
       if (this.#store.getPerson(c.person) === undefined) continue;
       seen.add(c.person);

@@ -2,7 +2,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FirewallError } from '../../core/errors.ts';
 import type { Fingerprint, PersonProfile } from '../../core/liveness/types.ts';
 import type { Modality } from '../../core/policy/modality.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { Store } from '../ports/store.ts';
 
 /**
  * Tables of the signature capability (prefix sig_), in the gateway's own SQLite database so a

@@ -6,7 +6,7 @@ import { evaluateActionQuorum } from '../../../gateway/approvals.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import type { PolicyGovernance } from '../../../gateway/policy-governance.ts';
 import { activeView, proposalView, versionView } from '../../../gateway/policy-governance-views.ts';
-import type { PrincipalRecord } from '../../store/store.ts';
+import type { PrincipalRecord } from '../../../gateway/ports/principals.ts';
 import type { RouterMount } from '../app.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 
