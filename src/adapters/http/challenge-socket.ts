@@ -1,7 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { isFirewallError } from '../../core/errors.ts';
 import { DEFAULT_TIMING, type ChunkArrival, type SessionStreams } from '../../core/liveness/index.ts';
@@ -29,8 +28,24 @@ const PRIMARY: Record<Modality, string> = { hrv: 'rr', motion: 'acc', typing: 'k
 
 function rejectUpgrade(socket: Duplex, status: number, code: string, detail: string): void {
   const body = JSON.stringify({ type: PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-'), title: String(status), status, detail, code });
-  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : 'Bad Request';
+  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : status === 503 ? 'Service Unavailable' : 'Bad Request';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * How a failed authentication is answered: 401 AUTH_INVALID, counted towards the address's
+ * lock-out; or 503 with the code when the replay cache or the failure counter cannot be reached
+ * (fail closed: nothing was accepted, and the failure could not be counted).
+ */
+async function authRefusal(ctx: GatewayContext, address: string, e: unknown): Promise<{ status: number; code: string; message: string }> {
+  try {
+    if (isFirewallError(e) && e.status === 503) return e;
+    if (isFirewallError(e, 'AUTH_INVALID')) await ctx.limits.authFailed(address);
+    return { status: 401, code: 'AUTH_INVALID', message: 'the client assertion was not accepted' };
+  } catch (f) {
+    if (isFirewallError(f)) return f;
+    throw f;
+  }
 }
 
 /**
@@ -40,7 +55,7 @@ function rejectUpgrade(socket: Duplex, status: number, code: string, detail: str
  */
 export function attachChallengeSockets(server: Server, ctx: GatewayContext, service: SignatureService, o: { monotonic?: () => number } = {}): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxChunkBytes, perMessageDeflate: false });
-  const connects = new RateLimiterMemory({ keyPrefix: 'sig-connect', points: service.config.connectsPerChallenge, duration: 600 });
+  const connects = ctx.limits.limiter({ name: 'sig-connect', points: service.config.connectsPerChallenge, durationSec: 600 });
   const monotonic = o.monotonic ?? (() => performance.now());
   const sessions = new Set<ChallengeSocket>();
 
@@ -57,8 +72,10 @@ export function attachChallengeSockets(server: Server, ctx: GatewayContext, serv
       try {
         await ctx.limits.checkAuthLock(address);
         await connects.consume(m[1]!);
-      } catch {
-        rejectUpgrade(socket, 429, 'RATE_LIMITED', 'too many attempts; try later');
+      } catch (e) {
+        // Shared counters that cannot be reached refuse (fail closed), saying so.
+        if (isFirewallError(e) && e.status === 503) rejectUpgrade(socket, 503, e.code, e.message);
+        else rejectUpgrade(socket, 429, 'RATE_LIMITED', 'too many attempts; try later');
         return;
       }
       let principal: PrincipalRecord | undefined;
@@ -66,8 +83,8 @@ export function attachChallengeSockets(server: Server, ctx: GatewayContext, serv
         try {
           principal = await ctx.auth.verify(req.headers.authorization, 'GET', path);
         } catch (e) {
-          if (isFirewallError(e, 'AUTH_INVALID')) await ctx.limits.authFailed(address);
-          rejectUpgrade(socket, 401, 'AUTH_INVALID', 'the client assertion was not accepted');
+          const r = await authRefusal(ctx, address, e);
+          rejectUpgrade(socket, r.status, r.code, r.message);
           return;
         }
         if (!principal.roles.some((r) => HUMAN_ROLES.has(r))) {
@@ -250,8 +267,8 @@ class ChallengeSocket {
         if (hello.authorization === undefined) throw new Error('no client assertion');
         principal = await ctx.auth.verify(hello.authorization, 'GET', this.#d.path);
       } catch (e) {
-        if (isFirewallError(e, 'AUTH_INVALID')) await ctx.limits.authFailed(this.#d.address);
-        return this.#protocolEnd('AUTH_INVALID', 'the client assertion was not accepted', 'unauthenticated', CLOSE.unauthenticated);
+        const r = await authRefusal(ctx, this.#d.address, e);
+        return r.status === 503 ? this.#protocolEnd(r.code, r.message, 'unavailable', CLOSE.unavailable) : this.#protocolEnd(r.code, r.message, 'unauthenticated', CLOSE.unauthenticated);
       }
       if (!principal.roles.some((r) => HUMAN_ROLES.has(r))) return this.#protocolEnd('ROLE_FORBIDDEN', 'agents cannot sign', 'unauthenticated', CLOSE.forbidden);
     }

@@ -75,10 +75,19 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
         push,
       };
       const a = app;
-      ctx.bus.observe((rec) => {
-        ctx.hub.publish({ topic: APP_INBOX_TOPIC, event: 'changed', data: { actionId: rec.id, status: rec.status } });
-        if (a.push !== undefined && WAITING.has(rec.status)) void pushFor(ctx, a, rec);
-      });
+      ctx.bus.observe(
+        (rec, origin) => {
+          ctx.hub.publish({ topic: APP_INBOX_TOPIC, event: 'changed', data: { actionId: rec.id, status: rec.status } });
+          // Pushed once, by the replica that made the change; every replica tells its open inboxes.
+          if (origin === 'local' && a.push !== undefined && WAITING.has(rec.status)) void pushFor(ctx, a, rec);
+        },
+        {
+          // Inboxes list what waits for people: LOW actions never do.
+          follows: (c) => c.tier !== 'LOW' && ctx.hub.subscriberCount(APP_INBOX_TOPIC) > 0,
+          followed: () => [],
+          gap: () => ctx.hub.drop(APP_INBOX_TOPIC),
+        },
+      );
       return [
         { path: '/app/api', router: appApiRouter(ctx, a) },
         { path: '/app', router: appStaticRouter(o.projectRoot) },
