@@ -10,6 +10,7 @@ import { regulatorRouter } from '../adapters/http/routes/regulator.ts';
 import { comparatorRouter } from '../adapters/http/routes/comparator.ts';
 import { policyGovernanceMount } from '../adapters/http/routes/policy-governance.ts';
 import { SdkMcpUpstream } from '../adapters/mcp/sdk-upstream.ts';
+import { openRedisSharedState } from '../adapters/redis/open-shared-state.ts';
 import { mcpRouter } from '../adapters/http/routes/mcp.ts';
 import { oauthRouter } from '../adapters/http/routes/oauth.ts';
 import { recordApproval } from './approvals.ts';
@@ -81,9 +82,14 @@ export async function assembleGateway(o: {
   clock: Clock;
   env: Record<string, string | undefined>;
   log?: Logger;
+  /**
+   * A store and log already open, which this gateway then neither opens nor closes: a second
+   * replica on the same database within one process (the replica tests).
+   */
+  storage?: { store: SqliteStore; tlog: TransparencyLog };
 }): Promise<AssembledGateway> {
   const log = o.log ?? pino({ level: o.config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
-  const { store, log: tlog } = openStore({
+  const { store, log: tlog } = o.storage !== undefined ? { store: o.storage.store, log: o.storage.tlog } : openStore({
     dataDir: o.config.dataDir,
     signer: o.signer,
     clock: o.clock,
@@ -101,7 +107,11 @@ export async function assembleGateway(o: {
   const closers: (() => Promise<void>)[] = [];
   // The MCP entrance (docs/mcp.md): agents' OAuth tokens, upstream MCP servers' tools through the same pipeline.
   const mcp = new SdkMcpUpstream({ env: o.env });
+  // Several replicas (REDIS_URL): rate limits, replay caches, sessions and status changes in Redis.
+  const redis = o.config.redis;
+  const shared = redis === undefined ? undefined : openRedisSharedState({ url: redis.url, keyPrefix: redis.keyPrefix, log, now: () => o.clock.now() });
   const gw = buildGateway({
+    ...(shared === undefined ? {} : { shared }),
     mcp,
     config: o.config,
     store,
@@ -125,7 +135,8 @@ export async function assembleGateway(o: {
     attach: [signatures.attach],
     closers: [async () => {
       for (const c of closers) await c();
-    }, async () => approver.close(), () => mcp.close(), () => tlog.close(), async () => governance.close()],
+    }, async () => approver.close(), () => mcp.close(), async () => (o.storage === undefined ? tlog.close() : undefined), async () => governance.close()],
+    ...(o.storage === undefined ? {} : { keepStoreOpen: true }),
   });
   // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
   // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).

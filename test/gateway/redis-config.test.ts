@@ -1,0 +1,115 @@
+/**
+ * REDIS_URL at start-up (issue 16 item 3): a bad value stops `start` with one line naming the
+ * variable (and never echoing a password); a good URL whose server is not there yet starts the
+ * gateway not ready, and it becomes ready once the server is up — real `start` processes.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isFirewallError } from '../../src/core/errors.ts';
+import { loadConfig } from '../../src/gateway/config.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { ROOT, waitFor } from '../helpers/harness.ts';
+import { deleteKeys, startOwnRedis, uniquePrefix, type OwnRedis } from '../helpers/redis-server.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'af-redis-config-'));
+const cleanup: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configError(env: Record<string, string>): { variable: unknown; message: string } {
+  try {
+    loadConfig({ DATA_DIR: dir, ...env }, dir, ROOT);
+  } catch (e) {
+    if (isFirewallError(e, 'CONFIG_INVALID')) return { variable: e.detail?.['variable'], message: e.message };
+    throw e;
+  }
+  throw new Error('accepted');
+}
+
+describe('REDIS_URL and REDIS_KEY_PREFIX', () => {
+  it.each([
+    ['not a url', 'REDIS_URL'],
+    ['http://127.0.0.1:6379', 'REDIS_URL'],
+    ['redis://', 'REDIS_URL'],
+    ['redis://127.0.0.1:6379/db', 'REDIS_URL'],
+    ['redis://127.0.0.1:6379/0?x=1', 'REDIS_URL'],
+  ])('%s is refused naming %s', (url, variable) => {
+    expect(configError({ REDIS_URL: url }).variable).toBe(variable);
+  });
+
+  it('a bad key prefix, or a prefix without a URL, names REDIS_KEY_PREFIX', () => {
+    expect(configError({ REDIS_URL: 'redis://127.0.0.1', REDIS_KEY_PREFIX: 'has space' }).variable).toBe('REDIS_KEY_PREFIX');
+    expect(configError({ REDIS_KEY_PREFIX: 'af:' }).variable).toBe('REDIS_KEY_PREFIX');
+  });
+
+  it('good values are taken as given; none means no Redis', () => {
+    const c = loadConfig({ DATA_DIR: dir, REDIS_URL: 'rediss://user:pw@redis.internal:6380/2', REDIS_KEY_PREFIX: 'bank-a:' }, dir, ROOT);
+    expect(c.redis).toEqual({ url: 'rediss://user:pw@redis.internal:6380/2', keyPrefix: 'bank-a:' });
+    expect(loadConfig({ DATA_DIR: dir, REDIS_URL: 'redis://127.0.0.1' }, dir, ROOT).redis?.keyPrefix).toBe('af:');
+    expect(loadConfig({ DATA_DIR: dir }, dir, ROOT).redis).toBeUndefined();
+  });
+
+  it('`start` with a bad REDIS_URL exits non-zero with one line naming it, without the password', async () => {
+    const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      let text = '';
+      const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], {
+        cwd: ROOT,
+        env: { ...process.env, DATA_DIR: join(dir, 'bad'), PORT: '0', REDIS_URL: 'http://user:s3cret@127.0.0.1:6379' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      // A start that does not stop is a failure too; do not leave it (and its hsm-sim) behind.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, text });
+      });
+    });
+    expect(out.code).not.toBe(0);
+    expect(out.text).toMatch(/^error CONFIG_INVALID: environment variable REDIS_URL: /m);
+    expect(out.text).not.toContain('s3cret');
+  });
+
+  it('a server that is not up yet: the gateway starts not ready, refuses authentication, and becomes ready when it is', async () => {
+    const port = await freePort();
+    const gwPort = await freePort();
+    const prefix = uniquePrefix('config');
+    const env = {
+      PORT: String(gwPort),
+      DATA_DIR: join(dir, 'late'),
+      EXAMPLE_PAYMENTS_PORT: String(await freePort()),
+      EXAMPLE_INFRA_PORT: String(await freePort()),
+      EXAMPLE_MCP_PORT: String(await freePort()),
+      POLICY_FILE: '',
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_KEY_PREFIX: prefix,
+    };
+    const url = `http://127.0.0.1:${gwPort}`;
+    let redis: OwnRedis | undefined;
+    // startGatewayProcess waits for ready, which needs Redis: start Redis on that port once the
+    // gateway has answered /readyz with 503 (up, not ready) at least once.
+    const gw: Promise<GatewayProcess> = startGatewayProcess(env, url);
+    const notReady = await waitFor(async () => {
+      const r = await fetch(`${url}/readyz`).catch(() => undefined);
+      return r?.status === 503 ? ((await r.json()) as { checks: Record<string, { ok: boolean }> }) : undefined;
+    }, 30_000);
+    expect(notReady.checks['redis']?.ok).toBe(false);
+    const refused = await fetch(`${url}/v1/actions/act_x`, { headers: { authorization: 'Bearer guess' } });
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: 'AUTH_LIMITER_UNAVAILABLE' });
+    redis = await startOwnRedis({ port });
+    cleanup.push(() => redis!.close());
+    const proc = await gw;
+    cleanup.push(() => proc.kill('SIGTERM'));
+    cleanup.push(() => deleteKeys(redis!.url, prefix));
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${url}/v1/actions/act_x`, { headers: { authorization: 'Bearer guess' } })).status).toBe(401);
+  });
+});
