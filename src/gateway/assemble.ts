@@ -110,38 +110,44 @@ export async function assembleGateway(o: {
   // Several replicas (REDIS_URL): rate limits, replay caches, sessions and status changes in Redis.
   const redis = o.config.redis;
   const shared = redis === undefined ? undefined : openRedisSharedState({ url: redis.url, keyPrefix: redis.keyPrefix, log, now: () => o.clock.now() });
-  const gw = buildGateway({
-    ...(shared === undefined ? {} : { shared }),
-    mcp,
-    config: o.config,
-    store,
-    signer: o.signer,
-    policy: governance.policy,
-    internalActuators: governance.internalActuators,
-    parseBranchCard: validateBranchCard,
-    clock: o.clock,
-    log,
-    env: o.env,
-    mounts: (ctx) => [
-      policyGovernanceMount(ctx, governance),
-      { path: '/', router: logAccessRouter(ctx, tlog) },
-      { path: '/', router: regulatorRouter(ctx, tlog) },
-      ...signatures.mounts(ctx),
-      // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5).
-      { path: '/', router: comparatorRouter(ctx, new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service })) },
-      ...approver.mounts(ctx),
-      ...mcpMounts(ctx, mcp, o.config),
-    ],
-    attach: [signatures.attach],
-    closers: [async () => {
-      for (const c of closers) await c();
-    }, async () => approver.close(), () => mcp.close(), async () => (o.storage === undefined ? tlog.close() : undefined), async () => governance.close()],
-    ...(o.storage === undefined ? {} : { keepStoreOpen: true }),
-  });
-  // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
-  // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
-  if (tlog.latestCheckpoint() === null) await tlog.checkpoint();
-  // The active policy is in the log before any action, so every bundle is verifiable on its own.
-  await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
-  return { gw, store, tlog, governance, signatures, approver, closers };
+  try {
+    const gw = buildGateway({
+      ...(shared === undefined ? {} : { shared }),
+      mcp,
+      config: o.config,
+      store,
+      signer: o.signer,
+      policy: governance.policy,
+      internalActuators: governance.internalActuators,
+      parseBranchCard: validateBranchCard,
+      clock: o.clock,
+      log,
+      env: o.env,
+      mounts: (ctx) => [
+        policyGovernanceMount(ctx, governance),
+        { path: '/', router: logAccessRouter(ctx, tlog) },
+        { path: '/', router: regulatorRouter(ctx, tlog) },
+        ...signatures.mounts(ctx),
+        // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5).
+        { path: '/', router: comparatorRouter(ctx, new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service })) },
+        ...approver.mounts(ctx),
+        ...mcpMounts(ctx, mcp, o.config),
+      ],
+      attach: [signatures.attach],
+      closers: [async () => {
+        for (const c of closers) await c();
+      }, async () => approver.close(), () => mcp.close(), async () => (o.storage === undefined ? tlog.close() : undefined), async () => governance.close()],
+      ...(o.storage === undefined ? {} : { keepStoreOpen: true }),
+    });
+    // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
+    // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
+    if (tlog.latestCheckpoint() === null) await tlog.checkpoint();
+    // The active policy is in the log before any action, so every bundle is verifiable on its own.
+    await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
+    return { gw, store, tlog, governance, signatures, approver, closers };
+  } catch (e) {
+    // Its connections would keep a failed start-up's process alive, reconnecting.
+    await shared?.close();
+    throw e;
+  }
 }

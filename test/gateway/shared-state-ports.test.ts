@@ -7,6 +7,9 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedisSharedState } from '../../src/adapters/redis/open-shared-state.ts';
+import { RedisConnection } from '../../src/adapters/redis/redis-connection.ts';
+import { RedisStatusFeed } from '../../src/adapters/redis/redis-status-feed.ts';
+import type { StatusChange } from '../../src/gateway/ports/status-feed.ts';
 import type { SharedState } from '../../src/gateway/ports/shared-state.ts';
 import type { ReplayCache } from '../../src/gateway/ports/replay-cache.ts';
 import type { SessionRegistry } from '../../src/gateway/ports/session-registry.ts';
@@ -163,5 +166,39 @@ describe('shared through redis: two replicas, one state', () => {
     // What is issued from now on is remembered again.
     const now = Date.now();
     expect(await s.assertions.use(fresh(), { issuedAt: now, expiresAt: now + 60_000 }, now)).toBe('fresh');
+  });
+});
+
+describe('status feed over redis pub/sub', () => {
+  it("delivers other replicas' changes (never its own), and a replica that could not publish announces a gap once it can", async () => {
+    const conns = [0, 1].map(() => new RedisConnection({ url: SHARED_REDIS_URL, keyPrefix: prefix, log, now: () => Date.now() }));
+    const [ca, cb] = conns as [RedisConnection, RedisConnection];
+    try {
+      const a = new RedisStatusFeed(ca, log);
+      const b = new RedisStatusFeed(cb, log);
+      const heard = { a: [] as StatusChange[], b: [] as StatusChange[], gapsA: 0, gapsB: 0 };
+      await a.start({ change: (c) => heard.a.push(c), gap: () => heard.gapsA++ });
+      await b.start({ change: (c) => heard.b.push(c), gap: () => heard.gapsB++ });
+      // Each reports a gap once subscribed (it may have missed what came before).
+      await waitFor(() => (heard.gapsA >= 1 && heard.gapsB >= 1 && ca.health().ok && cb.health().ok) || undefined);
+      a.publish({ id: 'act_1', status: 'cooling', tier: 'MEDIUM' });
+      await waitFor(() => heard.b.length === 1 || undefined);
+      expect(heard.b).toEqual([{ id: 'act_1', status: 'cooling', tier: 'MEDIUM' }]);
+      expect(heard.a).toEqual([]); // not its own
+      const gapsB = heard.gapsB;
+      const gapsA = heard.gapsA;
+      // A's command connection drops (B's stays up, so B's subscription sees nothing wrong):
+      // what A publishes meanwhile is lost, and A says so once it is back.
+      ca.client.disconnect(true);
+      a.publish({ id: 'act_2', status: 'executing', tier: 'MEDIUM' });
+      await waitFor(() => heard.gapsB > gapsB || undefined);
+      expect(heard.b.map((c) => c.id)).toEqual(['act_1']);
+      a.publish({ id: 'act_3', status: 'executed', tier: 'MEDIUM' });
+      await waitFor(() => heard.b.length === 2 || undefined);
+      expect(heard.b.map((c) => c.id)).toEqual(['act_1', 'act_3']);
+      expect(heard.gapsA).toBe(gapsA); // A's own subscription never dropped
+    } finally {
+      for (const c of conns) await c.close();
+    }
   });
 });

@@ -14,7 +14,7 @@ import type { RedisConnection } from './redis-connection.ts';
  *   {"v":1,"o":"<replica>","gap":true}                                   "I may have failed to tell you something"
  *
  * Pub/sub delivers at most once and only to connected subscribers, so gaps are reported twice
- * over: a replica whose subscription was down reports one to itself once it is subscribed again,
+ * over: a replica reports one to itself each time its subscription is confirmed (again),
  * and a replica that failed to publish announces one as soon as it can. Anything unreadable
  * counts as a gap too (another version during an upgrade, say): re-reading is always safe.
  */
@@ -51,16 +51,13 @@ export class RedisStatusFeed implements StatusFeed {
       if (m.change === undefined) h.gap();
       else h.change(m.change);
     });
-    let subscribedBefore = false;
-    // Subscribed again after a reconnection: what was published meanwhile is lost, so re-read.
-    // Only once the server confirmed the subscription: re-reading earlier could miss a change
-    // published between the read and the subscription.
+    // Subscribed (again): what was published while not subscribed is lost, so re-read — also the
+    // first time, since the gateway may already serve long-polls by then. Only once the server has
+    // confirmed the subscription: re-reading earlier could miss a change published between the
+    // read and the subscription.
     sub.on('ready', () => {
       sub.subscribe(this.#channel).then(
-        () => {
-          if (subscribedBefore) h.gap();
-          subscribedBefore = true;
-        },
+        () => h.gap(),
         (e: unknown) => {
           this.#log.warn({ err: (e as Error).message }, 'could not subscribe to status changes; retrying on reconnection');
           if (!this.#closed) sub.disconnect(true);
