@@ -8,6 +8,7 @@ import { request, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWithSession } from '../../clients/agent/session-signature.ts';
+import { APP_INBOX_TOPIC } from '../../src/adapters/http/routes/app-api.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { deleteKeys, seedEpoch, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.ts';
@@ -141,6 +142,28 @@ describe('two replicas, one Redis', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(deliveries.filter((d) => d.id === `msg_${id}_vetoed`)).toHaveLength(1);
     expect(deliveries.filter((d) => d.id === `msg_${id}_cooling`)).toHaveLength(1);
+  });
+
+  it('an approver inbox open on one replica hears of what starts waiting on the other (and not of LOW actions)', async () => {
+    // The inbox stream on B's own hub (the app's route adds only its cookie sign-in), and nothing
+    // else open on B: the inbox alone makes B follow A's changes.
+    const server = createServer((req, res) => b.gw.ctx.hub.subscribe([APP_INBOX_TOPIC], req, res));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const ac = new AbortController();
+    try {
+      const inbox = readEvents(await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { signal: ac.signal }));
+      const low = await a.as('agent', 'GET', '/proxy/infra/status', { headers: { 'idempotency-key': 'inbox-low' } });
+      const lowId = low.headers.get('analog-firewall-action');
+      const r = await a.as('agent', 'POST', '/proxy/infra/deployments/api/scale', { body: { replicas: 2 }, headers: { 'idempotency-key': 'inbox-1' } });
+      const id = ((await r.json()) as { id: string }).id;
+      const first = await inbox.next((e) => e.event === 'changed');
+      expect(first.data).toEqual({ actionId: id, status: 'cooling' }); // the LOW read came first, unheard
+      expect(lowId).not.toBeNull();
+    } finally {
+      ac.abort();
+      server.close();
+    }
   });
 });
 
