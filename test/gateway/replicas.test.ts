@@ -13,6 +13,7 @@ import { mintAssertion } from '../helpers/assertion.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { deleteKeys, seedEpoch, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.ts';
 import { readEvents } from '../helpers/sse.ts';
+import { addPerson, challengeOf, highTransfer } from '../signature/helpers.ts';
 
 const prefix = uniquePrefix('replicas');
 let a: Harness;
@@ -164,6 +165,18 @@ describe('two replicas, one Redis', () => {
       ac.abort();
       server.close();
     }
+  });
+
+  it('challenges issued on one replica are closed there when the other ends the wait (a veto on A)', async () => {
+    const tom = await addPerson(a, 'tom');
+    // Submitted through B: B issues tom's challenge (and holds its nonce).
+    const high = await highTransfer(b, 'replica-high');
+    const challenge = await challengeOf(tom, high.id);
+    const service = b.signatures.service!;
+    expect(service.store.openChallengesForAction(high.id).map((c) => c.id)).toEqual([challenge.id]);
+    expect((await a.as('alice', 'POST', `/v1/actions/${high.id}/veto`, { body: { reason: 'no' } })).status).toBe(200);
+    await waitFor(() => (service.store.openChallengesForAction(high.id).length === 0 ? true : undefined));
+    expect(a.log.query({ actionId: high.id, limit: 100 }).map((e) => e.entry['type'])).toContain('signature.challenge_closed');
   });
 });
 
