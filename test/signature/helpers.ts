@@ -152,10 +152,9 @@ export function failElsewhere(h: Harness, p: PrincipalRecord): Promise<unknown> 
  * place), so that a test starts from "nothing is open for them" on actions already waiting.
  */
 export async function dropOpenChallenges(h: Harness, person: string): Promise<void> {
-  const store = h.signatures.service!.store;
   const now = h.gw.ctx.clock.now();
-  await h.gw.ctx.store.tx(async () => {
-    for (const c of store.openChallengesOf(person)) store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now);
+  await h.gw.ctx.store.tx(async (tx) => {
+    for (const c of await h.gw.ctx.store.signatures.openChallengesOf(person)) await tx.signatures.endChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now);
   });
 }
 

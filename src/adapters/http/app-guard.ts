@@ -56,7 +56,7 @@ export interface AppSessionDeps {
   sessions: AppSessions;
   store: Store;
   origins: readonly string[];
-  personExists: (id: string) => boolean;
+  personExists: (id: string) => Promise<boolean>;
 }
 
 /**
@@ -75,7 +75,7 @@ export async function appSessionPrincipal(
   // Bound to its origin: a cookie replayed on another of the app's origins is not a session there.
   if (s === undefined || s.origin !== origin || token === undefined) return undefined;
   const p = await o.store.principals.get(s.person);
-  if (p === undefined || p.disabled || !o.personExists(p.id)) return undefined;
+  if (p === undefined || p.disabled || !(await o.personExists(p.id))) return undefined;
   return { principal: p, origin, token };
 }
 

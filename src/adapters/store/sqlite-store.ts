@@ -12,6 +12,13 @@ import { HashChainAudit } from './hash-chain-audit.ts';
 import type { PrincipalReads, PrincipalRecord } from '../../gateway/ports/principals.ts';
 import type { Store, StoreTx } from '../../gateway/ports/store.ts';
 import { migrateVelocityScopes, VelocityTotals } from './sqlite-velocity.ts';
+import { openSignatureTables } from './sqlite-signature-schema.ts';
+import { SqliteSignatureReads, SqliteSignaturesTx } from './sqlite-signatures.ts';
+import type { SignatureReads } from '../../gateway/ports/signatures.ts';
+import { POLICY_VERSION_SCHEMA, SqlitePolicyVersionReads, SqlitePolicyVersionsTx } from './sqlite-policy-versions.ts';
+import type { PolicyVersionReads } from '../../gateway/ports/policy-versions.ts';
+import { APPROVER_SCHEMA, SqliteApproverReads, SqliteApproverTx } from './sqlite-approver.ts';
+import type { ApproverReads } from '../../gateway/ports/approver.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -114,6 +121,9 @@ export class SqliteStore implements Store {
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
       migrateVelocityScopes(this.db);
+      openSignatureTables(this.db);
+      this.db.exec(POLICY_VERSION_SCHEMA);
+      this.db.exec(APPROVER_SCHEMA);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {
         this.#walFd = openSync(this.#walPath, 'r');
@@ -175,6 +185,9 @@ export class SqliteStore implements Store {
       ping: r('SELECT 1 AS one'),
     };
     this.#velocity = new VelocityTotals(this.db);
+    this.signatures = new SqliteSignatureReads(this.#reader);
+    this.policyVersions = new SqlitePolicyVersionReads(this.#reader);
+    this.approver = new SqliteApproverReads(this.#reader);
     this.#txApi = this.#makeTxApi();
   }
 
@@ -198,6 +211,9 @@ export class SqliteStore implements Store {
       },
       velocityTotals: async (queries) => queries.map((q) => this.#velocity.total(q)),
       audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
+      signatures: new SqliteSignaturesTx(this.db),
+      policyVersions: new SqlitePolicyVersionsTx(this.db),
+      approver: new SqliteApproverTx(this.db),
       principals: {
         get: async (id) => parsePrincipal(this.#w.principal!.get(id)),
         put: async (p) => {
@@ -362,6 +378,9 @@ export class SqliteStore implements Store {
     return out;
   }
 
+  readonly signatures: SignatureReads;
+  readonly policyVersions: PolicyVersionReads;
+  readonly approver: ApproverReads;
   readonly principals: PrincipalReads = {
     get: async (id) => parsePrincipal(this.#r.principal!.get(id)),
   };

@@ -1,6 +1,9 @@
 import type { ActionReads, ActionsTx } from './actions.ts';
 import type { AuditLogTx } from './audit-log.ts';
 import type { PrincipalReads, PrincipalsTx } from './principals.ts';
+import type { ApproverReads, ApproverTx } from './approver.ts';
+import type { PolicyVersionReads, PolicyVersionsTx } from './policy-versions.ts';
+import type { SignatureReads, SignaturesTx } from './signatures.ts';
 
 /**
  * The gateway's store, as the application layer sees it: one interface per aggregate, every write
@@ -14,6 +17,9 @@ import type { PrincipalReads, PrincipalsTx } from './principals.ts';
  */
 export interface StoreTx extends ActionsTx, AuditLogTx {
   readonly principals: PrincipalsTx;
+  readonly signatures: SignaturesTx;
+  readonly policyVersions: PolicyVersionsTx;
+  readonly approver: ApproverTx;
 }
 
 export interface Store extends ActionReads {
@@ -29,6 +35,9 @@ export interface Store extends ActionReads {
    */
   tx<T>(fn: (tx: StoreTx) => Promise<T>, opts?: { durable?: boolean; onCommitted?: (value: T) => void }): Promise<T>;
   readonly principals: PrincipalReads;
+  readonly signatures: SignatureReads;
+  readonly policyVersions: PolicyVersionReads;
+  readonly approver: ApproverReads;
   ping(): Promise<boolean>;
   /**
    * For metrics: `observer` hears of every durability barrier the store passes (how long it took,

@@ -3,7 +3,7 @@ import { FirewallError } from '../../core/errors.ts';
 import type { AuthenticationResponse, RegistrationResponse } from '../../core/signature/messages.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
 import { assertSelf, catchUp, isPerson, type SignatureState } from './signature-state.ts';
-import { DEVICE_KINDS, type DeviceKind, type DeviceRow } from './signature-store.ts';
+import { DEVICE_KINDS, type DeviceKind, type DeviceRow, type SignatureReads, type SignaturesTx } from '../ports/signatures.ts';
 import { deviceView } from './views.ts';
 import { authenticationOptions as webauthnAuthenticationOptions, registrationOptions as webauthnRegistrationOptions, verifyAssertion, verifyRegistration } from './webauthn.ts';
 
@@ -19,15 +19,15 @@ export async function registrationOptions(s: SignatureState, principal: Principa
   const now = s.ctx.clock.now();
   const options = await webauthnRegistrationOptions(s.config, {
     person: personId,
-    displayName: s.store.getPerson(personId)?.displayName ?? personId,
+    displayName: (await s.store.getPerson(personId))?.displayName ?? personId,
     challenge,
-    exclude: s.store.devicesOf(personId),
+    exclude: await s.store.devicesOf(personId),
     ...(opts.discoverable === undefined ? {} : { discoverable: opts.discoverable }),
   });
   const id = `cer_${randomUUID()}`;
-  await s.ctx.store.tx(async () => {
-    s.store.txEnsurePerson(personId, now);
-    s.store.txInsertCeremony({
+  await s.ctx.store.tx(async (tx) => {
+    await tx.signatures.ensurePerson(personId, now);
+    await tx.signatures.insertCeremony({
       id,
       kind: 'registration',
       person: personId,
@@ -45,7 +45,7 @@ export async function registrationOptions(s: SignatureState, principal: Principa
 /** Consumes a ceremony (single use, even when what follows fails). */
 async function useCeremony(s: SignatureState, id: string, kind: 'registration' | 'authentication', personId: string, credentialId?: string) {
   const now = s.ctx.clock.now();
-  const c = await s.ctx.store.tx(async () => s.store.txUseCeremony(id, now));
+  const c = await s.ctx.store.tx(async (tx) => tx.signatures.useCeremony(id, now));
   if (c === undefined || c.kind !== kind || c.person !== personId || (credentialId !== undefined && c.credentialId !== credentialId)) {
     throw new FirewallError('CEREMONY_INVALID', 'unknown, used or foreign ceremony', { status: 409 });
   }
@@ -72,11 +72,11 @@ export async function registerDevice(s: SignatureState, principal: PrincipalReco
     createdAt: now,
   };
   await s.ctx.store.tx(async (tx) => {
-    if (s.store.txDevice(v.credentialId) !== undefined) {
+    if (await tx.signatures.device(v.credentialId) !== undefined) {
       // A device (credential) belongs to exactly one person, once.
       throw new FirewallError('DEVICE_ALREADY_ENROLLED', 'this credential is already enrolled', { status: 409 });
     }
-    s.store.txInsertDevice(row);
+    await tx.signatures.insertDevice(row);
     await tx.audit([
       { v: 1, type: 'device.enrolled', ts: now, who: personId, device: v.credentialId, kind: row.kind, alg: v.alg, attestation: v.fmt, aaguid: v.aaguid, publicKey: v.publicKey },
     ]);
@@ -90,56 +90,59 @@ export async function registerDevice(s: SignatureState, principal: PrincipalReco
  * A device read back after its own commit. An erasure committed in the same store batch, just
  * after, may have deleted it: answer 404 rather than fail on the missing row.
  */
-function deviceAfter(s: SignatureState, credentialId: string): Record<string, unknown> {
-  const d = s.store.getDevice(credentialId);
+async function deviceAfter(s: SignatureState, credentialId: string): Promise<Record<string, unknown>> {
+  const d = await s.store.getDevice(credentialId);
   if (d === undefined) throw new FirewallError('DEVICE_NOT_FOUND', 'the device was erased meanwhile', { status: 404 });
   return deviceView(d);
 }
 
-function ownDevice(s: SignatureState, principal: PrincipalRecord, credentialId: string): DeviceRow {
+/** `read`: committed data, or the transaction's view (`tx.signatures`) when the check must hold for a write. */
+async function ownDevice(read: Pick<SignatureReads, 'getDevice'> | Pick<SignaturesTx, 'device'>, principal: PrincipalRecord, credentialId: string): Promise<DeviceRow> {
   if (!isPerson(principal)) throw new FirewallError('ROLE_FORBIDDEN', 'only people hold devices', { status: 403 });
-  const d = s.store.getDevice(credentialId);
+  const d = 'device' in read ? await read.device(credentialId) : await read.getDevice(credentialId);
   if (d === undefined || d.person !== principal.id) throw new FirewallError('DEVICE_NOT_FOUND', 'no such device of yours', { status: 404 });
   return d;
 }
 
-export function deviceOf(s: SignatureState, principal: PrincipalRecord, credentialId: string): Record<string, unknown> {
-  return deviceView(ownDevice(s, principal, credentialId));
+export async function deviceOf(s: SignatureState, principal: PrincipalRecord, credentialId: string): Promise<Record<string, unknown>> {
+  return deviceView(await ownDevice(s.store, principal, credentialId));
 }
 
 export async function revokeDevice(s: SignatureState, principal: PrincipalRecord, credentialId: string): Promise<Record<string, unknown>> {
-  ownDevice(s, principal, credentialId);
+  if (!isPerson(principal)) throw new FirewallError('ROLE_FORBIDDEN', 'only people hold devices', { status: 403 });
   const now = s.ctx.clock.now();
   await s.ctx.store.tx(async (tx) => {
-    if (s.store.txRevokeDevice(credentialId, now)) await tx.audit([{ v: 1, type: 'device.revoked', ts: now, who: principal.id, device: credentialId }]);
+    // Checked in the transaction that revokes: the device is the principal's at the moment of the write.
+    await ownDevice(tx.signatures, principal, credentialId);
+    if (await tx.signatures.revokeDevice(credentialId, now)) await tx.audit([{ v: 1, type: 'device.revoked', ts: now, who: principal.id, device: credentialId }]);
   });
   return deviceAfter(s, credentialId);
 }
 
 export async function authenticationOptions(s: SignatureState, principal: PrincipalRecord, credentialId: string): Promise<Record<string, unknown>> {
-  const d = ownDevice(s, principal, credentialId);
+  const d = await ownDevice(s.store, principal, credentialId);
   if (d.revokedAt !== null) throw new FirewallError('DEVICE_REVOKED', 'this device was revoked', { status: 409 });
   const challenge = await s.ctx.signer.random(32);
   const now = s.ctx.clock.now();
   const options = await webauthnAuthenticationOptions(s.config, { challenge, allow: [d] });
   const id = `cer_${randomUUID()}`;
-  await s.ctx.store.tx(async () => {
-    s.store.txInsertCeremony({ id, kind: 'authentication', person: d.person, challenge: options.challenge, deviceKind: null, deviceName: null, credentialId, expiresAt: now + s.config.ceremonyTtlMs, usedAt: null });
+  await s.ctx.store.tx(async (tx) => {
+    await tx.signatures.insertCeremony({ id, kind: 'authentication', person: d.person, challenge: options.challenge, deviceKind: null, deviceName: null, credentialId, expiresAt: now + s.config.ceremonyTtlMs, usedAt: null });
   });
   return { ceremonyId: id, expiresAt: new Date(now + s.config.ceremonyTtlMs).toISOString(), options };
 }
 
 export async function authenticateDevice(s: SignatureState, principal: PrincipalRecord, credentialId: string, body: { ceremonyId: string; credential: AuthenticationResponse }): Promise<Record<string, unknown>> {
-  const d = ownDevice(s, principal, credentialId);
+  const d = await ownDevice(s.store, principal, credentialId);
   const cer = await useCeremony(s, body.ceremonyId, 'authentication', d.person, credentialId);
   if (d.revokedAt !== null) throw new FirewallError('DEVICE_REVOKED', 'this device was revoked', { status: 409 });
   const { newCounter } = await verifyAssertion(s.config, d, body.credential, cer.challenge);
   const now = s.ctx.clock.now();
   await s.ctx.store.tx(async (tx) => {
-    if (!s.store.txAdvanceCounter(credentialId, newCounter, now)) {
+    if (!(await tx.signatures.advanceCounter(credentialId, newCounter, now))) {
       throw new FirewallError('COUNTER_REGRESSION', 'the signature counter did not advance: a cloned authenticator?', { status: 409 });
     }
     await tx.audit([{ v: 1, type: 'device.authenticated', ts: now, who: d.person, device: credentialId, counter: newCounter }]);
   });
-  return { verified: true, device: deviceAfter(s, credentialId) };
+  return { verified: true, device: await deviceAfter(s, credentialId) };
 }

@@ -28,12 +28,12 @@ import { verifyAssertion } from './webauthn.ts';
  * known are logged and counted.
  */
 export async function beginSession(s: SignatureState, principal: PrincipalRecord, urlChallengeId: string, hello: HelloMessage): Promise<SessionPlan> {
-  const c = s.store.getChallenge(urlChallengeId);
+  const c = await s.store.getChallenge(urlChallengeId);
   if (c === undefined || c.person !== principal.id) {
     await refuseForeign(s, principal, urlChallengeId, c === undefined ? 'CHALLENGE_NOT_FOUND' : 'CHALLENGE_NOT_YOURS');
     throw new SessionRefused('CHALLENGE_NOT_FOUND', 'no such challenge for this person', 'unavailable');
   }
-  const person = s.store.getPerson(c.person);
+  const person = await s.store.getPerson(c.person);
   if (person === undefined) throw new SessionRefused('CHALLENGE_NOT_FOUND', 'the person is not enrolled', 'unavailable');
   if (person.lockedAt !== null) {
     await refuse(s, c, principal, 'PERSON_LOCKED', { count: false, consume: false });
@@ -64,14 +64,14 @@ export async function beginSession(s: SignatureState, principal: PrincipalRecord
   if (hello.challengeId !== c.id) return fail('STREAM_FOR_ANOTHER_CHALLENGE', 'the hello names another challenge than the session URL', { extra: { named: hello.challengeId.slice(0, 100) } });
   if (hello.person !== principal.id) return fail('PERSON_MISMATCH', 'the hello names another person than the authenticated one');
   if (hello.digest !== c.digest) return fail('DIGEST_MISMATCH', 'the device is about to sign another digest than the challenge binds');
-  const device = s.store.getDevice(hello.credentialId);
+  const device = await s.store.getDevice(hello.credentialId);
   if (device === undefined || device.person !== c.person) return fail('CREDENTIAL_NOT_OWNED', "the credential is not one of this person's devices", { extra: { credentialId: hello.credentialId.slice(0, 200) } });
   if (device.revokedAt !== null) return fail('DEVICE_REVOKED', 'the device was revoked');
   const modalities = sortModalities(hello.modalities);
   const outside = modalities.filter((m) => !c.modalities.includes(m));
   if (outside.length > 0) return fail('MODALITY_NOT_ALLOWED', `modalities not allowed for this challenge: ${outside.join(', ')}`);
   const started = await s.ctx.store.tx(async (tx) => {
-    if (!s.store.txStartChallenge(c.id, device.credentialId, now)) return false;
+    if (!(await tx.signatures.startChallenge(c.id, device.credentialId, now))) return false;
     const body = { challengeId: c.id, who: c.person, device: device.credentialId, modalities, sustainedMs: c.sustainedMs };
     await tx.audit([c.actionId === null ? { v: 1, type: 'signature.session_started', ts: now, ...body } : entry('signature.session_started', now, { id: c.actionId, digest: c.digest }, body)]);
     return true;
@@ -106,7 +106,7 @@ export async function failSession(s: SignatureState, plan: SessionPlan, code: st
 export async function completeSession(s: SignatureState, plan: SessionPlan, out: SessionOutcome): Promise<SessionResult> {
   const c = plan.challenge;
   const expected = assertionChallenge(plan.nonce, c.digest, out.transcriptHash);
-  const device = s.store.getDevice(plan.device.credentialId) ?? plan.device;
+  const device = await s.store.getDevice(plan.device.credentialId) ?? plan.device;
   let newCounter: number | undefined;
   let assertionProblem: string | undefined;
   try {
@@ -116,11 +116,11 @@ export async function completeSession(s: SignatureState, plan: SessionPlan, out:
   }
   // Liveness runs whatever the assertion said: its fingerprint is kept so a replay of this
   // transcript is recognised later, and the features explain the decision in the log.
-  const person = s.store.getPerson(c.person) ?? plan.person;
+  const person = await s.store.getPerson(c.person) ?? plan.person;
   const liveness = verifyLiveness({
     stimulus: plan.stimulus,
     streams: out.streams,
-    history: s.store.fingerprintHistory(c.person, s.config.historyLimit),
+    history: await s.store.fingerprintHistory(c.person, s.config.historyLimit),
     ...(person.profile === null ? {} : { profile: person.profile }),
     arrivals: out.arrivals,
     reveal: out.reveal,
@@ -157,7 +157,7 @@ async function recordVerified(s: SignatureState, plan: SessionPlan, newCounter: 
   const person = c.person;
   type Out = { refuse: string } | { verifiedIndex: number; action?: ActionRecord; approval?: Approval };
   const res: Out = await s.ctx.store.tx(async (tx): Promise<Out> => {
-    const cur = s.store.txChallenge(c.id);
+    const cur = await tx.signatures.challenge(c.id);
     if (cur?.state !== 'active') return { refuse: 'CHALLENGE_USED' };
     let action: ActionRecord | undefined;
     if (c.actionId !== null) {
@@ -167,15 +167,15 @@ async function recordVerified(s: SignatureState, plan: SessionPlan, newCounter: 
     } else if (now > c.expiresAt + c.sustainedMs + s.config.finishWithinMs + s.config.signTimeoutMs) {
       return { refuse: 'CHALLENGE_EXPIRED' };
     }
-    if (!s.store.txAdvanceCounter(plan.device.credentialId, newCounter, now)) return { refuse: 'COUNTER_REGRESSION' };
-    s.store.txEndChallenge(c.id, 'succeeded', 'VERIFIED', now);
-    s.store.txInsertFingerprint(person, c.id, liveness.fingerprint, now);
-    const p = s.store.txPerson(person);
-    s.store.txSetFailures(person, 0, p?.lockedAt ?? null, now);
+    if (!(await tx.signatures.advanceCounter(plan.device.credentialId, newCounter, now))) return { refuse: 'COUNTER_REGRESSION' };
+    await tx.signatures.endChallenge(c.id, 'succeeded', 'VERIFIED', now);
+    await tx.signatures.insertFingerprint(person, c.id, liveness.fingerprint, now);
+    const p = await tx.signatures.person(person);
+    await tx.signatures.setFailures(person, 0, p?.lockedAt ?? null, now);
     if (c.purpose === 'enrolment') {
-      s.store.txInsertEnrolment(c.id, person, livenessSummary(liveness), true, now);
-      const profile = buildProfile(s.store.txAcceptedEnrolments(person) as LivenessResult[]);
-      s.store.txSetProfile(person, profile, now);
+      await tx.signatures.insertEnrolment(c.id, person, livenessSummary(liveness), true, now);
+      const profile = buildProfile(await tx.signatures.acceptedEnrolments(person) as LivenessResult[]);
+      await tx.signatures.setProfile(person, profile, now);
       const idx = await tx.audit([{ v: 1, type: 'signature.enrolment_recorded', ts: now, challengeId: c.id, who: person, digest: c.digest, accepted: true, profileModalities: Object.keys(profile), ...common }]);
       return { verifiedIndex: idx };
     }

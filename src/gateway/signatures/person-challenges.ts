@@ -13,7 +13,7 @@ import { challengeView } from './views.ts';
  */
 
 export async function challengeFor(s: SignatureState, principal: PrincipalRecord, challengeId: string): Promise<Record<string, unknown>> {
-  const c = s.store.getChallenge(challengeId);
+  const c = await s.store.getChallenge(challengeId);
   const isWitness = principal.roles.includes('comparator') && c?.mode === 'witness';
   if (c === undefined || (c.person !== principal.id && !isWitness) || !isPerson(principal)) {
     if (!isPerson(principal)) throw new FirewallError('ROLE_FORBIDDEN', 'challenges are for people', { status: 403 });
@@ -26,7 +26,7 @@ export async function challengeFor(s: SignatureState, principal: PrincipalRecord
 export async function challengesOf(s: SignatureState, principal: PrincipalRecord, personId: string): Promise<Record<string, unknown>[]> {
   assertSelf(principal, personId);
   const out: Record<string, unknown>[] = [];
-  for (const c of s.store.openChallengesOf(personId)) {
+  for (const c of await s.store.openChallengesOf(personId)) {
     const a = c.actionId === null ? undefined : await s.ctx.store.getAction(c.actionId);
     out.push(challengeView(c, a));
   }
@@ -41,7 +41,7 @@ export async function challengesOf(s: SignatureState, principal: PrincipalRecord
  */
 export async function nextChallenge(s: SignatureState, principal: PrincipalRecord, personId: string): Promise<Record<string, unknown>> {
   assertSelf(principal, personId);
-  const person = s.store.getPerson(personId);
+  const person = await s.store.getPerson(personId);
   if (person === undefined) throw new FirewallError('PERSON_NOT_FOUND', 'declare your modalities and enrol a device first', { status: 409 });
   if (person.lockedAt !== null) throw new FirewallError('PERSON_LOCKED', DEVICE_REASONS.locked, { status: 423 });
   const spent = await s.sessionsPerPerson.get(principal.id);
@@ -61,7 +61,7 @@ export async function nextChallenge(s: SignatureState, principal: PrincipalRecor
 /** A person asks for a challenge for an action awaiting them (late enrolment, or after a failed attempt). */
 export async function requestChallenge(s: SignatureState, principal: PrincipalRecord, personId: string, actionId: string): Promise<Record<string, unknown>> {
   assertSelf(principal, personId);
-  const person = s.store.getPerson(personId);
+  const person = await s.store.getPerson(personId);
   if (person === undefined) throw new FirewallError('PERSON_NOT_FOUND', 'declare your modalities and enrol a device first', { status: 409 });
   if (person.lockedAt !== null) throw new FirewallError('PERSON_LOCKED', 'signing is locked for this person; ask an administrator', { status: 423 });
   const a = await s.ctx.store.getAction(actionId);
@@ -76,13 +76,13 @@ export async function requestChallenge(s: SignatureState, principal: PrincipalRe
 
 export async function enrolmentSession(s: SignatureState, principal: PrincipalRecord, personId: string, body: { modalities: Modality[]; durationMs?: number }): Promise<Record<string, unknown>> {
   assertSelf(principal, personId);
-  const person = s.store.getPerson(personId);
+  const person = await s.store.getPerson(personId);
   if (person === undefined) throw new FirewallError('PERSON_NOT_FOUND', 'declare your modalities first', { status: 409 });
   if (person.lockedAt !== null) throw new FirewallError('PERSON_LOCKED', 'signing is locked for this person; ask an administrator', { status: 423 });
   const modalities = sortModalities(body.modalities);
   const undeclared = modalities.filter((m) => !person.modalities.includes(m));
   if (undeclared.length > 0) throw new FirewallError('MODALITY_NOT_DECLARED', `not declared: ${undeclared.join(', ')}`, { status: 422 });
-  if (!s.store.devicesOf(personId).some((d) => d.revokedAt === null)) throw new FirewallError('DEVICE_REQUIRED', 'enrol a device first', { status: 409 });
+  if (!(await s.store.devicesOf(personId)).some((d) => d.revokedAt === null)) throw new FirewallError('DEVICE_REQUIRED', 'enrol a device first', { status: 409 });
   const nonce = await s.ctx.signer.random(32);
   const now = s.ctx.clock.now();
   const id = `chl_${randomUUID()}`;
@@ -101,13 +101,13 @@ export async function enrolmentSession(s: SignatureState, principal: PrincipalRe
     expiresAt: now + 10 * 60_000,
   };
   const ok = await s.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
-    if (txLocked(s, personId)) return 'locked';
-    if (!s.store.txInsertChallenge(row)) return false;
+    if (await txLocked(tx.signatures, personId)) return 'locked';
+    if (!(await tx.signatures.insertChallenge(row))) return false;
     await tx.audit([{ v: 1, type: 'signature.challenge_issued', ts: now, challengeId: id, purpose: 'enrolment', digest: row.digest, person: personId, modalities, sustainedMs: row.sustainedMs, expiresAt: row.expiresAt, nonceSha256: row.nonceSha256 }]);
     return true;
   });
   if (ok === 'locked') throw new FirewallError('PERSON_LOCKED', DEVICE_REASONS.locked, { status: 423 });
   if (!ok) throw new FirewallError('ENROLMENT_OPEN', 'an enrolment session is already open; use or let it expire', { status: 409 });
   s.issuer.nonces.set(id, nonce);
-  return challengeView(s.store.getChallenge(id)!);
+  return challengeView((await s.store.getChallenge(id))!);
 }

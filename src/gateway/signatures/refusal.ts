@@ -8,7 +8,7 @@ import { BIOMETRIC_DETAIL } from './liveness-summary.ts';
 import { notifyPerson } from './person-notice.ts';
 import { DEVICE_REASONS, type LiveEnd } from './session-types.ts';
 import type { SignatureState } from './signature-state.ts';
-import type { ChallengeRow } from './signature-store.ts';
+import type { ChallengeRow, SignaturesTx } from '../ports/signatures.ts';
 
 /**
  * Refusals, failure counting and the lock (docs/protocol.md §Lock): every refusal is logged; the
@@ -28,23 +28,23 @@ export interface RefuseOptions {
 export async function refuse(s: SignatureState, c: ChallengeRow, principal: PrincipalRecord, code: string, o: RefuseOptions): Promise<{ locked: boolean; logIndex?: number; next?: string }> {
   const now = s.ctx.clock.now();
   const res = await s.ctx.store.tx(async (tx) => {
-    const consumed = o.consume ? s.store.txEndChallenge(c.id, code === 'CHALLENGE_EXPIRED' ? 'expired' : 'failed', code, now) : false;
+    const consumed = o.consume ? await tx.signatures.endChallenge(c.id, code === 'CHALLENGE_EXPIRED' ? 'expired' : 'failed', code, now) : false;
     // Erased while this session ran: nothing about that person's body is written again.
-    const erased = s.store.txPerson(c.person) === undefined;
-    if (o.fingerprint !== undefined && !erased) s.store.txInsertFingerprint(c.person, c.id, o.fingerprint, now);
+    const erased = await tx.signatures.person(c.person) === undefined;
+    if (o.fingerprint !== undefined && !erased) await tx.signatures.insertFingerprint(c.person, c.id, o.fingerprint, now);
     // A valid assertion still moved the authenticator's counter: keep up with it (never back).
-    if (o.counter !== undefined && o.device !== undefined) s.store.txAdvanceCounter(o.device, o.counter, now);
+    if (o.counter !== undefined && o.device !== undefined) await tx.signatures.advanceCounter(o.device, o.counter, now);
     let locked = false;
     let failures: number | undefined;
     const countable = o.count && c.purpose === 'action';
-    const p = s.store.txPerson(principal.id);
+    const p = await tx.signatures.person(principal.id);
     if (countable && p !== undefined && p.lockedAt === null) {
       failures = p.failures + 1;
       locked = failures >= s.config.lockAfterFailures;
-      s.store.txSetFailures(p.id, failures, locked ? now : null, now);
+      await tx.signatures.setFailures(p.id, failures, locked ? now : null, now);
     }
     if (c.purpose === 'enrolment' && !erased && o.fingerprint !== undefined && o.detail?.['liveness'] !== undefined) {
-      s.store.txInsertEnrolment(c.id, c.person, o.detail['liveness'], false, now);
+      await tx.signatures.insertEnrolment(c.id, c.person, o.detail['liveness'], false, now);
     }
     const body = {
       challengeId: c.id,
@@ -57,7 +57,7 @@ export async function refuse(s: SignatureState, c: ChallengeRow, principal: Prin
       ...Object.fromEntries(Object.entries(o.detail ?? {}).filter(([k]) => !(erased && BIOMETRIC_DETAIL.has(k)))),
     };
     const entries: Record<string, unknown>[] = [c.actionId === null ? { v: 1, type: 'signature.refused', ts: now, digest: c.digest, ...body } : entry('signature.refused', now, { id: c.actionId, digest: c.digest }, body)];
-    const closed = locked ? txLock(s, principal.id, failures!, now, entries) : undefined;
+    const closed = locked ? await txLock(s, tx.signatures, principal.id, failures!, now, entries) : undefined;
     const logIndex = await tx.audit(entries);
     return { consumed, closed, logIndex };
   });
@@ -81,13 +81,13 @@ export async function refuseForeign(s: SignatureState, principal: PrincipalRecor
   const now = s.ctx.clock.now();
   const closed = await s.ctx.store.tx(async (tx): Promise<ChallengeRow[] | undefined> => {
     const entries: Record<string, unknown>[] = [{ v: 1, type: 'signature.refused', ts: now, who: principal.id, challengeId: challengeId.slice(0, 200), code }];
-    const p = s.store.txPerson(principal.id);
+    const p = await tx.signatures.person(principal.id);
     let closed: ChallengeRow[] | undefined;
     if (p !== undefined && p.lockedAt === null) {
       const failures = p.failures + 1;
       const locked = failures >= s.config.lockAfterFailures;
-      s.store.txSetFailures(p.id, failures, locked ? now : null, now);
-      if (locked) closed = txLock(s, p.id, failures, now, entries);
+      await tx.signatures.setFailures(p.id, failures, locked ? now : null, now);
+      if (locked) closed = await txLock(s, tx.signatures, p.id, failures, now, entries);
     }
     await tx.audit(entries);
     return closed;
@@ -111,9 +111,10 @@ export async function refuseLockedWitness(s: SignatureState, principal: Principa
  * closed here so that none (not even one with a session or witness ceremony under way) can be
  * answered on their authority while they are locked.
  */
-function txLock(s: SignatureState, personId: string, failures: number, now: number, entries: Record<string, unknown>[]): ChallengeRow[] {
+async function txLock(s: SignatureState, tx: SignaturesTx, personId: string, failures: number, now: number, entries: Record<string, unknown>[]): Promise<ChallengeRow[]> {
   entries.push({ v: 1, type: 'signature.person_locked', ts: now, person: personId, failures });
-  const closed = s.store.txOpenChallengesInvolving(personId).filter((c) => s.store.txEndChallenge(c.id, 'cancelled', 'PERSON_LOCKED', now));
+  const closed: ChallengeRow[] = [];
+  for (const c of await tx.openChallengesInvolving(personId)) if (await tx.endChallenge(c.id, 'cancelled', 'PERSON_LOCKED', now)) closed.push(c);
   for (const c of closed) entries.push(challengeClosedEntry(c, now, 'PERSON_LOCKED', c.state === 'active' ? s.issuer.nonces.get(c.id) : undefined));
   return closed;
 }

@@ -16,7 +16,7 @@ import * as challenges from './person-challenges.ts';
 import { forgetClosed } from './refusal.ts';
 import type { LiveEnd, SessionOutcome, SessionPlan, SessionResult } from './session-types.ts';
 import type { QuorumApprovalSink, SignatureState } from './signature-state.ts';
-import type { DeviceKind, SignatureStore } from './signature-store.ts';
+import type { DeviceKind, SignatureReads } from '../ports/signatures.ts';
 import { witnessComplete, witnessOptions } from './witness.ts';
 
 /**
@@ -31,20 +31,21 @@ import { witnessComplete, witnessOptions } from './witness.ts';
 export class SignatureService {
   readonly ctx: GatewayContext;
   readonly config: SignatureConfig;
-  readonly store: SignatureStore;
+  /** Committed reads of the signature aggregate. */
+  readonly store: SignatureReads;
   /** Who is asked to sign, and the challenges that ask them (with their nonces, in memory only). */
   readonly issuer: ChallengeIssuer;
   readonly #s: SignatureState;
 
-  constructor(o: { ctx: GatewayContext; config: SignatureConfig; store: SignatureStore; recordApproval?: QuorumApprovalSink }) {
+  constructor(o: { ctx: GatewayContext; config: SignatureConfig; recordApproval?: QuorumApprovalSink }) {
     this.ctx = o.ctx;
     this.config = o.config;
-    this.store = o.store;
-    this.issuer = new ChallengeIssuer(o.ctx, o.store);
+    this.store = o.ctx.store.signatures;
+    this.issuer = new ChallengeIssuer(o.ctx, this.store);
     this.#s = {
       ctx: o.ctx,
       config: o.config,
-      store: o.store,
+      store: this.store,
       issuer: this.issuer,
       live: new Map(),
       witness: new Map(),
@@ -77,13 +78,14 @@ export class SignatureService {
 
   /** The action stopped waiting: its open challenges close, running sessions end (not counted as failures). */
   async closeForAction(actionId: string, state: 'expired' | 'cancelled', reason: ChallengeClosedReason): Promise<void> {
-    const open = this.store.openChallengesForAction(actionId);
+    // Forgotten before the read: a further status change of the action must not close them twice.
     this.issuer.forgetAction(actionId);
+    const open = await this.store.openChallengesForAction(actionId);
     if (open.length === 0) return;
     const now = this.ctx.clock.now();
     await this.ctx.store.tx(async (tx) => {
       for (const c of open) {
-        if (!this.store.txEndChallenge(c.id, state, reason, now)) continue;
+        if (!(await tx.signatures.endChallenge(c.id, state, reason, now))) continue;
         await tx.audit([challengeClosedEntry(c, now, reason, c.state === 'active' ? this.issuer.nonces.get(c.id) : undefined)]);
       }
     });
@@ -96,7 +98,7 @@ export class SignatureService {
     return people.declarePerson(this.#s, principal, personId, body);
   }
 
-  personOf(principal: PrincipalRecord, personId: string): Record<string, unknown> {
+  personOf(principal: PrincipalRecord, personId: string): Promise<Record<string, unknown>> {
     return people.personOf(this.#s, principal, personId);
   }
 
@@ -112,7 +114,7 @@ export class SignatureService {
     return devices.registerDevice(this.#s, principal, personId, body);
   }
 
-  deviceOf(principal: PrincipalRecord, credentialId: string): Record<string, unknown> {
+  deviceOf(principal: PrincipalRecord, credentialId: string): Promise<Record<string, unknown>> {
     return devices.deviceOf(this.#s, principal, credentialId);
   }
 

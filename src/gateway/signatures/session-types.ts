@@ -4,7 +4,7 @@ import type { Modality } from '../../core/policy/modality.ts';
 import type { AuthenticationResponse } from '../../core/signature/messages.ts';
 import type { RevealEvent, Stimulus } from '../../core/stimulus/index.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
-import type { ChallengeRow, DeviceRow, PersonRow } from './signature-store.ts';
+import type { ChallengeRow, DeviceRow, PersonRow } from '../ports/signatures.ts';
 
 /** Refusal codes the log records; the device only ever sees one of DEVICE_REASONS. */
 export const DEVICE_REASONS = {

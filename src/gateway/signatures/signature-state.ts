@@ -6,7 +6,7 @@ import type { GatewayContext } from '../context.ts';
 import type { ChallengeIssuer } from './challenge-issuer.ts';
 import type { SignatureConfig } from './config.ts';
 import type { LiveEnd } from './session-types.ts';
-import type { SignatureStore } from './signature-store.ts';
+import type { SignatureReads, SignaturesTx } from '../ports/signatures.ts';
 
 /**
  * Where a CRITICAL action's biological (or witness) approval goes: the quorum engine
@@ -33,7 +33,8 @@ export interface WitnessPending {
 export interface SignatureState {
   readonly ctx: GatewayContext;
   readonly config: SignatureConfig;
-  readonly store: SignatureStore;
+  /** Committed reads of the signature aggregate (ctx.store.signatures); writes go through `tx.signatures`. */
+  readonly store: SignatureReads;
   readonly issuer: ChallengeIssuer;
   /** Sessions running in this process, by challenge: the transport registers a way to end them. */
   readonly live: Map<string, (why: LiveEnd) => void>;
@@ -58,14 +59,14 @@ export function assertSelf(principal: PrincipalRecord, personId: string): void {
 }
 
 /** Committed lock state (the transaction-visible one is `txLocked`). */
-export function isLocked(s: SignatureState, personId: string): boolean {
-  const p = s.store.getPerson(personId);
+export async function isLocked(s: SignatureState, personId: string): Promise<boolean> {
+  const p = await s.store.getPerson(personId);
   return p !== undefined && p.lockedAt !== null;
 }
 
 /** Inside a store.tx: the lock as this transaction sees it, including one committed earlier in its batch. */
-export function txLocked(s: SignatureState, personId: string): boolean {
-  const p = s.store.txPerson(personId);
+export async function txLocked(tx: SignaturesTx, personId: string): Promise<boolean> {
+  const p = await tx.person(personId);
   return p !== undefined && p.lockedAt !== null;
 }
 

@@ -23,14 +23,14 @@ import { authenticationOptions, verifyAssertion } from './webauthn.ts';
  */
 export async function witnessOptions(s: SignatureState, principal: PrincipalRecord, challengeId: string, body: { credentialId: string }): Promise<Record<string, unknown>> {
   if (!principal.roles.includes('comparator')) throw new FirewallError('ROLE_FORBIDDEN', 'only a designated comparator can witness', { status: 403 });
-  const c = s.store.getChallenge(challengeId);
+  const c = await s.store.getChallenge(challengeId);
   if (c === undefined || c.mode !== 'witness' || c.actionId === null) throw new FirewallError('CHALLENGE_NOT_FOUND', 'no witness challenge with this id', { status: 404 });
   const a = await s.ctx.store.getAction(c.actionId);
   const agent = a === undefined ? undefined : await s.ctx.store.principals.get(a.agent);
   if (principal.id === c.person || principal.id === a?.agent || principal.id === agent?.owner) {
     throw new FirewallError('WITNESS_NOT_INDEPENDENT', 'a witness must be independent of the person and of the requesting agent', { status: 403 });
   }
-  const device = s.store.getDevice(body.credentialId);
+  const device = await s.store.getDevice(body.credentialId);
   if (device === undefined || device.person !== principal.id || device.revokedAt !== null) throw new FirewallError('DEVICE_NOT_FOUND', 'no such device of yours', { status: 404 });
   const now = s.ctx.clock.now();
   if (c.state !== 'issued') throw new FirewallError('CHALLENGE_USED', `the challenge is ${c.state}`, { status: 409 });
@@ -42,8 +42,8 @@ export async function witnessOptions(s: SignatureState, principal: PrincipalReco
   const started = await s.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
     // A locked witness starts nothing; read here so that a lock committed just before, even in this
     // batch, counts (the lock closes only ceremonies already started).
-    if (txLocked(s, principal.id)) return 'locked';
-    if (!s.store.txStartChallenge(c.id, device.credentialId, now)) return false;
+    if (await txLocked(tx.signatures, principal.id)) return 'locked';
+    if (!(await tx.signatures.startChallenge(c.id, device.credentialId, now))) return false;
     await tx.audit([entry('signature.witness_started', now, a, { challengeId: c.id, who: principal.id, person: c.person, device: device.credentialId })]);
     return true;
   });
@@ -77,9 +77,9 @@ export async function witnessOptions(s: SignatureState, principal: PrincipalReco
 
 export async function witnessComplete(s: SignatureState, principal: PrincipalRecord, challengeId: string, body: { credential: AuthenticationResponse }): Promise<Record<string, unknown>> {
   const pending = s.witness.get(challengeId);
-  const c = s.store.getChallenge(challengeId);
+  const c = await s.store.getChallenge(challengeId);
   // The lock closed the witness's ceremonies (so `pending` is gone): say why, rather than 404.
-  if (isLocked(s, principal.id)) {
+  if (await isLocked(s, principal.id)) {
     const mine = pending !== undefined && pending.witness === principal.id;
     if (mine) s.witness.delete(challengeId);
     return refuseLockedWitness(s, principal, challengeId, c?.mode === 'witness' ? c : undefined, mine ? pending.credentialId : undefined);
@@ -99,7 +99,7 @@ export async function witnessComplete(s: SignatureState, principal: PrincipalRec
     throw new FirewallError('SIGNATURE_REFUSED', 'the witness signature was refused', { status: 409 });
   };
   // Revoked (or erased) since the options were issued: a revoked device signs nothing.
-  const device = s.store.getDevice(pending.credentialId);
+  const device = await s.store.getDevice(pending.credentialId);
   if (device === undefined || device.revokedAt !== null) return refuseWitness('DEVICE_REVOKED', 'the witness device was revoked after the ceremony started');
   if (now > pending.deadline) return refuseWitness('WITNESS_TIMEOUT', 'the witness took too long');
   let newCounter: number;
@@ -111,11 +111,11 @@ export async function witnessComplete(s: SignatureState, principal: PrincipalRec
   const assertion = { clientDataJSON: body.credential.response.clientDataJSON, authenticatorData: body.credential.response.authenticatorData, signature: body.credential.response.signature };
   type Out = { refuse: string } | { action: ActionRecord; approval: Approval; verifiedIndex: number; moved: boolean };
   const res: Out = await s.ctx.store.tx(async (tx): Promise<Out> => {
-    if (s.store.txChallenge(c.id)?.state !== 'active') return { refuse: 'CHALLENGE_USED' };
+    if ((await tx.signatures.challenge(c.id))?.state !== 'active') return { refuse: 'CHALLENGE_USED' };
     const action = await tx.getAction(c.actionId!);
     if (action === undefined || (action.status !== 'awaiting_signature' && action.status !== 'awaiting_quorum') || now > c.expiresAt) return { refuse: 'ACTION_NOT_PENDING' };
-    if (!s.store.txAdvanceCounter(device.credentialId, newCounter, now)) return { refuse: 'COUNTER_REGRESSION' };
-    s.store.txEndChallenge(c.id, 'succeeded', 'WITNESSED', now);
+    if (!(await tx.signatures.advanceCounter(device.credentialId, newCounter, now))) return { refuse: 'COUNTER_REGRESSION' };
+    await tx.signatures.endChallenge(c.id, 'succeeded', 'WITNESSED', now);
     const verifiedIndex = await tx.audit([entry('signature.verified', now, action, { challengeId: c.id, who: principal.id, role: 'witness', mode: 'witness', onBehalfOf: c.person, ...detail, assertion })]);
     // onBehalfOf: the person who authorised in front of the witness (receipts list it in `apv`).
     const approval = { who: principal.id, device: device.credentialId, role: 'witness' as const, at: Math.floor(now / 1000), logIndex: verifiedIndex, onBehalfOf: c.person };
