@@ -173,9 +173,9 @@ describe('two replicas, one Redis', () => {
     const high = await highTransfer(b, 'replica-high');
     const challenge = await challengeOf(tom, high.id);
     const service = b.signatures.service!;
-    expect(service.store.openChallengesForAction(high.id).map((c) => c.id)).toEqual([challenge.id]);
+    expect((await service.store.openChallengesForAction(high.id)).map((c) => c.id)).toEqual([challenge.id]);
     expect((await a.as('alice', 'POST', `/v1/actions/${high.id}/veto`, { body: { reason: 'no' } })).status).toBe(200);
-    await waitFor(() => (service.store.openChallengesForAction(high.id).length === 0 ? true : undefined));
+    await waitFor(async () => ((await service.store.openChallengesForAction(high.id)).length === 0 ? true : undefined));
     expect(a.log.query({ actionId: high.id, limit: 100 }).map((e) => e.entry['type'])).toContain('signature.challenge_closed');
   });
 });
