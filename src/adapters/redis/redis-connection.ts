@@ -42,6 +42,7 @@ export class RedisConnection {
   #checked = false;
   #evicting: string | undefined;
   #lostLogged = false;
+  #errorLogged = false;
 
   constructor(o: { url: string; keyPrefix: string; log: Logger; now: () => number }) {
     this.#url = o.url;
@@ -50,8 +51,14 @@ export class RedisConnection {
     this.#now = o.now;
     this.client = new Redis(o.url, this.#options('commands'));
     this.client.on('ready', () => void this.#check());
-    // Each failed reconnection is an 'error' event; the loss is logged once, on 'close'.
-    this.client.on('error', (e: Error) => this.#log.debug({ err: e.message }, 'redis connection error'));
+    // Each failed reconnection is an 'error' event: the first of a series is worth a warning (a
+    // wrong password or host says so here), the rest only repeat it. ioredis's messages name the
+    // host and port, never the password.
+    this.client.on('error', (e: Error) => {
+      if (this.#errorLogged) this.#log.debug({ err: e.message }, 'redis connection error');
+      else this.#log.warn({ err: e.message }, 'redis connection error; retrying');
+      this.#errorLogged = true;
+    });
     this.client.on('close', () => {
       this.#checked = false;
       if (!this.#lostLogged) this.#log.warn('redis connection lost; what needs it is refused or falls back until it returns');
@@ -114,6 +121,7 @@ export class RedisConnection {
       // The first replica to reach an empty server says that from now on every id is remembered.
       await this.client.set(this.epochKey, String(this.#now()), 'NX');
       this.#checked = this.client.status === 'ready';
+      this.#errorLogged = false;
       if (this.#lostLogged) this.#log.info('redis connection restored');
       this.#lostLogged = false;
       if (this.#evicting !== undefined) this.#log.error({ policy: this.#evicting }, 'redis may evict keys under memory pressure: replay checks are refused until maxmemory-policy is noeviction');
