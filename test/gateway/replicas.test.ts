@@ -176,7 +176,7 @@ describe('two replicas, one Redis', () => {
     expect((await service.store.openChallengesForAction(high.id)).map((c) => c.id)).toEqual([challenge.id]);
     expect((await a.as('alice', 'POST', `/v1/actions/${high.id}/veto`, { body: { reason: 'no' } })).status).toBe(200);
     await waitFor(async () => ((await service.store.openChallengesForAction(high.id)).length === 0 ? true : undefined));
-    expect(a.log.query({ actionId: high.id, limit: 100 }).map((e) => e.entry['type'])).toContain('signature.challenge_closed');
+    expect((await a.log.query({ actionId: high.id, limit: 100 })).map((e) => e.entry['type'])).toContain('signature.challenge_closed');
   });
 });
 
