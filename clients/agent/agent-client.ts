@@ -83,6 +83,8 @@ export interface WaitOptions extends RequestOptions {
 const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,198}[\x21-\x7e])?$/;
 const PROBLEM_TYPE_BASE = 'https://analog-firewall.dev/problems/';
 const MAX_WAIT_SEC = 60;
+/** How long before its deadline a long poll in waitForOutcome is asked to answer. */
+const LONG_POLL_MARGIN_MS = 500;
 
 /**
  * Client for the gateway's agent API (docs/agent-sdk.md). Every request carries a fresh client
@@ -249,9 +251,12 @@ export class AgentClient {
           const a = seen(await this.get(id, { signal }));
           if (isSettled(a)) return a;
         } else {
-          const waitSec = Math.max(1, Math.min(MAX_WAIT_SEC, Math.floor(remainingMs / 1000)));
-          const a = seen(await this.get(id, { signal, waitSec }));
+          // The long poll ends a margin before the deadline, so its answer arrives in time to be the
+          // last known state; under a second left, a plain read (then a short pause) instead.
+          const waitSec = Math.min(MAX_WAIT_SEC, Math.floor((remainingMs - LONG_POLL_MARGIN_MS) / 1000));
+          const a = seen(await this.get(id, waitSec >= 1 ? { signal, waitSec } : { signal }));
           if (isSettled(a)) return a;
+          if (waitSec < 1) await sleep(Math.min(250, Math.max(0, deadline - this.#now())), undefined, { signal }).catch(() => {});
         }
         failures = 0;
       } catch (e) {

@@ -33,8 +33,10 @@ import {
 } from '../store/schema.ts';
 import { Store, type CommitProbe } from '../store/store.ts';
 import { manufactureIdentity, sealIdentity, unsealIdentity, type DeviceIdentity } from './device-identity.ts';
+import { auditExportStatement, auditHeadStatement, type SignedAuditStatement } from './audit-statements.ts';
 import { generateKeyPair, keyIdFor, signWith, verifyWith } from './key-material.ts';
 import { newPinRecord, pinMatches } from './pin.ts';
+import { salvagedDevice } from './tamper-salvage.ts';
 
 export type SessionRole = 'public' | Role;
 
@@ -205,25 +207,23 @@ export class Token {
       const moved = this.#audit.rotateBroken();
       this.audit({ op: 'audit.restart', role: 'device', count: 0, outcome: 'ok', detail: { previousLog: moved.movedTo, previousSha256: moved.sha256 } }, true);
     }
-    const raw = t.salvage.body;
-    const serial = typeof raw?.device === 'object' && raw.device !== null && typeof (raw.device as { serial?: unknown }).serial === 'string' ? (raw.device as { serial: string }).serial : 'unknown';
-    const cert = typeof (raw?.device as { certificate?: unknown } | undefined)?.certificate === 'string' ? (raw!.device as { certificate: string }).certificate : '';
+    const found = salvagedDevice(t);
+    const serial = found.serial;
+    const cert = found.certificate;
     let keys = t.salvage.keys;
-    let salt = typeof raw?.salt === 'string' ? raw.salt : undefined;
+    let salt = found.salt;
     if (keys === undefined || salt === undefined) {
       const fresh = newSalt();
       salt = fresh.toString('base64');
       keys = deriveDeviceKeys(this.#opts.masterSecret, fresh);
     }
     // A sealed blob that authenticates is genuine whatever else was edited: use it to sign the record.
-    const sealedKey = (raw?.device as { sealedKey?: unknown } | undefined)?.sealedKey;
-    if (t.salvage.keys !== undefined && sealedKey !== null && typeof sealedKey === 'object' && cert !== '') {
-      this.#identity = unsealIdentity(t.salvage.keys.seal, serial, sealedKey as never, cert);
+    if (t.salvage.keys !== undefined && found.sealedKey !== undefined && cert !== '') {
+      this.#identity = unsealIdentity(t.salvage.keys.seal, serial, found.sealedKey as never, cert);
     }
-    const lastGeneration = Math.max(Number.isSafeInteger(raw?.generation) ? (raw!.generation as number) : 0, this.#audit.lastCommitGeneration);
-    const counterReserved = Number.isSafeInteger(raw?.counterReserved) ? (raw!.counterReserved as number) : 0;
-    this.#counter = Math.max(counterReserved, this.#audit.counterEnd);
-    const keysZeroized = Array.isArray(raw?.keys) ? (raw.keys as { label?: unknown; id?: unknown }[]).map((k) => ({ label: String(k?.label), id: String(k?.id) })) : [];
+    const lastGeneration = Math.max(found.generation, this.#audit.lastCommitGeneration);
+    this.#counter = Math.max(found.counterReserved, this.#audit.counterEnd);
+    const keysZeroized = found.keysZeroized;
     const signed = this.#writeTamperRecord(serial, t.reason, t.message, lastGeneration, keysZeroized);
     const body: StoreBody = {
       format: STORE_FORMAT,
@@ -526,36 +526,12 @@ export class Token {
 
   // ---- audit exports --------------------------------------------------------------------------
 
-  auditHead(): { statement: Record<string, unknown>; signature: string; alg: 'RS256' } {
-    const identity = this.#requireIdentity();
-    const head = this.#audit.head();
-    const statement = {
-      type: 'analog-firewall/hsm-sim-audit-head/1',
-      deviceSerial: identity.serial,
-      index: head.index,
-      hash: head.hash,
-      counter: this.#counter,
-      time: this.#iso(),
-    };
-    return { statement, signature: signStatement(identity.privateKey, statement), alg: 'RS256' };
+  auditHead(): SignedAuditStatement {
+    return auditHeadStatement(this.#requireIdentity(), this.#audit, this.#counter, this.#iso());
   }
 
-  auditExport(from: number, limit: number): { entries: AuditEntry[]; statement: Record<string, unknown>; signature: string; alg: 'RS256' } {
-    const identity = this.#requireIdentity();
-    const entries = this.#audit.read(from, limit);
-    const prevHash = from === 0 ? '0'.repeat(64) : (this.#audit.hashAt(from - 1) ?? null);
-    const last = entries[entries.length - 1];
-    const statement = {
-      type: 'analog-firewall/hsm-sim-audit-export/1',
-      deviceSerial: identity.serial,
-      from,
-      count: entries.length,
-      prevHash,
-      lastHash: last?.hash ?? null,
-      head: this.#audit.head(),
-      time: this.#iso(),
-    };
-    return { entries, statement, signature: signStatement(identity.privateKey, statement), alg: 'RS256' };
+  auditExport(from: number, limit: number): SignedAuditStatement & { entries: AuditEntry[] } {
+    return auditExportStatement(this.#requireIdentity(), this.#audit, from, limit, this.#iso());
   }
 
   // ---- tamper ---------------------------------------------------------------------------------

@@ -97,18 +97,24 @@ describe('agent SDK against a fake gateway', () => {
     const { action } = await client.submit(payment(50_000), { idempotencyKey: idem() });
     expect(action.status).toBe('awaiting_signature');
     const updates: Action[] = [];
-    const waiting = client.waitForOutcome(action.id, { mode: 'sse', timeoutMs: 10_000, onUpdate: (a) => updates.push(a) });
-    setTimeout(() => gw.approve(action.id), 100);
-    const done = await waiting;
+    // The person approves once the stream is open (its first event is the state at connection): approving
+    // on a timer raced the connection on a loaded machine, and the stream then began at 'authorised'.
+    const done = await client.waitForOutcome(action.id, {
+      mode: 'sse',
+      timeoutMs: 10_000,
+      onUpdate: (a) => {
+        if (updates.push(a) === 1) gw.approve(action.id);
+      },
+    });
     expect(done.status).toBe('executed');
     expect(updates.map((u) => u.status)).toEqual(['awaiting_signature', 'authorised', 'executing', 'executed']);
   });
 
   it('events() ends with a terminal status (veto)', async () => {
     const { action } = await client.submit(payment(20_000), { idempotencyKey: idem() });
-    setTimeout(() => gw.veto(action.id), 50);
     const seen: string[] = [];
-    for await (const a of client.events(action.id)) seen.push(a.status);
+    // Vetoed once the stream is open (its first event is the state at connection), not on a timer that races it.
+    for await (const a of client.events(action.id)) if (seen.push(a.status) === 1) gw.veto(action.id);
     expect(seen).toEqual(['awaiting_signature', 'vetoed']);
   });
 

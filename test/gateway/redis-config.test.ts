@@ -11,9 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { loadConfig } from '../../src/gateway/config.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { ROOT, waitFor } from '../helpers/harness.ts';
-import { deleteKeys, startOwnRedis, uniquePrefix, type OwnRedis } from '../helpers/redis-server.ts';
+import { deleteKeys, startOwnRedis, uniquePrefix } from '../helpers/redis-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'af-redis-config-'));
 const cleanup: (() => Promise<void>)[] = [];
@@ -92,23 +91,30 @@ describe('REDIS_URL and REDIS_KEY_PREFIX', () => {
       REDIS_KEY_PREFIX: prefix,
     };
     const url = `http://127.0.0.1:${gwPort}`;
-    let redis: OwnRedis | undefined;
-    // startGatewayProcess waits for ready, which needs Redis: start Redis on that port once the
-    // gateway has answered /readyz with 503 (up, not ready) at least once.
-    const gw: Promise<GatewayProcess> = startGatewayProcess(env, url);
+    // Spawned here rather than through startGatewayProcess, which waits for ready: this one is not
+    // ready until the test starts Redis, once it has seen the gateway up and not ready.
+    let out = '';
+    const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    cleanup.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    });
     const notReady = await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`gateway exited during start-up:\n${out}`);
       const r = await fetch(`${url}/readyz`).catch(() => undefined);
       return r?.status === 503 ? ((await r.json()) as { checks: Record<string, { ok: boolean }> }) : undefined;
-    }, 30_000);
+    }, 30_000); // as startGatewayProcess allows a start-up
     expect(notReady.checks['redis']?.ok).toBe(false);
     const refused = await fetch(`${url}/v1/actions/act_x`, { headers: { authorization: 'Bearer guess' } });
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({ code: 'AUTH_LIMITER_UNAVAILABLE' });
-    redis = await startOwnRedis({ port });
-    cleanup.push(() => redis!.close());
-    const proc = await gw;
-    cleanup.push(() => proc.kill('SIGTERM'));
-    cleanup.push(() => deleteKeys(redis!.url, prefix));
+    const redis = await startOwnRedis({ port });
+    cleanup.push(() => redis.close());
+    cleanup.push(() => deleteKeys(redis.url, prefix));
+    await waitFor(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 30_000);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     expect((await fetch(`${url}/v1/actions/act_x`, { headers: { authorization: 'Bearer guess' } })).status).toBe(401);
   });

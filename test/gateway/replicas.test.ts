@@ -8,7 +8,7 @@ import { request, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWithSession } from '../../clients/agent/session-signature.ts';
-import { APP_INBOX_TOPIC } from '../../src/adapters/http/routes/app-api.ts';
+import { APP_INBOX_TOPIC } from '../../src/gateway/approver/approver-app.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { deleteKeys, seedEpoch, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.ts';

@@ -5,15 +5,15 @@ import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import type { TransparencyLog } from '../../src/gateway/log/transparency-log.ts';
-import type { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
+import type { Store } from '../../src/gateway/ports/store.ts';
 import { pino } from 'pino';
 import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
-import { assembleGateway, type AssembledGateway } from '../../src/gateway/assemble.ts';
-import type { Gateway } from '../../src/gateway/build.ts';
-import type { SignatureCapability } from '../../src/gateway/signatures/capability.ts';
+import { assembleGateway, type AssembledGateway } from '../../src/main/assemble.ts';
+import type { Gateway } from '../../src/main/build-gateway.ts';
+import type { SignatureCapability } from '../../src/main/signature-capability.ts';
 import type { PolicyGovernance } from '../../src/gateway/policy-governance.ts';
 import { loadConfig } from '../../src/gateway/config.ts';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { startExampleMcpServer, type ExampleMcpServer } from '../../examples/mcp-payments.ts';
 import { freePort } from './free-port.ts';
@@ -36,7 +36,7 @@ export function examplePolicyText(urls: { payments: string; infra: string; payme
 export interface Harness {
   gw: Gateway;
   log: TransparencyLog;
-  store: SqliteStore;
+  store: Store;
   /** Where this gateway listens (requests go here). */
   url: string;
   /** PUBLIC_URL: what assertions are bound to; a replica's is the first gateway's `url`, as behind a load balancer. */

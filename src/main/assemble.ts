@@ -3,8 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Policy } from '../core/policy/index.ts';
 import { validateBranchCard } from '../core/branch-card/validate.ts';
-import type { TransparencyLog } from './log/transparency-log.ts';
-import type { SqliteStore } from '../adapters/store/sqlite-store.ts';
+import type { TransparencyLog } from '../gateway/log/transparency-log.ts';
 import { logAccessRouter } from '../adapters/http/routes/log-access.ts';
 import { regulatorRouter } from '../adapters/http/routes/regulator.ts';
 import { comparatorRouter } from '../adapters/http/routes/comparator.ts';
@@ -13,28 +12,29 @@ import { SdkMcpUpstream } from '../adapters/mcp/sdk-upstream.ts';
 import { openRedisSharedState } from '../adapters/redis/open-shared-state.ts';
 import { mcpRouter } from '../adapters/http/routes/mcp.ts';
 import { oauthRouter } from '../adapters/http/routes/oauth.ts';
-import { recordApproval } from './approvals.ts';
-import { AgentTokens } from './mcp/agent-tokens.ts';
-import { DpopVerifier } from './mcp/dpop.ts';
-import { McpClientCapabilities } from './mcp/client-capabilities.ts';
-import { McpReads } from './mcp/mcp-reads.ts';
-import { ToolCalls } from './mcp/tool-calls.ts';
-import { ToolCatalog } from './mcp/tool-catalog.ts';
-import { buildGateway, type Gateway } from './build.ts';
-import type { GatewayContext } from './context.ts';
+import { recordApproval } from '../gateway/approvals.ts';
+import { AgentTokens } from '../gateway/mcp/agent-tokens.ts';
+import { DpopVerifier } from '../gateway/mcp/dpop.ts';
+import { McpClientCapabilities } from '../gateway/mcp/client-capabilities.ts';
+import { McpReads } from '../gateway/mcp/mcp-reads.ts';
+import { ToolCalls } from '../gateway/mcp/tool-calls.ts';
+import { ToolCatalog } from '../gateway/mcp/tool-catalog.ts';
+import { buildGateway, type Gateway } from './build-gateway.ts';
+import type { GatewayContext } from '../gateway/context.ts';
 import type { RouterMount } from '../adapters/http/app.ts';
-import { ComparatorVerification } from './comparator.ts';
-import type { GatewayConfig } from './config.ts';
+import { ComparatorVerification } from '../gateway/comparator.ts';
+import type { GatewayConfig } from '../gateway/config.ts';
+import type { Store } from '../gateway/ports/store.ts';
 import { openStore } from './open-store.ts';
-import { openPolicyGovernance, type PolicyGovernance } from './policy-governance.ts';
-import { recordPolicyActivated } from './record-events.ts';
-import { signatureCapability, type SignatureCapability } from './signatures/capability.ts';
-import { approverCapability } from './approver/capability.ts';
+import { openPolicyGovernance, type PolicyGovernance } from '../gateway/policy-governance.ts';
+import { recordPolicyActivated } from '../gateway/record-events.ts';
+import { signatureCapability, type SignatureCapability } from './signature-capability.ts';
+import { approverCapability } from './approver-capability.ts';
 import { PROJECT_ROOT } from '../cli/project-root.ts';
 
 export interface AssembledGateway {
   gw: Gateway;
-  store: SqliteStore;
+  store: Store;
   tlog: TransparencyLog;
   governance: PolicyGovernance;
   signatures: SignatureCapability;
@@ -86,7 +86,7 @@ export async function assembleGateway(o: {
    * A store and log already open, which this gateway then neither opens nor closes: a second
    * replica on the same database within one process (the replica tests).
    */
-  storage?: { store: SqliteStore; tlog: TransparencyLog };
+  storage?: { store: Store; tlog: TransparencyLog };
 }): Promise<AssembledGateway> {
   const log = o.log ?? pino({ level: o.config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
   const { store, log: tlog } = o.storage !== undefined ? { store: o.storage.store, log: o.storage.tlog } : await openStore({
