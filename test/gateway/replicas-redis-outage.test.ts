@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimiterRes } from 'rate-limiter-flexible';
+import WebSocket from 'ws';
 import { signWithSession } from '../../clients/agent/session-signature.ts';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
@@ -83,6 +84,19 @@ describe('Redis killed mid-run, then back empty', () => {
         expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
         expect(await r.json()).toMatchObject({ code: 'AUTH_LIMITER_UNAVAILABLE' });
       }
+      // The signature session's WebSocket too, before any upgrade.
+      const ws = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const c = new WebSocket(`${b.url.replace('http', 'ws')}/v1/challenges/chl_x/session`);
+        c.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        c.on('open', () => reject(new Error('upgraded')));
+        c.on('error', () => {});
+      });
+      expect(ws.status).toBe(503);
+      expect(JSON.parse(ws.body)).toMatchObject({ code: 'AUTH_LIMITER_UNAVAILABLE' });
       // The replay checks behind it fail closed too: a valid, unused assertion is not accepted.
       const err = await a.gw.ctx.auth.verify(`Bearer ${await token()}`, 'GET', PATH).then(() => undefined, (e: unknown) => e);
       expect(isFirewallError(err) ? [err.code, err.status] : err).toEqual(['REPLAY_CACHE_UNAVAILABLE', 503]);

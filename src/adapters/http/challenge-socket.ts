@@ -14,6 +14,7 @@ import type { SignatureService } from '../../gateway/signatures/service.ts';
 import { DEVICE_REASONS, SessionRefused, type DeviceReason, type SessionPlan } from '../../gateway/signatures/session-types.ts';
 import type { PrincipalRecord } from '../../gateway/ports/principals.ts';
 import { PROBLEM_BASE } from './problem.ts';
+import { authRefusal } from './auth-refusal.ts';
 
 /** The WebSocket path of a challenge's live session (docs/protocol.md). */
 export const SESSION_PATH = /^\/v1\/challenges\/([A-Za-z0-9_-]{1,200})\/session$/;
@@ -30,22 +31,6 @@ function rejectUpgrade(socket: Duplex, status: number, code: string, detail: str
   const body = JSON.stringify({ type: PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-'), title: String(status), status, detail, code });
   const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : status === 503 ? 'Service Unavailable' : 'Bad Request';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
-/**
- * How a failed authentication is answered: 401 AUTH_INVALID, counted towards the address's
- * lock-out; or 503 with the code when the replay cache or the failure counter cannot be reached
- * (fail closed: nothing was accepted, and the failure could not be counted).
- */
-async function authRefusal(ctx: GatewayContext, address: string, e: unknown): Promise<{ status: number; code: string; message: string }> {
-  try {
-    if (isFirewallError(e) && e.status === 503) return e;
-    if (isFirewallError(e, 'AUTH_INVALID')) await ctx.limits.authFailed(address);
-    return { status: 401, code: 'AUTH_INVALID', message: 'the client assertion was not accepted' };
-  } catch (f) {
-    if (isFirewallError(f)) return f;
-    throw f;
-  }
 }
 
 /**
