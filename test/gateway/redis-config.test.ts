@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { loadConfig } from '../../src/gateway/config.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { failedStart } from '../helpers/gateway-process.ts';
 import { ROOT, waitFor } from '../helpers/harness.ts';
 import { deleteKeys, startOwnRedis, uniquePrefix } from '../helpers/redis-server.ts';
 
@@ -55,25 +56,10 @@ describe('REDIS_URL and REDIS_KEY_PREFIX', () => {
   });
 
   it('`start` with a bad REDIS_URL exits non-zero with one line naming it, without the password', async () => {
-    const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
-      let text = '';
-      const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], {
-        cwd: ROOT,
-        env: { ...process.env, DATA_DIR: join(dir, 'bad'), PORT: '0', REDIS_URL: 'http://user:s3cret@127.0.0.1:6379' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-      // A start that does not stop is a failure too; do not leave it (and its hsm-sim) behind.
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, text });
-      });
-    });
+    const out = await failedStart({ DATA_DIR: join(dir, 'bad'), PORT: '0', REDIS_URL: 'http://user:s3cret@127.0.0.1:6379' });
     expect(out.code).not.toBe(0);
-    expect(out.text).toMatch(/^error CONFIG_INVALID: environment variable REDIS_URL: /m);
-    expect(out.text).not.toContain('s3cret');
+    expect(out.out).toMatch(/^error CONFIG_INVALID: environment variable REDIS_URL: /m);
+    expect(out.out).not.toContain('s3cret');
   });
 
   it('a server that is not up yet: the gateway starts not ready, refuses authentication, and becomes ready when it is', async () => {
