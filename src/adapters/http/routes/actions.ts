@@ -114,7 +114,7 @@ export function actionsRouter(ctx: GatewayContext): Router {
     ctx.hub.subscribe(actionTopic(id), req, res, { initial: [{ event: 'status', data: actionView(a) }] });
     // A change committed between the read above and the subscription must not be missed.
     const fresh = await ctx.store.getAction(id);
-    if (fresh !== undefined && fresh.status !== a.status) ctx.bus.changed(fresh);
+    if (fresh !== undefined && fresh.status !== a.status) ctx.bus.refresh(fresh);
   });
 
   r.post('/:id/veto', json, async (req: Request, res: Response) => {
