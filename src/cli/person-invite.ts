@@ -4,7 +4,6 @@ import QRCode from 'qrcode';
 import { systemClock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import { SqliteStore } from '../adapters/store/sqlite-store.ts';
-import { ApproverStore } from '../gateway/approver/approver-store.ts';
 import { loadApproverConfig } from '../gateway/approver/config.ts';
 import { createInvitation } from '../gateway/approver/invitations.ts';
 import { loadConfig } from '../gateway/config.ts';
@@ -28,10 +27,9 @@ export async function runPersonInvite(argv: string[], out: (s: string) => void):
   const ttlSec = flags['ttl'] === undefined ? app.invitationTtlMs / 1000 : Number(flags['ttl']);
   if (!Number.isInteger(ttlSec) || ttlSec < 60 || ttlSec > 30 * 86_400) throw new FirewallError('USAGE', '--ttl must be a whole number of seconds in 60..2592000', { status: 400 });
   const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db') });
-  const appStore = new ApproverStore(store);
   try {
     const inv = await createInvitation(
-      { store, app: appStore, clock: systemClock, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin },
+      { store, clock: systemClock, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin },
       { person, ...(flags['roles'] === undefined ? {} : { roles: flags['roles'].split(',').map((r) => r.trim()) }), by: 'cli', ttlMs: ttlSec * 1000 },
     );
     out(await QRCode.toString(inv.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
@@ -39,7 +37,6 @@ export async function runPersonInvite(argv: string[], out: (s: string) => void):
     out('Open it on the phone that will hold the passkey (a secure context: https, or localhost on this machine).\n');
     return 0;
   } finally {
-    appStore.close();
     await store.close();
   }
 }

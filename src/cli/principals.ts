@@ -2,7 +2,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { FirewallError } from '../core/errors.ts';
-import type { PrincipalRecord, Store } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from '../gateway/ports/principals.ts';
+import type { Store } from '../gateway/ports/store.ts';
 
 const ROLES = new Set(['agent', 'authorizer', 'comparator', 'regulator', 'admin']);
 
@@ -33,7 +34,7 @@ export async function registerPrincipal(
     createdAt: now,
     disabled: false,
   };
-  await store.putPrincipal(rec);
+  await store.tx(async (tx) => tx.principals.put(rec));
   return rec;
 }
 
@@ -54,7 +55,7 @@ export async function ensureDemoPrincipals(store: Store, dataDir: string, now: n
       chmodSync(file, 0o600);
     }
     const { d: _d, ...pub } = priv as Record<string, unknown>;
-    if ((await store.getPrincipal(id)) === undefined) await registerPrincipal(store, { id, roles, publicJwk: pub as JsonWebKey, ...(owner ? { owner } : {}) }, now);
+    if ((await store.principals.get(id)) === undefined) await registerPrincipal(store, { id, roles, publicJwk: pub as JsonWebKey, ...(owner ? { owner } : {}) }, now);
     return file;
   };
   const humanKeyFile = await make('alice', ['authorizer']);

@@ -6,11 +6,11 @@ import { nextStatus, type ActionEvent } from '../core/action/state-machine.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { Store } from './ports/store.ts';
 import type { ActionRecord, ClassificationSummary, ForwardRequest } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import { idRandomBytes } from './id-random.ts';
-import type { PolicyPort } from './ports.ts';
+import type { PolicyPort } from './ports/policy.ts';
 
 export interface AcceptInput {
   descriptor: ActionDescriptor;

@@ -6,7 +6,8 @@ import type { PublicKeyInfo, Signer } from '../core/signer.ts';
 import { ACCESS_TOKEN_ROLE, normaliseScopes, normaliseTtl, type AccessScope } from '../core/access-token/access-token.ts';
 import { signAccessToken } from '../core/access-token/sign-access-token.ts';
 import { accessTokenKid, importTokenKey, verifyAccessToken, type VerifiedAccessToken } from '../core/access-token/verify-access-token.ts';
-import type { PrincipalRecord, Store } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from './ports/principals.ts';
+import type { Store } from './ports/store.ts';
 
 export interface AccessTokensOptions {
   signer: Signer;
@@ -89,7 +90,7 @@ export class AccessTokens {
     let key = await this.#loadKey();
     if (accessTokenKid(token) !== key.info.kid) key = await this.#loadKey(true);
     const verified = await verifyAccessToken(token, key, { issuer: this.#o.origin, audience: this.#o.origin, now: this.#o.clock.now() });
-    const principal = await this.#o.store.getPrincipal(verified.sub);
+    const principal = await this.#o.store.principals.get(verified.sub);
     if (principal === undefined || principal.disabled || !principal.roles.includes(ACCESS_TOKEN_ROLE)) {
       throw new FirewallError('AUTH_INVALID', 'the access token belongs to a principal that is unknown, disabled or no longer a regulator', { status: 401 });
     }

@@ -2,7 +2,8 @@ import { nextStatus } from '../core/action/state-machine.ts';
 import { FirewallError } from '../core/errors.ts';
 import type { QuorumRequirement } from '../core/policy/types.ts';
 import { evaluateQuorum, type PrincipalDirectory, type QuorumApproval, type QuorumEvaluation, type QuorumRefusalCode } from '../core/quorum/index.ts';
-import type { PrincipalRecord, Store } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from './ports/principals.ts';
+import type { Store } from './ports/store.ts';
 import type { ActionRecord, Approval } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import type { GatewayContext } from './context.ts';
@@ -81,11 +82,11 @@ function toEngine(a: Approval, digest?: string): QuorumApproval {
 }
 
 /** The store's principals as a quorum directory (roles, organisation, devices when registered). */
-export function storeDirectory(store: Pick<Store, 'getPrincipal'>): (ids: readonly string[]) => Promise<PrincipalDirectory> {
+export function storeDirectory(store: Pick<Store, 'principals'>): (ids: readonly string[]) => Promise<PrincipalDirectory> {
   return async (ids) => {
     const out: Record<string, PrincipalDirectory[string]> = {};
     for (const id of new Set(ids)) {
-      const p = await store.getPrincipal(id);
+      const p = await store.principals.get(id);
       if (p === undefined) continue;
       const devices = (p as PrincipalRecord & { devices?: unknown }).devices;
       out[id] = {
@@ -100,8 +101,8 @@ export function storeDirectory(store: Pick<Store, 'getPrincipal'>): (ids: readon
 }
 
 /** Who owns or operates the requesting agent (PrincipalRecord.owner, and `operators` when registered). */
-async function requesterOf(store: Pick<Store, 'getPrincipal'>, agent: string): Promise<{ agent: string; owner?: string; operators?: string[] }> {
-  const p = await store.getPrincipal(agent);
+async function requesterOf(store: Pick<Store, 'principals'>, agent: string): Promise<{ agent: string; owner?: string; operators?: string[] }> {
+  const p = await store.principals.get(agent);
   const operators = (p as (PrincipalRecord & { operators?: unknown }) | undefined)?.operators;
   return {
     agent,

@@ -1,7 +1,8 @@
 import { decodeJwt, importJWK, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
-import type { PrincipalRecord, Store } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from './ports/principals.ts';
+import type { Store } from './ports/store.ts';
 import { JtiCache } from './jti-cache.ts';
 
 export interface AuthenticatorOptions {
@@ -51,7 +52,7 @@ export class Authenticator {
     }
     const id = unverified.iss;
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw unauthorised('the client assertion has no issuer');
-    const principal = await this.#o.store.getPrincipal(id);
+    const principal = await this.#o.store.principals.get(id);
     if (principal === undefined || principal.disabled) throw unauthorised('unknown or disabled principal');
     const key = await this.#keyFor(principal);
     const now = this.#o.clock.now();

@@ -4,7 +4,7 @@ import type { QuorumRequirement } from '../core/policy/types.ts';
 import { assertionChallenge } from '../core/signature/transcript.ts';
 import type { AuthenticationResponse } from '../core/signature/messages.ts';
 import { summariseAction } from '../core/signature/summary.ts';
-import type { PrincipalRecord } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from './ports/principals.ts';
 import type { TransparencyLog } from '../adapters/log/transparency-log.ts';
 import type { ActionRecord, Approval } from './action-record.ts';
 import { actionView } from './action-view.ts';
@@ -149,14 +149,14 @@ export class ComparatorVerification {
       throw new FirewallError('COMPARATOR_BIOLOGICAL_REQUIRED', 'your comparator group verifies with a biological signature: answer the challenge issued to you', { status: 409 });
     }
     if (a.status !== 'awaiting_quorum') throw new FirewallError('ACTION_NOT_AWAITING_QUORUM', `action is '${a.status}'`, { status: 409, detail: { status: a.status } });
-    const agent = await this.#ctx.store.getPrincipal(a.agent);
+    const agent = await this.#ctx.store.principals.get(a.agent);
     if (principal.id === a.agent || principal.id === agent?.owner) {
       throw new FirewallError('COMPARATOR_NOT_INDEPENDENT', 'the comparator must be independent of the requesting agent', { status: 403 });
     }
     const service = this.#service();
     // A locked person authorises nothing until unlocked, as approver, witness or comparator (§5).
-    if (service.store.getPerson(principal.id)?.lockedAt != null) throw new FirewallError('PERSON_LOCKED', 'signing is locked for this person; ask an administrator', { status: 423 });
-    const device = service.store.getDevice(body.credentialId);
+    if ((await this.#ctx.store.signatures.getPerson(principal.id))?.lockedAt != null) throw new FirewallError('PERSON_LOCKED', 'signing is locked for this person; ask an administrator', { status: 423 });
+    const device = await this.#ctx.store.signatures.getDevice(body.credentialId);
     if (device === undefined || device.person !== principal.id || device.revokedAt !== null) throw new FirewallError('DEVICE_NOT_FOUND', 'no such device of yours', { status: 404 });
     const evidence = await this.#build(a, rule);
     const evidenceSha256 = evidenceHash(evidence);
@@ -181,7 +181,7 @@ export class ComparatorVerification {
     if (pending === undefined) throw new FirewallError('COSIGN_NOT_STARTED', 'no co-sign ceremony of yours for this action; ask for options first', { status: 404 });
     this.#pending.delete(key); // single use, even when what follows fails
     const service = this.#service();
-    const device = service.store.getDevice(pending.credentialId);
+    const device = await this.#ctx.store.signatures.getDevice(pending.credentialId);
     const now = this.#ctx.clock.now();
     const a = await this.#ctx.store.getAction(actionId);
     if (a === undefined) throw new FirewallError('ACTION_NOT_FOUND', `no action '${actionId.slice(0, 100)}'`, { status: 404 });
@@ -202,8 +202,8 @@ export class ComparatorVerification {
     const assertion = { clientDataJSON: body.credential.response.clientDataJSON, authenticatorData: body.credential.response.authenticatorData, signature: body.credential.response.signature };
     const verifiedIndex = await this.#ctx.store.tx(async (tx): Promise<number | 'locked' | undefined> => {
       // Read in the commit that records the co-signature, so a lock committed first (even in this batch) wins.
-      if (service.store.txPerson(principal.id)?.lockedAt != null) return 'locked';
-      if (!service.store.txAdvanceCounter(device.credentialId, newCounter, now)) return undefined;
+      if ((await tx.signatures.person(principal.id))?.lockedAt != null) return 'locked';
+      if (!(await tx.signatures.advanceCounter(device.credentialId, newCounter, now))) return undefined;
       return tx.audit([entry('signature.verified', now, a, { ...detail, role: 'comparator', mode: 'cosign', assertion })]);
     });
     if (verifiedIndex === 'locked') return refuse('PERSON_LOCKED', 'signing is locked for this person; ask an administrator', 423);

@@ -5,7 +5,7 @@ import { buildReceiptClaims } from '../core/receipt/build-receipt-claims.ts';
 import { signReceipt } from '../core/receipt/sign-receipt.ts';
 import type { ReceiptApproval, ReceiptQuorum } from '../core/receipt/receipt.ts';
 import type { Tier } from '../core/tier.ts';
-import type { ReceiptIssuer } from './ports.ts';
+import type { ReceiptIssuer } from './ports/receipts.ts';
 
 /** Receipts are signed inside the HSM; the gateway only caches which key that is. */
 export function receiptIssuer(opts: { signer: Signer; clock: Clock; issuer: string; ttlSec: number }): ReceiptIssuer {

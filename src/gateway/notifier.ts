@@ -4,7 +4,7 @@ import { isTerminal } from '../core/action/status.ts';
 import { ACTIONS_TOPIC, EventHub, WebhookSender, actionTopic } from '../adapters/notify/index.ts';
 import type { ActionRecord } from './action-record.ts';
 import { actionView } from './action-view.ts';
-import type { PolicyPort } from './ports.ts';
+import type { PolicyPort } from './ports/policy.ts';
 import type { StatusBus } from './status-bus.ts';
 
 /** States a human must hear about: something is waiting for them, or it ended while they could act. */

@@ -1,6 +1,5 @@
-import type { PolicyActivationRow, PolicyVersionRow } from '../adapters/store/policy-versions.ts';
+import type { PolicyActivationRow, PolicyProposal, PolicyVersionRow } from './ports/policy-versions.ts';
 import type { ActionRecord } from './action-record.ts';
-import type { PolicyProposal } from './policy-governance.ts';
 
 /** The resources of docs/governance.md. Times as ISO 8601; nothing secret is in any of them. */
 

@@ -8,22 +8,14 @@ import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import { parsePolicy } from '../core/policy/parse.ts';
 import type { Policy, PolicyDocument, QuorumRequirement, SignatureSpec } from '../core/policy/types.ts';
-import {
-  diffPolicies,
-  governanceRequirements,
-  isRelaxation,
-  validateRelaxationEvidence,
-  type PolicyChange,
-  type RelaxationEvidence,
-  type RelaxationFinding,
-} from '../core/policy-governance/index.ts';
-import type { Store, StoreTx } from '../adapters/store/store.ts';
-import { PolicyVersionStore, type ProposerKind } from '../adapters/store/policy-versions.ts';
+import { diffPolicies, governanceRequirements, isRelaxation, validateRelaxationEvidence } from '../core/policy-governance/index.ts';
+import type { Store, StoreTx } from './ports/store.ts';
+import type { PolicyProposal, PolicyVersionReads, PolicyVersionsTx, ProposalStatus, Proposer } from './ports/policy-versions.ts';
 import type { ActionRecord, ClassificationSummary } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import { POLICY_ACTUATOR, type InternalExecutor } from './internal-actuators.ts';
 import { PolicyHolder } from './policy-holder.ts';
-import type { ActionEvents } from './ports.ts';
+import type { ActionEvents } from './ports/action-events.ts';
 
 /**
  * Policy governance (seed §III.1, self-permissioning guard; §VI.5, relaxation criteria).
@@ -41,41 +33,6 @@ import type { ActionEvents } from './ports.ts';
  * Proposals from the system itself (Stage 8 gate calibration) take exactly the same path, with
  * proposer kind 'system'. Agents can never propose (the HTTP layer refuses their role).
  */
-
-export interface Proposer {
-  kind: ProposerKind;
-  /** Principal id for people; a component name for the system ('stage-8'); 'operator' for the file. */
-  id: string;
-}
-
-export type ProposalStatus = 'applied' | 'awaiting_quorum' | 'superseded' | 'failed';
-
-export interface PolicyProposal {
-  id: string;
-  createdAt: number;
-  proposer: Proposer;
-  /** The active policy the change was compared with. */
-  baseHash: string;
-  hash: string;
-  name: string;
-  kind: 'tightening' | 'relaxation';
-  status: ProposalStatus;
-  findings: RelaxationFinding[];
-  omittedFindings: number;
-  cellsExamined: number;
-  diff: PolicyChange[];
-  note?: string;
-  relaxationEvidence?: RelaxationEvidence;
-  evidenceSha256?: string;
-  /** Relaxations: the CRITICAL action that carries the change. */
-  actionId?: string;
-  /** Relaxations: what the quorum must meet (the base policy's strictest). */
-  quorum?: QuorumRequirement;
-  appliedAt?: number;
-  activation?: number;
-  /** Why a proposal was superseded or failed. */
-  reason?: string;
-}
 
 export interface ProposalInput {
   /** The complete policy file (YAML). */
@@ -99,14 +56,15 @@ function sha256(s: string): string {
 
 export class PolicyGovernance {
   readonly holder: PolicyHolder;
-  readonly versions: PolicyVersionStore<PolicyProposal>;
+  /** Committed reads of the stored versions, activations and proposals. */
+  readonly versions: PolicyVersionReads;
   readonly #store: Store;
   readonly #clock: Clock;
   readonly log: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void };
   /** For GatewayParts.internalActuators. */
   readonly internalActuators: ReadonlyMap<string, InternalExecutor>;
 
-  private constructor(o: { store: Store; clock: Clock; holder: PolicyHolder; versions: PolicyVersionStore<PolicyProposal>; log: PolicyGovernance['log'] }) {
+  private constructor(o: { store: Store; clock: Clock; holder: PolicyHolder; versions: PolicyVersionReads; log: PolicyGovernance['log'] }) {
     this.#store = o.store;
     this.#clock = o.clock;
     this.holder = o.holder;
@@ -125,21 +83,21 @@ export class PolicyGovernance {
    * policy stays in force, with a `policy.file_refused` entry in the log.
    */
   static async open(o: { store: Store; clock: Clock; initial: Policy; source?: string; log: PolicyGovernance['log'] }): Promise<PolicyGovernance> {
-    const versions = new PolicyVersionStore<PolicyProposal>(o.store);
+    const versions = o.store.policyVersions;
     const source = o.source ?? (await readFile(o.initial.file, 'utf8').catch(() => '# source unavailable: policy given programmatically\n'));
-    const active = versions.active();
+    const active = await versions.active();
     const now = o.clock.now();
     const fileVersion = { hash: o.initial.hash, name: o.initial.name, document: documentOf(o.initial), source, proposedBy: 'operator', proposerKind: 'file' as const, proposedAt: now };
     if (active === undefined) {
-      const seq = await o.store.tx(async () => {
-        versions.txPutVersion(fileVersion);
-        return versions.txActivate(o.initial.hash, now, null);
+      const seq = await o.store.tx(async (tx) => {
+        await tx.policyVersions.putVersion(fileVersion);
+        return await tx.policyVersions.activate(o.initial.hash, now, null);
       });
       return new PolicyGovernance({ ...o, versions, holder: new PolicyHolder(o.initial, seq) });
     }
     if (active.hash === o.initial.hash) return new PolicyGovernance({ ...o, versions, holder: new PolicyHolder(o.initial, active.seq) });
 
-    const stored = PolicyGovernance.#reparse(versions, active.hash, o.log);
+    const stored = await PolicyGovernance.#reparse(versions, active.hash, o.log);
     const gov = new PolicyGovernance({ ...o, versions, holder: new PolicyHolder(stored, active.seq) });
     const analysis = isRelaxation(stored, o.initial);
     if (analysis.relaxation) {
@@ -148,7 +106,7 @@ export class PolicyGovernance {
         'the policy file would relax the active policy: keeping the active policy. Propose the file through POST /v1/policies/proposals with relaxation evidence',
       );
       await o.store.tx(async (tx) => {
-        versions.txPutVersion(fileVersion);
+        await tx.policyVersions.putVersion(fileVersion);
         await tx.audit([{ v: 1, type: 'policy.file_refused', ts: now, activeHash: active.hash, fileHash: o.initial.hash, file: o.initial.file, findings: analysis.findings, omittedFindings: analysis.omittedFindings }]);
       });
       return gov;
@@ -157,8 +115,8 @@ export class PolicyGovernance {
     return gov;
   }
 
-  static #reparse(versions: PolicyVersionStore<PolicyProposal>, hash: string, log: PolicyGovernance['log']): Policy {
-    const v = versions.version(hash);
+  static async #reparse(versions: PolicyVersionReads, hash: string, log: PolicyGovernance['log']): Promise<Policy> {
+    const v = await versions.version(hash);
     if (v === undefined) throw new FirewallError('POLICY_VERSION_UNKNOWN', `the active policy ${hash} is not stored`, { status: 500 });
     const p = parsePolicy(v.source, `policy-${hash.slice(0, 12)}.yaml`);
     if (p.hash !== hash) log.warn({ stored: hash, reparsed: p.hash }, 'a stored policy re-parses to another hash (the normalisation changed); using the re-parsed meaning');
@@ -228,18 +186,18 @@ export class PolicyGovernance {
     };
 
     const out = await this.#store.tx(async (tx) => {
-      this.#assertBase(current.hash);
-      this.versions.txPutVersion(version);
+      await this.#assertBase(tx.policyVersions, current.hash);
+      await tx.policyVersions.putVersion(version);
       if (governance === undefined) {
-        const seq = this.versions.txActivate(next.hash, now, proposal.id);
+        const seq = await tx.policyVersions.activate(next.hash, now, proposal.id);
         Object.assign(proposal, { appliedAt: now, activation: seq });
-        this.versions.txPutProposal(proposal);
+        await tx.policyVersions.putProposal(proposal);
         await tx.audit([proposed, ...this.#appliedEntries(proposal, next, now, seq)]);
         return { seq, record: undefined };
       }
       const record = await this.#relaxationAction(tx, proposal, governance, now, proposed);
       proposal.actionId = record.id;
-      this.versions.txPutProposal(proposal);
+      await tx.policyVersions.putProposal(proposal);
       return { seq: undefined, record };
     });
     if (out.seq !== undefined) this.holder.install(next, out.seq);
@@ -248,8 +206,8 @@ export class PolicyGovernance {
   }
 
   /** The table, not the in-memory holder, is the truth inside a transaction. */
-  #assertBase(expected: string): void {
-    const active = this.versions.txActive();
+  async #assertBase(tx: PolicyVersionsTx, expected: string): Promise<void> {
+    const active = await tx.active();
     if (active !== undefined && active.hash !== expected) {
       throw new FirewallError('POLICY_CHANGED_CONCURRENTLY', `the active policy changed to ${active.hash} while this proposal was being analysed; propose again`, { status: 409 });
     }
@@ -322,28 +280,28 @@ export class PolicyGovernance {
     const out = await this.#store.tx(async (tx) => {
       const a = await tx.getAction(record.id);
       if (a === undefined || a.status !== 'executing') return { record: a ?? record };
-      const p = this.versions.txProposalByAction(a.id);
+      const p = await tx.policyVersions.proposalByAction(a.id);
       const fail = async (code: string, reason: string, status: ProposalStatus) => {
         const failed = await tx.updateAction(a.id, ['executing'], { status: 'failed', error: code, dueAt: null, updatedAt: now, dispatchAttempts: a.dispatchAttempts + 1 });
         const entries: Record<string, unknown>[] = [entry('action.failed', now, a, { event: 'upstream_failed', attempt: a.dispatchAttempts + 1, code })];
         if (p !== undefined) {
-          this.versions.txPutProposal({ ...p, status, reason });
+          await tx.policyVersions.putProposal({ ...p, status, reason });
           entries.push({ v: 1, type: status === 'superseded' ? 'policy.superseded' : 'policy.failed', ts: now, proposalId: p.id, actionId: a.id, fromHash: p.baseHash, toHash: p.hash, code, reason });
         }
         await tx.audit(entries);
         return { record: failed ?? a };
       };
       if (p === undefined) return fail('POLICY_PROPOSAL_MISSING', 'no proposal is stored for this action', 'failed');
-      const active = this.versions.txActive();
+      const active = await tx.policyVersions.active();
       if (active?.hash !== p.baseHash) {
         return fail('POLICY_BASE_CHANGED', `the active policy is ${active?.hash ?? 'unknown'}, not ${p.baseHash} the change was analysed against; propose it again`, 'superseded');
       }
-      const v = this.versions.txVersion(p.hash);
+      const v = await tx.policyVersions.version(p.hash);
       const next = v === undefined ? undefined : parsePolicy(v.source, PROPOSAL_FILE);
       if (next === undefined || next.hash !== p.hash) return fail('POLICY_VERSION_CORRUPT', `the stored version ${p.hash} does not re-parse to its hash`, 'failed');
-      const seq = this.versions.txActivate(p.hash, now, p.id);
+      const seq = await tx.policyVersions.activate(p.hash, now, p.id);
       const applied: PolicyProposal = { ...p, status: 'applied', appliedAt: now, activation: seq };
-      this.versions.txPutProposal(applied);
+      await tx.policyVersions.putProposal(applied);
       const body = Buffer.from(JSON.stringify({ applied: p.hash, proposalId: p.id, activation: seq }), 'utf8');
       const result = { status: 200, headers: { 'content-type': 'application/json' }, bodyB64: body.toString('base64') };
       const done = await tx.updateAction(a.id, ['executing'], { status: 'executed', result, dueAt: null, updatedAt: now });
@@ -365,16 +323,16 @@ export class PolicyGovernance {
 
   // --- views -------------------------------------------------------------------------------------
 
-  proposal(id: string): PolicyProposal | undefined {
+  async proposal(id: string): Promise<PolicyProposal | undefined> {
     return id.length > 100 ? undefined : this.versions.proposal(id);
   }
 
-  proposals(limit = 100): PolicyProposal[] {
+  proposals(limit = 100): Promise<PolicyProposal[]> {
     return this.versions.proposals(limit);
   }
 
   close(): void {
-    this.versions.close();
+    /* nothing of its own to release: the store holds the connections */
   }
 }
 

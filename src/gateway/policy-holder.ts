@@ -1,6 +1,6 @@
 import type { Policy } from '../core/policy/types.ts';
 import { policyPort } from './policy-port.ts';
-import type { PolicyPort } from './ports.ts';
+import type { PolicyPort } from './ports/policy.ts';
 
 /**
  * The active policy, swappable at run time. The gateway reads it through `port` (GatewayParts.policy),

@@ -2,7 +2,7 @@ import type { ActionDescriptor } from '../core/action/descriptor.ts';
 import { classify, mapProxyRequest, velocityQueries, type Policy } from '../core/policy/index.ts';
 import type { VelocityPrincipal } from '../core/policy/types.ts';
 import type { ClassificationSummary } from './action-record.ts';
-import type { PolicyPort } from './ports.ts';
+import type { PolicyPort } from './ports/policy.ts';
 
 /** Adapts the pure policy engine to what the gateway asks of a policy. */
 export function policyPort(policy: Policy): PolicyPort {

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import { sourcesOf } from '../core/action/state-machine.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { Store } from './ports/store.ts';
 import type { ActionRecord } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 

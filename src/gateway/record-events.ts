@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { Store } from './ports/store.ts';
 
 /**
  * Gateway-level log entries that belong to no action: the policy that became active (with its

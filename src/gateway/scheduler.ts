@@ -1,9 +1,9 @@
 import type { Clock } from '../core/clock.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { Store } from './ports/store.ts';
 import type { ActionRecord } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 import type { Dispatcher } from './dispatcher.ts';
-import type { ActionEvents } from './ports.ts';
+import type { ActionEvents } from './ports/action-events.ts';
 
 export interface SchedulerDeps {
   store: Store;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AttemptOutcome } from '../core/action/outcome.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { Store } from './ports/store.ts';
 import type { ActionRecord, UpstreamResult } from './action-record.ts';
 import { entry } from './audit-entries.ts';
 

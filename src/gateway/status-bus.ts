@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ActionRecord } from './action-record.ts';
-import type { ActionEvents } from './ports.ts';
+import type { ActionEvents } from './ports/action-events.ts';
 
 /**
  * In-process fan-out of action status changes to long-polls, SSE streams and notifiers.

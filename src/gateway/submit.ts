@@ -3,7 +3,7 @@ import { canonicalDigest } from '../core/canonical.ts';
 import { FirewallError } from '../core/errors.ts';
 import { velocityPrincipalOf } from '../core/policy/types.ts';
 import { MCP_REQUEST_METHOD } from '../core/mcp/tool-call-request.ts';
-import type { PrincipalRecord } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from './ports/principals.ts';
 import type { ActionRecord, ForwardRequest } from './action-record.ts';
 import { acceptAction } from './accept-action.ts';
 import type { GatewayContext } from './context.ts';

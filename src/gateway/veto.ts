@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
-import type { PrincipalRecord, Store } from '../adapters/store/store.ts';
+import type { PrincipalRecord } from './ports/principals.ts';
+import type { Store } from './ports/store.ts';
 import type { QuorumRequirement } from '../core/policy/types.ts';
 import type { ActionRecord } from './action-record.ts';
 import { entry } from './audit-entries.ts';

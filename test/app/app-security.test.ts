@@ -143,9 +143,8 @@ describe('approver app: sessions and cross-site requests', () => {
 
 describe('approver app: invitations', () => {
   it('refuses an expired invitation and an unknown one, each with its own code', async () => {
-    const a = h.approver.app!;
     const past = { now: () => Date.now() - 3600_000 };
-    const inv = await createInvitation({ store: h.gw.ctx.store, app: a.store, clock: past, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: appUrl }, { person: 'yan', by: 'test', ttlMs: 60_000 });
+    const inv = await createInvitation({ store: h.gw.ctx.store, clock: past, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: appUrl }, { person: 'yan', by: 'test', ttlMs: 60_000 });
     const token = inv.url.split('#')[1]!;
     for (const path of ['/api/invitation', '/api/enrol/options']) {
       const r = await app(path, { method: 'POST', origin: appUrl, body: JSON.stringify({ token }) });
@@ -184,7 +183,7 @@ describe('approver app: Web Push', () => {
     // Erased: the next notification that would have reached alice deletes her subscription instead.
     expect((await h.as(h.admin, 'DELETE', '/v1/people/alice')).status).toBe(200);
     await h.as('agent', 'POST', '/proxy/payments/transfers', { body: { payee: 'DE3', amount: 90, currency: 'EUR' }, headers: { 'idempotency-key': 'push-2' } });
-    await waitFor(() => (h.approver.app!.store.pushOf('alice').length === 0 ? true : undefined));
+    await waitFor(async () => ((await h.approver.app!.store.pushOf('alice')).length === 0 ? true : undefined));
     expect(got).toHaveLength(1);
   });
 });

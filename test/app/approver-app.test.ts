@@ -81,9 +81,9 @@ describe('approver app in a real browser', () => {
     await screenshot(page, '06-enrol-done');
 
     // What the gateway now knows: a discoverable phone passkey, the declaration, and the consent in the log.
-    const person = h.signatures.service!.store.getPerson('alice')!;
+    const person = (await h.signatures.service!.store.getPerson('alice'))!;
     expect(person.modalities).toEqual(['motion']);
-    const devices = h.signatures.service!.store.devicesOf('alice');
+    const devices = await h.signatures.service!.store.devicesOf('alice');
     expect(devices).toHaveLength(1);
     expect(h.log.entriesByType('person.privacy_consent').map((e) => (e.entry as { who: string }).who)).toEqual(['alice']);
     expect(h.log.entriesByType('person.invitation_used')).toHaveLength(1);

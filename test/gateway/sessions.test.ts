@@ -207,8 +207,8 @@ describe('session credentials', () => {
     const agent = await newAgent();
     const s = await open(agent);
     expect((await signed(s, 'GET', '/proxy/payments/balances/acc-1')).status).toBe(200);
-    const rec = (await h.gw.ctx.store.getPrincipal(agent.id))!;
-    await h.gw.ctx.store.putPrincipal({ ...rec, disabled: true });
+    const rec = (await h.gw.ctx.store.principals.get(agent.id))!;
+    await h.gw.ctx.store.tx(async (tx) => tx.principals.put({ ...rec, disabled: true }));
     offset += 1001; // past the once-a-second re-read of the agent's record
     try {
       const before = executions();

@@ -98,13 +98,13 @@ describe('the active policy across restarts', () => {
     const f = parsePolicy(further, file).hash;
     await session(further, async (gov) => {
       expect(gov.holder.policy().hash).toBe(f);
-      expect(gov.proposals().find((p) => p.hash === f)).toMatchObject({ kind: 'tightening', status: 'applied', proposer: { kind: 'file', id: 'operator' } });
-      expect(gov.versions.activations().map((a) => a.hash)).toEqual([parsePolicy(base, file).hash, t, f]);
+      expect((await gov.proposals()).find((p) => p.hash === f)).toMatchObject({ kind: 'tightening', status: 'applied', proposer: { kind: 'file', id: 'operator' } });
+      expect((await gov.versions.activations()).map((a) => a.hash)).toEqual([parsePolicy(base, file).hash, t, f]);
     });
     // The same file again: nothing changes.
     await session(further, async (gov) => {
       expect(gov.holder.policy().hash).toBe(f);
-      expect(gov.versions.activations()).toHaveLength(3);
+      expect(await gov.versions.activations()).toHaveLength(3);
     });
   });
 });

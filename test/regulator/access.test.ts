@@ -148,8 +148,8 @@ describe('reading the log with a token', () => {
     const temp = await addPrincipal(h, 'tim', ['regulator']);
     const timsToken = (await issueToken(h, temp)).access_token;
     expect((await withToken(h, timsToken, '/log/v1/entries?type=action.received')).status).toBe(200);
-    const rec = (await h.gw.ctx.store.getPrincipal('tim'))!;
-    await h.gw.ctx.store.putPrincipal({ ...rec, disabled: true });
+    const rec = (await h.gw.ctx.store.principals.get('tim'))!;
+    await h.gw.ctx.store.tx(async (tx) => tx.principals.put({ ...rec, disabled: true }));
     expect((await withToken(h, timsToken, '/log/v1/entries?type=action.received')).status).toBe(401);
   });
 

@@ -33,7 +33,7 @@ describe('a locked comparator', () => {
     const opt = await erin.client.ok<{ nonce: string; statementHash: string }>('POST', `/v1/actions/${a.id}/comparator/options`, { credentialId: erin.credential!.id });
 
     await failTimes(h, 'erin', 5);
-    expect(h.signatures.service!.store.getPerson('erin')?.lockedAt).not.toBeNull();
+    expect((await h.signatures.service!.store.getPerson('erin'))?.lockedAt).not.toBeNull();
 
     const challenge = assertionChallenge(Buffer.from(opt.nonce, 'base64url'), a.digest, opt.statementHash);
     const done = await erin.client.request<{ code?: string }>('POST', `/v1/actions/${a.id}/comparator`, { credential: getAssertion(erin.credential!, { challenge, origin: h.url }) });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { FirewallError } from '../../src/core/errors.ts';
-import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
+import type { PrincipalRecord } from '../../src/gateway/ports/principals.ts';
 import { erasePersonData } from '../../src/gateway/signatures/erasure.ts';
 import type { SignatureService } from '../../src/gateway/signatures/service.ts';
 import type { Harness } from '../helpers/harness.ts';
@@ -43,14 +43,14 @@ async function witnessCeremony(person: string, witness: TestPerson, key: string)
 
 /** Only the transaction of an erasure: the state between its commit and the service's cleanup. */
 function eraseWithoutCleanup(person: string): Promise<unknown> {
-  return erasePersonData(h.gw.ctx, service.store, person, { basis: 'erasure_request', by: 'test' }, () => undefined);
+  return erasePersonData(h.gw.ctx, person, { basis: 'erasure_request', by: 'test' }, () => undefined);
 }
 
 describe('witness completion racing an erasure', () => {
   it("the witness erased after the options: 409 CHALLENGE_USED problem+json, though the witness's device is gone", async () => {
     const w = await witnessCeremony('walt', wendy, 'race-1');
     expect(await eraseWithoutCleanup('wendy')).toBeDefined();
-    expect(service.store.getDevice(wendy.credential!.id)).toBeUndefined();
+    expect(await service.store.getDevice(wendy.credential!.id)).toBeUndefined();
     const res = await w.complete();
     expect([res.status, res.json.code]).toEqual([409, 'CHALLENGE_USED']);
     expect(res.type).toMatch(/^application\/problem\+json/);
@@ -64,7 +64,7 @@ describe('witness completion racing an erasure', () => {
     expect([res.status, res.json.code]).toEqual([409, 'CHALLENGE_USED']);
     await expectNoApproval(h, w.a.id);
     expect(entries(h, { actionId: w.a.id, type: 'signature.refused' })).toEqual([]);
-    expect(service.store.getPerson('xavier')?.failures).toBe(0);
+    expect((await service.store.getPerson('xavier'))?.failures).toBe(0);
   });
 
   it('the witness device revoked after the options: refused and logged; the person gets a fresh challenge', async () => {
@@ -74,8 +74,8 @@ describe('witness completion racing an erasure', () => {
     expect([res.status, res.json.code]).toEqual([409, 'SIGNATURE_REFUSED']);
     await expectNoApproval(h, w.a.id);
     expect(entries(h, { actionId: w.a.id, type: 'signature.refused' })).toMatchObject([{ who: 'xavier', person: 'wynn', code: 'DEVICE_REVOKED', challengeId: w.c.id }]);
-    expect(service.store.getChallenge(w.c.id)?.state).toBe('failed');
-    expect(service.store.openChallengesForAction(w.a.id).some((x) => x.person === 'wynn' && x.id !== w.c.id)).toBe(true);
+    expect((await service.store.getChallenge(w.c.id))?.state).toBe('failed');
+    expect((await service.store.openChallengesForAction(w.a.id)).some((x) => x.person === 'wynn' && x.id !== w.c.id)).toBe(true);
   });
 });
 
@@ -84,7 +84,7 @@ describe('a write committed in the same store batch as an erasure, just before i
     const admin: PrincipalRecord = { id: 'ada', roles: ['admin'], publicJwk: {}, createdAt: 0, disabled: false };
     await addPerson(h, 'pia', { modalities: ['motion'] });
     const ray = await addPerson(h, 'ray', { modalities: ['motion'] });
-    const rayP = (await h.gw.ctx.store.getPrincipal('ray'))!;
+    const rayP = (await h.gw.ctx.store.principals.get('ray'))!;
     // Called in one tick: both transactions are queued before the store flushes, in this order.
     const [unlocked, erasedPia] = await Promise.allSettled([service.unlock(admin, 'pia'), service.erasePerson(admin, 'pia')]);
     const [revoked, erasedRay] = await Promise.allSettled([service.revokeDevice(rayP, ray.credential!.id), service.erasePerson(admin, 'ray')]);

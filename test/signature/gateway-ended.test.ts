@@ -77,7 +77,7 @@ describe('sessions the gateway ends are not failures', () => {
     // A session under way on another action when the lock comes, beside the fresh challenges
     // issued after each failure: every one of them is open when the fifth failure locks.
     const live = await running('lock-live');
-    const open = h.signatures.service!.store.openChallengesOf('kit');
+    const open = await h.signatures.service!.store.openChallengesOf('kit');
     expect(open.map((c) => c.state).sort()).toEqual(['active', 'issued', 'issued', 'issued', 'issued']);
 
     // The next genuine failure is the fifth, and locks: that device is told it is locked (4423),
@@ -95,7 +95,7 @@ describe('sessions the gateway ends are not failures', () => {
       expect(mine).toMatchObject([{ person: 'kit', reason: 'PERSON_LOCKED' }]);
       // The running session had revealed its stimulus: the nonce is published so it can be recomputed.
       expect(mine[0]!['nonce'] !== undefined).toBe(c.state === 'active');
-      expect(h.signatures.service!.store.getChallenge(c.id)).toMatchObject({ state: 'cancelled', outcome: 'PERSON_LOCKED' });
+      expect(await h.signatures.service!.store.getChallenge(c.id)).toMatchObject({ state: 'cancelled', outcome: 'PERSON_LOCKED' });
     }
 
     // The running session is ended, not as a sixth failure; nothing was approved. The device hears
@@ -112,7 +112,7 @@ describe('sessions the gateway ends are not failures', () => {
       expect(await actionStatus(h, actionId)).toBe('awaiting_signature');
       expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
     }
-    expect(h.signatures.service!.store.openChallengesOf('kit')).toEqual([]);
+    expect(await h.signatures.service!.store.openChallengesOf('kit')).toEqual([]);
   });
 });
 
@@ -132,7 +132,7 @@ describe("a fault of the gateway's own", () => {
       expect(e).toMatchObject({ who: 'ivy', code: 'INTERNAL_ERROR' });
       expect(e).not.toHaveProperty('consecutiveFailures');
       // Fail closed: the challenge is used up and the action still waits, unapproved.
-      expect(h.signatures.service!.store.getChallenge(c.id)).toMatchObject({ state: 'failed', outcome: 'INTERNAL_ERROR' });
+      expect(await h.signatures.service!.store.getChallenge(c.id)).toMatchObject({ state: 'failed', outcome: 'INTERNAL_ERROR' });
       expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
       expect(entries(h, { actionId: a.id, type: 'signature.verified' })).toEqual([]);
       faulted.push(a.id);

@@ -6,7 +6,7 @@ import type { Modality } from '../../src/core/policy/modality.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import type { GatewayMessage, HelloMessage } from '../../src/core/signature/messages.ts';
-import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
+import type { PrincipalRecord } from '../../src/gateway/ports/principals.ts';
 import type { StoredCredential } from '../../clients/device/authenticator/software-authenticator.ts';
 import { PersonClient, type ChallengeView } from '../../clients/device/gateway-client.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
@@ -152,16 +152,15 @@ export function failElsewhere(h: Harness, p: PrincipalRecord): Promise<unknown> 
  * place), so that a test starts from "nothing is open for them" on actions already waiting.
  */
 export async function dropOpenChallenges(h: Harness, person: string): Promise<void> {
-  const store = h.signatures.service!.store;
   const now = h.gw.ctx.clock.now();
-  await h.gw.ctx.store.tx(async () => {
-    for (const c of store.openChallengesOf(person)) store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now);
+  await h.gw.ctx.store.tx(async (tx) => {
+    for (const c of await h.gw.ctx.store.signatures.openChallengesOf(person)) await tx.signatures.endChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now);
   });
 }
 
 /** `n` counted failures of person `id` (five lock them: lockAfterFailures). */
 export async function failTimes(h: Harness, id: string, n: number): Promise<void> {
-  const p = (await h.gw.ctx.store.getPrincipal(id))!;
+  const p = (await h.gw.ctx.store.principals.get(id))!;
   for (let i = 0; i < n; i++) await failElsewhere(h, p);
 }
 

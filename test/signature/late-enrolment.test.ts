@@ -44,7 +44,7 @@ describe('late enrolment', () => {
     expect([n1?.id, n2?.id, n3?.id]).toEqual([open[0]!.id, open[0]!.id, open[0]!.id]);
     expect(n1).toMatchObject({ actionId: a.id, descriptor: expect.any(Object), summary: { text: expect.stringContaining('5,000') } });
     expect(issuedFor(a.id, 'lara')).toHaveLength(1);
-    expect(h.signatures.service!.store.openChallengesOf('lara').filter((c) => c.actionId === a.id)).toHaveLength(1);
+    expect((await h.signatures.service!.store.openChallengesOf('lara')).filter((c) => c.actionId === a.id)).toHaveLength(1);
     expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
   });
 
@@ -90,7 +90,7 @@ describe('late enrolment', () => {
     const p = await person('lou');
     await p.client.declare(['motion']);
     await failTimes(h, 'lou', 5);
-    expect(h.signatures.service!.store.getPerson('lou')?.lockedAt).not.toBeNull();
+    expect((await h.signatures.service!.store.getPerson('lou'))?.lockedAt).not.toBeNull();
     p.credential = (await p.client.enrol({ kind: 'phone' })).stored;
     const res = await p.client.request<{ code: string }>('POST', '/v1/people/lou/challenges/next');
     expect([res.status, res.json.code]).toEqual([423, 'PERSON_LOCKED']);

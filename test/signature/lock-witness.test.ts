@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { FirewallError } from '../../src/core/errors.ts';
-import type { PrincipalRecord } from '../../src/adapters/store/store.ts';
+import type { PrincipalRecord } from '../../src/gateway/ports/principals.ts';
 import type { SignatureService } from '../../src/gateway/signatures/service.ts';
 import type { Harness } from '../helpers/harness.ts';
 import { actionStatus, addPerson, challengeOf, dropOpenChallenges, entries, expectNoApproval, failElsewhere, failTimes, highTransfer, startSignatureHarness, type TestPerson } from './helpers.ts';
@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 async function principal(id: string): Promise<PrincipalRecord> {
-  return (await h.gw.ctx.store.getPrincipal(id))!;
+  return (await h.gw.ctx.store.principals.get(id))!;
 }
 
 /** A HIGH action for someone who can use none of the policy's modalities: answered through a witness. */
@@ -45,11 +45,11 @@ describe('a locked witness', () => {
   it('the lock closes the ceremony they were running for someone else, logged in its commit; completing it is refused 423', async () => {
     const { p, a, c } = await witnessed('walt', 'lw-1');
     const opt = await wendy.client.ok<{ options: { challenge: string } }>('POST', `/v1/challenges/${c.id}/witness/options`, { credentialId: wendy.credential!.id });
-    expect(service.store.getChallenge(c.id)).toMatchObject({ state: 'active', device: wendy.credential!.id });
+    expect(await service.store.getChallenge(c.id)).toMatchObject({ state: 'active', device: wendy.credential!.id });
 
     await failTimes(h, 'wendy', 5);
-    expect(service.store.getPerson('wendy')).toMatchObject({ failures: 5 });
-    expect(service.store.getPerson('wendy')?.lockedAt).not.toBeNull();
+    expect(await service.store.getPerson('wendy')).toMatchObject({ failures: 5 });
+    expect((await service.store.getPerson('wendy'))?.lockedAt).not.toBeNull();
 
     // Closed by the lock, right after its entry, in its commit, with the nonce the ceremony revealed.
     const [lock] = h.log.query({ type: 'signature.person_locked', limit: 10 }).filter((x) => x.entry['person'] === 'wendy');
@@ -57,7 +57,7 @@ describe('a locked witness', () => {
     expect(closed.map((x) => x.entry)).toMatchObject([{ person: 'walt', reason: 'PERSON_LOCKED', actionId: a.id }]);
     expect(closed[0]!.entry['nonce']).toEqual(expect.any(String));
     expect(closed[0]!.index).toBe(lock!.index + 1);
-    expect(service.store.getChallenge(c.id)).toMatchObject({ state: 'cancelled', outcome: 'PERSON_LOCKED' });
+    expect(await service.store.getChallenge(c.id)).toMatchObject({ state: 'cancelled', outcome: 'PERSON_LOCKED' });
     // As after an erasure, walt is asked again: another witness can help.
     const fresh = await challengeOf(p, a.id, c.id);
     expect(fresh.mode).toBe('witness');
@@ -68,7 +68,7 @@ describe('a locked witness', () => {
     expect(res.type).toMatch(/^application\/problem\+json/);
     expect(entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'wendy', person: 'walt', challengeId: c.id, code: 'PERSON_LOCKED' }]);
     expect(entries(h, { actionId: a.id, type: 'signature.refused' })[0]).not.toHaveProperty('consecutiveFailures');
-    expect(service.store.getPerson('wendy')?.failures).toBe(5);
+    expect((await service.store.getPerson('wendy'))?.failures).toBe(5);
     await expectNoApproval(h, a.id);
 
     // Nor can she start witnessing the fresh challenge: 423, logged, and it stays open for another witness.
@@ -78,7 +78,7 @@ describe('a locked witness', () => {
     expect(again.json).not.toHaveProperty('nonce');
     expect(entries(h, { actionId: a.id, type: 'signature.refused' }).filter((x) => x['challengeId'] === fresh.id)).toMatchObject([{ who: 'wendy', person: 'walt', code: 'PERSON_LOCKED' }]);
     expect(entries(h, { actionId: a.id, type: 'signature.witness_started' }).filter((x) => x['challengeId'] === fresh.id)).toEqual([]);
-    expect(service.store.getChallenge(fresh.id)?.state).toBe('issued');
+    expect((await service.store.getChallenge(fresh.id))?.state).toBe('issued');
     await expectNoApproval(h, a.id);
   });
 
@@ -89,14 +89,14 @@ describe('a locked witness', () => {
     // One tick: the options' checks read the committed (unlocked) state; the fifth failure's
     // transaction is queued first, so the options' transaction runs after the lock.
     const [opt] = await Promise.allSettled([service.witnessOptions(x, c.id, { credentialId: xavier.credential!.id }), failElsewhere(h, x)]);
-    expect(service.store.getPerson('xavier')?.lockedAt).not.toBeNull();
+    expect((await service.store.getPerson('xavier'))?.lockedAt).not.toBeNull();
     expect(opt.status).toBe('rejected');
     const e = (opt as PromiseRejectedResult).reason as unknown;
     expect(e).toBeInstanceOf(FirewallError);
     expect(e).toMatchObject({ code: 'PERSON_LOCKED', status: 423 });
     expect(entries(h, { actionId: a.id, type: 'signature.witness_started' })).toEqual([]);
     expect(entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'xavier', person: 'wade', challengeId: c.id, code: 'PERSON_LOCKED' }]);
-    expect(service.store.getChallenge(c.id)?.state).toBe('issued');
+    expect((await service.store.getChallenge(c.id))?.state).toBe('issued');
     await expectNoApproval(h, a.id);
   });
 });
@@ -108,16 +108,16 @@ describe('issuing racing a lock', () => {
     const a = await highTransfer(h, 'lw-3');
     const lia = await addPerson(h, 'lia', { modalities: ['motion'] });
     await dropOpenChallenges(h, 'lia');
-    expect(service.store.openChallengesOf('lia')).toEqual([]);
+    expect(await service.store.openChallengesOf('lia')).toEqual([]);
     await failTimes(h, 'lia', 4);
     const p = await principal('lia');
     const action = (await h.gw.ctx.store.getAction(a.id))!;
     // One tick: the issue checks the committed (unlocked) state; the fifth failure's transaction
     // is queued before the issue's (which waits for the nonce), so it lands after the lock.
     const [issued] = await Promise.allSettled([service.issuer.issueChallenge(action, 'lia', 'authorizer'), failElsewhere(h, p)]);
-    expect(service.store.getPerson('lia')?.lockedAt).not.toBeNull();
+    expect((await service.store.getPerson('lia'))?.lockedAt).not.toBeNull();
     expect(issued).toEqual({ status: 'fulfilled', value: undefined });
-    expect(service.store.openChallengesOf('lia')).toEqual([]);
+    expect(await service.store.openChallengesOf('lia')).toEqual([]);
     expect(await lia.client.challenges()).toEqual([]);
     expect(entries(h, { actionId: a.id, type: 'signature.challenge_issued' }).filter((x) => x['person'] === 'lia')).toHaveLength(1);
   });
@@ -127,10 +127,10 @@ describe('issuing racing a lock', () => {
     await failTimes(h, 'lex', 4);
     const p = await principal('lex');
     const [enrol] = await Promise.allSettled([service.enrolmentSession(p, 'lex', { modalities: ['motion'] }), failElsewhere(h, p)]);
-    expect(service.store.getPerson('lex')?.lockedAt).not.toBeNull();
+    expect((await service.store.getPerson('lex'))?.lockedAt).not.toBeNull();
     expect(enrol.status).toBe('rejected');
     expect((enrol as PromiseRejectedResult).reason).toMatchObject({ code: 'PERSON_LOCKED', status: 423 });
-    expect(service.store.openChallengesOf('lex')).toEqual([]);
+    expect(await service.store.openChallengesOf('lex')).toEqual([]);
     expect(entries(h, { type: 'signature.challenge_issued' }).filter((x) => x['person'] === 'lex' && x['purpose'] === 'enrolment')).toEqual([]);
   });
 });

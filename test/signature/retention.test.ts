@@ -102,12 +102,12 @@ describe('retention schedule, past people still active', () => {
     clock.advance(2 * DAY);
     const cutoff = clock.now() - 1095 * DAY;
     // The index still lists all four (floors at creation), the actives first.
-    expect(service.store.retentionCandidates(cutoff, 10).map((p) => p.id)).toEqual(['act-1', 'act-2', 'act-3', 'gone']);
+    expect((await service.store.retentionCandidates(cutoff, 10)).map((p) => p.id)).toEqual(['act-1', 'act-2', 'act-3', 'gone']);
     expect(await h.signatures.retention!.tick()).toBe(1);
     expect(rowsOf(h, 'gone')).toEqual(NO_ROWS);
     for (const p of actives) expect(rowsOf(h, p.id)).toMatchObject({ sig_people: 1, sig_devices: 1 });
     // Their floors now sit at their last use: the next run has nobody to look at.
-    expect(service.store.retentionCandidates(cutoff, 10)).toEqual([]);
+    expect(await service.store.retentionCandidates(cutoff, 10)).toEqual([]);
     expect(await h.signatures.retention!.tick()).toBe(0);
   });
 });

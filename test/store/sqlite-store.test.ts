@@ -58,7 +58,7 @@ describe('SqliteStore durability', () => {
     expect(durableDone).toBe(false);
     expect(gate.calls()).toBe(1);
     // Committed already (a reader sees it), but not released to the caller.
-    expect(await store.getPrincipal('a')).toBeDefined();
+    expect(await store.principals.get('a')).toBeDefined();
     gate.releaseAll();
     await durable;
     await light;
@@ -106,7 +106,7 @@ describe('SqliteStore durability', () => {
     expect(seen[0]![1]).toBe(1);
     // The next covered what committed meanwhile (one batch or two, as the group commit folded them).
     expect(seen[1]![1]).toBeGreaterThanOrEqual(1);
-    expect(await store.getPrincipal('o3')).toBeDefined();
+    expect(await store.principals.get('o3')).toBeDefined();
   });
 
   it('calls onCommitted after the commit and before the durable result, and never for a failed callback', async () => {
@@ -148,7 +148,7 @@ describe('SqliteStore durability', () => {
     stores.pop();
     const again = new SqliteStore({ path });
     stores.push(again);
-    expect((await again.getPrincipal('kept'))?.id).toBe('kept');
+    expect((await again.principals.get('kept'))?.id).toBe('kept');
   });
 
   it('fails closed when the WAL file it syncs was unlinked: the sync went to an orphan', async () => {

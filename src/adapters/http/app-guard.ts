@@ -1,7 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { parse as parseCookie } from 'cookie';
 import { FirewallError } from '../../core/errors.ts';
-import type { PrincipalRecord, Store } from '../store/store.ts';
+import type { PrincipalRecord } from '../../gateway/ports/principals.ts';
+import type { Store } from '../../gateway/ports/store.ts';
 import type { AppSessions } from '../../gateway/approver/sessions.ts';
 
 /**
@@ -55,7 +56,7 @@ export interface AppSessionDeps {
   sessions: AppSessions;
   store: Store;
   origins: readonly string[];
-  personExists: (id: string) => boolean;
+  personExists: (id: string) => Promise<boolean>;
 }
 
 /**
@@ -73,8 +74,8 @@ export async function appSessionPrincipal(
   const s = await o.sessions.resolve(token);
   // Bound to its origin: a cookie replayed on another of the app's origins is not a session there.
   if (s === undefined || s.origin !== origin || token === undefined) return undefined;
-  const p = await o.store.getPrincipal(s.person);
-  if (p === undefined || p.disabled || !o.personExists(p.id)) return undefined;
+  const p = await o.store.principals.get(s.person);
+  if (p === undefined || p.disabled || !(await o.personExists(p.id))) return undefined;
   return { principal: p, origin, token };
 }
 

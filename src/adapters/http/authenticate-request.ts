@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { FirewallError } from '../../core/errors.ts';
 import { bodyMatchesDigest } from '../../core/http-signature/request-signature.ts';
-import type { PrincipalRecord } from '../store/store.ts';
+import type { PrincipalRecord } from '../../gateway/ports/principals.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 
 const EMPTY = Buffer.alloc(0);

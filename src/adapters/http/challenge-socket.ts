@@ -11,8 +11,9 @@ import { parseDeviceMessage, type AssertionMessage, type ChunkMessage, type Devi
 import { assertionChallenge, transcriptHash, type Transcript, type TranscriptChunk, type TranscriptReveal } from '../../core/signature/transcript.ts';
 import type { RevealEvent } from '../../core/stimulus/types.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
-import { DEVICE_REASONS, SessionRefused, type DeviceReason, type SessionPlan, type SignatureService } from '../../gateway/signatures/service.ts';
-import type { PrincipalRecord } from '../store/store.ts';
+import type { SignatureService } from '../../gateway/signatures/service.ts';
+import { DEVICE_REASONS, SessionRefused, type DeviceReason, type SessionPlan } from '../../gateway/signatures/session-types.ts';
+import type { PrincipalRecord } from '../../gateway/ports/principals.ts';
 import { PROBLEM_BASE } from './problem.ts';
 
 /** The WebSocket path of a challenge's live session (docs/protocol.md). */

@@ -9,8 +9,16 @@ import type { ActionRecord } from '../../gateway/action-record.ts';
 import type { AuditSink, AuditSinkFactory } from './audit-sink.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 import { HashChainAudit } from './hash-chain-audit.ts';
-import type { PrincipalRecord, Store, StoreTx } from './store.ts';
+import type { PrincipalReads, PrincipalRecord } from '../../gateway/ports/principals.ts';
+import type { Store, StoreTx } from '../../gateway/ports/store.ts';
 import { migrateVelocityScopes, VelocityTotals } from './sqlite-velocity.ts';
+import { openSignatureTables } from './sqlite-signature-schema.ts';
+import { SqliteSignatureReads, SqliteSignaturesTx } from './sqlite-signatures.ts';
+import type { SignatureReads } from '../../gateway/ports/signatures.ts';
+import { POLICY_VERSION_SCHEMA, SqlitePolicyVersionReads, SqlitePolicyVersionsTx } from './sqlite-policy-versions.ts';
+import type { PolicyVersionReads } from '../../gateway/ports/policy-versions.ts';
+import { APPROVER_SCHEMA, SqliteApproverReads, SqliteApproverTx } from './sqlite-approver.ts';
+import type { ApproverReads } from '../../gateway/ports/approver.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -113,6 +121,9 @@ export class SqliteStore implements Store {
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
       migrateVelocityScopes(this.db);
+      openSignatureTables(this.db);
+      this.db.exec(POLICY_VERSION_SCHEMA);
+      this.db.exec(APPROVER_SCHEMA);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {
         this.#walFd = openSync(this.#walPath, 'r');
@@ -156,6 +167,7 @@ export class SqliteStore implements Store {
       insert: w(`INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, owner, organisation, created_at, updated_at, due_at, doc)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       update: w('UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?'),
+      principal: w('SELECT doc FROM principals WHERE id = ?'),
       putPrincipal: w('INSERT INTO principals (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc'),
       // Transaction control, prepared once: the group commit runs these for every queued callback.
       begin: w('BEGIN IMMEDIATE'),
@@ -173,6 +185,9 @@ export class SqliteStore implements Store {
       ping: r('SELECT 1 AS one'),
     };
     this.#velocity = new VelocityTotals(this.db);
+    this.signatures = new SqliteSignatureReads(this.#reader);
+    this.policyVersions = new SqlitePolicyVersionReads(this.#reader);
+    this.approver = new SqliteApproverReads(this.#reader);
     this.#txApi = this.#makeTxApi();
   }
 
@@ -196,6 +211,15 @@ export class SqliteStore implements Store {
       },
       velocityTotals: async (queries) => queries.map((q) => this.#velocity.total(q)),
       audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
+      signatures: new SqliteSignaturesTx(this.db),
+      policyVersions: new SqlitePolicyVersionsTx(this.db),
+      approver: new SqliteApproverTx(this.db),
+      principals: {
+        get: async (id) => parsePrincipal(this.#w.principal!.get(id)),
+        put: async (p) => {
+          this.#w.putPrincipal!.run(p.id, JSON.stringify(p));
+        },
+      },
     };
   }
 
@@ -354,16 +378,12 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  async putPrincipal(p: PrincipalRecord): Promise<void> {
-    await this.tx(async () => {
-      this.#w.putPrincipal!.run(p.id, JSON.stringify(p));
-    });
-  }
-
-  async getPrincipal(id: string): Promise<PrincipalRecord | undefined> {
-    const row = this.#r.principal!.get(id) as { doc: string } | undefined;
-    return row === undefined ? undefined : (JSON.parse(row.doc) as PrincipalRecord);
-  }
+  readonly signatures: SignatureReads;
+  readonly policyVersions: PolicyVersionReads;
+  readonly approver: ApproverReads;
+  readonly principals: PrincipalReads = {
+    get: async (id) => parsePrincipal(this.#r.principal!.get(id)),
+  };
 
   async ping(): Promise<boolean> {
     if (this.#failed !== null) return false;
@@ -385,6 +405,10 @@ export class SqliteStore implements Store {
     if (this.#walFd !== null) closeSync(this.#walFd);
     this.#walFd = null;
   }
+}
+
+function parsePrincipal(row: unknown): PrincipalRecord | undefined {
+  return row === undefined ? undefined : (JSON.parse((row as { doc: string }).doc) as PrincipalRecord);
 }
 
 function syncWalFile(fd: number): Promise<void> {

@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { VelocityQuery, VelocityTotal } from './store.ts';
+import type { VelocityQuery, VelocityTotal } from '../../gateway/ports/actions.ts';
 
 /**
  * Velocity scopes wider than one agent (owner, organisation, target, global) need the requester's

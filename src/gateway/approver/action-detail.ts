@@ -1,4 +1,4 @@
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { summariseAction } from '../../core/signature/summary.ts';
 import type { ActionRecord } from '../action-record.ts';
@@ -20,7 +20,7 @@ const READ_ROLES = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
 export async function actionDetail(ctx: GatewayContext, signatures: SignatureService, p: PrincipalRecord, id: string): Promise<Record<string, unknown>> {
   const a = id.length <= 100 ? await ctx.store.getAction(id) : undefined;
   if (a === undefined || !p.roles.some((r) => READ_ROLES.has(r))) throw new FirewallError('ACTION_NOT_FOUND', `no action '${id.slice(0, 100)}'`, { status: 404 });
-  const agent = await ctx.store.getPrincipal(a.agent);
+  const agent = await ctx.store.principals.get(a.agent);
   const mine = (await inboxOf(ctx, signatures, p)).filter((i) => i.actionId === a.id);
   const c = a.classification;
   return {

@@ -6,8 +6,8 @@ import { invitationsRouter } from '../../adapters/http/routes/invitations.ts';
 import type { ActionRecord } from '../action-record.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SignatureCapability } from '../signatures/capability.ts';
+import type { ApproverReads } from '../ports/approver.ts';
 import type { SignatureService } from '../signatures/service.ts';
-import { ApproverStore } from './approver-store.ts';
 import { loadApproverConfig, type ApproverConfig } from './config.ts';
 import { loadPrivacyNotice, type PrivacyNotice } from './consent.ts';
 import { Enrolment } from './enrolment.ts';
@@ -19,7 +19,8 @@ import { AppSessions } from './sessions.ts';
 export interface ApproverApp {
   config: ApproverConfig;
   signatures: SignatureService;
-  store: ApproverStore;
+  /** Committed reads of invitations, sessions and push subscriptions. */
+  store: ApproverReads;
   sessions: AppSessions;
   signIn: PasskeySignIn;
   enrolment: Enrolment;
@@ -48,7 +49,6 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
     mounts(ctx) {
       const signatures = o.signatures.service!;
       const config = loadApproverConfig(o.env, signatures.config.origins, signatures.config.rpId);
-      const store = new ApproverStore(ctx.store);
       const random = (n: number) => ctx.signer.random(n);
       const push =
         o.env['APP_PUSH'] === 'off'
@@ -58,7 +58,6 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
               // RFC 8292 §2.1: a contact for the push service, https: or mailto:.
               subject: o.env['APP_PUSH_SUBJECT'] || (config.appOrigin.startsWith('https:') ? config.appOrigin : 'mailto:operator@localhost'),
               store: ctx.store,
-              app: store,
               clock: ctx.clock,
               log: ctx.log,
               allowLoopback: o.env['APP_PUSH_ALLOW_LOOPBACK'] === '1',
@@ -67,10 +66,10 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
       app = {
         config,
         signatures,
-        store,
-        sessions: new AppSessions({ store: ctx.store, app: store, clock: ctx.clock, config, random }),
+        store: ctx.store.approver,
+        sessions: new AppSessions({ store: ctx.store, clock: ctx.clock, config, random }),
         signIn: new PasskeySignIn(ctx, signatures),
-        enrolment: new Enrolment(ctx, signatures, store),
+        enrolment: new Enrolment(ctx, signatures),
         notice: loadPrivacyNotice(join(o.projectRoot, 'docs/privacy.md')),
         push,
       };
@@ -86,7 +85,7 @@ export function approverCapability(o: { env: Record<string, string | undefined>;
       ];
     },
     close() {
-      app?.store.close();
+      /* the store holds the connections */
     },
   };
 }
@@ -97,7 +96,7 @@ async function pushFor(ctx: GatewayContext, app: ApproverApp, a: ActionRecord): 
     const people = a.status === 'cooling' ? ctx.policy().vetoers() : (await app.signatures.issuer.approversFor(a)).map((x) => x.person);
     for (const p of people) {
       // A vetoer without a signature record was erased (or never enrolled): their subscriptions go, nothing is sent.
-      if (app.signatures.store.getPerson(p) === undefined) await app.push!.forget(p);
+      if (await ctx.store.signatures.getPerson(p) === undefined) await app.push!.forget(p);
       else await app.push!.notify(p, { kind: a.status === 'cooling' ? 'veto' : 'signature' });
     }
   } catch (e) {

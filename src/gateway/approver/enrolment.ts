@@ -1,9 +1,8 @@
 import { FirewallError } from '../../core/errors.ts';
 import type { RegistrationResponse } from '../../core/signature/messages.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SignatureService } from '../signatures/service.ts';
-import type { ApproverStore } from './approver-store.ts';
 import { usableInvitation } from './invitations.ts';
 import { tokenDigest } from './secret-token.ts';
 
@@ -17,17 +16,14 @@ import { tokenDigest } from './secret-token.ts';
 export class Enrolment {
   readonly #ctx: GatewayContext;
   readonly #signatures: SignatureService;
-  readonly #app: ApproverStore;
-
-  constructor(ctx: GatewayContext, signatures: SignatureService, app: ApproverStore) {
+  constructor(ctx: GatewayContext, signatures: SignatureService) {
     this.#ctx = ctx;
     this.#signatures = signatures;
-    this.#app = app;
   }
 
   async #invited(token: unknown): Promise<{ principal: PrincipalRecord; expiresAt: number }> {
-    const inv = usableInvitation(this.#app, token, this.#ctx.clock.now());
-    const principal = await this.#ctx.store.getPrincipal(inv.person);
+    const inv = await usableInvitation(this.#ctx.store.approver, token, this.#ctx.clock.now());
+    const principal = await this.#ctx.store.principals.get(inv.person);
     if (principal === undefined || principal.disabled) throw new FirewallError('INVITATION_UNKNOWN', 'this invitation link is not valid; ask your administrator for a new one', { status: 404 });
     return { principal, expiresAt: inv.expiresAt };
   }
@@ -50,13 +46,13 @@ export class Enrolment {
     const device = await this.#signatures.registerDevice(principal, principal.id, body);
     const now = this.#ctx.clock.now();
     const used = await this.#ctx.store.tx(async (tx) => {
-      if (!this.#app.txUseInvitation(tokenDigest(token as string), now)) return false;
+      if (!(await tx.approver.useInvitation(tokenDigest(token as string), now))) return false;
       await tx.audit([{ v: 1, type: 'person.invitation_used', ts: now, who: principal.id, device: device['id'] }]);
       return true;
     });
     if (!used) {
       await this.#signatures.revokeDevice(principal, String(device['id']));
-      usableInvitation(this.#app, token, now); // throws the precise reason (used or expired)
+      await usableInvitation(this.#ctx.store.approver, token, now); // throws the precise reason (used or expired)
       throw new FirewallError('INVITATION_USED', 'this invitation was already used; ask your administrator for a new one', { status: 410 });
     }
     return principal.id;

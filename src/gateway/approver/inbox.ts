@@ -1,10 +1,10 @@
 import type { QuorumRequirement } from '../../core/policy/types.ts';
 import type { InboxItem, InboxKind } from './inbox-item.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ActionRecord } from '../action-record.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SignatureService } from '../signatures/service.ts';
-import type { ChallengeRow } from '../signatures/signature-store.ts';
+import type { ChallengeRow } from '../ports/signatures.ts';
 
 export type { InboxItem, InboxKind } from './inbox-item.ts';
 
@@ -34,7 +34,7 @@ export async function inboxOf(ctx: GatewayContext, signatures: SignatureService,
     const a = c.actionId === null ? undefined : actions.get(c.actionId);
     if (a !== undefined) out.push(item(kind, a, { challengeId: c.id, deadline: new Date(Math.min(c.expiresAt, a.dueAt ?? c.expiresAt)).toISOString(), ...extra }));
   };
-  for (const c of signatures.store.openChallengesOf(p.id)) {
+  for (const c of await ctx.store.signatures.openChallengesOf(p.id)) {
     if (c.purpose !== 'action' || c.mode !== 'biological') continue;
     const a = c.actionId === null ? undefined : actions.get(c.actionId);
     challengeItem(c, a?.classification.tier === 'CRITICAL' ? 'share' : 'signature');
@@ -48,7 +48,7 @@ export async function inboxOf(ctx: GatewayContext, signatures: SignatureService,
       const q = a.classification.requirements['quorum'] as QuorumRequirement | undefined;
       if (q?.comparators.some((c) => !c.biological && c.members.includes(p.id))) out.push(item('comparator', a));
     }
-    for (const c of signatures.store.allOpenChallenges()) {
+    for (const c of await ctx.store.signatures.allOpenChallenges()) {
       if (c.mode === 'witness' && c.person !== p.id && c.state === 'issued') challengeItem(c, 'witness', { person: c.person });
     }
   }

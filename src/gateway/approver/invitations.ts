@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { Store } from '../ports/store.ts';
 import { registerPrincipal } from '../../cli/principals.ts';
-import type { ApproverStore, InvitationRow } from './approver-store.ts';
+import type { ApproverReads, InvitationRow } from '../ports/approver.ts';
 import { isTokenShaped, newToken, tokenDigest } from './secret-token.ts';
 
 export const INVITABLE_ROLES = ['authorizer', 'comparator'] as const;
@@ -27,7 +27,7 @@ export function invitationUrl(appOrigin: string, token: string): string {
  * administrator can register a client-assertion key for them later with `principal register`).
  */
 export async function createInvitation(
-  deps: { store: Store; app: ApproverStore; clock: Clock; random: (n: number) => Promise<Uint8Array>; appOrigin: string },
+  deps: { store: Store; clock: Clock; random: (n: number) => Promise<Uint8Array>; appOrigin: string },
   o: { person: string; roles?: string[]; by: string; ttlMs: number },
 ): Promise<Invitation> {
   const now = deps.clock.now();
@@ -35,7 +35,7 @@ export async function createInvitation(
   for (const r of roles) {
     if (!(INVITABLE_ROLES as readonly string[]).includes(r)) throw new FirewallError('INVITATION_INVALID', `role '${r}' cannot be given by invitation (authorizer or comparator)`, { status: 400 });
   }
-  let principal = await deps.store.getPrincipal(o.person);
+  let principal = await deps.store.principals.get(o.person);
   if (principal === undefined) {
     const { publicKey } = generateKeyPairSync('ed25519');
     principal = await registerPrincipal(deps.store, { id: o.person, roles, publicJwk: publicKey.export({ format: 'jwk' }) }, now);
@@ -46,15 +46,15 @@ export async function createInvitation(
   }
   const token = newToken(await deps.random(32));
   const expiresAt = now + o.ttlMs;
-  await deps.store.tx(async () => {
-    deps.app.txInsertInvitation({ tokenSha256: tokenDigest(token), person: o.person, roles: principal.roles, createdBy: o.by, createdAt: now, expiresAt });
+  await deps.store.tx(async (tx) => {
+    await tx.approver.insertInvitation({ tokenSha256: tokenDigest(token), person: o.person, roles: principal.roles, createdBy: o.by, createdAt: now, expiresAt });
   });
   return { person: o.person, roles: principal.roles, url: invitationUrl(deps.appOrigin, token), expiresAt: new Date(expiresAt).toISOString() };
 }
 
 /** An invitation that can still be used, or the reason it cannot (one code per reason: the page says which). */
-export function usableInvitation(app: ApproverStore, token: unknown, now: number): InvitationRow {
-  const row = isTokenShaped(token) ? app.invitation(tokenDigest(token)) : undefined;
+export async function usableInvitation(app: ApproverReads, token: unknown, now: number): Promise<InvitationRow> {
+  const row = isTokenShaped(token) ? await app.invitation(tokenDigest(token)) : undefined;
   if (row === undefined) throw new FirewallError('INVITATION_UNKNOWN', 'this invitation link is not valid; ask your administrator for a new one', { status: 404 });
   if (row.usedAt !== null) throw new FirewallError('INVITATION_USED', 'this invitation was already used; ask your administrator for a new one', { status: 410 });
   if (row.expiresAt < now) throw new FirewallError('INVITATION_EXPIRED', 'this invitation has expired; ask your administrator for a new one', { status: 410 });

@@ -51,12 +51,11 @@ export class PasskeySignIn {
     const now = this.#ctx.clock.now();
     if (p.expiresAt < now) throw new FirewallError('CEREMONY_EXPIRED', 'the sign-in took too long; try again', { status: 409 });
     if (credential === undefined || typeof credential.id !== 'string') throw refused(new Error('no credential'));
-    const store = this.#signatures.store;
-    const device = store.getDevice(credential.id);
+    const device = await this.#ctx.store.signatures.getDevice(credential.id);
     if (device === undefined || device.revokedAt !== null) throw refused(new Error('unknown or revoked credential'));
     const handle = credential.response?.userHandle;
     if (typeof handle !== 'string' || Buffer.from(handle, 'base64url').toString('utf8') !== device.person) throw refused(new Error('user handle names another person'));
-    const principal = await this.#ctx.store.getPrincipal(device.person);
+    const principal = await this.#ctx.store.principals.get(device.person);
     if (principal === undefined || principal.disabled) throw refused(new Error('person unknown or disabled'));
     let newCounter: number;
     try {
@@ -65,7 +64,7 @@ export class PasskeySignIn {
       throw refused(cause);
     }
     await this.#ctx.store.tx(async (tx) => {
-      if (!store.txAdvanceCounter(device.credentialId, newCounter, now)) {
+      if (!(await tx.signatures.advanceCounter(device.credentialId, newCounter, now))) {
         throw new FirewallError('COUNTER_REGRESSION', 'the signature counter did not advance: a cloned authenticator?', { status: 409 });
       }
       await tx.audit([{ v: 1, type: 'device.authenticated', ts: now, who: device.person, device: device.credentialId, counter: newCounter, purpose: 'app_sign_in' }]);

@@ -4,8 +4,8 @@ import webpush from 'web-push';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
-import type { Store } from '../../adapters/store/store.ts';
-import type { ApproverStore, PushSubscriptionRow } from './approver-store.ts';
+import type { Store } from '../ports/store.ts';
+import type { PushSubscriptionRow } from '../ports/approver.ts';
 
 /**
  * Web Push (RFC 8030, payload encryption RFC 8291, VAPID RFC 8292) to the phones people
@@ -23,11 +23,11 @@ export class PushNotifier {
   readonly publicKey: string;
   readonly #privateKey: string;
   readonly #subject: string;
-  readonly #o: { store: Store; app: ApproverStore; clock: Clock; log: Logger; allowLoopback: boolean };
+  readonly #o: { store: Store; clock: Clock; log: Logger; allowLoopback: boolean };
   readonly #agent: Agent | undefined;
 
   /** `caFile`: extra CA certificates (PEM) to trust for push services (a corporate TLS proxy; tests). */
-  constructor(o: { keyFile: string; subject: string; store: Store; app: ApproverStore; clock: Clock; log: Logger; allowLoopback?: boolean; caFile?: string }) {
+  constructor(o: { keyFile: string; subject: string; store: Store; clock: Clock; log: Logger; allowLoopback?: boolean; caFile?: string }) {
     let keys: { publicKey: string; privateKey: string };
     if (existsSync(o.keyFile)) {
       keys = JSON.parse(readFileSync(o.keyFile, 'utf8')) as { publicKey: string; privateKey: string };
@@ -39,7 +39,7 @@ export class PushNotifier {
     this.publicKey = keys.publicKey;
     this.#privateKey = keys.privateKey;
     this.#subject = o.subject;
-    this.#o = { store: o.store, app: o.app, clock: o.clock, log: o.log, allowLoopback: o.allowLoopback ?? false };
+    this.#o = { store: o.store, clock: o.clock, log: o.log, allowLoopback: o.allowLoopback ?? false };
     this.#agent = o.caFile === undefined ? undefined : new Agent({ ca: readFileSync(o.caFile, 'utf8'), keepAlive: true });
   }
 
@@ -65,18 +65,18 @@ export class PushNotifier {
   async subscribe(person: string, s: Omit<PushSubscriptionRow, 'person'>): Promise<void> {
     this.#checkEndpoint(s.endpoint);
     const now = this.#o.clock.now();
-    await this.#o.store.tx(async () => this.#o.app.txPutPush({ ...s, person }, now));
+    await this.#o.store.tx(async (tx) => tx.approver.putPush({ ...s, person }, now));
   }
 
   /** Deletes every subscription of the person (erased: nothing of theirs is kept, and nothing is sent to them). */
   async forget(person: string): Promise<void> {
-    if (this.#o.app.pushOf(person).length > 0) await this.#o.store.tx(async () => this.#o.app.txDeletePushOf(person));
+    if ((await this.#o.store.approver.pushOf(person)).length > 0) await this.#o.store.tx(async (tx) => tx.approver.deletePushOf(person));
   }
 
   /** Tells each of the person's devices that something awaits them. Failures are logged (without the endpoint's secrets) and never affect an action. */
   async notify(person: string, payload: { kind: string; count?: number }): Promise<number> {
     let sent = 0;
-    for (const s of this.#o.app.pushOf(person)) {
+    for (const s of await this.#o.store.approver.pushOf(person)) {
       try {
         await webpush.sendNotification({ endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }, JSON.stringify(payload), {
           vapidDetails: { subject: this.#subject, publicKey: this.publicKey, privateKey: this.#privateKey },
@@ -89,7 +89,7 @@ export class PushNotifier {
       } catch (e) {
         const status = (e as { statusCode?: number }).statusCode;
         // 404/410: the subscription is gone for good (RFC 8030 §7.3).
-        if (status === 404 || status === 410) await this.#o.store.tx(async () => this.#o.app.txDeletePush(s.endpoint));
+        if (status === 404 || status === 410) await this.#o.store.tx(async (tx) => tx.approver.deletePush(s.endpoint));
         this.#o.log.warn({ person, status, err: (e as Error).message.slice(0, 200) }, 'web push failed');
       }
     }

@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
-import type { Store } from '../../adapters/store/store.ts';
-import type { ApproverStore, SessionRow } from './approver-store.ts';
+import type { Store } from '../ports/store.ts';
+import type { SessionRow } from '../ports/approver.ts';
 import type { ApproverConfig } from './config.ts';
 import { isTokenShaped, newToken, tokenDigest } from './secret-token.ts';
 
@@ -13,18 +13,18 @@ const TOUCH_EVERY_MS = 30_000;
  * request or `sessionMaxMs` in any case (docs/approver-app.md §Sessions).
  */
 export class AppSessions {
-  readonly #o: { store: Store; app: ApproverStore; clock: Clock; config: ApproverConfig; random: (n: number) => Promise<Uint8Array> };
+  readonly #o: { store: Store; clock: Clock; config: ApproverConfig; random: (n: number) => Promise<Uint8Array> };
 
-  constructor(o: { store: Store; app: ApproverStore; clock: Clock; config: ApproverConfig; random: (n: number) => Promise<Uint8Array> }) {
+  constructor(o: { store: Store; clock: Clock; config: ApproverConfig; random: (n: number) => Promise<Uint8Array> }) {
     this.#o = o;
   }
 
   async create(person: string, origin: string): Promise<string> {
     const token = newToken(await this.#o.random(32));
     const now = this.#o.clock.now();
-    await this.#o.store.tx(async () => {
-      this.#o.app.txPurgeSessions(now, now - this.#o.config.sessionIdleMs);
-      this.#o.app.txInsertSession({ tokenSha256: tokenDigest(token), person, origin, createdAt: now, lastSeenAt: now, expiresAt: now + this.#o.config.sessionMaxMs });
+    await this.#o.store.tx(async (tx) => {
+      await tx.approver.purgeSessions(now, now - this.#o.config.sessionIdleMs);
+      await tx.approver.insertSession({ tokenSha256: tokenDigest(token), person, origin, createdAt: now, lastSeenAt: now, expiresAt: now + this.#o.config.sessionMaxMs });
     });
     return token;
   }
@@ -33,15 +33,15 @@ export class AppSessions {
   async resolve(token: unknown): Promise<SessionRow | undefined> {
     if (!isTokenShaped(token)) return undefined;
     const id = tokenDigest(token);
-    const s = this.#o.app.session(id);
+    const s = await this.#o.store.approver.session(id);
     const now = this.#o.clock.now();
     if (s === undefined || s.expiresAt < now || s.lastSeenAt + this.#o.config.sessionIdleMs < now) return undefined;
-    if (now - s.lastSeenAt >= TOUCH_EVERY_MS) await this.#o.store.tx(async () => this.#o.app.txTouchSession(id, now), { durable: false });
+    if (now - s.lastSeenAt >= TOUCH_EVERY_MS) await this.#o.store.tx(async (tx) => tx.approver.touchSession(id, now), { durable: false });
     return s;
   }
 
   async end(token: unknown): Promise<void> {
     if (!isTokenShaped(token)) return;
-    await this.#o.store.tx(async () => this.#o.app.txDeleteSession(tokenDigest(token)));
+    await this.#o.store.tx(async (tx) => tx.approver.deleteSession(tokenDigest(token)));
   }
 }

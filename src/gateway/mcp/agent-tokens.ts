@@ -12,7 +12,8 @@ import {
   type AgentTokenClaims,
 } from '../../core/mcp/agent-token.ts';
 import type { PublicKeyInfo, Signer } from '../../core/signer.ts';
-import type { PrincipalRecord, Store } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
+import type { Store } from '../ports/store.ts';
 import { JtiCache } from '../jti-cache.ts';
 
 /**
@@ -129,7 +130,7 @@ export class AgentTokens {
     const id = unverified.iss;
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw oauthError('invalid_client', 'the client assertion has no issuer');
     if (req.client_id !== undefined && req.client_id !== id) throw oauthError('invalid_client', 'client_id and the assertion issuer differ');
-    const principal = await this.#o.store.getPrincipal(id);
+    const principal = await this.#o.store.principals.get(id);
     if (principal === undefined || principal.disabled || !principal.roles.includes('agent')) throw oauthError('invalid_client', 'unknown or disabled agent');
     const key = await this.#clientKey(principal);
     const now = this.#o.clock.now();
@@ -188,7 +189,7 @@ export class AgentTokens {
     if (exp - iat > MAX_AGENT_TOKEN_TTL_SEC) throw oauthError('invalid_token', `the access token lives longer than ${MAX_AGENT_TOKEN_TTL_SEC} s`);
     if (iat * 1000 < this.#startedAt - 1000) throw oauthError('invalid_token', 'the access token predates this gateway instance; ask for a new one');
     if (this.#isRevoked(jti, now)) throw oauthError('invalid_token', 'the access token was revoked');
-    const principal = await this.#o.store.getPrincipal(sub);
+    const principal = await this.#o.store.principals.get(sub);
     if (principal === undefined || principal.disabled || !principal.roles.includes('agent')) throw oauthError('invalid_token', 'the token belongs to an agent that is unknown or disabled');
     if (cnf !== undefined && typeof cnf.jkt !== 'string') throw oauthError('invalid_token', 'the access token has a malformed cnf');
     return { principal, jti, exp, ...(typeof cnf?.jkt === 'string' ? { jkt: cnf.jkt } : {}) };

@@ -1,7 +1,7 @@
 import { canonicalDigest } from '../../core/canonical.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { namespacedToolName, splitToolName } from '../../core/mcp/tool-name.ts';
-import type { PolicyPort } from '../ports.ts';
+import type { PolicyPort } from '../ports/policy.ts';
 import type { McpServerRef, McpUpstream } from './upstream-port.ts';
 
 type Obj = Record<string, unknown>;

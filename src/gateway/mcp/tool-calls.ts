@@ -4,7 +4,7 @@ import { isTerminal, type ActionStatus } from '../../core/action/status.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { MCP_REQUEST_METHOD, toolArgumentsBytes, toolCallPath } from '../../core/mcp/tool-call-request.ts';
-import type { PrincipalRecord } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ActionRecord } from '../action-record.ts';
 import type { GatewayContext } from '../context.ts';
 import { submitAction } from '../submit.ts';

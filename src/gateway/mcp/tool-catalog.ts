@@ -3,7 +3,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { namespacedToolName, splitToolName } from '../../core/mcp/tool-name.ts';
-import type { PolicyPort } from '../ports.ts';
+import type { PolicyPort } from '../ports/policy.ts';
 import type { McpServerRef, McpUpstream, UpstreamTool } from './upstream-port.ts';
 
 const CACHE_MS = 30_000;

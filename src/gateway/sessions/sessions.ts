@@ -3,7 +3,8 @@ import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
 import { readRequestSignature, signatureVerifies, type SignedRequest } from '../../core/http-signature/request-signature.ts';
 import type { Signer } from '../../core/signer.ts';
-import type { PrincipalRecord, Store } from '../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
+import type { Store } from '../ports/store.ts';
 import type { NonceStore } from './nonce-store.ts';
 import { checkDeterministic, deriveSessionKey } from './session-keys.ts';
 import type { SessionRecord, SessionRegistry } from './session-registry.ts';
@@ -11,7 +12,7 @@ import type { SessionRecord, SessionRegistry } from './session-registry.ts';
 export interface SessionsOptions {
   signer: Signer;
   clock: Clock;
-  store: Pick<Store, 'getPrincipal'>;
+  store: Pick<Store, 'principals'>;
   registry: SessionRegistry;
   nonces: NonceStore;
   /** Lifetime of a session, seconds (at most 900). */
@@ -102,7 +103,7 @@ export class Sessions {
     // The agent's record is read at most once a second per session: disabling an agent stops its sessions within a second.
     let principal = cached.principal !== undefined && now - cached.principal.at < 1000 ? cached.principal.record : undefined;
     if (principal === undefined) {
-      principal = await this.#o.store.getPrincipal(s.agent);
+      principal = await this.#o.store.principals.get(s.agent);
       if (principal !== undefined) cached.principal = { record: principal, at: now };
     }
     if (principal === undefined || principal.disabled) throw unauthorised('SESSION_PRINCIPAL_DISABLED', "the session's agent is unknown or disabled");

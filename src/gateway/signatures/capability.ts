@@ -6,8 +6,8 @@ import { recordApproval } from '../approvals.ts';
 import type { GatewayContext } from '../context.ts';
 import { checkRetentionDays, loadSignatureConfig, type SignatureConfig } from './config.ts';
 import { RetentionSchedule } from './retention-schedule.ts';
-import { SignatureService, type QuorumApprovalSink } from './service.ts';
-import { SignatureStore } from './signature-store.ts';
+import { SignatureService } from './service.ts';
+import type { QuorumApprovalSink } from './signature-state.ts';
 
 export interface SignatureCapability {
   /** For GatewayParts.mounts: builds the service on the gateway context and returns its routes. */
@@ -27,7 +27,6 @@ export interface SignatureCapability {
  */
 export function signatureCapability(o: { env: Record<string, string | undefined>; config?: Partial<SignatureConfig>; recordApproval?: QuorumApprovalSink }): SignatureCapability {
   let service: SignatureService | undefined;
-  let store: SignatureStore | undefined;
   let retention: RetentionSchedule | undefined;
   return {
     get service() {
@@ -40,10 +39,9 @@ export function signatureCapability(o: { env: Record<string, string | undefined>
       // Configuration first: a bad value stops the start before anything touches the database.
       const config = { ...loadSignatureConfig(o.env, ctx.publicUrl), ...(o.config ?? {}) };
       checkRetentionDays(config.retentionDays);
-      store = new SignatureStore(ctx.store);
       // CRITICAL: each verified approval is counted by the quorum engine (gateway/approvals.ts).
       const sink: QuorumApprovalSink = o.recordApproval ?? ((c, actionId, approval) => recordApproval(c, actionId, approval));
-      const s = new SignatureService({ ctx, config, store, recordApproval: sink });
+      const s = new SignatureService({ ctx, config, recordApproval: sink });
       service = s;
       ctx.bus.observe((a) => s.onActionChanged(a));
       return [{ path: '/', router: signaturesRouter(ctx, s) }];
@@ -58,7 +56,6 @@ export function signatureCapability(o: { env: Record<string, string | undefined>
         async close() {
           await retention?.stop();
           await sockets.close();
-          store?.close();
         },
       };
     },

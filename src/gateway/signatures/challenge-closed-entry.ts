@@ -1,5 +1,5 @@
 import { entry } from '../audit-entries.ts';
-import type { ChallengeRow } from './signature-store.ts';
+import type { ChallengeRow } from '../ports/signatures.ts';
 
 /** Why a challenge closed unanswered, as `signature.challenge_closed` records it (docs/protocol.md §4). */
 export type ChallengeClosedReason = `ACTION_${string}` | 'GATEWAY_RESTARTED' | 'PERSON_ERASED' | 'PERSON_LOCKED';

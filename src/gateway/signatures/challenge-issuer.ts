@@ -7,7 +7,7 @@ import { entry } from '../audit-entries.ts';
 import type { GatewayContext } from '../context.ts';
 import { challengeClosedEntry } from './challenge-closed-entry.ts';
 import { notifyPerson } from './person-notice.ts';
-import type { ChallengeRow, SignatureStore } from './signature-store.ts';
+import type { ChallengeRow, SignatureReads } from '../ports/signatures.ts';
 import { challengeView } from './views.ts';
 
 export type ApproverRole = 'authorizer' | 'comparator';
@@ -36,13 +36,13 @@ function sigSpec(a: ActionRecord): SignatureSpec | undefined {
  */
 export class ChallengeIssuer {
   readonly #ctx: GatewayContext;
-  readonly #store: SignatureStore;
+  readonly #store: SignatureReads;
   /** Nonces of open challenges (action challenges and enrolment sessions), by challenge id. */
   readonly nonces = new Map<string, Uint8Array>();
   /** Actions with open challenges, so status changes of other actions cost nothing. */
   readonly #openActions = new Set<string>();
 
-  constructor(ctx: GatewayContext, store: SignatureStore) {
+  constructor(ctx: GatewayContext, store: SignatureReads) {
     this.#ctx = ctx;
     this.#store = store;
   }
@@ -59,12 +59,12 @@ export class ChallengeIssuer {
 
   /** At start-up: challenges of an earlier process lost their nonce; close them and issue fresh ones. */
   async recover(): Promise<void> {
-    const stale = this.#store.allOpenChallenges().filter((c) => !this.nonces.has(c.id));
+    const stale = (await this.#store.allOpenChallenges()).filter((c) => !this.nonces.has(c.id));
     if (stale.length > 0) {
       const now = this.#ctx.clock.now();
       await this.#ctx.store.tx(async (tx) => {
         for (const c of stale) {
-          if (this.#store.txEndChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now)) await tx.audit([challengeClosedEntry(c, now, 'GATEWAY_RESTARTED')]);
+          if (await tx.signatures.endChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now)) await tx.audit([challengeClosedEntry(c, now, 'GATEWAY_RESTARTED')]);
         }
       });
     }
@@ -73,19 +73,19 @@ export class ChallengeIssuer {
 
   /** Who is asked: HIGH, every enrolled authorizer; CRITICAL, the quorum's members and biological comparators. */
   async approversFor(a: ActionRecord): Promise<Approver[]> {
-    return this.#eligible(a, this.#candidates(a));
+    return this.#eligible(a, await this.#candidates(a));
   }
 
   /** The role in which `personId` is asked to approve `a`, if they are. */
   async roleOf(a: ActionRecord, personId: string): Promise<ApproverRole | undefined> {
-    return (await this.#eligible(a, this.#candidates(a, personId)))[0]?.role;
+    return (await this.#eligible(a, await this.#candidates(a, personId)))[0]?.role;
   }
 
-  #candidates(a: ActionRecord, only?: string): Approver[] {
+  async #candidates(a: ActionRecord, only?: string): Promise<Approver[]> {
     const out: Approver[] = [];
     if (a.classification.tier === 'HIGH') {
       if (only !== undefined) out.push({ person: only, role: 'authorizer' });
-      else for (const p of this.#store.people()) out.push({ person: p.id, role: 'authorizer' });
+      else for (const p of await this.#store.people()) out.push({ person: p.id, role: 'authorizer' });
     } else if (a.classification.tier === 'CRITICAL') {
       const q = a.classification.requirements['quorum'] as QuorumRequirement | undefined;
       for (const c of q?.allOf ?? []) for (const m of c.members) out.push({ person: m, role: 'authorizer' });
@@ -97,15 +97,15 @@ export class ChallengeIssuer {
   /** Candidates who may approve: not the agent or its owner, an enabled principal holding the role, with a signature record. */
   async #eligible(a: ActionRecord, candidates: Approver[]): Promise<Approver[]> {
     if (candidates.length === 0) return [];
-    const agent = await this.#ctx.store.getPrincipal(a.agent);
+    const agent = await this.#ctx.store.principals.get(a.agent);
     const excluded = new Set([a.agent, ...(agent?.owner === undefined ? [] : [agent.owner])]);
     const out: Approver[] = [];
     const seen = new Set<string>();
     for (const c of candidates) {
       if (excluded.has(c.person) || seen.has(c.person)) continue;
-      const principal = await this.#ctx.store.getPrincipal(c.person);
+      const principal = await this.#ctx.store.principals.get(c.person);
       if (principal === undefined || principal.disabled || !principal.roles.includes(c.role)) continue;
-      if (this.#store.getPerson(c.person) === undefined) continue;
+      if (await this.#store.getPerson(c.person) === undefined) continue;
       seen.add(c.person);
       out.push(c);
     }
@@ -122,7 +122,7 @@ export class ChallengeIssuer {
    * device asks for the next challenge). Idempotent. Returns the challenges now open for them.
    */
   async issueWaiting(personId: string): Promise<ChallengeRow[]> {
-    const p = this.#store.getPerson(personId);
+    const p = await this.#store.getPerson(personId);
     if (p === undefined || p.lockedAt !== null) return [];
     for (const a of await this.#ctx.store.actionsInStatus(WAITING)) {
       const role = await this.roleOf(a, personId);
@@ -131,7 +131,7 @@ export class ChallengeIssuer {
         this.#ctx.log.error({ actionId: a.id, person: personId, err: (e as Error).message }, 'could not issue a signature challenge'),
       );
     }
-    return this.#store.openChallengesOf(personId);
+    return await this.#store.openChallengesOf(personId);
   }
 
   /**
@@ -140,14 +140,14 @@ export class ChallengeIssuer {
    */
   async issueChallenge(a: ActionRecord, personId: string, role: ApproverRole): Promise<ChallengeRow | undefined> {
     const spec = sigSpec(a);
-    const person = this.#store.getPerson(personId);
+    const person = await this.#store.getPerson(personId);
     if (spec === undefined || person === undefined || person.lockedAt !== null) return undefined;
     if (!waiting(a)) return undefined;
-    const existing = this.#store.openChallengesOf(personId).find((c) => c.actionId === a.id);
+    const existing = (await this.#store.openChallengesOf(personId)).find((c) => c.actionId === a.id);
     if (existing !== undefined) return existing;
     const allowed = sortModalities(spec.modalities.filter((m) => person.modalities.includes(m)));
     const mode = allowed.length > 0 ? 'biological' : 'witness';
-    if (mode === 'biological' && !this.#store.devicesOf(personId).some((d) => d.revokedAt === null)) return undefined;
+    if (mode === 'biological' && !(await this.#store.devicesOf(personId)).some((d) => d.revokedAt === null)) return undefined;
     const sustainedMs = Math.max(MIN_DURATION_MS, spec.sustainedMs);
     if (sustainedMs > MAX_DURATION_MS) {
       this.#ctx.log.error({ actionId: a.id, sustainedMs }, 'the policy asks for a longer sustained duration than the stimulus supports; no challenge issued');
@@ -182,11 +182,11 @@ export class ChallengeIssuer {
       const current = await tx.getAction(a.id);
       if (current === undefined || !waiting(current)) return false;
       // Re-read here: a lock (or erasure) committed since the check above, even earlier in this batch, wins.
-      const p = this.#store.txPerson(personId);
+      const p = await tx.signatures.person(personId);
       if (p === undefined || p.lockedAt !== null) return false;
-      if (this.#store.txAttempts(a.id, personId) >= spec.maxAttempts) return false;
+      if (await tx.signatures.attempts(a.id, personId) >= spec.maxAttempts) return false;
       // False when another issue for the same (action, person) committed first: that one stands.
-      if (!this.#store.txInsertChallenge(row)) return false;
+      if (!(await tx.signatures.insertChallenge(row))) return false;
       await tx.audit([
         entry('signature.challenge_issued', now, a, {
           challengeId: id,
@@ -208,9 +208,9 @@ export class ChallengeIssuer {
     });
     if (!inserted) {
       this.nonces.delete(id);
-      return this.#store.openChallengesOf(personId).find((c) => c.actionId === a.id);
+      return (await this.#store.openChallengesOf(personId)).find((c) => c.actionId === a.id);
     }
-    const c = this.#store.getChallenge(id)!;
+    const c = (await this.#store.getChallenge(id))!;
     notifyPerson(this.#ctx, personId, 'challenge', challengeView(c, a), { id: `msg_${id}`, type: 'signature.challenge_issued' });
     return c;
   }

@@ -1,6 +1,6 @@
 import type { GatewayContext } from '../context.ts';
 import { challengeClosedEntry } from './challenge-closed-entry.ts';
-import type { ChallengeRow, ErasedRows, SignatureStore } from './signature-store.ts';
+import type { ChallengeRow, ErasedRows } from '../ports/signatures.ts';
 
 /**
  * What an erasure removes, as the `person.erased` log entry names it: the `sig_people` row
@@ -34,22 +34,21 @@ export interface Erasure {
  */
 export async function erasePersonData(
   ctx: GatewayContext,
-  store: SignatureStore,
   personId: string,
   ground: ErasureGround,
   nonceOf: (challengeId: string) => Uint8Array | undefined,
 ): Promise<Erasure | undefined> {
   const now = ctx.clock.now();
   return ctx.store.tx(async (tx): Promise<Erasure | undefined> => {
-    if (store.txPerson(personId) === undefined) return undefined;
-    const lastInteractionAt = store.txLastInteraction(personId) ?? 0;
+    if (await tx.signatures.person(personId) === undefined) return undefined;
+    const lastInteractionAt = await tx.signatures.lastInteraction(personId) ?? 0;
     if (ground.basis === 'retention_schedule' && lastInteractionAt >= ground.cutoff) return undefined;
     // Fail closed: no open challenge may be answered on the strength of what is erased here.
     const closed: ChallengeRow[] = [];
-    for (const c of store.txOpenChallengesInvolving(personId)) if (store.txEndChallenge(c.id, 'cancelled', 'PERSON_ERASED', now)) closed.push(c);
+    for (const c of await tx.signatures.openChallengesInvolving(personId)) if (await tx.signatures.endChallenge(c.id, 'cancelled', 'PERSON_ERASED', now)) closed.push(c);
     if (closed.length > 0) await tx.audit(closed.map((c) => challengeClosedEntry(c, now, 'PERSON_ERASED', c.state === 'active' ? nonceOf(c.id) : undefined)));
-    const devices = store.txCredentialsOf(personId);
-    const rows = store.txEraseRows(personId);
+    const devices = await tx.signatures.credentialsOf(personId);
+    const rows = await tx.signatures.eraseRows(personId);
     const logIndex = await tx.audit([
       {
         v: 1,
@@ -64,7 +63,7 @@ export async function erasePersonData(
         challengesClosed: closed.map((c) => c.id),
       },
     ]);
-    store.txRecordErasure({ person: personId, erasedAt: now, basis: ground.basis, logIndex });
+    await tx.signatures.recordErasure({ person: personId, erasedAt: now, basis: ground.basis, logIndex });
     return { person: personId, basis: ground.basis, at: now, logIndex, rows, devices, closed };
   });
 }

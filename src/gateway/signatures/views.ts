@@ -1,7 +1,7 @@
 import type { ActionRecord } from '../action-record.ts';
 import { summariseAction } from '../../core/signature/summary.ts';
 import type { Erasure } from './erasure.ts';
-import type { ChallengeRow, DeviceRow, PersonRow } from './signature-store.ts';
+import type { ChallengeRow, DeviceRow, PersonRow } from '../ports/signatures.ts';
 
 /** SSE topic of one person's devices: challenges issued to them, closed, and lock notices. */
 export function personTopic(person: string): string {

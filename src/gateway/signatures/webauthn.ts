@@ -12,7 +12,7 @@ import { cose, decodeCredentialPublicKey } from '@simplewebauthn/server/helpers'
 import { FirewallError } from '../../core/errors.ts';
 import type { AuthenticationResponse, RegistrationResponse } from '../../core/signature/messages.ts';
 import type { SignatureConfig } from './config.ts';
-import type { DeviceRow } from './signature-store.ts';
+import type { DeviceRow } from '../ports/signatures.ts';
 
 /**
  * The WebAuthn ceremonies, through @simplewebauthn/server (v14). Every check the library makes is

@@ -14,7 +14,7 @@ import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { sendProblem } from '../problem.ts';
 import { strictJsonBody } from '../strict-json-body.ts';
 import { parseIdempotencyKey, parseSubmission } from '../submission-schema.ts';
-import type { PrincipalRecord } from '../../store/store.ts';
+import type { PrincipalRecord } from '../../../gateway/ports/principals.ts';
 
 /** Where descriptor-mode actions are delivered on the actuator (docs/api.md). */
 export const EXECUTE_PATH = '/analog-firewall/execute';

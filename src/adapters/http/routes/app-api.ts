@@ -55,7 +55,7 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   const json = express.json({ limit: 64 * 1024, strict: true, type: () => true });
   const { signatures, config } = app;
   r.use(appRequestGuard(config.origins));
-  const session = requireAppSession({ sessions: app.sessions, store: ctx.store, origins: config.origins, personExists: (id) => signatures.store.getPerson(id) !== undefined });
+  const session = requireAppSession({ sessions: app.sessions, store: ctx.store, origins: config.origins, personExists: async (id) => (await ctx.store.signatures.getPerson(id)) !== undefined });
   const signedIn = async (req: Request, res: Response, person: string) => {
     const origin = res.locals['origin'] as string;
     setSessionCookie(res, origin, await app.sessions.create(person, origin), config.sessionMaxMs);
@@ -99,9 +99,9 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   });
 
   // --- the signed-in person ---
-  r.get('/me', session, (_req: Request, res: Response) => {
+  r.get('/me', session, async (_req: Request, res: Response) => {
     const p = principalOf(res);
-    res.json({ ...signatures.personOf(p, p.id), roles: p.roles });
+    res.json({ ...(await signatures.personOf(p, p.id)), roles: p.roles });
   });
   r.post('/me/consent', session, json, async (req: Request, res: Response) => {
     res.json(await recordConsent(ctx, app.notice, principalOf(res).id, obj(req)));

@@ -18,7 +18,7 @@ export function invitationsRouter(ctx: GatewayContext, app: ApproverApp): Router
     const ttl = b.ttlSeconds === undefined ? app.config.invitationTtlMs / 1000 : b.ttlSeconds;
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 86_400) throw new FirewallError('BODY_INVALID', "'ttlSeconds' must be a whole number in 60..2592000", { status: 400, detail: { field: 'ttlSeconds' } });
     const inv = await createInvitation(
-      { store: ctx.store, app: app.store, clock: ctx.clock, random: (n) => ctx.signer.random(n), appOrigin: app.config.appOrigin },
+      { store: ctx.store, clock: ctx.clock, random: (n) => ctx.signer.random(n), appOrigin: app.config.appOrigin },
       { person: b.person, ...(b.roles === undefined ? {} : { roles: b.roles as string[] }), by: p.id, ttlMs: ttl * 1000 },
     );
     res.status(201).set('Cache-Control', 'no-store').json(inv);

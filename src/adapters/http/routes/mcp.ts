@@ -19,7 +19,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { isTerminal } from '../../../core/action/status.ts';
 import { isFirewallError, type FirewallError } from '../../../core/errors.ts';
 import { checkStrictJson } from '../../../core/wire/strict-json.ts';
-import type { PrincipalRecord } from '../../../adapters/store/store.ts';
+import type { PrincipalRecord } from '../../../gateway/ports/principals.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { oauthError, type AgentTokens } from '../../../gateway/mcp/agent-tokens.ts';
 import type { DpopVerifier } from '../../../gateway/mcp/dpop.ts';

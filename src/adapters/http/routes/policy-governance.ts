@@ -6,7 +6,7 @@ import { evaluateActionQuorum } from '../../../gateway/approvals.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import type { PolicyGovernance } from '../../../gateway/policy-governance.ts';
 import { activeView, proposalView, versionView } from '../../../gateway/policy-governance-views.ts';
-import type { PrincipalRecord } from '../../store/store.ts';
+import type { PrincipalRecord } from '../../../gateway/ports/principals.ts';
 import type { RouterMount } from '../app.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 
@@ -74,7 +74,7 @@ export function policyGovernanceRouter(ctx: GatewayContext, gov: PolicyGovernanc
 
   r.get('/proposals', async (_req: Request, res: Response) => {
     requireRole(principalOf(res), READ_ROLES, 'reading policy proposals');
-    const list = gov.proposals(100);
+    const list = await gov.proposals(100);
     const out = [];
     for (const p of list) out.push(proposalView(p, p.actionId === undefined ? undefined : await ctx.store.getAction(p.actionId)));
     res.json({ proposals: out });
@@ -83,7 +83,7 @@ export function policyGovernanceRouter(ctx: GatewayContext, gov: PolicyGovernanc
   r.get('/proposals/:id', async (req: Request, res: Response) => {
     requireRole(principalOf(res), READ_ROLES, 'reading policy proposals');
     const id = String(req.params['id']);
-    const p = gov.proposal(id);
+    const p = await gov.proposal(id);
     if (p === undefined) throw new FirewallError('PROPOSAL_NOT_FOUND', `no policy proposal '${id.slice(0, 100)}'`, { status: 404 });
     const action = p.actionId === undefined ? undefined : await ctx.store.getAction(p.actionId);
     const e = action === undefined ? undefined : await evaluateActionQuorum(ctx, action);
@@ -93,21 +93,21 @@ export function policyGovernanceRouter(ctx: GatewayContext, gov: PolicyGovernanc
 
   r.get('/active', async (_req: Request, res: Response) => {
     requireRole(principalOf(res), READ_ROLES, 'reading the policy');
-    const a = gov.versions.active();
-    const v = a === undefined ? undefined : gov.versions.version(a.hash);
+    const a = await gov.versions.active();
+    const v = a === undefined ? undefined : await gov.versions.version(a.hash);
     if (a === undefined || v === undefined) throw new FirewallError('POLICY_NOT_ACTIVE', 'no policy version is recorded as active', { status: 503 });
     res.json(activeView(a, v));
   });
 
   r.get('/versions', async (_req: Request, res: Response) => {
     requireRole(principalOf(res), READ_ROLES, 'reading policy versions');
-    res.json({ versions: gov.versions.versions().map((v) => versionView(v, false)), activations: gov.versions.activations() });
+    res.json({ versions: (await gov.versions.versions()).map((v) => versionView(v, false)), activations: await gov.versions.activations() });
   });
 
   r.get('/versions/:hash', async (req: Request, res: Response) => {
     requireRole(principalOf(res), READ_ROLES, 'reading policy versions');
     const hash = String(req.params['hash']).toLowerCase();
-    const v = /^[0-9a-f]{64}$/.test(hash) ? gov.versions.version(hash) : undefined;
+    const v = /^[0-9a-f]{64}$/.test(hash) ? await gov.versions.version(hash) : undefined;
     if (v === undefined) throw new FirewallError('POLICY_VERSION_NOT_FOUND', `no policy version '${hash.slice(0, 64)}'`, { status: 404 });
     res.json(versionView(v, true));
   });

@@ -4,7 +4,7 @@ import { validateMessage, type AuthenticationResponse, type RegistrationResponse
 import type { Modality } from '../../../core/policy/modality.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import type { SignatureService } from '../../../gateway/signatures/service.ts';
-import type { DeviceKind } from '../../../gateway/signatures/signature-store.ts';
+import type { DeviceKind } from '../../../gateway/ports/signatures.ts';
 import { personTopic } from '../../../gateway/signatures/views.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 
@@ -31,8 +31,8 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
     res.json(await service.declarePerson(principalOf(res), param(req, 'id'), b));
   });
 
-  r.get('/v1/people/:id', auth, (req: Request, res: Response) => {
-    res.json(service.personOf(principalOf(res), param(req, 'id')));
+  r.get('/v1/people/:id', auth, async (req: Request, res: Response) => {
+    res.json(await service.personOf(principalOf(res), param(req, 'id')));
   });
 
   // Erasure (role admin): GDPR art. 17 / BIPA destruction; docs/privacy.md.
@@ -69,9 +69,9 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
     res.status(201).json(await service.enrolmentSession(principalOf(res), param(req, 'id'), b));
   });
 
-  r.get('/v1/people/:id/events', auth, (req: Request, res: Response) => {
+  r.get('/v1/people/:id/events', auth, async (req: Request, res: Response) => {
     const id = param(req, 'id');
-    service.personOf(principalOf(res), id); // self only (throws otherwise)
+    await service.personOf(principalOf(res), id); // self only (throws otherwise)
     ctx.hub.subscribe(personTopic(id), req, res);
   });
 
@@ -79,8 +79,8 @@ export function signaturesRouter(ctx: GatewayContext, service: SignatureService)
     res.json(await service.unlock(principalOf(res), param(req, 'id')));
   });
 
-  r.get('/v1/devices/:id', auth, (req: Request, res: Response) => {
-    res.json(service.deviceOf(principalOf(res), param(req, 'id')));
+  r.get('/v1/devices/:id', auth, async (req: Request, res: Response) => {
+    res.json(await service.deviceOf(principalOf(res), param(req, 'id')));
   });
 
   r.delete('/v1/devices/:id', auth, async (req: Request, res: Response) => {

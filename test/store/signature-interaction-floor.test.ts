@@ -5,9 +5,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
 import type { Fingerprint } from '../../src/core/liveness/types.ts';
-import { SignatureStore } from '../../src/gateway/signatures/signature-store.ts';
 
-/** The retention purge's candidate index (signature-store.ts): a lower bound, never the decision. */
+/** The retention purge's candidate index (adapters/store/sqlite-signature-schema.ts): a lower bound, never the decision. */
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 const FP = { modality: 'motion', hashes: [1, 2, 3] } as unknown as Fingerprint;
@@ -16,10 +15,9 @@ afterEach(() => {
   while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
 });
 
-async function open(path: string): Promise<{ store: SqliteStore; sig: SignatureStore; close(): Promise<void> }> {
+async function open(path: string): Promise<{ store: SqliteStore; close(): Promise<void> }> {
   const store = new SqliteStore({ path });
-  const sig = new SignatureStore(store);
-  return { store, sig, close: async () => (sig.close(), await store.close()) };
+  return { store, close: () => store.close() };
 }
 
 function tempDb(): string {
@@ -31,33 +29,33 @@ function tempDb(): string {
 describe('interaction floor', () => {
   it('finds a person by a stale floor, reports their exact last interaction, and stops finding them once the floor is raised', async () => {
     const db = await open(tempDb());
-    await db.store.tx(async () => {
-      db.sig.txPutPerson('ada', ['motion'], null, T0);
-      db.sig.txPutPerson('bo', ['motion'], null, T0 + DAY);
+    await db.store.tx(async (tx) => {
+      await tx.signatures.putPerson('ada', ['motion'], null, T0);
+      await tx.signatures.putPerson('bo', ['motion'], null, T0 + DAY);
       // ada interacts ten days later; nothing raises her floor (it stays at her creation).
-      db.sig.txInsertFingerprint('ada', 'chl_1', FP, T0 + 10 * DAY);
+      await tx.signatures.insertFingerprint('ada', 'chl_1', FP, T0 + 10 * DAY);
     });
     const cutoff = T0 + 5 * DAY;
-    expect(db.sig.retentionCandidates(cutoff, 10)).toEqual([
+    expect(await db.store.signatures.retentionCandidates(cutoff, 10)).toEqual([
       { id: 'ada', lastInteractionAt: T0 + 10 * DAY },
       { id: 'bo', lastInteractionAt: T0 + DAY },
     ]);
-    await db.store.tx(async () => db.sig.txRaiseInteractionFloor('ada', T0 + 10 * DAY));
-    expect(db.sig.retentionCandidates(cutoff, 10)).toEqual([{ id: 'bo', lastInteractionAt: T0 + DAY }]);
+    await db.store.tx(async (tx) => tx.signatures.raiseInteractionFloor('ada', T0 + 10 * DAY));
+    expect(await db.store.signatures.retentionCandidates(cutoff, 10)).toEqual([{ id: 'bo', lastInteractionAt: T0 + DAY }]);
     // Raising never lowers it.
-    await db.store.tx(async () => db.sig.txRaiseInteractionFloor('ada', T0));
-    expect(db.sig.retentionCandidates(cutoff, 10).map((p) => p.id)).toEqual(['bo']);
-    expect(db.sig.retentionCandidates(T0 + 11 * DAY, 1)).toEqual([{ id: 'bo', lastInteractionAt: T0 + DAY }]);
+    await db.store.tx(async (tx) => tx.signatures.raiseInteractionFloor('ada', T0));
+    expect((await db.store.signatures.retentionCandidates(cutoff, 10)).map((p) => p.id)).toEqual(['bo']);
+    expect(await db.store.signatures.retentionCandidates(T0 + 11 * DAY, 1)).toEqual([{ id: 'bo', lastInteractionAt: T0 + DAY }]);
     await db.close();
   });
 
   it('is added to a database made before it existed, filled with each exact last interaction', async () => {
     const path = tempDb();
     const db = await open(path);
-    await db.store.tx(async () => {
-      db.sig.txPutPerson('ada', ['motion'], null, T0);
-      db.sig.txInsertFingerprint('ada', 'chl_1', FP, T0 + 10 * DAY);
-      db.sig.txPutPerson('bo', ['motion'], null, T0 + DAY);
+    await db.store.tx(async (tx) => {
+      await tx.signatures.putPerson('ada', ['motion'], null, T0);
+      await tx.signatures.insertFingerprint('ada', 'chl_1', FP, T0 + 10 * DAY);
+      await tx.signatures.putPerson('bo', ['motion'], null, T0 + DAY);
     });
     await db.close();
     // The earlier schema: no column, no index.
@@ -74,7 +72,7 @@ describe('interaction floor', () => {
     ]);
     expect(floors.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'sig_people_interaction_floor'").all()).toHaveLength(1);
     floors.close();
-    expect(again.sig.retentionCandidates(T0 + 5 * DAY, 10).map((p) => p.id)).toEqual(['bo']);
+    expect((await again.store.signatures.retentionCandidates(T0 + 5 * DAY, 10)).map((p) => p.id)).toEqual(['bo']);
     await again.close();
   });
 });

@@ -1,8 +1,7 @@
-import type { ActionDescriptor } from '../core/action/descriptor.ts';
-import type { BranchCard } from '../core/branch-card/branch-card.ts';
-import type { VelocityQuery, VelocityTotal } from '../adapters/store/store.ts';
-import type { VelocityPrincipal } from '../core/policy/types.ts';
-import type { ClassificationSummary } from './action-record.ts';
+import type { ActionDescriptor } from '../../core/action/descriptor.ts';
+import type { BranchCard } from '../../core/branch-card/branch-card.ts';
+import type { VelocityPrincipal, VelocityQuery, VelocityTotal } from '../../core/policy/types.ts';
+import type { ClassificationSummary } from '../action-record.ts';
 
 /** The gateway's view of the active policy: what it asks, not how the engine answers. */
 export interface PolicyPort {
@@ -26,24 +25,4 @@ export interface PolicyPort {
   vetoers(): string[];
   /** Webhook endpoints to notify of actions waiting for humans. */
   webhooks(): { url: string }[];
-}
-
-/** Signs a receipt for an authorised, about-to-be-forwarded action. */
-export type ReceiptIssuer = (claims: {
-  actionId: string;
-  actuator: string;
-  digest: string;
-  method: string;
-  path: string;
-  bodySha256: string;
-  tier: string;
-  approvals: unknown[];
-  quorum?: unknown;
-  policyHash: string;
-  logIndex: number;
-}) => Promise<{ jws: string; jti: string }>;
-
-/** Status changes the outside world hears of (SSE, webhooks, metrics). */
-export interface ActionEvents {
-  changed(record: import('./action-record.ts').ActionRecord): void;
 }

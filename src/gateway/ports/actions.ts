@@ -1,0 +1,25 @@
+import type { ActionStatus } from '../../core/action/status.ts';
+import type { VelocityQuery, VelocityTotal } from '../../core/policy/types.ts';
+import type { ActionRecord } from '../action-record.ts';
+
+/** Velocity questions come from the policy engine; the store answers them (totals of earlier accepted actions). */
+export type { VelocityQuery, VelocityTotal };
+
+/** The action aggregate inside a transaction (see StoreTx). */
+export interface ActionsTx {
+  getAction(id: string): Promise<ActionRecord | undefined>;
+  findByIdempotencyKey(agent: string, key: string): Promise<ActionRecord | undefined>;
+  insertAction(a: ActionRecord): Promise<void>;
+  /** Compare-and-set: updates only if the stored status is one of `from`. Returns the new record or undefined. */
+  updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>): Promise<ActionRecord | undefined>;
+  velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]>;
+}
+
+/** Committed reads of actions (outside any transaction: they may lag a commit by its sync). */
+export interface ActionReads {
+  getAction(id: string): Promise<ActionRecord | undefined>;
+  /** Actions that need the scheduler: due before `now`, in the given states. */
+  dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]>;
+  actionsInStatus(statuses: readonly ActionStatus[]): Promise<ActionRecord[]>;
+  countByStatus(): Promise<Record<string, number>>;
+}

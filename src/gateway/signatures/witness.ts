@@ -1,0 +1,143 @@
+import { nextStatus } from '../../core/action/state-machine.ts';
+import { FirewallError } from '../../core/errors.ts';
+import { assertionChallenge, witnessStatementHash, type WitnessStatement } from '../../core/signature/transcript.ts';
+import type { AuthenticationResponse } from '../../core/signature/messages.ts';
+import type { PrincipalRecord } from '../ports/principals.ts';
+import type { ActionRecord, Approval } from '../action-record.ts';
+import { entry } from '../audit-entries.ts';
+import { refuse, refuseLockedWitness } from './refusal.ts';
+import { isLocked, toQuorum, txLocked, type SignatureState } from './signature-state.ts';
+import { challengeView } from './views.ts';
+import { authenticationOptions, verifyAssertion } from './webauthn.ts';
+
+/**
+ * The institutional witness (nobody is excluded): a designated comparator, in person with someone
+ * who can use no modality, signs with their own passkey over the person's challenge and a witness
+ * statement (docs/protocol.md §Witness).
+ */
+
+/**
+ * A designated comparator, in person with someone who can use no modality, asks to witness that
+ * person's challenge. Consumes the challenge and returns the WebAuthn options over
+ * SHA-256(nonce || digest || SHA-256(witness statement)).
+ */
+export async function witnessOptions(s: SignatureState, principal: PrincipalRecord, challengeId: string, body: { credentialId: string }): Promise<Record<string, unknown>> {
+  if (!principal.roles.includes('comparator')) throw new FirewallError('ROLE_FORBIDDEN', 'only a designated comparator can witness', { status: 403 });
+  const c = await s.store.getChallenge(challengeId);
+  if (c === undefined || c.mode !== 'witness' || c.actionId === null) throw new FirewallError('CHALLENGE_NOT_FOUND', 'no witness challenge with this id', { status: 404 });
+  const a = await s.ctx.store.getAction(c.actionId);
+  const agent = a === undefined ? undefined : await s.ctx.store.principals.get(a.agent);
+  if (principal.id === c.person || principal.id === a?.agent || principal.id === agent?.owner) {
+    throw new FirewallError('WITNESS_NOT_INDEPENDENT', 'a witness must be independent of the person and of the requesting agent', { status: 403 });
+  }
+  const device = await s.store.getDevice(body.credentialId);
+  if (device === undefined || device.person !== principal.id || device.revokedAt !== null) throw new FirewallError('DEVICE_NOT_FOUND', 'no such device of yours', { status: 404 });
+  const now = s.ctx.clock.now();
+  if (c.state !== 'issued') throw new FirewallError('CHALLENGE_USED', `the challenge is ${c.state}`, { status: 409 });
+  if (now > c.expiresAt || a === undefined || (a.status !== 'awaiting_signature' && a.status !== 'awaiting_quorum')) {
+    throw new FirewallError('CHALLENGE_EXPIRED', 'the challenge or its action is no longer open', { status: 409 });
+  }
+  const nonce = s.issuer.nonces.get(c.id);
+  if (nonce === undefined) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the challenge is not held by this gateway process', { status: 409 });
+  const started = await s.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
+    // A locked witness starts nothing; read here so that a lock committed just before, even in this
+    // batch, counts (the lock closes only ceremonies already started).
+    if (await txLocked(tx.signatures, principal.id)) return 'locked';
+    if (!(await tx.signatures.startChallenge(c.id, device.credentialId, now))) return false;
+    await tx.audit([entry('signature.witness_started', now, a, { challengeId: c.id, who: principal.id, person: c.person, device: device.credentialId })]);
+    return true;
+  });
+  if (started === 'locked') return refuseLockedWitness(s, principal, c.id, c);
+  if (!started) throw new FirewallError('CHALLENGE_USED', 'the challenge was used concurrently', { status: 409 });
+  const statement: WitnessStatement = { v: 1, type: 'witness', challengeId: c.id, digest: c.digest, person: c.person, witness: principal.id, credentialId: device.credentialId };
+  const statementHash = witnessStatementHash(statement);
+  const expected = assertionChallenge(nonce, c.digest, statementHash);
+  s.witness.set(c.id, { witness: principal.id, credentialId: device.credentialId, expected, statementHash, deadline: now + s.config.witnessTtlMs });
+  // An abandoned witness ceremony must not block the person's fallback until the action expires.
+  const timer = setTimeout(() => {
+    if (s.witness.get(c.id)?.witness !== principal.id) return;
+    s.witness.delete(c.id);
+    void refuse(s, { ...c, state: 'active' }, principal, 'WITNESS_TIMEOUT', { count: false, consume: true, device: device.credentialId }).catch((e: unknown) =>
+      s.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, 'could not close an abandoned witness ceremony'),
+    );
+  }, s.config.witnessTtlMs + 1000);
+  timer.unref();
+  const options = await authenticationOptions(s.config, { challenge: new Uint8Array(Buffer.from(expected, 'base64url')), allow: [device] });
+  return {
+    challengeId: c.id,
+    nonce: Buffer.from(nonce).toString('base64url'),
+    digest: c.digest,
+    descriptor: a.descriptor,
+    summary: challengeView(c, a)['summary'],
+    statement,
+    statementHash,
+    options,
+  };
+}
+
+export async function witnessComplete(s: SignatureState, principal: PrincipalRecord, challengeId: string, body: { credential: AuthenticationResponse }): Promise<Record<string, unknown>> {
+  const pending = s.witness.get(challengeId);
+  const c = await s.store.getChallenge(challengeId);
+  // The lock closed the witness's ceremonies (so `pending` is gone): say why, rather than 404.
+  if (await isLocked(s, principal.id)) {
+    const mine = pending !== undefined && pending.witness === principal.id;
+    if (mine) s.witness.delete(challengeId);
+    return refuseLockedWitness(s, principal, challengeId, c?.mode === 'witness' ? c : undefined, mine ? pending.credentialId : undefined);
+  }
+  if (pending === undefined || c === undefined || c.actionId === null || pending.witness !== principal.id) {
+    throw new FirewallError('CHALLENGE_NOT_FOUND', 'no witness ceremony of yours for this challenge', { status: 404 });
+  }
+  s.witness.delete(challengeId);
+  // An erasure (of the witness or of the person) commits before it clears `#witness`: in between,
+  // the challenge is already closed and the witness's device may be gone. Fail closed, nothing tried.
+  if (c.state !== 'active') throw new FirewallError('CHALLENGE_USED', `the challenge is ${c.state}`, { status: 409 });
+  const now = s.ctx.clock.now();
+  const nonce = s.issuer.nonces.get(c.id);
+  const detail = { device: pending.credentialId, person: c.person, statementHash: pending.statementHash, ...(nonce ? { nonce: Buffer.from(nonce).toString('base64url') } : {}) };
+  const refuseWitness = async (code: string, message: string): Promise<never> => {
+    await refuse(s, c, principal, code, { count: true, consume: true, device: pending.credentialId, detail: { ...detail, message } });
+    throw new FirewallError('SIGNATURE_REFUSED', 'the witness signature was refused', { status: 409 });
+  };
+  // Revoked (or erased) since the options were issued: a revoked device signs nothing.
+  const device = await s.store.getDevice(pending.credentialId);
+  if (device === undefined || device.revokedAt !== null) return refuseWitness('DEVICE_REVOKED', 'the witness device was revoked after the ceremony started');
+  if (now > pending.deadline) return refuseWitness('WITNESS_TIMEOUT', 'the witness took too long');
+  let newCounter: number;
+  try {
+    ({ newCounter } = await verifyAssertion(s.config, device, body.credential, pending.expected));
+  } catch (e) {
+    return refuseWitness('ASSERTION_INVALID', (e as Error).message);
+  }
+  const assertion = { clientDataJSON: body.credential.response.clientDataJSON, authenticatorData: body.credential.response.authenticatorData, signature: body.credential.response.signature };
+  type Out = { refuse: string } | { action: ActionRecord; approval: Approval; verifiedIndex: number; moved: boolean };
+  const res: Out = await s.ctx.store.tx(async (tx): Promise<Out> => {
+    if ((await tx.signatures.challenge(c.id))?.state !== 'active') return { refuse: 'CHALLENGE_USED' };
+    const action = await tx.getAction(c.actionId!);
+    if (action === undefined || (action.status !== 'awaiting_signature' && action.status !== 'awaiting_quorum') || now > c.expiresAt) return { refuse: 'ACTION_NOT_PENDING' };
+    if (!(await tx.signatures.advanceCounter(device.credentialId, newCounter, now))) return { refuse: 'COUNTER_REGRESSION' };
+    await tx.signatures.endChallenge(c.id, 'succeeded', 'WITNESSED', now);
+    const verifiedIndex = await tx.audit([entry('signature.verified', now, action, { challengeId: c.id, who: principal.id, role: 'witness', mode: 'witness', onBehalfOf: c.person, ...detail, assertion })]);
+    // onBehalfOf: the person who authorised in front of the witness (receipts list it in `apv`).
+    const approval = { who: principal.id, device: device.credentialId, role: 'witness' as const, at: Math.floor(now / 1000), logIndex: verifiedIndex, onBehalfOf: c.person };
+    if (action.status !== 'awaiting_signature') return { action, approval, verifiedIndex, moved: false };
+    const approvals = [...action.approvals, approval];
+    const status = nextStatus(nextStatus(action.status, 'signature_verified'), 'dispatch');
+    const moved = await tx.updateAction(action.id, ['awaiting_signature'], { status, approvals, dueAt: now + s.ctx.dispatchLeaseMs, updatedAt: now });
+    if (moved === undefined) throw new FirewallError('ACTION_TRANSITION_RACED', 'the action changed while the signature was recorded', { status: 409 });
+    const first = await tx.audit([
+      entry('action.authorised', now, action, { event: 'signature_verified', tier: action.classification.tier, approvals, policyHash: action.classification.policyHash }),
+      entry('action.dispatched', now, action, { event: 'dispatch', attempt: 1 }),
+    ]);
+    return { action: (await tx.updateAction(action.id, ['executing'], { authorisationLogIndex: first })) ?? moved, approval, verifiedIndex, moved: true };
+  });
+  if ('refuse' in res) return refuseWitness(res.refuse, 'the action or challenge changed before the witness signature was recorded');
+  s.issuer.nonces.delete(c.id);
+  if (res.moved) {
+    s.ctx.bus.changed(res.action);
+    s.ctx.dispatcher.start(res.action);
+  } else {
+    await toQuorum(s, c.actionId, { ...res.approval, digest: c.digest });
+  }
+  return { accepted: true, approval: res.approval, logIndex: res.verifiedIndex, actionStatus: res.action.status };
+}
+
