@@ -1,6 +1,6 @@
 /**
  * Transparency-log figures (issue 6):
- *   log_append_rps             durable appends/s through the group-commit appender, file DB, WAL, synchronous=FULL
+ *   log_append_rps             durable appends/s, one store transaction each (group commit, WAL synced before release)
  *   log_inclusion_proof_us_1m  mean inclusion proof time at 1,000,000 entries (random leaves)
  *   verifier_entries_per_s     offline verifier throughput over a 1,000,000-entry export bundle (JSON text in)
  * plus supporting figures (p99 proof time, consistency proof and root at 1M, build rate).
@@ -11,9 +11,12 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { systemClock } from '../src/core/clock.ts';
-import { TransparencyLog } from '../src/adapters/log/transparency-log.ts';
+import type { Signer } from '../src/core/signer.ts';
+import { SqliteStore } from '../src/adapters/store/sqlite-store.ts';
+import { LogAppender } from '../src/gateway/log/appender.ts';
+import { openTransparencyLog } from '../src/gateway/log/open-log.ts';
+import type { TransparencyLog } from '../src/gateway/log/transparency-log.ts';
 import { buildExportBundle } from '../src/adapters/log/export-bundle.ts';
 import { startHsmSim } from '../src/adapters/signer/hsm-sim-process.ts';
 import { createHsmSimSigner } from '../src/adapters/signer/hsm-sim-signer.ts';
@@ -37,10 +40,12 @@ function envelope(i: number, ts: number): object {
   };
 }
 
-function openFileDb(file: string, synchronous: 'FULL' | 'NORMAL' | 'OFF'): DatabaseSync {
-  const db = new DatabaseSync(file);
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`);
-  return db;
+/** A store with the log in it, as the gateway opens it; `append` is one transaction of `tx.audit`. */
+async function openLog(file: string, signer: Signer, checkpointEvery?: null): Promise<{ store: SqliteStore; log: TransparencyLog; append: (es: object[]) => Promise<number> }> {
+  const appender = new LogAppender();
+  const store = new SqliteStore({ path: file, audit: appender });
+  const log = await openTransparencyLog({ store, appender, signer, origin: ORIGIN, clock: systemClock, ...(checkpointEvery === null ? { checkpointEvery } : {}) });
+  return { store, log, append: (es) => store.tx(async (tx) => tx.audit(es as Record<string, unknown>[])) };
 }
 
 function lcg(seed: number): () => number {
@@ -64,33 +69,31 @@ export async function benchLog(): Promise<Record<string, number>> {
 
     // 1. Durable group-commit appends: CLIENTS concurrent callers, each awaiting its own append.
     {
-      const db = openFileDb(join(dir, 'append.db'), 'FULL');
-      const log = new TransparencyLog({ db, signer, origin: ORIGIN, clock: systemClock });
+      const { store, log, append } = await openLog(join(dir, 'append.db'), signer);
       let next = 0;
       const t0 = performance.now();
       const client = async (): Promise<void> => {
         while (next < APPENDS) {
           const i = next++;
-          await log.enqueue(envelope(i, Date.now()));
+          await append([envelope(i, Date.now())]);
         }
       };
       await Promise.all(Array.from({ length: CLIENTS }, client));
       const secs = (performance.now() - t0) / 1000;
       out['log_append_rps'] = Math.round(APPENDS / secs);
       await log.close();
-      db.close();
+      await store.close();
     }
 
     // 2. Proofs at 1,000,000 entries (built with batch appends).
-    const db = openFileDb(join(dir, 'big.db'), 'NORMAL');
-    const log = new TransparencyLog({ db, signer, origin: ORIGIN, clock: systemClock, checkpointEvery: null });
+    const { store, log, append } = await openLog(join(dir, 'big.db'), signer, null);
     {
       const t0 = performance.now();
       const start = Date.now();
       for (let i = 0; i < BIG; i += 10_000) {
         const batch = [];
         for (let j = i; j < i + 10_000; j++) batch.push(envelope(j, start + j));
-        log.append(batch);
+        await append(batch);
       }
       out['log_build_entries_per_s'] = Math.round(BIG / ((performance.now() - t0) / 1000));
       const rand = lcg(7);
@@ -98,7 +101,7 @@ export async function benchLog(): Promise<Record<string, number>> {
       for (let k = 0; k < 3000; k++) {
         const idx = Math.floor(rand() * BIG);
         const t = performance.now();
-        log.inclusionProof(idx, BIG);
+        await log.inclusionProof(idx, BIG);
         samples.push((performance.now() - t) * 1000);
       }
       samples.sort((a, b) => a - b);
@@ -108,12 +111,12 @@ export async function benchLog(): Promise<Record<string, number>> {
       for (let k = 0; k < 1000; k++) {
         const m = 1 + Math.floor(rand() * (BIG - 1));
         const t = performance.now();
-        log.consistencyProof(m, BIG);
+        await log.consistencyProof(m, BIG);
         cons.push((performance.now() - t) * 1000);
       }
       out['log_consistency_proof_us_1m'] = Math.round(cons.reduce((a, b) => a + b, 0) / cons.length);
       const t = performance.now();
-      for (let k = 0; k < 1000; k++) log.root(BIG - k);
+      for (let k = 0; k < 1000; k++) await log.root(BIG - k);
       out['log_root_us_1m'] = Math.round(((performance.now() - t) * 1000) / 1000);
     }
 
@@ -128,7 +131,7 @@ export async function benchLog(): Promise<Record<string, number>> {
       out['verifier_entries_per_s'] = Math.round(BIG / secs);
     }
     await log.close();
-    db.close();
+    await store.close();
   } finally {
     await signer.close();
     await hsm.stop();

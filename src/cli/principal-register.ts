@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FirewallError } from '../core/errors.ts';
+import { LogAppender } from '../gateway/log/appender.ts';
 import { SqliteStore } from '../adapters/store/sqlite-store.ts';
 import { loadConfig } from '../gateway/config.ts';
 import { parseArgs } from './args.ts';
@@ -19,7 +20,7 @@ export async function runPrincipalRegister(argv: string[]): Promise<number> {
     throw new FirewallError('USAGE', 'an agent needs --owner PERSON (and --organisation ORG when it acts for one): velocity limits per owner count all their agents together', { status: 400 });
   }
   const config = loadConfig(process.env, process.cwd(), PROJECT_ROOT);
-  const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db') });
+  const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db'), audit: new LogAppender() });
   try {
     const jwk = JSON.parse(readFileSync(flags['public-key'], 'utf8')) as JsonWebKey;
     const p = await registerPrincipal(

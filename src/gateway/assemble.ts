@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Policy } from '../core/policy/index.ts';
 import { validateBranchCard } from '../core/branch-card/validate.ts';
-import type { TransparencyLog } from '../adapters/log/transparency-log.ts';
+import type { TransparencyLog } from './log/transparency-log.ts';
 import type { SqliteStore } from '../adapters/store/sqlite-store.ts';
 import { logAccessRouter } from '../adapters/http/routes/log-access.ts';
 import { regulatorRouter } from '../adapters/http/routes/regulator.ts';
@@ -83,7 +83,7 @@ export async function assembleGateway(o: {
   log?: Logger;
 }): Promise<AssembledGateway> {
   const log = o.log ?? pino({ level: o.config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
-  const { store, log: tlog } = openStore({
+  const { store, log: tlog } = await openStore({
     dataDir: o.config.dataDir,
     signer: o.signer,
     clock: o.clock,
@@ -129,7 +129,7 @@ export async function assembleGateway(o: {
   });
   // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
   // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
-  if (tlog.latestCheckpoint() === null) await tlog.checkpoint();
+  if ((await tlog.latestCheckpoint()) === null) await tlog.checkpoint();
   // The active policy is in the log before any action, so every bundle is verifiable on its own.
   await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
   return { gw, store, tlog, governance, signatures, approver, closers };

@@ -5,7 +5,7 @@ import { assertionChallenge } from '../core/signature/transcript.ts';
 import type { AuthenticationResponse } from '../core/signature/messages.ts';
 import { summariseAction } from '../core/signature/summary.ts';
 import type { PrincipalRecord } from './ports/principals.ts';
-import type { TransparencyLog } from '../adapters/log/transparency-log.ts';
+import type { TransparencyLog } from './log/transparency-log.ts';
 import type { ActionRecord, Approval } from './action-record.ts';
 import { actionView } from './action-view.ts';
 import { evaluateActionQuorum, recordApproval, type ApprovalOutcome } from './approvals.ts';
@@ -103,17 +103,18 @@ export class ComparatorVerification {
 
   async #build(a: ActionRecord, rule: QuorumRequirement): Promise<Record<string, unknown>> {
     const evaluation = await evaluateActionQuorum(this.#ctx, a);
-    const logged = this.#log.query({ actionId: a.id, limit: 1000 }).filter((e) => APPROVAL_ENTRY_TYPES.includes(e.type));
+    const logged = (await this.#log.query({ actionId: a.id, limit: 1000 })).filter((e) => APPROVAL_ENTRY_TYPES.includes(e.type));
     // Prove against a signed checkpoint that covers every approval entry (signed now if needed).
     const last = logged.reduce((m, e) => Math.max(m, e.index), -1);
-    let checkpoint = this.#log.latestCheckpoint();
+    let checkpoint = await this.#log.latestCheckpoint();
     if (checkpoint === null || checkpoint.size <= last) checkpoint = await this.#log.checkpoint();
     const size = checkpoint.size;
     const b64 = (b: Buffer) => b.toString('base64');
-    const proofs = logged.map((e) => {
-      const p = this.#log.inclusionProof(e.index, size);
-      return { logIndex: e.index, type: e.type, who: e.entry['who'] ?? null, leafHash: b64(p.leafHash), hashes: p.hashes.map(b64), entry: e.body };
-    });
+    const proofs = [];
+    for (const e of logged) {
+      const p = await this.#log.inclusionProof(e.index, size);
+      proofs.push({ logIndex: e.index, type: e.type, who: e.entry['who'] ?? null, leafHash: b64(p.leafHash), hashes: p.hashes.map(b64), entry: e.body });
+    }
     const view = actionView(a);
     return {
       v: 1,

@@ -85,8 +85,8 @@ describe('approver app in a real browser', () => {
     expect(person.modalities).toEqual(['motion']);
     const devices = await h.signatures.service!.store.devicesOf('alice');
     expect(devices).toHaveLength(1);
-    expect(h.log.entriesByType('person.privacy_consent').map((e) => (e.entry as { who: string }).who)).toEqual(['alice']);
-    expect(h.log.entriesByType('person.invitation_used')).toHaveLength(1);
+    expect((await h.log.entriesByType('person.privacy_consent')).map((e) => (e.entry as { who: string }).who)).toEqual(['alice']);
+    expect(await h.log.entriesByType('person.invitation_used')).toHaveLength(1);
     const [cookie] = await page.context().cookies(h.appUrl);
     expect(cookie).toMatchObject({ name: 'af_session', httpOnly: true, sameSite: 'Strict', path: '/' });
 
@@ -116,7 +116,7 @@ describe('approver app in a real browser', () => {
     await page.getByText('Nothing waits for you.').waitFor();
     await expectAccessible(page, 'inbox-empty');
     await screenshot(page, '09-inbox-empty');
-    expect(h.log.entriesByType('device.authenticated').some((e) => (e.entry as { purpose?: string }).purpose === 'app_sign_in')).toBe(true);
+    expect((await h.log.entriesByType('device.authenticated')).some((e) => (e.entry as { purpose?: string }).purpose === 'app_sign_in')).toBe(true);
   });
 
   it('shows a MEDIUM transfer live in the inbox with its countdown; vetoed there, it never executes', async () => {
@@ -138,7 +138,7 @@ describe('approver app in a real browser', () => {
     await page.getByText('Nothing waits for you.').waitFor();
     const a = (await (await h.as('alice', 'GET', `/v1/actions/${id}`)).json()) as { status: string; vetoedBy: string };
     expect(a).toMatchObject({ status: 'vetoed', vetoedBy: 'alice' });
-    expect(h.log.entriesByActionId(id).find((e) => e.type === 'action.vetoed')?.entry).toMatchObject({ by: 'alice', reason: 'I do not know this payee' });
+    expect((await h.log.entriesByActionId(id)).find((e) => e.type === 'action.vetoed')?.entry).toMatchObject({ by: 'alice', reason: 'I do not know this payee' });
     expect(h.payments.executions.filter((e) => JSON.stringify(e.body).includes('"amount":250'))).toEqual([]);
   });
 
@@ -169,7 +169,7 @@ describe('approver app in a real browser', () => {
     await page.getByLabel('What looks wrong?').fill('payee looks forged');
     await page.getByRole('button', { name: 'Send report' }).click();
     await page.getByText(/^Reported\./).waitFor();
-    expect(h.log.entriesByActionId(id).find((e) => e.type === 'action.reported_suspicious')?.entry).toMatchObject({ by: 'alice', reason: 'payee looks forged' });
+    expect((await h.log.entriesByActionId(id)).find((e) => e.type === 'action.reported_suspicious')?.entry).toMatchObject({ by: 'alice', reason: 'payee looks forged' });
     await screenshot(page, '14-action-reported');
 
     await page.getByRole('button', { name: 'Sign', exact: true }).click();
@@ -197,6 +197,6 @@ describe('approver app in a real browser', () => {
     // (Velocity may have lifted this one to HIGH after the 5,000 EUR transfer: it waits either way.)
     const a = (await (await h.as('alice', 'GET', `/v1/actions/${id}`)).json()) as { status: string };
     expect(['cooling', 'awaiting_signature']).toContain(a.status);
-    expect(h.log.entriesByActionId(id).map((e) => e.type)).not.toContain('action.vetoed');
+    expect((await h.log.entriesByActionId(id)).map((e) => e.type)).not.toContain('action.vetoed');
   });
 });

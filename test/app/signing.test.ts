@@ -100,12 +100,12 @@ describe('signing in the browser', () => {
       await page.waitForFunction(() => (globalThis as unknown as PageGlobals).afResult !== undefined, undefined, { timeout: 60_000 });
       const result = await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!);
       await screenshot(page, 'signing-3-done');
-      const refused = entries(h, { actionId: a.id, type: 'signature.refused' });
+      const refused = await entries(h, { actionId: a.id, type: 'signature.refused' });
       expect(refused, JSON.stringify(refused)).toEqual([]);
       expect(result).toMatchObject({ outcome: 'accepted', actionStatus: 'executing' });
       await waitFor(async () => ((await actionStatus(h, a.id)) === 'executed' ? true : undefined));
       expect(h.payments.executions.filter((e) => e.key === a.id)).toHaveLength(1);
-      const verified = entries(h, { actionId: a.id, type: 'signature.verified' })[0]!;
+      const verified = (await entries(h, { actionId: a.id, type: 'signature.verified' }))[0]!;
       expect(verified).toMatchObject({ who: 'pam', device: credentialId, modalities: ['motion'], liveness: { accepted: true } });
       // What went over the wire: features in the stream format, gyro included, never more.
       const sent = chunks(body);
@@ -146,10 +146,10 @@ describe('signing in the browser', () => {
       const typed = keys.filter((k) => k.type === 'down' && k.key !== 'Backspace').map((k) => k.key).join('');
       const words = body.revealed.map((e) => (e.payload.type === 'word' ? e.payload.word : '')).join(' ');
       expect(words.startsWith(typed.trim().split(' ').slice(0, 2).join(' '))).toBe(true);
-      const refused = entries(h, { type: 'signature.refused' }).filter((e) => e['who'] === 'quinn');
+      const refused = (await entries(h, { type: 'signature.refused' })).filter((e) => e['who'] === 'quinn');
       expect(refused, JSON.stringify(refused.map((r) => r['reasons']))).toEqual([]);
       expect(result).toMatchObject({ outcome: 'accepted' });
-      expect(entries(h, { type: 'signature.enrolment_recorded' }).filter((e) => e['who'] === 'quinn')).toHaveLength(1);
+      expect((await entries(h, { type: 'signature.enrolment_recorded' })).filter((e) => e['who'] === 'quinn')).toHaveLength(1);
       expect(violations).toEqual([]);
     } finally {
       await context.close();
@@ -180,7 +180,7 @@ describe('signing in the browser', () => {
       await expect(page.getByRole('alert').textContent()).resolves.toMatch(/A sensor stopped sending readings during signing\. Nothing was signed and nothing was carried out: the request is still waiting/);
       await screenshot(page, 'signing-4-sensor-stopped');
       expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
-      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0]);
+      const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' }))[0]);
       expect(refused).toMatchObject({ who: 'rita', code: 'SESSION_ABORTED' });
       expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
       expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
@@ -203,8 +203,8 @@ describe('signing in the browser', () => {
       await page.getByRole('button', { name: /Start signing/ }).click();
       await waitFor(() => body.revealed.length >= 1 || undefined, 15_000);
       await page.close();
-      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0], 20_000).catch((e: unknown) => {
-        throw new Error(JSON.stringify(entries(h, { actionId: a.id }).map((x) => [x['type'], x['code'], x['who']])), { cause: e });
+      const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' }))[0], 20_000).catch(async (e: unknown) => {
+        throw new Error(JSON.stringify((await entries(h, { actionId: a.id })).map((x) => [x['type'], x['code'], x['who']])), { cause: e });
       });
       expect(refused).toMatchObject({ who: 'sam', code: 'SESSION_ABORTED' });
       expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
@@ -268,7 +268,7 @@ describe('heart rate from a Bluetooth strap', () => {
       expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).afResult!.outcome)).toBe('sensor');
       await expect(page.getByRole('alert').textContent()).resolves.toMatch(/The heart-rate strap disconnected during signing\. Nothing was signed/);
       await screenshot(page, 'signing-5-strap-disconnected');
-      const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0]);
+      const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' }))[0]);
       expect(refused).toMatchObject({ who: 'uma', code: 'SESSION_ABORTED' });
       expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
       expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
@@ -321,7 +321,7 @@ describe('voice on a fake microphone', () => {
       expect(new Set(frames.flatMap((f) => Object.keys(f)))).toEqual(new Set(['t', 'f0Hz', 'energyDb']));
       // A recording does not answer the words revealed, so the gateway refuses the session; what
       // it found in the stream itself (format, frame rate, energy, voicing) passed.
-      const refused = await waitFor(() => entries(h, { type: 'signature.refused' }).find((e) => e['who'] === 'tess'));
+      const refused = await waitFor(async () => (await entries(h, { type: 'signature.refused' })).find((e) => e['who'] === 'tess'));
       const failed = (refused['liveness'] as { modalities: { voice: { failedChecks: string[] } }; failedChecks: string[] }) ?? undefined;
       expect(failed.modalities.voice.failedChecks.filter((c) => /format|rate|energy-range|voicing-energy/.test(c))).toEqual([]);
       expect(failed.failedChecks.filter((c) => c.startsWith('timing.voice.sample-gap'))).toEqual([]);

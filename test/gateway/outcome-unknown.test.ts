@@ -99,8 +99,8 @@ async function settled(id: string): Promise<View> {
     return v.status === 'executed' || v.status === 'failed' || (v.status === 'outcome_unknown' && v.resendAt === undefined) ? v : undefined;
   }, 20_000);
 }
-function typesOf(id: string): string[] {
-  return h.log.entriesByActionId(id).map((e) => (e.entry as { type: string }).type);
+async function typesOf(id: string): Promise<string[]> {
+  return (await h.log.entriesByActionId(id)).map((e) => (e.entry as { type: string }).type);
 }
 
 describe('unknown outcomes are not failures', () => {
@@ -118,8 +118,8 @@ describe('unknown outcomes are not failures', () => {
     expect(deliveries.map((d) => d.key)).toEqual([id, id]);
     expect(new Set(deliveries.map((d) => d.jti)).size).toBe(2);
     // A LOW action's received, classified, authorised and dispatched entries are one action.passed (issue 17).
-    expect(typesOf(id).slice(-3)).toEqual(['action.passed', 'action.outcome_unknown', 'action.executed']);
-    const unknown = h.log.entriesByActionId(id).map((e) => e.entry as { type: string; code?: string }).find((e) => e.type === 'action.outcome_unknown');
+    expect((await typesOf(id)).slice(-3)).toEqual(['action.passed', 'action.outcome_unknown', 'action.executed']);
+    const unknown = (await h.log.entriesByActionId(id)).map((e) => e.entry as { type: string; code?: string }).find((e) => e.type === 'action.outcome_unknown');
     expect(unknown?.code).toBe('UPSTREAM_TIMEOUT');
   });
 
@@ -132,8 +132,8 @@ describe('unknown outcomes are not failures', () => {
     expect(v.resendAt).toBeUndefined();
     expect(executions.get(id)).toBe(1);
     expect(deliveries.filter((d) => d.key === id)).toHaveLength(3);
-    expect(typesOf(id)).toEqual(expect.arrayContaining(['action.outcome_unknown', 'action.resend_failed', 'action.unresolved']));
-    expect(typesOf(id)).not.toContain('action.failed');
+    expect(await typesOf(id)).toEqual(expect.arrayContaining(['action.outcome_unknown', 'action.resend_failed', 'action.unresolved']));
+    expect(await typesOf(id)).not.toContain('action.failed');
     // Humans hear of it even for a LOW action.
     const hook = await waitFor(() => hooks.find((x) => x.type === 'action.outcome_unresolved' && x.data.id === id));
     expect(hook.id).toBe(`msg_${id}_outcome_unresolved`);
@@ -165,7 +165,7 @@ describe('unknown outcomes are not failures', () => {
     const done = await view(id);
     expect(done.status).toBe('executed');
     expect(done.reconciliation).toMatchObject({ outcome: 'executed', by: 'root-admin', reason: 'actuator ledger shows the status read' });
-    const last = h.log.entriesByActionId(id).at(-1)!;
+    const last = (await h.log.entriesByActionId(id)).at(-1)!;
     expect(last.entry).toMatchObject({ type: 'action.executed', event: 'reconcile', by: 'root-admin', reason: 'actuator ledger shows the status read' });
     expect(last.index).toBe(done.reconciliation!.logIndex);
     expect(typeof (last.entry as { receipt?: unknown }).receipt).toBe('string');

@@ -91,7 +91,7 @@ describe('upstream failures', () => {
     expect(a.status).toBe('executed');
     expect(a.result?.status).toBe(200);
     expect(seen.map((s) => s.key)).toEqual([id, id]);
-    const entries = h.log.entriesByActionId(id).map((e) => e.entry as { type: string; code?: string });
+    const entries = (await h.log.entriesByActionId(id)).map((e) => e.entry as { type: string; code?: string });
     expect(entries.filter((e) => e.type === 'action.outcome_unknown').map((e) => e.code)).toEqual(['UPSTREAM_CONNECTION_LOST']);
     expect(entries.filter((e) => e.type === 'action.executed')).toHaveLength(1);
   });

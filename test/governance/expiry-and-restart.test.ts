@@ -54,8 +54,8 @@ describe('a relaxation without its quorum', () => {
     }
     const res2 = await h.as('agent', 'POST', '/proxy/payments/transfers', { body: { payee: 'DE89370400440532013000', amount: 100, currency: 'EUR' }, headers: { 'idempotency-key': 'after-expiry' } });
     expect(await res2.json()).toMatchObject({ tier: 'MEDIUM', policyHash: before });
-    expect(h.log.query({ actionId: id, type: 'action.expired', limit: 10 })).toHaveLength(1);
-    expect(h.log.query({ type: 'policy.applied', limit: 100 }).filter((e) => e.entry['proposalId'] === p.id)).toEqual([]);
+    expect(await h.log.query({ actionId: id, type: 'action.expired', limit: 10 })).toHaveLength(1);
+    expect((await h.log.query({ type: 'policy.applied', limit: 100 })).filter((e) => e.entry['proposalId'] === p.id)).toEqual([]);
   });
 });
 
@@ -66,9 +66,9 @@ describe('the active policy across restarts', () => {
   const silent = { warn: () => {}, error: () => {} };
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function session<T>(text: string, f: (gov: Awaited<ReturnType<typeof openPolicyGovernance>>, log: ReturnType<typeof openStore>['log']) => Promise<T>): Promise<T> {
+  async function session<T>(text: string, f: (gov: Awaited<ReturnType<typeof openPolicyGovernance>>, log: Awaited<ReturnType<typeof openStore>>['log']) => Promise<T>): Promise<T> {
     writeFileSync(file, text);
-    const { store, log } = openStore({ dataDir: dir, signer: new MemorySigner(), clock: systemClock, origin: 'test.example/log' });
+    const { store, log } = await openStore({ dataDir: dir, signer: new MemorySigner(), clock: systemClock, origin: 'test.example/log' });
     const gov = await openPolicyGovernance({ store, clock: systemClock, initial: parsePolicy(text, file), log: silent });
     try {
       return await f(gov, log);
@@ -89,7 +89,7 @@ describe('the active policy across restarts', () => {
     // Restart with the original file: it would relax the active policy, so the active one stays.
     await session(base, async (gov, log) => {
       expect(gov.holder.policy().hash).toBe(t);
-      const refused = log.query({ type: 'policy.file_refused', limit: 10 }).map((e) => e.entry);
+      const refused = (await log.query({ type: 'policy.file_refused', limit: 10 })).map((e) => e.entry);
       expect(refused).toHaveLength(1);
       expect(refused[0]).toMatchObject({ activeHash: t, fileHash: parsePolicy(base, file).hash });
     });

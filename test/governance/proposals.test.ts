@@ -36,7 +36,7 @@ const transfer = async (amount: number) => {
   const id = res.headers.get('analog-firewall-action')!;
   return (await (await h.as('agent', 'GET', `/v1/actions/${id}`)).json()) as View;
 };
-const entries = (type: string) => h.log.query({ type, limit: 1000 }).map((e) => e.entry);
+const entries = async (type: string) => (await h.log.query({ type, limit: 1000 })).map((e) => e.entry);
 
 async function approve(actionId: string, who: string, o: { role?: 'authorizer' | 'comparator'; device?: string; at?: number; digest?: string } = {}) {
   return recordApproval(h.gw.ctx, actionId, { who, device: o.device ?? `${who}-phone`, role: o.role ?? 'authorizer', liveness: live, ...(o.at === undefined ? {} : { at: o.at }), ...(o.digest === undefined ? {} : { digest: o.digest }) });
@@ -130,7 +130,7 @@ describe('malformed proposals', () => {
     expect(p.errors?.map((e) => e.field).sort()).toEqual(['relaxationEvidence.calibration', 'relaxationEvidence.irreversibility.category', 'relaxationEvidence.transparency.tier']);
     expect(p.errors?.find((e) => e.field.endsWith('tier'))?.message).toContain('Tier 3');
     // Nothing was recorded for refused proposals.
-    expect(entries('policy.proposed').filter((e) => e['toHash'] === undefined)).toEqual([]);
+    expect((await entries('policy.proposed')).filter((e) => e['toHash'] === undefined)).toEqual([]);
   });
 
   it('proposing the active policy again is a 409', async () => {
@@ -160,9 +160,9 @@ describe('tightening', () => {
     expect(versions.versions.find((v) => v.hash === before)?.status).toBe('retired');
     expect(versions.versions.find((v) => v.hash === p.hash)?.status).toBe('active');
 
-    expect(entries('policy.proposed').find((e) => e['proposalId'] === p.id)).toMatchObject({ kind: 'tightening', fromHash: before, toHash: p.hash, proposer: { kind: 'person', id: 'alice' } });
-    expect(entries('policy.applied').find((e) => e['proposalId'] === p.id)).toMatchObject({ fromHash: before, toHash: p.hash });
-    expect(entries('policy.activated').map((e) => e['policyHash'])).toContain(p.hash);
+    expect((await entries('policy.proposed')).find((e) => e['proposalId'] === p.id)).toMatchObject({ kind: 'tightening', fromHash: before, toHash: p.hash, proposer: { kind: 'person', id: 'alice' } });
+    expect((await entries('policy.applied')).find((e) => e['proposalId'] === p.id)).toMatchObject({ fromHash: before, toHash: p.hash });
+    expect((await entries('policy.activated')).map((e) => e['policyHash'])).toContain(p.hash);
   });
 });
 
@@ -219,11 +219,11 @@ describe('relaxation', () => {
 
     // Nothing went to any actuator for the policy action.
     expect([...h.payments.executions, ...h.infra.executions].some((e) => e.key === p.action.id)).toBe(false);
-    const executed = h.log.query({ actionId: p.action.id, limit: 100 }).map((e) => e.entry);
+    const executed = (await h.log.query({ actionId: p.action.id, limit: 100 })).map((e) => e.entry);
     expect(executed.map((e) => e['type'])).toEqual(['policy.proposed', 'action.received', 'action.classified', 'action.awaiting_quorum', 'action.approval_recorded', 'action.approval_recorded', 'action.approval_recorded', 'action.approval_recorded', 'action.authorised', 'action.dispatched', 'action.executed', 'policy.applied']);
     expect(executed.find((e) => e['type'] === 'action.authorised')).toMatchObject({ event: 'quorum_met', tier: 'CRITICAL', policyHash: before });
     expect(typeof executed.find((e) => e['type'] === 'action.executed')?.['receipt']).toBe('string');
-    expect(entries('policy.applied').find((e) => e['proposalId'] === p.id)).toMatchObject({ kind: 'relaxation', fromHash: before, toHash: p.hash, actionId: p.action.id });
+    expect((await entries('policy.applied')).find((e) => e['proposalId'] === p.id)).toMatchObject({ kind: 'relaxation', fromHash: before, toHash: p.hash, actionId: p.action.id });
 
     // Put the stricter policy back for the tests that follow: that is a tightening, so it applies at once.
     const back = await propose('alice', { policy: tighten(original) });
@@ -256,7 +256,7 @@ describe('relaxation', () => {
     expect(await refusal(() => approve(id, 'carol', { device: 'carol-watch' }))).toMatchObject({ code: 'QUORUM_DUPLICATE_PERSON', status: 409 });
     // The comparator only after the quorum is met.
     expect(await refusal(() => approve(id, 'erin', { role: 'comparator' }))).toMatchObject({ code: 'COMPARATOR_BEFORE_QUORUM', status: 409 });
-    const refused = h.log.query({ actionId: id, type: 'action.approval_refused', limit: 100 }).map((e) => e.entry['code']);
+    const refused = (await h.log.query({ actionId: id, type: 'action.approval_refused', limit: 100 })).map((e) => e.entry['code']);
     expect(refused).toEqual(['QUORUM_SEPARATION_OF_DUTIES', 'QUORUM_ROLE_FORBIDDEN', 'QUORUM_ROLE_FORBIDDEN', 'QUORUM_SEPARATION_OF_DUTIES', 'QUORUM_DIGEST_MISMATCH', 'QUORUM_DUPLICATE_PERSON', 'COMPARATOR_BEFORE_QUORUM']);
     const a = (await h.gw.ctx.store.getAction(id))!;
     expect(a.status).toBe('awaiting_quorum');

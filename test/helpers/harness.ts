@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import type { Signer } from '../../src/core/signer.ts';
-import type { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
+import type { TransparencyLog } from '../../src/gateway/log/transparency-log.ts';
 import { pino } from 'pino';
 import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
 import { assembleGateway, type AssembledGateway } from '../../src/gateway/assemble.ts';

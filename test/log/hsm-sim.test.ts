@@ -6,17 +6,15 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.ts';
 import { decodeBase64Strict } from '../../src/core/checkpoint/base64.ts';
 import { openCheckpoint } from '../../src/core/checkpoint/checkpoint.ts';
-import { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
 import { buildExportBundle } from '../../src/adapters/log/export-bundle.ts';
 import { startHsmSim, type HsmSimProcess } from '../../src/adapters/signer/hsm-sim-process.ts';
 import { createHsmSimSigner, type HsmSimSigner } from '../../src/adapters/signer/hsm-sim-signer.ts';
 import { verifyBundle } from '../../clients/regulator/verify-bundle.ts';
-import { entries } from './helpers/fixtures.ts';
+import { entries, openLogStore } from './helpers/fixtures.ts';
 
 let dir: string;
 let hsm: HsmSimProcess;
@@ -38,12 +36,11 @@ afterAll(async () => {
 
 describe('transparency log with hsm-sim', () => {
   it('signs checkpoints in the HSM and the export verifies against the device root', async () => {
-    const db = new DatabaseSync(join(dir, 'log.db'));
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
-    const log = new TransparencyLog({ db, signer, origin: 'hsm.test/log', clock: systemClock, checkpointEvery: null });
-    log.append(entries(500));
+    const { store, log } = await openLogStore(join(dir, 'gateway.db'), signer, systemClock, { origin: 'hsm.test/log' });
+    const append = (es: object[]) => store.tx(async (tx) => tx.audit(es as Record<string, unknown>[]));
+    await append(entries(500));
     const cp1 = await log.checkpoint();
-    log.append(entries(500, 500));
+    await append(entries(500, 500));
     const cp2 = await log.checkpoint();
     expect(cp2.hsmCounter).toBeGreaterThan(cp1.hsmCounter as number);
     const key = await log.verifierKey();
@@ -55,7 +52,7 @@ describe('transparency log with hsm-sim', () => {
     expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(report.checks.find((c) => c.id === 'key.attestation')?.note).toMatch(/purpose=checkpoint/);
     await log.close();
-    db.close();
+    await store.close();
   });
 
   it('decodes multi-megabyte base64 without regex backtracking', () => {

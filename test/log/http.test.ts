@@ -24,7 +24,7 @@ async function get(path: string, init?: RequestInit): Promise<Response> {
 }
 
 beforeAll(async () => {
-  fx = makeLog();
+  fx = await makeLog();
   const all = entries(N);
   bodies = all.map((e) => canonicalJson(e));
   ref = new ReferenceTree(bodies.map((b) => Buffer.from(b)));
@@ -41,7 +41,7 @@ beforeAll(async () => {
   const none = await get('/log/checkpoint');
   expect(none.status).toBe(404);
   expect(none.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  for (let i = 0; i < N; i += 10_000) fx.log.append(all.slice(i, i + 10_000));
+  for (let i = 0; i < N; i += 10_000) await fx.append(all.slice(i, i + 10_000));
   await fx.log.checkpoint();
 });
 

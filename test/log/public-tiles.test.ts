@@ -114,7 +114,7 @@ describe('a log anyone can check (no credential)', () => {
     expect(mth(early).equals(first.root)).toBe(true);
 
     // Grow the tree past one full tile so both full and partial tiles, and a level-1 tile, exist.
-    while (h.log.size() < 300) await lowActions(10, `late-${h.log.size()}`);
+    while (await h.log.size() < 300) await lowActions(10, `late-${await h.log.size()}`);
     await h.log.checkpoint();
     const second = openNote(await (await fetch(`${h.url}/log/checkpoint`)).text(), key, vk.origin);
     expect(second.size).toBeGreaterThan(256);
@@ -153,15 +153,15 @@ describe('a log anyone can check (no credential)', () => {
 
 describe('tiles are served only within the latest signed checkpoint', () => {
   it('a tile the current tree has but no checkpoint covers is 404, and served once signed', async () => {
-    const fx = makeLog();
+    const fx = await makeLog();
     const app = express().use(logRouter(fx.log));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      fx.log.append(entries(10));
+      await fx.append(entries(10));
       await fx.log.checkpoint();
-      fx.log.append(entries(5));
+      await fx.append(entries(5));
       expect((await fetch(`${base}/log/tile/0/000.p/10`)).status).toBe(200);
       expect((await fetch(`${base}/log/tile/0/000.p/11`)).status).toBe(404);
       await fx.log.checkpoint();

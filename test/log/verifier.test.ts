@@ -23,14 +23,14 @@ let full: ExportBundle;
 let partial: ExportBundle;
 
 beforeAll(async () => {
-  fx = makeLog();
-  fx.log.append(entries(300));
+  fx = await makeLog();
+  await fx.append(entries(300));
   await fx.log.checkpoint();
-  fx.log.append(entries(400, 300));
+  await fx.append(entries(400, 300));
   await fx.log.checkpoint();
-  fx.log.append(entries(300, 700));
+  await fx.append(entries(300, 700));
   full = await buildExportBundle(fx.log); // signs the checkpoint at 1000
-  fx.log.append(entries(50, 1000)); // not yet checkpointed
+  await fx.append(entries(50, 1000)); // not yet checkpointed
   partial = await buildExportBundle(fx.log, { fromIndex: 100, toIndex: 900, freshCheckpoint: false });
 });
 

@@ -30,7 +30,7 @@ afterAll(async () => {
 async function call(name: string, args: Record<string, unknown>, meta?: Record<string, unknown>, client = agent): Promise<ToolAnswer> {
   return (await client.callTool({ name, arguments: args, ...(meta === undefined ? {} : { _meta: meta }) })) as ToolAnswer;
 }
-const entries = (actionId: string) => h.log.query({ actionId, limit: 100 }).map((e) => e.entry);
+const entries = async (actionId: string) => (await h.log.query({ actionId, limit: 100 })).map((e) => e.entry);
 
 describe('MCP entrance', () => {
   it('publishes OAuth discovery (RFC 9728, RFC 8414) and issues audience-restricted, HSM-signed tokens that are logged', async () => {
@@ -42,7 +42,7 @@ describe('MCP entrance', () => {
     const claims = decodeJwt(token);
     expect(claims).toMatchObject({ iss: h.url, sub: 'agent-1', aud: `${h.url}/mcp`, client_id: 'agent-1', scope: 'mcp' });
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(900);
-    const issued = h.log.query({ type: 'agent.token_issued', limit: 100 }).map((e) => e.entry);
+    const issued = (await h.log.query({ type: 'agent.token_issued', limit: 100 })).map((e) => e.entry);
     expect(issued.some((e) => e['jti'] === claims.jti && e['by'] === 'agent-1')).toBe(true);
     expect(JSON.stringify(issued)).not.toContain(token.split('.')[2]);
   });
@@ -61,7 +61,7 @@ describe('MCP entrance', () => {
     const id = String(r._meta?.[ACTION]);
     const ex = h.paymentsMcp.executions.filter((e) => e.action === id);
     expect(ex).toEqual([{ tool: 'get_balance', args: { account: 'acc-1' }, action: id, tier: 'LOW' }]);
-    const executed = entries(id).find((e) => e['type'] === 'action.executed')!;
+    const executed = (await entries(id)).find((e) => e['type'] === 'action.executed')!;
     const receipt = decodeJwt(String(executed['receipt']));
     expect(receipt).toMatchObject({ aud: 'payments-mcp', sub: id, tier: 'LOW', req: { m: 'MCP', p: '/tools/get_balance' } });
   });
@@ -71,7 +71,7 @@ describe('MCP entrance', () => {
     expect(r.isError).toBeUndefined();
     const id = String(r._meta?.[ACTION]);
     expect(r.structuredContent).toMatchObject({ state: 'settled' });
-    expect(entries(id).map((e) => e['type'])).toEqual(expect.arrayContaining(['action.cooling', 'action.executed']));
+    expect((await entries(id)).map((e) => e['type'])).toEqual(expect.arrayContaining(['action.cooling', 'action.executed']));
     expect(h.paymentsMcp.executions.filter((e) => e.action === id).map((e) => e.tier)).toEqual(['MEDIUM']);
   });
 
@@ -153,7 +153,7 @@ describe('MCP entrance', () => {
         // Each MEDIUM call is waited out, so none executes later, inside another test's before/after count.
         const r = await outcome(c, await call('payments-mcp__transfer', { payee: `DE0000000000000000000${i}`, amount: 600, currency: 'EUR' }, undefined, c));
         const id = String(r._meta?.[ACTION]);
-        tiers.push(String(entries(id).find((e) => e['type'] === 'action.classified')?.['tier']));
+        tiers.push(String((await entries(id)).find((e) => e['type'] === 'action.classified')?.['tier']));
       }
       expect(tiers.slice(0, 8).every((t) => t === 'MEDIUM')).toBe(true);
       expect(tiers[8]).toBe('HIGH');
@@ -231,7 +231,7 @@ describe('MCP entrance: bad input', () => {
     expect(revoke.status).toBe(200);
     const after = await rawMcp(h, token, body);
     expect(after.status).toBe(401);
-    expect(h.log.query({ type: 'agent.token_revoked', limit: 10 }).length).toBeGreaterThan(0);
+    expect((await h.log.query({ type: 'agent.token_revoked', limit: 10 })).length).toBeGreaterThan(0);
   });
 
   it('the token endpoint refuses a replayed assertion, a wrong audience, another grant, a foreign resource, with OAuth errors', async () => {

@@ -56,7 +56,7 @@ describe('MCP entrance: tiers that wait for people', () => {
     expect(done.structuredContent).toMatchObject({ state: 'settled' });
     const ex = h.paymentsMcp.executions.filter((e) => e.action === id);
     expect(ex.map((e) => e.tier)).toEqual(['HIGH']);
-    const executed = h.log.query({ actionId: id, type: 'action.executed', limit: 1 })[0]!.entry;
+    const executed = (await h.log.query({ actionId: id, type: 'action.executed', limit: 1 }))[0]!.entry;
     expect(decodeJwt(String(executed['receipt']))['apv']).toMatchObject([{ who: 'pam' }]);
   });
 
@@ -66,7 +66,7 @@ describe('MCP entrance: tiers that wait for people', () => {
     const id = String(held.structuredContent?.['actionId']);
     await h.gw.ctx.scheduler.tick();
     expect(h.paymentsMcp.executions.some((e) => e.action === id)).toBe(false);
-    const classified = h.log.query({ actionId: id, type: 'action.classified', limit: 1 })[0]!.entry;
+    const classified = (await h.log.query({ actionId: id, type: 'action.classified', limit: 1 }))[0]!.entry;
     expect(classified).toMatchObject({ tier: 'CRITICAL', rule: 'mcp-close-account' });
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogAppender } from '../../src/gateway/log/appender.ts';
 import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
 import { actionDigest } from '../../src/core/action/digest.ts';
 import { classify } from '../../src/core/policy/classify.ts';
@@ -25,7 +26,7 @@ let run = 0;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'af-velocity-scopes-'));
-  store = new SqliteStore({ path: join(dir, 'v.db') });
+  store = new SqliteStore({ path: join(dir, 'v.db'), audit: new LogAppender() });
 });
 afterAll(async () => {
   await store.close();

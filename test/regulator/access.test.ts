@@ -176,7 +176,7 @@ describe('GET /v1/regulator/export', () => {
     expect(b.policyVersions[0]).toMatchObject({ version: h.gw.ctx.policy().hash, digest: h.gw.ctx.policy().hash, logIndex: 0 });
     expect(b.context?.map((c) => c.index)).toEqual(expect.arrayContaining([0, 1]));
     const logged = await waitFor(async () => {
-      const all = h.log.query({ type: 'regulator.export', person: 'rita', limit: 100 });
+      const all = await h.log.query({ type: 'regulator.export', person: 'rita', limit: 100 });
       return all.find((e) => e.entry['tokenJti'] === t.jti);
     });
     expect(logged.entry).toMatchObject({ by: 'rita', via: 'token', request: { fromIndex: 2, toIndex: 9 }, range: { start: 2, end: 9 }, entries: 7 });

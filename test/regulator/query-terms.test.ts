@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { entryTerms, TERMS_VERSION } from '../../src/adapters/log/entry-terms.ts';
+import { entryTerms, TERMS_VERSION } from '../../src/core/log/entry-terms.ts';
 import { makeLog, type LogFixture } from '../log/helpers/fixtures.ts';
 
 let fx: LogFixture | undefined;
@@ -32,34 +32,37 @@ describe('person and rule queries', () => {
     expect(entryTerms({ by: '', who: 5, approvals: 'x', rule: ['r'], matchedRules: [null, 'ok'] })).toEqual(['rule:ok']);
   });
 
-  it('answers person and rule filters, combined with the others', () => {
-    fx = makeLog();
-    fx.log.append(sample);
-    const idx = (q: Parameters<NonNullable<LogFixture['log']>['query']>[0]): number[] => fx!.log.query(q).map((e) => e.index);
-    expect(idx({ person: 'bob' })).toEqual([1, 2]);
-    expect(idx({ person: 'ann' })).toEqual([1]);
-    expect(idx({ person: 'cy' })).toEqual([3]);
-    expect(idx({ person: 'bob', type: 'action.vetoed' })).toEqual([2]);
-    expect(idx({ rule: 'transfer-burst' })).toEqual([0]);
-    expect(idx({ rule: 'small-transfer', since: ts + 3 })).toEqual([4]);
-    expect(idx({ rule: 'large-transfer', person: 'ann' })).toEqual([]);
-    expect(idx({ person: 'nobody' })).toEqual([]);
+  it('answers person and rule filters, combined with the others', async () => {
+    fx = await makeLog();
+    await fx.append(sample);
+    const idx = async (q: Parameters<NonNullable<LogFixture['log']>['query']>[0]): Promise<number[]> => (await fx!.log.query(q)).map((e) => e.index);
+    expect(await idx({ person: 'bob' })).toEqual([1, 2]);
+    expect(await idx({ person: 'ann' })).toEqual([1]);
+    expect(await idx({ person: 'cy' })).toEqual([3]);
+    expect(await idx({ person: 'bob', type: 'action.vetoed' })).toEqual([2]);
+    expect(await idx({ rule: 'transfer-burst' })).toEqual([0]);
+    expect(await idx({ rule: 'small-transfer', since: ts + 3 })).toEqual([4]);
+    expect(await idx({ rule: 'large-transfer', person: 'ann' })).toEqual([]);
+    expect(await idx({ person: 'nobody' })).toEqual([]);
   });
 
-  it('indexes a database written before terms existed, once, on open', () => {
-    fx = makeLog();
-    fx.log.append(sample);
-    fx.db.exec("DELETE FROM tlog_terms; DELETE FROM tlog_meta WHERE name = 'terms'");
-    expect(fx.log.query({ person: 'bob' })).toEqual([]);
-    fx.reopen();
-    expect(fx.log.query({ person: 'bob' }).map((e) => e.index)).toEqual([1, 2]);
+  it('indexes a database written before terms existed, once, on open', async () => {
+    fx = await makeLog();
+    await fx.append(sample);
+    fx.store.db.exec("DELETE FROM tlog_terms; DELETE FROM tlog_meta WHERE name = 'terms'");
+    expect(await fx.log.query({ person: 'bob' })).toEqual([]);
+    await fx.reopen();
+    expect((await fx.log.query({ person: 'bob' })).map((e) => e.index)).toEqual([1, 2]);
     // Entries appended in a transaction the caller rolls back leave no terms behind.
-    fx.db.exec('BEGIN');
-    fx.log.appendInTransaction([{ v: 1, type: 'action.vetoed', actionId: 'a9', by: 'zed' }]);
-    fx.db.exec('ROLLBACK');
-    expect(fx.log.query({ person: 'zed' })).toEqual([]);
-    fx.log.append([{ v: 1, type: 'action.vetoed', actionId: 'a9', by: 'zed' }]);
-    expect(fx.log.query({ person: 'zed' }).map((e) => e.index)).toEqual([5]);
+    await expect(
+      fx.store.tx(async (tx) => {
+        await tx.audit([{ v: 1, type: 'action.vetoed', actionId: 'a9', by: 'zed' }]);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await fx.log.query({ person: 'zed' })).toEqual([]);
+    await fx.append([{ v: 1, type: 'action.vetoed', actionId: 'a9', by: 'zed' }]);
+    expect((await fx.log.query({ person: 'zed' })).map((e) => e.index)).toEqual([5]);
   });
 
   it('indexes `person` (whom an entry is about when they did not act), once, never when malformed', () => {
@@ -71,19 +74,19 @@ describe('person and rule queries', () => {
     expect(entryTerms({ person: { id: 'nora' } })).toEqual([]);
   });
 
-  it('finds the erasure of a person, also on a database indexed before `person` was a term', () => {
-    fx = makeLog();
-    fx.log.append(erasure);
-    const idx = (q: { person: string; type?: string }): number[] => fx!.log.query(q).map((e) => e.index);
-    expect(idx({ person: 'nora' })).toEqual([0, 1, 2, 3]);
-    expect(idx({ person: 'nora', type: 'person.erased' })).toEqual([3]);
-    expect(idx({ person: 'ada' })).toEqual([3]);
+  it('finds the erasure of a person, also on a database indexed before `person` was a term', async () => {
+    fx = await makeLog();
+    await fx.append(erasure);
+    const idx = async (q: { person: string; type?: string }): Promise<number[]> => (await fx!.log.query(q)).map((e) => e.index);
+    expect(await idx({ person: 'nora' })).toEqual([0, 1, 2, 3]);
+    expect(await idx({ person: 'nora', type: 'person.erased' })).toEqual([3]);
+    expect(await idx({ person: 'ada' })).toEqual([3]);
     // What the earlier extraction (version '1') wrote: `who`/`by` terms only.
-    fx.db.exec("DELETE FROM tlog_terms WHERE idx IN (0, 2, 3) AND term = 'person:nora'");
-    fx.db.prepare("UPDATE tlog_meta SET value = '1' WHERE name = 'terms'").run();
-    expect(idx({ person: 'nora' })).toEqual([1]);
-    fx.reopen();
-    expect(idx({ person: 'nora' })).toEqual([0, 1, 2, 3]);
-    expect((fx.db.prepare("SELECT value FROM tlog_meta WHERE name = 'terms'").get() as { value: string }).value).toBe(TERMS_VERSION);
+    fx.store.db.exec("DELETE FROM tlog_terms WHERE idx IN (0, 2, 3) AND term = 'person:nora'");
+    fx.store.db.prepare("UPDATE tlog_meta SET value = '1' WHERE name = 'terms'").run();
+    expect(await idx({ person: 'nora' })).toEqual([1]);
+    await fx.reopen();
+    expect(await idx({ person: 'nora' })).toEqual([0, 1, 2, 3]);
+    expect((fx.store.db.prepare("SELECT value FROM tlog_meta WHERE name = 'terms'").get() as { value: string }).value).toBe(TERMS_VERSION);
   });
 });

@@ -84,7 +84,7 @@ beforeAll(async () => {
   // 3. HIGH with an authorizer's approval but no liveness summary.
   const noLiveness = await submit('POST', '/proxy/payments/transfers', 'rogue-noliveness', { payee: 'R3', amount: 2100, currency: 'EUR' });
   await authoriseWithApprovals(h, noLiveness.id, [{ who: 'alice', device: 'alice-phone', role: 'authorizer', at: nowSec() }]);
-  at['no-liveness'] = h.log.query({ actionId: noLiveness.id, type: 'action.authorised' })[0]!.index;
+  at['no-liveness'] = (await h.log.query({ actionId: noLiveness.id, type: 'action.authorised' }))[0]!.index;
 
   // 4. CRITICAL one platform approver short; 5. CRITICAL with dave counted twice.
   const short = await submit('DELETE', '/proxy/infra/clusters/c2', 'rogue-short');
@@ -98,7 +98,7 @@ beforeAll(async () => {
     ],
     { all_of: [{ group: 'platform', min: 1 }, { group: 'risk', min: 1 }], comparator: 'compliance' },
   );
-  at['quorum-short'] = h.log.query({ actionId: short.id, type: 'action.authorised' })[0]!.index;
+  at['quorum-short'] = (await h.log.query({ actionId: short.id, type: 'action.authorised' }))[0]!.index;
   const twice = await submit('DELETE', '/proxy/infra/clusters/c3', 'rogue-twice');
   await authoriseWithApprovals(
     h,
@@ -111,7 +111,7 @@ beforeAll(async () => {
     ],
     { all_of: [{ group: 'platform', min: 1 }, { group: 'risk', min: 1 }], comparator: 'compliance' },
   );
-  at['quorum-twice'] = h.log.query({ actionId: twice.id, type: 'action.authorised' })[0]!.index;
+  at['quorum-twice'] = (await h.log.query({ actionId: twice.id, type: 'action.authorised' }))[0]!.index;
 
   // 6. Executed after a veto.
   const vetoed = await submit('POST', '/proxy/payments/transfers', 'rogue-vetoed', { payee: 'R6', amount: 30, currency: 'EUR' });

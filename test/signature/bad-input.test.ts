@@ -31,8 +31,8 @@ async function started(o: { hello?: Record<string, unknown> } = {}) {
   return { a, c, s };
 }
 
-function refusedEntry(actionId: string, code: string): Record<string, unknown> | undefined {
-  return entries(h, { actionId, type: 'signature.refused' }).find((e) => e['code'] === code);
+async function refusedEntry(actionId: string, code: string): Promise<Record<string, unknown> | undefined> {
+  return (await entries(h, { actionId, type: 'signature.refused' })).find((e) => e['code'] === code);
 }
 
 async function expectRefused(s: RawSession, actionId: string, code: string): Promise<Record<string, unknown>> {
@@ -142,7 +142,7 @@ describe('bad input on the session WebSocket', () => {
     const e = await waitFor(() => refusedEntry(a.id, 'SESSION_ABORTED'));
     expect(e).toMatchObject({ who: 'dana', chunks: 1 });
     // The session ended, so the nonce may be published; a regulator can recompute the stimulus.
-    const issued = entries(h, { actionId: a.id, type: 'signature.challenge_issued' }).find((x) => x['challengeId'] === c.id)!;
+    const issued = (await entries(h, { actionId: a.id, type: 'signature.challenge_issued' })).find((x) => x['challengeId'] === c.id)!;
     expect(createHash('sha256').update(Buffer.from(String(e['nonce']), 'base64url')).digest('hex')).toBe(issued['nonceSha256']);
     expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
   });
@@ -216,7 +216,7 @@ describe('bad input on the session WebSocket', () => {
     other.hello(eve, c, { person: 'eve', credentialId: eve.credential!.id, modalities: ['motion'] });
     expect(await other.waitFor('result')).toMatchObject({ outcome: 'refused', reason: 'challenge unavailable' });
     expect((await dana.client.challenge(c.id)).state).toBe('issued');
-    expect(entries(h, { type: 'signature.refused' }).some((e) => e['who'] === 'eve' && e['code'] === 'CHALLENGE_NOT_YOURS')).toBe(true);
+    expect((await entries(h, { type: 'signature.refused' })).some((e) => e['who'] === 'eve' && e['code'] === 'CHALLENGE_NOT_YOURS')).toBe(true);
   });
 
   it('a plain GET of the session endpoint is told to upgrade', async () => {
@@ -225,8 +225,10 @@ describe('bad input on the session WebSocket', () => {
     expect(res.headers.get('content-type')).toMatch(/problem\+json/);
   });
 
-  it('no raw sample reaches the log', () => {
-    const all = [...h.log.bodies(0, h.log.size())].join('\n');
+  it('no raw sample reaches the log', async () => {
+    const bodies: string[] = [];
+    for await (const b of h.log.bodies(0, await h.log.size())) bodies.push(b);
+    const all = bodies.join('\n');
     expect(all).toContain('signature.refused');
     expect(all).not.toMatch(/"acc"|"rr"|"pts"|"frames"|"keys"|"sc":/);
   });

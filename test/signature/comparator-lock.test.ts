@@ -39,14 +39,14 @@ describe('a locked comparator', () => {
     const done = await erin.client.request<{ code?: string }>('POST', `/v1/actions/${a.id}/comparator`, { credential: getAssertion(erin.credential!, { challenge, origin: h.url }) });
     expect(done.status).toBe(423);
     expect(done.json.code).toBe('PERSON_LOCKED');
-    expect(entries(h, { actionId: a.id, type: 'comparator.cosign_refused' })).toMatchObject([{ who: 'erin', code: 'PERSON_LOCKED' }]);
-    expect(entries(h, { actionId: a.id, type: 'signature.verified' })).toEqual([]);
+    expect(await entries(h, { actionId: a.id, type: 'comparator.cosign_refused' })).toMatchObject([{ who: 'erin', code: 'PERSON_LOCKED' }]);
+    expect(await entries(h, { actionId: a.id, type: 'signature.verified' })).toEqual([]);
     expect(await actionStatus(h, a.id)).toBe('awaiting_quorum');
 
     const b = await critical('cl-lock-2');
     const again = await erin.client.request<{ code?: string }>('POST', `/v1/actions/${b.id}/comparator/options`, { credentialId: erin.credential!.id });
     expect(again.status).toBe(423);
     expect(again.json.code).toBe('PERSON_LOCKED');
-    expect(entries(h, { actionId: b.id, type: 'comparator.cosign_started' })).toEqual([]);
+    expect(await entries(h, { actionId: b.id, type: 'comparator.cosign_started' })).toEqual([]);
   });
 });

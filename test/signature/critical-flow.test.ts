@@ -88,7 +88,7 @@ describe('CRITICAL: quorum of biological signatures, then the institutional comp
     // A comparator co-sign BEFORE the quorum: verified, then refused by the quorum engine.
     const early = await cosign(a.id, a.digest);
     expect([early.status, early.json.code]).toEqual([409, 'COMPARATOR_BEFORE_QUORUM']);
-    expect(entries(h, { actionId: a.id, type: 'action.approval_refused' })).toMatchObject([{ who: 'erin', role: 'comparator', code: 'COMPARATOR_BEFORE_QUORUM' }]);
+    expect(await entries(h, { actionId: a.id, type: 'action.approval_refused' })).toMatchObject([{ who: 'erin', role: 'comparator', code: 'COMPARATOR_BEFORE_QUORUM' }]);
 
     // Phase 1: six live sessions at once (bob, carol, dave on each action; second passkeys on rotate-root-ca).
     const [sb, sc, sd, rb, rc, rd] = await Promise.all([
@@ -100,10 +100,10 @@ describe('CRITICAL: quorum of biological signatures, then the institutional comp
       sign(dave, rca.id, 'r-dave', second.get('dave')),
     ]);
     for (const s of [sb, sc, sd, rb, rc, rd]) expect(s.r.result, JSON.stringify(s.r.result)).toMatchObject({ outcome: 'accepted' });
-    await waitFor(() => entries(h, { actionId: a.id, type: 'action.approval_recorded' }).length === 3 || undefined);
-    await waitFor(() => entries(h, { actionId: rca.id, type: 'action.approval_recorded' }).length === 3 || undefined);
+    await waitFor(async () => (await entries(h, { actionId: a.id, type: 'action.approval_recorded' })).length === 3 || undefined);
+    await waitFor(async () => (await entries(h, { actionId: rca.id, type: 'action.approval_recorded' })).length === 3 || undefined);
     // The quorum's authorizer side is met (dave counted once, in risk), but the action still waits.
-    const recorded = entries(h, { actionId: a.id, type: 'action.approval_recorded' });
+    const recorded = await entries(h, { actionId: a.id, type: 'action.approval_recorded' });
     expect(recorded.map((e) => e['who']).sort()).toEqual(['bob', 'carol', 'dave']);
     expect(recorded.every((e) => e['counted'] === true)).toBe(true);
     expect(recorded.at(-1)!['quorum']).toMatchObject({ quorumMet: true, satisfied: false });
@@ -115,11 +115,11 @@ describe('CRITICAL: quorum of biological signatures, then the institutional comp
     // duplicate), and erin answers her biological comparator challenge for rotate-root-ca.
     const [dup, bio] = await Promise.all([sign(dave, a.id, 'c-dave-2', second.get('dave'), sd.c.id), sign(erin, rca.id, 'r-erin')]);
     expect(dup.r.result).toMatchObject({ outcome: 'accepted', actionStatus: 'awaiting_quorum' });
-    const dupRefused = await waitFor(() => entries(h, { actionId: a.id, type: 'action.approval_refused' }).find((e) => e['code'] === 'QUORUM_DUPLICATE_PERSON'));
+    const dupRefused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'action.approval_refused' })).find((e) => e['code'] === 'QUORUM_DUPLICATE_PERSON'));
     expect(dupRefused).toMatchObject({ who: 'dave', device: second.get('dave')!.id });
     expect(bio.r.result).toMatchObject({ outcome: 'accepted' });
     await waitFor(async () => ((await actionStatus(h, rca.id)) === 'executed' ? true : undefined), 15_000);
-    const rcaAuth = entries(h, { actionId: rca.id, type: 'action.authorised' })[0]!;
+    const rcaAuth = (await entries(h, { actionId: rca.id, type: 'action.authorised' }))[0]!;
     expect(rcaAuth).toMatchObject({ event: 'quorum_met', tier: 'CRITICAL' });
     expect((rcaAuth['approvals'] as { who: string; role: string; group: string; liveness?: unknown }[]).find((x) => x.who === 'erin')).toMatchObject({ role: 'comparator', group: 'compliance', liveness: { modalities: ['motion'] } });
     // ...and the biological comparator cannot take the passkey-only path.
@@ -151,7 +151,7 @@ describe('CRITICAL: quorum of biological signatures, then the institutional comp
     // A co-signature over another statement is refused; the action keeps waiting.
     const forged = await cosign(a.id, a.digest, (s) => ({ ...s, evidenceSha256: '0'.repeat(64) }));
     expect([forged.status, forged.json.code]).toEqual([409, 'SIGNATURE_REFUSED']);
-    expect(entries(h, { actionId: a.id, type: 'comparator.cosign_refused' })).toMatchObject([{ who: 'erin', code: 'ASSERTION_INVALID' }]);
+    expect(await entries(h, { actionId: a.id, type: 'comparator.cosign_refused' })).toMatchObject([{ who: 'erin', code: 'ASSERTION_INVALID' }]);
     expect(await actionStatus(h, a.id)).toBe('awaiting_quorum');
 
     // Only now: erin co-signs, the quorum is complete, the action executes.
@@ -160,14 +160,14 @@ describe('CRITICAL: quorum of biological signatures, then the institutional comp
     expect(done.json).toMatchObject({ accepted: true, authorised: true, approval: { who: 'erin', role: 'comparator', device: erin.credential!.id, group: 'compliance' } });
     await waitFor(async () => ((await actionStatus(h, a.id)) === 'executed' ? true : undefined), 15_000);
     expect(h.infra.executions.filter((e) => e.key === a.id)).toHaveLength(1);
-    const authorised = entries(h, { actionId: a.id, type: 'action.authorised' })[0]!;
+    const authorised = (await entries(h, { actionId: a.id, type: 'action.authorised' }))[0]!;
     expect(authorised).toMatchObject({ event: 'quorum_met', tier: 'CRITICAL', quorum: { satisfied: true } });
     const groups = Object.fromEntries((authorised['approvals'] as { who: string; group: string }[]).map((x) => [x.who, x.group]));
     expect(groups).toEqual({ bob: 'platform', carol: 'platform', dave: 'risk', erin: 'compliance' });
-    const verified = entries(h, { actionId: a.id, type: 'signature.verified' }).filter((e) => e['who'] === 'erin');
+    const verified = (await entries(h, { actionId: a.id, type: 'signature.verified' })).filter((e) => e['who'] === 'erin');
     expect(verified.at(-1)).toMatchObject({ role: 'comparator', mode: 'cosign', device: erin.credential!.id });
     // The receipt the actuator got lists every counted approval.
-    const receipt = decodeJwt(String(entries(h, { actionId: a.id, type: 'action.executed' })[0]!['receipt']));
+    const receipt = decodeJwt(String((await entries(h, { actionId: a.id, type: 'action.executed' }))[0]!['receipt']));
     expect((receipt['apv'] as { who: string }[]).map((x) => x.who).sort()).toEqual(['bob', 'carol', 'dave', 'erin']);
     // Single use and terminal: no more co-signatures.
     const again = await erin.client.request<{ code: string }>('POST', `/v1/actions/${a.id}/comparator`, { credential: getAssertion(erin.credential!, { challenge: 'AAAA', origin: h.url }) });
@@ -182,9 +182,9 @@ describe('CRITICAL: quorum of biological signatures, then the institutional comp
     expect([denied.status, denied.json.code]).toEqual([403, 'ROLE_FORBIDDEN']);
     const vetoed = await carol.client.ok<{ status: string; vetoedBy: string }>('POST', `/v1/actions/${a.id}/veto`, { reason: 'wrong cluster' });
     expect(vetoed).toMatchObject({ status: 'vetoed', vetoedBy: 'carol' });
-    expect(entries(h, { actionId: a.id, type: 'action.vetoed' })).toMatchObject([{ by: 'carol', as: 'approver', from: 'awaiting_quorum', reason: 'wrong cluster' }]);
+    expect(await entries(h, { actionId: a.id, type: 'action.vetoed' })).toMatchObject([{ by: 'carol', as: 'approver', from: 'awaiting_quorum', reason: 'wrong cluster' }]);
     // Terminal: the open challenges close and nothing runs.
-    await waitFor(() => entries(h, { actionId: a.id, type: 'signature.challenge_closed' }).length >= 3 || undefined);
+    await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.challenge_closed' })).length >= 3 || undefined);
     const late = await erin.client.request<{ code: string }>('POST', `/v1/actions/${a.id}/comparator/options`, { credentialId: erin.credential!.id });
     expect([late.status, late.json.code]).toEqual([409, 'ACTION_NOT_AWAITING_QUORUM']);
     await h.gw.ctx.scheduler.tick();
@@ -198,7 +198,7 @@ describe('CRITICAL: quorum of biological signatures, then the institutional comp
     expect(ev.digest).toBe(a.digest);
     const vetoed = await erin.client.ok<{ status: string; vetoedBy: string }>('POST', `/v1/actions/${a.id}/veto`, { reason: 'evidence incomplete' });
     expect(vetoed).toMatchObject({ status: 'vetoed', vetoedBy: 'erin' });
-    expect(entries(h, { actionId: a.id, type: 'action.vetoed' })).toMatchObject([{ by: 'erin', as: 'comparator', from: 'awaiting_quorum' }]);
+    expect(await entries(h, { actionId: a.id, type: 'action.vetoed' })).toMatchObject([{ by: 'erin', as: 'comparator', from: 'awaiting_quorum' }]);
     // A second veto (dave is also a policy vetoer) finds it terminal.
     const twice = await dave.client.request<{ code: string }>('POST', `/v1/actions/${a.id}/veto`, {});
     expect([twice.status, twice.json.code]).toEqual([409, 'ACTION_NOT_VETOABLE']);

@@ -35,7 +35,7 @@ describe('enrolment', () => {
     const res = await ivy.request<Record<string, unknown>>('POST', '/v1/people/ivy/devices', { ceremonyId: opt.ceremonyId, credential });
     expect(res.status).toBe(201);
     expect(res.json).toMatchObject({ id: stored.id, person: 'ivy', kind: 'phone', name: "Ivy's phone", alg: 'EdDSA', attestation: 'packed', counter: 0 });
-    expect(entries(h, { type: 'device.enrolled' }).find((e) => e['device'] === stored.id)).toMatchObject({ who: 'ivy', kind: 'phone', alg: -8, attestation: 'packed' });
+    expect((await entries(h, { type: 'device.enrolled' })).find((e) => e['device'] === stored.id)).toMatchObject({ who: 'ivy', kind: 'phone', alg: -8, attestation: 'packed' });
     // The ceremony is single use.
     const again = await ivy.request<{ code: string }>('POST', '/v1/people/ivy/devices', { ceremonyId: opt.ceremonyId, credential });
     expect([again.status, again.json.code]).toEqual([409, 'CEREMONY_INVALID']);
@@ -111,7 +111,7 @@ describe('enrolment', () => {
     expect(c).toMatchObject({ purpose: 'enrolment', sustainedMs: 20_000 });
     const r = await runLiveSession({ client: nora.client, challengeId: c.id, credential: nora.credential!, modalities: ['motion'], digest: c.digest, source: simulatorSource(makePerson('nora'), ['motion'], 'enrol-1') });
     expect(r.result).toMatchObject({ outcome: 'accepted' });
-    const recorded = await waitFor(() => entries(h, { type: 'signature.enrolment_recorded' }).find((e) => e['who'] === 'nora'));
+    const recorded = await waitFor(async () => (await entries(h, { type: 'signature.enrolment_recorded' })).find((e) => e['who'] === 'nora'));
     expect(recorded).toMatchObject({ accepted: true, profileModalities: ['motion'] });
     expect(await nora.client.ok('GET', '/v1/people/nora')).toMatchObject({ profile: ['motion'] });
     expect(JSON.stringify(recorded)).not.toMatch(/"acc"/);

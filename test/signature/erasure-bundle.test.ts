@@ -26,7 +26,7 @@ describe('person.erased in a regulator export', () => {
     await challengeOf(gil, a.id);
     const ada = await addAdmin(h, 'ada');
     expect((await ada.erase('gil')).status).toBe(200);
-    await waitFor(() => entries(h, { actionId: a.id, type: 'signature.challenge_closed' })[0]);
+    await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.challenge_closed' }))[0]);
 
     const rita = await addPrincipal(h, 'rita', ['regulator']);
     const token = (await issueToken(h, rita, { scopes: ['log:read', 'log:export'] })).access_token;

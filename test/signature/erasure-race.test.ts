@@ -63,7 +63,7 @@ describe('witness completion racing an erasure', () => {
     const res = await w.complete();
     expect([res.status, res.json.code]).toEqual([409, 'CHALLENGE_USED']);
     await expectNoApproval(h, w.a.id);
-    expect(entries(h, { actionId: w.a.id, type: 'signature.refused' })).toEqual([]);
+    expect(await entries(h, { actionId: w.a.id, type: 'signature.refused' })).toEqual([]);
     expect((await service.store.getPerson('xavier'))?.failures).toBe(0);
   });
 
@@ -73,7 +73,7 @@ describe('witness completion racing an erasure', () => {
     const res = await w.complete();
     expect([res.status, res.json.code]).toEqual([409, 'SIGNATURE_REFUSED']);
     await expectNoApproval(h, w.a.id);
-    expect(entries(h, { actionId: w.a.id, type: 'signature.refused' })).toMatchObject([{ who: 'xavier', person: 'wynn', code: 'DEVICE_REVOKED', challengeId: w.c.id }]);
+    expect(await entries(h, { actionId: w.a.id, type: 'signature.refused' })).toMatchObject([{ who: 'xavier', person: 'wynn', code: 'DEVICE_REVOKED', challengeId: w.c.id }]);
     expect((await service.store.getChallenge(w.c.id))?.state).toBe('failed');
     expect((await service.store.openChallengesForAction(w.a.id)).some((x) => x.person === 'wynn' && x.id !== w.c.id)).toBe(true);
   });
@@ -100,7 +100,7 @@ describe('a write committed in the same store batch as an erasure, just before i
       expect(e).toMatchObject({ code, status: 404 });
     }
     // Both writes did commit, before the erasure: the log has them.
-    expect(entries(h, { type: 'signature.person_unlocked' }).some((x) => x['person'] === 'pia')).toBe(true);
-    expect(entries(h, { type: 'device.revoked' }).some((x) => x['device'] === ray.credential!.id)).toBe(true);
+    expect((await entries(h, { type: 'signature.person_unlocked' })).some((x) => x['person'] === 'pia')).toBe(true);
+    expect((await entries(h, { type: 'device.revoked' })).some((x) => x['device'] === ray.credential!.id)).toBe(true);
   });
 });

@@ -63,7 +63,7 @@ describe('DELETE /v1/people/{id}', () => {
     });
     expect(rowsOf(h, 'nora')).toEqual(NO_ROWS);
 
-    const logged = entries(h, { type: 'person.erased' }).filter((e) => e['person'] === 'nora');
+    const logged = (await entries(h, { type: 'person.erased' })).filter((e) => e['person'] === 'nora');
     expect(logged).toHaveLength(1);
     const e = logged[0]!;
     expect(Object.keys(e).sort()).toEqual(ERASED_ENTRY_KEYS.erasure_request);
@@ -71,7 +71,7 @@ describe('DELETE /v1/people/{id}', () => {
     const text = JSON.stringify(e);
     for (const hash of hashes) expect(text).not.toContain(String(hash));
     expect(text).not.toContain(profile!.slice(1, -1));
-    expect(h.log.query({ type: 'person.erased', limit: 1000 }).find((x) => x.entry['person'] === 'nora')?.index).toBe(res.json['logIndex']);
+    expect((await h.log.query({ type: 'person.erased', limit: 1000 })).find((x) => x.entry['person'] === 'nora')?.index).toBe(res.json['logIndex']);
 
     // The API agrees: no record, and the device is gone.
     expect((await nora.client.request<{ code: string }>('GET', '/v1/people/nora')).json.code).toBe('PERSON_NOT_FOUND');
@@ -93,12 +93,12 @@ describe('DELETE /v1/people/{id}', () => {
     expect(res.json).toMatchObject({ erased: true, challengesClosed: [ce.id] });
     expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
     await s.closed;
-    const closed = entries(h, { actionId: a.id, type: 'signature.challenge_closed' }).find((x) => x['challengeId'] === ce.id);
+    const closed = (await entries(h, { actionId: a.id, type: 'signature.challenge_closed' })).find((x) => x['challengeId'] === ce.id);
     expect(closed).toMatchObject({ person: 'eve', reason: 'PERSON_ERASED', nonce: expect.any(String) });
     // The ended session is logged with the erasure as its reason, not as the action having stopped.
-    const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((x) => x['challengeId'] === ce.id));
+    const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' })).find((x) => x['challengeId'] === ce.id));
     expect(refused).toMatchObject({ who: 'eve', code: 'PERSON_ERASED' });
-    expect(entries(h, { type: 'person.erased' }).find((x) => x['person'] === 'eve')).toMatchObject({ challengesClosed: [ce.id], devices: [eve.credential!.id] });
+    expect((await entries(h, { type: 'person.erased' })).find((x) => x['person'] === 'eve')).toMatchObject({ challengesClosed: [ce.id], devices: [eve.credential!.id] });
 
     // The same device, the same challenge: refused before anything is revealed; no row comes back.
     const again = await RawSession.open(eve, ce.id);
@@ -117,13 +117,13 @@ describe('DELETE /v1/people/{id}', () => {
     // Nobody erased is asked for a new action either.
     const b = await highTransfer(h, 'erase-eve-2');
     await challengeOf(fay, b.id);
-    expect(entries(h, { actionId: b.id, type: 'signature.challenge_issued' }).map((x) => x['person'])).toEqual(['fay']);
+    expect((await entries(h, { actionId: b.id, type: 'signature.challenge_issued' })).map((x) => x['person'])).toEqual(['fay']);
   });
 
   it('a regulator searching the log for the erased person finds the erasure and the challenges it closed', async () => {
     const rita = await addPrincipal(h, 'rita', ['regulator']);
     const token = (await issueToken(h, rita, { scopes: ['log:read'] })).access_token;
-    const erased = await waitFor(() => entries(h, { type: 'person.erased' }).find((x) => x['person'] === 'eve'));
+    const erased = await waitFor(async () => (await entries(h, { type: 'person.erased' })).find((x) => x['person'] === 'eve'));
     const found = await entriesWith(h, token, 'person=eve');
     // `person` is indexed, not only `who`/`by`: eve is named in these entries only as `person`.
     expect(found.find((x) => x.entry['type'] === 'person.erased')?.entry).toEqual(erased);
@@ -149,10 +149,10 @@ describe('DELETE /v1/people/{id}', () => {
     expect(unknown.type).toMatch(/^application\/problem\+json/);
     expect(unknown.json['code']).toBe('PERSON_NOT_FOUND');
 
-    const first = await waitFor(() => entries(h, { type: 'person.erased' }).find((x) => x['person'] === 'nora'));
+    const first = await waitFor(async () => (await entries(h, { type: 'person.erased' })).find((x) => x['person'] === 'nora'));
     const repeat = await ada.erase('nora');
     expect(repeat.status).toBe(200);
     expect(repeat.json).toMatchObject({ person: 'nora', erased: false, alreadyErased: true, basis: 'erasure_request', erasedAt: new Date(first['ts'] as number).toISOString() });
-    expect(entries(h, { type: 'person.erased' }).filter((x) => x['person'] === 'nora')).toHaveLength(1);
+    expect((await entries(h, { type: 'person.erased' })).filter((x) => x['person'] === 'nora')).toHaveLength(1);
   });
 });

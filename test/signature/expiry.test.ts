@@ -40,16 +40,16 @@ describe('expiry', () => {
 
     clock.advance(15 * 60_000 + 1);
     await h.gw.ctx.scheduler.tick();
-    await waitFor(() => entries(h, { actionId: a.id, type: 'signature.challenge_closed' }).find((e) => e['challengeId'] === c.id));
-    expect(entries(h, { actionId: a.id, type: 'action.expired' })).toHaveLength(1);
+    await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.challenge_closed' })).find((e) => e['challengeId'] === c.id));
+    expect(await entries(h, { actionId: a.id, type: 'action.expired' })).toHaveLength(1);
 
     const s = await RawSession.open(yara, c.id);
     s.hello(yara, c, { modalities: ['motion'] });
     expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused', reason: 'challenge unavailable' });
     expect(await s.closed).toBe(4409);
     expect(s.messages.some((m) => m.type === 'start' || m.type === 'reveal')).toBe(false);
-    expect(entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'yara', code: 'CHALLENGE_EXPIRED' }]);
-    expect(entries(h, { actionId: a.id, type: 'signature.challenge_closed' })).toMatchObject([{ challengeId: c.id, reason: 'ACTION_EXPIRED' }]);
+    expect(await entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'yara', code: 'CHALLENGE_EXPIRED' }]);
+    expect(await entries(h, { actionId: a.id, type: 'signature.challenge_closed' })).toMatchObject([{ challengeId: c.id, reason: 'ACTION_EXPIRED' }]);
     expect((await yara.client.challenge(c.id)).state).toBe('expired');
     expect(h.payments.executions.find((e) => e.key === a.id)).toBeUndefined();
   });

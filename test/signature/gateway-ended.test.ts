@@ -23,7 +23,7 @@ async function running(key: string): Promise<{ a: { id: string }; c: { id: strin
 }
 
 async function refusedEntry(actionId: string, challengeId: string): Promise<Record<string, unknown>> {
-  return waitFor(() => entries(h, { actionId, type: 'signature.refused' }).find((x) => x['challengeId'] === challengeId));
+  return waitFor(async () => (await entries(h, { actionId, type: 'signature.refused' })).find((x) => x['challengeId'] === challengeId));
 }
 
 /** The action stops waiting under the running session: the gateway ends it. */
@@ -72,7 +72,7 @@ describe('sessions the gateway ends are not failures', () => {
     expect(e).toMatchObject({ who: 'kit', code: 'ACTION_NOT_PENDING' });
     expect(e).not.toHaveProperty('consecutiveFailures');
     expect(await failures()).toMatchObject({ locked: false, consecutiveFailures: 4 });
-    expect(entries(h, { type: 'signature.person_locked' })).toEqual([]);
+    expect(await entries(h, { type: 'signature.person_locked' })).toEqual([]);
 
     // A session under way on another action when the lock comes, beside the fresh challenges
     // issued after each failure: every one of them is open when the fifth failure locks.
@@ -83,15 +83,15 @@ describe('sessions the gateway ends are not failures', () => {
     // The next genuine failure is the fifth, and locks: that device is told it is locked (4423),
     // as it would be at hello, still without a word on which check failed.
     expect(await fails('fail-5', { reason: LOCKED, close: 4423 })).toMatchObject({ code: 'CHUNK_MALFORMED', consecutiveFailures: 5 });
-    expect(entries(h, { type: 'signature.person_locked' })).toMatchObject([{ person: 'kit', failures: 5 }]);
+    expect(await entries(h, { type: 'signature.person_locked' })).toMatchObject([{ person: 'kit', failures: 5 }]);
 
     // The lock closes each of them, logged once with PERSON_LOCKED right after the lock, in its commit.
-    const [lockedAt] = h.log.query({ type: 'signature.person_locked', limit: 10 });
-    const closed = h.log.query({ type: 'signature.challenge_closed', limit: 1000 }).filter((x) => x.entry['reason'] === 'PERSON_LOCKED');
+    const [lockedAt] = await h.log.query({ type: 'signature.person_locked', limit: 10 });
+    const closed = (await h.log.query({ type: 'signature.challenge_closed', limit: 1000 })).filter((x) => x.entry['reason'] === 'PERSON_LOCKED');
     expect(closed.map((x) => x.entry['challengeId']).sort()).toEqual(open.map((c) => c.id).sort());
     expect(closed.map((x) => x.index)).toEqual(closed.map((_, i) => lockedAt!.index + 1 + i));
     for (const c of open) {
-      const mine = entries(h, { type: 'signature.challenge_closed' }).filter((x) => x['challengeId'] === c.id);
+      const mine = (await entries(h, { type: 'signature.challenge_closed' })).filter((x) => x['challengeId'] === c.id);
       expect(mine).toMatchObject([{ person: 'kit', reason: 'PERSON_LOCKED' }]);
       // The running session had revealed its stimulus: the nonce is published so it can be recomputed.
       expect(mine[0]!['nonce'] !== undefined).toBe(c.state === 'active');
@@ -107,10 +107,10 @@ describe('sessions the gateway ends are not failures', () => {
     expect(e2).not.toHaveProperty('consecutiveFailures');
     expect(await failures()).toMatchObject({ locked: true, consecutiveFailures: 5 });
     const ids = new Set(open.map((c) => c.id));
-    expect(entries(h, { type: 'signature.verified' }).filter((x) => ids.has(x['challengeId'] as string))).toEqual([]);
+    expect((await entries(h, { type: 'signature.verified' })).filter((x) => ids.has(x['challengeId'] as string))).toEqual([]);
     for (const actionId of new Set(open.map((c) => c.actionId!))) {
       expect(await actionStatus(h, actionId)).toBe('awaiting_signature');
-      expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
+      expect(await entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
     }
     expect(await h.signatures.service!.store.openChallengesOf('kit')).toEqual([]);
   });
@@ -134,11 +134,11 @@ describe("a fault of the gateway's own", () => {
       // Fail closed: the challenge is used up and the action still waits, unapproved.
       expect(await h.signatures.service!.store.getChallenge(c.id)).toMatchObject({ state: 'failed', outcome: 'INTERNAL_ERROR' });
       expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
-      expect(entries(h, { actionId: a.id, type: 'signature.verified' })).toEqual([]);
+      expect(await entries(h, { actionId: a.id, type: 'signature.verified' })).toEqual([]);
       faulted.push(a.id);
     }
     expect(await ivy.client.ok('GET', '/v1/people/ivy')).toMatchObject({ locked: false, consecutiveFailures: 0 });
-    expect(entries(h, { type: 'signature.person_locked' }).filter((x) => x['person'] === 'ivy')).toEqual([]);
+    expect((await entries(h, { type: 'signature.person_locked' })).filter((x) => x['person'] === 'ivy')).toEqual([]);
 
     // The person's own failure still counts, from one.
     const a = await highTransfer(h, 'fault-then-fail');

@@ -81,8 +81,8 @@ export async function actionStatus(h: Harness, id: string): Promise<string> {
   return ((await (await h.as('alice', 'GET', `/v1/actions/${id}`)).json()) as { status: string }).status;
 }
 
-export function entries(h: Harness, q: { actionId?: string; type?: string }): Record<string, unknown>[] {
-  return h.log.query({ ...q, limit: 1000 }).map((e) => e.entry);
+export async function entries(h: Harness, q: { actionId?: string; type?: string }): Promise<Record<string, unknown>[]> {
+  return (await h.log.query({ ...q, limit: 1000 })).map((e) => e.entry);
 }
 
 /** A raw session socket for bad-input tests: connect, send frames, collect what the gateway says. */
@@ -167,8 +167,8 @@ export async function failTimes(h: Harness, id: string, n: number): Promise<void
 /** The HIGH action still waits: no verified signature, no authorisation, nothing executed. */
 export async function expectNoApproval(h: Harness, actionId: string): Promise<void> {
   expect(await actionStatus(h, actionId)).toBe('awaiting_signature');
-  expect(entries(h, { actionId, type: 'signature.verified' })).toEqual([]);
-  expect(entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
+  expect(await entries(h, { actionId, type: 'signature.verified' })).toEqual([]);
+  expect(await entries(h, { actionId, type: 'action.authorised' })).toEqual([]);
   expect(h.payments.executions.find((x) => x.key === actionId)).toBeUndefined();
 }
 

@@ -91,11 +91,11 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     await waitFor(async () => ((await actionStatus(h, a.id)) === 'executed' ? true : undefined));
     expect(h.payments.executions.filter((e) => e.key === a.id)).toHaveLength(1);
 
-    const log = entries(h, { actionId: a.id });
+    const log = await entries(h, { actionId: a.id });
     const types = log.map((e) => e['type']);
     expect(types).toEqual(expect.arrayContaining(['signature.challenge_issued', 'signature.session_started', 'signature.verified', 'action.authorised', 'action.executed']));
     const verified = log.find((e) => e['type'] === 'signature.verified')!;
-    const verifiedIndex = h.log.query({ actionId: a.id, type: 'signature.verified' })[0]!.index;
+    const verifiedIndex = (await h.log.query({ actionId: a.id, type: 'signature.verified' }))[0]!.index;
     expect(verified).toMatchObject({ who: 'pam', role: 'authorizer', device: pam.credential!.id, modalities: ['motion'], transcriptHash: r.transcriptHash, liveness: { accepted: true } });
     // The nonce is published once the session is over, and matches the commitment issued with it.
     const issued = log.find((e) => e['type'] === 'signature.challenge_issued' && e['person'] === 'pam')!;
@@ -112,7 +112,9 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     const closed = log.filter((e) => e['type'] === 'signature.challenge_closed').map((e) => e['person']);
     expect(closed.sort()).toEqual(['carol', 'quinn', 'rita', 'sam', 'tom']);
     // Features and decisions only: no raw sample anywhere in the log.
-    const all = [...h.log.bodies(0, h.log.size())].join('\n');
+    const bodies: string[] = [];
+    for await (const b of h.log.bodies(0, await h.log.size())) bodies.push(b);
+    const all = bodies.join('\n');
     expect(all).not.toMatch(/"acc"|"gyro"|"rr"|"pts"|"frames"|"keys"|"sc":/);
 
     // The same transcript streamed again, live, for another action: recognised and refused.
@@ -120,7 +122,7 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     const c2 = await challengeOf(pam, a2.id);
     const replay = await runLiveSession({ ...honest(pam, c2, 'unused'), source: recordedSource(r.streams) });
     expect(replay.result).toMatchObject({ outcome: 'refused', reason: 'signature refused' });
-    const refused = await waitFor(() => entries(h, { actionId: a2.id, type: 'signature.refused' })[0]);
+    const refused = await waitFor(async () => (await entries(h, { actionId: a2.id, type: 'signature.refused' }))[0]);
     expect(refused).toMatchObject({ who: 'pam', code: 'REPLAY_DETECTED', liveness: { accepted: false } });
     expect((refused['liveness'] as { failedChecks: string[] }).failedChecks).toContain('duplicate');
     expect(await actionStatus(h, a2.id)).toBe('awaiting_signature');
@@ -135,7 +137,7 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
       hooks: { assertion: ({ challenge }) => getAssertion(rita.credential!, { challenge, origin: h.url }) },
     });
     expect(r.result).toMatchObject({ outcome: 'refused', reason: 'signature refused' });
-    const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0]);
+    const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' }))[0]);
     expect(refused).toMatchObject({ who: 'quinn', code: 'ASSERTION_INVALID', device: quinn.credential!.id });
     expect(String((refused['reasons'] as string[])[0])).toMatch(/another credential/);
     expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
@@ -151,7 +153,7 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
       hooks: { assertion: ({ nonce, transcriptHash }) => getAssertion(sam.credential!, { challenge: assertionChallenge(nonce, wrong, transcriptHash), origin: h.url }) },
     });
     expect(r.result).toMatchObject({ outcome: 'refused' });
-    const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' })[0]);
+    const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' }))[0]);
     expect(refused).toMatchObject({ who: 'sam', code: 'ASSERTION_INVALID' });
     expect(String((refused['reasons'] as string[])[0])).toMatch(/Unexpected authentication response challenge/);
     expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
@@ -185,7 +187,7 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     const next = (JSON.parse(fast.stdout) as { result: { next: { challengeId: string } } }).result.next.challengeId;
     const synth = await cli(['sign', '--gateway', h.url, '--person', 'tom', '--key', tomKey, '--credential', cred2, '--challenge', next, '--modalities', 'motion', '--attack', 'synthetic-periodic', '--seed', 'cli-synth']);
     expect(synth.code, synth.stderr).toBe(2);
-    const codes = entries(h, { actionId: a.id, type: 'signature.refused' }).map((e) => e['code']);
+    const codes = (await entries(h, { actionId: a.id, type: 'signature.refused' })).map((e) => e['code']);
     expect(codes).toEqual(['STREAM_AHEAD', 'LIVENESS_REJECTED']);
     expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
   });
@@ -200,8 +202,8 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     expect((await pam.client.challenges()).some((x) => x.actionId === a.id)).toBe(false);
     const r = await runLiveSession(honest(carol, c, 'crit'));
     expect(r.result).toMatchObject({ outcome: 'accepted', actionStatus: 'awaiting_quorum' });
-    const verifiedIndex = await waitFor(() => h.log.query({ actionId: a.id, type: 'signature.verified' })[0]?.index);
-    const recorded = await waitFor(() => entries(h, { actionId: a.id, type: 'action.approval_recorded' })[0]);
+    const verifiedIndex = await waitFor(async () => (await h.log.query({ actionId: a.id, type: 'signature.verified' }))[0]?.index);
+    const recorded = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'action.approval_recorded' }))[0]);
     expect(recorded).toMatchObject({ who: 'carol', role: 'authorizer', counted: true, signatureLogIndex: verifiedIndex });
     const view = (await (await h.as('alice', 'GET', `/v1/actions/${a.id}`)).json()) as { status: string; approvals: { who: string }[] };
     expect(view.status).toBe('awaiting_quorum');

@@ -17,8 +17,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h.close());
 
-function issuedFor(actionId: string, person: string): Record<string, unknown>[] {
-  return entries(h, { actionId, type: 'signature.challenge_issued' }).filter((e) => e['person'] === person);
+async function issuedFor(actionId: string, person: string): Promise<Record<string, unknown>[]> {
+  return (await entries(h, { actionId, type: 'signature.challenge_issued' })).filter((e) => e['person'] === person);
 }
 
 async function person(id: string): Promise<TestPerson> {
@@ -33,17 +33,17 @@ describe('late enrolment', () => {
     const p = await person('lara');
     await p.client.declare(['motion']);
     // Declared, no device yet: a biological challenge needs one.
-    expect(issuedFor(a.id, 'lara')).toEqual([]);
+    expect(await issuedFor(a.id, 'lara')).toEqual([]);
     p.credential = (await p.client.enrol({ kind: 'phone' })).stored;
     // Issued before the enrolment answered: the very next request sees it.
     const open = (await p.client.challenges()).filter((c) => c.actionId === a.id);
     expect(open).toMatchObject([{ mode: 'biological', state: 'issued', digest: a.digest, modalities: ['motion'] }]);
-    expect(issuedFor(a.id, 'lara')).toHaveLength(1);
+    expect(await issuedFor(a.id, 'lara')).toHaveLength(1);
     // The device's `next` is that challenge; asking again, even concurrently, issues nothing more.
     const [n1, n2, n3] = await Promise.all([p.client.next(), p.client.next(), p.client.next()]);
     expect([n1?.id, n2?.id, n3?.id]).toEqual([open[0]!.id, open[0]!.id, open[0]!.id]);
     expect(n1).toMatchObject({ actionId: a.id, descriptor: expect.any(Object), summary: { text: expect.stringContaining('5,000') } });
-    expect(issuedFor(a.id, 'lara')).toHaveLength(1);
+    expect(await issuedFor(a.id, 'lara')).toHaveLength(1);
     expect((await h.signatures.service!.store.openChallengesOf('lara')).filter((c) => c.actionId === a.id)).toHaveLength(1);
     expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
   });
@@ -53,7 +53,7 @@ describe('late enrolment', () => {
     const p = await person('wren');
     await p.client.declare(['typing']);
     expect((await p.client.challenges()).filter((c) => c.actionId === a.id)).toMatchObject([{ mode: 'witness', state: 'issued' }]);
-    expect(issuedFor(a.id, 'wren')).toHaveLength(1);
+    expect(await issuedFor(a.id, 'wren')).toHaveLength(1);
     // A device signs only biological challenges: nothing for wren's `next`.
     expect(await p.client.next()).toBeUndefined();
   });
@@ -69,7 +69,7 @@ describe('late enrolment', () => {
     const again = (await p.client.challenges()).filter((c) => c.actionId === a.id);
     expect(again).toMatchObject([{ state: 'issued' }]);
     expect(again[0]!.id).not.toBe(first.id);
-    expect(issuedFor(a.id, 'nico')).toHaveLength(2);
+    expect(await issuedFor(a.id, 'nico')).toHaveLength(2);
   });
 
   it('nothing to sign: 404 NO_OPEN_CHALLENGE as problem+json', async () => {
@@ -94,7 +94,7 @@ describe('late enrolment', () => {
     p.credential = (await p.client.enrol({ kind: 'phone' })).stored;
     const res = await p.client.request<{ code: string }>('POST', '/v1/people/lou/challenges/next');
     expect([res.status, res.json.code]).toEqual([423, 'PERSON_LOCKED']);
-    expect(issuedFor(a.id, 'lou')).toEqual([]);
+    expect(await issuedFor(a.id, 'lou')).toEqual([]);
     expect(await p.client.challenges()).toEqual([]);
   });
 
@@ -109,14 +109,14 @@ describe('late enrolment', () => {
     s.send('not json');
     expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
     await s.closed;
-    const issued = () => entries(h, { type: 'signature.challenge_issued' }).filter((e) => e['person'] === 'rosa').length;
-    const before = issued();
+    const issued = async () => (await entries(h, { type: 'signature.challenge_issued' })).filter((e) => e['person'] === 'rosa').length;
+    const before = await issued();
     const path = '/v1/people/rosa/challenges/next';
     const res = await fetch(h.url + path, { method: 'POST', headers: { authorization: await p.client.authorization('POST', path) } });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await res.json()).toMatchObject({ code: 'RATE_LIMITED' });
-    expect(issued()).toBe(before);
+    expect(await issued()).toBe(before);
   });
 
   it('a challenge a device sees the moment it commits can be answered: its nonce is held before the commit, not after the durability barrier', async () => {

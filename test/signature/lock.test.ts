@@ -60,10 +60,10 @@ describe('failure limits', () => {
     expect(nexts).toEqual([true, true, false, true, false]);
     expect(reasons).toEqual([...Array(4).fill('signature refused'), 'signing is locked for this person; ask an administrator']);
     expect(codes).toEqual([4400, 4400, 4400, 4400, 4423]);
-    const refused = actions.flatMap((id) => entries(h, { actionId: id, type: 'signature.refused' }));
+    const refused = (await Promise.all(actions.map((id) => entries(h, { actionId: id, type: 'signature.refused' })))).flat();
     expect(refused.map((e) => e['code'])).toEqual(Array(5).fill('DIGEST_MISMATCH'));
     expect(refused.map((e) => e['consecutiveFailures'])).toEqual([1, 2, 3, 4, 5]);
-    expect(entries(h, { type: 'signature.person_locked' })).toMatchObject([{ person: 'lou', failures: 5 }]);
+    expect(await entries(h, { type: 'signature.person_locked' })).toMatchObject([{ person: 'lou', failures: 5 }]);
     await waitFor(() => (events.includes('event: locked') ? true : undefined));
     ctrl.abort();
     expect(await lou.client.ok('GET', '/v1/people/lou')).toMatchObject({ locked: true, consecutiveFailures: 5 });
@@ -80,7 +80,7 @@ describe('failure limits', () => {
     const un = await fetch(`${h.url}/v1/people/lou/unlock`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(un.status).toBe(200);
     expect(await un.json()).toMatchObject({ locked: false, consecutiveFailures: 0 });
-    expect(entries(h, { type: 'signature.person_unlocked' })).toMatchObject([{ person: 'lou', by: 'ada' }]);
+    expect(await entries(h, { type: 'signature.person_unlocked' })).toMatchObject([{ person: 'lou', by: 'ada' }]);
     const fresh = await lou.client.request<{ id: string; actionId: string }>('POST', '/v1/people/lou/challenges', { actionId: a2.id });
     expect(fresh.status).toBe(201);
     expect(fresh.json.actionId).toBe(a2.id);
@@ -100,7 +100,7 @@ describe('failure limits', () => {
       if (r.next !== undefined) c = { ...c, id: r.next.challengeId };
     }
     expect(nexts).toEqual([true, true, false]);
-    expect(entries(h, { actionId: a.id, type: 'signature.refused' }).filter((e) => e['who'] === 'mo').map((e) => e['code'])).toEqual(Array(3).fill('MODALITY_NOT_ALLOWED'));
+    expect((await entries(h, { actionId: a.id, type: 'signature.refused' })).filter((e) => e['who'] === 'mo').map((e) => e['code'])).toEqual(Array(3).fill('MODALITY_NOT_ALLOWED'));
     const again = await mo.client.request<{ code: string }>('POST', '/v1/people/mo/challenges', { actionId: a.id });
     expect(again.status).toBe(409);
     expect(again.json.code).toBe('CHALLENGE_NOT_ISSUED');

@@ -53,7 +53,7 @@ describe.concurrent('reference attacks without the enrolled passkey', () => {
         hooks: { assertion: ({ challenge }) => getAssertion(fake, { challenge, origin: h.url }) },
       });
       expect(r.result).toMatchObject({ outcome: 'refused' });
-      const refused = await waitFor(() => entries(h, { actionId: act.id, type: 'signature.refused' })[0]);
+      const refused = await waitFor(async () => (await entries(h, { actionId: act.id, type: 'signature.refused' }))[0]);
       expect(refused).toMatchObject({ who: 'vera', code: 'ASSERTION_INVALID' });
       expect(await actionStatus(h, act.id)).toBe('awaiting_signature');
       expect(h.payments.executions.find((e) => e.key === act.id)).toBeUndefined();

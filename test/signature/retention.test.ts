@@ -52,7 +52,7 @@ describe('retention schedule', () => {
     expect(await retention.tick()).toBe(1);
     expect(rowsOf(h, 'olga')).toEqual(NO_ROWS);
     expect(rowsOf(h, 'abe')).toMatchObject({ sig_people: 1, sig_devices: 1 });
-    const e = entries(h, { type: 'person.erased' }).find((x) => x['person'] === 'olga')!;
+    const e = (await entries(h, { type: 'person.erased' })).find((x) => x['person'] === 'olga')!;
     expect(Object.keys(e).sort()).toEqual(ERASED_ENTRY_KEYS.retention_schedule);
     expect(e).toMatchObject({ basis: 'retention_schedule', retentionDays: 1095, devices: [old.credential!.id], rows: { people: 1, devices: 1 } });
     // Her last interaction was enrolling the device, at the start.

@@ -43,7 +43,7 @@ describe('the per-hour session limit', () => {
     const { a, s, c } = await start('over');
     expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
     await s.closed;
-    const e = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((x) => x['challengeId'] === c.id));
+    const e = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' })).find((x) => x['challengeId'] === c.id));
     expect(e).toMatchObject({ who: 'kit', code: 'RATE_LIMITED' });
   });
 
@@ -53,12 +53,12 @@ describe('the per-hour session limit', () => {
       const { a, s, c } = await start(key, lee);
       expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
       await s.closed;
-      expect(await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((x) => x['challengeId'] === c.id))).toMatchObject({ who: 'lee', code: 'INTERNAL_ERROR' });
+      expect(await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' })).find((x) => x['challengeId'] === c.id))).toMatchObject({ who: 'lee', code: 'INTERNAL_ERROR' });
     }
     const { a, s, c } = await start('fault-over', lee);
     expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
     await s.closed;
-    const e = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((x) => x['challengeId'] === c.id));
+    const e = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' })).find((x) => x['challengeId'] === c.id));
     expect(e).toMatchObject({ who: 'lee', code: 'RATE_LIMITED' });
   });
 });

@@ -46,7 +46,7 @@ describe('institutional witness', () => {
     expect(opt.options.allowCredentials.map((x) => x.id)).toEqual([wendy.credential!.id]);
     expect(opt.options.userVerification).toBe('required');
     // The nonce matches the commitment logged when the challenge was issued.
-    const issued = entries(h, { actionId: a.id, type: 'signature.challenge_issued' }).find((e) => e['challengeId'] === c.id)!;
+    const issued = (await entries(h, { actionId: a.id, type: 'signature.challenge_issued' })).find((e) => e['challengeId'] === c.id)!;
     expect(createHash('sha256').update(Buffer.from(opt.nonce, 'base64url')).digest('hex')).toBe(issued['nonceSha256']);
 
     const done = await wendy.client.ok<{ accepted: boolean; approval: Record<string, unknown> }>('POST', `/v1/challenges/${c.id}/witness`, {
@@ -56,10 +56,10 @@ describe('institutional witness', () => {
     expect(done.approval).toMatchObject({ who: 'wendy', role: 'witness', device: wendy.credential!.id, onBehalfOf: 'walt' });
     await waitFor(async () => ((await actionStatus(h, a.id)) === 'executed' ? true : undefined));
     expect(h.payments.executions.filter((e) => e.key === a.id)).toHaveLength(1);
-    const authorised = entries(h, { actionId: a.id, type: 'action.authorised' })[0]!;
+    const authorised = (await entries(h, { actionId: a.id, type: 'action.authorised' }))[0]!;
     expect(authorised['approvals']).toMatchObject([{ who: 'wendy', role: 'witness', onBehalfOf: 'walt' }]);
-    expect(entries(h, { actionId: a.id, type: 'signature.verified' })[0]).toMatchObject({ who: 'wendy', role: 'witness', onBehalfOf: 'walt', mode: 'witness' });
-    const receipt = decodeJwt(String(entries(h, { actionId: a.id, type: 'action.executed' })[0]!['receipt']));
+    expect((await entries(h, { actionId: a.id, type: 'signature.verified' }))[0]).toMatchObject({ who: 'wendy', role: 'witness', onBehalfOf: 'walt', mode: 'witness' });
+    const receipt = decodeJwt(String((await entries(h, { actionId: a.id, type: 'action.executed' }))[0]!['receipt']));
     expect(receipt['apv']).toMatchObject([{ who: 'wendy', device: wendy.credential!.id }]);
     // Single use: a second witness cannot start on it.
     const second = await xavier.client.request<{ code: string }>('POST', `/v1/challenges/${c.id}/witness/options`, { credentialId: xavier.credential!.id });
@@ -74,7 +74,7 @@ describe('institutional witness', () => {
     const res = await xavier.client.request<{ code: string }>('POST', `/v1/challenges/${c.id}/witness`, { credential: getAssertion(xavier.credential!, { challenge: forged, origin: h.url }) });
     expect(res.status).toBe(409);
     expect(res.json.code).toBe('SIGNATURE_REFUSED');
-    expect(entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'xavier', person: 'walt', code: 'ASSERTION_INVALID' }]);
+    expect(await entries(h, { actionId: a.id, type: 'signature.refused' })).toMatchObject([{ who: 'xavier', person: 'walt', code: 'ASSERTION_INVALID' }]);
     expect(await actionStatus(h, a.id)).toBe('awaiting_signature');
     // walt gets a fresh witness challenge for another try.
     const next = await challengeOf(walt, a.id, c.id);
@@ -87,7 +87,7 @@ describe('institutional witness', () => {
     const s = await RawSession.open(walt, c.id);
     s.hello(walt, c, { credentialId: wendy.credential!.id, modalities: ['motion'] });
     expect(await s.waitFor('result')).toMatchObject({ outcome: 'refused' });
-    await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((e) => e['code'] === 'MODE_WITNESS_ONLY'));
+    await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' })).find((e) => e['code'] === 'MODE_WITNESS_ONLY'));
     const bio = await challengeOf(nina, a.id);
     expect(bio.mode).toBe('biological');
     expect((await wendy.client.request('POST', `/v1/challenges/${bio.id}/witness/options`, { credentialId: wendy.credential!.id })).status).toBe(404);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LogAppender } from '../../src/gateway/log/appender.ts';
 import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
 import type { Fingerprint } from '../../src/core/liveness/types.ts';
 
@@ -16,7 +17,7 @@ afterEach(() => {
 });
 
 async function open(path: string): Promise<{ store: SqliteStore; close(): Promise<void> }> {
-  const store = new SqliteStore({ path });
+  const store = new SqliteStore({ path, audit: new LogAppender() });
   return { store, close: () => store.close() };
 }
 

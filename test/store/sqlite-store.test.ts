@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/adapters/store/sqlite-store.ts';
 import { WalCheckpointer } from '../../src/adapters/store/wal-checkpointer.ts';
-import { TransparencyLog } from '../../src/adapters/log/transparency-log.ts';
+import { LogAppender } from '../../src/gateway/log/appender.ts';
+import { openTransparencyLog } from '../../src/gateway/log/open-log.ts';
+import type { TransparencyLog } from '../../src/gateway/log/transparency-log.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { MemorySigner } from '../helpers/memory-signer.ts';
 
@@ -20,7 +22,7 @@ function open(opts: Partial<SqliteStoreOptions> = {}): { store: SqliteStore; pat
   const dir = mkdtempSync(join(tmpdir(), 'af-store-'));
   dirs.push(dir);
   const path = join(dir, 'gateway.db');
-  const store = new SqliteStore({ path, ...opts });
+  const store = new SqliteStore({ path, audit: new LogAppender(), ...opts });
   stores.push(store);
   return { store, path };
 }
@@ -146,7 +148,7 @@ describe('SqliteStore durability', () => {
     await principal(store, 'kept');
     await store.close();
     stores.pop();
-    const again = new SqliteStore({ path });
+    const again = new SqliteStore({ path, audit: new LogAppender() });
     stores.push(again);
     expect((await again.principals.get('kept'))?.id).toBe('kept');
   });
@@ -200,7 +202,6 @@ describe('SqliteStore checkpoints', () => {
 describe('transparency log checkpoints and durability', () => {
   it('signs a checkpoint only once the store says the entries are durable', async () => {
     const gate = gatedSync();
-    let log!: TransparencyLog;
     const signer = new MemorySigner();
     let signCalls = 0;
     const sign = signer.sign.bind(signer);
@@ -210,23 +211,30 @@ describe('transparency log checkpoints and durability', () => {
     };
     const dir = mkdtempSync(join(tmpdir(), 'af-store-'));
     dirs.push(dir);
-    const store = new SqliteStore({
-      path: join(dir, 'gateway.db'),
-      syncWal: gate.syncWal,
-      audit: (db, { transact }) => (log = new TransparencyLog({ db, transact, signer, origin: 'durable.test/log', clock: systemClock, checkpointEvery: null })),
-    });
+    const appender = new LogAppender();
+    const store = new SqliteStore({ path: join(dir, 'gateway.db'), syncWal: gate.syncWal, audit: appender });
     stores.push(store);
+    let log: TransparencyLog | undefined;
+    const opening = openTransparencyLog({ store, appender, signer, origin: 'durable.test/log', clock: systemClock, checkpointEvery: null }).then((l) => (log = l));
+    while (log === undefined) {
+      gate.releaseAll();
+      await tick();
+    }
+    await opening;
     const appended = store.tx(async (tx) => tx.audit([{ v: 1, type: 'test.entry', ts: 1 }]), { durable: false });
     await appended;
+    expect(gate.calls()).toBe(0);
     let signed = false;
     const cp = log.checkpoint().then((c) => {
       signed = true;
       return c;
     });
+    // The checkpoint waits for a sync covering the entry, and signs nothing meanwhile.
+    for (let i = 0; i < 500 && gate.calls() === 0; i++) await tick();
+    expect(gate.calls()).toBe(1);
     await tick();
     expect(signCalls).toBe(0);
     expect(signed).toBe(false);
-    expect(gate.calls()).toBe(1);
     // Then the checkpoint row itself is written through the store and waits for a sync too.
     while (!signed) {
       gate.releaseAll();
@@ -234,6 +242,7 @@ describe('transparency log checkpoints and durability', () => {
     }
     expect((await cp).size).toBe(1);
     expect(signCalls).toBe(1);
-    expect(log.latestCheckpoint()?.size).toBe(1);
+    expect((await log.latestCheckpoint())?.size).toBe(1);
+    await log.close();
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LogAppender } from '../../src/gateway/log/appender.ts';
 import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'af-migrate-'));
@@ -24,7 +25,7 @@ describe('a database from before velocity scopes', () => {
     row.run('a2', 'bot-b', 'k2', 'cooling', 'payments', 'transfer', 'p2', 700, 'EUR', 1000, 1000, null, '{}');
     old.close();
 
-    const store = new SqliteStore({ path });
+    const store = new SqliteStore({ path, audit: new LogAppender() });
     try {
       const base = { actuator: 'payments', operations: ['transfer'], currency: 'EUR', sinceMs: 0 };
       const totals = await store.tx((tx) =>
@@ -48,7 +49,7 @@ describe('a database from before velocity scopes', () => {
       await store.close();
     }
     // Opening it again changes nothing.
-    const again = new SqliteStore({ path });
+    const again = new SqliteStore({ path, audit: new LogAppender() });
     await again.close();
   });
 });

@@ -10,7 +10,8 @@ import { FirewallError } from '../../core/errors.ts';
 import { isUint } from '../../core/merkle/tree-size.ts';
 import { entryBundlesForSize, tilePath, tilesForSize } from '../../core/merkle/tile.ts';
 import { EXPORT_BUNDLE_FORMAT, type BundleEntry, type ExportBundle, type PolicyVersionRecord } from '../../core/checkpoint/bundle-format.ts';
-import type { SignedCheckpoint, TransparencyLog } from './transparency-log.ts';
+import type { SignedCheckpoint } from '../../core/log/types.ts';
+import type { TransparencyLog } from '../../gateway/log/transparency-log.ts';
 
 export interface ExportOptions {
   /** First index (inclusive). */
@@ -30,7 +31,7 @@ export interface ExportOptions {
 const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.length).toString('base64');
 
 async function latestFor(log: TransparencyLog, fresh: boolean | undefined): Promise<SignedCheckpoint> {
-  const latest = fresh === false ? log.latestCheckpoint() : await log.checkpoint();
+  const latest = fresh === false ? await log.latestCheckpoint() : await log.checkpoint();
   if (!latest) throw new FirewallError('LOG_NO_CHECKPOINT', 'the log has not signed a checkpoint yet', { status: 404 });
   return latest;
 }
@@ -44,7 +45,7 @@ export async function buildExportBundle(log: TransparencyLog, options: ExportOpt
     if (options.fromIndex !== undefined || options.toIndex !== undefined) {
       throw new FirewallError('EXPORT_RANGE_INVALID', 'give either an index range or a time range, not both', { status: 400 });
     }
-    const r = log.indexRangeForTime(options.since ?? 0, options.until ?? Number.MAX_SAFE_INTEGER);
+    const r = await log.indexRangeForTime(options.since ?? 0, options.until ?? Number.MAX_SAFE_INTEGER);
     start = r.start;
     end = r.end;
   } else {
@@ -56,19 +57,19 @@ export async function buildExportBundle(log: TransparencyLog, options: ExportOpt
   start = Math.min(start, end);
 
   // The checkpoint chain: the last checkpoint at or before `start` (if any) through the latest.
-  const before = log.checkpoints(0, start);
+  const before = await log.checkpoints(0, start);
   const chainFrom = before.length > 0 ? (before[before.length - 1] as SignedCheckpoint).size : 0;
-  const checkpoints = log.checkpoints(chainFrom, latest.size);
+  const checkpoints = await log.checkpoints(chainFrom, latest.size);
   const checkpointConsistency = [];
   for (let i = 0; i + 1 < checkpoints.length; i++) {
     const a = checkpoints[i] as SignedCheckpoint;
     const b = checkpoints[i + 1] as SignedCheckpoint;
-    checkpointConsistency.push({ from: a.size, to: b.size, hashes: log.consistencyProof(a.size, b.size).hashes.map(b64) });
+    checkpointConsistency.push({ from: a.size, to: b.size, hashes: (await log.consistencyProof(a.size, b.size)).hashes.map(b64) });
   }
 
   const entries: BundleEntry[] = new Array(end - start);
   let i = 0;
-  for (const body of log.bodies(start, end)) {
+  for await (const body of log.bodies(start, end)) {
     entries[i] = { index: start + i, entry: body };
     i++;
   }
@@ -87,9 +88,9 @@ export async function buildExportBundle(log: TransparencyLog, options: ExportOpt
       ...(c.hsmCounter === null ? {} : { hsmCounter: c.hsmCounter }),
     })),
     proofs: {
-      leafHashes: log.leafHashes(start, end).toString('base64'),
-      leftFrontier: log.frontierHashes(start).map(b64),
-      toLatest: log.consistencyProof(end, latest.size).hashes.map(b64),
+      leafHashes: (await log.leafHashes(start, end)).toString('base64'),
+      leftFrontier: (await log.frontierHashes(start)).map(b64),
+      toLatest: (await log.consistencyProof(end, latest.size)).hashes.map(b64),
       checkpointConsistency,
     },
     verifierKey: { vkey: key.vkey, x5c: key.x5c },
@@ -111,7 +112,7 @@ export async function writeTileDirectory(log: TransparencyLog, dir: string, opti
   };
   write('checkpoint', latest.note);
   const snapshot = latest.size;
-  for (const t of [...tilesForSize(snapshot), ...entryBundlesForSize(snapshot)]) write(tilePath(t), log.tile(t));
+  for (const t of [...tilesForSize(snapshot), ...entryBundlesForSize(snapshot)]) write(tilePath(t), await log.tile(t));
   write('v1/verifier-key', `${JSON.stringify(await log.verifierKey(), null, 2)}\n`);
   return latest;
 }

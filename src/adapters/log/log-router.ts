@@ -19,7 +19,8 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { parseSafeUint } from '../../core/merkle/tree-size.ts';
 import { parseTilePath, tileExists, TILE_WIDTH, type TileCoord } from '../../core/merkle/tile.ts';
-import type { LogEntry, TransparencyLog } from './transparency-log.ts';
+import type { LogEntry } from '../../core/log/types.ts';
+import type { TransparencyLog } from '../../gateway/log/transparency-log.ts';
 
 export interface LogRouterOptions {
   /** Path prefix, default '/log'. */
@@ -89,8 +90,8 @@ export function tileCacheControl(t: TileCoord): string {
   return t.width === TILE_WIDTH ? `${scope}, max-age=31536000, immutable` : `${scope}, max-age=60`;
 }
 
-function latestSize(log: TransparencyLog): number {
-  const cp = log.latestCheckpoint();
+async function latestSize(log: TransparencyLog): Promise<number> {
+  const cp = await log.latestCheckpoint();
   if (!cp) throw new FirewallError('LOG_NO_CHECKPOINT', 'the log has not signed a checkpoint yet', { status: 404 });
   return cp.size;
 }
@@ -111,8 +112,8 @@ export function logRouter(log: TransparencyLog, options: LogRouterOptions = {}):
 
   router.get(
     `${prefix}/checkpoint`,
-    wrap((_req, res) => {
-      const cp = log.latestCheckpoint();
+    wrap(async (_req, res) => {
+      const cp = await log.latestCheckpoint();
       if (!cp) throw new FirewallError('LOG_NO_CHECKPOINT', 'the log has not signed a checkpoint yet', { status: 404 });
       res.status(200).type('text/plain; charset=utf-8').set('Cache-Control', 'public, max-age=2').send(cp.note);
     }),
@@ -121,29 +122,29 @@ export function logRouter(log: TransparencyLog, options: LogRouterOptions = {}):
   // Tiles and entry bundles: parse the whole path ourselves, canonical spellings only.
   router.get(
     new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tile/.+$`),
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       const rel = req.path.slice(prefix.length + 1);
       const coord = parseTilePath(rel);
       // Only what a signed checkpoint covers: those entries are durable, so a tile served (and
       // cached as immutable) can never change, whereas newer ones are committed but maybe not synced.
-      const signed = log.latestCheckpoint()?.size ?? 0;
+      const signed = (await log.latestCheckpoint())?.size ?? 0;
       if (!tileExists(coord, signed)) throw new FirewallError('LOG_NOT_FOUND', `tile is not within the latest checkpoint (size ${signed})`, { status: 404 });
-      const data = log.tile(coord);
+      const data = await log.tile(coord);
       res.status(200).type('application/octet-stream').set('Cache-Control', tileCacheControl(coord)).send(data);
     }),
   );
 
   router.get(
     `${prefix}/v1/entries/:index`,
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       const index = parseSafeUint(req.params['index'], 'index');
-      res.status(200).json(entryJson(log.entry(index)));
+      res.status(200).json(entryJson(await log.entry(index)));
     }),
   );
 
   router.get(
     `${prefix}/v1/entries`,
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       const actionId = queryParam(req, 'actionId');
       const type = queryParam(req, 'type');
       const person = queryParam(req, 'person');
@@ -163,27 +164,27 @@ export function logRouter(log: TransparencyLog, options: LogRouterOptions = {}):
       ] as const) {
         if (v !== undefined && (v.length === 0 || v.length > 512)) throw new FirewallError('LOG_BAD_REQUEST', `${k} must be 1..512 characters`, { status: 400 });
       }
-      const entries = log.query({ actionId, type, person, rule, since, until, afterIndex, limit });
+      const entries = await log.query({ actionId, type, person, rule, since, until, afterIndex, limit });
       res.status(200).json({ entries: entries.map(entryJson) });
     }),
   );
 
   router.get(
     `${prefix}/v1/proofs/inclusion`,
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       const index = requiredNumber(req, 'index');
-      const size = numberParam(req, 'size') ?? latestSize(log);
-      const p = log.inclusionProof(index, size);
+      const size = numberParam(req, 'size') ?? (await latestSize(log));
+      const p = await log.inclusionProof(index, size);
       res.status(200).json({ index: p.index, size: p.size, leafHash: b64(p.leafHash), rootHash: b64(p.rootHash), hashes: p.hashes.map(b64) });
     }),
   );
 
   router.get(
     `${prefix}/v1/proofs/consistency`,
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       const from = requiredNumber(req, 'from');
-      const to = numberParam(req, 'to') ?? latestSize(log);
-      const p = log.consistencyProof(from, to);
+      const to = numberParam(req, 'to') ?? (await latestSize(log));
+      const p = await log.consistencyProof(from, to);
       res.status(200).json({ from: p.from, to: p.to, fromRoot: b64(p.fromRoot), toRoot: b64(p.toRoot), hashes: p.hashes.map(b64) });
     }),
   );

@@ -16,7 +16,7 @@ import { parseCheckpoint } from '../../core/checkpoint/checkpoint.ts';
 import { parseSignedNote } from '../../core/checkpoint/note.ts';
 import type { ContextEntry, ExportBundle, PolicyVersionRecord } from '../../core/checkpoint/bundle-format.ts';
 import { buildExportBundle } from './export-bundle.ts';
-import type { TransparencyLog } from './transparency-log.ts';
+import type { TransparencyLog } from '../../gateway/log/transparency-log.ts';
 
 export interface RegulatorExportRequest {
   fromIndex?: number;
@@ -43,11 +43,11 @@ function tooLarge(n: number, max: number): FirewallError {
 }
 
 /** Every policy.activated entry with index < end, as policy versions. */
-export function policyVersionsUpTo(log: TransparencyLog, end: number): PolicyVersionRecord[] {
+export async function policyVersionsUpTo(log: TransparencyLog, end: number): Promise<PolicyVersionRecord[]> {
   const out: PolicyVersionRecord[] = [];
   let after: number | undefined;
   for (;;) {
-    const page = log.query({ type: 'policy.activated', limit: PAGE, ...(after === undefined ? {} : { afterIndex: after }) });
+    const page = await log.query({ type: 'policy.activated', limit: PAGE, ...(after === undefined ? {} : { afterIndex: after }) });
     for (const e of page) {
       if (e.index >= end) return out;
       const { policyHash, name, policy } = e.entry as { policyHash?: unknown; name?: unknown; policy?: unknown };
@@ -68,7 +68,7 @@ export function policyVersionsUpTo(log: TransparencyLog, end: number): PolicyVer
 }
 
 /** Indexes before `start` that the entries in range depend on. */
-function contextIndexes(log: TransparencyLog, bundle: ExportBundle, policies: PolicyVersionRecord[], max: number): number[] {
+async function contextIndexes(log: TransparencyLog, bundle: ExportBundle, policies: PolicyVersionRecord[], max: number): Promise<number[]> {
   const start = bundle.range.start;
   const wanted = new Set<number>();
   for (const p of policies) if (p.logIndex !== undefined && p.logIndex < start) wanted.add(p.logIndex);
@@ -80,7 +80,7 @@ function contextIndexes(log: TransparencyLog, bundle: ExportBundle, policies: Po
   for (const actionId of actions) {
     let after: number | undefined;
     for (;;) {
-      const page = log.query({ actionId, limit: PAGE, ...(after === undefined ? {} : { afterIndex: after }) });
+      const page = await log.query({ actionId, limit: PAGE, ...(after === undefined ? {} : { afterIndex: after }) });
       for (const e of page) if (e.index < start) wanted.add(e.index);
       if (page.length < PAGE || page[page.length - 1]!.index >= start) break;
       after = page[page.length - 1]!.index;
@@ -103,22 +103,21 @@ export async function buildRegulatorExport(log: TransparencyLog, request: Regula
     throw new FirewallError('EXPORT_RANGE_INVALID', 'since must not exceed until', { status: 400 });
   }
   // Refuse oversized ranges before reading them.
-  const size = log.size();
+  const size = await log.size();
   const planned = byTime
-    ? log.indexRangeForTime(request.since ?? 0, request.until ?? Number.MAX_SAFE_INTEGER)
+    ? await log.indexRangeForTime(request.since ?? 0, request.until ?? Number.MAX_SAFE_INTEGER)
     : { start: Math.min(request.fromIndex ?? 0, size), end: Math.min(request.toIndex ?? size, size) };
   if (planned.end - planned.start > o.maxEntries) throw tooLarge(planned.end - planned.start, o.maxEntries);
 
   const bundle = await buildExportBundle(log, { ...request, jwks: o.jwks, clock: o.clock });
   if (bundle.entries.length > o.maxEntries) throw tooLarge(bundle.entries.length, o.maxEntries);
   const latest = parseCheckpoint(parseSignedNote(bundle.checkpoints[bundle.checkpoints.length - 1]!.note).text);
-  bundle.policyVersions = policyVersionsUpTo(log, bundle.range.end);
+  bundle.policyVersions = await policyVersionsUpTo(log, bundle.range.end);
   if (bundle.range.start > 0) {
-    const context: ContextEntry[] = contextIndexes(log, bundle, bundle.policyVersions, o.maxEntries).map((index) => ({
-      index,
-      entry: log.entry(index).body,
-      inclusion: log.inclusionProof(index, latest.size).hashes.map(b64),
-    }));
+    const context: ContextEntry[] = [];
+    for (const index of await contextIndexes(log, bundle, bundle.policyVersions, o.maxEntries)) {
+      context.push({ index, entry: (await log.entry(index)).body, inclusion: (await log.inclusionProof(index, latest.size)).hashes.map(b64) });
+    }
     bundle.context = context;
   }
   return bundle;

@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { prepareAll } from './sqlite-statements.ts';
 import type { ApproverReads, ApproverTx, InvitationRow, PushSubscriptionRow, SessionRow } from '../../gateway/ports/approver.ts';
 
 /**
@@ -55,85 +56,87 @@ const session = (r: Row): SessionRow => ({
   expiresAt: Number(r['expires_at']),
 });
 
+const APPROVER_TX_SQL = {
+  insertInvitation: 'INSERT INTO app_invitations (token_sha256, person, roles, created_by, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+  useInvitation: 'UPDATE app_invitations SET used_at = ? WHERE token_sha256 = ? AND used_at IS NULL AND expires_at >= ?',
+  insertSession: 'INSERT INTO app_sessions (token_sha256, person, origin, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  touchSession: 'UPDATE app_sessions SET last_seen_at = ? WHERE token_sha256 = ?',
+  deleteSession: 'DELETE FROM app_sessions WHERE token_sha256 = ?',
+  purgeSessions: 'DELETE FROM app_sessions WHERE expires_at < ? OR last_seen_at < ?',
+  putPush: `INSERT INTO app_push_subscriptions (endpoint, person, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
+              ON CONFLICT (endpoint) DO UPDATE SET person = excluded.person, p256dh = excluded.p256dh, auth = excluded.auth`,
+  deletePush: 'DELETE FROM app_push_subscriptions WHERE endpoint = ?',
+  deletePushOf: 'DELETE FROM app_push_subscriptions WHERE person = ?',
+};
+
 export class SqliteApproverTx implements ApproverTx {
-  readonly #s: Record<string, StatementSync>;
+  readonly #s: Record<keyof typeof APPROVER_TX_SQL, StatementSync>;
 
   constructor(db: DatabaseSync) {
-    const w = (sql: string) => db.prepare(sql);
-    this.#s = {
-      insertInvitation: w('INSERT INTO app_invitations (token_sha256, person, roles, created_by, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)'),
-      useInvitation: w('UPDATE app_invitations SET used_at = ? WHERE token_sha256 = ? AND used_at IS NULL AND expires_at >= ?'),
-      insertSession: w('INSERT INTO app_sessions (token_sha256, person, origin, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      touchSession: w('UPDATE app_sessions SET last_seen_at = ? WHERE token_sha256 = ?'),
-      deleteSession: w('DELETE FROM app_sessions WHERE token_sha256 = ?'),
-      purgeSessions: w('DELETE FROM app_sessions WHERE expires_at < ? OR last_seen_at < ?'),
-      putPush: w(`INSERT INTO app_push_subscriptions (endpoint, person, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
-                  ON CONFLICT (endpoint) DO UPDATE SET person = excluded.person, p256dh = excluded.p256dh, auth = excluded.auth`),
-      deletePush: w('DELETE FROM app_push_subscriptions WHERE endpoint = ?'),
-      deletePushOf: w('DELETE FROM app_push_subscriptions WHERE person = ?'),
-    };
+    this.#s = prepareAll(db, APPROVER_TX_SQL);
   }
 
   async insertInvitation(i: Omit<InvitationRow, 'usedAt'>): Promise<void> {
-    this.#s['insertInvitation']!.run(i.tokenSha256, i.person, JSON.stringify(i.roles), i.createdBy, i.createdAt, i.expiresAt);
+    this.#s.insertInvitation.run(i.tokenSha256, i.person, JSON.stringify(i.roles), i.createdBy, i.createdAt, i.expiresAt);
   }
 
   async useInvitation(tokenSha256: string, now: number): Promise<boolean> {
-    return Number(this.#s['useInvitation']!.run(now, tokenSha256, now).changes) === 1;
+    return Number(this.#s.useInvitation.run(now, tokenSha256, now).changes) === 1;
   }
 
   async insertSession(s: SessionRow): Promise<void> {
-    this.#s['insertSession']!.run(s.tokenSha256, s.person, s.origin, s.createdAt, s.lastSeenAt, s.expiresAt);
+    this.#s.insertSession.run(s.tokenSha256, s.person, s.origin, s.createdAt, s.lastSeenAt, s.expiresAt);
   }
 
   async touchSession(tokenSha256: string, now: number): Promise<void> {
-    this.#s['touchSession']!.run(now, tokenSha256);
+    this.#s.touchSession.run(now, tokenSha256);
   }
 
   async deleteSession(tokenSha256: string): Promise<void> {
-    this.#s['deleteSession']!.run(tokenSha256);
+    this.#s.deleteSession.run(tokenSha256);
   }
 
   async purgeSessions(now: number, idleBefore: number): Promise<void> {
-    this.#s['purgeSessions']!.run(now, idleBefore);
+    this.#s.purgeSessions.run(now, idleBefore);
   }
 
   async putPush(s: PushSubscriptionRow, now: number): Promise<void> {
-    this.#s['putPush']!.run(s.endpoint, s.person, s.p256dh, s.auth, now);
+    this.#s.putPush.run(s.endpoint, s.person, s.p256dh, s.auth, now);
   }
 
   async deletePush(endpoint: string): Promise<void> {
-    this.#s['deletePush']!.run(endpoint);
+    this.#s.deletePush.run(endpoint);
   }
 
   async deletePushOf(person: string): Promise<void> {
-    this.#s['deletePushOf']!.run(person);
+    this.#s.deletePushOf.run(person);
   }
 }
 
+const APPROVER_READS_SQL = {
+  invitation: 'SELECT * FROM app_invitations WHERE token_sha256 = ?',
+  session: 'SELECT * FROM app_sessions WHERE token_sha256 = ?',
+  pushOf: 'SELECT * FROM app_push_subscriptions WHERE person = ?',
+};
+
 export class SqliteApproverReads implements ApproverReads {
-  readonly #s: Record<string, StatementSync>;
+  readonly #s: Record<keyof typeof APPROVER_READS_SQL, StatementSync>;
 
   constructor(db: DatabaseSync) {
-    const r = (sql: string) => db.prepare(sql);
-    this.#s = {
-      invitation: r('SELECT * FROM app_invitations WHERE token_sha256 = ?'),
-      session: r('SELECT * FROM app_sessions WHERE token_sha256 = ?'),
-      pushOf: r('SELECT * FROM app_push_subscriptions WHERE person = ?'),
-    };
+    this.#s = prepareAll(db, APPROVER_READS_SQL);
   }
 
   async invitation(tokenSha256: string): Promise<InvitationRow | undefined> {
-    const r = this.#s['invitation']!.get(tokenSha256) as Row | undefined;
+    const r = this.#s.invitation.get(tokenSha256) as Row | undefined;
     return r === undefined ? undefined : invitation(r);
   }
 
   async session(tokenSha256: string): Promise<SessionRow | undefined> {
-    const r = this.#s['session']!.get(tokenSha256) as Row | undefined;
+    const r = this.#s.session.get(tokenSha256) as Row | undefined;
     return r === undefined ? undefined : session(r);
   }
 
   async pushOf(person: string): Promise<PushSubscriptionRow[]> {
-    return (this.#s['pushOf']!.all(person) as Row[]).map((r) => ({ endpoint: String(r['endpoint']), person: String(r['person']), p256dh: String(r['p256dh']), auth: String(r['auth']) }));
+    return (this.#s.pushOf.all(person) as Row[]).map((r) => ({ endpoint: String(r['endpoint']), person: String(r['person']), p256dh: String(r['p256dh']), auth: String(r['auth']) }));
   }
 }

@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { prepareAll } from './sqlite-statements.ts';
 import { FirewallError } from '../../core/errors.ts';
 import type {
   NewPolicyVersion,
@@ -66,93 +67,95 @@ function proposalOf(row: unknown): PolicyProposal | undefined {
   return row === undefined ? undefined : (JSON.parse((row as { doc: string }).doc) as PolicyProposal);
 }
 
+const POLICY_VERSIONS_TX_SQL = {
+  insertVersion: `INSERT OR IGNORE INTO policy_versions (hash, name, document, source, proposed_by, proposer_kind, proposed_at, status, activated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'proposed', NULL)`,
+  retire: `UPDATE policy_versions SET status = 'retired' WHERE status = 'active' AND hash <> ?`,
+  activate: `UPDATE policy_versions SET status = 'active', activated_at = ? WHERE hash = ?`,
+  insertActivation: 'INSERT INTO policy_activations (hash, at, proposal_id) VALUES (?, ?, ?)',
+  active: 'SELECT seq, hash, at, proposal_id FROM policy_activations ORDER BY seq DESC LIMIT 1',
+  version: 'SELECT * FROM policy_versions WHERE hash = ?',
+  putProposal: 'INSERT INTO policy_proposals (id, action_id, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET action_id = excluded.action_id, doc = excluded.doc',
+  proposal: 'SELECT doc FROM policy_proposals WHERE id = ?',
+  proposalByAction: 'SELECT doc FROM policy_proposals WHERE action_id = ?',
+};
+
 export class SqlitePolicyVersionsTx implements PolicyVersionsTx {
-  readonly #s: Record<string, StatementSync>;
+  readonly #s: Record<keyof typeof POLICY_VERSIONS_TX_SQL, StatementSync>;
 
   constructor(db: DatabaseSync) {
-    const w = (sql: string) => db.prepare(sql);
-    this.#s = {
-      insertVersion: w(`INSERT OR IGNORE INTO policy_versions (hash, name, document, source, proposed_by, proposer_kind, proposed_at, status, activated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 'proposed', NULL)`),
-      retire: w(`UPDATE policy_versions SET status = 'retired' WHERE status = 'active' AND hash <> ?`),
-      activate: w(`UPDATE policy_versions SET status = 'active', activated_at = ? WHERE hash = ?`),
-      insertActivation: w('INSERT INTO policy_activations (hash, at, proposal_id) VALUES (?, ?, ?)'),
-      active: w('SELECT seq, hash, at, proposal_id FROM policy_activations ORDER BY seq DESC LIMIT 1'),
-      version: w('SELECT * FROM policy_versions WHERE hash = ?'),
-      putProposal: w('INSERT INTO policy_proposals (id, action_id, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET action_id = excluded.action_id, doc = excluded.doc'),
-      proposal: w('SELECT doc FROM policy_proposals WHERE id = ?'),
-      proposalByAction: w('SELECT doc FROM policy_proposals WHERE action_id = ?'),
-    };
+    this.#s = prepareAll(db, POLICY_VERSIONS_TX_SQL);
   }
 
   async putVersion(v: NewPolicyVersion): Promise<void> {
-    this.#s['insertVersion']!.run(v.hash, v.name, JSON.stringify(v.document), v.source, v.proposedBy, v.proposerKind, v.proposedAt);
+    this.#s.insertVersion.run(v.hash, v.name, JSON.stringify(v.document), v.source, v.proposedBy, v.proposerKind, v.proposedAt);
   }
 
   async activate(hash: string, at: number, proposalId: string | null): Promise<number> {
-    if (this.#s['version']!.get(hash) === undefined) throw new FirewallError('POLICY_VERSION_UNKNOWN', `no stored policy version ${hash}`, { status: 500 });
-    this.#s['retire']!.run(hash);
-    this.#s['activate']!.run(at, hash);
-    return Number(this.#s['insertActivation']!.run(hash, at, proposalId).lastInsertRowid);
+    if (this.#s.version.get(hash) === undefined) throw new FirewallError('POLICY_VERSION_UNKNOWN', `no stored policy version ${hash}`, { status: 500 });
+    this.#s.retire.run(hash);
+    this.#s.activate.run(at, hash);
+    return Number(this.#s.insertActivation.run(hash, at, proposalId).lastInsertRowid);
   }
 
   async active(): Promise<PolicyActivationRow | undefined> {
-    return activationOf(this.#s['active']!.get() as Record<string, unknown> | undefined);
+    return activationOf(this.#s.active.get() as Record<string, unknown> | undefined);
   }
 
   async version(hash: string): Promise<PolicyVersionRow | undefined> {
-    return versionOf(this.#s['version']!.get(hash) as Record<string, unknown> | undefined);
+    return versionOf(this.#s.version.get(hash) as Record<string, unknown> | undefined);
   }
 
   async putProposal(p: PolicyProposal): Promise<void> {
-    this.#s['putProposal']!.run(p.id, p.actionId ?? null, p.createdAt, JSON.stringify(p));
+    this.#s.putProposal.run(p.id, p.actionId ?? null, p.createdAt, JSON.stringify(p));
   }
 
   async proposal(id: string): Promise<PolicyProposal | undefined> {
-    return proposalOf(this.#s['proposal']!.get(id));
+    return proposalOf(this.#s.proposal.get(id));
   }
 
   async proposalByAction(actionId: string): Promise<PolicyProposal | undefined> {
-    return proposalOf(this.#s['proposalByAction']!.get(actionId));
+    return proposalOf(this.#s.proposalByAction.get(actionId));
   }
 }
 
+const POLICY_VERSION_READS_SQL = {
+  active: 'SELECT seq, hash, at, proposal_id FROM policy_activations ORDER BY seq DESC LIMIT 1',
+  version: 'SELECT * FROM policy_versions WHERE hash = ?',
+  versions: 'SELECT * FROM policy_versions ORDER BY proposed_at, hash',
+  activations: 'SELECT seq, hash, at, proposal_id FROM policy_activations ORDER BY seq',
+  proposal: 'SELECT doc FROM policy_proposals WHERE id = ?',
+  proposals: 'SELECT doc FROM policy_proposals ORDER BY created_at DESC, id LIMIT ?',
+};
+
 export class SqlitePolicyVersionReads implements PolicyVersionReads {
-  readonly #s: Record<string, StatementSync>;
+  readonly #s: Record<keyof typeof POLICY_VERSION_READS_SQL, StatementSync>;
 
   constructor(db: DatabaseSync) {
-    const r = (sql: string) => db.prepare(sql);
-    this.#s = {
-      active: r('SELECT seq, hash, at, proposal_id FROM policy_activations ORDER BY seq DESC LIMIT 1'),
-      version: r('SELECT * FROM policy_versions WHERE hash = ?'),
-      versions: r('SELECT * FROM policy_versions ORDER BY proposed_at, hash'),
-      activations: r('SELECT seq, hash, at, proposal_id FROM policy_activations ORDER BY seq'),
-      proposal: r('SELECT doc FROM policy_proposals WHERE id = ?'),
-      proposals: r('SELECT doc FROM policy_proposals ORDER BY created_at DESC, id LIMIT ?'),
-    };
+    this.#s = prepareAll(db, POLICY_VERSION_READS_SQL);
   }
 
   async active(): Promise<PolicyActivationRow | undefined> {
-    return activationOf(this.#s['active']!.get() as Record<string, unknown> | undefined);
+    return activationOf(this.#s.active.get() as Record<string, unknown> | undefined);
   }
 
   async version(hash: string): Promise<PolicyVersionRow | undefined> {
-    return versionOf(this.#s['version']!.get(hash) as Record<string, unknown> | undefined);
+    return versionOf(this.#s.version.get(hash) as Record<string, unknown> | undefined);
   }
 
   async versions(): Promise<PolicyVersionRow[]> {
-    return (this.#s['versions']!.all() as Record<string, unknown>[]).map((r) => versionOf(r)!);
+    return (this.#s.versions.all() as Record<string, unknown>[]).map((r) => versionOf(r)!);
   }
 
   async activations(): Promise<PolicyActivationRow[]> {
-    return (this.#s['activations']!.all() as Record<string, unknown>[]).map((r) => activationOf(r)!);
+    return (this.#s.activations.all() as Record<string, unknown>[]).map((r) => activationOf(r)!);
   }
 
   async proposal(id: string): Promise<PolicyProposal | undefined> {
-    return proposalOf(this.#s['proposal']!.get(id));
+    return proposalOf(this.#s.proposal.get(id));
   }
 
   async proposals(limit: number): Promise<PolicyProposal[]> {
-    return (this.#s['proposals']!.all(limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as PolicyProposal);
+    return (this.#s.proposals.all(limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as PolicyProposal);
   }
 }

@@ -6,9 +6,7 @@ import { velocityPrincipalOf } from '../../core/policy/types.ts';
 import { normaliseCurrency } from '../../core/action/currency.ts';
 import type { ActionStatus } from '../../core/action/status.ts';
 import type { ActionRecord } from '../../gateway/action-record.ts';
-import type { AuditSink, AuditSinkFactory } from './audit-sink.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
-import { HashChainAudit } from './hash-chain-audit.ts';
 import type { PrincipalReads, PrincipalRecord } from '../../gateway/ports/principals.ts';
 import type { Store, StoreTx } from '../../gateway/ports/store.ts';
 import { migrateVelocityScopes, VelocityTotals } from './sqlite-velocity.ts';
@@ -19,6 +17,10 @@ import { POLICY_VERSION_SCHEMA, SqlitePolicyVersionReads, SqlitePolicyVersionsTx
 import type { PolicyVersionReads } from '../../gateway/ports/policy-versions.ts';
 import { APPROVER_SCHEMA, SqliteApproverReads, SqliteApproverTx } from './sqlite-approver.ts';
 import type { ApproverReads } from '../../gateway/ports/approver.ts';
+import type { AuditAppender } from '../../gateway/ports/audit-log.ts';
+import type { LogReads } from '../../gateway/ports/log-storage.ts';
+import { openLogTables } from './sqlite-log-schema.ts';
+import { SqliteLogReads, SqliteLogTx } from './sqlite-log.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -58,7 +60,8 @@ interface Pending {
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' (tests of pure wiring only: a memory DB cannot have a reader connection). */
   path: string;
-  audit?: AuditSinkFactory;
+  /** Appends `tx.audit` entries to the transparency log through the transaction's log storage. */
+  audit: AuditAppender;
   /** Most transactions folded into one commit. */
   maxBatch?: number;
   /** Checkpoint the WAL from a worker thread (default, for files) instead of inside commits. */
@@ -86,7 +89,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly db: DatabaseSync;
   readonly #reader: DatabaseSync;
-  readonly #audit: AuditSink;
+  readonly #audit: AuditAppender;
   readonly #maxBatch: number;
   readonly #queue: Pending[] = [];
   #flushing = false;
@@ -116,7 +119,7 @@ export class SqliteStore implements Store {
       // file created, written page by page and unlinked per transaction, about a third of the
       // store's CPU on the LOW path. The sub-journal only serves ROLLBACK TO inside a live
       // transaction; crash recovery uses the WAL, so durability is unchanged.
-      // FULL for every other writer on this handle (the log's own checkpoint rows); the group
+      // FULL for every other writer on this handle (the migrations run at open); the group
       // commit switches to NORMAL around its own COMMIT and syncs the WAL itself.
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
       this.db.exec(SCHEMA);
@@ -135,12 +138,7 @@ export class SqliteStore implements Store {
           closeSync(dirFd);
         }
       }
-      this.#audit = (opts.audit ?? ((db) => new HashChainAudit(db)))(this.db, {
-        transact: (fn) =>
-          this.tx(async () => {
-            fn();
-          }),
-      });
+      openLogTables(this.db);
       this.#reader = new DatabaseSync(opts.path, { readOnly: true });
       if (this.#walPath !== null && opts.backgroundCheckpoints !== false) {
         // SQLite's automatic checkpoint runs inside whichever COMMIT crosses 1000 WAL pages and
@@ -157,6 +155,7 @@ export class SqliteStore implements Store {
     } catch (cause) {
       throw new FirewallError('STORE_UNAVAILABLE', `cannot open the SQLite store at ${opts.path}`, { status: 503, cause });
     }
+    this.#audit = opts.audit;
     this.#maxBatch = opts.maxBatch ?? 256;
     this.#sync = opts.syncWal ?? syncWalFile;
     const w = (sql: string) => this.db.prepare(sql);
@@ -188,10 +187,12 @@ export class SqliteStore implements Store {
     this.signatures = new SqliteSignatureReads(this.#reader);
     this.policyVersions = new SqlitePolicyVersionReads(this.#reader);
     this.approver = new SqliteApproverReads(this.#reader);
+    this.log = new SqliteLogReads(this.#reader);
     this.#txApi = this.#makeTxApi();
   }
 
   #makeTxApi(): StoreTx {
+    const log = new SqliteLogTx(this.db);
     const parse = (row: unknown) => (row === undefined ? undefined : (JSON.parse((row as { doc: string }).doc) as ActionRecord));
     return {
       getAction: async (id) => parse(this.#w.get!.get(id)),
@@ -210,7 +211,8 @@ export class SqliteStore implements Store {
         return Number(res.changes) === 1 ? next : undefined;
       },
       velocityTotals: async (queries) => queries.map((q) => this.#velocity.total(q)),
-      audit: async (entries) => this.#audit.appendInTransaction(entries).firstIndex,
+      audit: (entries) => this.#audit.append(log, entries),
+      log,
       signatures: new SqliteSignaturesTx(this.db),
       policyVersions: new SqlitePolicyVersionsTx(this.db),
       approver: new SqliteApproverTx(this.db),
@@ -381,6 +383,7 @@ export class SqliteStore implements Store {
   readonly signatures: SignatureReads;
   readonly policyVersions: PolicyVersionReads;
   readonly approver: ApproverReads;
+  readonly log: LogReads;
   readonly principals: PrincipalReads = {
     get: async (id) => parsePrincipal(this.#r.principal!.get(id)),
   };

@@ -1,5 +1,6 @@
 import type { ActionReads, ActionsTx } from './actions.ts';
 import type { AuditLogTx } from './audit-log.ts';
+import type { LogReads, LogStorageTx } from './log-storage.ts';
 import type { PrincipalReads, PrincipalsTx } from './principals.ts';
 import type { ApproverReads, ApproverTx } from './approver.ts';
 import type { PolicyVersionReads, PolicyVersionsTx } from './policy-versions.ts';
@@ -20,6 +21,8 @@ export interface StoreTx extends ActionsTx, AuditLogTx {
   readonly signatures: SignaturesTx;
   readonly policyVersions: PolicyVersionsTx;
   readonly approver: ApproverTx;
+  /** The transparency log's storage (the appender and checkpointer use it; everyone else appends with `audit`). */
+  readonly log: LogStorageTx;
 }
 
 export interface Store extends ActionReads {
@@ -38,6 +41,7 @@ export interface Store extends ActionReads {
   readonly signatures: SignatureReads;
   readonly policyVersions: PolicyVersionReads;
   readonly approver: ApproverReads;
+  readonly log: LogReads;
   ping(): Promise<boolean>;
   /**
    * For metrics: `observer` hears of every durability barrier the store passes (how long it took,

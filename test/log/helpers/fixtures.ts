@@ -2,60 +2,91 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { ManualClock } from '../../../src/core/clock.ts';
-import { TransparencyLog, type TransparencyLogOptions } from '../../../src/adapters/log/transparency-log.ts';
+import { ManualClock, type Clock } from '../../../src/core/clock.ts';
+import type { Signer } from '../../../src/core/signer.ts';
+import { SqliteStore } from '../../../src/adapters/store/sqlite-store.ts';
+import { LogAppender } from '../../../src/gateway/log/appender.ts';
+import type { CheckpointerOptions } from '../../../src/gateway/log/checkpointer.ts';
+import { openTransparencyLog } from '../../../src/gateway/log/open-log.ts';
+import type { TransparencyLog } from '../../../src/gateway/log/transparency-log.ts';
 import { createTestPki, type TestPki } from './pki.ts';
 import { TestEd25519Signer } from './test-signer.ts';
 
 export const ORIGIN = 'firewall.test/log';
 
+export interface LogOptions {
+  origin?: string;
+  checkpointEvery?: CheckpointerOptions['checkpointEvery'];
+  onError?: (e: unknown) => void;
+}
+
 export interface LogFixture {
   dir: string;
   file: string;
-  db: DatabaseSync;
+  /** The SQLite store the log lives in (its writer connection is `store.db`). */
+  store: SqliteStore;
   log: TransparencyLog;
   signer: TestEd25519Signer;
   clock: ManualClock;
   pki: TestPki;
-  reopen(): void;
+  /** Appends entries in one store transaction, as `tx.audit` does; resolves with the first index once durable. */
+  append(entries: readonly object[]): Promise<number>;
+  /** Closes the log and the store, and opens both again on the same file. */
+  reopen(): Promise<void>;
   dispose(): Promise<void>;
 }
 
+/** A raw connection to the fixture's database file (tampering, schema changes). */
 export function openDb(file: string): DatabaseSync {
   const db = new DatabaseSync(file);
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
   return db;
 }
 
-/** A log on a temporary file database with a test signer whose key is attested by a test PKI. */
-export function makeLog(options: Partial<TransparencyLogOptions> = {}, shared?: { pki?: TestPki; signer?: TestEd25519Signer }): LogFixture {
+/** Opens a store on `file` with the log in it, as the composition root does. */
+export async function openLogStore(file: string, signer: Signer, clock: Clock, options: LogOptions = {}): Promise<{ store: SqliteStore; log: TransparencyLog }> {
+  const appender = new LogAppender();
+  const store = new SqliteStore({ path: file, audit: appender });
+  try {
+    const log = await openTransparencyLog({ store, appender, signer, origin: options.origin ?? ORIGIN, clock, checkpointEvery: options.checkpointEvery ?? null, ...(options.onError ? { onError: options.onError } : {}) });
+    return { store, log };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+/** A log in a store on a temporary file with a test signer whose key is attested by a test PKI. */
+export async function makeLog(options: LogOptions = {}, shared?: { pki?: TestPki; signer?: TestEd25519Signer }): Promise<LogFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'tlog-'));
-  const file = join(dir, 'log.db');
+  const file = join(dir, 'gateway.db');
   const pki = shared?.pki ?? createTestPki();
   const signer = shared?.signer ?? new TestEd25519Signer(pki);
   const clock = new ManualClock(Date.now());
+  const opened = await openLogStore(file, signer, clock, options);
   const fx: LogFixture = {
     dir,
     file,
-    db: openDb(file),
-    log: undefined as unknown as TransparencyLog,
+    store: opened.store,
+    log: opened.log,
     signer,
     clock,
     pki,
-    reopen() {
-      void fx.log.close();
-      fx.db.close();
-      fx.db = openDb(file);
-      fx.log = new TransparencyLog({ db: fx.db, signer, origin: ORIGIN, clock, checkpointEvery: null, ...options });
+    append: (entries) => fx.store.tx(async (tx) => tx.audit(entries as Record<string, unknown>[])),
+    async reopen() {
+      await fx.log.close();
+      await fx.store.close();
+      const again = await openLogStore(file, signer, clock, options);
+      fx.store = again.store;
+      fx.log = again.log;
     },
     async dispose() {
       await fx.log.close();
-      if (fx.db.isOpen) fx.db.close();
+      await fx.store.close();
       if (!shared?.pki) pki.dispose();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  fx.log = new TransparencyLog({ db: fx.db, signer, origin: ORIGIN, clock, checkpointEvery: null, ...options });
   return fx;
 }
 

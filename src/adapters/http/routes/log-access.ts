@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { TransparencyLog } from '../../log/transparency-log.ts';
+import type { TransparencyLog } from '../../../gateway/log/transparency-log.ts';
 import { logRouter } from '../../log/log-router.ts';
 import { parseTilePath } from '../../../core/merkle/tile.ts';
 import { AccessTokens } from '../../../gateway/access-tokens.ts';

@@ -3,7 +3,7 @@ import { FirewallError } from '../../../core/errors.ts';
 import { parseSafeUint } from '../../../core/merkle/tree-size.ts';
 import { parseCheckpoint } from '../../../core/checkpoint/checkpoint.ts';
 import { parseSignedNote } from '../../../core/checkpoint/note.ts';
-import type { TransparencyLog } from '../../log/transparency-log.ts';
+import type { TransparencyLog } from '../../../gateway/log/transparency-log.ts';
 import { buildRegulatorExport, type RegulatorExportRequest } from '../../log/regulator-export.ts';
 import { AccessTokens } from '../../../gateway/access-tokens.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';

@@ -2,7 +2,7 @@
  * Search terms of log entries: which people and which policy rules an entry concerns, so a
  * regulator can ask "everything person X did or approved" and "everything rule R decided" without
  * scanning the log. Terms are derived from the canonical entry (never stored separately from it)
- * and written in the same transaction as the entry, in `tlog_terms (term, idx)`.
+ * and written in the same transaction as the entry (the SQL drivers keep them in `tlog_terms (term, idx)`).
  *
  *   person:<id>  `by` (veto, regulator access, unlock, erasure), `who` (signature, approval and
  *                comparator entries), `person` (the person concerned when not `who`: person.erased,
@@ -10,15 +10,6 @@
  *                (action.authorised)
  *   rule:<id>    `rule` (action.classified, action.blocked), `matchedRules[]` (action.classified)
  */
-import type { DatabaseSync } from 'node:sqlite';
-
-export const TERMS_SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS tlog_terms (
-  term TEXT    NOT NULL,
-  idx  INTEGER NOT NULL,
-  PRIMARY KEY (term, idx)
-) WITHOUT ROWID;
-`;
 
 /** Version of the term extraction; a database indexed with another version is re-indexed. */
 export const TERMS_VERSION = '2';
@@ -54,27 +45,4 @@ export function entryTerms(entry: Record<string, unknown>): string[] {
   const matched = entry['matchedRules'];
   if (Array.isArray(matched)) for (const r of matched) add('rule', r);
   return [...out];
-}
-
-/**
- * Make sure every entry has its terms: on a database written before terms existed (or with
- * another extraction version), index every entry once, in one transaction.
- */
-export function ensureTermsIndexed(db: DatabaseSync): void {
-  db.exec(TERMS_SCHEMA_SQL);
-  const row = db.prepare("SELECT value FROM tlog_meta WHERE name = 'terms'").get() as { value: string } | undefined;
-  if (row?.value === TERMS_VERSION) return;
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    db.exec('DELETE FROM tlog_terms');
-    const insert = db.prepare('INSERT OR IGNORE INTO tlog_terms (term, idx) VALUES (?, ?)');
-    for (const r of db.prepare('SELECT idx, body FROM tlog_entries ORDER BY idx').iterate() as Iterable<{ idx: number; body: string }>) {
-      for (const t of entryTerms(JSON.parse(r.body) as Record<string, unknown>)) insert.run(t, r.idx);
-    }
-    db.prepare("INSERT INTO tlog_meta (name, value) VALUES ('terms', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(TERMS_VERSION);
-    db.exec('COMMIT');
-  } catch (e) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw e;
-  }
 }

@@ -1,0 +1,49 @@
+import { canonicalJson } from '../canonical.ts';
+import { FirewallError } from '../errors.ts';
+import { leafHash } from '../merkle/hash.ts';
+import { MAX_ENTRY_BYTES } from '../merkle/tile.ts';
+import { isUint } from '../merkle/tree-size.ts';
+import { entryTerms } from './entry-terms.ts';
+
+/** An entry ready to be stored: its canonical bytes, leaf hash, indexed envelope fields and search terms. */
+export interface PreparedEntry {
+  body: string;
+  leaf: Buffer;
+  type: string;
+  ts: number | null;
+  actionId: string | null;
+  /** Search terms (person:…, rule:…), written with the entry. */
+  terms: string[];
+}
+
+function entryInvalid(message: string, position: number): FirewallError {
+  return new FirewallError('LOG_ENTRY_INVALID', `entry ${position}: ${message}`, { status: 400, detail: { position } });
+}
+
+/** Canonicalise and check one entry envelope `{ v, type, ts?, actionId?, ... }`. */
+export function prepareEntry(entry: unknown, position = 0): PreparedEntry {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw entryInvalid('must be a JSON object', position);
+  let body: string;
+  try {
+    body = canonicalJson(entry);
+  } catch (e) {
+    throw new FirewallError('LOG_ENTRY_INVALID', `entry ${position}: has no canonical JSON form (${(e as Error).message})`, {
+      status: 400,
+      cause: e,
+      detail: { position },
+    });
+  }
+  if (Buffer.byteLength(body, 'utf8') > MAX_ENTRY_BYTES) {
+    throw new FirewallError('LOG_ENTRY_TOO_LARGE', `entry ${position}: canonical form exceeds ${MAX_ENTRY_BYTES} bytes`, { status: 413, detail: { position } });
+  }
+  // Read the envelope from the canonical bytes, so the indexed columns always match what is hashed.
+  const parsed = JSON.parse(body) as Record<string, unknown>;
+  const { v, type, ts, actionId } = parsed;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw entryInvalid('"v" must be a positive integer', position);
+  if (typeof type !== 'string' || type.length === 0 || type.length > 200) throw entryInvalid('"type" must be a non-empty string', position);
+  if (ts !== undefined && !isUint(ts)) throw entryInvalid('"ts" must be a non-negative integer (ms)', position);
+  if (actionId !== undefined && (typeof actionId !== 'string' || actionId.length === 0 || actionId.length > 512)) {
+    throw entryInvalid('"actionId" must be a non-empty string', position);
+  }
+  return { body, leaf: leafHash(body), type, ts: ts ?? null, actionId: actionId ?? null, terms: entryTerms(parsed) };
+}
