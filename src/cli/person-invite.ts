@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { systemClock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
-import { LogAppender } from '../gateway/log/appender.ts';
-import { SqliteStore } from '../adapters/store/sqlite-store.ts';
+import { openStoreOnly } from '../main/open-store.ts';
 import { loadApproverConfig } from '../gateway/approver/config.ts';
 import { createInvitation } from '../gateway/approver/invitations.ts';
 import { loadConfig } from '../gateway/config.ts';
@@ -27,7 +25,7 @@ export async function runPersonInvite(argv: string[], out: (s: string) => void):
   const app = loadApproverConfig(process.env, sig.origins, sig.rpId);
   const ttlSec = flags['ttl'] === undefined ? app.invitationTtlMs / 1000 : Number(flags['ttl']);
   if (!Number.isInteger(ttlSec) || ttlSec < 60 || ttlSec > 30 * 86_400) throw new FirewallError('USAGE', '--ttl must be a whole number of seconds in 60..2592000', { status: 400 });
-  const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db'), audit: new LogAppender() });
+  const { store } = openStoreOnly({ dataDir: config.dataDir });
   try {
     const inv = await createInvitation(
       { store, clock: systemClock, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin },

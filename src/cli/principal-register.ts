@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { FirewallError } from '../core/errors.ts';
-import { LogAppender } from '../gateway/log/appender.ts';
-import { SqliteStore } from '../adapters/store/sqlite-store.ts';
+import { openStoreOnly } from '../main/open-store.ts';
 import { loadConfig } from '../gateway/config.ts';
 import { parseArgs } from './args.ts';
-import { registerPrincipal } from './principals.ts';
+import { registerPrincipal } from '../gateway/register-principal.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 
 /** Registers a principal's public key in the gateway's store (works while the gateway runs: WAL). */
@@ -20,7 +18,7 @@ export async function runPrincipalRegister(argv: string[]): Promise<number> {
     throw new FirewallError('USAGE', 'an agent needs --owner PERSON (and --organisation ORG when it acts for one): velocity limits per owner count all their agents together', { status: 400 });
   }
   const config = loadConfig(process.env, process.cwd(), PROJECT_ROOT);
-  const store = new SqliteStore({ path: join(config.dataDir, 'gateway.db'), audit: new LogAppender() });
+  const { store } = openStoreOnly({ dataDir: config.dataDir });
   try {
     const jwk = JSON.parse(readFileSync(flags['public-key'], 'utf8')) as JsonWebKey;
     const p = await registerPrincipal(

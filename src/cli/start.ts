@@ -5,7 +5,7 @@ import { loadPolicyFile } from '../adapters/policy-file.ts';
 import { loadConfig } from '../gateway/config.ts';
 import { policyPort } from '../gateway/policy-port.ts';
 import { copyHsmAuditHead } from '../gateway/record-events.ts';
-import { assembleGateway } from '../gateway/assemble.ts';
+import { assembleGateway } from '../main/assemble.ts';
 import { openSigner } from './open-signer.ts';
 import { BatchingSigner } from '../adapters/signer/batching-signer.ts';
 import { ensureDemoPrincipals } from './principals.ts';

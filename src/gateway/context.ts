@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import type { Store } from './ports/store.ts';
-import type { EventHub } from '../adapters/notify/index.ts';
+import type { EventHub } from './ports/event-hub.ts';
 import type { Authenticator } from './authenticate.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { Metrics } from './metrics.ts';
@@ -18,7 +18,7 @@ export interface Readiness {
   checks: Record<string, { ok: boolean; reason?: string }>;
 }
 
-/** Everything a request handler may touch. Built once by gateway/build.ts. */
+/** Everything a request handler may touch. Built once by the composition root (src/main/build-gateway.ts). */
 export interface GatewayContext {
   publicUrl: string;
   bodyLimitBytes: number;

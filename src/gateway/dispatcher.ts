@@ -3,10 +3,10 @@ import { outcomeOfAnswer, type AttemptOutcome } from '../core/action/outcome.ts'
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import type { Store } from './ports/store.ts';
-import { forwardRequest } from '../adapters/upstream/forward-request.ts';
 import { upstreamTarget, type UpstreamTarget } from '../core/wire/upstream-target.ts';
 import type { ActionRecord, UpstreamResult } from './action-record.ts';
 import type { ActionEvents } from './ports/action-events.ts';
+import type { ForwardRequest } from './ports/upstream.ts';
 import type { PolicyPort } from './ports/policy.ts';
 import type { ReceiptIssuer } from './ports/receipts.ts';
 import { isInternalActuator, type InternalExecutor } from './internal-actuators.ts';
@@ -20,6 +20,8 @@ export interface DispatcherDeps {
   policy: () => PolicyPort;
   clock: Clock;
   issueReceipt: ReceiptIssuer;
+  /** Sends the authorised request to the actuator (ports/upstream.ts). */
+  forward: ForwardRequest;
   events: ActionEvents;
   upstreamTimeoutMs: number;
   dispatchLeaseMs: number;
@@ -197,7 +199,7 @@ export class Dispatcher {
       'idempotency-key': record.id,
     };
     if (record.forward.contentType !== null) headers['content-type'] = record.forward.contentType;
-    const res = await forwardRequest(url, {
+    const res = await d.forward(url, {
       method: record.forward.method,
       headers,
       // Exactly the bytes the receipt binds; the entrances refuse a body on GET, HEAD and DELETE.

@@ -1,7 +1,6 @@
-import type { Signer } from '../core/signer.ts';
-import type { Clock } from '../core/clock.ts';
 import { isTerminal } from '../core/action/status.ts';
-import { ACTIONS_TOPIC, EventHub, WebhookSender, actionTopic } from '../adapters/notify/index.ts';
+import { ACTIONS_TOPIC, actionTopic, type EventHub } from './ports/event-hub.ts';
+import type { Webhooks } from './ports/webhooks.ts';
 import type { ActionRecord } from './action-record.ts';
 import { actionView } from './action-view.ts';
 import type { PolicyPort } from './ports/policy.ts';
@@ -18,19 +17,11 @@ const HUMAN_STATES = new Set(['cooling', 'awaiting_signature', 'awaiting_quorum'
 export function wireNotifications(o: {
   bus: StatusBus;
   policy: () => PolicyPort;
-  signer: Signer;
-  clock: Clock;
+  hub: EventHub;
+  webhooks: Webhooks;
   env: Record<string, string | undefined>;
-  log: { warn: (obj: object, msg: string) => void };
-}): { hub: EventHub; webhooks: WebhookSender; announce: (message: { id: string; type: string; data: unknown }) => void } {
-  const hub = new EventHub();
-  const webhooks = new WebhookSender({
-    signer: o.signer,
-    clock: o.clock,
-    onOutcome: (out) => {
-      if (!out.delivered) o.log.warn({ url: out.url, failure: out.failure, attempts: out.attempts }, 'webhook not delivered');
-    },
-  });
+}): { announce: (message: { id: string; type: string; data: unknown }) => void } {
+  const { hub, webhooks } = o;
   o.bus.observe((a: ActionRecord) => {
     // On the LOW hot path usually nobody listens: build the view only when someone will read it.
     let built: Record<string, unknown> | undefined;
@@ -61,5 +52,5 @@ export function wireNotifications(o: {
       webhooks.send({ url: w.url, ...(secret === undefined ? {} : { secret }), asymmetric: true }, message);
     }
   };
-  return { hub, webhooks, announce };
+  return { announce };
 }

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import type { InboxItem } from '../../src/gateway/approver/inbox.ts';
 import { waitFor } from '../helpers/harness.ts';
 import { startAppHarness, type AppHarness } from './app-harness.ts';

@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTIONS_TOPIC, EventHub, actionTopic } from '../../src/adapters/notify/event-hub.ts';
+import { EventHub } from '../../src/adapters/notify/event-hub.ts';
+import { ACTIONS_TOPIC, actionTopic } from '../../src/gateway/ports/event-hub.ts';
 import { sseFrame } from '../../src/adapters/notify/sse-frame.ts';
 import { listen } from './helpers/http.ts';
 

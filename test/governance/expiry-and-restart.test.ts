@@ -6,7 +6,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { parsePolicy } from '../../src/core/policy/parse.ts';
 import { recordApproval } from '../../src/gateway/approvals.ts';
-import { openStore } from '../../src/gateway/open-store.ts';
+import { openStore } from '../../src/main/open-store.ts';
 import { openPolicyGovernance } from '../../src/gateway/policy-governance.ts';
 import { examplePolicyText, startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { MemorySigner } from '../helpers/memory-signer.ts';

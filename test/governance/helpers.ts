@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import type { Harness } from '../helpers/harness.ts';
 
 /** The four criteria of seed §VI.5, as a relaxation must carry them. */

@@ -163,7 +163,7 @@ describe('MCP entrance', () => {
   });
 
   it('resources and prompts pass through read-only as LOW reads, each recorded in the log before it is sent; prompts are namespaced', async () => {
-    const readsBefore = h.log.query({ type: 'mcp.read', limit: 1000 }).length;
+    const readsBefore = (await h.log.query({ type: 'mcp.read', limit: 1000 })).length;
     const { resources } = await agent.listResources();
     expect(resources).toEqual([expect.objectContaining({ uri: 'payments://accounts', _meta: { 'io.analog-firewall/server': 'payments-mcp' } })]);
     const read = await agent.readResource({ uri: 'payments://accounts' });
@@ -174,7 +174,7 @@ describe('MCP entrance', () => {
     const prompt = await agent.getPrompt({ name: 'payments-mcp__pay_invoice', arguments: { invoice: '42' } });
     expect(JSON.stringify(prompt.messages)).toContain('Pay invoice 42');
     // One entry per read of a resource or prompt (listings are discovery, like tools/list); an unknown URI reached no server and is not a read.
-    const reads = h.log.query({ type: 'mcp.read', limit: 1000 }).slice(readsBefore).map((e) => e.entry);
+    const reads = (await h.log.query({ type: 'mcp.read', limit: 1000 })).slice(readsBefore).map((e) => e.entry);
     expect(reads).toEqual([
       expect.objectContaining({ type: 'mcp.read', by: 'agent-1', server: 'payments-mcp', method: 'resources/read', uri: 'payments://accounts' }),
       expect.objectContaining({ type: 'mcp.read', by: 'agent-1', server: 'payments-mcp', method: 'prompts/get', prompt: 'pay_invoice', argumentsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) }),

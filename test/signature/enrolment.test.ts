@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { createCredential, getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
 import { runLiveSession, simulatorSource } from '../../clients/device/live-session.ts';

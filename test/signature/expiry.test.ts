@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { waitFor, type Harness } from '../helpers/harness.ts';

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import type { Modality } from '../../src/core/policy/modality.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import type { Clock } from '../../src/core/clock.ts';

@@ -12,7 +12,7 @@ import { getAssertion } from '../../clients/device/authenticator/software-authen
 import { checkChallengeDigest } from '../../clients/device/gateway-client.ts';
 import { recordedSource, runLiveSession, simulatorSource } from '../../clients/device/live-session.ts';
 import { makePerson } from '../../clients/device/person.ts';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
 import { ROOT, waitFor, type Harness } from '../helpers/harness.ts';
 import { actionStatus, addPerson, challengeOf, entries, highTransfer, startSignatureHarness, type TestPerson } from './helpers.ts';

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPrincipal } from '../../src/cli/principals.ts';
+import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
 import { waitFor, type Harness } from '../helpers/harness.ts';
 import { actionStatus, addPerson, challengeOf, dropOpenChallenges, entries, failTimes, highTransfer, RawSession, startSignatureHarness, type TestPerson } from './helpers.ts';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { EventHub as EventHubPort, HubMessage, HubSubscription, SubscribeOptions } from '../../gateway/ports/event-hub.ts';
 import { SSE_HEARTBEAT, sseFrame } from './sse-frame.ts';
 
 /**
@@ -13,21 +14,6 @@ import { SSE_HEARTBEAT, sseFrame } from './sse-frame.ts';
  * current state again.
  */
 
-export const ACTIONS_TOPIC = 'actions';
-export function actionTopic(actionId: string): string {
-  return `action:${actionId}`;
-}
-
-export interface HubMessage {
-  topic: string;
-  /** SSE event name, e.g. 'status'. */
-  event: string;
-  /** Sent as JSON. */
-  data: unknown;
-  /** SSE id; default a hub-wide sequence number. */
-  id?: string;
-}
-
 export interface EventHubOptions {
   /** Interval of heartbeat comments, ms. Default 15 000. */
   heartbeatMs?: number;
@@ -37,24 +23,13 @@ export interface EventHubOptions {
   retryMs?: number;
 }
 
-export interface SubscribeOptions {
-  /** Events written first (e.g. the action's current state), before any published one. */
-  initial?: Array<Omit<HubMessage, 'topic'>>;
-}
-
-export interface HubSubscription {
-  readonly topics: ReadonlySet<string>;
-  /** End this stream. */
-  close(): void;
-}
-
 interface Subscriber {
   res: ServerResponse;
   topics: Set<string>;
   closed: boolean;
 }
 
-export class EventHub {
+export class EventHub implements EventHubPort {
   readonly #heartbeatMs: number;
   readonly #maxBuffered: number;
   readonly #retryMs: number;

@@ -1,4 +1,4 @@
-export { WebhookSender, parseRetryAfter, type WebhookEndpoint, type WebhookMessage, type WebhookSenderOptions, type DeliveryOutcome, type DeliveryFailure, type DeliveryHandle } from './webhook-sender.ts';
+export { WebhookSender, parseRetryAfter, type WebhookSenderOptions, type DeliveryOutcome, type DeliveryFailure, type DeliveryHandle } from './webhook-sender.ts';
 export {
   webhookSignedContent,
   webhookSecretKey,
@@ -7,5 +7,5 @@ export {
   asymmetricWebhookSignature,
   webhookPublicKey,
 } from './webhook-signature.ts';
-export { EventHub, ACTIONS_TOPIC, actionTopic, type HubMessage, type EventHubOptions, type SubscribeOptions, type HubSubscription } from './event-hub.ts';
+export { EventHub, type EventHubOptions } from './event-hub.ts';
 export { sseFrame, SSE_HEARTBEAT } from './sse-frame.ts';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import type { Signer } from '../../core/signer.ts';
+import type { WebhookEndpoint, WebhookMessage, Webhooks } from '../../gateway/ports/webhooks.ts';
 import { asymmetricWebhookSignature, symmetricWebhookSignature, webhookSecretKey } from './webhook-signature.ts';
 
 /**
@@ -10,22 +11,6 @@ import { asymmetricWebhookSignature, symmetricWebhookSignature, webhookSecretKey
  * outcome is reported through `done` and `onOutcome`. The message id stays the same across
  * attempts (receivers dedupe on it); the timestamp and signatures are fresh on each attempt.
  */
-
-export interface WebhookEndpoint {
-  url: string;
-  /** Per-endpoint `whsec_` secret: adds a `v1` (HMAC) signature. */
-  secret?: string;
-  /** Add a `v1a` (Ed25519, Signer purpose 'webhook') signature. Default: true when no secret is given. */
-  asymmetric?: boolean;
-}
-
-export interface WebhookMessage {
-  /** Stable message id (`webhook-id`); default `msg_<uuid>`. Must not contain '.'. */
-  id?: string;
-  /** Event type, e.g. 'action.status'. */
-  type: string;
-  data: unknown;
-}
 
 export type DeliveryFailure = 'gone' | 'exhausted' | 'dropped' | 'closed' | 'signing_failed' | 'invalid_endpoint' | 'invalid_message';
 
@@ -68,7 +53,7 @@ export interface DeliveryHandle {
   done: Promise<DeliveryOutcome>;
 }
 
-export class WebhookSender {
+export class WebhookSender implements Webhooks {
   readonly #o: Required<Omit<WebhookSenderOptions, 'signer' | 'onOutcome'>> & Pick<WebhookSenderOptions, 'signer' | 'onOutcome'>;
   readonly #closing = new AbortController();
   readonly #pending = new Set<Promise<DeliveryOutcome>>();

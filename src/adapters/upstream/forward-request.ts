@@ -1,22 +1,7 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { FirewallError } from '../../core/errors.ts';
-
-export interface ForwardOptions {
-  method: string;
-  headers: Record<string, string>;
-  body: Buffer;
-  /** The whole exchange, connect to last body byte. */
-  timeoutMs: number;
-  /** Bytes of the answer kept; the rest is read and dropped so the connection can be reused. */
-  maxBodyBytes: number;
-}
-
-export interface ForwardResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
+import type { ForwardOptions, ForwardRequest, ForwardResponse } from '../../gateway/ports/upstream.ts';
 
 // One keep-alive pool per scheme: a LOW action should not pay a TCP (or TLS) handshake.
 // node:http rather than fetch: on the LOW hot path fetch's WHATWG stream layer cost about twice
@@ -34,7 +19,7 @@ const agents = {
  * can have reached the actuator (it was never connected), which is the one case the dispatcher may
  * treat as "certainly not executed".
  */
-export function forwardRequest(url: URL, o: ForwardOptions): Promise<ForwardResponse> {
+export const forwardRequest: ForwardRequest = (url: URL, o: ForwardOptions): Promise<ForwardResponse> => {
   const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
   if (send === undefined) {
     return Promise.reject(new FirewallError('UPSTREAM_UNREACHABLE', `unsupported upstream scheme ${url.protocol}`, { status: 502 }));
@@ -80,4 +65,4 @@ export function forwardRequest(url: URL, o: ForwardOptions): Promise<ForwardResp
     req.on('error', (cause) => fail('UPSTREAM_UNREACHABLE', 'the actuator could not be reached', cause));
     req.end(o.body.length > 0 ? o.body : undefined);
   });
-}
+};

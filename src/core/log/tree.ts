@@ -56,9 +56,9 @@ export function sourceOf(refs: readonly SubtreeRef[], hashes: readonly Uint8Arra
   };
 }
 
-/** Runs `compute` over the subtrees it needs, fetched in one call of `fetch`. */
-export async function computeOver<T>(fetch: (refs: readonly SubtreeRef[]) => Promise<Uint8Array[]>, compute: (src: HashSource) => T): Promise<T> {
+/** Runs `compute` over the subtrees it needs, read in one call of `read`. */
+export async function computeOver<T>(read: (refs: readonly SubtreeRef[]) => Promise<Uint8Array[]>, compute: (src: HashSource) => T): Promise<T> {
   const refs = nodesRead(compute);
-  const hashes = refs.length === 0 ? [] : await fetch(refs);
+  const hashes = refs.length === 0 ? [] : await read(refs);
   return compute(sourceOf(refs, hashes));
 }

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { FirewallError } from '../../core/errors.ts';
 import type { Store } from '../ports/store.ts';
-import { registerPrincipal } from '../../cli/principals.ts';
+import { registerPrincipal } from '../register-principal.ts';
 import type { ApproverReads, InvitationRow } from '../ports/approver.ts';
 import { isTokenShaped, newToken, tokenDigest } from './secret-token.ts';
 

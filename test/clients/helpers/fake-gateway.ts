@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { decodeJwt, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { ACTIONS_TOPIC, EventHub, actionTopic } from '../../../src/adapters/notify/event-hub.ts';
+import { EventHub } from '../../../src/adapters/notify/event-hub.ts';
+import { ACTIONS_TOPIC, actionTopic } from '../../../src/gateway/ports/event-hub.ts';
 import { canonicalDigest, sha256Hex } from '../../../src/core/canonical.ts';
 import { listen } from './http.ts';
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { ExportBundle } from '../../../src/core/checkpoint/bundle-format.ts';
-import { registerPrincipal } from '../../../src/cli/principals.ts';
+import { registerPrincipal } from '../../../src/gateway/register-principal.ts';
 import type { Harness } from '../../helpers/harness.ts';
 
 export interface Principal {

@@ -9,7 +9,7 @@ import type { GatewayContext } from '../../../gateway/context.ts';
 import { submitAction } from '../../../gateway/submit.ts';
 import { reconcileAction } from '../../../gateway/reconcile.ts';
 import { quorumVetoBasis, vetoAction, vetoByPerson, type VetoBasis } from '../../../gateway/veto.ts';
-import { ACTIONS_TOPIC, actionTopic } from '../../notify/index.ts';
+import { ACTIONS_TOPIC, actionTopic } from '../../../gateway/ports/event-hub.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { sendProblem } from '../problem.ts';
 import { strictJsonBody } from '../strict-json-body.ts';

@@ -3,7 +3,7 @@ import { FirewallError } from '../../../core/errors.ts';
 import { MODALITIES, type Modality } from '../../../core/policy/modality.ts';
 import type { AuthenticationResponse, RegistrationResponse } from '../../../core/signature/messages.ts';
 import { actionView } from '../../../gateway/action-view.ts';
-import type { ApproverApp } from '../../../gateway/approver/capability.ts';
+import { APP_INBOX_TOPIC, type ApproverApp } from '../../../gateway/approver/approver-app.ts';
 import { actionDetail } from '../../../gateway/approver/action-detail.ts';
 import { recordConsent } from '../../../gateway/approver/consent.ts';
 import { inboxOf } from '../../../gateway/approver/inbox.ts';
@@ -13,9 +13,6 @@ import { personTopic } from '../../../gateway/signatures/views.ts';
 import { vetoByPerson } from '../../../gateway/veto.ts';
 import { appRequestGuard, clearSessionCookie, requireAppSession, setSessionCookie } from '../app-guard.ts';
 import { principalOf } from '../authenticate-request.ts';
-
-/** SSE topic on which every action change is announced to the app's inboxes (they re-read their own). */
-export const APP_INBOX_TOPIC = 'app-inbox';
 
 const obj = (req: Request): Record<string, unknown> => {
   const b: unknown = req.body;

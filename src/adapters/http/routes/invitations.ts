@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { FirewallError } from '../../../core/errors.ts';
-import type { ApproverApp } from '../../../gateway/approver/capability.ts';
+import type { ApproverApp } from '../../../gateway/approver/approver-app.ts';
 import { createInvitation } from '../../../gateway/approver/invitations.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';

@@ -9,23 +9,26 @@ import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import { createApp, type RouterMount } from '../adapters/http/app.ts';
 import { answerParserErrors } from '../adapters/http/parser-errors.ts';
-import type { Store } from './ports/store.ts';
-import { Authenticator } from './authenticate.ts';
-import { MemoryNonceStore, type NonceStore } from './sessions/nonce-store.ts';
-import { MemorySessionRegistry, type SessionRegistry } from './sessions/session-registry.ts';
-import { Sessions } from './sessions/sessions.ts';
-import type { GatewayConfig } from './config.ts';
-import type { GatewayContext, Readiness } from './context.ts';
-import { Dispatcher } from './dispatcher.ts';
-import { receiptIssuer } from './issue-receipt.ts';
-import { Metrics } from './metrics.ts';
-import type { PolicyPort } from './ports/policy.ts';
-import type { InternalExecutor } from './internal-actuators.ts';
-import { RateLimits } from './rate-limits.ts';
-import { Scheduler } from './scheduler.ts';
-import { StatusBus } from './status-bus.ts';
-import { wireNotifications } from './notifier.ts';
-import type { McpUpstream } from './mcp/upstream-port.ts';
+import { EventHub } from '../adapters/notify/event-hub.ts';
+import { WebhookSender } from '../adapters/notify/webhook-sender.ts';
+import { forwardRequest } from '../adapters/upstream/forward-request.ts';
+import type { Store } from '../gateway/ports/store.ts';
+import { Authenticator } from '../gateway/authenticate.ts';
+import { MemoryNonceStore, type NonceStore } from '../gateway/sessions/nonce-store.ts';
+import { MemorySessionRegistry, type SessionRegistry } from '../gateway/sessions/session-registry.ts';
+import { Sessions } from '../gateway/sessions/sessions.ts';
+import type { GatewayConfig } from '../gateway/config.ts';
+import type { GatewayContext, Readiness } from '../gateway/context.ts';
+import { Dispatcher } from '../gateway/dispatcher.ts';
+import { receiptIssuer } from '../gateway/issue-receipt.ts';
+import { Metrics } from '../gateway/metrics.ts';
+import type { PolicyPort } from '../gateway/ports/policy.ts';
+import type { InternalExecutor } from '../gateway/internal-actuators.ts';
+import { RateLimits } from '../gateway/rate-limits.ts';
+import { Scheduler } from '../gateway/scheduler.ts';
+import { StatusBus } from '../gateway/status-bus.ts';
+import { wireNotifications } from '../gateway/notifier.ts';
+import type { McpUpstream } from '../gateway/mcp/upstream-port.ts';
 
 export interface GatewayParts {
   config: GatewayConfig;
@@ -71,7 +74,15 @@ export function buildGateway(parts: GatewayParts): Gateway {
     metrics.storeSync.observe(seconds);
     metrics.storeSyncCommits.observe(commits);
   });
-  const { hub, webhooks, announce } = wireNotifications({ bus, policy: parts.policy, signer, clock, env: parts.env ?? {}, log });
+  const hub = new EventHub();
+  const webhooks = new WebhookSender({
+    signer,
+    clock,
+    onOutcome: (out) => {
+      if (!out.delivered) log.warn({ url: out.url, failure: out.failure, attempts: out.attempts }, 'webhook not delivered');
+    },
+  });
+  const { announce } = wireNotifications({ bus, policy: parts.policy, hub, webhooks, env: parts.env ?? {} });
   let lastReady: Readiness = { ready: false, checks: {} };
 
   const readiness = async (): Promise<Readiness> => {
@@ -93,6 +104,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     policy: parts.policy,
     clock,
     issueReceipt: receiptIssuer({ signer, clock, issuer: config.gatewayId, ttlSec: config.receiptTtlSec }),
+    forward: forwardRequest,
     events: bus,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     dispatchLeaseMs: config.dispatchLeaseMs,

@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
-import type { RouterMount } from '../../adapters/http/app.ts';
-import { attachChallengeSockets } from '../../adapters/http/challenge-socket.ts';
-import { signaturesRouter } from '../../adapters/http/routes/signatures.ts';
-import { recordApproval } from '../approvals.ts';
-import type { GatewayContext } from '../context.ts';
-import { checkRetentionDays, loadSignatureConfig, type SignatureConfig } from './config.ts';
-import { RetentionSchedule } from './retention-schedule.ts';
-import { SignatureService } from './service.ts';
-import type { QuorumApprovalSink } from './signature-state.ts';
+import type { RouterMount } from '../adapters/http/app.ts';
+import { attachChallengeSockets } from '../adapters/http/challenge-socket.ts';
+import { signaturesRouter } from '../adapters/http/routes/signatures.ts';
+import { recordApproval } from '../gateway/approvals.ts';
+import type { GatewayContext } from '../gateway/context.ts';
+import { checkRetentionDays, loadSignatureConfig, type SignatureConfig } from '../gateway/signatures/config.ts';
+import { RetentionSchedule } from '../gateway/signatures/retention-schedule.ts';
+import { SignatureService } from '../gateway/signatures/service.ts';
+import type { QuorumApprovalSink } from '../gateway/signatures/signature-state.ts';
 
 export interface SignatureCapability {
   /** For GatewayParts.mounts: builds the service on the gateway context and returns its routes. */

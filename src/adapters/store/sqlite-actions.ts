@@ -1,0 +1,117 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { normaliseCurrency } from '../../core/action/currency.ts';
+import type { ActionStatus } from '../../core/action/status.ts';
+import { velocityPrincipalOf } from '../../core/policy/types.ts';
+import type { ActionRecord } from '../../gateway/action-record.ts';
+import type { ActionReads, ActionsTx, VelocityQuery, VelocityTotal } from '../../gateway/ports/actions.ts';
+import { prepareAll } from './sqlite-statements.ts';
+import { VelocityTotals } from './sqlite-velocity.ts';
+
+/**
+ * The action aggregate on SQLite: the record as a JSON document, with the columns the scheduler
+ * (status, due_at) and the velocity windows (agent, owner, organisation, actuator, amount,
+ * currency, created_at) query.
+ */
+export const ACTIONS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS actions (
+  id TEXT PRIMARY KEY,
+  agent TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  actuator TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  target TEXT NOT NULL,
+  amount DOUBLE PRECISION,
+  currency TEXT,
+  owner TEXT,
+  organisation TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  due_at BIGINT,
+  doc TEXT NOT NULL,
+  UNIQUE (agent, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS actions_due ON actions (status, due_at);
+CREATE INDEX IF NOT EXISTS actions_velocity ON actions (agent, actuator, created_at);
+`;
+
+const parse = (row: unknown): ActionRecord | undefined => (row === undefined ? undefined : (JSON.parse((row as { doc: string }).doc) as ActionRecord));
+
+const ACTIONS_TX_SQL = {
+  get: 'SELECT doc FROM actions WHERE id = ?',
+  byKey: 'SELECT doc FROM actions WHERE agent = ? AND idempotency_key = ?',
+  insert: `INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, owner, organisation, created_at, updated_at, due_at, doc)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  update: 'UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?',
+};
+
+/** On the writer connection, inside the store's group-committed transaction. */
+export class SqliteActionsTx implements ActionsTx {
+  readonly #s: Record<keyof typeof ACTIONS_TX_SQL, StatementSync>;
+  readonly #velocity: VelocityTotals;
+
+  constructor(db: DatabaseSync) {
+    this.#s = prepareAll(db, ACTIONS_TX_SQL);
+    this.#velocity = new VelocityTotals(db);
+  }
+
+  async getAction(id: string): Promise<ActionRecord | undefined> {
+    return parse(this.#s.get.get(id));
+  }
+
+  async findByIdempotencyKey(agent: string, key: string): Promise<ActionRecord | undefined> {
+    return parse(this.#s.byKey.get(agent, key));
+  }
+
+  async insertAction(a: ActionRecord): Promise<void> {
+    const d = a.descriptor;
+    const scope = a.principal ?? velocityPrincipalOf({ id: a.agent });
+    const currency = d.currency === undefined ? null : normaliseCurrency(d.currency);
+    this.#s.insert.run(a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, currency, scope.owner, scope.organisation, a.createdAt, a.updatedAt, a.dueAt, JSON.stringify(a));
+  }
+
+  async updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>): Promise<ActionRecord | undefined> {
+    const current = parse(this.#s.get.get(id));
+    if (current === undefined || !from.includes(current.status)) return undefined;
+    const next: ActionRecord = { ...current, ...patch, id: current.id };
+    const res = this.#s.update.run(next.status, next.updatedAt, next.dueAt, JSON.stringify(next), id, current.status);
+    return Number(res.changes) === 1 ? next : undefined;
+  }
+
+  async velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]> {
+    return queries.map((q) => this.#velocity.total(q));
+  }
+}
+
+/** On the read-only connection: committed data. */
+export class SqliteActionReads implements ActionReads {
+  readonly #db: DatabaseSync;
+  readonly #get: StatementSync;
+  readonly #counts: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#get = db.prepare('SELECT doc FROM actions WHERE id = ?');
+    this.#counts = db.prepare('SELECT status, COUNT(*) AS n FROM actions GROUP BY status');
+  }
+
+  async getAction(id: string): Promise<ActionRecord | undefined> {
+    return parse(this.#get.get(id));
+  }
+
+  async dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]> {
+    const st = this.#db.prepare(`SELECT doc FROM actions WHERE status IN (${statuses.map(() => '?').join(', ')}) AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`);
+    return (st.all(...statuses, now, limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as ActionRecord);
+  }
+
+  async actionsInStatus(statuses: readonly ActionStatus[]): Promise<ActionRecord[]> {
+    const st = this.#db.prepare(`SELECT doc FROM actions WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY created_at`);
+    return (st.all(...statuses) as { doc: string }[]).map((r) => JSON.parse(r.doc) as ActionRecord);
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const row of this.#counts.all() as { status: string; n: number }[]) out[row.status] = Number(row.n);
+    return out;
+  }
+}
