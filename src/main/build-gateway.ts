@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
@@ -9,6 +10,7 @@ import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import { createApp, type RouterMount } from '../adapters/http/app.ts';
 import { answerParserErrors } from '../adapters/http/parser-errors.ts';
+import { proxyEntrance } from '../adapters/http/proxy-entrance.ts';
 import { EventHub } from '../adapters/notify/event-hub.ts';
 import { WebhookSender } from '../adapters/notify/webhook-sender.ts';
 import { forwardRequest } from '../adapters/upstream/forward-request.ts';
@@ -187,7 +189,9 @@ export function buildGateway(parts: GatewayParts): Gateway {
       const recovered = await scheduler.recover();
       if (recovered > 0) log.info({ recovered }, 'resending actions that were in flight at the last stop');
       scheduler.start();
-      const server: Server = config.tls === undefined ? app.listen(config.port, config.host) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app).listen(config.port, config.host);
+      // The proxy entrance answers /proxy/… itself; everything else goes to the express app.
+      const handler = proxyEntrance(ctx, app);
+      const server: Server = (config.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler)).listen(config.port, config.host);
       gw.server = server;
       answerParserErrors(server);
       for (const a of parts.attach ?? []) attached.push(a(server, ctx));
