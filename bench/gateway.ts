@@ -1,48 +1,15 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon, { type Request as CannonRequest } from 'autocannon';
-import { signWithSession } from '../clients/agent/session-signature.ts';
 import { closedLoop } from './closed-loop.ts';
-import { freePort } from '../test/helpers/free-port.ts';
+import { BARE_PATH, LOW_PATH, startBenchSetup } from './gateway-setup.ts';
 import { measureLowTierFloor, ratioCeiling } from './low-tier-floor.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
-const CONNECTIONS = Number(process.env["BENCH_CONNECTIONS"] ?? 32);
-
-async function forkReady(file: string, args: string[]): Promise<ChildProcess> {
-  const child = fork(join(ROOT, file), args, { stdio: 'ignore' });
-  await new Promise<void>((ok, fail) => {
-    child.once('message', () => ok());
-    child.once('exit', (c) => fail(new Error(`${file} exited ${c}`)));
-  });
-  return child;
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error('gateway exited during start-up');
-    const r = await fetch(`${url}/readyz`).catch(() => undefined);
-    if (r?.status === 200) return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error('gateway not ready');
-}
-
-function b64url(v: object | Buffer): string {
-  return (Buffer.isBuffer(v) ? v : Buffer.from(JSON.stringify(v))).toString('base64url');
-}
-
-/** A client assertion minted synchronously (autocannon's setupRequest cannot await). */
-function assertion(key: KeyObject, id: string, aud: string, method: string, path: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64url({ alg: 'EdDSA', typ: 'JWT' })}.${b64url({ iss: id, sub: id, aud, iat: now, exp: now + 60, jti: randomUUID(), htm: method, htu: aud + path })}`;
-  return `${input}.${b64url(sign(null, Buffer.from(input), key))}`;
-}
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 
 /** CPU time (ms) of a process and of its main thread, from /proc: robust to other load on the machine. */
 function cpuMs(pid: number): { process: number; main: number } {
@@ -62,6 +29,11 @@ function machineBusyMs(): number {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
   return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ 100; idle, iowait excluded
+}
+
+/** Bytes a process has sent to storage (WAL, database file, checkpoints), from /proc: independent of other load. */
+function diskWrittenBytes(pid: number): number {
+  return Number(/^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
 }
 
 function peakRssMb(pid: number): number {
@@ -94,78 +66,31 @@ async function load(url: string, path: string, setup?: (req: CannonRequest) => C
  * only an unqueued p99 says what the firewall itself adds to a request.
  */
 export async function benchGateway(): Promise<Record<string, number | string>> {
-  const dir = mkdtempSync(join(tmpdir(), 'af-bench-'));
-  const children: ChildProcess[] = [];
+  const profile = process.env['BENCH_PROFILE'];
+  const setup = await startBenchSetup({
+    gatewayNodeFlags: [
+      // Diagnostics only: BENCH_PROFILE writes a CPU profile, BENCH_NODE_FLAGS adds V8/Node flags (e.g. --trace-gc).
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      ...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []),
+    ],
+  });
   try {
-    const upPort = await freePort();
-    children.push(await forkReady('bench/upstream.ts', [String(upPort)]));
-    const upstream = `http://127.0.0.1:${upPort}`;
-    const barePort = await freePort();
-    const bareProxy = await forkReady('bench/bare-proxy.ts', [String(barePort), upstream]);
-    children.push(bareProxy);
-
-    const gwPort = await freePort();
-    const gwUrl = `http://127.0.0.1:${gwPort}`;
-    const policyFile = join(dir, 'policy.yaml');
-    writeFileSync(
-      policyFile,
-      `version: 1\nname: bench\nactuators:\n  bench:\n    upstream: ${upstream}\n    proxy:\n      - { method: GET, path: "/balances/:account", operation: get_balance, target: params.account, reversibility: fully_reversible }\nrules:\n  - id: reads\n    match: { actuator: bench, operation: get_balance }\n    tier: LOW\n`,
-    );
-    const env = {
-      ...process.env,
-      PORT: String(gwPort),
-      DATA_DIR: join(dir, 'data'),
-      POLICY_FILE: policyFile,
-      LOG_LEVEL: 'warn',
-      RATE_AGENT_PER_SEC: '1000000',
-      RATE_ACTUATOR_PER_SEC: '1000000',
-      RATE_LOW_PER_MIN: '100000000',
-    };
-    const gw = spawn(
-      process.execPath,
-      [
-        '--max-semi-space-size=16',
-        // Diagnostics only: BENCH_PROFILE writes a CPU profile, BENCH_NODE_FLAGS adds V8/Node flags (e.g. --trace-gc).
-        ...(process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : []),
-        ...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []),
-        join(ROOT, 'src/cli/main.ts'),
-        'start',
-      ],
-      { env, stdio: process.env['BENCH_GATEWAY_STDOUT'] ? ['ignore', 'inherit', 'inherit'] : 'ignore' },
-    );
-    children.push(gw);
-    await waitReady(gwUrl, gw);
-    const agent = generateKeyPairSync('ed25519');
-    const pub = join(dir, 'agent.jwk');
-    writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
-    await new Promise<void>((ok, fail) => {
-      const c = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'principal', 'register', '--id', 'bench', '--roles', 'agent', '--public-key', pub], { env, stdio: 'ignore' });
-      c.on('exit', (code) => (code === 0 ? ok() : fail(new Error('register failed'))));
-    });
-
-    const path = '/proxy/bench/balances/acc-1';
+    const { dir, gwUrl, gw, bare: bareProxy, assertion } = setup;
+    
+    const path = LOW_PATH;
     // Warm both paths (JIT, connection pools, HSM key lookups).
-    await autocannon({ url: `http://127.0.0.1:${barePort}/balances/acc-1`, connections: 8, duration: 2 });
+    await autocannon({ url: setup.bareUrl + BARE_PATH, connections: 8, duration: 2 });
     // Credentials are single-use: mint them before each measured run, so the load generator's own
     // signing does not take CPU from the gateway on this 2-core machine (the bare proxy pays none).
     const pool: string[] = [];
     const refill = (n: number) => {
-      for (let i = 0; i < n; i++) pool.push(assertion(agent.privateKey, 'bench', gwUrl, 'GET', path));
+      for (let i = 0; i < n; i++) pool.push(assertion());
     };
     const withAssertion = (req: CannonRequest): CannonRequest => ({
       ...req,
-      headers: { authorization: `Bearer ${pool.pop() ?? assertion(agent.privateKey, 'bench', gwUrl, 'GET', path)}`, 'idempotency-key': randomUUID() },
+      headers: { authorization: `Bearer ${pool.pop() ?? assertion()}`, 'idempotency-key': randomUUID() },
     });
-    // The default credential: a session opened with one assertion, then an RFC 9421 HMAC per request.
-    const opened = await fetch(`${gwUrl}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${assertion(agent.privateKey, 'bench', gwUrl, 'POST', '/v1/sessions')}` } });
-    if (opened.status !== 201) throw new Error(`opening a session failed: ${opened.status} ${await opened.text()}`);
-    const session = (await opened.json()) as { sessionId: string; key: string };
-    const sessionKey = Buffer.from(session.key, 'base64url');
-    const signedHeaders = (): Record<string, string> => {
-      const idempotencyKey = randomUUID();
-      const s = signWithSession({ method: 'GET', url: gwUrl + path, body: undefined, idempotencyKey, sessionId: session.sessionId, key: sessionKey, created: Math.floor(Date.now() / 1000) });
-      return { 'idempotency-key': idempotencyKey, ...s.headers };
-    };
+    const signedHeaders = setup.sessionHeaders;
     const signedPool: Record<string, string>[] = [];
     const refillSigned = (n: number) => {
       signedPool.length = 0;
@@ -180,23 +105,25 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
 
     const bareCpuBefore = cpuMs(bareProxy.pid!);
     const machineBefore = machineBusyMs();
-    const bare = await load(`http://127.0.0.1:${barePort}`, '/balances/acc-1');
+    const bare = await load(setup.bareUrl, BARE_PATH);
     const machineAfter = machineBusyMs();
     const bareCpuAfter = cpuMs(bareProxy.pid!);
     // Signed just before the run: `created` must stay inside the gateway's 30 s window.
     refillSigned(6000 * DURATION_S);
     const cpuBefore = cpuMs(gw.pid!);
+    const diskBefore = diskWrittenBytes(gw.pid!);
     const windowStart = process.hrtime.bigint() / 1000n;
     const low = await load(gwUrl, path, withSession);
     // The saturated session run's window on the monotonic clock (µs), which --cpu-prof timestamps use: a profile can be cut to it.
     if (process.env['BENCH_PROFILE']) process.stderr.write(`bench: session run window ${windowStart}..${process.hrtime.bigint() / 1000n} us\n`);
     const cpuAfter = cpuMs(gw.pid!);
+    const diskAfter = diskWrittenBytes(gw.pid!);
     refill(Math.max(0, 4000 * DURATION_S - pool.length));
     const cpuBeforeAssertion = cpuMs(gw.pid!);
     const lowAssertion = await load(gwUrl, path, withAssertion);
     const cpuAfterAssertion = cpuMs(gw.pid!);
     // One request in flight, timed to the microsecond; signed as it is sent (a few µs, the same for every request).
-    const bareOne = await closedLoop({ url: `http://127.0.0.1:${barePort}`, path: '/balances/acc-1', durationS: DURATION_S, connections: 1 });
+    const bareOne = await closedLoop({ url: setup.bareUrl, path: BARE_PATH, durationS: DURATION_S, connections: 1 });
     const lowOne = await closedLoop({ url: gwUrl, path, durationS: DURATION_S, connections: 1, headers: signedHeaders });
     answered2xx += low.ok + lowAssertion.ok + lowOne.ok;
     if (process.env['BENCH_DEBUG']) {
@@ -243,6 +170,7 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       low_tier_gateway_cpu_us_per_action_assertion: Math.round(((cpuAfterAssertion.process - cpuBeforeAssertion.process) * 1000) / lowAssertion.total),
       bare_proxy_cpu_us_per_request: Math.round(((bareCpuAfter.process - bareCpuBefore.process) * 1000) / bare.total),
       low_tier_gateway_main_thread_cpu_us_per_action: Math.round(((cpuAfter.main - cpuBefore.main) * 1000) / low.total),
+      low_tier_gateway_disk_kb_per_action: Number(((diskAfter - diskBefore) / 1024 / low.total).toFixed(1)),
       // The floor (bench/low-tier-floor.ts): what issue #2's required work costs at the least, and
       // the ratio that an implementation doing nothing else could reach on this run's machine.
       bare_proxy_machine_cpu_us_per_request: Math.round(bareMachineUs),
@@ -254,8 +182,6 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       low_tier_ratio_ceiling_api_key: Number(ratioCeiling(floor, bareMachineUs, bare.rps, availableParallelism(), 'api-key').toFixed(3)),
     };
   } finally {
-    for (const c of children.reverse()) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
-    rmSync(dir, { recursive: true, force: true });
+    await setup.close();
   }
 }

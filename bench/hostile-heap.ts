@@ -86,7 +86,7 @@ export async function benchHostileHeap(): Promise<Record<string, number>> {
     const agent = generateKeyPairSync('ed25519');
     const pub = join(dir, 'agent.jwk');
     writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
-    const reg = await runCli(['principal', 'register', '--id', 'hostile', '--roles', 'agent', '--public-key', pub], env as Record<string, string>);
+    const reg = await runCli(['principal', 'register', '--id', 'hostile', '--roles', 'agent', '--owner', 'bench-owner', '--public-key', pub], env as Record<string, string>);
     if (reg.code !== 0) throw new Error(`register failed: ${reg.out}`);
     const target = { url, agent: { id: 'hostile', key: agent.privateKey }, addresses: 20_000 };
     await hostileLoad(target, 1000);

@@ -24,7 +24,7 @@ export class AuthFailures {
     this.#clients = new LRUCache({ max: o.maxClients ?? 50_000 });
   }
 
-  /** Milliseconds until the client may try again, or 0 when it is not locked out. */
+  /** Milliseconds until the client may try again, or 0 when it is not locked out. `address` may be clientOf()'s already. */
   lockedFor(address: string, now: number): number {
     const c = this.#clients.get(clientOf(address));
     if (c === undefined || c.windowEnd <= now || c.count < this.#perWindow) return 0;

@@ -3,15 +3,18 @@ import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import type { PrincipalRecord } from './ports/principals.ts';
 import type { Store } from './ports/store.ts';
-import { JtiCache } from './jti-cache.ts';
+import type { ReplayCache } from './ports/replay-cache.ts';
 
 export interface AuthenticatorOptions {
   store: Store;
   clock: Clock;
   /** The gateway's public origin, e.g. http://127.0.0.1:8080: the assertions' `aud`. */
   audience: string;
-  /** Assertions issued before this instant (ms) are refused: see JtiCache. */
-  notBefore: number;
+  /**
+   * Single use of assertion ids: in this process (jti-cache.ts MemoryReplayCache), or shared by
+   * the replicas. Assertions issued before the cache can vouch for them are refused.
+   */
+  replay: ReplayCache;
   maxLifetimeSec?: number;
   clockToleranceSec?: number;
 }
@@ -24,21 +27,28 @@ function unauthorised(message: string, cause?: unknown): FirewallError {
 }
 
 /**
+ * Codes: AUTH_INVALID (401, every verification failure); after a valid signature, 503s that refuse
+ * what might be a replay and are not counted as failed authentications: REPLAY_CACHE_FULL (too many
+ * unexpired assertion ids to remember another), REPLAY_CACHE_UNAVAILABLE (the shared replay cache
+ * cannot be reached), REPLAY_CACHE_RESTARTED (the assertion was issued before the cache could
+ * remember every id: this gateway started, or the shared cache lost its data; mint a new one).
+ */
+type ReplayCheckCode = 'REPLAY_CACHE_FULL' | 'REPLAY_CACHE_UNAVAILABLE' | 'REPLAY_CACHE_RESTARTED';
+
+function replayCheckFailed(code: ReplayCheckCode, message: string, cause?: unknown): FirewallError {
+  return new FirewallError(code, message, { status: 503, cause, detail: { retryAfterSeconds: 1 } });
+}
+
+/**
  * Verifies a JWT client assertion (RFC 7523 style, bound to the request like DPoP's htm/htu):
  * signed by the principal's registered key, for this gateway, fresh, single use.
  */
 export class Authenticator {
   readonly #o: AuthenticatorOptions;
-  readonly #jti = new JtiCache();
   readonly #keys = new Map<string, { jwk: string; key: CryptoKey | Uint8Array }>();
 
   constructor(o: AuthenticatorOptions) {
     this.#o = o;
-  }
-
-  /** Assertion ids held against replay now (bounded, jti-cache.ts). */
-  get replayCacheSize(): number {
-    return this.#jti.size;
   }
 
   async verify(authorization: string | undefined, method: string, pathname: string): Promise<PrincipalRecord> {
@@ -73,11 +83,18 @@ export class Authenticator {
     }
     const maxLife = this.#o.maxLifetimeSec ?? 300;
     if ((payload.exp as number) - (payload.iat as number) > maxLife) throw unauthorised(`the client assertion lives longer than ${maxLife} s`);
-    if ((payload.iat as number) * 1000 < this.#o.notBefore - 1000) throw unauthorised('the client assertion predates this gateway instance');
     if (payload['htm'] !== method) throw unauthorised('the client assertion is bound to another HTTP method');
     if (payload['htu'] !== this.#o.audience + pathname) throw unauthorised('the client assertion is bound to another URL');
     if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200) throw unauthorised('the client assertion jti is malformed');
-    if (!this.#jti.use(`${id}\n${payload.jti}`, (payload.exp as number) * 1000 + 10_000, now)) throw unauthorised('the client assertion was already used');
+    let outcome: Awaited<ReturnType<ReplayCache['use']>>;
+    try {
+      outcome = await this.#o.replay.use(`${id}\n${payload.jti}`, { issuedAt: (payload.iat as number) * 1000, expiresAt: (payload.exp as number) * 1000 + 10_000 }, now);
+    } catch (cause) {
+      throw replayCheckFailed('REPLAY_CACHE_UNAVAILABLE', 'the replay cache cannot be reached; the assertion is refused rather than risk accepting a replay', cause);
+    }
+    if (outcome === 'reused') throw unauthorised('the client assertion was already used');
+    if (outcome === 'forgotten') throw replayCheckFailed('REPLAY_CACHE_RESTARTED', 'the client assertion was issued before the replay cache (re)started, so it may have been used; mint a new one');
+    if (outcome === 'full') throw replayCheckFailed('REPLAY_CACHE_FULL', 'too many unexpired client assertions to remember another; retry shortly');
     return principal;
   }
 

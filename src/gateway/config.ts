@@ -37,6 +37,12 @@ export interface GatewayConfig {
   mcpHoldMs: number;
   /** Lifetime of agent access tokens from /oauth/token. */
   agentTokenTtlSec: number;
+  /**
+   * REDIS_URL: rate limits, replay caches, agent sessions and status changes shared by several
+   * replicas (docs/architecture.md §Several replicas); absent, all of it stays in this process.
+   * `keyPrefix` (REDIS_KEY_PREFIX) namespaces every key and channel, so deployments can share a server.
+   */
+  redis?: { url: string; keyPrefix: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -123,7 +129,32 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
     logLevel,
     mcpHoldMs: int(env, 'MCP_HOLD_SEC', 25, 0, 300) * 1000,
     agentTokenTtlSec: int(env, 'AGENT_TOKEN_TTL_SEC', 300, 60, 900),
+    ...loadRedis(env),
   };
+}
+
+/** redis:// or rediss:// (TLS) with a host; the key prefix a short run of safe characters. */
+function loadRedis(env: Env): { redis?: { url: string; keyPrefix: string } } {
+  const url = env['REDIS_URL'];
+  const prefix = env['REDIS_KEY_PREFIX'];
+  if (url === undefined || url === '') {
+    if (prefix !== undefined && prefix !== '') throw bad('REDIS_KEY_PREFIX', 'only means something with REDIS_URL');
+    return {};
+  }
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    // The value itself is not echoed: a URL may carry a password.
+    throw bad('REDIS_URL', 'is not a URL (expected redis://[user:password@]host[:port][/db] or rediss://…)');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw bad('REDIS_URL', `scheme '${u.protocol.slice(0, 20)}' is not redis: or rediss:`);
+  if (u.hostname === '') throw bad('REDIS_URL', 'names no host');
+  if (!/^(\/(\d{1,2})?)?$/.test(u.pathname)) throw bad('REDIS_URL', 'the path must be empty or a database number, e.g. /0');
+  if (u.search !== '' || u.hash !== '') throw bad('REDIS_URL', 'takes no query or fragment');
+  const keyPrefix = prefix === undefined || prefix === '' ? 'af:' : prefix;
+  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(keyPrefix)) throw bad('REDIS_KEY_PREFIX', 'must be 1–64 characters of A–Z a–z 0–9 : . _ -');
+  return { redis: { url, keyPrefix } };
 }
 
 /** Both or neither; each a readable PEM file (read once here, so a bad path stops start-up naming it). */

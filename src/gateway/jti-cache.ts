@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ReplayCache, ReplayOutcome } from './ports/replay-cache.ts';
 
 /**
  * Single-use assertion ids. In memory: assertions live at most a few minutes, and the verifier
@@ -17,18 +18,23 @@ export class JtiCache {
     this.#max = max;
   }
 
-  /** Records the id; false if it was already used and has not expired. */
+  /** Records the id; false if it was already used and has not expired, or the cache is full. */
   use(key: string, expiresAt: number, now: number): boolean {
+    return this.record(key, expiresAt, now) === 'fresh';
+  }
+
+  /** Records the id, saying why not when it does not. */
+  record(key: string, expiresAt: number, now: number): 'fresh' | 'reused' | 'full' {
     const k = createHash('sha256').update(key).digest('base64url').slice(0, 22);
     const prior = this.#seen.get(k);
-    if (prior !== undefined && prior > now) return false;
+    if (prior !== undefined && prior > now) return 'reused';
     // Expired ids go every 10 s, so the map holds about (rate × lifetime) ids, not ids since the
     // last time it filled up; when full, every second.
     const since = now - this.#sweptAt;
     if (since >= 10_000 || (this.#seen.size >= this.#max && since >= 1000)) this.#evict(now);
-    if (this.#seen.size >= this.#max) return false; // fail closed rather than forget
+    if (this.#seen.size >= this.#max) return 'full'; // fail closed rather than forget
     this.#seen.set(k, expiresAt);
-    return true;
+    return 'fresh';
   }
 
   /** Ids held now (bounded by max). */
@@ -41,5 +47,30 @@ export class JtiCache {
     for (const [k, exp] of this.#seen) {
       if (exp <= now) this.#seen.delete(k);
     }
+  }
+}
+
+/**
+ * The client-assertion replay cache of one gateway: a JtiCache that remembers every id since
+ * `since` (the process start), so assertions issued before it are 'forgotten' and refused; a
+ * restart cannot reopen a replay window. Several replicas share one instead (adapters/redis).
+ */
+export class MemoryReplayCache implements ReplayCache {
+  readonly #ids: JtiCache;
+  readonly #since: number;
+
+  constructor(o: { since: number; max?: number }) {
+    this.#ids = new JtiCache(o.max);
+    this.#since = o.since;
+  }
+
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  async use(key: string, times: { issuedAt: number; expiresAt: number }, now: number): Promise<ReplayOutcome> {
+    // One second of slack: `iat` is whole seconds.
+    if (times.issuedAt < this.#since - 1000) return 'forgotten';
+    return this.#ids.record(key, times.expiresAt, now);
   }
 }

@@ -6,6 +6,8 @@ import { actionView } from './action-view.ts';
 import type { PolicyPort } from './ports/policy.ts';
 import type { StatusBus } from './status-bus.ts';
 
+const ACTION_PREFIX = actionTopic('');
+
 /** States a human must hear about: something is waiting for them, or it ended while they could act. */
 const HUMAN_STATES = new Set(['cooling', 'awaiting_signature', 'awaiting_quorum', 'vetoed', 'expired']);
 
@@ -13,6 +15,8 @@ const HUMAN_STATES = new Set(['cooling', 'awaiting_signature', 'awaiting_quorum'
  * Tells humans and dashboards about action changes: an SSE topic per action and one for all
  * actions, and Standard Webhooks (signed through the HSM) for actions that wait for people.
  * LOW actions are not announced by webhook: they run at digital speed and are only recorded.
+ * With several replicas every replica feeds its own streams with every change, wherever it was
+ * made; the webhook goes once, from the replica that made the change.
  */
 export function wireNotifications(o: {
   bus: StatusBus;
@@ -22,7 +26,7 @@ export function wireNotifications(o: {
   env: Record<string, string | undefined>;
 }): { announce: (message: { id: string; type: string; data: unknown }) => void } {
   const { hub, webhooks } = o;
-  o.bus.observe((a: ActionRecord) => {
+  o.bus.observe((a: ActionRecord, origin) => {
     // On the LOW hot path usually nobody listens: build the view only when someone will read it.
     let built: Record<string, unknown> | undefined;
     const view = () => (built ??= actionView(a));
@@ -30,6 +34,7 @@ export function wireNotifications(o: {
     if (hub.subscriberCount(topic) > 0) hub.publish({ topic, event: 'status', data: view() });
     if (hub.subscriberCount(ACTIONS_TOPIC) > 0) hub.publish({ topic: ACTIONS_TOPIC, event: 'status', data: view() });
     if (isTerminal(a.status)) hub.end(topic);
+    if (origin === 'remote') return;
     // An unresolved outcome needs a person whatever the tier: only they can find out what happened.
     const unresolved = a.status === 'outcome_unknown' && a.dueAt === null;
     if ((a.classification.tier !== 'LOW' && HUMAN_STATES.has(a.status)) || unresolved) {
@@ -44,6 +49,11 @@ export function wireNotifications(o: {
         );
       }
     }
+  }, {
+    follows: (c) => hub.subscriberCount(actionTopic(c.id)) > 0 || hub.subscriberCount(ACTIONS_TOPIC) > 0,
+    followed: () => [...hub.topics()].filter((t) => t.startsWith(ACTION_PREFIX)).map((t) => t.slice(ACTION_PREFIX.length)),
+    // The all-actions streams cannot be re-read action by action: they reconnect and start afresh.
+    gap: () => hub.drop(ACTIONS_TOPIC),
   });
   /** Sends a message that is not an action status (e.g. a signature challenge) to the policy's webhooks. */
   const announce = (message: { id: string; type: string; data: unknown }): void => {

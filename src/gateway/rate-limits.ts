@@ -1,7 +1,9 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { FirewallError } from '../core/errors.ts';
 import type { Tier } from '../core/tier.ts';
-import { AuthFailures } from './auth-failures.ts';
+import { clientOf } from './auth-failures.ts';
+import { MemoryRateCounters } from './memory-rate-counters.ts';
+import type { AuthFailureCounter, RateCounters } from './ports/rate-counters.ts';
 
 export interface RateLimitConfig {
   /** Requests per second per agent, whatever the tier. */
@@ -24,24 +26,35 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   authFailureClients: 50_000,
 };
 
-/** Per-agent, per-actuator and per-tier limits, and the brute-force guard on authentication. */
+/**
+ * Per-agent, per-actuator and per-tier limits, and the brute-force guard on authentication.
+ * Counted in this process, or shared by the replicas (`counters`, adapters/redis), so that N
+ * replicas do not multiply every limit by N.
+ *
+ * Codes: RATE_LIMITED (429, with retryAfterSeconds); RATE_LIMITER_FAILED (503, a counter failed and
+ * its fallback too); AUTH_LIMITER_UNAVAILABLE (503: failed authentications cannot be counted, so
+ * no authentication is attempted; fails closed rather than allow unlimited guessing).
+ */
 export class RateLimits {
   readonly #agent: RateLimiterAbstract;
   readonly #actuator: RateLimiterAbstract;
   readonly #tier: Map<Tier, RateLimiterAbstract>;
-  readonly #authFailures: AuthFailures;
+  readonly #authFailures: AuthFailureCounter;
+  readonly #counters: RateCounters;
   readonly #now: () => number;
 
-  constructor(c: RateLimitConfig, now: () => number = Date.now) {
-    this.#now = now;
-    this.#agent = new RateLimiterMemory({ keyPrefix: 'agent', points: c.agentPerSecond, duration: 1 });
-    this.#actuator = new RateLimiterMemory({ keyPrefix: 'actuator', points: c.actuatorPerSecond, duration: 1 });
-    this.#tier = new Map(
-      (Object.keys(c.tierPerMinute) as Tier[]).map((t) => [t, new RateLimiterMemory({ keyPrefix: `tier-${t}`, points: c.tierPerMinute[t], duration: 60 })]),
-    );
-    // Not a RateLimiterMemory: its store is one record and one timer per key with no cap, and these
-    // keys are chosen by whoever connects (auth-failures.ts).
-    this.#authFailures = new AuthFailures({ perWindow: c.authFailuresPerMinute, maxClients: c.authFailureClients });
+  constructor(c: RateLimitConfig, o: { counters?: RateCounters; now?: () => number } = {}) {
+    this.#now = o.now ?? Date.now;
+    const counters = (this.#counters = o.counters ?? new MemoryRateCounters());
+    this.#agent = counters.limiter({ name: 'agent', points: c.agentPerSecond, durationSec: 1 });
+    this.#actuator = counters.limiter({ name: 'actuator', points: c.actuatorPerSecond, durationSec: 1 });
+    this.#tier = new Map((Object.keys(c.tierPerMinute) as Tier[]).map((t) => [t, counters.limiter({ name: `tier-${t}`, points: c.tierPerMinute[t], durationSec: 60 })]));
+    this.#authFailures = counters.authFailures({ perWindow: c.authFailuresPerMinute, windowMs: 60_000, maxClients: c.authFailureClients });
+  }
+
+  /** Another limit on the same counters (shared when they are): signature sessions, WebSocket connects. */
+  limiter(o: { name: string; points: number; durationSec: number }): RateLimiterAbstract {
+    return this.#counters.limiter(o);
   }
 
   async agent(agent: string): Promise<void> {
@@ -53,20 +66,33 @@ export class RateLimits {
     await consume(this.#tier.get(tier)!, agent, `agent '${agent}' exceeded its rate of ${tier} actions`);
   }
 
-  /** Throws 429 while an address is locked out for failed authentications. */
+  /** Throws 429 while an address is locked out for failed authentications (an IPv6 client is its /64). */
   async checkAuthLock(address: string): Promise<void> {
-    const ms = this.#authFailures.lockedFor(address, this.#now());
+    let ms: number;
+    try {
+      ms = await this.#authFailures.lockedFor(clientOf(address), this.#now());
+    } catch (cause) {
+      throw authLimiterUnavailable(cause);
+    }
     if (ms > 0) throw limited('too many failed authentications from this address', ms);
   }
 
   async authFailed(address: string): Promise<void> {
-    this.#authFailures.failed(address, this.#now());
+    try {
+      await this.#authFailures.failed(clientOf(address), this.#now());
+    } catch (cause) {
+      throw authLimiterUnavailable(cause);
+    }
   }
 
-  /** Client addresses whose failed authentications are tracked now (bounded). */
-  get authFailureClients(): number {
+  /** Client addresses whose failed authentications this process tracks now (bounded; undefined when shared). */
+  get authFailureClients(): number | undefined {
     return this.#authFailures.size;
   }
+}
+
+function authLimiterUnavailable(cause: unknown): FirewallError {
+  return new FirewallError('AUTH_LIMITER_UNAVAILABLE', 'failed authentications cannot be counted now, so none is attempted; retry shortly', { status: 503, cause });
 }
 
 function limited(message: string, msBeforeNext: number): FirewallError {

@@ -28,7 +28,7 @@ export async function submitAction(ctx: GatewayContext, input: SubmitInput): Pro
     throw new FirewallError('ROLE_FORBIDDEN', 'only agent credentials may submit actions', { status: 403 });
   }
   if (!ctx.isReady()) {
-    throw new FirewallError('GATEWAY_NOT_READY', 'the gateway is not ready (store, signer or policy unavailable); nothing was accepted', { status: 503 });
+    throw new FirewallError('GATEWAY_NOT_READY', 'the gateway is not ready (store, signer, policy or shared state unavailable); nothing was accepted', { status: 503 });
   }
   const policy = ctx.policy();
   if (policy.upstreamOf(input.fields.actuator) === undefined) {

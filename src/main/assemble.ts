@@ -9,6 +9,7 @@ import { regulatorRouter } from '../adapters/http/routes/regulator.ts';
 import { comparatorRouter } from '../adapters/http/routes/comparator.ts';
 import { policyGovernanceMount } from '../adapters/http/routes/policy-governance.ts';
 import { SdkMcpUpstream } from '../adapters/mcp/sdk-upstream.ts';
+import { openRedisSharedState } from '../adapters/redis/open-shared-state.ts';
 import { mcpRouter } from '../adapters/http/routes/mcp.ts';
 import { oauthRouter } from '../adapters/http/routes/oauth.ts';
 import { recordApproval } from '../gateway/approvals.ts';
@@ -82,9 +83,14 @@ export async function assembleGateway(o: {
   clock: Clock;
   env: Record<string, string | undefined>;
   log?: Logger;
+  /**
+   * A store and log already open, which this gateway then neither opens nor closes: a second
+   * replica on the same database within one process (the replica tests).
+   */
+  storage?: { store: Store; tlog: TransparencyLog };
 }): Promise<AssembledGateway> {
   const log = o.log ?? pino({ level: o.config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
-  const { store, log: tlog } = await openStore({
+  const { store, log: tlog } = o.storage !== undefined ? { store: o.storage.store, log: o.storage.tlog } : await openStore({
     dataDir: o.config.dataDir,
     signer: o.signer,
     clock: o.clock,
@@ -104,21 +110,26 @@ export async function assembleGateway(o: {
   const closers: (() => Promise<void>)[] = [];
   // The MCP entrance (docs/mcp.md): agents' OAuth tokens, upstream MCP servers' tools through the same pipeline.
   const mcp = new SdkMcpUpstream({ env: o.env });
-  const gw = buildGateway({
-    mcp,
-    config: o.config,
-    store,
-    signer: o.signer,
-    policy: governance.policy,
-    internalActuators: governance.internalActuators,
-    parseBranchCard: validateBranchCard,
-    clock: o.clock,
-    log,
-    env: o.env,
-    mounts: (ctx) => {
-      // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5), for the API and the app.
-      const comparator = new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service });
-      return [
+  // Several replicas (REDIS_URL): rate limits, replay caches, sessions and status changes in Redis.
+  const redis = o.config.redis;
+  const shared = redis === undefined ? undefined : openRedisSharedState({ url: redis.url, keyPrefix: redis.keyPrefix, log, now: () => o.clock.now() });
+  try {
+    const gw = buildGateway({
+      ...(shared === undefined ? {} : { shared }),
+      mcp,
+      config: o.config,
+      store,
+      signer: o.signer,
+      policy: governance.policy,
+      internalActuators: governance.internalActuators,
+      parseBranchCard: validateBranchCard,
+      clock: o.clock,
+      log,
+      env: o.env,
+      mounts: (ctx) => {
+        // The comparator of a CRITICAL action: evidence package and passkey co-signature (issue 5), for the API and the app.
+        const comparator = new ComparatorVerification({ ctx, log: tlog, signatures: () => signatures.service });
+        return [
         policyGovernanceMount(ctx, governance),
         { path: '/', router: logAccessRouter(ctx, tlog) },
         { path: '/', router: regulatorRouter(ctx, tlog) },
@@ -127,17 +138,23 @@ export async function assembleGateway(o: {
         ...regulatorConsole.mounts(ctx),
         ...approver.mounts(ctx, comparator),
         ...mcpMounts(ctx, mcp, o.config),
-      ];
-    },
-    attach: [signatures.attach],
-    closers: [async () => {
-      for (const c of closers) await c();
-    }, async () => approver.close(), async () => regulatorConsole.close(), () => mcp.close(), () => tlog.close(), async () => governance.close()],
-  });
-  // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
-  // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
-  if ((await tlog.latestCheckpoint()) === null) await tlog.checkpoint();
-  // The active policy is in the log before any action, so every bundle is verifiable on its own.
-  await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
-  return { gw, store, tlog, governance, signatures, approver, closers };
+        ];
+      },
+      attach: [signatures.attach],
+      closers: [async () => {
+        for (const c of closers) await c();
+      }, async () => approver.close(), async () => regulatorConsole.close(), () => mcp.close(), async () => (o.storage === undefined ? tlog.close() : undefined), async () => governance.close()],
+      ...(o.storage === undefined ? {} : { keepStoreOpen: true }),
+    });
+    // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
+    // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
+    if ((await tlog.latestCheckpoint()) === null) await tlog.checkpoint();
+    // The active policy is in the log before any action, so every bundle is verifiable on its own.
+    await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
+    return { gw, store, tlog, governance, signatures, approver, closers };
+  } catch (e) {
+    // Its connections would keep a failed start-up's process alive, reconnecting.
+    await shared?.close();
+    throw e;
+  }
 }

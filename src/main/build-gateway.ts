@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
@@ -9,13 +10,16 @@ import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import { createApp, type RouterMount } from '../adapters/http/app.ts';
 import { answerParserErrors } from '../adapters/http/parser-errors.ts';
+import { proxyEntrance } from '../adapters/http/proxy-entrance.ts';
 import { EventHub } from '../adapters/notify/event-hub.ts';
 import { WebhookSender } from '../adapters/notify/webhook-sender.ts';
 import { forwardRequest } from '../adapters/upstream/forward-request.ts';
 import type { Store } from '../gateway/ports/store.ts';
 import { Authenticator } from '../gateway/authenticate.ts';
-import { MemoryNonceStore, type NonceStore } from '../gateway/sessions/nonce-store.ts';
-import { MemorySessionRegistry, type SessionRegistry } from '../gateway/sessions/session-registry.ts';
+import { MemoryReplayCache } from '../gateway/jti-cache.ts';
+import { MemoryNonceStore } from '../gateway/sessions/nonce-store.ts';
+import { MemorySessionRegistry } from '../gateway/sessions/session-registry.ts';
+import type { SharedState } from '../gateway/ports/shared-state.ts';
 import { Sessions } from '../gateway/sessions/sessions.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
 import type { GatewayContext, Readiness } from '../gateway/context.ts';
@@ -50,9 +54,13 @@ export interface GatewayParts {
   mcp?: McpUpstream;
   /** Attached to the HTTP server as soon as it exists (WebSocket upgrades); closed before the server closes. */
   attach?: ((server: Server, ctx: GatewayContext) => { close(): Promise<void> | void })[];
-  /** Shared session registry and nonce store for several replicas; default in memory (one gateway). */
-  sessionRegistry?: SessionRegistry;
-  nonceStore?: NonceStore;
+  /**
+   * What several replicas share (rate limits, replay caches, sessions, status changes); without
+   * it all of that lives in this process (one gateway). Closed by `close()`, before the store.
+   */
+  shared?: SharedState;
+  /** The store belongs to someone else (another replica in the same process): `close()` leaves it open. */
+  keepStoreOpen?: boolean;
 }
 
 export interface Gateway {
@@ -67,7 +75,12 @@ export interface Gateway {
 export function buildGateway(parts: GatewayParts): Gateway {
   const { config, store, signer, clock } = parts;
   const log = parts.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
-  const bus = new StatusBus();
+  const shared = parts.shared;
+  const bus = new StatusBus({
+    ...(shared === undefined ? {} : { feed: shared.feed }),
+    read: (id) => store.getAction(id),
+    onError: (e, id) => log.warn({ actionId: id, err: (e as Error).message }, "could not read another replica's status change"),
+  });
   const metrics = new Metrics();
   bus.observe((a) => metrics.transitions.inc({ status: a.status }));
   store.observeSyncs?.((seconds, commits) => {
@@ -84,10 +97,14 @@ export function buildGateway(parts: GatewayParts): Gateway {
   });
   const { announce } = wireNotifications({ bus, policy: parts.policy, hub, webhooks, env: parts.env ?? {} });
   let lastReady: Readiness = { ready: false, checks: {} };
+  // Releasing cooled actions needs the store, the signer and the policy, not Redis: a Redis outage
+  // stops new requests (they fail closed) but not what was already accepted.
+  let executionReady = false;
 
   const readiness = async (): Promise<Readiness> => {
     const checks: Readiness['checks'] = {};
     checks['store'] = (await store.ping().catch(() => false)) ? { ok: true } : { ok: false, reason: 'store does not answer' };
+    if (shared !== undefined) checks['redis'] = shared.health();
     checks['signer'] = await signer.health().catch((e: unknown) => ({ ok: false, reason: (e as Error).message }));
     try {
       const p = parts.policy();
@@ -96,6 +113,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       checks['policy'] = { ok: false, reason: (e as Error).message };
     }
     lastReady = { ready: Object.values(checks).every((c) => c.ok), checks };
+    executionReady = Object.entries(checks).every(([name, c]) => name === 'redis' || c.ok);
     return lastReady;
   };
 
@@ -121,7 +139,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     events: bus,
     dispatchLeaseMs: config.dispatchLeaseMs,
     tickMs: config.schedulerTickMs,
-    ready: () => lastReady.ready,
+    ready: () => executionReady,
     log,
   });
   const ctx: GatewayContext = {
@@ -132,18 +150,18 @@ export function buildGateway(parts: GatewayParts): Gateway {
     policy: parts.policy,
     clock,
     signer,
-    auth: new Authenticator({ store, clock, audience: config.publicUrl, notBefore: clock.now() }),
+    auth: new Authenticator({ store, clock, audience: config.publicUrl, replay: shared?.assertions ?? new MemoryReplayCache({ since: clock.now() }) }),
     sessions: new Sessions({
       signer,
       clock,
       store,
-      registry: parts.sessionRegistry ?? new MemorySessionRegistry(),
-      nonces: parts.nonceStore ?? new MemoryNonceStore(config.sessions.nonceStoreMax),
+      registry: shared?.sessions ?? new MemorySessionRegistry(),
+      nonces: shared?.nonces ?? new MemoryNonceStore(config.sessions.nonceStoreMax, clock.now()),
       ttlSec: config.sessions.ttlSec,
       maxPerAgent: config.sessions.maxPerAgent,
       windowSec: config.sessions.windowSec,
     }),
-    limits: new RateLimits(config.rateLimits),
+    limits: new RateLimits(config.rateLimits, shared === undefined ? {} : { counters: shared.counters }),
     dispatcher,
     scheduler,
     bus,
@@ -164,13 +182,16 @@ export function buildGateway(parts: GatewayParts): Gateway {
     app,
     server: undefined,
     async listen() {
+      await bus.start();
       await readiness();
       readinessTimer = setInterval(() => void readiness(), 1000);
       readinessTimer.unref();
       const recovered = await scheduler.recover();
       if (recovered > 0) log.info({ recovered }, 'resending actions that were in flight at the last stop');
       scheduler.start();
-      const server: Server = config.tls === undefined ? app.listen(config.port, config.host) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app).listen(config.port, config.host);
+      // The proxy entrance answers /proxy/… itself; everything else goes to the express app.
+      const handler = proxyEntrance(ctx, app);
+      const server: Server = (config.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler)).listen(config.port, config.host);
       gw.server = server;
       answerParserErrors(server);
       for (const a of parts.attach ?? []) attached.push(a(server, ctx));
@@ -192,7 +213,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
       // Let in-flight dispatches settle so their outcome is committed before the store closes.
       for (let i = 0; i < 200 && dispatcher.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
       for (const c of parts.closers ?? []) await c();
-      await store.close();
+      await shared?.close();
+      if (parts.keepStoreOpen !== true) await store.close();
     },
   };
   return gw;

@@ -54,7 +54,9 @@ export function signatureCapability(o: { env: Record<string, string | undefined>
       const sink: QuorumApprovalSink = o.recordApproval ?? ((c, actionId, approval) => recordApproval(c, actionId, approval));
       const s = new SignatureService({ ctx, config, recordApproval: sink });
       service = s;
-      ctx.bus.observe((a) => s.onActionChanged(a));
+      // Challenges are issued where the action started to wait; that replica also closes them when
+      // another one ends the wait (a veto there, say).
+      ctx.bus.observe((a, origin) => s.onActionChanged(a, origin), { follows: (c) => s.issuer.hasIssuedFor(c.id), followed: () => s.issuer.issuedFor() });
       return [{ path: '/', router: signaturesRouter(ctx, s, () => appSessions) }];
     },
     attach(server, ctx) {

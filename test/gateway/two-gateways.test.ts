@@ -4,7 +4,6 @@
  * moved by environment variables, and any port already taken stops start-up with one line naming
  * the variable to change and a non-zero exit code.
  */
-import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
-import { ROOT } from '../helpers/harness.ts';
+import { failedStart, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 
 let dir: string;
 const running: GatewayProcess[] = [];
@@ -28,22 +26,6 @@ async function embeddedEnv(name: string): Promise<Record<string, string>> {
     EXAMPLE_MCP_PORT: String(await freePort()),
     POLICY_FILE: '',
   };
-}
-
-/** Runs `start` expecting it to fail; returns its exit code and everything it printed. */
-function failedStart(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    let out = '';
-    const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    // A start that hangs instead of exiting is a failure too; do not leave it (and its hsm-sim) behind.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
 }
 
 /** The problem line of a failed start: hsm-sim's own start-up lines (JSON) aside. */

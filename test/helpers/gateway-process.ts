@@ -53,3 +53,19 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
     child.on('exit', (code) => resolve({ code: code ?? 1, out }));
   });
 }
+
+/** Runs `start` expecting it to fail; returns its exit code and everything it printed. */
+export function failedStart(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    let out = '';
+    const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    // A start that hangs instead of exiting is a failure too; do not leave it (and its hsm-sim) behind.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}

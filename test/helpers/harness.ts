@@ -1,10 +1,11 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import type { TransparencyLog } from '../../src/gateway/log/transparency-log.ts';
+import type { Store } from '../../src/gateway/ports/store.ts';
 import { pino } from 'pino';
 import { loadPolicyFile } from '../../src/adapters/policy-file.ts';
 import { assembleGateway, type AssembledGateway } from '../../src/main/assemble.ts';
@@ -44,7 +45,11 @@ export function examplePolicyText(urls: { payments: string; infra: string; payme
 export interface Harness {
   gw: Gateway;
   log: TransparencyLog;
+  store: Store;
+  /** Where this gateway listens (requests go here). */
   url: string;
+  /** PUBLIC_URL: what assertions are bound to; a replica's is the first gateway's `url`, as behind a load balancer. */
+  publicUrl: string;
   dir: string;
   payments: ExampleActuator;
   infra: ExampleActuator;
@@ -68,19 +73,27 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean } = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'af-gw-'));
+/**
+ * A gateway on loopback with the example actuators and policy. `replicaOf`: a second replica of an
+ * existing harness, in this process: its own HTTP server, status bus, limits and caches (and its
+ * own Redis connections with REDIS_URL in `env`), on the first one's store, log, signer, policy,
+ * actuators and principals, with the first one's address as PUBLIC_URL. Close it before the first.
+ */
+export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean; replicaOf?: Harness } = {}): Promise<Harness> {
+  const first = o.replicaOf;
+  const dir = first?.dir ?? mkdtempSync(join(tmpdir(), 'af-gw-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const prefix = o.actuatorPrefix === undefined ? {} : { prefix: o.actuatorPrefix };
-  const payments = await startExampleActuator({ name: 'payments', gatewayUrl: url, issuer: url, ...prefix });
-  const infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url, ...prefix });
-  const paymentsMcp = await startExampleMcpServer({ gatewayUrl: url, issuer: url });
+  const payments = first?.payments ?? (await startExampleActuator({ name: 'payments', gatewayUrl: url, issuer: url, ...prefix }));
+  const infra = first?.infra ?? (await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url, ...prefix }));
+  const paymentsMcp = first?.paymentsMcp ?? (await startExampleMcpServer({ gatewayUrl: url, issuer: url }));
   const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url, paymentsMcp: paymentsMcp.url }, o.editPolicy, { keepRoles: o.keepRoles ?? false }));
-  const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...(o.env ?? {}) }, dir, ROOT);
+  if (first === undefined) writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url, paymentsMcp: paymentsMcp.url }, o.editPolicy, { keepRoles: o.keepRoles ?? false }));
+  const replicaEnv = first === undefined ? {} : { PUBLIC_URL: first.publicUrl };
+  const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...replicaEnv, ...(o.env ?? {}) }, dir, ROOT);
   const policyDoc = await loadPolicyFile(policyFile);
-  const signer = o.signer ?? new MemorySigner();
+  const signer = first?.signer ?? o.signer ?? new MemorySigner();
   const clock = o.clock ?? systemClock;
   const { gw, store, tlog: log, governance, signatures, approver } = await assembleGateway({
     config,
@@ -89,15 +102,20 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     clock,
     env: o.env ?? {},
     log: pino({ level: config.logLevel }),
+    ...(first === undefined ? {} : { storage: { store: first.store, tlog: first.log } }),
   });
-  const agentKey = generateKeyPairSync('ed25519');
-  const humanKey = generateKeyPairSync('ed25519');
-  await registerPrincipal(store, { id: 'agent-1', roles: ['agent'], publicJwk: agentKey.publicKey.export({ format: 'jwk' }), owner: 'bob' }, clock.now());
-  await registerPrincipal(store, { id: 'alice', roles: ['authorizer'], publicJwk: humanKey.publicKey.export({ format: 'jwk' }) }, clock.now());
+  // A replica serves the first gateway's principals (one store), with the same keys.
+  const agentKey = first === undefined ? generateKeyPairSync('ed25519').privateKey : first.agentKey;
+  const humanKey = first === undefined ? generateKeyPairSync('ed25519').privateKey : first.humanKey;
+  if (first === undefined) {
+    await registerPrincipal(store, { id: 'agent-1', roles: ['agent'], publicJwk: createPublicKey(agentKey).export({ format: 'jwk' }), owner: 'bob' }, clock.now());
+    await registerPrincipal(store, { id: 'alice', roles: ['authorizer'], publicJwk: createPublicKey(humanKey).export({ format: 'jwk' }) }, clock.now());
+  }
   await gw.listen();
+  const publicUrl = config.publicUrl;
   const as: Harness['as'] = async (who, method, path, init = {}) => {
-    const { id, key } = who === 'agent' ? { id: 'agent-1', key: agentKey.privateKey } : who === 'alice' ? { id: 'alice', key: humanKey.privateKey } : who;
-    const token = await mintAssertion(key, { id, aud: url, method, path: path.split('?')[0]! });
+    const { id, key } = who === 'agent' ? { id: 'agent-1', key: agentKey } : who === 'alice' ? { id: 'alice', key: humanKey } : who;
+    const token = await mintAssertion(key, { id, aud: publicUrl, method, path: path.split('?')[0]! });
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(init.headers ?? {}) };
     let body: string | undefined = init.raw;
     if (init.body !== undefined) {
@@ -109,13 +127,15 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   return {
     gw,
     log,
+    store,
     url,
+    publicUrl,
     dir,
     payments,
     infra,
     paymentsMcp,
-    agentKey: agentKey.privateKey,
-    humanKey: humanKey.privateKey,
+    agentKey,
+    humanKey,
     signer,
     signatures,
     governance,
@@ -137,6 +157,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     },
     async close() {
       await gw.close();
+      if (first !== undefined) return; // the rest is the first gateway's
       await payments.close();
       await infra.close();
       await paymentsMcp.close();

@@ -285,6 +285,19 @@ describe('checkpoints', () => {
     expect(errors).toEqual([]);
   });
 
+  it('continues the tree after another connection appended to it (another process on the same file, e.g. the CLI)', async () => {
+    const fx = await fixture();
+    await fx.append(entries(3));
+    const other = await openLogStore(fx.file, fx.signer, fx.clock);
+    expect(await other.store.tx(async (tx) => tx.audit(entries(2, 100) as Record<string, unknown>[]))).toBe(3);
+    await other.log.close();
+    await other.store.close();
+    // This store appended last at size 3: it must not write index 3 again.
+    expect(await fx.append(entries(1, 200))).toBe(5);
+    const ref = new ReferenceTree(bodies([...entries(3), ...entries(2, 100), ...entries(1, 200)]));
+    expect((await fx.log.root()).equals(ref.mth(0, 6))).toBe(true);
+  });
+
   it('opens a database written by another store', async () => {
     const fx = await fixture();
     await fx.append(entries(300));

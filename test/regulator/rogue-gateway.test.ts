@@ -86,7 +86,7 @@ beforeAll(async () => {
   // together, or one with a supporting modality, or one for 60 s.
   const onePrimary = await submit('POST', '/proxy/payments/transfers', 'rogue-one-primary', { payee: 'R12', amount: 2400, currency: 'EUR' });
   await authoriseWithApprovals(h, onePrimary.id, [{ who: 'alice', device: 'alice-phone', role: 'authorizer', at: nowSec(), liveness: { modality: 'motion', modalities: ['motion'], score: 0.9, sustainedMs: 30_000 } }]);
-  at['one-primary'] = h.log.query({ actionId: onePrimary.id, type: 'action.authorised' })[0]!.index;
+  at['one-primary'] = (await h.log.query({ actionId: onePrimary.id, type: 'action.authorised' }))[0]!.index;
 
   // 3. HIGH with an authorizer's approval but no liveness summary.
   const noLiveness = await submit('POST', '/proxy/payments/transfers', 'rogue-noliveness', { payee: 'R3', amount: 2100, currency: 'EUR' });

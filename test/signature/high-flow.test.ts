@@ -139,7 +139,7 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     const a2 = await highTransfer(h, 'high-reassembled');
     const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource([{ streams: r.streams, revealed: r.revealed }]) });
     expect(reasm.result).toMatchObject({ outcome: 'refused' });
-    const refused = await waitFor(() => entries(h, { actionId: a2.id, type: 'signature.refused' })[0]);
+    const refused = await waitFor(async () => (await entries(h, { actionId: a2.id, type: 'signature.refused' }))[0]);
     expect(refused).toMatchObject({ who: 'rita', code: 'REPLAY_DETECTED' });
     expect((refused['liveness'] as { failedChecks: string[] }).failedChecks).toContain('reuse');
     expect(await actionStatus(h, a2.id)).toBe('awaiting_signature');

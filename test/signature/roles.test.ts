@@ -33,7 +33,7 @@ describe('signature roles', () => {
     const c = await challengeOf(ria, a.id);
     const supporting = { mode: 'supporting', primary: ['motion'], minPrimary: 1, supporting: ['hrv'], minSupporting: 1 };
     expect(c.roles).toEqual(supporting);
-    expect(entries(h, { actionId: a.id, type: 'signature.challenge_issued' }).find((e) => e['person'] === 'ria')).toMatchObject({ roles: supporting, modalities: ['hrv', 'motion'] });
+    expect((await entries(h, { actionId: a.id, type: 'signature.challenge_issued' })).find((e) => e['person'] === 'ria')).toMatchObject({ roles: supporting, modalities: ['hrv', 'motion'] });
     // One primary and nothing to support it: twice as long. Only a supporting modality: the witness.
     const tc = await challengeOf(ted, a.id);
     expect(tc.roles).toEqual({ mode: 'longer', primary: ['motion'], minPrimary: 1, supporting: [], minSupporting: 0 });
@@ -43,15 +43,15 @@ describe('signature roles', () => {
     // Motion alone is not what ria's challenge asks: refused at the hello, the challenge stays open.
     const short = await session(ria, c, ['motion'], 'roles-short');
     expect(short.result).toMatchObject({ outcome: 'refused' });
-    const refused = await waitFor(() => entries(h, { actionId: a.id, type: 'signature.refused' }).find((e) => e['code'] === 'ROLES_NOT_MET'));
+    const refused = await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.refused' })).find((e) => e['code'] === 'ROLES_NOT_MET'));
     expect(String(refused['message'])).toMatch(/needs 1 supporting modality of hrv/);
     expect((await challengeOf(ria, a.id)).id).toBe(c.id);
 
     const ok = await session(ria, c, ['hrv', 'motion'], 'roles-ok');
     expect(ok.result).toMatchObject({ outcome: 'accepted' });
     const used = { mode: 'supporting', primary: ['motion'], supporting: ['hrv'] };
-    expect(await waitFor(() => entries(h, { actionId: a.id, type: 'signature.verified' })[0])).toMatchObject({ who: 'ria', roles: used });
-    const authorised = entries(h, { actionId: a.id, type: 'action.authorised' })[0]!;
+    expect(await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.verified' }))[0])).toMatchObject({ who: 'ria', roles: used });
+    const authorised = (await entries(h, { actionId: a.id, type: 'action.authorised' }))[0]!;
     expect((authorised['approvals'] as Record<string, unknown>[])[0]).toMatchObject({ who: 'ria', liveness: { modalities: ['hrv', 'motion'], roles: used, sustainedMs: 20_000 } });
     expect(['executing', 'executed']).toContain(await actionStatus(h, a.id));
   });

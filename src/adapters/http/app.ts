@@ -3,7 +3,6 @@ import { FirewallError } from '../../core/errors.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { problemHandler, sendProblem } from './problem.ts';
 import { actionsRouter, humanEventsRouter } from './routes/actions.ts';
-import { proxyRouter } from './routes/proxy.ts';
 import { sessionsRouter } from './routes/sessions.ts';
 import { systemRouter } from './routes/system.ts';
 
@@ -15,8 +14,7 @@ export function createApp(ctx: GatewayContext, mounts: RouterMount[] = []): Expr
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
-  // The LOW hot path first: a proxied request passes no other router's matching on its way.
-  app.use('/proxy', proxyRouter(ctx));
+  // /proxy is served in front of this app, without it (proxy-entrance.ts): the LOW hot path.
   app.use(systemRouter(ctx));
   app.use('/v1/sessions', sessionsRouter(ctx));
   app.use('/v1/actions', actionsRouter(ctx));

@@ -16,7 +16,7 @@ export interface AuthenticateOptions {
 }
 
 /** A request has a body when it is chunked or states a non-zero length. */
-function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
@@ -26,10 +26,58 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/** Who a request was authenticated as, and with which credential. */
+export interface Authenticated {
+  principal: PrincipalRecord;
+  credential: 'session' | 'assertion';
+  /** On a session signature: what the body must hash to (its Content-Digest). */
+  contentSha256?: Buffer;
+}
+
 /**
- * Express middleware: verifies the caller's credential, with a lock-out after repeated failures.
- * Two credentials: a per-request client assertion (Authorization: Bearer), or an RFC 9421
- * signature with a session key (Signature-Input/Signature; docs/api.md §Sessions).
+ * Verifies the caller's credential, with a lock-out after repeated failures, and the agent's request
+ * rate. Two credentials: a per-request client assertion (Authorization: Bearer), bound to `path`, or
+ * an RFC 9421 signature with a session key (Signature-Input/Signature; docs/api.md §Sessions), bound
+ * to the public URL of `target` (the request target as received: path and query). Framework-free: the express middleware below and the proxy
+ * entrance (proxy-entrance.ts) both call it.
+ */
+export async function authenticate(ctx: GatewayContext, req: IncomingMessage, at: { path: string; target: string }, o: AuthenticateOptions = {}): Promise<Authenticated> {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  await ctx.limits.checkAuthLock(address);
+  let out: Authenticated;
+  try {
+    if (req.headers['signature-input'] !== undefined || req.headers['signature'] !== undefined) {
+      if (req.headers.authorization !== undefined) {
+        throw new FirewallError('SIGNATURE_INPUT_INVALID', 'send either a client assertion or a session signature, not both', { status: 401 });
+      }
+      const v = await ctx.sessions.verify({
+        method: req.method ?? '',
+        targetUri: ctx.publicUrl + at.target,
+        signatureInput: header(req, 'signature-input'),
+        signature: header(req, 'signature'),
+        contentDigest: header(req, 'content-digest'),
+        idempotencyKey: header(req, 'idempotency-key'),
+      });
+      if (!hasBody(req)) checkDigest(v.contentSha256, EMPTY);
+      else if (o.checksSignedBodies !== true) throw bodyUnsupported();
+      out = { principal: v.principal, credential: 'session', contentSha256: v.contentSha256 };
+    } else {
+      out = { principal: await ctx.auth.verify(req.headers.authorization, req.method ?? '', at.path), credential: 'assertion' };
+    }
+  } catch (e) {
+    if (e instanceof FirewallError && e.status === 401) {
+      await ctx.limits.authFailed(address);
+      ctx.metrics.refusals.inc({ code: e.code });
+    }
+    throw e;
+  }
+  await ctx.limits.agent(out.principal.id);
+  return out;
+}
+
+/**
+ * Express middleware around `authenticate`: the principal, credential and expected body digest go
+ * to `res.locals`.
  */
 export function authenticateRequest(ctx: GatewayContext, o: AuthenticateOptions = {}) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -43,39 +91,11 @@ export function authenticateRequest(ctx: GatewayContext, o: AuthenticateOptions 
       next();
       return;
     }
-    const address = req.socket.remoteAddress ?? 'unknown';
-    await ctx.limits.checkAuthLock(address);
-    try {
-      if (req.headers['signature-input'] !== undefined || req.headers['signature'] !== undefined) {
-        if (req.headers.authorization !== undefined) {
-          throw new FirewallError('SIGNATURE_INPUT_INVALID', 'send either a client assertion or a session signature, not both', { status: 401 });
-        }
-        const v = await ctx.sessions.verify({
-          method: req.method,
-          targetUri: ctx.publicUrl + req.originalUrl,
-          signatureInput: header(req, 'signature-input'),
-          signature: header(req, 'signature'),
-          contentDigest: header(req, 'content-digest'),
-          idempotencyKey: header(req, 'idempotency-key'),
-        });
-        if (!hasBody(req)) checkDigest(v.contentSha256, EMPTY);
-        else if (o.checksSignedBodies !== true) throw bodyUnsupported();
-        res.locals['principal'] = v.principal;
-        res.locals['contentSha256'] = v.contentSha256;
-        res.locals['credential'] = 'session';
-      } else {
-        res.locals['principal'] = await ctx.auth.verify(req.headers.authorization, req.method, req.path === '/' ? req.baseUrl : req.baseUrl + req.path);
-        res.locals['credential'] = 'assertion';
-      }
-      res.locals['assertionVerified'] = true;
-    } catch (e) {
-      if (e instanceof FirewallError && e.status === 401) {
-        await ctx.limits.authFailed(address);
-        ctx.metrics.refusals.inc({ code: e.code });
-      }
-      throw e;
-    }
-    await ctx.limits.agent((res.locals['principal'] as PrincipalRecord).id);
+    const a = await authenticate(ctx, req, { path: req.path === '/' ? req.baseUrl : req.baseUrl + req.path, target: req.originalUrl }, o);
+    res.locals['principal'] = a.principal;
+    res.locals['credential'] = a.credential;
+    if (a.contentSha256 !== undefined) res.locals['contentSha256'] = a.contentSha256;
+    res.locals['assertionVerified'] = true;
     next();
   };
 }
@@ -84,7 +104,7 @@ function bodyUnsupported(): FirewallError {
   return new FirewallError('SIGNATURE_BODY_UNSUPPORTED', 'this endpoint does not take a body on a session signature; use a client assertion', { status: 401 });
 }
 
-function checkDigest(expected: Buffer, body: Buffer): void {
+export function checkDigest(expected: Buffer, body: Buffer): void {
   if (!bodyMatchesDigest(expected, body)) {
     throw new FirewallError('CONTENT_DIGEST_MISMATCH', 'the body does not match its Content-Digest', { status: 401 });
   }

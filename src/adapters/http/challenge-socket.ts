@@ -10,6 +10,7 @@ import type { GatewayContext } from '../../gateway/context.ts';
 import type { SignatureService } from '../../gateway/signatures/service.ts';
 import { DEVICE_REASONS, SessionRefused, type DeviceReason, type SessionPlan } from '../../gateway/signatures/session-types.ts';
 import type { PrincipalRecord } from '../../gateway/ports/principals.ts';
+import { authRefusal } from './auth-refusal.ts';
 
 /** The WebSocket path of a challenge's live session (docs/protocol.md). */
 export const SESSION_PATH = /^\/v1\/challenges\/([A-Za-z0-9_-]{1,200})\/session$/;
@@ -177,8 +178,8 @@ export class ChallengeSocket {
         if (hello.authorization === undefined) throw new Error('no client assertion');
         principal = await ctx.auth.verify(hello.authorization, 'GET', this.#d.path);
       } catch (e) {
-        if (isFirewallError(e, 'AUTH_INVALID')) await ctx.limits.authFailed(this.#d.address);
-        return this.#protocolEnd('AUTH_INVALID', 'the client assertion was not accepted', 'unauthenticated', CLOSE.unauthenticated);
+        const r = await authRefusal(ctx, this.#d.address, e);
+        return r.status === 503 ? this.#protocolEnd(r.code, r.message, 'unavailable', CLOSE.unavailable) : this.#protocolEnd(r.code, r.message, 'unauthenticated', CLOSE.unauthenticated);
       }
       if (!principal.roles.some((r) => HUMAN_ROLES.has(r))) return this.#protocolEnd('ROLE_FORBIDDEN', 'agents cannot sign', 'unauthenticated', CLOSE.forbidden);
     }

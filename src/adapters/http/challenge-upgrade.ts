@@ -1,7 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { WebSocketServer } from 'ws';
 import { isFirewallError } from '../../core/errors.ts';
 import { LIMITS } from '../../core/signature/schemas.ts';
@@ -10,11 +9,12 @@ import type { SignatureService } from '../../gateway/signatures/service.ts';
 import type { PrincipalRecord } from '../../gateway/ports/principals.ts';
 import { ChallengeSocket, HUMAN_ROLES, SESSION_PATH } from './challenge-socket.ts';
 import { upgradeSessionPrincipal, type AppSessionSource } from './person-credential.ts';
+import { authRefusal } from './auth-refusal.ts';
 import { PROBLEM_BASE } from './problem.ts';
 
 function rejectUpgrade(socket: Duplex, status: number, code: string, detail: string): void {
   const body = JSON.stringify({ type: PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-'), title: String(status), status, detail, code });
-  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : 'Bad Request';
+  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : status === 503 ? 'Service Unavailable' : 'Bad Request';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
@@ -34,7 +34,7 @@ export function attachChallengeSockets(
   o: { monotonic?: () => number; appSessions?: AppSessionSource } = {},
 ): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxChunkBytes, perMessageDeflate: false });
-  const connects = new RateLimiterMemory({ keyPrefix: 'sig-connect', points: service.config.connectsPerChallenge, duration: 600 });
+  const connects = ctx.limits.limiter({ name: 'sig-connect', points: service.config.connectsPerChallenge, durationSec: 600 });
   const monotonic = o.monotonic ?? (() => performance.now());
   const appSessions = o.appSessions ?? (() => undefined);
   const sessions = new Set<ChallengeSocket>();
@@ -50,8 +50,8 @@ export function attachChallengeSockets(
       try {
         principal = await ctx.auth.verify(req.headers.authorization, 'GET', path);
       } catch (e) {
-        if (isFirewallError(e, 'AUTH_INVALID')) await ctx.limits.authFailed(address);
-        rejectUpgrade(socket, 401, 'AUTH_INVALID', 'the client assertion was not accepted');
+        const r = await authRefusal(ctx, address, e);
+        rejectUpgrade(socket, r.status, r.code, r.message);
         return undefined;
       }
       if (!principal.roles.some((r) => HUMAN_ROLES.has(r))) {
@@ -87,8 +87,10 @@ export function attachChallengeSockets(
       try {
         await ctx.limits.checkAuthLock(address);
         await connects.consume(m[1]!);
-      } catch {
-        rejectUpgrade(socket, 429, 'RATE_LIMITED', 'too many attempts; try later');
+      } catch (e) {
+        // Shared counters that cannot be reached refuse (fail closed), saying so.
+        if (isFirewallError(e) && e.status === 503) rejectUpgrade(socket, 503, e.code, e.message);
+        else rejectUpgrade(socket, 429, 'RATE_LIMITED', 'too many attempts; try later');
         return;
       }
       const auth = await authenticate(req, socket, path, address);

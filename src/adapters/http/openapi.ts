@@ -136,7 +136,7 @@ export const OPENAPI = {
   },
   paths: {
     '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'the process is up' } } } },
-    '/readyz': { get: { summary: 'Readiness: store, signer and policy', responses: { '200': { description: 'ready' }, '503': { description: 'not ready; nothing executes' } } } },
+    '/readyz': { get: { summary: 'Readiness: store, signer, policy, and Redis when REDIS_URL is set', responses: { '200': { description: 'ready' }, '503': { description: 'not ready: without the store, signer or policy nothing executes; without Redis authentication is refused' } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/.well-known/jwks.json': {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { FirewallError } from '../../core/errors.ts';
 
@@ -41,13 +42,33 @@ export function problemBody(err: FirewallError, instance?: string): { status: nu
   return { status, json: JSON.stringify(body) };
 }
 
-/** RFC 9457 problem details. */
-export function sendProblem(res: Response, err: FirewallError, instance?: string): void {
-  const { status, json } = problemBody(err, instance);
+/** The headers a problem carries besides its type: Retry-After on 429, the challenge on 401. */
+function problemHeaders(res: ServerResponse, status: number, err: FirewallError): void {
   const retry = err.detail?.['retryAfterSeconds'];
   if (status === 429 && typeof retry === 'number') res.setHeader('Retry-After', String(retry));
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+}
+
+/** RFC 9457 problem details. */
+export function sendProblem(res: Response, err: FirewallError, instance?: string): void {
+  const { status, json } = problemBody(err, instance);
+  problemHeaders(res, status, err);
   res.status(status).type('application/problem+json').send(json);
+}
+
+/** The same problem on a plain node:http response (the proxy entrance runs without express). */
+export function writeProblem(res: ServerResponse, err: FirewallError, instance?: string): void {
+  const { status, json } = problemBody(err, instance);
+  problemHeaders(res, status, err);
+  writeBody(res, status, 'application/problem+json; charset=utf-8', json);
+}
+
+/** A complete answer on a plain node:http response. */
+export function writeBody(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.end(body);
 }
 
 /** Maps body-parser and other framework errors to precise problems; unknown errors to an opaque 500. */
@@ -72,10 +93,15 @@ export function toFirewallError(err: unknown): FirewallError {
   return new FirewallError('INTERNAL', 'internal error; nothing was executed for this request', { status: 500, cause: err });
 }
 
+/** A failure of the gateway's own (5xx) is logged, by code and cause; the caller's mistakes are not. */
+export function logServerError(log: { error: (o: object, m: string) => void }, fe: FirewallError, path: string): void {
+  if (fe.status >= 500) log.error({ code: fe.code, path, err: (fe.cause as Error | undefined)?.message ?? fe.message }, 'request failed');
+}
+
 export function problemHandler(log: { error: (o: object, m: string) => void }) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const fe = toFirewallError(err);
-    if (fe.status >= 500) log.error({ code: fe.code, path: req.path, err: (fe.cause as Error | undefined)?.message ?? fe.message }, 'request failed');
+    logServerError(log, fe, req.path);
     if (res.headersSent) {
       res.end();
       return;

@@ -117,6 +117,21 @@ export class EventHub implements EventHubPort {
     this.#byTopic.delete(topic);
   }
 
+  /**
+   * End every stream subscribed to `topic`, whatever else it follows: its client reconnects
+   * (EventSource does) and reads the current state again, e.g. after messages may have been lost.
+   */
+  drop(topic: string): void {
+    const subs = this.#byTopic.get(topic);
+    if (!subs) return;
+    for (const sub of [...subs]) this.#end(sub);
+  }
+
+  /** Topics with at least one subscriber now. */
+  topics(): IterableIterator<string> {
+    return this.#byTopic.keys();
+  }
+
   subscriberCount(topic?: string): number {
     return topic === undefined ? this.#all.size : (this.#byTopic.get(topic)?.size ?? 0);
   }

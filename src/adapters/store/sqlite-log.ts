@@ -75,20 +75,48 @@ const LOG_TX_SQL = {
   insertCheckpoint: `INSERT INTO tlog_checkpoints (${CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
   origin: "SELECT value FROM tlog_meta WHERE name = 'origin'",
   putMeta: 'INSERT OR IGNORE INTO tlog_meta (name, value) VALUES (?, ?)',
+  dataVersion: 'PRAGMA data_version',
 };
 
 export class SqliteLogTx implements LogStorageTx {
   readonly #s: Record<keyof typeof LOG_TX_SQL, StatementSync>;
   readonly #nodes: NodeReader;
+  /**
+   * The tail as this connection last read or wrote it, or null when it may have changed since: a
+   * rollback (of a savepoint or a batch) or another connection's commit. Kept so an append does not
+   * read the tail back from the table (one query per entry on the LOW path).
+   */
+  #tail: { size: number; lastLeaf: Uint8Array | null } | null = null;
+  #dataVersion = -1;
 
   constructor(db: DatabaseSync) {
     this.#s = prepareAll(db, LOG_TX_SQL);
     this.#nodes = new NodeReader(db);
   }
 
+  /**
+   * The store calls this inside each batch's BEGIN IMMEDIATE (no other writer can commit until it
+   * ends): if another connection committed since (SQLite's data_version, e.g. the CLI registering
+   * a principal), the cached tail is dropped.
+   */
+  batchStarted(): void {
+    const version = Number((this.#s.dataVersion.get() as { data_version: number }).data_version);
+    if (version !== this.#dataVersion) {
+      this.#dataVersion = version;
+      this.#tail = null;
+    }
+  }
+
+  /** The store calls this after ROLLBACK TO or ROLLBACK: entries this connection wrote may be gone. */
+  rolledBack(): void {
+    this.#tail = null;
+  }
+
   async tail(): Promise<{ size: number; lastLeaf: Uint8Array | null }> {
+    if (this.#tail !== null) return this.#tail;
     const row = this.#s.tail.get() as { idx: number; leaf_hash: Uint8Array } | undefined;
-    return row === undefined ? { size: 0, lastLeaf: null } : { size: row.idx + 1, lastLeaf: row.leaf_hash };
+    this.#tail = row === undefined ? { size: 0, lastLeaf: null } : { size: row.idx + 1, lastLeaf: row.leaf_hash };
+    return this.#tail;
   }
 
   async nodes(refs: readonly SubtreeRef[]): Promise<Uint8Array[]> {
@@ -102,6 +130,7 @@ export class SqliteLogTx implements LogStorageTx {
       for (const t of p.terms) s.insertTerm.run(t, firstIndex + i);
     });
     for (const n of nodes) s.insertNode.run(nodeId(n.level, n.index), n.hash);
+    if (entries.length > 0) this.#tail = { size: firstIndex + entries.length, lastLeaf: entries[entries.length - 1]!.leaf };
   }
 
   async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {

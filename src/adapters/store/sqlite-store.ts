@@ -98,7 +98,7 @@ export class SqliteStore implements Store {
   readonly #w: Record<keyof typeof CONTROL_SQL, StatementSync>;
   readonly #ping: StatementSync;
   readonly #actions: SqliteActionReads;
-  readonly #txApi: StoreTx;
+  readonly #txApi: SqliteStoreTx;
 
   constructor(opts: SqliteStoreOptions) {
     try {
@@ -236,6 +236,7 @@ export class SqliteStore implements Store {
           // Written to the WAL, not synced by SQLite: #afterSync syncs it off the event loop.
           w.syncNormal!.run();
           w.begin!.run();
+          this.#txApi.log.batchStarted();
           for (const item of batch) {
             w.savepoint!.run();
             try {
@@ -245,6 +246,7 @@ export class SqliteStore implements Store {
             } catch (e) {
               w.rollbackTo!.run();
               w.release!.run();
+              this.#txApi.log.rolledBack();
               outcomes.push({ ok: false, value: e });
             }
           }
@@ -252,6 +254,7 @@ export class SqliteStore implements Store {
           w.syncFull!.run();
         } catch (cause) {
           try {
+            this.#txApi.log.rolledBack();
             if (this.db.isTransaction) this.db.exec('ROLLBACK');
             this.#w.syncFull.run();
           } catch {

@@ -16,6 +16,36 @@ export interface PreparedEntry {
   terms: string[];
 }
 
+const OBJECT_PROTOTYPES = new Set<unknown>([Object.prototype, null]);
+
+function isPlainObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && OBJECT_PROTOTYPES.has(Object.getPrototypeOf(v)) && !('toJSON' in v);
+}
+
+function isPlainArray(v: unknown): v is unknown[] {
+  return Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype && !Object.hasOwn(v, 'toJSON');
+}
+
+/**
+ * Whether the envelope fields and the fields terms are read from (entry-terms.ts) read the same on
+ * the object as in its canonical JSON: plain objects and arrays, nothing serialised through toJSON.
+ */
+function isPlainEntry(entry: object): boolean {
+  if (!isPlainObject(entry)) return false;
+  const e = entry as Record<string, unknown>;
+  for (const k of ['approvals', 'matchedRules']) {
+    const v = e[k];
+    if (v === undefined) continue;
+    if (!isPlainArray(v)) return typeof v !== 'object' || v === null;
+    for (const x of v) if (typeof x === 'object' && x !== null && !isPlainObject(x)) return false;
+  }
+  for (const k of ['v', 'type', 'ts', 'actionId', 'by', 'who', 'person', 'rule']) {
+    const v = e[k];
+    if (typeof v === 'object' && v !== null) return false;
+  }
+  return true;
+}
+
 function entryInvalid(message: string, position: number): FirewallError {
   return new FirewallError('LOG_ENTRY_INVALID', `entry ${position}: ${message}`, { status: 400, detail: { position } });
 }
@@ -36,8 +66,10 @@ export function prepareEntry(entry: unknown, position = 0): PreparedEntry {
   if (Buffer.byteLength(body, 'utf8') > MAX_ENTRY_BYTES) {
     throw new FirewallError('LOG_ENTRY_TOO_LARGE', `entry ${position}: canonical form exceeds ${MAX_ENTRY_BYTES} bytes`, { status: 413, detail: { position } });
   }
-  // Read the envelope from the canonical bytes, so the indexed columns always match what is hashed.
-  const parsed = JSON.parse(body) as Record<string, unknown>;
+  // The indexed columns and terms must match what is hashed: read from the entry itself when it is
+  // plain data (the gateway's own entries: canonical JSON writes exactly what reading it shows),
+  // otherwise from the canonical bytes (a toJSON, a prototype, an array with toJSON among the fields read).
+  const parsed = isPlainEntry(entry) ? (entry as Record<string, unknown>) : (JSON.parse(body) as Record<string, unknown>);
   const { v, type, ts, actionId } = parsed;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw entryInvalid('"v" must be a positive integer', position);
   if (typeof type !== 'string' || type.length === 0 || type.length > 200) throw entryInvalid('"type" must be a non-empty string', position);

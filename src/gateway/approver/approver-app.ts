@@ -36,10 +36,19 @@ const WAITING = new Set(['cooling', 'awaiting_signature', 'awaiting_quorum']);
 
 /** StatusBus observer: open apps refresh their inbox; people something now waits for get a push. */
 export function observeForApp(ctx: GatewayContext, app: ApproverApp): void {
-  ctx.bus.observe((rec) => {
-    ctx.hub.publish({ topic: APP_INBOX_TOPIC, event: 'changed', data: { actionId: rec.id, status: rec.status } });
-    if (app.push !== undefined && WAITING.has(rec.status)) void pushFor(ctx, app, rec);
-  });
+  ctx.bus.observe(
+    (rec, origin) => {
+      ctx.hub.publish({ topic: APP_INBOX_TOPIC, event: 'changed', data: { actionId: rec.id, status: rec.status } });
+      // Pushed once, by the replica that made the change; every replica tells its open inboxes.
+      if (origin === 'local' && app.push !== undefined && WAITING.has(rec.status)) void pushFor(ctx, app, rec);
+    },
+    {
+      // Inboxes list what waits for people: LOW actions never do.
+      follows: (c) => c.tier !== 'LOW' && ctx.hub.subscriberCount(APP_INBOX_TOPIC) > 0,
+      followed: () => [],
+      gap: () => ctx.hub.drop(APP_INBOX_TOPIC),
+    },
+  );
 }
 
 /** Whom an action now waits for: its approvers (who get challenges) or, cooling, the policy's vetoers. */

@@ -39,6 +39,13 @@ export interface EventHub {
   subscribe(topics: string | string[], req: IncomingMessage, res: ServerResponse, options?: SubscribeOptions): HubSubscription;
   /** Closes the streams of `topic` (its action reached a terminal status), after what was published. */
   end(topic: string): void;
+  /**
+   * Ends every stream subscribed to `topic`, whatever else it follows: its client reconnects and
+   * reads the current state again (after status changes from other replicas may have been lost).
+   */
+  drop(topic: string): void;
+  /** Topics with at least one subscriber now. */
+  topics(): IterableIterator<string>;
   subscriberCount(topic?: string): number;
   /** Ends every stream. */
   close(): void;

@@ -1,32 +1,28 @@
-/**
- * Single-use nonces of session-signed requests. A port: with several replicas the store must be
- * shared (Redis `SET key 1 NX PXAT expiry`), and it must outlive the sessions it guards (an
- * in-memory store is only sound with the in-memory session registry, which ends with it).
- */
-export type NonceOutcome = 'fresh' | 'reused' | 'full';
-
-export interface NonceStore {
-  /** Records the nonce until `expiresAt` (ms); 'reused' if it is already recorded and unexpired. */
-  use(key: string, expiresAt: number, now: number): Promise<NonceOutcome>;
-}
+import type { ReplayCache, ReplayOutcome } from '../ports/replay-cache.ts';
 
 /**
+ * Single-use nonces of session-signed requests, in this process: only sound with the in-memory
+ * session registry, which ends with it (several replicas share both, adapters/redis).
  * Bounded: when full of unexpired nonces it refuses ('full') rather than forget one, so a flood
  * can deny service but never reopen a replay. Nonces expire with their signature's window.
  */
-export class MemoryNonceStore implements NonceStore {
+export class MemoryNonceStore implements ReplayCache {
   readonly #seen = new Map<string, number>();
   readonly #max: number;
+  readonly #since: number;
 
-  constructor(max: number) {
+  constructor(max: number, since = Number.NEGATIVE_INFINITY) {
     this.#max = max;
+    this.#since = since;
   }
 
   get size(): number {
     return this.#seen.size;
   }
 
-  async use(key: string, expiresAt: number, now: number): Promise<NonceOutcome> {
+  async use(key: string, times: { issuedAt: number; expiresAt: number }, now: number): Promise<ReplayOutcome> {
+    if (times.issuedAt < this.#since - 1000) return 'forgotten';
+    const expiresAt = times.expiresAt;
     const prior = this.#seen.get(key);
     if (prior !== undefined && prior > now) return 'reused';
     if (this.#seen.size >= this.#max) this.#evict(now);

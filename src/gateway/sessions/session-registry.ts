@@ -1,25 +1,9 @@
+import type { SessionRecord, SessionRegistry } from '../ports/session-registry.ts';
+
 /**
- * Where sessions live: their agent, lifetime and revocation, never their key (a replica derives
- * the key from the id through the HSM, session-keys.ts). A port, so a shared implementation (Redis)
- * can serve several replicas; the in-memory one serves a single gateway. Sessions in memory end
- * with the process: an agent's SDK opens a new one on SESSION_UNKNOWN.
+ * Sessions of one gateway, in its memory: they end with the process (an agent's SDK opens a new one
+ * on SESSION_UNKNOWN). Several replicas share a registry instead (adapters/redis).
  */
-export interface SessionRecord {
-  id: string;
-  agent: string;
-  createdAt: number;
-  expiresAt: number;
-  revokedAt: number | null;
-}
-
-export interface SessionRegistry {
-  /** Stores the session unless its agent already holds `maxPerAgent` live ones (then false). */
-  open(record: SessionRecord, maxPerAgent: number, now: number): Promise<boolean>;
-  get(id: string): Promise<SessionRecord | undefined>;
-  /** Marks the session revoked (kept until it would have expired, so it reads as revoked, not unknown). */
-  revoke(id: string, at: number): Promise<SessionRecord | undefined>;
-}
-
 export class MemorySessionRegistry implements SessionRegistry {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #byAgent = new Map<string, Set<string>>();

@@ -50,6 +50,11 @@ export class ChallengeIssuer {
     return this.#openActions.has(actionId);
   }
 
+  /** The actions this process issued challenges for and has not forgotten. */
+  issuedFor(): Iterable<string> {
+    return [...this.#openActions];
+  }
+
   /** The action stopped waiting: its status changes no longer concern challenges. */
   forgetAction(actionId: string): void {
     this.#openActions.delete(actionId);

@@ -1,9 +1,9 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Modality } from '../../core/policy/modality.ts';
 import type { AuthenticationResponse, HelloMessage, RegistrationResponse } from '../../core/signature/messages.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
 import type { ActionRecord } from '../action-record.ts';
 import type { GatewayContext } from '../context.ts';
+import type { ChangeOrigin } from '../status-bus.ts';
 import { challengeClosedEntry, type ChallengeClosedReason } from './challenge-closed-entry.ts';
 import { ChallengeIssuer } from './challenge-issuer.ts';
 import type { SignatureConfig } from './config.ts';
@@ -49,16 +49,20 @@ export class SignatureService {
       issuer: this.issuer,
       live: new Map(),
       witness: new Map(),
-      sessionsPerPerson: new RateLimiterMemory({ keyPrefix: 'sig-person', points: o.config.sessionsPerPersonPerHour, duration: 3600 }),
+      sessionsPerPerson: o.ctx.limits.limiter({ name: 'sig-person', points: o.config.sessionsPerPersonPerHour, durationSec: 3600 }),
       recordApproval: o.recordApproval,
     };
   }
 
   // --- challenges follow the action ----------------------------------------------------------------
 
-  /** StatusBus observer: issue challenges when an action starts waiting; close them when it stops. */
-  onActionChanged(a: ActionRecord): void {
+  /**
+   * StatusBus observer: issue challenges when an action starts waiting here; close them when it
+   * stops, here or on another replica.
+   */
+  onActionChanged(a: ActionRecord, origin: ChangeOrigin = 'local'): void {
     if (a.status === 'awaiting_signature' || a.status === 'awaiting_quorum') {
+      if (origin === 'remote') return;
       void this.issuer.issueForAction(a).catch((e: unknown) => this.ctx.log.error({ actionId: a.id, err: (e as Error).message }, 'could not issue signature challenges'));
     } else if (this.issuer.hasIssuedFor(a.id)) {
       void this.closeForAction(a.id, a.status === 'expired' ? 'expired' : 'cancelled', `ACTION_${a.status.toUpperCase()}`).catch((e: unknown) =>

@@ -1,4 +1,4 @@
-import type { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { FirewallError } from '../../core/errors.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
 import type { Approval } from '../action-record.ts';
@@ -39,7 +39,7 @@ export interface SignatureState {
   /** Sessions running in this process, by challenge: the transport registers a way to end them. */
   readonly live: Map<string, (why: LiveEnd) => void>;
   readonly witness: Map<string, WitnessPending>;
-  readonly sessionsPerPerson: RateLimiterMemory;
+  readonly sessionsPerPerson: RateLimiterAbstract;
   readonly recordApproval: QuorumApprovalSink | undefined;
 }
 

@@ -11,7 +11,7 @@ import { reconcileAction } from '../../../gateway/reconcile.ts';
 import { quorumVetoBasis, vetoAction, vetoByPerson, type VetoBasis } from '../../../gateway/veto.ts';
 import { ACTIONS_TOPIC, actionTopic } from '../../../gateway/ports/event-hub.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
-import { sendProblem } from '../problem.ts';
+import { respondWithAction } from '../respond-with-action.ts';
 import { strictJsonBody } from '../strict-json-body.ts';
 import { parseIdempotencyKey, parseSubmission } from '../submission-schema.ts';
 import type { PrincipalRecord } from '../../../gateway/ports/principals.ts';
@@ -23,24 +23,6 @@ const READ_ROLES = new Set(['admin', 'authorizer', 'comparator', 'regulator']);
 
 function canRead(p: PrincipalRecord, a: ActionRecord): boolean {
   return a.agent === p.id || p.roles.some((r) => READ_ROLES.has(r));
-}
-
-/** Sends the outcome of a submission: LOW returns after execution, blocked is a 403, the rest 202. */
-export function respondWithAction(res: Response, record: ActionRecord, created: boolean): void {
-  res.setHeader('Location', `/v1/actions/${record.id}`);
-  res.setHeader('Analog-Firewall-Action', record.id);
-  if (record.status === 'blocked') {
-    sendProblem(
-      res,
-      new FirewallError('ACTION_BLOCKED', `blocked by ${record.classification.rule}: ${record.classification.reasons.join('; ')}`, {
-        status: 403,
-        detail: { action: actionView(record) },
-      }),
-    );
-    return;
-  }
-  const done = isTerminal(record.status);
-  res.status(done ? (created ? 201 : 200) : 202).json(actionView(record));
 }
 
 export function actionsRouter(ctx: GatewayContext): Router {
@@ -114,7 +96,7 @@ export function actionsRouter(ctx: GatewayContext): Router {
     ctx.hub.subscribe(actionTopic(id), req, res, { initial: [{ event: 'status', data: actionView(a) }] });
     // A change committed between the read above and the subscription must not be missed.
     const fresh = await ctx.store.getAction(id);
-    if (fresh !== undefined && fresh.status !== a.status) ctx.bus.changed(fresh);
+    if (fresh !== undefined && fresh.status !== a.status) ctx.bus.refresh(fresh);
   });
 
   r.post('/:id/veto', json, async (req: Request, res: Response) => {
