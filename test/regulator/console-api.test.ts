@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredCredential } from '../../clients/device/authenticator/software-authenticator.ts';
+import { createCredential, type StoredCredential } from '../../clients/device/authenticator/software-authenticator.ts';
 import { verifyCheckpoint, verifyEntryInclusion } from '../../clients/regulator/proofs.ts';
 import { verifyBundle } from '../../clients/regulator/verify-bundle.ts';
 import type { ExportBundle } from '../../src/core/checkpoint/bundle-format.ts';
@@ -66,6 +66,20 @@ describe('regulator console: passkey and session', () => {
     const again = await c.call('POST', '/enrol/options', { token });
     expect(again.status).toBe(410);
     expect(await again.json()).toMatchObject({ code: 'INVITATION_USED' });
+  });
+
+  it('refuses a passkey enrolled already, and the invitation stays unused (one transaction)', async () => {
+    const { url } = (await (await invite(admin, 'rita')).json()) as { url: string };
+    const token = new URL(url).hash.slice(1);
+    const o = await c.json<{ ceremonyId: string; options: { challenge: string; rp: { id: string } } }>('POST', '/enrol/options', { token });
+    const { credential } = createCredential({ rpId: o.options.rp.id, origin: c.origin, challenge: o.options.challenge, person: 'rita', reuse: passkey });
+    const enrolled = (await entriesOf('regulator.passkey_enrolled')).length;
+    const res = await c.call('POST', '/enrol', { token, ceremonyId: o.ceremonyId, credential });
+    expect(await res.json()).toMatchObject({ code: 'INVITATION_INVALID' });
+    expect((await entriesOf('regulator.passkey_enrolled')).length).toBe(enrolled);
+    // The use of the invitation rolled back with the refused passkey: it still enrols a new one.
+    expect(await c.json('POST', '/invitation', { token })).toMatchObject({ person: 'rita' });
+    expect((await c.enrol(url, 'rita')).id).not.toBe(passkey.id);
   });
 
   it('the CLI prints an invitation link too, for registered regulators only', async () => {
