@@ -5,6 +5,7 @@
 import { SIGNATURE_PATHS } from './openapi-signatures.ts';
 import { GOVERNANCE_PATHS } from './openapi-governance.ts';
 import { APP_PATHS } from './openapi-app.ts';
+import { REGULATOR_CONSOLE_PATHS } from './openapi-regulator-console.ts';
 import { MCP_PATHS } from './openapi-mcp.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
@@ -54,6 +55,12 @@ export const OPENAPI = {
         in: 'cookie',
         name: '__Host-af_session',
         description: 'The approver app session (af_session on http://localhost): HttpOnly, SameSite=Strict, bound to one person and origin; state-changing requests must carry the app Origin. See docs/approver-app.md.',
+      },
+      regulatorSession: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: '__Host-af_regulator',
+        description: 'The regulator console session (af_regulator on http://localhost): a regulator access token in an HttpOnly, SameSite=Strict cookie, bound to the origin it was opened on; scopes and expiry as the token. See docs/regulator.md §7.',
       },
       mcpBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /oauth/token (docs/mcp.md)' },
       clientAssertion: {
@@ -247,9 +254,9 @@ export const OPENAPI = {
     '/log/v1/entries': {
       get: {
         summary:
-          'Entries matching every filter given: actionId, type, person (approvals[].who, who, by), rule (rule, matchedRules[]), time range (since/until, ms), after index; regulator and human roles',
+          'Entries matching every filter given: actionId, type, person (approvals[].who, who, by), rule (rule, matchedRules[]), agent, tier, decision, time range (since/until, ms), after index; regulator and human roles',
         security: readerAuth('log:read'),
-        parameters: ['actionId', 'type', 'person', 'rule', 'since', 'until', 'after', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+        parameters: ['actionId', 'type', 'person', 'rule', 'agent', 'tier', 'decision', 'since', 'until', 'after', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
         responses: { '200': { description: 'entries with their indexes' }, ...errors },
       },
     },
@@ -329,6 +336,8 @@ export const OPENAPI = {
     ...SIGNATURE_PATHS,
     // The approver app: pages, its session-cookie API, invitations (openapi-app.ts).
     ...APP_PATHS,
+    // The regulator console: pages, its session-cookie API, invitations (openapi-regulator-console.ts).
+    ...REGULATOR_CONSOLE_PATHS,
     // Policy governance: proposals, versions, the active policy (openapi-governance.ts).
     ...GOVERNANCE_PATHS,
     // The MCP entrance and its OAuth endpoints (openapi-mcp.ts).
