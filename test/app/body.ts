@@ -40,7 +40,10 @@ export class SimulatedBody {
         if (m.type === 'start') this.#offset = performance.now() - this.#born;
         else if (m.type === 'reveal' && this.#offset !== undefined) {
           const o = this.#offset;
-          this.revealed.push({ modality: m.modality, index: m.index, revealAt: m.revealAt + o, dueAt: m.dueAt + o, payload: m.payload });
+          // Every session time moves onto the body's clock, those inside a payload too (the breathing guide's start, the gaze path's).
+          const p = m.payload;
+          const payload = p.type === 'breathing-rate' ? { ...p, startMs: p.startMs + o } : p.type === 'target-path' ? { ...p, fromMs: p.fromMs + o } : p;
+          this.revealed.push({ modality: m.modality, index: m.index, revealAt: m.revealAt + o, dueAt: m.dueAt + o, payload });
         }
       });
     });

@@ -22,18 +22,37 @@ describe('Heart Rate Measurement (0x2A37) parsing', () => {
 });
 
 describe('beat times from notifications', () => {
-  it('chains beats by their intervals across varying delivery delays, and re-anchors after a loss or an impossible interval', () => {
+  it('chains beats by their intervals, slews towards a notification that came sooner after its beat, and re-anchors after a loss or an impossible interval', () => {
     const c = new BeatClock();
     expect(c.beats([800, 1000], 5000)).toEqual([4000, 5000]);
     // Arrived 30 ms later after its beat than the first: the chain keeps the interval.
     expect(c.beats([900], 5930)).toEqual([5900]);
-    // Arrived 100 ms sooner after its beat than the first: still the chain (the interval is the
-    // strap's measurement; the arrival only bounds it), dated 100 ms after its arrival.
-    expect(c.beats([1000], 6800)).toEqual([6900]);
-    expect(c.beats([1000], 7950)).toEqual([7900]);
+    // Arrived 100 ms sooner after its beat than the first: the chain moves 40 ms towards it (the
+    // interval stays within 50 ms of the strap's), then 40 ms a beat more while it is still after.
+    expect(c.beats([1000], 6800)).toEqual([6860]);
+    expect(c.beats([500, 500], 7800)).toEqual([7330, 7800]);
+    // Later than the chain: kept.
+    expect(c.beats([1000], 8950)).toEqual([8800]);
     // 3 s of notifications lost: re-anchored.
-    expect(c.beats([1000], 10_900)).toEqual([10_900]);
+    expect(c.beats([1000], 11_900)).toEqual([11_900]);
     // Intervals that would put the beat 1.6 s after its arrival: re-anchored.
-    expect(c.beats([2600], 11_900)).toEqual([11_900]);
+    expect(c.beats([2600], 12_900)).toEqual([12_900]);
+  });
+
+  it('every interval it dates stays within 40 ms of the strap\'s, whatever the delivery delays', () => {
+    const c = new BeatClock();
+    let beat = 0;
+    let prev: number | undefined;
+    for (let i = 0; i < 200; i++) {
+      const rr = 700 + ((i * 37) % 300);
+      beat += rr;
+      const delay = (i * 7919 + 600) % 900; // 0-900 ms after the beat, in no order; the first 600
+      const [t] = c.beats([rr], beat + delay);
+      if (prev !== undefined) expect(Math.abs(t! - prev - rr)).toBeLessThanOrEqual(40);
+      expect(t! - beat).toBeGreaterThanOrEqual(0); // never before the beat
+      prev = t;
+    }
+    // And it has come to the shortest delay seen: the beats' true times.
+    expect(prev! - beat).toBeLessThan(50);
   });
 });

@@ -1,4 +1,4 @@
-import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { Browser, CDPSession, JSHandle, Page } from 'playwright-core';
 
 /**
  * A simulated Bluetooth LE heart-rate strap (Heart Rate Service 0x180D, Heart Rate Measurement
@@ -25,6 +25,7 @@ export class EmulatedStrap {
   readonly #pageCdp: CDPSession;
   #characteristicId = '';
   readonly #pending: Buffer[] = [];
+  #handle: JSHandle | undefined;
 
   private constructor(browserCdp: CDPSession, pageCdp: CDPSession) {
     this.#browserCdp = browserCdp;
@@ -68,15 +69,33 @@ export class EmulatedStrap {
     return s;
   }
 
-  /** Delivers one measurement to the page (through a read of the characteristic the page subscribed to). */
+  /**
+   * Delivers one measurement to the page (through a read of the characteristic the page
+   * subscribed to). The test's own handle on the characteristic is kept between calls (one GATT
+   * read per measurement, as close to a notification's cost as CDP allows) and taken afresh after
+   * the page reconnected.
+   */
   async send(page: Page, packet: Buffer): Promise<void> {
     this.#pending.push(packet);
-    await page.evaluate(async () => {
-      const nav = (globalThis as unknown as { navigator: { bluetooth: { getDevices(): Promise<{ gatt: { getPrimaryService(s: number): Promise<{ getCharacteristic(c: number): Promise<{ readValue(): Promise<unknown> }> }> } }[]> } } }).navigator;
-      const [d] = await nav.bluetooth.getDevices();
-      const c = await (await d!.gatt.getPrimaryService(0x180d)).getCharacteristic(0x2a37);
-      await c.readValue();
-    });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#handle ??= await page.evaluateHandle(async () => {
+          const nav = (globalThis as unknown as { navigator: { bluetooth: { getDevices(): Promise<{ gatt: { getPrimaryService(s: number): Promise<{ getCharacteristic(c: number): Promise<unknown> }> } }[]> } } }).navigator;
+          const [d] = await nav.bluetooth.getDevices();
+          return (await d!.gatt.getPrimaryService(0x180d)).getCharacteristic(0x2a37);
+        });
+        await this.#handle.evaluate((c) => (c as { readValue(): Promise<unknown> }).readValue());
+        return;
+      } catch (e) {
+        await this.#handle?.dispose().catch(() => undefined);
+        this.#handle = undefined;
+        if (attempt >= 1) {
+          const left = this.#pending.indexOf(packet);
+          if (left >= 0) this.#pending.splice(left, 1);
+          throw e;
+        }
+      }
+    }
   }
 
   async disconnect(): Promise<void> {

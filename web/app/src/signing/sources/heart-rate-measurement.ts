@@ -43,16 +43,18 @@ export function parseHeartRateMeasurement(v: DataView): HeartRateMeasurement {
 
 /**
  * Beat times for RR intervals that arrive in notifications (a strap sends about one a second,
- * holding zero to several intervals). The stream wants `t` = the beat that ends each interval, with
- * beat times that agree with the intervals (the gateway checks that they do, within 50 ms). So
- * beats follow each other by their intervals from the first notification on. How long after its
- * last beat a notification arrives varies (up to about a second with a strap that notifies once a
- * second, plus the radio's and the browser's delays): a notification that came sooner after its
- * beat than the first one did finds the chain up to that difference after its arrival, and the
- * chain is kept (those beats are sent once their time has passed: SampleQueue.take). Re-anchoring
- * there would break the interval at every new shortest delay. The chain is re-anchored to the
- * arrival only when it fell more than 1.5 s behind (notifications lost) or ran more than 1.5 s ahead
- * (intervals that cannot be: a detection error of the strap).
+ * holding zero to several intervals; some send one per beat). The stream wants `t` = the beat that
+ * ends each interval, with beat times that agree with the intervals (the gateway checks that they
+ * do, within 50 ms: docs/liveness.md, hrv time-consistency). So beats follow each other by their
+ * intervals from the first notification on, which dates them by that notification's arrival: late
+ * by however long after its last beat it came (up to about a second with a once-a-second strap,
+ * plus the radio's and the browser's delays). A later notification that came sooner after its beat
+ * finds the chain after its arrival; the chain then slews towards it by at most 40 ms a beat, which
+ * keeps every interval within the tolerance (jumping there would break one at every new shortest
+ * delay) and brings the beats to their true times over the session. A beat dated after its
+ * notification's arrival is sent once its time has passed (SampleQueue.take). The chain is
+ * re-anchored to the arrival only when it fell more than 1.5 s behind (notifications lost) or ran
+ * more than 1.5 s ahead (intervals that cannot be: a detection error of the strap).
  */
 export class BeatClock {
   #last: number | undefined;
@@ -62,16 +64,20 @@ export class BeatClock {
     if (rrMs.length === 0) return [];
     const total = rrMs.reduce((a, b) => a + b, 0);
     let end = this.#last === undefined ? arrivedAt : this.#last + total;
+    let slew = 0;
     if (Math.abs(end - arrivedAt) > REANCHOR_MS) end = arrivedAt;
+    else if (end > arrivedAt) slew = Math.min(end - arrivedAt, SLEW_MS * rrMs.length);
     const out: number[] = [];
     let t = end - total;
-    for (const rr of rrMs) {
+    rrMs.forEach((rr, i) => {
       t += rr;
-      out.push(t);
-    }
-    this.#last = end;
+      out.push(t - (slew * (i + 1)) / rrMs.length);
+    });
+    this.#last = end - slew;
     return out;
   }
 }
 
 const REANCHOR_MS = 1500;
+/** Per beat; under the gateway's 50 ms tolerance between beat times and intervals. */
+const SLEW_MS = 40;
