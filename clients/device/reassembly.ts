@@ -183,8 +183,10 @@ export function reassembledMotionSource(recorded: readonly { streams: SessionStr
             const xs = accOf(src).filter((s) => s.t >= t - 200 && s.t < t);
             return [meanOf(xs.map((s) => s.x)), meanOf(xs.map((s) => s.y)), meanOf(xs.map((s) => s.z))];
           };
-          const cur = before(prev.src, e.revealAt + prev.offset), old = before(k, p.at);
-          segs.push({ from: e.revealAt, src: k, offset: p.at - e.revealAt, d: [cur[0] + prev.d[0] - old[0], cur[1] + prev.d[1] - old[1], cur[2] + prev.d[2] - old[2]] });
+          // A reveal that arrives after samples past its time were sent: the piece starts when it is known.
+          const at = Math.max(e.revealAt, Number.isFinite(last) ? last + 1 : e.revealAt);
+          const cur = before(prev.src, at + prev.offset), old = before(k, p.at);
+          segs.push({ from: at, src: k, offset: p.at - at, d: [cur[0] + prev.d[0] - old[0], cur[1] + prev.d[1] - old[1], cur[2] + prev.d[2] - old[2]] });
           turn = k + 1;
           break;
         }

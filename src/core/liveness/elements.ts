@@ -22,7 +22,8 @@ import { speechBursts } from './voice.ts';
  *
  * Descriptors (`v`), each divided by its scale `ELEMENT_SCALES` (the smallest trial-to-trial
  * variation of one person, sources below) before the distance:
- *   motion (per prompt, key = gesture): lateral tilt and pitch change from the pose at the prompt, and
+ *   motion (per prompt, key = gesture): lateral tilt and pitch change from the pose just before the
+ *     response, and
  *     shake energy, as means over six 250 ms bins from the response onset (18 values). Scale 1.5 deg
  *     and 0.3 m/s^2: repeated aimed movements vary in amplitude by ~10 % and in timing by ~30-60 ms
  *     (Schmidt et al. 1979's impulse variability), i.e. several degrees for 15-40 deg tilts.
@@ -68,8 +69,9 @@ function motionElements(stim: Stimulus, res: ModalityResult, a: MotionAnalysis):
   for (const r of res.responses) {
     const p = stim.motion!.prompts[r.index];
     if (!p || r.onset === null) continue;
-    // The pose in the first 120 ms after the prompt (nobody moves sooner: reaction >= 150 ms), inside the element's own time.
-    const lat0 = meanIn(a.t0, dt, a.lateral, p.atMs, p.atMs + 120), pit0 = meanIn(a.t0, dt, a.pitch, p.atMs, p.atMs + 120);
+    // The pose just before the response began (140-20 ms before its onset): relative to the response
+    // itself, so a piece pasted a little later than its prompt keeps its descriptor.
+    const lat0 = meanIn(a.t0, dt, a.lateral, r.onset - 140, r.onset - 20), pit0 = meanIn(a.t0, dt, a.pitch, r.onset - 140, r.onset - 20);
     const bins = (xs: Float64Array, base: number): number[] => Array.from({ length: 6 }, (_, b) => meanIn(a.t0, dt, xs, r.onset! + 250 * b, r.onset! + 250 * (b + 1)) - base);
     const v = [...bins(a.lateral, lat0), ...bins(a.pitch, pit0), ...bins(a.shake, 0)];
     if (finite(v)) out.push({ m: 'motion', key: p.gesture, v: v.map(r3) });
