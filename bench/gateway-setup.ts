@@ -37,6 +37,8 @@ export interface BenchSetup {
   assertion: (method?: string, path?: string) => string;
   /** The headers of one session-signed GET LOW_PATH (a fresh Idempotency-Key and nonce each call). */
   sessionHeaders: () => Record<string, string>;
+  /** Opens another session (a session lives at most 15 minutes) and returns its signer. */
+  openSession: () => Promise<() => Record<string, string>>;
   close: () => Promise<void>;
 }
 
@@ -120,16 +122,19 @@ export async function startBenchSetup(o: BenchSetupOptions = {}): Promise<BenchS
     });
     const assertion = (method = 'GET', path = LOW_PATH) => mintAssertion(agent.privateKey, 'bench', gwUrl, method, path);
     // The default credential: a session opened with one assertion, then an RFC 9421 HMAC per request.
-    const opened = await fetch(`${gwUrl}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${assertion('POST', '/v1/sessions')}` } });
-    if (opened.status !== 201) throw new Error(`opening a session failed: ${opened.status} ${await opened.text()}`);
-    const session = (await opened.json()) as { sessionId: string; key: string };
-    const sessionKey = Buffer.from(session.key, 'base64url');
-    const sessionHeaders = (): Record<string, string> => {
-      const idempotencyKey = randomUUID();
-      const s = signWithSession({ method: 'GET', url: gwUrl + LOW_PATH, body: undefined, idempotencyKey, sessionId: session.sessionId, key: sessionKey, created: Math.floor(Date.now() / 1000) });
-      return { 'idempotency-key': idempotencyKey, ...s.headers };
+    const openSession = async (): Promise<() => Record<string, string>> => {
+      const opened = await fetch(`${gwUrl}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${assertion('POST', '/v1/sessions')}` } });
+      if (opened.status !== 201) throw new Error(`opening a session failed: ${opened.status} ${await opened.text()}`);
+      const session = (await opened.json()) as { sessionId: string; key: string };
+      const sessionKey = Buffer.from(session.key, 'base64url');
+      return () => {
+        const idempotencyKey = randomUUID();
+        const s = signWithSession({ method: 'GET', url: gwUrl + LOW_PATH, body: undefined, idempotencyKey, sessionId: session.sessionId, key: sessionKey, created: Math.floor(Date.now() / 1000) });
+        return { 'idempotency-key': idempotencyKey, ...s.headers };
+      };
     };
-    return { dir, upstreamUrl, bareUrl, bare, gwUrl, gw, assertion, sessionHeaders, close };
+    const sessionHeaders = await openSession();
+    return { dir, upstreamUrl, bareUrl, bare, gwUrl, gw, assertion, sessionHeaders, openSession, close };
   } catch (e) {
     await close();
     throw e;

@@ -19,6 +19,12 @@ export interface AcceptInput {
   principal: VelocityPrincipal;
   branchCard?: BranchCard;
   forward: ForwardRequest;
+  /**
+   * The caller's own classification of this descriptor with no velocity history, under the policy
+   * with this hash: used as is when that policy counts no velocity for the action (then history
+   * cannot change it), instead of classifying a second time.
+   */
+  provisional?: { policyHash: string; classification: ClassificationSummary };
   /** Called with a newly created record once it has committed, before it is durable (store.ts `onCommitted`). */
   onCommitted?: (record: ActionRecord) => void;
 }
@@ -65,11 +71,14 @@ export async function acceptAction(deps: AcceptDeps, input: AcceptInput): Promis
     }
     const policy = deps.policy();
     const now = deps.clock.now();
-    const velocity = await tx.velocityTotals(policy.velocityQueries(descriptor, now, input.principal));
-    const c: ClassificationSummary = policy.classify(descriptor, {
-      ...(input.branchCard === undefined ? {} : { branchCard: input.branchCard }),
-      velocity,
-    });
+    const queries = policy.velocityQueries(descriptor, now, input.principal);
+    const c: ClassificationSummary =
+      queries.length === 0 && input.provisional !== undefined && input.provisional.policyHash === policy.hash
+        ? input.provisional.classification
+        : policy.classify(descriptor, {
+            ...(input.branchCard === undefined ? {} : { branchCard: input.branchCard }),
+            velocity: await tx.velocityTotals(queries),
+          });
     const record: ActionRecord = {
       // UUIDv7: time-ordered, so a new action's index entry lands at the end of the index, not on
       // a random page (one WAL frame less per action per commit).

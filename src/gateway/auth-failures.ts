@@ -46,6 +46,8 @@ export class AuthFailures {
 
 /** The unit a lock-out applies to: an IPv4 address, or an IPv6 /64 (IPv4-mapped IPv6 is IPv4). */
 export function clientOf(address: string): string {
+  // An IPv4 address (every request on a loopback or IPv4 listener): no pattern to run.
+  if (!address.includes(':')) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped !== null) return mapped[1]!;
   if (!isIPv6(address)) return address;

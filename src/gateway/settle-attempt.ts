@@ -50,7 +50,7 @@ export async function settleAttempt(d: SettleDeps, record: ActionRecord, a: Atte
   if (a.outcome === 'executed') {
     const result = a.result!;
     return d.store.tx(async (tx) => {
-      const next = await tx.updateAction(record.id, [from], { status: 'executed', result, dueAt: null, updatedAt: now });
+      const next = await tx.updateAction(record.id, [from], { status: 'executed', result, dueAt: null, updatedAt: now }, record);
       if (next !== undefined) {
         await tx.audit([entry('action.executed', now, record, { event: 'upstream_answered', attempt: record.dispatchAttempts + 1, ...answerFields(a) })]);
       }
@@ -89,7 +89,7 @@ export async function settleAttempt(d: SettleDeps, record: ActionRecord, a: Atte
     if (stop) entries.push(entry('action.unresolved', now, record, { event: a.outcome === 'refused' ? 'resend_refused' : 'attempts_exhausted', attempts }));
   }
   return d.store.tx(async (tx) => {
-    const updated = await tx.updateAction(record.id, [from], { ...patch, updatedAt: now });
+    const updated = await tx.updateAction(record.id, [from], { ...patch, updatedAt: now }, record);
     if (updated !== undefined) await tx.audit(entries);
     return updated;
   });

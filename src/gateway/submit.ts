@@ -63,6 +63,7 @@ export async function submitAction(ctx: GatewayContext, input: SubmitInput): Pro
         descriptor,
         idempotencyKey: input.idempotencyKey,
         principal,
+        provisional: { policyHash: policy.hash, classification: provisional },
         forward: input.forward,
         ...(card === undefined ? {} : { branchCard: card }),
         onCommitted: (r) => {

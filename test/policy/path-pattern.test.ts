@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { compilePathPattern, matchPathPattern, normaliseRequestPath } from '../../src/core/policy/path-pattern.ts';
 
 describe('path patterns', () => {
@@ -11,6 +12,18 @@ describe('path patterns', () => {
     expect(normaliseRequestPath('/a%2Fb/c')).toBe('/a%2Fb/c');
     expect(normaliseRequestPath('')).toBe('/');
     expect(normaliseRequestPath('/bad%zz')).toBe('/bad%25zz');
+  });
+
+  it('normalises a plain path (no escape, query or dot segment) as it normalises the general form', () => {
+    // A query forces the general path through the URL parser; it must not change the result.
+    const segment = fc.oneof(fc.stringMatching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@]{0,6}$/), fc.constantFrom('.', '..', '...', ''));
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 6 }), fc.boolean(), fc.boolean(), (segs, lead, trail) => {
+        const raw = (lead ? '/' : '') + segs.join('/') + (trail ? '/' : '');
+        expect(normaliseRequestPath(raw)).toBe(normaliseRequestPath(`${raw}?q`));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('matches params, single-segment and any-depth wildcards', () => {

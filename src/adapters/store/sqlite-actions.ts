@@ -35,7 +35,19 @@ CREATE INDEX IF NOT EXISTS actions_due ON actions (status, due_at);
 CREATE INDEX IF NOT EXISTS actions_velocity ON actions (agent, actuator, created_at);
 `;
 
-const parse = (row: unknown): ActionRecord | undefined => (row === undefined ? undefined : (JSON.parse((row as { doc: string }).doc) as ActionRecord));
+/**
+ * The stored document of each record this process read or wrote, by identity: an update of a record
+ * whose document is unchanged in the table need not read and parse it again (updateAction's `held`).
+ */
+const docs = new WeakMap<ActionRecord, string>();
+
+function fromDoc(doc: string): ActionRecord {
+  const record = JSON.parse(doc) as ActionRecord;
+  docs.set(record, doc);
+  return record;
+}
+
+const parse = (row: unknown): ActionRecord | undefined => (row === undefined ? undefined : fromDoc((row as { doc: string }).doc));
 
 const ACTIONS_TX_SQL = {
   get: 'SELECT doc FROM actions WHERE id = ?',
@@ -43,6 +55,7 @@ const ACTIONS_TX_SQL = {
   insert: `INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, owner, organisation, created_at, updated_at, due_at, doc)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   update: 'UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?',
+  updateHeld: 'UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND doc = ?',
 };
 
 /** On the writer connection, inside the store's group-committed transaction. */
@@ -67,15 +80,30 @@ export class SqliteActionsTx implements ActionsTx {
     const d = a.descriptor;
     const scope = a.principal ?? velocityPrincipalOf({ id: a.agent });
     const currency = d.currency === undefined ? null : normaliseCurrency(d.currency);
-    this.#s.insert.run(a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, currency, scope.owner, scope.organisation, a.createdAt, a.updatedAt, a.dueAt, JSON.stringify(a));
+    const doc = JSON.stringify(a);
+    this.#s.insert.run(a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, currency, scope.owner, scope.organisation, a.createdAt, a.updatedAt, a.dueAt, doc);
+    docs.set(a, doc);
   }
 
-  async updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>): Promise<ActionRecord | undefined> {
+  async updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>, held?: ActionRecord): Promise<ActionRecord | undefined> {
+    // The caller's copy, when the table still holds exactly its document (compared in SQL).
+    const heldDoc = held === undefined || held.id !== id || !from.includes(held.status) ? undefined : docs.get(held);
+    if (heldDoc !== undefined) {
+      const next: ActionRecord = { ...held!, ...patch, id };
+      const doc = JSON.stringify(next);
+      if (Number(this.#s.updateHeld.run(next.status, next.updatedAt, next.dueAt, doc, id, heldDoc).changes) === 1) {
+        docs.set(next, doc);
+        return next;
+      }
+    }
     const current = parse(this.#s.get.get(id));
     if (current === undefined || !from.includes(current.status)) return undefined;
     const next: ActionRecord = { ...current, ...patch, id: current.id };
-    const res = this.#s.update.run(next.status, next.updatedAt, next.dueAt, JSON.stringify(next), id, current.status);
-    return Number(res.changes) === 1 ? next : undefined;
+    const doc = JSON.stringify(next);
+    const res = this.#s.update.run(next.status, next.updatedAt, next.dueAt, doc, id, current.status);
+    if (Number(res.changes) !== 1) return undefined;
+    docs.set(next, doc);
+    return next;
   }
 
   async velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]> {
@@ -101,12 +129,12 @@ export class SqliteActionReads implements ActionReads {
 
   async dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]> {
     const st = this.#db.prepare(`SELECT doc FROM actions WHERE status IN (${statuses.map(() => '?').join(', ')}) AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`);
-    return (st.all(...statuses, now, limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as ActionRecord);
+    return (st.all(...statuses, now, limit) as { doc: string }[]).map((r) => fromDoc(r.doc));
   }
 
   async actionsInStatus(statuses: readonly ActionStatus[]): Promise<ActionRecord[]> {
     const st = this.#db.prepare(`SELECT doc FROM actions WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY created_at`);
-    return (st.all(...statuses) as { doc: string }[]).map((r) => JSON.parse(r.doc) as ActionRecord);
+    return (st.all(...statuses) as { doc: string }[]).map((r) => fromDoc(r.doc));
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -63,7 +63,8 @@ export function prepareEntry(entry: unknown, position = 0): PreparedEntry {
       detail: { position },
     });
   }
-  if (Buffer.byteLength(body, 'utf8') > MAX_ENTRY_BYTES) {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: a short body needs no count.
+  if (body.length * 3 > MAX_ENTRY_BYTES && Buffer.byteLength(body, 'utf8') > MAX_ENTRY_BYTES) {
     throw new FirewallError('LOG_ENTRY_TOO_LARGE', `entry ${position}: canonical form exceeds ${MAX_ENTRY_BYTES} bytes`, { status: 413, detail: { position } });
   }
   // The indexed columns and terms must match what is hashed: read from the entry itself when it is

@@ -26,11 +26,12 @@ const leafScratch = Buffer.allocUnsafe(LEAF_SCRATCH_BYTES);
 /** Leaf hash of an entry. A string is hashed as its UTF-8 bytes. */
 export function leafHash(entry: Uint8Array | string): Buffer {
   if (typeof entry === 'string') {
-    const len = Buffer.byteLength(entry, 'utf8');
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: a string that surely fits is written without counting first.
+    const len = entry.length * 3 < LEAF_SCRATCH_BYTES ? -1 : Buffer.byteLength(entry, 'utf8');
     const buf = len < LEAF_SCRATCH_BYTES ? leafScratch : Buffer.allocUnsafe(1 + len);
     buf[0] = 0x00;
-    buf.write(entry, 1, len, 'utf8');
-    return digest(buf.subarray(0, 1 + len));
+    const written = buf.write(entry, 1, 'utf8');
+    return digest(buf.subarray(0, 1 + written));
   }
   const buf = Buffer.allocUnsafe(1 + entry.length);
   buf[0] = 0x00;

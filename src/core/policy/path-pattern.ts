@@ -55,12 +55,22 @@ export function compilePathPattern(pattern: string): PathPattern {
   return { source: pattern, params, regex: new RegExp(`^${re === '' ? '/' : re}$`) };
 }
 
+// RFC 3986 path characters without '%': the URL parser leaves these as they are.
+const PLAIN_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 /**
  * Query and fragment dropped, dot segments resolved, empty segments and the trailing slash
  * removed, percent-escapes decoded except an encoded "/" (which stays `%2F` so it can never act as
  * a separator and shift a segment into a different pattern position).
  */
 export function normaliseRequestPath(raw: string): string {
+  // Most paths (every one the proxy entrance lets through: checked, escapes canonical) hold no
+  // escape, query, dot segment or empty segment: for them all that changes is a trailing slash.
+  if (PLAIN_PATH.test(raw) && !raw.includes('//') && !DOT_SEGMENT.test(raw)) {
+    const p = raw.endsWith('/') ? raw.slice(0, -1) : raw;
+    return p.startsWith('/') ? p : '/' + p;
+  }
   let p = raw;
   const cut = p.search(/[?#]/);
   if (cut >= 0) p = p.slice(0, cut);

@@ -10,8 +10,12 @@ export interface ActionsTx {
   getAction(id: string): Promise<ActionRecord | undefined>;
   findByIdempotencyKey(agent: string, key: string): Promise<ActionRecord | undefined>;
   insertAction(a: ActionRecord): Promise<void>;
-  /** Compare-and-set: updates only if the stored status is one of `from`. Returns the new record or undefined. */
-  updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>): Promise<ActionRecord | undefined>;
+  /**
+   * Compare-and-set: updates only if the stored status is one of `from`. Returns the new record or
+   * undefined. `held`, the record as the caller got it from this store (unmodified), lets a store
+   * skip reading the record back when `held` is still what is stored; the result is the same.
+   */
+  updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>, held?: ActionRecord): Promise<ActionRecord | undefined>;
   velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]>;
 }
 
