@@ -93,7 +93,7 @@ describe('signing in the app', () => {
       expect(await signingOutcome(page)).toBe('accepted');
       await page.getByText('Signed. Your signature was accepted.').waitFor();
       expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('role'))).toBe('alert');
-      const refused = entries(h, { actionId: a.id, type: 'signature.refused' });
+      const refused = await entries(h, { actionId: a.id, type: 'signature.refused' });
       expect(refused, JSON.stringify(refused)).toEqual([]);
       await expectAccessible(page, 'sign-accepted');
       await screenshot(page, 'sign-3-accepted');
@@ -311,7 +311,7 @@ describe('heart rate from a Bluetooth strap', () => {
       const strapped = beats.sent.map(onTheWire);
       const from = [0, 1, 2].find((i) => JSON.stringify(strapped.slice(i, i + rr.length)) === JSON.stringify(rr));
       expect(from, JSON.stringify({ rr, strapped })).toBeDefined();
-      const refused = entries(h, { actionId: a.id, type: 'signature.refused' });
+      const refused = await entries(h, { actionId: a.id, type: 'signature.refused' });
       expect(refused, JSON.stringify(refused)).toEqual([]);
       expect(outcome).toBe('accepted');
       await waitFor(async () => ((await actionStatus(h, a.id)) === 'executed' ? true : undefined), 20_000);
