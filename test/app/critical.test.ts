@@ -203,7 +203,7 @@ describe('CRITICAL and the fallback in the approver app', () => {
         }
         await p.page.getByRole('button', { name: /Start signing/ }).click();
         const outcome = await signingOutcome(p.page, 90_000);
-        expect(outcome, JSON.stringify(entries(h, { actionId: a.id, type: 'signature.refused' }))).toBe('accepted');
+        expect(outcome, JSON.stringify(await entries(h, { actionId: a.id, type: 'signature.refused' }))).toBe('accepted');
       } finally {
         stop();
       }
