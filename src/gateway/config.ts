@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import proxyaddr from 'proxy-addr';
 import { FirewallError } from '../core/errors.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './rate-limits.ts';
 
@@ -43,6 +44,13 @@ export interface GatewayConfig {
    * `keyPrefix` (REDIS_KEY_PREFIX) namespaces every key and channel, so deployments can share a server.
    */
   redis?: { url: string; keyPrefix: string };
+  /**
+   * TRUSTED_PROXIES: the load balancers in front of the gateway (addresses, CIDR ranges, or
+   * proxy-addr's names loopback/linklocal/uniquelocal). A request from one of them is attributed to
+   * the address it forwarded (X-Forwarded-For, right to left until an untrusted hop), so the
+   * authentication lock-out keys on the client, not on the balancer. Empty: the socket's peer.
+   */
+  trustedProxies: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -129,8 +137,22 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
     logLevel,
     mcpHoldMs: int(env, 'MCP_HOLD_SEC', 25, 0, 300) * 1000,
     agentTokenTtlSec: int(env, 'AGENT_TOKEN_TTL_SEC', 300, 60, 900),
+    trustedProxies: loadTrustedProxies(env),
     ...loadRedis(env),
   };
+}
+
+/** Comma-separated; each entry checked now, so a typo stops start-up rather than trusting nobody or everybody. */
+function loadTrustedProxies(env: Env): string[] {
+  const raw = env['TRUSTED_PROXIES'];
+  if (raw === undefined || raw.trim() === '') return [];
+  const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  try {
+    proxyaddr.compile(list);
+  } catch (e) {
+    throw bad('TRUSTED_PROXIES', `${(e as Error).message}; expected addresses or CIDR ranges separated by commas`);
+  }
+  return list;
 }
 
 /** redis:// or rediss:// (TLS) with a host; the key prefix a short run of safe characters. */

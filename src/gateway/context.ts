@@ -21,6 +21,8 @@ export interface Readiness {
 /** Everything a request handler may touch. Built once by the composition root (src/main/build-gateway.ts). */
 export interface GatewayContext {
   publicUrl: string;
+  /** Whether the peer at `addr` (hop `i` from the socket) is a trusted load balancer (TRUSTED_PROXIES). */
+  trustProxy: (addr: string, i: number) => boolean;
   bodyLimitBytes: number;
   dispatchLeaseMs: number;
   store: Store;

@@ -1,3 +1,4 @@
+import proxyaddr from 'proxy-addr';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -144,6 +145,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
   });
   const ctx: GatewayContext = {
     publicUrl: config.publicUrl,
+    trustProxy: proxyaddr.compile(config.trustedProxies),
     bodyLimitBytes: config.bodyLimitBytes,
     dispatchLeaseMs: config.dispatchLeaseMs,
     store,

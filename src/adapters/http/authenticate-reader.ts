@@ -1,3 +1,4 @@
+import { clientAddress } from './client-address.ts';
 import type { NextFunction, Request, Response } from 'express';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import type { AccessScope } from '../../core/access-token/access-token.ts';
@@ -38,7 +39,7 @@ export function authenticateReader(ctx: GatewayContext, tokens: AccessTokens, ne
       next();
       return;
     }
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(ctx, req);
     await ctx.limits.checkAuthLock(address);
     let authenticated;
     try {

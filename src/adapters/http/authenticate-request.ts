@@ -1,3 +1,4 @@
+import { clientAddress } from './client-address.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { FirewallError } from '../../core/errors.ts';
@@ -42,7 +43,7 @@ export interface Authenticated {
  * entrance (proxy-entrance.ts) both call it.
  */
 export async function authenticate(ctx: GatewayContext, req: IncomingMessage, at: { path: string; target: string }, o: AuthenticateOptions = {}): Promise<Authenticated> {
-  const address = req.socket.remoteAddress ?? 'unknown';
+  const address = clientAddress(ctx, req);
   await ctx.limits.checkAuthLock(address);
   let out: Authenticated;
   try {

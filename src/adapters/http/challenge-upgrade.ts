@@ -1,3 +1,4 @@
+import { clientAddress } from './client-address.ts';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
@@ -83,7 +84,7 @@ export function attachChallengeSockets(
       return;
     }
     void (async () => {
-      const address = req.socket.remoteAddress ?? 'unknown';
+      const address = clientAddress(ctx, req);
       try {
         await ctx.limits.checkAuthLock(address);
         await connects.consume(m[1]!);

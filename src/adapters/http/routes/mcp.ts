@@ -1,3 +1,4 @@
+import { clientAddress } from '../client-address.ts';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
@@ -203,7 +204,7 @@ export function mcpRouter(ctx: GatewayContext, deps: McpDeps): Router {
   r.get('/', notAllowed);
   r.delete('/', notAllowed);
   r.post('/', raw, async (req: Request, res: Response) => {
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(ctx, req);
     await ctx.limits.checkAuthLock(address);
     const header = req.headers.authorization;
     const scheme = header === undefined ? undefined : /^(Bearer|DPoP) (.+)$/i.exec(header);

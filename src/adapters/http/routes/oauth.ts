@@ -1,3 +1,4 @@
+import { clientAddress } from '../client-address.ts';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { isFirewallError } from '../../../core/errors.ts';
 import { MCP_SCOPE } from '../../../core/mcp/agent-token.ts';
@@ -68,7 +69,7 @@ export function oauthRouter(ctx: GatewayContext, tokens: AgentTokens, dpop: Dpop
     res.status(400).set('cache-control', 'no-store').json({ error: 'unsupported_response_type', error_description: 'agents use the client_credentials grant at the token endpoint' });
   });
   r.post('/oauth/token', form, async (req: Request, res: Response) => {
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(ctx, req);
     await ctx.limits.checkAuthLock(address);
     try {
       // RFC 9449 §5: a DPoP proof with the token request binds the token to the proof's key.
@@ -84,7 +85,7 @@ export function oauthRouter(ctx: GatewayContext, tokens: AgentTokens, dpop: Dpop
     }
   });
   r.post('/oauth/revoke', form, async (req: Request, res: Response) => {
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(ctx, req);
     await ctx.limits.checkAuthLock(address);
     try {
       await tokens.revoke((req.body ?? {}) as Record<string, unknown>);
