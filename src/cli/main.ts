@@ -18,6 +18,7 @@ const USAGE = `usage: analog-firewall <command>
   access-token --key JWK_FILE             print an MCP access token from the gateway's token endpoint (docs/mcp.md)
   action reconcile ID --outcome executed|failed --reason TEXT --key ADMIN_JWK_FILE [--id ID] [--gateway URL]
                                           settle an action whose outcome stayed unknown (admin)
+  cluster [--replicas N]                  hsm-sim, N replicas on PostgreSQL and Redis, HAProxy on PORT (docs/operations.md)
   hsm-sim init                            initialise a standalone hsm-sim's token (env: HSM_SIM_SOCKET or HSM_SIM_TCP [+ HSM_SIM_TLS_*],
                                           HSM_SIM_SO_PIN, HSM_SIM_USER_PIN; docs/hsm.md)
 `;
@@ -66,6 +67,10 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] !== 'init' || rest.length !== 1) break;
       const { runHsmSimInit } = await import('./hsm-sim-init.ts');
       return runHsmSimInit(process.env, (s) => process.stdout.write(s + '\n'));
+    }
+    case 'cluster': {
+      const { runCluster } = await import('./cluster.ts');
+      return runCluster(rest, process.env, (s) => process.stdout.write(s + '\n'));
     }
     case 'help':
     case '--help':
