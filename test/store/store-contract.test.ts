@@ -3,6 +3,7 @@ import { isFirewallError } from '../../src/core/errors.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { isValidInclusionProof, verifyConsistencyProof } from '../../src/core/merkle/proof.ts';
 import type { ActionRecord } from '../../src/gateway/action-record.ts';
+import { actionRecord } from '../helpers/action-record.ts';
 import { openTransparencyLog } from '../../src/gateway/log/open-log.ts';
 import type { Store } from '../../src/gateway/ports/store.ts';
 import { MemorySigner } from '../helpers/memory-signer.ts';
@@ -12,23 +13,6 @@ import { openTestStore, type StoreKind } from '../helpers/postgres.ts';
  * The store contract (src/gateway/ports/store.ts), run against both stores, each on a fresh
  * database: a temporary SQLite file, a new PostgreSQL database on the machine's server.
  */
-
-export const actionRecord = (id: string, o: Partial<ActionRecord> = {}): ActionRecord => ({
-  id,
-  agent: 'agent-1',
-  idempotencyKey: `k-${id}`,
-  status: 'executing',
-  digest: 'd'.repeat(64),
-  descriptor: { agent: 'agent-1', actuator: 'bench', operation: 'read', target: 't', parameters: {}, reversibility: 'fully_reversible', request: { method: 'GET', path: '/t', bodySha256: 'e'.repeat(64) } },
-  classification: { tier: 'LOW', decision: 'ALLOW', rule: 'r', reasons: [], matchedRules: ['r'], policyHash: 'p'.repeat(64), requirements: {} },
-  forward: { method: 'GET', path: '/t', contentType: null, bodyB64: '' },
-  createdAt: 1,
-  updatedAt: 1,
-  dueAt: 100,
-  approvals: [],
-  dispatchAttempts: 0,
-  ...o,
-});
 
 describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) => {
   const disposers: (() => Promise<void>)[] = [];
