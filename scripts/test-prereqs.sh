@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs before `npm test` (npm's pretest hook): makes sure the machine has what the tests use for
 # real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests,
+# PostgreSQL for the PostgreSQL store's tests (each run creates and drops its own databases),
 # Debian's chromium (never a downloaded browser) and espeak-ng for the approver app's browser tests —
 # installing Debian packages and starting services when they are missing. Quiet when all is there.
 set -euo pipefail
@@ -10,6 +11,7 @@ command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 # The approver app's browser tests: Debian's Chromium (never a downloaded browser), and espeak-ng
 # to speak the words the fake microphone plays.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -31,6 +33,12 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+# The PostgreSQL store's tests connect as postgres to 127.0.0.1:5432 (test/helpers/postgres.ts).
+if ! pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  echo "starting postgresql on 127.0.0.1:5432" >&2
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 # The approver app's built files (npm's prepare builds them; a checkout without `npm install` has none).
 if [ ! -f web/app/dist/index.html ]; then

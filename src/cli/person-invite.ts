@@ -25,7 +25,7 @@ export async function runPersonInvite(argv: string[], out: (s: string) => void):
   const app = loadApproverConfig(process.env, sig.origins, sig.rpId);
   const ttlSec = flags['ttl'] === undefined ? app.invitationTtlMs / 1000 : Number(flags['ttl']);
   if (!Number.isInteger(ttlSec) || ttlSec < 60 || ttlSec > 30 * 86_400) throw new FirewallError('USAGE', '--ttl must be a whole number of seconds in 60..2592000', { status: 400 });
-  const { store } = openStoreOnly({ dataDir: config.dataDir });
+  const { store } = await openStoreOnly({ dataDir: config.dataDir, database: config.database });
   try {
     const inv = await createInvitation(
       { store, clock: systemClock, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin },

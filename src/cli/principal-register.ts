@@ -18,7 +18,7 @@ export async function runPrincipalRegister(argv: string[]): Promise<number> {
     throw new FirewallError('USAGE', 'an agent needs --owner PERSON (and --organisation ORG when it acts for one): velocity limits per owner count all their agents together', { status: 400 });
   }
   const config = loadConfig(process.env, process.cwd(), PROJECT_ROOT);
-  const { store } = openStoreOnly({ dataDir: config.dataDir });
+  const { store } = await openStoreOnly({ dataDir: config.dataDir, database: config.database });
   try {
     const jwk = JSON.parse(readFileSync(flags['public-key'], 'utf8')) as JsonWebKey;
     const p = await registerPrincipal(

@@ -25,7 +25,7 @@ export async function runRegulatorInvite(argv: string[], out: (s: string) => voi
   const app = loadApproverConfig(process.env, webauthn.origins, webauthn.rpId);
   const ttlSec = flags['ttl'] === undefined ? app.invitationTtlMs / 1000 : Number(flags['ttl']);
   if (!Number.isInteger(ttlSec) || ttlSec < 60 || ttlSec > 30 * 86_400) throw new FirewallError('USAGE', '--ttl must be a whole number of seconds in 60..2592000', { status: 400 });
-  const { store } = openStoreOnly({ dataDir: config.dataDir });
+  const { store } = await openStoreOnly({ dataDir: config.dataDir, database: config.database });
   try {
     const passkeys = new ConsolePasskeys({ store, clock: systemClock, webauthn, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin });
     const inv = await passkeys.invite({ person, by: 'cli', ttlMs: ttlSec * 1000 });

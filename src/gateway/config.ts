@@ -51,6 +51,11 @@ export interface GatewayConfig {
    * authentication lock-out keys on the client, not on the balancer. Empty: the socket's peer.
    */
   trustedProxies: string[];
+  /**
+   * DATABASE_URL (postgres://…): the PostgreSQL store, which several replicas can share
+   * (docs/operations.md §Database and migrations); absent, the embedded SQLite store in DATA_DIR.
+   */
+  database?: { url: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -139,6 +144,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
     agentTokenTtlSec: int(env, 'AGENT_TOKEN_TTL_SEC', 300, 60, 900),
     trustedProxies: loadTrustedProxies(env),
     ...loadRedis(env),
+    ...loadDatabase(env),
   };
 }
 
@@ -177,6 +183,22 @@ function loadRedis(env: Env): { redis?: { url: string; keyPrefix: string } } {
   const keyPrefix = prefix === undefined || prefix === '' ? 'af:' : prefix;
   if (!/^[A-Za-z0-9:._-]{1,64}$/.test(keyPrefix)) throw bad('REDIS_KEY_PREFIX', 'must be 1–64 characters of A–Z a–z 0–9 : . _ -');
   return { redis: { url, keyPrefix } };
+}
+
+/** postgres:// or postgresql:// naming a host and a database; the value itself is never echoed (it may carry a password). */
+function loadDatabase(env: Env): { database?: { url: string } } {
+  const url = env['DATABASE_URL'];
+  if (url === undefined || url === '') return {};
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw bad('DATABASE_URL', 'is not a URL (expected postgres://[user[:password]@]host[:port]/database)');
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw bad('DATABASE_URL', `scheme '${u.protocol.slice(0, 20)}' is not postgres: or postgresql: (without DATABASE_URL the gateway uses SQLite in DATA_DIR)`);
+  if (u.hostname === '') throw bad('DATABASE_URL', 'names no host');
+  if (!/^\/[^/]+$/.test(u.pathname)) throw bad('DATABASE_URL', 'names no database (expected …/database)');
+  return { database: { url } };
 }
 
 /** Both or neither; each a readable PEM file (read once here, so a bad path stops start-up naming it). */

@@ -92,6 +92,7 @@ export async function assembleGateway(o: {
   const log = o.log ?? pino({ level: o.config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
   const { store, log: tlog } = o.storage !== undefined ? { store: o.storage.store, log: o.storage.tlog } : await openStore({
     dataDir: o.config.dataDir,
+    database: o.config.database,
     signer: o.signer,
     clock: o.clock,
     origin: o.config.logOrigin,

@@ -78,8 +78,10 @@ export interface Harness {
  * existing harness, in this process: its own HTTP server, status bus, limits and caches (and its
  * own Redis connections with REDIS_URL in `env`), on the first one's store, log, signer, policy,
  * actuators and principals, with the first one's address as PUBLIC_URL. Close it before the first.
+ * `ownStore`: the replica opens its own store and log from its configuration instead (a second
+ * gateway on the same PostgreSQL database, DATABASE_URL in `env`), as another process would.
  */
-export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean; replicaOf?: Harness } = {}): Promise<Harness> {
+export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean; replicaOf?: Harness; ownStore?: boolean } = {}): Promise<Harness> {
   const first = o.replicaOf;
   const dir = first?.dir ?? mkdtempSync(join(tmpdir(), 'af-gw-'));
   const port = await freePort();
@@ -102,7 +104,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     clock,
     env: o.env ?? {},
     log: pino({ level: config.logLevel }),
-    ...(first === undefined ? {} : { storage: { store: first.store, tlog: first.log } }),
+    ...(first === undefined || o.ownStore === true ? {} : { storage: { store: first.store, tlog: first.log } }),
   });
   // A replica serves the first gateway's principals (one store), with the same keys.
   const agentKey = first === undefined ? generateKeyPairSync('ed25519').privateKey : first.agentKey;

@@ -10,7 +10,6 @@ import { openTransparencyLog } from '../../src/gateway/log/open-log.ts';
 import type { TransparencyLog } from '../../src/gateway/log/transparency-log.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { MemorySigner } from '../helpers/memory-signer.ts';
-import type { ActionRecord } from '../../src/gateway/action-record.ts';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -245,39 +244,5 @@ describe('transparency log checkpoints and durability', () => {
     expect(signCalls).toBe(1);
     expect((await log.latestCheckpoint())?.size).toBe(1);
     await log.close();
-  });
-});
-
-describe('SqliteStore action updates', () => {
-  const record = (id: string): ActionRecord => ({
-    id,
-    agent: 'agent-1',
-    idempotencyKey: `k-${id}`,
-    status: 'executing',
-    digest: 'd'.repeat(64),
-    descriptor: { agent: 'agent-1', actuator: 'bench', operation: 'read', target: 't', parameters: {}, reversibility: 'fully_reversible', request: { method: 'GET', path: '/t', bodySha256: 'e'.repeat(64) } },
-    classification: { tier: 'LOW', decision: 'ALLOW', rule: 'r', reasons: [], matchedRules: ['r'], policyHash: 'p'.repeat(64), requirements: {} },
-    forward: { method: 'GET', path: '/t', contentType: null, bodyB64: '' },
-    createdAt: 1,
-    updatedAt: 1,
-    dueAt: 100,
-    approvals: [],
-    dispatchAttempts: 0,
-  });
-
-  it('updates from the caller’s copy, and from the stored record when something else changed it meanwhile', async () => {
-    const { store } = open({ syncWal: async () => {} });
-    const held = record('act_1');
-    await store.tx(async (tx) => tx.insertAction(held));
-    // The copy in hand is what is stored: the update applies to it.
-    const first = await store.tx(async (tx) => tx.updateAction(held.id, ['executing'], { updatedAt: 2 }, held));
-    expect(first).toMatchObject({ updatedAt: 2, dispatchAttempts: 0 });
-    // Another writer moves the record without changing its status; the stale copy must not undo that.
-    await store.tx(async (tx) => tx.updateAction(held.id, ['executing'], { dispatchAttempts: 2, updatedAt: 3 }));
-    const next = await store.tx(async (tx) => tx.updateAction(held.id, ['executing'], { status: 'executed', dueAt: null, updatedAt: 4 }, held));
-    expect(next).toMatchObject({ status: 'executed', dispatchAttempts: 2, updatedAt: 4 });
-    expect(await store.getAction(held.id)).toEqual(next);
-    // A status outside `from` is refused whatever the copy says.
-    expect(await store.tx(async (tx) => tx.updateAction(held.id, ['executing'], { updatedAt: 5 }, held))).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { prepareAll } from './sqlite-statements.ts';
+import { invitationRow as invitation, sessionRow as session, type Row } from './approver-rows.ts';
 import type { ApproverReads, ApproverTx, InvitationRow, PushSubscriptionRow, SessionRow } from '../../gateway/ports/approver.ts';
 
 /**
@@ -34,27 +35,6 @@ CREATE TABLE IF NOT EXISTS app_push_subscriptions (
 );
 CREATE INDEX IF NOT EXISTS app_push_person ON app_push_subscriptions (person);
 `;
-
-type Row = Record<string, unknown>;
-
-const invitation = (r: Row): InvitationRow => ({
-  tokenSha256: String(r['token_sha256']),
-  person: String(r['person']),
-  roles: JSON.parse(String(r['roles'])) as string[],
-  createdBy: String(r['created_by']),
-  createdAt: Number(r['created_at']),
-  expiresAt: Number(r['expires_at']),
-  usedAt: r['used_at'] === null ? null : Number(r['used_at']),
-});
-
-const session = (r: Row): SessionRow => ({
-  tokenSha256: String(r['token_sha256']),
-  person: String(r['person']),
-  origin: String(r['origin']),
-  createdAt: Number(r['created_at']),
-  lastSeenAt: Number(r['last_seen_at']),
-  expiresAt: Number(r['expires_at']),
-});
 
 const APPROVER_TX_SQL = {
   insertInvitation: 'INSERT INTO app_invitations (token_sha256, person, roles, created_by, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',

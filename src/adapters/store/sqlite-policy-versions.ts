@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { prepareAll } from './sqlite-statements.ts';
+import { activationOf, proposalOf, versionOf } from './policy-version-rows.ts';
 import { FirewallError } from '../../core/errors.ts';
 import type {
   NewPolicyVersion,
@@ -8,8 +9,6 @@ import type {
   PolicyVersionReads,
   PolicyVersionRow,
   PolicyVersionsTx,
-  ProposerKind,
-  VersionStatus,
 } from '../../gateway/ports/policy-versions.ts';
 
 /**
@@ -42,30 +41,6 @@ CREATE TABLE IF NOT EXISTS policy_proposals (
 );
 CREATE INDEX IF NOT EXISTS policy_proposals_created ON policy_proposals (created_at);
 `;
-
-function versionOf(r: Record<string, unknown> | undefined): PolicyVersionRow | undefined {
-  if (r === undefined) return undefined;
-  return {
-    hash: String(r['hash']),
-    name: String(r['name']),
-    document: JSON.parse(String(r['document'])) as unknown,
-    source: String(r['source']),
-    proposedBy: String(r['proposed_by']),
-    proposerKind: String(r['proposer_kind']) as ProposerKind,
-    proposedAt: Number(r['proposed_at']),
-    status: String(r['status']) as VersionStatus,
-    activatedAt: r['activated_at'] === null ? null : Number(r['activated_at']),
-  };
-}
-
-function activationOf(r: Record<string, unknown> | undefined): PolicyActivationRow | undefined {
-  if (r === undefined) return undefined;
-  return { seq: Number(r['seq']), hash: String(r['hash']), at: Number(r['at']), proposalId: r['proposal_id'] === null ? null : String(r['proposal_id']) };
-}
-
-function proposalOf(row: unknown): PolicyProposal | undefined {
-  return row === undefined ? undefined : (JSON.parse((row as { doc: string }).doc) as PolicyProposal);
-}
 
 const POLICY_VERSIONS_TX_SQL = {
   insertVersion: `INSERT OR IGNORE INTO policy_versions (hash, name, document, source, proposed_by, proposer_kind, proposed_at, status, activated_at)

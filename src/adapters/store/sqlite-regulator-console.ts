@@ -1,5 +1,4 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { AccessScope } from '../../core/access-token/access-token.ts';
 import type {
   RegulatorConsoleReads,
   RegulatorConsoleTx,
@@ -8,6 +7,7 @@ import type {
   RegulatorSessionRow,
 } from '../../gateway/ports/regulator-console.ts';
 import { prepareAll } from './sqlite-statements.ts';
+import { invitationRow as invitation, passkeyRow as passkey, sessionRow as session, type Row } from './regulator-console-rows.ts';
 
 /**
  * The regulator console's tables (prefix reg_) in the gateway's SQLite database, beside the log,
@@ -44,39 +44,6 @@ CREATE TABLE IF NOT EXISTS reg_sessions (
   expires_at   INTEGER NOT NULL
 );
 `;
-
-type Row = Record<string, unknown>;
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-const invitation = (r: Row): RegulatorInvitationRow => ({
-  tokenSha256: String(r['token_sha256']),
-  person: String(r['person']),
-  createdBy: String(r['created_by']),
-  createdAt: Number(r['created_at']),
-  expiresAt: Number(r['expires_at']),
-  usedAt: num(r['used_at']),
-});
-
-const passkey = (r: Row): RegulatorPasskeyRow => ({
-  credentialId: String(r['credential_id']),
-  person: String(r['person']),
-  publicKey: String(r['public_key']),
-  alg: Number(r['alg']),
-  counter: Number(r['counter']),
-  transports: JSON.parse(String(r['transports'])) as string[],
-  createdAt: Number(r['created_at']),
-  revokedAt: num(r['revoked_at']),
-});
-
-const session = (r: Row): RegulatorSessionRow => ({
-  tokenSha256: String(r['token_sha256']),
-  jti: String(r['jti']),
-  person: String(r['person']),
-  origin: String(r['origin']),
-  scopes: JSON.parse(String(r['scopes'])) as AccessScope[],
-  createdAt: Number(r['created_at']),
-  expiresAt: Number(r['expires_at']),
-});
 
 const CONSOLE_TX_SQL = {
   insertInvitation: 'INSERT INTO reg_invitations (token_sha256, person, created_by, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL)',

@@ -1,0 +1,9 @@
+import * as m0001 from './0001-initial.ts';
+
+/**
+ * Every schema migration of the PostgreSQL store, in order: `version` is the position, never
+ * reused; a released migration is never edited (docs/operations.md §Database and migrations).
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  { version: 1, ...m0001 },
+];

@@ -1,0 +1,123 @@
+import { normaliseCurrency } from '../../../core/action/currency.ts';
+import type { ActionStatus } from '../../../core/action/status.ts';
+import { velocityPrincipalOf } from '../../../core/policy/types.ts';
+import type { ActionRecord } from '../../../gateway/action-record.ts';
+import type { ActionReads, ActionsTx, VelocityQuery, VelocityTotal } from '../../../gateway/ports/actions.ts';
+import { first, type Sql } from './pg-client.ts';
+
+/**
+ * The action aggregate on PostgreSQL (table `actions`, migration 1): the record as a JSON document
+ * with the columns the scheduler and the velocity windows query, as on SQLite. Updates are
+ * compare-and-set in one statement (`WHERE status = …` or `WHERE doc = …`), atomic whichever
+ * process runs them.
+ */
+
+/** The stored document of each record this process read or wrote (see sqlite-actions.ts). */
+const docs = new WeakMap<ActionRecord, string>();
+
+function fromDoc(doc: string): ActionRecord {
+  const record = JSON.parse(doc) as ActionRecord;
+  docs.set(record, doc);
+  return record;
+}
+
+const parse = (row: { doc: string } | undefined): ActionRecord | undefined => (row === undefined ? undefined : fromDoc(row.doc));
+
+export class PgActionsTx implements ActionsTx {
+  readonly #db: Sql;
+
+  constructor(db: Sql) {
+    this.#db = db;
+  }
+
+  async getAction(id: string): Promise<ActionRecord | undefined> {
+    return parse(first((await this.#db.query<{ doc: string }>('SELECT doc FROM actions WHERE id = $1', [id])).rows));
+  }
+
+  async findByIdempotencyKey(agent: string, key: string): Promise<ActionRecord | undefined> {
+    return parse(first((await this.#db.query<{ doc: string }>('SELECT doc FROM actions WHERE agent = $1 AND idempotency_key = $2', [agent, key])).rows));
+  }
+
+  async insertAction(a: ActionRecord): Promise<void> {
+    const d = a.descriptor;
+    const scope = a.principal ?? velocityPrincipalOf({ id: a.agent });
+    const currency = d.currency === undefined ? null : normaliseCurrency(d.currency);
+    const doc = JSON.stringify(a);
+    await this.#db.query(
+      `INSERT INTO actions (id, agent, idempotency_key, status, actuator, operation, target, amount, currency, owner, organisation, created_at, updated_at, due_at, doc)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+      [a.id, a.agent, a.idempotencyKey, a.status, d.actuator, d.operation, d.target, d.amount ?? null, currency, scope.owner, scope.organisation, a.createdAt, a.updatedAt, a.dueAt, doc],
+    );
+    docs.set(a, doc);
+  }
+
+  async updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>, held?: ActionRecord): Promise<ActionRecord | undefined> {
+    const update = 'UPDATE actions SET status = $1, updated_at = $2, due_at = $3, doc = $4 WHERE id = $5';
+    const heldDoc = held === undefined || held.id !== id || !from.includes(held.status) ? undefined : docs.get(held);
+    if (heldDoc !== undefined) {
+      const next: ActionRecord = { ...held!, ...patch, id };
+      const doc = JSON.stringify(next);
+      if ((await this.#db.query(`${update} AND doc = $6`, [next.status, next.updatedAt, next.dueAt, doc, id, heldDoc])).rowCount === 1) {
+        docs.set(next, doc);
+        return next;
+      }
+    }
+    const current = await this.getAction(id);
+    if (current === undefined || !from.includes(current.status)) return undefined;
+    const next: ActionRecord = { ...current, ...patch, id: current.id };
+    const doc = JSON.stringify(next);
+    // Compared on the whole document, not only the status: another process may have changed the
+    // record between the read and this write without moving its status.
+    const res = await this.#db.query(`${update} AND doc = $6`, [next.status, next.updatedAt, next.dueAt, doc, id, docs.get(current)]);
+    if (res.rowCount !== 1) return undefined;
+    docs.set(next, doc);
+    return next;
+  }
+
+  async velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]> {
+    const out: VelocityTotal[] = [];
+    for (const q of queries) out.push(await velocityTotal(this.#db, q));
+    return out;
+  }
+}
+
+/** Count and sum of earlier accepted actions in one velocity window (see sqlite-velocity.ts). */
+async function velocityTotal(db: Sql, q: VelocityQuery): Promise<VelocityTotal> {
+  const args: unknown[] = [];
+  const p = (v: unknown): string => (args.push(v), `$${args.length}`);
+  const sum = q.currency !== undefined ? `SUM(CASE WHEN currency = ${p(q.currency)} THEN amount END)` : 'SUM(amount)';
+  let sql = `SELECT COUNT(*) AS n, COALESCE(${sum}, 0) AS total FROM actions WHERE actuator = ${p(q.actuator)} AND created_at >= ${p(q.sinceMs)} AND status <> 'blocked'`;
+  if (q.operations.length > 0) sql += ` AND operation = ANY(${p(q.operations)})`;
+  for (const f of ['agent', 'owner', 'organisation', 'target'] as const) if (q[f] !== undefined) sql += ` AND ${f} = ${p(q[f])}`;
+  const row = (await db.query<{ n: number; total: number }>(sql, args)).rows[0]!;
+  return { ruleId: q.ruleId, count: Number(row.n), amount: Number(row.total) };
+}
+
+/** Committed reads, on the pool. */
+export class PgActionReads implements ActionReads {
+  readonly #db: Sql;
+
+  constructor(db: Sql) {
+    this.#db = db;
+  }
+
+  async getAction(id: string): Promise<ActionRecord | undefined> {
+    return parse(first((await this.#db.query<{ doc: string }>('SELECT doc FROM actions WHERE id = $1', [id])).rows));
+  }
+
+  async dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]> {
+    const rows = (await this.#db.query<{ doc: string }>('SELECT doc FROM actions WHERE status = ANY($1) AND due_at IS NOT NULL AND due_at <= $2 ORDER BY due_at LIMIT $3', [statuses, now, limit])).rows;
+    return rows.map((r) => fromDoc(r.doc));
+  }
+
+  async actionsInStatus(statuses: readonly ActionStatus[]): Promise<ActionRecord[]> {
+    const rows = (await this.#db.query<{ doc: string }>('SELECT doc FROM actions WHERE status = ANY($1) ORDER BY created_at', [statuses])).rows;
+    return rows.map((r) => fromDoc(r.doc));
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const row of (await this.#db.query<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM actions GROUP BY status')).rows) out[row.status] = Number(row.n);
+    return out;
+  }
+}

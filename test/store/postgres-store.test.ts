@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { ManualClock } from '../../src/core/clock.ts';
+import { isFirewallError } from '../../src/core/errors.ts';
+import { PgStore } from '../../src/adapters/store/postgres/pg-store.ts';
+import { MIGRATIONS } from '../../src/adapters/store/postgres/migrations/index.ts';
+import { LogAppender } from '../../src/gateway/log/appender.ts';
+import { openTransparencyLog } from '../../src/gateway/log/open-log.ts';
+import { MemorySigner } from '../helpers/memory-signer.ts';
+import { freshDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { actionRecord } from '../helpers/action-record.ts';
+
+/** What only the PostgreSQL store has: migrations, several processes on one database, a server that goes away. */
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function database(): Promise<TestDatabase> {
+  const db = await freshDatabase();
+  cleanup.push(db.drop);
+  return db;
+}
+
+async function open(url: string): Promise<{ store: PgStore; appender: LogAppender }> {
+  const appender = new LogAppender();
+  const store = await PgStore.open({ url, audit: appender });
+  cleanup.push(() => store.close());
+  return { store, appender };
+}
+
+async function inDatabase<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('PostgreSQL migrations', () => {
+  it('several processes starting at once all open the store, and each migration is applied once', async () => {
+    const db = await database();
+    await Promise.all([open(db.url), open(db.url), open(db.url)]);
+    const rows = await inDatabase(db.url, async (c) => (await c.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows);
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    // Opening again applies nothing and keeps the data.
+    const { store } = await open(db.url);
+    await store.tx(async (tx) => tx.insertAction(actionRecord('kept')));
+    await open(db.url);
+    expect((await store.getAction('kept'))?.id).toBe('kept');
+  });
+
+  it('refuses a database migrated by a newer gateway', async () => {
+    const db = await database();
+    await open(db.url);
+    await inDatabase(db.url, (c) => c.query("INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')"));
+    await expect(PgStore.open({ url: db.url, audit: new LogAppender() })).rejects.toSatisfy((e) => isFirewallError(e, 'STORE_SCHEMA_UNSUPPORTED'));
+  });
+
+  it('an unreachable server stops the open with an error naming DATABASE_URL and never the password', async () => {
+    const err = await PgStore.open({ url: 'postgres://af:s3cret-pw@127.0.0.1:1/nowhere', audit: new LogAppender() }).catch((e: unknown) => e);
+    expect(isFirewallError(err, 'STORE_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toMatch(/^DATABASE_URL: cannot open the PostgreSQL store at 127\.0\.0\.1:1\/nowhere/);
+    expect((err as Error).message).not.toContain('s3cret');
+  });
+});
+
+describe('two gateway processes on one database', () => {
+  it('compare-and-set holds across them: of concurrent transitions exactly one wins', async () => {
+    const db = await database();
+    const a = await open(db.url);
+    const b = await open(db.url);
+    await a.store.tx(async (tx) => tx.insertAction(actionRecord('shared', { status: 'cooling' })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).store.tx(async (tx) => tx.updateAction('shared', ['cooling'], { status: 'executing', dispatchAttempts: i + 1 }))),
+    );
+    expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+  });
+
+  it('both append to the log at once: every entry lands once, in one tree whose checkpoints extend each other', async () => {
+    const db = await database();
+    const a = await open(db.url);
+    const b = await open(db.url);
+    const signer = new MemorySigner();
+    const clock = new ManualClock(1000);
+    const logA = await openTransparencyLog({ store: a.store, appender: a.appender, signer, origin: 'two.test/log', clock, checkpointEvery: null });
+    cleanup.push(() => logA.close());
+    const before = await logA.checkpoint();
+    const appends = Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).store.tx(async (tx) => tx.audit([{ v: 1, type: 'test.two', ts: i, actionId: `x${i}` }])));
+    const indexes = await Promise.all(appends);
+    expect(new Set(indexes).size).toBe(60);
+    expect([...indexes].sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => before.size + i));
+    // A log opened afresh on either store checks the stored tree against the last checkpoint, then signs its extension.
+    const logB = await openTransparencyLog({ store: b.store, appender: b.appender, signer, origin: 'two.test/log', clock, checkpointEvery: null });
+    cleanup.push(() => logB.close());
+    const after = await logB.checkpoint();
+    expect(after.size).toBe(before.size + 60);
+    expect((await logA.consistencyProof(before.size, after.size)).toRoot).toEqual(after.rootHash);
+    expect((await logA.root(after.size)).equals(after.rootHash)).toBe(true);
+  });
+});
+
+describe('the database going away mid-run', () => {
+  it('refuses transactions and answers not ready while it is gone, and recovers by itself when it returns', async () => {
+    const db = await database();
+    const { store } = await open(db.url);
+    await store.tx(async (tx) => tx.insertAction(actionRecord('before')));
+    expect(await store.ping()).toBe(true);
+    // Cut every connection to this database and refuse new ones (the server itself is shared).
+    await db.admin(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+    await db.admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+    expect(await store.ping()).toBe(false);
+    const refused = await store.tx(async (tx) => tx.insertAction(actionRecord('during'))).catch((e: unknown) => e);
+    expect(isFirewallError(refused, 'STORE_UNAVAILABLE')).toBe(true);
+    expect((refused as { status: number }).status).toBe(503);
+    await expect(store.getAction('before')).rejects.toSatisfy((e) => isFirewallError(e, 'STORE_UNAVAILABLE'));
+    await db.admin(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+    expect(await store.ping()).toBe(true);
+    await store.tx(async (tx) => tx.insertAction(actionRecord('after')));
+    expect((await store.getAction('after'))?.id).toBe('after');
+    expect(await store.getAction('during')).toBeUndefined();
+  });
+});
