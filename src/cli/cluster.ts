@@ -12,7 +12,7 @@ import { startExampleActuators } from './example-actuators.ts';
 import { ensureDemoPrincipals } from './principals.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 
-const DEFAULT_DATABASE_URL = 'postgres://127.0.0.1:5432/analog_firewall_cluster';
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/analog_firewall_cluster';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 function port(env: NodeJS.ProcessEnv, name: string, dflt: number): number {

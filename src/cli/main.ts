@@ -94,7 +94,9 @@ main(process.argv.slice(2)).then(
     } else {
       process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
     }
-    process.exitCode = 1;
+    // Exit now: a start-up that failed half way may hold connections (Redis, the store, the HSM)
+    // that would keep the process alive with nothing serving. stderr is synchronous on pipes and files.
+    process.exit(1);
   },
 );
 

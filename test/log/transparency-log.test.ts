@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical.ts';
 import { isFirewallError } from '../../src/core/errors.ts';
+import type { Signer } from '../../src/core/signer.ts';
 import { verifyConsistencyProof, verifyInclusionProof } from '../../src/core/merkle/proof.ts';
 import { openCheckpoint } from '../../src/core/checkpoint/checkpoint.ts';
 import { entries, makeLog, openDb, openLogStore, type LogFixture, type LogOptions } from './helpers/fixtures.ts';
@@ -305,5 +306,38 @@ describe('checkpoints', () => {
     expect((await other.log.root()).equals(await fx.log.root())).toBe(true);
     await other.log.close();
     await other.store.close();
+  });
+
+  it('a writer whose checkpoint lost the race to another writer returns the one that landed (the log has many writers)', async () => {
+    const fx = await fixture();
+    await fx.append(entries(5));
+    // The other writer signs only once this one's checkpoint is stored: it read no checkpoint
+    // before signing, and finds one as large when it comes to store its own.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: Signer = {
+      sign: async (purpose, data) => {
+        await gate;
+        return fx.signer.sign(purpose, data);
+      },
+      signBatch: (purpose, data) => fx.signer.signBatch(purpose, data),
+      publicKey: (purpose) => fx.signer.publicKey(purpose),
+      random: (n) => fx.signer.random(n),
+      health: () => fx.signer.health(),
+      close: async () => {},
+    };
+    const other = await openLogStore(fx.file, slow, fx.clock);
+    try {
+      const late = other.log.checkpoint();
+      const first = await fx.log.checkpoint();
+      release();
+      const b = await late;
+      expect(first.size).toBe(5);
+      expect(b).toMatchObject({ size: 5, note: first.note });
+      expect(await fx.store.log.checkpoints(0, 10)).toHaveLength(1);
+    } finally {
+      await other.log.close();
+      await other.store.close();
+    }
   });
 });

@@ -32,7 +32,8 @@ const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.len
  *    crash could still take back;
  *  - it never signs a tree that does not extend the latest stored checkpoint (LOG_INCONSISTENT,
  *    checked with a consistency proof before signing);
- *  - the checkpoint row is written through a store transaction, refused if a larger one landed first.
+ *  - the checkpoint row is written through a store transaction, not when one as large landed first
+ *    (from another replica): that one is returned instead.
  */
 export class Checkpointer {
   readonly origin: string;
@@ -112,13 +113,18 @@ export class Checkpointer {
     const { note, signature } = await signCheckpoint(this.#o.signer, key, text);
     const signedAt = this.#o.clock.now();
     const hsmCounter = Number.isSafeInteger(signature.counter) ? (signature.counter as number) : null;
-    await store.tx(async (tx) => {
+    // Another replica may have stored a checkpoint as large or larger meanwhile (the log has many
+    // writers): it covers everything this one would, over the same shared tree, so it is the answer.
+    const landed = await store.tx(async (tx) => {
       const now = await tx.log.latestCheckpoint();
-      if (now && now.size >= size) {
-        throw new FirewallError('LOG_CHECKPOINT_RACE', `a checkpoint of size ${now.size} was persisted concurrently`, { status: 409 });
-      }
+      if (now && now.size >= size) return now;
       await tx.log.putCheckpoint({ size, rootHash: root, note, signedAt, hsmCounter });
+      return undefined;
     });
+    if (landed !== undefined) {
+      this.#signedSize = Math.max(this.#signedSize, landed.size);
+      return this.#signed(landed);
+    }
     this.#signedSize = Math.max(this.#signedSize, size);
     return { origin: this.origin, size, rootHash: root, note, signedAt, hsmCounter: signature.counter ?? null };
   }
