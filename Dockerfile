@@ -32,6 +32,17 @@ RUN mkdir -p /var/lib/analog-firewall && chown node:node /var/lib/analog-firewal
 USER node
 VOLUME ["/var/lib/analog-firewall"]
 
+# The development PKI for a shared hsm-sim over mutual TLS (docker-compose.yml's hsm-pki service):
+# openssl and scripts/hsm-sim-dev-pki.sh, run as the same uid as the runtime image's `node` user so
+# the replicas can read the keys it writes. For trying the topology; production certificates come
+# from the operator's own CA.
+FROM debian:bookworm-slim AS dev-pki
+RUN apt-get update && apt-get install -y --no-install-recommends openssl && rm -rf /var/lib/apt/lists/* \
+  && mkdir /pki && chown 1000:1000 /pki
+COPY scripts/hsm-sim-dev-pki.sh /usr/local/bin/hsm-sim-dev-pki.sh
+USER 1000:1000
+ENTRYPOINT ["bash", "/usr/local/bin/hsm-sim-dev-pki.sh"]
+
 # The simulated HSM as its own image target: run it in a separate container sharing a volume
 # for its socket (HSM_SOCKET), so the gateway container never holds key material.
 # It needs HSM_SIM_MASTER_SECRET (or _FILE) and the PINs from the operator (docs/hsm.md).

@@ -11,6 +11,9 @@ command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# `npm run cluster` puts HAProxy in front of the replicas; docker-compose validates docker-compose.yml.
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 # The approver app's browser tests: Debian's Chromium (never a downloaded browser), and espeak-ng
 # to speak the words the fake microphone plays.

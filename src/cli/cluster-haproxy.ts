@@ -6,28 +6,37 @@ export interface BalancerPlan {
   /** Where clients connect: the gateway's PUBLIC_URL. */
   listen: { host: string; port: number };
   replicas: { name: string; host: string; port: number }[];
+  /** Replicas named by Docker's DNS (docker-compose.yml): resolved at run time, so a replica not yet up does not stop HAProxy. */
+  dockerDns?: boolean;
+  /** First comment line: who wrote the file. */
+  writtenBy?: string;
 }
 
 /**
  * HAProxy's configuration for the replicas. Choices that matter to the gateway:
  * - health from /readyz, so a replica that lost its store or its HSM stops receiving requests;
- * - a request is re-sent to another replica only when its connection failed (HAProxy's default
- *   `retry-on conn-failure`): a request that reached a replica is never sent twice by the balancer;
+ * - a request whose replica died under it (refused, reset, closed without an answer) is re-sent
+ *   to another replica, but only a read (GET, HEAD) or a request with an Idempotency-Key: the
+ *   gateway answers a repeated key with the first action, so nothing executes twice; any other
+ *   request is retried only when its connection was never made;
  * - long-lived streams (SSE, the signing WebSocket, long polls) get an hour (`timeout tunnel`) and the
  *   gateway's 60 s long poll fits inside `timeout server`;
  * - X-Forwarded-For is set, and the replicas trust it from the balancer only (TRUSTED_PROXIES).
  */
 export function haproxyConfig(p: BalancerPlan): string {
-  const servers = p.replicas.map((r) => `  server ${r.name} ${r.host}:${r.port} check`).join('\n');
-  return `# Written by \`npm run cluster\`; regenerated at every start.
+  const dns = p.dockerDns === true;
+  const servers = p.replicas.map((r) => `  server ${r.name} ${r.host}:${r.port} check${dns ? ' resolvers docker init-addr last,libc,none' : ''}`).join('\n');
+  const resolvers = dns ? '\nresolvers docker\n  nameserver dns 127.0.0.11:53\n  hold valid 5s\n' : '';
+  return `# ${p.writtenBy ?? 'Written by `npm run cluster`; regenerated at every start.'}
 global
   maxconn 4096
-
+${resolvers}
 defaults
   mode http
   option forwardfor
   option redispatch
   retries 2
+  retry-on conn-failure empty-response response-timeout
   timeout connect 2s
   timeout client 75s
   timeout server 75s
@@ -36,6 +45,7 @@ defaults
 
 frontend gateway
   bind ${p.listen.host}:${p.listen.port}
+  http-request disable-l7-retry if !METH_GET !METH_HEAD !{ req.hdr(idempotency-key) -m found }
   default_backend replicas
 
 backend replicas
@@ -59,4 +69,14 @@ export function startHaproxy(configFile: string, text: string, onLog: (line: str
   const child = spawn('haproxy', ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => b.toString('utf8').split('\n').filter(Boolean).forEach(onLog));
   return child;
+}
+
+/** deploy/haproxy.cfg, the balancer of docker-compose.yml: the same configuration for its three replicas (a test keeps the file equal to this). */
+export function composeHaproxyConfig(): string {
+  return haproxyConfig({
+    listen: { host: '0.0.0.0', port: 8080 },
+    replicas: [1, 2, 3].map((i) => ({ name: `replica-${i}`, host: `replica-${i}`, port: 8080 })),
+    dockerDns: true,
+    writtenBy: 'The balancer of docker-compose.yml, from haproxyConfig() in src/cli/cluster-haproxy.ts (test/cluster/compose.test.ts keeps them equal).',
+  });
 }

@@ -35,7 +35,7 @@ export async function runCluster(argv: string[], env: NodeJS.ProcessEnv, out: (l
   const replicaCount = Number(flags['replicas'] ?? '3');
   if (!Number.isInteger(replicaCount) || replicaCount < 1 || replicaCount > 16) throw new FirewallError('USAGE', '--replicas takes a whole number from 1 to 16', { status: 400 });
   const lbPort = port(env, 'PORT', 8080);
-  const firstReplicaPort = port(env, 'CLUSTER_REPLICA_PORT', lbPort + 1);
+  const replicaPorts = replicaPortList(env, replicaCount, lbPort);
   const dataDir = resolve(env['DATA_DIR'] || 'data/cluster');
   const databaseUrl = env['DATABASE_URL'] || DEFAULT_DATABASE_URL;
   const redisUrl = env['REDIS_URL'] || DEFAULT_REDIS_URL;
@@ -49,6 +49,15 @@ export async function runCluster(argv: string[], env: NodeJS.ProcessEnv, out: (l
   const stopAll = async () => {
     for (const s of started.splice(0).reverse()) await s().catch(() => {});
   };
+  // From the first moment: Ctrl-C during start-up must not leave replicas running without us.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void stopAll().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     out(`database: ${(await ensureDatabase(databaseUrl)) === 'created' ? 'created' : 'using'} ${redact(databaseUrl)}`);
 
@@ -87,10 +96,10 @@ export async function runCluster(argv: string[], env: NodeJS.ProcessEnv, out: (l
       (name, i) =>
         new SupervisedReplica({
           name,
-          port: firstReplicaPort + i,
+          port: replicaPorts[i]!,
           log: out,
           env: replicaEnv(env, {
-            PORT: String(firstReplicaPort + i),
+            PORT: String(replicaPorts[i]),
             HOST: '127.0.0.1',
             PUBLIC_URL: publicUrl,
             GATEWAY_ID: env['GATEWAY_ID'] || publicUrl,
@@ -132,15 +141,19 @@ export async function runCluster(argv: string[], env: NodeJS.ProcessEnv, out: (l
     await stopAll();
     throw e;
   }
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void stopAll().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
   return -1; // keep running
+}
+
+/** CLUSTER_REPLICA_PORTS (one per replica, comma-separated), else PORT+1, PORT+2, … */
+function replicaPortList(env: NodeJS.ProcessEnv, count: number, lbPort: number): number[] {
+  const raw = env['CLUSTER_REPLICA_PORTS'];
+  if (raw === undefined || raw === '') return Array.from({ length: count }, (_, i) => lbPort + 1 + i);
+  const list = raw.split(',').map((p) => p.trim());
+  const ports = list.map((p) => Number(p));
+  if (list.length !== count || ports.some((n, i) => !/^\d+$/.test(list[i]!) || n < 1 || n > 65535) || new Set([...ports, lbPort]).size !== count + 1) {
+    throw new FirewallError('CONFIG_INVALID', `environment variable CLUSTER_REPLICA_PORTS: expected ${count} distinct ports other than PORT, separated by commas`, { detail: { variable: 'CLUSTER_REPLICA_PORTS' } });
+  }
+  return ports;
 }
 
 /** The replica's environment: ours, without anything that would point it at another device or store. */

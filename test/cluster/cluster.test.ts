@@ -1,0 +1,167 @@
+/**
+ * Issue 16 item 6: `npm run cluster -- --replicas 3` as an operator runs it — hsm-sim over mutual
+ * TLS, three replica processes on one fresh PostgreSQL database (which the command creates) and the
+ * machine's Redis, HAProxy in front. Everything goes through the balancer, as a client would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
+import { verifyBundle } from '../../clients/regulator/verify-bundle.ts';
+import { mintAssertion } from '../helpers/assertion.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { runCli } from '../helpers/gateway-process.ts';
+import { ROOT, examplePolicyText, waitFor } from '../helpers/harness.ts';
+import { PG_ADMIN_URL } from '../helpers/postgres.ts';
+import { deleteKeys, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.ts';
+
+const agent = generateKeyPairSync('ed25519');
+const rita = generateKeyPairSync('ed25519');
+const regulator = { id: 'rita', key: rita.privateKey };
+const database = `af_cluster_${process.pid}_${randomBytes(4).toString('hex')}`;
+const prefix = uniquePrefix('cluster');
+let dir: string;
+let url: string;
+let env: Record<string, string>;
+let cluster: ChildProcess;
+let output = '';
+let payments: ExampleActuator;
+let infra: ExampleActuator;
+const replicas: { name: string; port: number; pid: number }[] = [];
+
+async function admin(sql: string): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'af-cluster-'));
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  payments = await startExampleActuator({ name: 'payments', gatewayUrl: url, issuer: url });
+  infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url });
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }));
+  const dbUrl = new URL(PG_ADMIN_URL);
+  dbUrl.pathname = `/${database}`;
+  env = {
+    PORT: String(port),
+    CLUSTER_REPLICA_PORTS: [await freePort(), await freePort(), await freePort()].join(','),
+    CLUSTER_HSM_PORT: String(await freePort()),
+    DATA_DIR: join(dir, 'cluster'),
+    POLICY_FILE: policyFile,
+    DATABASE_URL: dbUrl.toString(),
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    SCHEDULER_TICK_MS: '100',
+    DISPATCH_LEASE_MS: '4000',
+    LOG_LEVEL: 'warn',
+  };
+  cluster = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'cluster', '--replicas', '3'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const s of [cluster.stdout!, cluster.stderr!]) createInterface({ input: s }).on('line', (l) => (output += l + '\n'));
+  const line = await waitFor(
+    () => {
+      if (cluster.exitCode !== null) throw new Error(`cluster exited during start-up:\n${output}`);
+      return /Analog Firewall cluster: .*/.exec(output)?.[0];
+    },
+    120_000,
+    200,
+  );
+  for (const m of line.matchAll(/(replica-\d) :(\d+) \(pid (\d+)\)/g)) replicas.push({ name: m[1]!, port: Number(m[2]), pid: Number(m[3]) });
+  const pub = join(dir, 'agent.pub.jwk');
+  writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
+  const cli = { DATABASE_URL: env['DATABASE_URL']!, DATA_DIR: join(dir, 'cli') };
+  const reg = await runCli(['principal', 'register', '--id', 'cluster-agent', '--roles', 'agent', '--public-key', pub, '--owner', 'bob'], cli);
+  expect(reg.code, reg.out).toBe(0);
+  const ritaPub = join(dir, 'rita.pub.jwk');
+  writeFileSync(ritaPub, JSON.stringify(rita.publicKey.export({ format: 'jwk' })));
+  const regRita = await runCli(['principal', 'register', '--id', 'rita', '--roles', 'regulator', '--public-key', ritaPub], cli);
+  expect(regRita.code, regRita.out).toBe(0);
+}, 180_000);
+
+afterAll(async () => {
+  if (cluster !== undefined && cluster.exitCode === null) {
+    const exited = new Promise((r) => cluster.once('exit', r));
+    cluster.kill('SIGTERM');
+    await exited;
+  }
+  await payments?.close();
+  await infra?.close();
+  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
+  await deleteKeys(SHARED_REDIS_URL, prefix);
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+async function send(method: string, path: string, key: string, body?: unknown, who = { id: 'cluster-agent', key: agent.privateKey }): Promise<Response> {
+  const token = await mintAssertion(who.key, { id: who.id, aud: url, method, path });
+  return fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'idempotency-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+async function statusOf(id: string): Promise<string> {
+  const res = await send('GET', `/v1/actions/${id}`, `status-${randomBytes(4).toString('hex')}`);
+  return ((await res.json()) as { status: string }).status;
+}
+
+describe('npm run cluster -- --replicas 3', () => {
+  it('created its own database, and each replica and the balancer answer ready', async () => {
+    expect(output).toContain(`database: created`);
+    expect((await admin(`SELECT 1 FROM pg_database WHERE datname = '${database}'`)).rowCount).toBe(1);
+    expect(replicas.map((r) => r.name)).toEqual(['replica-1', 'replica-2', 'replica-3']);
+    for (const r of replicas) expect((await fetch(`http://127.0.0.1:${r.port}/readyz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // The device is reached over TLS with a client certificate per replica, not through a socket.
+    expect(readFileSync(join(env['DATA_DIR']!, 'hsm-pki', 'allowed-clients.txt'), 'utf8')).toMatch(/# replica-3/);
+  });
+
+  it('LOW requests through the balancer are answered and executed once each', async () => {
+    const before = payments.executions.length;
+    for (let i = 0; i < 9; i++) expect((await send('GET', '/proxy/payments/balances/acc-1', `low-${i}`)).status).toBe(200);
+    expect(payments.executions.length - before).toBe(9);
+    expect(payments.duplicates).toBe(0);
+  });
+
+  it('SIGKILL of two replicas while a MEDIUM transfer cools: the cluster keeps answering and the transfer executes exactly once', async () => {
+    const submitted = await send('POST', '/proxy/payments/transfers', 'cool-1', { payee: 'DE02', amount: 40, currency: 'EUR' });
+    expect(submitted.status).toBe(202);
+    const { id, status } = (await submitted.json()) as { id: string; status: string };
+    expect(status).toBe('cooling');
+    for (const r of replicas.slice(0, 2)) process.kill(r.pid, 'SIGKILL');
+    // The balancer re-sends a request whose connection was refused to a live replica: no failure reaches the client.
+    for (let i = 0; i < 6; i++) expect((await send('GET', '/proxy/payments/balances/acc-2', `during-${i}`)).status).toBe(200);
+    await waitFor(async () => ((await statusOf(id)) === 'executed' ? true : undefined), 30_000, 250);
+    expect(payments.executions.filter((e) => e.path === '/transfers')).toHaveLength(1);
+    expect(payments.duplicates).toBe(0);
+    // The killed replicas come back (the command supervises them) and serve again.
+    await waitFor(async () => (output.match(/exited \(SIGKILL\); restarting/g)?.length === 2 ? true : undefined), 10_000, 100);
+    for (const r of replicas.slice(0, 2)) await waitFor(async () => ((await fetch(`http://127.0.0.1:${r.port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
+  });
+
+  it('the log all replicas wrote, through kills and restarts, verifies offline against the HSM root', async () => {
+    const res = await send('POST', '/v1/regulator/tokens', 'tok-1', { scopes: ['log:export'] }, regulator);
+    expect(res.status).toBe(201);
+    const token = ((await res.json()) as { access_token: string }).access_token;
+    const exported = await fetch(`${url}/v1/regulator/export`, { headers: { authorization: `Bearer ${token}` } });
+    expect(exported.status).toBe(200);
+    const bundle = await exported.json();
+    // The trust anchor, pinned out of band in real life: here the device root at the end of the key's chain.
+    const key = (await (await fetch(`${url}/log/v1/verifier-key`)).json()) as { x5c: string[] };
+    const rootDer = Buffer.from(key.x5c[key.x5c.length - 1]!, 'base64');
+    const report = await verifyBundle(bundle, { rootPem: new Uint8Array(rootDer) });
+    expect(report.findings).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+});
