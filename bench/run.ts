@@ -4,7 +4,7 @@
  * a build; the targets are listed beside the figures for a human to read.
  */
 import { fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const TARGETS: Record<string, string> = {
@@ -61,13 +61,17 @@ if (process.argv[2] === '--child') {
   process.send!(figures, () => process.exit(0));
 } else {
   const only = process.argv.slice(2);
-  const results: Record<string, number | string> = { measured_at: new Date().toISOString(), node: process.version };
+  const file = join(import.meta.dirname, 'results.json');
+  // A partial run (`npm run bench -- gateway`) updates its own figures and keeps the others, each
+  // benchmark's `<name>_measured_at` saying when its figures were taken.
+  const results: Record<string, number | string> = only.length > 0 && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number | string>) : {};
+  Object.assign(results, { measured_at: new Date().toISOString(), node: process.version });
   for (const b of BENCHES) {
     if (only.length > 0 && !only.includes(b.name.split(' ')[0]!)) continue;
     process.stderr.write(`bench: ${b.name} …\n`);
-    Object.assign(results, await runInChild(b));
+    Object.assign(results, await runInChild(b), { [`${b.name.split(' ')[0]}_measured_at`]: new Date().toISOString() });
   }
   const rows = Object.entries(results).map(([k, v]) => `${k.padEnd(36)} ${String(v).padStart(14)}   ${TARGETS[k] ?? ''}`);
   process.stdout.write(`${'figure'.padEnd(36)} ${'value'.padStart(14)}   target\n${rows.join('\n')}\n`);
-  writeFileSync(join(import.meta.dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
 }
