@@ -225,6 +225,42 @@ describe('signing in the app', () => {
   }, 240_000);
 });
 
+describe('a person with two passkeys', () => {
+  it('signs from either phone: the passkey the phone signed in with signs, not the most recent one', async () => {
+    const a = await signingPage();
+    const b = await signingPage();
+    const body = new SimulatedBody('nia', ['motion'], 'app-two-passkeys');
+    body.watch(a.page);
+    const stopMotion = await feedMotion(a.cdp, body);
+    try {
+      // Her first phone, then a second one (a new invitation for her: a second passkey, made on that phone).
+      await enrolInApp(a.page, h, 'nia', ['motion']);
+      await enrolInApp(b.page, h, 'nia', ['motion']);
+      const devices = (await h.signatures.service!.store.devicesOf('nia')).filter((d) => d.revokedAt === null);
+      expect(devices).toHaveLength(2);
+      const older = [...devices].sort((x, y) => x.createdAt - y.createdAt)[0]!.credentialId;
+      // Each phone's session knows its own passkey.
+      const me = async (page: Page) => (await page.evaluate(async () => (await (await fetch('/app/api/me')).json()) as { sessionDevice: string | null })).sessionDevice;
+      expect(await me(a.page)).toBe(older);
+      expect(await me(b.page)).not.toBe(older);
+      expect(devices.map((d) => d.credentialId)).toContain(await me(b.page));
+
+      // The first phone, whose passkey is not the most recent, signs.
+      const t = await highTransfer(h, 'app-two-passkeys');
+      await openSigning(a.page, h, t.id);
+      await a.page.getByRole('button', { name: /Start signing/ }).click();
+      expect(await signingOutcome(a.page, 120_000)).toBe('accepted');
+      await waitFor(async () => ((await actionStatus(h, t.id)) === 'executed' ? true : undefined), 20_000);
+      expect((await entries(h, { actionId: t.id, type: 'signature.verified' }))[0]).toMatchObject({ who: 'nia', device: older });
+      expect(body.sent.map((x) => JSON.parse(x) as Record<string, unknown>).find((m) => m['type'] === 'hello')).toMatchObject({ credentialId: older });
+    } finally {
+      stopMotion();
+      await a.context.close();
+      await b.context.close();
+    }
+  }, 240_000);
+});
+
 describe('signing in the app: what goes wrong', () => {
   it('a motion sensor that stops mid-session: a clear message, nothing signed, the action still waits', async () => {
     const { page, cdp, context } = await signingPage();
