@@ -262,6 +262,32 @@ describe('a person with two passkeys', () => {
 });
 
 describe('signing in the app: what goes wrong', () => {
+  it('a browser without the sensor the plan needs (heart rhythm, no Web Bluetooth): says so, starts nothing, the action waits', async () => {
+    const { page, context, violations } = await signingPage();
+    // A browser without Web Bluetooth (Safari, Firefox): the API is absent.
+    await page.addInitScript(() => {
+      delete (globalThis as unknown as { Navigator: { prototype: Record<string, unknown> } }).Navigator.prototype['bluetooth'];
+    });
+    try {
+      // ola moves the phone and wears a strap: the README's transfer asks her for both together.
+      await enrolInApp(page, h, 'ola', ['motion', 'hrv']);
+      const a = await highTransfer(h, 'app-no-bluetooth');
+      await openSigning(page, h, a.id);
+      expect(await needsText(page)).toBe('This request needs movement together with heart rhythm, at the same time, for about 20 seconds.');
+      expect(await alertText(page)).toMatch(/^This browser cannot capture heart rhythm, so it cannot sign this request\. /);
+      expect(await alertText(page)).toMatch(STILL_WAITING);
+      expect(await page.getByRole('checkbox', { name: /^Heart rhythm/ }).isDisabled()).toBe(true);
+      expect(await page.getByRole('button', { name: /Start signing/ }).isDisabled()).toBe(true);
+      await expectAccessible(page, 'sign-plan-unmet');
+      await screenshot(page, 'sign-12-plan-unmet');
+      expect(await entries(h, { actionId: a.id, type: 'signature.session_started' })).toEqual([]);
+      await expectNoApproval(h, a.id);
+      expect(violations).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
   it('a motion sensor that stops mid-session: a clear message, nothing signed, the action still waits', async () => {
     const { page, cdp, context } = await signingPage();
     const body = new SimulatedBody('rita', ['motion'], 'app-stop');
