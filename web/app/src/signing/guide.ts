@@ -19,16 +19,6 @@ export const MODALITY_NAMES: Record<Modality, string> = {
   eda: 'Skin conductance',
 };
 
-/** Short names, for sentences that list what a request needs. */
-export const MODALITY_NAMES_SHORT: Record<Modality, string> = {
-  motion: 'movement',
-  typing: 'typing',
-  voice: 'voice',
-  hrv: 'heart rhythm',
-  gaze: 'eye movement',
-  eda: 'skin conductance',
-};
-
 /** Why a modality cannot be used in this browser (undefined when it can). */
 export function unsupportedReason(m: Modality): string | undefined {
   const w = globalThis as unknown as Record<string, unknown>;

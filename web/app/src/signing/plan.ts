@@ -1,5 +1,4 @@
 import type { Modality } from '../../../../src/core/policy/modality.ts';
-import { MODALITY_NAMES_SHORT } from './guide.ts';
 
 /**
  * What a challenge asks this device to capture (docs/protocol.md §2 `roles`, docs/policy.md
@@ -28,6 +27,16 @@ export interface CapturePlan {
   /** Why this browser cannot meet the plan (undefined when it can). */
   unmet?: string;
 }
+
+/** Short names (guide.ts has the long ones), for sentences that list what a request needs. */
+export const MODALITY_NAMES_SHORT: Record<Modality, string> = {
+  motion: 'movement',
+  typing: 'typing',
+  voice: 'voice',
+  hrv: 'heart rhythm',
+  gaze: 'eye movement',
+  eda: 'skin conductance',
+};
 
 /** Preferred order: the sensors a phone's browser has first (motion, typing), then the others. */
 const PREFERENCE: Modality[] = ['motion', 'typing', 'voice', 'hrv', 'gaze', 'eda'];
