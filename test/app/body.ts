@@ -95,7 +95,14 @@ export class SimulatedBody {
 }
 
 /** Feeds the body's accelerometer and gyroscope to the page at ~50 Hz through CDP sensor overrides (a getter: whichever body holds the phone now). */
-export async function feedMotion(cdp: CDPSession, person: SimulatedBody | (() => SimulatedBody)): Promise<() => void> {
+/**
+ * `leadMs`: each reading is the body's of that much later. Chromium times a reading when the
+ * override arrives (and its sensor polls); under load the CDP command can be tens of milliseconds
+ * late, which moves a tap's ~30 ms jolt out of the window around its key-down (typed with the
+ * body's own timestamps) where the gateway's cross-modal check looks for it. A lead of about the
+ * expected lateness keeps them together; it is far below anything a reaction-time check can see.
+ */
+export async function feedMotion(cdp: CDPSession, person: SimulatedBody | (() => SimulatedBody), o: { leadMs?: number } = {}): Promise<() => void> {
   const current = typeof person === 'function' ? person : () => person;
   const meta = { available: true, minimumFrequency: 1, maximumFrequency: 100 };
   await cdp.send('Emulation.setSensorOverrideEnabled', { enabled: true, type: 'accelerometer', metadata: meta });
@@ -105,7 +112,7 @@ export async function feedMotion(cdp: CDPSession, person: SimulatedBody | (() =>
     if (busy) return;
     busy = true;
     try {
-      const m = current().take('motion');
+      const m = current().take('motion', o.leadMs ?? 0);
       const a = m?.acc.at(-1);
       const g = m?.gyro?.at(-1);
       if (a) await cdp.send('Emulation.setSensorOverrideReadings', { type: 'accelerometer', reading: { xyz: { x: a.x, y: a.y, z: a.z } } });

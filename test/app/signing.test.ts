@@ -108,7 +108,9 @@ describe('signing in the app', () => {
       expect(live.plot).toBe(true);
       expect(live.focus).toBe('af-live'); // keyboard focus moved with the screen (the start button went away)
 
-      expect(await signingOutcome(page, 120_000)).toBe('accepted');
+      const outcome = await signingOutcome(page, 120_000);
+      const why = async () => JSON.stringify((await entries(h, { actionId: a.id, type: 'signature.refused' })).map((r) => [r['code'], r['reasons'] ?? r['message']]));
+      expect(outcome, await why()).toBe('accepted');
       await page.getByText('Signed. Your signature was accepted.').waitFor();
       expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('role'))).toBe('alert');
       const refused = await entries(h, { actionId: a.id, type: 'signature.refused' });
@@ -140,7 +142,8 @@ describe('signing in the app', () => {
     // One person: the phone moves as she tilts it and jolts as she taps the keys (the body keeps both on one clock).
     const body = new SimulatedBody('mia', ['motion', 'typing'], 'app-two-primaries');
     body.watch(page);
-    const stopMotion = await feedMotion(cdp, body);
+    // Each tap's jolt must reach the page within tens of milliseconds of its key (feedMotion's lead).
+    const stopMotion = await feedMotion(cdp, body, { leadMs: 30 });
     let stopTyping = () => {};
     try {
       await enrolInApp(page, h, 'mia', ['motion', 'typing']);
@@ -155,7 +158,7 @@ describe('signing in the app', () => {
       // One alone is not what the request asks: the page says so and starts nothing (the gateway would refuse the hello).
       await page.getByRole('checkbox', { name: /^Typing/ }).uncheck();
       await page.getByRole('button', { name: /Start signing/ }).click();
-      await page.locator('.af-signing [role=alert]', { hasText: 'Not enough is ticked: this request needs movement and typing, at the same time, for about 20 seconds.' }).waitFor();
+      await page.locator('.af-signing [role=alert]', { hasText: 'Not enough is ticked. This request needs movement and typing, at the same time, for about 20 seconds.' }).waitFor();
       await expectAccessible(page, 'sign-two-primaries-short');
       await screenshot(page, 'sign-10-two-primaries-short');
       expect(await entries(h, { actionId: a.id, type: 'signature.session_started' })).toEqual([]);

@@ -7,7 +7,7 @@ import { GatewayApi, GatewayError, type ChallengeView } from './gateway-api.ts';
 import { GESTURE_TEXT, unsupportedReason } from './guide.ts';
 import { runLiveSession, type LiveSessionEnd } from './live-session.ts';
 import { OUTCOME_MESSAGES, SENSOR_MESSAGES, STILL_PENDING, WITNESS_PATH, type SigningOutcome } from './messages.ts';
-import { capturePlan, meetsRoles } from './plan.ts';
+import { capturePlan, meetsRoles, type CapturePlan } from './plan.ts';
 import { LivePlot } from './plot.ts';
 import { HeartRateSource } from './sources/heart-rate.ts';
 import { MotionSource } from './sources/motion.ts';
@@ -87,6 +87,8 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
       ...(next === undefined ? {} : { nextChallengeId: next }),
     });
 
+  // What the challenge's roles ask of this browser (set once the challenge is loaded).
+  let plan: CapturePlan | undefined;
   void (async () => {
     let challenge: ChallengeView | undefined;
     try {
@@ -109,7 +111,7 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
     const offered = challenge?.modalities ?? ALL;
     const durationMs = challenge?.sustainedMs ?? options.durationMs ?? 30_000;
     // What the challenge's roles ask, met with the sensors this browser has (plan.ts).
-    const plan = capturePlan({ modalities: offered, sustainedMs: durationMs, ...(challenge?.roles === undefined ? {} : { roles: challenge.roles }) }, (m) => unsupportedReason(m) === undefined);
+    plan = capturePlan({ modalities: offered, sustainedMs: durationMs, ...(challenge?.roles === undefined ? {} : { roles: challenge.roles }) }, (m) => unsupportedReason(m) === undefined);
     view.showChoices(offered, options.modalities ?? plan.preselect, durationMs, plan.needs, plan.unmet === undefined ? undefined : `${plan.unmet} ${STILL_PENDING}`);
     view.start.addEventListener('click', () => void start(challenge));
   })();
@@ -122,7 +124,7 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
     }
     // Less than the plan would be refused at the hello (ROLES_NOT_MET): say what it needs instead.
     if (!meetsRoles(given?.roles, modalities)) {
-      view.notice(`Not enough is ticked: t${(view.needs.textContent ?? '').slice(1)}`);
+      view.notice(`Not enough is ticked. ${plan?.needs ?? ''}`);
       return;
     }
     view.start.disabled = true;
