@@ -181,6 +181,18 @@ describe('signing in the app', () => {
       expect(verified).toHaveLength(1);
       expect(verified[0]).toMatchObject({ who: 'mia', modalities: ['motion', 'typing'], roles: { mode: 'primaries', primary: ['motion', 'typing'], supporting: [] }, liveness: { accepted: true } });
       expect(violations).toEqual([]);
+
+      // The live screen of a two-way session, where a stall costs nothing: this attempt ends with the tab.
+      const b = await unmatchedTransfer('app-two-primaries-live');
+      await openSigning(page, h, b.id);
+      const revealed = body.revealed.length;
+      await page.getByRole('button', { name: /Start signing/ }).click();
+      await waitFor(() => body.revealed.length > revealed + 1 || undefined, 20_000);
+      await expectAccessible(page, 'sign-two-primaries-live');
+      await screenshot(page, 'sign-13-two-primaries-live');
+      await page.close();
+      expect(await waitFor(async () => (await entries(h, { actionId: b.id, type: 'signature.refused' }))[0], 20_000)).toMatchObject({ who: 'mia', code: 'SESSION_ABORTED' });
+      await expectNoApproval(h, b.id);
     } finally {
       stopTyping();
       stopMotion();
