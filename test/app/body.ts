@@ -53,12 +53,34 @@ export class SimulatedBody {
     return this.#offset !== undefined;
   }
 
-  /** The body's samples up to now (+ `aheadMs` of what it plans to do), on its own clock. */
-  advance(aheadMs = 0): SessionStreams {
+  /** Samples the body produced that no feeder has taken yet, per modality and stream key. */
+  readonly #pending = new Map<string, Map<string, { t: number }[]>>();
+
+  /**
+   * The body's samples of `modality` up to now (+ `aheadMs` of what it plans to do), on its own
+   * clock, each once. Feeders of several modalities share the body (one person moves the phone and
+   * types on it, or wears the strap): what the body did for the others waits for their feeder.
+   */
+  take<M extends Modality>(modality: M, aheadMs = 0): SessionStreams[M] | undefined {
     const until = performance.now() - this.#born + aheadMs;
-    if (until <= this.#until) return {};
-    this.#until = until;
-    return this.#dev.advance(until, this.revealed);
+    if (until > this.#until) {
+      this.#until = until;
+      for (const [m, stream] of Object.entries(this.#dev.advance(until, this.revealed))) {
+        const per = this.#pending.get(m) ?? new Map<string, { t: number }[]>();
+        this.#pending.set(m, per);
+        for (const [k, arr] of Object.entries(stream as Record<string, { t: number }[]>)) per.set(k, [...(per.get(k) ?? []), ...arr]);
+      }
+    }
+    const per = this.#pending.get(modality);
+    if (per === undefined) return undefined;
+    const out: Record<string, { t: number }[]> = {};
+    for (const [k, arr] of per) {
+      const n = arr.findIndex((x) => x.t > until);
+      const cut = n < 0 ? arr.length : n;
+      out[k] = arr.slice(0, cut);
+      per.set(k, arr.slice(cut));
+    }
+    return out as unknown as SessionStreams[M];
   }
 
   /** A body-clock time as seconds since the epoch (CDP input timestamps). */
@@ -72,8 +94,16 @@ export class SimulatedBody {
   }
 }
 
-/** Feeds the body's accelerometer and gyroscope to the page at ~50 Hz through CDP sensor overrides. */
-export async function feedMotion(cdp: CDPSession, body: SimulatedBody): Promise<() => void> {
+/** Feeds the body's accelerometer and gyroscope to the page at ~50 Hz through CDP sensor overrides (a getter: whichever body holds the phone now). */
+/**
+ * `leadMs`: each reading is the body's of that much later. Chromium times a reading when the
+ * override arrives (and its sensor polls); under load the CDP command can be tens of milliseconds
+ * late, which moves a tap's ~30 ms jolt out of the window around its key-down (typed with the
+ * body's own timestamps) where the gateway's cross-modal check looks for it. A lead of about the
+ * expected lateness keeps them together; it is far below anything a reaction-time check can see.
+ */
+export async function feedMotion(cdp: CDPSession, person: SimulatedBody | (() => SimulatedBody), o: { leadMs?: number } = {}): Promise<() => void> {
+  const current = typeof person === 'function' ? person : () => person;
   const meta = { available: true, minimumFrequency: 1, maximumFrequency: 100 };
   await cdp.send('Emulation.setSensorOverrideEnabled', { enabled: true, type: 'accelerometer', metadata: meta });
   await cdp.send('Emulation.setSensorOverrideEnabled', { enabled: true, type: 'gyroscope', metadata: meta });
@@ -82,7 +112,7 @@ export async function feedMotion(cdp: CDPSession, body: SimulatedBody): Promise<
     if (busy) return;
     busy = true;
     try {
-      const m = body.advance().motion;
+      const m = current().take('motion', o.leadMs ?? 0);
       const a = m?.acc.at(-1);
       const g = m?.gyro?.at(-1);
       if (a) await cdp.send('Emulation.setSensorOverrideReadings', { type: 'accelerometer', reading: { xyz: { x: a.x, y: a.y, z: a.z } } });
@@ -118,7 +148,7 @@ export function typeLive(cdp: CDPSession, body: SimulatedBody): () => void {
   let stopped = false;
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const plan = setInterval(() => {
-    for (const e of body.advance(300).typing?.keys ?? []) {
+    for (const e of body.take('typing', 300)?.keys ?? []) {
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (stopped) return;

@@ -77,6 +77,8 @@ beforeAll(async () => {
   h = await withAdmin(
     await startSignatureHarness({
       label: 'app-critical',
+      // The example policy's modality roles: a person with one primary signs for twice as long.
+      keepRoles: true,
       signer: new SeededAttestedSigner(pki, 'app-critical'),
       editPolicy: (y) => y.replace('  # --- HIGH: one person', HUGE_TRANSFER + '  # --- HIGH: one person'),
     }),
@@ -144,6 +146,14 @@ describe('CRITICAL and the fallback in the approver app', () => {
     await wendy.page.getByRole('heading', { name: 'You are enrolled' }).waitFor();
 
     const id = await transfer(7000, 'critical-witness');
+    // wendy sees what waits on her, and that a witness confirms it with her: nothing to sign on her phone.
+    await wendy.page.goto(`${h.appUrl}/app/inbox`);
+    const waiting = wendy.page.locator('section[aria-labelledby="h-witnessed"]');
+    await waiting.locator('article.card', { hasText: '7,000.00 EUR' }).waitFor();
+    expect(await waiting.textContent()).toContain('A witness (a compliance officer) meets you, reads you the request and confirms it with their own passkey.');
+    expect(await waiting.getByRole('link', { name: /^(Sign|Witness)/ }).count()).toBe(0);
+    await expectAccessible(wendy.page, 'inbox-witnessed');
+    await screenshot(wendy.page, 'critical-03a-inbox-witnessed');
     const { page } = erin;
     await page.goto(`${h.appUrl}/app/inbox`);
     const card = page.locator('section[aria-labelledby="h-witness"] article.card', { hasText: '7,000.00 EUR' });

@@ -64,5 +64,7 @@ describe('approver app inbox', () => {
     expect(dave.some((i) => i.kind === 'signature' || i.kind === 'share')).toBe(false);
     // carol sees no witness request for herself.
     expect((await inboxOf('carol')).some((i) => i.kind === 'witness')).toBe(false);
+    // Her own: the HIGH transfer waits on her, through a witness (nothing to sign on her phone).
+    expect((await inboxOf('carol')).find((i) => i.kind === 'witnessed')).toMatchObject({ actionId: high.id, tier: 'HIGH', challengeId: expect.stringMatching(/^chl_/) });
   });
 });

@@ -176,6 +176,17 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(await store.regulatorConsole.passkey('rc')).toMatchObject({ person: 'reg', counter: 4 });
   });
 
+  it('an approver app session keeps the passkey that opened it (or none)', async () => {
+    const store = await open();
+    const row = (token: string, device: string | null) => ({ tokenSha256: token, person: 'nia', origin: 'http://localhost:8080', device, createdAt: 1, lastSeenAt: 1, expiresAt: 100 });
+    await store.tx(async (tx) => {
+      await tx.approver.insertSession(row('s1', 'cred-phone-1'));
+      await tx.approver.insertSession(row('s2', null));
+    });
+    expect(await store.approver.session('s1')).toMatchObject({ person: 'nia', device: 'cred-phone-1' });
+    expect(await store.approver.session('s2')).toMatchObject({ person: 'nia', device: null });
+  });
+
   it('stores the transparency log: entries, terms, tiles, signed checkpoints that extend each other', async () => {
     const t = await openTestStore(kind);
     disposers.push(t.dispose);

@@ -84,7 +84,7 @@ export function appOriginOf(headers: { origin?: string | undefined; host?: strin
 export async function appSessionPrincipal(
   headers: { origin?: string | undefined; host?: string | undefined; cookie?: string | undefined },
   o: AppSessionDeps,
-): Promise<{ principal: PrincipalRecord; origin: string; token: string } | undefined> {
+): Promise<{ principal: PrincipalRecord; origin: string; token: string; device: string | null } | undefined> {
   const origin = appOriginOf(headers, o.origins);
   if (origin === undefined) return undefined;
   const token = parseCookie(headers.cookie ?? '')[cookieNameFor(origin)];
@@ -93,7 +93,7 @@ export async function appSessionPrincipal(
   if (s === undefined || s.origin !== origin || token === undefined) return undefined;
   const p = await o.store.principals.get(s.person);
   if (p === undefined || p.disabled || !(await o.personExists(p.id))) return undefined;
-  return { principal: p, origin, token };
+  return { principal: p, origin, token, device: s.device };
 }
 
 /** Requires a live session; sets res.locals.principal to the person it is bound to. */
@@ -104,6 +104,7 @@ export function requireAppSession(o: AppSessionDeps) {
     res.locals['principal'] = got.principal;
     res.locals['sessionToken'] = got.token;
     res.locals['origin'] = got.origin;
+    res.locals['sessionDevice'] = got.device;
     next();
   };
 }

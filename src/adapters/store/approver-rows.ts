@@ -17,6 +17,7 @@ export const sessionRow = (r: Row): SessionRow => ({
   tokenSha256: String(r['token_sha256']),
   person: String(r['person']),
   origin: String(r['origin']),
+  device: r['device'] === null || r['device'] === undefined ? null : String(r['device']),
   createdAt: Number(r['created_at']),
   lastSeenAt: Number(r['last_seen_at']),
   expiresAt: Number(r['expires_at']),

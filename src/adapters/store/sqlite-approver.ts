@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS app_sessions (
   token_sha256 TEXT PRIMARY KEY,
   person       TEXT NOT NULL,
   origin       TEXT NOT NULL,
+  device       TEXT,
   created_at   INTEGER NOT NULL,
   last_seen_at INTEGER NOT NULL,
   expires_at   INTEGER NOT NULL
@@ -36,10 +37,17 @@ CREATE TABLE IF NOT EXISTS app_push_subscriptions (
 CREATE INDEX IF NOT EXISTS app_push_person ON app_push_subscriptions (person);
 `;
 
+/** Creates the app_ tables; sessions made before `device` existed get the column (null: no passkey known). */
+export function openApproverTables(db: DatabaseSync): void {
+  db.exec(APPROVER_SCHEMA);
+  const cols = db.prepare('PRAGMA table_info(app_sessions)').all() as Record<string, unknown>[];
+  if (!cols.some((c) => c['name'] === 'device')) db.exec('ALTER TABLE app_sessions ADD COLUMN device TEXT');
+}
+
 const APPROVER_TX_SQL = {
   insertInvitation: 'INSERT INTO app_invitations (token_sha256, person, roles, created_by, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
   useInvitation: 'UPDATE app_invitations SET used_at = ? WHERE token_sha256 = ? AND used_at IS NULL AND expires_at >= ?',
-  insertSession: 'INSERT INTO app_sessions (token_sha256, person, origin, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  insertSession: 'INSERT INTO app_sessions (token_sha256, person, origin, device, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   touchSession: 'UPDATE app_sessions SET last_seen_at = ? WHERE token_sha256 = ?',
   deleteSession: 'DELETE FROM app_sessions WHERE token_sha256 = ?',
   purgeSessions: 'DELETE FROM app_sessions WHERE expires_at < ? OR last_seen_at < ?',
@@ -65,7 +73,7 @@ export class SqliteApproverTx implements ApproverTx {
   }
 
   async insertSession(s: SessionRow): Promise<void> {
-    this.#s.insertSession.run(s.tokenSha256, s.person, s.origin, s.createdAt, s.lastSeenAt, s.expiresAt);
+    this.#s.insertSession.run(s.tokenSha256, s.person, s.origin, s.device, s.createdAt, s.lastSeenAt, s.expiresAt);
   }
 
   async touchSession(tokenSha256: string, now: number): Promise<void> {

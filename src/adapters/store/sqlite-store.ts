@@ -13,7 +13,7 @@ import type { RegulatorConsoleReads } from '../../gateway/ports/regulator-consol
 import type { SignatureReads } from '../../gateway/ports/signatures.ts';
 import type { Store, StoreTx } from '../../gateway/ports/store.ts';
 import { ACTIONS_SCHEMA, SqliteActionReads } from './sqlite-actions.ts';
-import { APPROVER_SCHEMA, SqliteApproverReads } from './sqlite-approver.ts';
+import { openApproverTables, SqliteApproverReads } from './sqlite-approver.ts';
 import { openLogTables } from './sqlite-log-schema.ts';
 import { SqliteLogReads } from './sqlite-log.ts';
 import { POLICY_VERSION_SCHEMA, SqlitePolicyVersionReads } from './sqlite-policy-versions.ts';
@@ -115,7 +115,7 @@ export class SqliteStore implements Store {
       migrateVelocityScopes(this.db);
       openSignatureTables(this.db);
       this.db.exec(POLICY_VERSION_SCHEMA);
-      this.db.exec(APPROVER_SCHEMA);
+      openApproverTables(this.db);
       this.db.exec(REGULATOR_CONSOLE_SCHEMA);
       this.#walPath = opts.path === ':memory:' ? null : `${opts.path}-wal`;
       if (this.#walPath !== null) {

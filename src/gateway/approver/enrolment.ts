@@ -40,8 +40,8 @@ export class Enrolment {
     return { ...out, person: principal.id };
   }
 
-  /** Returns the person, whose session the caller then opens. */
-  async register(token: unknown, body: { ceremonyId: string; credential: RegistrationResponse }): Promise<string> {
+  /** Returns the person, whose session the caller then opens, and the passkey just made. */
+  async register(token: unknown, body: { ceremonyId: string; credential: RegistrationResponse }): Promise<{ person: string; device: string }> {
     const { principal } = await this.#invited(token);
     const device = await this.#signatures.registerDevice(principal, principal.id, body);
     const now = this.#ctx.clock.now();
@@ -55,6 +55,6 @@ export class Enrolment {
       await usableInvitation(this.#ctx.store.approver, token, now); // throws the precise reason (used or expired)
       throw new FirewallError('INVITATION_USED', 'this invitation was already used; ask your administrator for a new one', { status: 410 });
     }
-    return principal.id;
+    return { person: principal.id, device: String(device['id']) };
   }
 }

@@ -35,9 +35,10 @@ export async function inboxOf(ctx: GatewayContext, signatures: SignatureService,
     if (a !== undefined) out.push(item(kind, a, { challengeId: c.id, deadline: new Date(Math.min(c.expiresAt, a.dueAt ?? c.expiresAt)).toISOString(), ...extra }));
   };
   for (const c of await ctx.store.signatures.openChallengesOf(p.id)) {
-    if (c.purpose !== 'action' || c.mode !== 'biological') continue;
+    if (c.purpose !== 'action') continue;
     const a = c.actionId === null ? undefined : actions.get(c.actionId);
-    challengeItem(c, a?.classification.tier === 'CRITICAL' ? 'share' : 'signature');
+    // My own witness-mode challenge: nothing to sign here, but the person sees that it waits on them.
+    challengeItem(c, c.mode === 'witness' ? 'witnessed' : a?.classification.tier === 'CRITICAL' ? 'share' : 'signature');
   }
   if (p.roles.includes('authorizer') && ctx.policy().vetoers().includes(p.id)) {
     for (const a of actions.values()) if (a.status === 'cooling' && a.agent !== p.id) out.push(item('veto', a));

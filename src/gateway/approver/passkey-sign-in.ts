@@ -42,8 +42,8 @@ export class PasskeySignIn {
     return { ceremonyId, expiresAt: new Date(expiresAt).toISOString(), options };
   }
 
-  /** Returns the person signed in. Every failure is one code: the page learns nothing about which check failed. */
-  async verify(ceremonyId: unknown, credential: AuthenticationResponse | undefined): Promise<string> {
+  /** Returns the person signed in and the passkey that did it. Every failure is one code: the page learns nothing about which check failed. */
+  async verify(ceremonyId: unknown, credential: AuthenticationResponse | undefined): Promise<{ person: string; device: string }> {
     const refused = (cause?: unknown) => new FirewallError('SIGN_IN_REFUSED', 'sign-in refused: use a passkey enrolled in this app', { status: 401, cause });
     const p = typeof ceremonyId === 'string' ? this.#pending.get(ceremonyId) : undefined;
     if (p === undefined) throw refused(new Error('unknown or used ceremony'));
@@ -69,6 +69,6 @@ export class PasskeySignIn {
       }
       await tx.audit([{ v: 1, type: 'device.authenticated', ts: now, who: device.person, device: device.credentialId, counter: newCounter, purpose: 'app_sign_in' }]);
     });
-    return device.person;
+    return { person: device.person, device: device.credentialId };
   }
 }

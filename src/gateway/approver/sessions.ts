@@ -19,12 +19,13 @@ export class AppSessions {
     this.#o = o;
   }
 
-  async create(person: string, origin: string): Promise<string> {
+  /** `device`: the passkey that opened the session (the one on this device), when one did. */
+  async create(person: string, origin: string, device: string | null = null): Promise<string> {
     const token = newToken(await this.#o.random(32));
     const now = this.#o.clock.now();
     await this.#o.store.tx(async (tx) => {
       await tx.approver.purgeSessions(now, now - this.#o.config.sessionIdleMs);
-      await tx.approver.insertSession({ tokenSha256: tokenDigest(token), person, origin, createdAt: now, lastSeenAt: now, expiresAt: now + this.#o.config.sessionMaxMs });
+      await tx.approver.insertSession({ tokenSha256: tokenDigest(token), person, origin, device, createdAt: now, lastSeenAt: now, expiresAt: now + this.#o.config.sessionMaxMs });
     });
     return token;
   }

@@ -21,6 +21,8 @@ export interface SessionRow {
   tokenSha256: string;
   person: string;
   origin: string;
+  /** The passkey (credential id) that opened the session (sign-in or enrolment): the one on this device. Null for sessions opened otherwise. */
+  device: string | null;
   createdAt: number;
   lastSeenAt: number;
   expiresAt: number;

@@ -49,6 +49,8 @@ export interface Me {
   modalities: string[];
   profile: string[];
   devices: { id: string; kind: string; name?: string | null; createdAt: string; lastUsedAt?: string; revokedAt?: string }[];
+  /** The passkey that opened this session (sign-in or enrolment on this phone), or null. */
+  sessionDevice: string | null;
 }
 
 export interface ActionDetail {
@@ -79,6 +81,8 @@ export type { EvidencePackage, EvidenceReport, LogVerifierKey } from '../../../s
 /** The passkey this person's co-signature or witness statement names: the active one used last (the one they signed in with). */
 export function signingDevice(me: Me): string | undefined {
   const active = me.devices.filter((d) => d.revokedAt === undefined);
+  // The passkey this phone signed in with is the one it holds: a person with several signs with each on its own device.
+  if (me.sessionDevice !== null && active.some((d) => d.id === me.sessionDevice)) return me.sessionDevice;
   active.sort((a, b) => (b.lastUsedAt ?? b.createdAt).localeCompare(a.lastUsedAt ?? a.createdAt));
   return active[0]?.id;
 }

@@ -38,9 +38,9 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   const { signatures, config } = app;
   r.use(appRequestGuard(config.origins));
   const session = requireAppSession({ sessions: app.sessions, store: ctx.store, origins: config.origins, personExists: async (id) => (await ctx.store.signatures.getPerson(id)) !== undefined });
-  const signedIn = async (req: Request, res: Response, person: string) => {
+  const signedIn = async (req: Request, res: Response, s: { person: string; device: string }) => {
     const origin = res.locals['origin'] as string;
-    setSessionCookie(res, origin, await app.sessions.create(person, origin), config.sessionMaxMs);
+    setSessionCookie(res, origin, await app.sessions.create(s.person, origin, s.device), config.sessionMaxMs);
   };
 
   r.get('/config', (_req: Request, res: Response) => {
@@ -53,9 +53,9 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   });
   r.post('/session', json, async (req: Request, res: Response) => {
     const b = obj(req);
-    const person = await app.signIn.verify(b['ceremonyId'], credential<AuthenticationResponse>(b));
-    await signedIn(req, res, person);
-    res.json({ person });
+    const s = await app.signIn.verify(b['ceremonyId'], credential<AuthenticationResponse>(b));
+    await signedIn(req, res, s);
+    res.json({ person: s.person });
   });
   r.delete('/session', session, async (_req: Request, res: Response) => {
     await app.sessions.end(res.locals['sessionToken']);
@@ -72,9 +72,9 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   });
   r.post('/enrol', json, async (req: Request, res: Response) => {
     const b = obj(req);
-    const person = await app.enrolment.register(b['token'], { ceremonyId: str(b, 'ceremonyId', 200), credential: credential<RegistrationResponse>(b) });
-    await signedIn(req, res, person);
-    res.status(201).json({ person });
+    const s = await app.enrolment.register(b['token'], { ceremonyId: str(b, 'ceremonyId', 200), credential: credential<RegistrationResponse>(b) });
+    await signedIn(req, res, s);
+    res.status(201).json({ person: s.person });
   });
   r.get('/privacy', (_req: Request, res: Response) => {
     res.json(app.notice);
@@ -83,7 +83,8 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   // --- the signed-in person ---
   r.get('/me', session, async (_req: Request, res: Response) => {
     const p = principalOf(res);
-    res.json({ ...(await signatures.personOf(p, p.id)), roles: p.roles });
+    // sessionDevice: the passkey that opened this session, so the one on this phone (it signs here).
+    res.json({ ...(await signatures.personOf(p, p.id)), roles: p.roles, sessionDevice: (res.locals['sessionDevice'] as string | null) ?? null });
   });
   r.post('/me/consent', session, json, async (req: Request, res: Response) => {
     res.json(await recordConsent(ctx, app.notice, principalOf(res).id, obj(req)));

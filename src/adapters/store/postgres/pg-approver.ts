@@ -22,8 +22,8 @@ export class PgApproverTx implements ApproverTx {
   }
 
   async insertSession(s: SessionRow): Promise<void> {
-    await this.#db.query('INSERT INTO app_sessions (token_sha256, person, origin, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-      s.tokenSha256, s.person, s.origin, s.createdAt, s.lastSeenAt, s.expiresAt,
+    await this.#db.query('INSERT INTO app_sessions (token_sha256, person, origin, device, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      s.tokenSha256, s.person, s.origin, s.device, s.createdAt, s.lastSeenAt, s.expiresAt,
     ]);
   }
 

@@ -5,12 +5,13 @@ import { loadConfusables, Untrusted } from '../untrusted-text.tsx';
 import { PushToggle } from './push-toggle.tsx';
 import { ReasonForm } from './reason-form.tsx';
 
-const GROUPS: { kind: InboxItem['kind']; title: string; empty?: string }[] = [
+const GROUPS: { kind: InboxItem['kind']; title: string; note?: string }[] = [
   { kind: 'signature', title: 'Awaiting your signature' },
   { kind: 'share', title: 'Awaiting your share of a quorum' },
   { kind: 'veto', title: 'Cooling: you may veto' },
   { kind: 'comparator', title: 'Comparator reviews' },
   { kind: 'witness', title: 'Witness requests' },
+  { kind: 'witnessed', title: 'Awaiting you, with a witness', note: 'A witness (a compliance officer) meets you, reads you the request and confirms it with their own passkey. Nothing to sign on this phone.' },
 ];
 
 export function remaining(deadline: string | undefined, now: number): string {
@@ -66,6 +67,7 @@ export function InboxScreen({ me }: { me: Me }) {
           return (
             <section key={g.kind} aria-labelledby={`h-${g.kind}`}>
               <h2 id={`h-${g.kind}`}>{g.title}</h2>
+              {g.note !== undefined && <p class="hint">{g.note}</p>}
               <ul class="cards">
                 {list.map((i) => (
                   <li key={`${i.kind}-${i.actionId}`}>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Me } from '../api.ts';
+import { api, signingDevice, type Me } from '../api.ts';
 
 /** What the host hears when the signing module is done (the module's SigningResult, in part). */
 export interface SigningDone {
@@ -24,11 +24,14 @@ export function SigningHost(props: { challengeId: string; actionId?: string; pur
     Promise.all([import('@signing'), api<Me>('GET', '/me')]).then(
       ([m, me]) => {
         if (gone || ref.current === null) return;
+        // The passkey on this phone (the one the session was opened with), whichever of the person's it is.
+        const credentialId = signingDevice(me);
         unmount = m.mountSigning(ref.current, {
           personId: me.id,
           mode: props.purpose === 'enrolment' ? 'calibrate' : 'sign',
           challengeId: props.challengeId,
           ...(props.actionId === undefined ? {} : { actionId: props.actionId }),
+          ...(credentialId === undefined ? {} : { credentialId }),
           onDone: (r) => props.onDone?.({ accepted: r.outcome === 'accepted', outcome: r.outcome, ...(r.nextChallengeId === undefined ? {} : { nextChallengeId: r.nextChallengeId }) }),
         });
       },

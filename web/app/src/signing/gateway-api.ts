@@ -1,4 +1,5 @@
 import type { Modality } from '../../../../src/core/policy/modality.ts';
+import type { ChallengeRoles } from './plan.ts';
 
 /** A challenge as GET /v1/challenges/{id} shows it (docs/schemas/v1/challenge.json). */
 export interface ChallengeView {
@@ -14,6 +15,8 @@ export interface ChallengeView {
   expiresAt: string;
   sustainedMs: number;
   modalities: Modality[];
+  /** The policy's modality roles as planned for this person (docs/protocol.md §2), when the policy sets them. */
+  roles?: ChallengeRoles;
 }
 
 export class GatewayError extends Error {

@@ -6,7 +6,8 @@ import type { RevealEvent } from '../../../../src/core/stimulus/types.ts';
 import { GatewayApi, GatewayError, type ChallengeView } from './gateway-api.ts';
 import { GESTURE_TEXT, unsupportedReason } from './guide.ts';
 import { runLiveSession, type LiveSessionEnd } from './live-session.ts';
-import { OUTCOME_MESSAGES, SENSOR_MESSAGES, STILL_PENDING, type SigningOutcome } from './messages.ts';
+import { OUTCOME_MESSAGES, SENSOR_MESSAGES, STILL_PENDING, WITNESS_PATH, type SigningOutcome } from './messages.ts';
+import { capturePlan, meetsRoles, type CapturePlan } from './plan.ts';
 import { LivePlot } from './plot.ts';
 import { HeartRateSource } from './sources/heart-rate.ts';
 import { MotionSource } from './sources/motion.ts';
@@ -86,6 +87,8 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
       ...(next === undefined ? {} : { nextChallengeId: next }),
     });
 
+  // What the challenge's roles ask of this browser (set once the challenge is loaded).
+  let plan: CapturePlan | undefined;
   void (async () => {
     let challenge: ChallengeView | undefined;
     try {
@@ -93,6 +96,8 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
         challenge = await resolveChallenge(api, options);
         if (challenge.descriptor === undefined || descriptorDigest(challenge.descriptor) !== challenge.digest) return fail('device-refused', undefined, challenge.id);
         view.showSummary(challenge.summary?.text ?? '', fingerprint(challenge.digest));
+        // The policy's roles sent this person to the institutional witness (docs/protocol.md §7): no session here.
+        if (challenge.mode === 'witness') return finish({ outcome: 'unavailable', message: `${WITNESS_PATH} ${STILL_PENDING}`, challengeId: challenge.id });
       } else {
         if (options.challengeId !== undefined) {
           challenge = await api.challenge(options.challengeId);
@@ -104,9 +109,10 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
       return fail(e instanceof GatewayError && e.status >= 500 ? 'connection' : 'unavailable');
     }
     const offered = challenge?.modalities ?? ALL;
-    const usable = offered.filter((m) => unsupportedReason(m) === undefined);
-    const preselected = options.modalities ?? (usable.includes('motion') ? ['motion' as const] : usable.slice(0, 1));
-    view.showChoices(offered, preselected, challenge?.sustainedMs ?? options.durationMs ?? 30_000);
+    const durationMs = challenge?.sustainedMs ?? options.durationMs ?? 30_000;
+    // What the challenge's roles ask, met with the sensors this browser has (plan.ts).
+    plan = capturePlan({ modalities: offered, sustainedMs: durationMs, ...(challenge?.roles === undefined ? {} : { roles: challenge.roles }) }, (m) => unsupportedReason(m) === undefined);
+    view.showChoices(offered, options.modalities ?? plan.preselect, durationMs, plan.needs, plan.unmet === undefined ? undefined : `${plan.unmet} ${STILL_PENDING}`);
     view.start.addEventListener('click', () => void start(challenge));
   })();
 
@@ -114,6 +120,11 @@ export function mountSigning(container: HTMLElement, options: SigningOptions): (
     const modalities = view.chosen();
     if (modalities.length === 0) {
       view.status.textContent = 'Choose at least one way to sign.';
+      return;
+    }
+    // Less than the plan would be refused at the hello (ROLES_NOT_MET): say what it needs instead.
+    if (!meetsRoles(given?.roles, modalities)) {
+      view.notice(`Not enough is ticked. ${plan?.needs ?? ''}`);
       return;
     }
     view.start.disabled = true;

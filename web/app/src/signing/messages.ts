@@ -7,6 +7,9 @@ import type { SourceFailure } from './sources/source.ts';
  */
 export const STILL_PENDING = 'Nothing was signed and nothing was carried out: the request is still waiting for a decision.';
 
+/** A witness-mode challenge (docs/protocol.md §7): the person signs through an institutional witness. */
+export const WITNESS_PATH = 'You confirm this request through an institutional witness: a witness (a compliance officer) meets you, reads you the request and confirms it with their own passkey from their app.';
+
 export const SENSOR_MESSAGES: Record<SourceFailure, string> = {
   denied: 'Access to a sensor was refused. Allow it in your browser settings, or choose another way to sign.',
   unavailable: 'This device or browser does not offer a sensor you chose. Choose another way to sign.',

@@ -26,6 +26,10 @@ export class SigningView {
   readonly summary: HTMLElement;
   readonly choices: HTMLFieldSetElement;
   readonly start: HTMLButtonElement;
+  /** What the challenge's roles ask (plan.ts), shown with the choice. */
+  readonly needs: HTMLElement;
+  /** During the session: what to do with each way of signing at once (several modalities). */
+  readonly how: HTMLElement;
   readonly live: HTMLElement;
   readonly ring: HTMLElement;
   readonly ringArc: SVGCircleElement;
@@ -50,6 +54,8 @@ export class SigningView {
     this.summary = el('div', { class: 'af-summary' });
     this.choices = el('fieldset', { class: 'af-choices' });
     this.choices.append(el('legend', {}, mode === 'sign' ? 'How will you sign?' : 'What will you calibrate?'));
+    this.needs = el('p', { class: 'af-needs', id: `${id}-needs`, hidden: '' });
+    this.choices.append(this.needs);
     // Shown once the challenge is loaded and checked (showChoices).
     this.start = el('button', { type: 'button', class: 'af-start', hidden: '' }, mode === 'sign' ? 'Start signing' : 'Start calibration');
     this.#mode = mode;
@@ -74,6 +80,7 @@ export class SigningView {
     this.ringArc = arc;
     this.ringText = el('span', { class: 'af-ring-text', 'aria-hidden': 'true' }, '0 s');
     this.ring.append(svg, this.ringText);
+    this.how = el('p', { class: 'af-how', hidden: '' });
     this.prompt = el('p', { class: 'af-prompt', 'aria-live': 'assertive' });
     this.breath = el('div', { class: 'af-breath', hidden: '' });
     const circle = el('div', { class: 'af-breath-circle', 'aria-hidden': 'true' });
@@ -86,7 +93,7 @@ export class SigningView {
     this.typing = el('input', { id: `${id}-typing`, type: 'text', autocomplete: 'off', autocapitalize: 'off', autocorrect: 'off', spellcheck: 'false', inputmode: 'text', hidden: '' });
     this.plot = el('div', { class: 'af-plot', 'aria-hidden': 'true' });
     this.plotCaption = el('p', { class: 'af-plot-caption' });
-    this.live.append(this.ring, this.prompt, this.breath, this.words, this.typingLabel, this.typing, this.plot, this.plotCaption);
+    this.live.append(this.ring, this.how, this.prompt, this.breath, this.words, this.typingLabel, this.typing, this.plot, this.plotCaption);
 
     this.status = el('p', { class: 'af-status', role: 'status' });
     this.alert = el('div', { class: 'af-alert', role: 'alert', tabindex: '-1' });
@@ -100,7 +107,12 @@ export class SigningView {
   }
 
   /** One checkbox per modality; unusable ones disabled with the reason next to them. */
-  showChoices(offered: Modality[], preselected: Modality[], durationMs: number): void {
+  showChoices(offered: Modality[], preselected: Modality[], durationMs: number, needs?: string, unmet?: string): void {
+    if (needs !== undefined) {
+      this.needs.textContent = needs;
+      this.needs.hidden = false;
+      this.choices.setAttribute('aria-describedby', this.needs.id);
+    }
     this.start.textContent = `${this.#mode === 'sign' ? 'Start signing' : 'Start calibration'} (about ${Math.round(durationMs / 1000)} seconds)`;
     for (const m of offered) {
       const reason = unsupportedReason(m);
@@ -121,6 +133,11 @@ export class SigningView {
     }
     this.choices.hidden = false;
     this.start.hidden = false;
+    if (unmet !== undefined) {
+      // Nothing this browser can tick would be accepted: no session to start (the request waits).
+      this.start.disabled = true;
+      this.alert.replaceChildren(el('p', {}, unmet));
+    }
   }
 
   chosen(): Modality[] {
@@ -145,6 +162,15 @@ export class SigningView {
     const typing = modalities.includes('typing');
     const voice = modalities.includes('voice');
     this.words.hidden = !(typing || voice);
+    // Several ways at once: say so before the first prompt arrives.
+    const doing = [
+      ...(modalities.includes('motion') ? ['follow the movement prompts'] : []),
+      ...(typing ? ['type the words as they appear'] : []),
+      ...(voice ? ['say the words as they appear'] : []),
+      ...(modalities.includes('hrv') ? ['breathe with the guide'] : []),
+    ];
+    this.how.hidden = doing.length < 2;
+    this.how.textContent = doing.length < 2 ? '' : `At the same time: ${doing.slice(0, -1).join(', ')} and ${doing.at(-1)}.`;
     this.typing.hidden = !typing;
     this.typingLabel.hidden = !typing;
     // The start button just went away: keyboard focus goes where the session is (the typing field if there is one).

@@ -158,6 +158,7 @@ CREATE TABLE app_sessions (
   token_sha256 TEXT PRIMARY KEY,
   person       TEXT NOT NULL,
   origin       TEXT NOT NULL,
+  device       TEXT,
   created_at   BIGINT NOT NULL,
   last_seen_at BIGINT NOT NULL,
   expires_at   BIGINT NOT NULL
