@@ -30,9 +30,12 @@ export function haproxyConfig(p: BalancerPlan): string {
   return `# ${p.writtenBy ?? 'Written by `npm run cluster`; regenerated at every start.'}
 global
   maxconn 4096
+  log stdout format raw local0 info
 ${resolvers}
 defaults
   mode http
+  log global
+  option httplog
   option forwardfor
   option redispatch
   retries 2

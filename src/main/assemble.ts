@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { Signer } from '../core/signer.ts';
@@ -76,6 +78,9 @@ export function policyDocument(p: Policy): Record<string, unknown> {
  * approvals, the regulator and log APIs. `start` and the test harness both use exactly this, so
  * what the tests run is what operators run.
  */
+/** How long the log integrator's lease lasts unrenewed: another replica takes over within this after it dies. */
+const INTEGRATOR_LEASE_MS = 5000;
+
 export async function assembleGateway(o: {
   config: GatewayConfig;
   signer: Signer;
@@ -97,6 +102,12 @@ export async function assembleGateway(o: {
     clock: o.clock,
     origin: o.config.logOrigin,
     onError: (e) => log.error({ err: (e as Error).message }, 'transparency log checkpoint failed'),
+    // Replicas on one database: one of them signs the automatic checkpoints (docs/operations.md §Failure modes).
+    integrator: {
+      holder: `${hostname()}/${process.pid}/${randomBytes(6).toString('base64url')}`,
+      ttlMs: INTEGRATOR_LEASE_MS,
+      onChange: (holding) => log.info({ integrator: holding }, holding ? 'this gateway is now the log integrator: it signs the checkpoints' : 'another gateway is the log integrator'),
+    },
   });
   // The active policy survives restarts; the file applies only if it does not relax it (docs/governance.md).
   const governance = await openPolicyGovernance({ store, clock: o.clock, initial: o.policyFile, log });

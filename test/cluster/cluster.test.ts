@@ -65,7 +65,7 @@ beforeAll(async () => {
     REDIS_KEY_PREFIX: prefix,
     SCHEDULER_TICK_MS: '100',
     DISPATCH_LEASE_MS: '4000',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
   };
   cluster = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'cluster', '--replicas', '3'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [cluster.stdout!, cluster.stderr!]) createInterface({ input: s }).on('line', (l) => (output += l + '\n'));
@@ -90,6 +90,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  if (process.env['CLUSTER_TEST_OUTPUT']) writeFileSync(process.env['CLUSTER_TEST_OUTPUT'], output);
   if (cluster !== undefined && cluster.exitCode === null) {
     const exited = new Promise((r) => cluster.once('exit', r));
     cluster.kill('SIGTERM');
@@ -101,6 +102,19 @@ afterAll(async () => {
   await deleteKeys(SHARED_REDIS_URL, prefix);
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
+
+/** Waits until HAProxy's health checks have every replica in again (its own log lines say so). */
+async function balancerHasAll(): Promise<void> {
+  await waitFor(
+    () => {
+      const state = new Map<string, string>();
+      for (const m of output.matchAll(/^\[haproxy\] Server replicas\/(replica-\d) is (UP|DOWN)/gm)) state.set(m[1]!, m[2]!);
+      return [...state.values()].every((v) => v === 'UP') ? true : undefined;
+    },
+    30_000,
+    100,
+  );
+}
 
 async function send(method: string, path: string, key: string, body?: unknown, who = { id: 'cluster-agent', key: agent.privateKey }): Promise<Response> {
   const token = await mintAssertion(who.key, { id: who.id, aud: url, method, path });
@@ -148,6 +162,39 @@ describe('npm run cluster -- --replicas 3', () => {
     // The killed replicas come back (the command supervises them) and serve again.
     await waitFor(async () => (output.match(/exited \(SIGKILL\); restarting/g)?.length === 2 ? true : undefined), 10_000, 100);
     for (const r of replicas.slice(0, 2)) await waitFor(async () => ((await fetch(`http://127.0.0.1:${r.port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
+    await balancerHasAll();
+  });
+
+  it('SIGKILL of the log integrator: another replica takes over within seconds and goes on signing checkpoints', async () => {
+    // The live process that last said it holds the lease (each replica logs its changes, docs/operations.md §Failure modes).
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const integratorNow = (): { name: string; pid: number }[] => {
+      const last = new Map<number, { name: string; holding: boolean }>();
+      for (const m of output.matchAll(/^\[(replica-\d)\] (\{.*"integrator":(?:true|false).*\})$/gm)) {
+        const line = JSON.parse(m[2]!) as { pid: number; integrator: boolean };
+        last.set(line.pid, { name: m[1]!, holding: line.integrator });
+      }
+      return [...last].filter(([pid, v]) => v.holding && alive(pid)).map(([pid, v]) => ({ name: v.name, pid }));
+    };
+    const holders = await waitFor(() => (integratorNow().length === 1 ? integratorNow() : undefined), 15_000, 100);
+    const victim = holders[0]!;
+    const victimPort = replicas.find((r) => r.name === victim.name)!.port;
+    const size = async () => Number((await (await fetch(`${url}/log/checkpoint`)).text()).split('\n')[1]);
+    const before = await size();
+    process.kill(victim.pid, 'SIGKILL');
+    for (let i = 0; i < 3; i++) expect((await send('GET', '/proxy/payments/balances/acc-1', `after-integrator-${i}`)).status).toBe(200);
+    // Another replica holds the lease once the dead one's expires (5 s), and signs what was left.
+    await waitFor(async () => ((await size()) > before ? true : undefined), 30_000, 250);
+    expect(integratorNow().filter((n) => n.pid !== victim.pid)).toHaveLength(1);
+    await waitFor(async () => ((await fetch(`http://127.0.0.1:${victimPort}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
+    await balancerHasAll();
   });
 
   it('the log all replicas wrote, through kills and restarts, verifies offline against the HSM root', async () => {

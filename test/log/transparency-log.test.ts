@@ -7,6 +7,7 @@ import { verifyConsistencyProof, verifyInclusionProof } from '../../src/core/mer
 import { openCheckpoint } from '../../src/core/checkpoint/checkpoint.ts';
 import { entries, makeLog, openDb, openLogStore, type LogFixture, type LogOptions } from './helpers/fixtures.ts';
 import { ReferenceTree, refLeaf } from './helpers/reference-merkle.ts';
+import { waitFor } from '../helpers/harness.ts';
 
 const fixtures: LogFixture[] = [];
 async function fixture(...args: Parameters<typeof makeLog>): Promise<LogFixture> {
@@ -338,6 +339,52 @@ describe('checkpoints', () => {
     } finally {
       await other.log.close();
       await other.store.close();
+    }
+  });
+
+  it('one integrator signs the automatic checkpoints; when it dies another writer takes over, and its checkpoint extends the last', async () => {
+    const fx = await fixture();
+    const signs = { a: 0, b: 0 };
+    const counting = (who: 'a' | 'b'): Signer => ({
+      sign: async (purpose, data) => (signs[who]++, fx.signer.sign(purpose, data)),
+      signBatch: (purpose, data) => fx.signer.signBatch(purpose, data),
+      publicKey: (purpose) => fx.signer.publicKey(purpose),
+      random: (n) => fx.signer.random(n),
+      health: () => fx.signer.health(),
+      close: async () => {},
+    });
+    const auto = { entries: 1, ms: 20 };
+    const a = await openLogStore(fx.file, counting('a'), fx.clock, { checkpointEvery: auto, integrator: { holder: 'writer-a', ttlMs: 300 } });
+    await waitFor(() => a.log.integrator || undefined);
+    const b = await openLogStore(fx.file, counting('b'), fx.clock, { checkpointEvery: auto, integrator: { holder: 'writer-b', ttlMs: 300 } });
+    let bOpen = true;
+    try {
+      await fx.append(entries(3));
+      const first = await waitFor(async () => ((await fx.store.log.latestCheckpoint())?.size === 3 ? fx.store.log.latestCheckpoint() : undefined));
+      expect(signs.a).toBeGreaterThan(0);
+      expect(signs.b).toBe(0);
+      expect(b.log.integrator).toBe(false);
+
+      // The integrator dies: nobody renews its lease, which (on the shared clock) has not run out yet.
+      await a.log.close();
+      await a.store.close();
+      await fx.append(entries(2, 50));
+      await sleep(150);
+      expect((await fx.store.log.latestCheckpoint())?.size).toBe(3);
+      expect(signs.b).toBe(0);
+
+      fx.clock.advance(301);
+      const second = await waitFor(async () => ((await fx.store.log.latestCheckpoint())?.size === 5 ? fx.store.log.latestCheckpoint() : undefined));
+      expect(b.log.integrator).toBe(true);
+      expect(signs.b).toBeGreaterThan(0);
+      const proof = await fx.log.consistencyProof(3, 5);
+      verifyConsistencyProof(3, 5, first!.rootHash, second!.rootHash, proof.hashes);
+    } finally {
+      if (bOpen) {
+        bOpen = false;
+        await b.log.close();
+        await b.store.close();
+      }
     }
   });
 });

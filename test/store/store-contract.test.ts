@@ -176,6 +176,17 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(await store.regulatorConsole.passkey('rc')).toMatchObject({ person: 'reg', counter: 4 });
   });
 
+  it("the log integrator's lease: one holder at a time, renewed by it, taken over once it expires", async () => {
+    const store = await open();
+    const claim = (who: string, now: number) => store.tx((tx) => tx.log.claimIntegrator(who, now, 1000));
+    expect(await claim('a', 0)).toBe(true);
+    expect(await claim('b', 500)).toBe(false);
+    expect(await claim('a', 900)).toBe(true); // renewed until 1900
+    expect(await claim('b', 1500)).toBe(false);
+    expect(await claim('b', 1901)).toBe(true);
+    expect(await claim('a', 1902)).toBe(false);
+  });
+
   it('an approver app session keeps the passkey that opened it (or none)', async () => {
     const store = await open();
     const row = (token: string, device: string | null) => ({ tokenSha256: token, person: 'nia', origin: 'http://localhost:8080', device, createdAt: 1, lastSeenAt: 1, expiresAt: 100 });

@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS tlog_checkpoints (
   signed_at   INTEGER NOT NULL,
   hsm_counter INTEGER
 );
+CREATE TABLE IF NOT EXISTS tlog_integrator (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  holder     TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL
+);
 `;
 
 /** Row id of the complete subtree (level, index), level >= 1. */

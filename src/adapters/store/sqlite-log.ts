@@ -75,6 +75,9 @@ const LOG_TX_SQL = {
   insertCheckpoint: `INSERT INTO tlog_checkpoints (${CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
   origin: "SELECT value FROM tlog_meta WHERE name = 'origin'",
   putMeta: 'INSERT OR IGNORE INTO tlog_meta (name, value) VALUES (?, ?)',
+  // Taken when free or expired, renewed by its holder; RETURNING says who holds it after.
+  claimIntegrator:
+    'INSERT INTO tlog_integrator (id, holder, expires_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE tlog_integrator.holder = excluded.holder OR tlog_integrator.expires_at < ? RETURNING holder',
   dataVersion: 'PRAGMA data_version',
 };
 
@@ -139,6 +142,11 @@ export class SqliteLogTx implements LogStorageTx {
 
   async putCheckpoint(c: StoredCheckpoint): Promise<void> {
     this.#s.insertCheckpoint.run(c.size, c.rootHash, c.note, c.signedAt, c.hsmCounter);
+  }
+
+  async claimIntegrator(holder: string, now: number, ttlMs: number): Promise<boolean> {
+    const row = this.#s.claimIntegrator.get(holder, now + ttlMs, now) as { holder: string } | undefined;
+    return row?.holder === holder;
   }
 
   async claimOrigin(origin: string): Promise<string> {

@@ -19,6 +19,13 @@ export interface CheckpointerOptions {
   checkpointEvery?: { entries: number; ms: number } | null;
   /** Receives errors of automatic checkpoints (which have no caller to throw to). */
   onError?: (error: unknown) => void;
+  /**
+   * Several writers on one log (replicas on one database): automatic checkpoints are signed only by
+   * the holder of the integrator's lease, which `holder` claims every `ttlMs / 3` and keeps while it
+   * renews; when the holder dies the lease expires and another writer takes over within `ttlMs`.
+   * Explicit `checkpoint()` calls sign whoever makes them. Absent: this writer is the integrator.
+   */
+  integrator?: { holder: string; ttlMs: number; onChange?: (holding: boolean) => void };
 }
 
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.length);
@@ -46,6 +53,9 @@ export class Checkpointer {
   #signedSize = 0;
   #key: Promise<{ key: CheckpointKey; info: PublicKeyInfo }> | null = null;
   #closed = false;
+  /** Whether this writer holds the integrator's lease (always, without `integrator`). */
+  #holding: boolean;
+  readonly #leaseTimer: NodeJS.Timeout | null;
 
   constructor(o: CheckpointerOptions, signedSize: number) {
     this.origin = o.origin;
@@ -60,15 +70,47 @@ export class Checkpointer {
     } else {
       this.#timer = null;
     }
+    this.#holding = o.integrator === undefined;
+    if (o.integrator !== undefined && every !== null) {
+      this.#leaseTimer = setInterval(() => void this.claimLease(), Math.max(10, Math.floor(o.integrator.ttlMs / 3)));
+      this.#leaseTimer.unref();
+      void this.claimLease();
+    } else {
+      this.#leaseTimer = null;
+    }
+  }
+
+  /** Whether this writer signs automatic checkpoints now. */
+  get integrator(): boolean {
+    return this.#holding;
+  }
+
+  /** Claims or renews the integrator's lease; safe to call directly (tests). Failures count as not holding it. */
+  async claimLease(): Promise<boolean> {
+    const lease = this.#o.integrator;
+    if (lease === undefined) return true;
+    if (this.#closed) return false;
+    let holding = false;
+    try {
+      holding = await this.#o.store.tx((tx) => tx.log.claimIntegrator(lease.holder, this.#o.clock.now(), lease.ttlMs));
+    } catch (e) {
+      this.#onError(e);
+    }
+    if (holding !== this.#holding) {
+      this.#holding = holding;
+      lease.onChange?.(holding);
+      if (holding) void this.#tick(); // what the previous integrator left unsigned
+    }
+    return holding;
   }
 
   /** The appender reports each new size: enough unsigned entries start a checkpoint. */
   appended(size: number): void {
-    if (this.#autoEntries !== null && size - this.#signedSize >= this.#autoEntries) this.#auto();
+    if (this.#holding && this.#autoEntries !== null && size - this.#signedSize >= this.#autoEntries) this.#auto();
   }
 
   async #tick(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || !this.#holding) return;
     try {
       if ((await this.#o.store.log.size()) > this.#signedSize) this.#auto();
     } catch (e) {
@@ -172,6 +214,7 @@ export class Checkpointer {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#leaseTimer) clearInterval(this.#leaseTimer);
     await this.#chain;
   }
 }

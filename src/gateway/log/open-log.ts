@@ -21,6 +21,7 @@ export async function openTransparencyLog(o: {
   clock: Clock;
   checkpointEvery?: CheckpointerOptions['checkpointEvery'];
   onError?: (error: unknown) => void;
+  integrator?: CheckpointerOptions['integrator'];
 }): Promise<TransparencyLog> {
   if (!isValidKeyName(o.origin)) {
     throw new FirewallError('LOG_ORIGIN_INVALID', 'log origin must be non-empty with no spaces or "+" (it is also the key name)', { status: 500 });
@@ -38,6 +39,7 @@ export async function openTransparencyLog(o: {
       clock: o.clock,
       ...(o.checkpointEvery === undefined ? {} : { checkpointEvery: o.checkpointEvery }),
       ...(o.onError === undefined ? {} : { onError: o.onError }),
+      ...(o.integrator === undefined ? {} : { integrator: o.integrator }),
     },
     latest?.size ?? 0,
   );

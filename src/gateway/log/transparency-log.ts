@@ -202,6 +202,11 @@ export class TransparencyLog {
     return this.#checkpointer.checkpoint();
   }
 
+  /** Whether this writer is the log's integrator (signs the automatic checkpoints) at the moment. */
+  get integrator(): boolean {
+    return this.#checkpointer.integrator;
+  }
+
   /** The published checkpoint verifier key with its attestation chain. */
   async verifierKey(): Promise<LogVerifierKey> {
     const { key, info } = await this.#checkpointer.loadKey();

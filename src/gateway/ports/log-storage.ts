@@ -34,6 +34,12 @@ export interface LogStorageTx {
   putCheckpoint(c: StoredCheckpoint): Promise<void>;
   /** The origin this database's log belongs to; records `origin` when none is recorded yet. */
   claimOrigin(origin: string): Promise<string>;
+  /**
+   * The integrator's lease (the one writer that signs checkpoints automatically): takes or renews
+   * it for `holder` until `now + ttlMs` when it is free, expired, or already `holder`'s. True when
+   * `holder` holds it after this call.
+   */
+  claimIntegrator(holder: string, now: number, ttlMs: number): Promise<boolean>;
 }
 
 /**

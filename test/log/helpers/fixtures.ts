@@ -18,6 +18,7 @@ export interface LogOptions {
   origin?: string;
   checkpointEvery?: CheckpointerOptions['checkpointEvery'];
   onError?: (e: unknown) => void;
+  integrator?: CheckpointerOptions['integrator'];
 }
 
 export interface LogFixture {
@@ -48,7 +49,7 @@ export async function openLogStore(file: string, signer: Signer, clock: Clock, o
   const appender = new LogAppender();
   const store = new SqliteStore({ path: file, audit: appender });
   try {
-    const log = await openTransparencyLog({ store, appender, signer, origin: options.origin ?? ORIGIN, clock, checkpointEvery: options.checkpointEvery ?? null, ...(options.onError ? { onError: options.onError } : {}) });
+    const log = await openTransparencyLog({ store, appender, signer, origin: options.origin ?? ORIGIN, clock, checkpointEvery: options.checkpointEvery ?? null, ...(options.onError ? { onError: options.onError } : {}), ...(options.integrator ? { integrator: options.integrator } : {}) });
     return { store, log };
   } catch (e) {
     await store.close();

@@ -104,6 +104,18 @@ export class PgLogTx implements LogStorageTx {
     await this.#db.query(`INSERT INTO tlog_checkpoints (${CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [c.size, Buffer.from(c.rootHash), c.note, c.signedAt, c.hsmCounter]);
   }
 
+  async claimIntegrator(holder: string, now: number, ttlMs: number): Promise<boolean> {
+    const row = first(
+      (
+        await this.#db.query(
+          'INSERT INTO tlog_integrator (id, holder, expires_at) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE tlog_integrator.holder = excluded.holder OR tlog_integrator.expires_at < $3 RETURNING holder',
+          [holder, now + ttlMs, now],
+        )
+      ).rows,
+    );
+    return row !== undefined && String(row['holder']) === holder;
+  }
+
   async claimOrigin(origin: string): Promise<string> {
     const row = first((await this.#db.query("SELECT value FROM tlog_meta WHERE name = 'origin'")).rows);
     if (row !== undefined) return String(row['value']);

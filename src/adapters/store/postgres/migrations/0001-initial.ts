@@ -206,6 +206,11 @@ CREATE TABLE tlog_meta (
   name  TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+CREATE TABLE tlog_integrator (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  holder     TEXT    NOT NULL,
+  expires_at BIGINT  NOT NULL
+);
 CREATE TABLE tlog_entries (
   idx       BIGINT PRIMARY KEY,
   leaf_hash BYTEA  NOT NULL,
