@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import { isFirewallError } from '../core/errors.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Policy } from '../core/policy/index.ts';
 import { validateBranchCard } from '../core/branch-card/validate.ts';
@@ -149,7 +150,13 @@ export async function assembleGateway(o: {
     });
     // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
     // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
-    if ((await tlog.latestCheckpoint()) === null) await tlog.checkpoint();
+    // Gateways starting together on one database (PostgreSQL) race for it: the loser's is refused
+    // (LOG_CHECKPOINT_RACE) because the winner's exists, which is all that matters here.
+    if ((await tlog.latestCheckpoint()) === null) {
+      await tlog.checkpoint().catch((e: unknown) => {
+        if (!isFirewallError(e, 'LOG_CHECKPOINT_RACE')) throw e;
+      });
+    }
     // The active policy is in the log before any action, so every bundle is verifiable on its own.
     await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });
     return { gw, store, tlog, governance, signatures, approver, closers };
