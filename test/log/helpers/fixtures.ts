@@ -2,9 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 import { ManualClock, type Clock } from '../../../src/core/clock.ts';
 import type { Signer } from '../../../src/core/signer.ts';
+import { PgStore } from '../../../src/adapters/store/postgres/pg-store.ts';
 import { SqliteStore } from '../../../src/adapters/store/sqlite-store.ts';
+import type { Store } from '../../../src/gateway/ports/store.ts';
+import { freshDatabase, type StoreKind } from '../../helpers/postgres.ts';
 import { LogAppender } from '../../../src/gateway/log/appender.ts';
 import type { CheckpointerOptions } from '../../../src/gateway/log/checkpointer.ts';
 import { openTransparencyLog } from '../../../src/gateway/log/open-log.ts';
@@ -15,6 +19,8 @@ import { TestEd25519Signer } from './test-signer.ts';
 export const ORIGIN = 'firewall.test/log';
 
 export interface LogOptions {
+  /** Which store holds the log: a temporary SQLite file (default) or a fresh PostgreSQL database. */
+  store?: StoreKind;
   origin?: string;
   checkpointEvery?: CheckpointerOptions['checkpointEvery'];
   onError?: (e: unknown) => void;
@@ -22,13 +28,16 @@ export interface LogOptions {
 
 export interface LogFixture {
   dir: string;
+  /** The SQLite file, or the PostgreSQL database's URL: what openLogStore opens again. */
   file: string;
-  /** The SQLite store the log lives in (its writer connection is `store.db`). */
-  store: SqliteStore;
+  /** The store the log lives in. */
+  store: Store;
   log: TransparencyLog;
   signer: TestEd25519Signer;
   clock: ManualClock;
   pki: TestPki;
+  /** Runs SQL on the fixture's database through a connection of its own (tampering, old layouts); the rows of a SELECT. */
+  raw(sql: string): Promise<Record<string, unknown>[]>;
   /** Appends entries in one store transaction, as `tx.audit` does; resolves with the first index once durable. */
   append(entries: readonly object[]): Promise<number>;
   /** Closes the log and the store, and opens both again on the same file. */
@@ -43,10 +52,10 @@ export function openDb(file: string): DatabaseSync {
   return db;
 }
 
-/** Opens a store on `file` with the log in it, as the composition root does. */
-export async function openLogStore(file: string, signer: Signer, clock: Clock, options: LogOptions = {}): Promise<{ store: SqliteStore; log: TransparencyLog }> {
+/** Opens a store on `file` (a SQLite path or a postgres:// URL) with the log in it, as the composition root does. */
+export async function openLogStore(file: string, signer: Signer, clock: Clock, options: LogOptions = {}): Promise<{ store: Store; log: TransparencyLog }> {
   const appender = new LogAppender();
-  const store = new SqliteStore({ path: file, audit: appender });
+  const store = file.startsWith('postgres://') ? await PgStore.open({ url: file, audit: appender }) : new SqliteStore({ path: file, audit: appender });
   try {
     const log = await openTransparencyLog({ store, appender, signer, origin: options.origin ?? ORIGIN, clock, checkpointEvery: options.checkpointEvery ?? null, ...(options.onError ? { onError: options.onError } : {}) });
     return { store, log };
@@ -59,7 +68,8 @@ export async function openLogStore(file: string, signer: Signer, clock: Clock, o
 /** A log in a store on a temporary file with a test signer whose key is attested by a test PKI. */
 export async function makeLog(options: LogOptions = {}, shared?: { pki?: TestPki; signer?: TestEd25519Signer }): Promise<LogFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'tlog-'));
-  const file = join(dir, 'gateway.db');
+  const database = options.store === 'postgres' ? await freshDatabase() : undefined;
+  const file = database?.url ?? join(dir, 'gateway.db');
   const pki = shared?.pki ?? createTestPki();
   const signer = shared?.signer ?? new TestEd25519Signer(pki);
   const clock = new ManualClock(Date.now());
@@ -72,6 +82,26 @@ export async function makeLog(options: LogOptions = {}, shared?: { pki?: TestPki
     signer,
     clock,
     pki,
+    async raw(sql) {
+      if (database !== undefined) {
+        const c = new pg.Client({ connectionString: database.url });
+        await c.connect();
+        try {
+          const res = await c.query(sql);
+          return (Array.isArray(res) ? res[res.length - 1]! : res).rows as Record<string, unknown>[];
+        } finally {
+          await c.end();
+        }
+      }
+      const db = openDb(file);
+      try {
+        if (/^\s*SELECT/i.test(sql)) return db.prepare(sql).all() as Record<string, unknown>[];
+        db.exec(sql);
+        return [];
+      } finally {
+        db.close();
+      }
+    },
     append: (entries) => fx.store.tx(async (tx) => tx.audit(entries as Record<string, unknown>[])),
     async reopen() {
       await fx.log.close();
@@ -85,6 +115,7 @@ export async function makeLog(options: LogOptions = {}, shared?: { pki?: TestPki
       await fx.store.close();
       if (!shared?.pki) pki.dispose();
       rmSync(dir, { recursive: true, force: true });
+      await database?.drop();
     },
   };
   return fx;
