@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import pg from 'pg';
 import { ManualClock, type Clock } from '../../../src/core/clock.ts';
 import type { Signer } from '../../../src/core/signer.ts';
@@ -36,8 +36,11 @@ export interface LogFixture {
   signer: TestEd25519Signer;
   clock: ManualClock;
   pki: TestPki;
-  /** Runs SQL on the fixture's database through a connection of its own (tampering, old layouts); the rows of a SELECT. */
-  raw(sql: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs SQL on the fixture's database through a connection of its own (tampering, old layouts);
+   * the rows of a SELECT. `params` fill `?` placeholders (one statement then).
+   */
+  raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   /** Appends entries in one store transaction, as `tx.audit` does; resolves with the first index once durable. */
   append(entries: readonly object[]): Promise<number>;
   /** Closes the log and the store, and opens both again on the same file. */
@@ -82,12 +85,13 @@ export async function makeLog(options: LogOptions = {}, shared?: { pki?: TestPki
     signer,
     clock,
     pki,
-    async raw(sql) {
+    async raw(sql, params) {
       if (database !== undefined) {
         const c = new pg.Client({ connectionString: database.url });
         await c.connect();
         try {
-          const res = await c.query(sql);
+          let n = 0;
+          const res = params === undefined ? await c.query(sql) : await c.query(sql.replace(/\?/g, () => `$${++n}`), params);
           return (Array.isArray(res) ? res[res.length - 1]! : res).rows as Record<string, unknown>[];
         } finally {
           await c.end();
@@ -95,8 +99,10 @@ export async function makeLog(options: LogOptions = {}, shared?: { pki?: TestPki
       }
       const db = openDb(file);
       try {
-        if (/^\s*SELECT/i.test(sql)) return db.prepare(sql).all() as Record<string, unknown>[];
-        db.exec(sql);
+        const args = (params ?? []) as SQLInputValue[];
+        if (/^\s*SELECT/i.test(sql)) return db.prepare(sql).all(...args) as Record<string, unknown>[];
+        if (params === undefined) db.exec(sql);
+        else db.prepare(sql).run(...args);
         return [];
       } finally {
         db.close();
