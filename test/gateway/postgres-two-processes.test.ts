@@ -19,7 +19,7 @@ import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { makeDevPki, type DevPki } from '../helpers/dev-pki.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { runCli, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { examplePolicyText, waitFor } from '../helpers/harness.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { Cleanup, startDevice, tempDir, USER_PIN, type Device } from '../hsm/helpers.ts';
@@ -86,7 +86,11 @@ beforeAll(async () => {
   const r = generateKeyPairSync('ed25519');
   agent = a.privateKey;
   regulator = r.privateKey;
-  await registerPrincipal(store, { id: 'agent-pg', roles: ['agent'], publicJwk: a.publicKey.export({ format: 'jwk' }), owner: 'olga' }, Date.now());
+  // The agent through the CLI, as an operator does while the gateways run (DATABASE_URL names the store).
+  const jwkFile = join(dir, 'agent-pg.jwk');
+  writeFileSync(jwkFile, JSON.stringify(a.publicKey.export({ format: 'jwk' })));
+  const cli = await runCli(['principal', 'register', '--id', 'agent-pg', '--roles', 'agent', '--public-key', jwkFile, '--owner', 'olga'], { DATABASE_URL: db.url, DATA_DIR: join(dir, 'cli-data') });
+  if (cli.code !== 0) throw new Error(cli.out);
   await registerPrincipal(store, { id: 'rita', roles: ['regulator'], publicJwk: r.publicKey.export({ format: 'jwk' }) }, Date.now());
 }, 120_000);
 afterAll(() => cleanup.run());
