@@ -43,6 +43,19 @@ async function as(url: string, id: string, key: KeyObject, method: string, path:
   return fetch(url + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 }
 
+/** The whole log, exported through `url` with a regulator token, as the offline verifier sees it (the device root taken from the verifier key's chain; pinned out of band in real life). */
+async function exportAndVerify(url: string): Promise<{ bundle: ExportBundle; report: Awaited<ReturnType<typeof verifyBundle>> }> {
+  const issued = await as(url, 'rita', regulator, 'POST', '/v1/regulator/tokens', { scopes: ['log:read', 'log:export'] });
+  expect(issued.status).toBe(201);
+  const token = ((await issued.json()) as { access_token: string }).access_token;
+  const exported = await fetch(`${url}/v1/regulator/export`, { headers: { authorization: `Bearer ${token}` } });
+  expect(exported.status).toBe(200);
+  const bundle = (await exported.json()) as ExportBundle;
+  const key = (await (await fetch(`${url}/log/v1/verifier-key`)).json()) as { x5c: string[] };
+  const root = new X509Certificate(Buffer.from(key.x5c[key.x5c.length - 1]!, 'base64')).toString();
+  return { bundle, report: await verifyBundle(bundle, { rootPem: root }) };
+}
+
 beforeAll(async () => {
   db = await freshDatabase();
   cleanup.add(() => db.drop());
@@ -120,18 +133,26 @@ describe('two gateway processes on one PostgreSQL database', () => {
     expect(transfers).toHaveLength(6);
     expect(new Set(transfers.map((t) => t.receipt)).size).toBe(6);
 
-    const issued = await as(gateways[1]!.url, 'rita', regulator, 'POST', '/v1/regulator/tokens', { scopes: ['log:read', 'log:export'] });
-    expect(issued.status).toBe(201);
-    const token = ((await issued.json()) as { access_token: string }).access_token;
-    const exported = await fetch(`${gateways[0]!.url}/v1/regulator/export`, { headers: { authorization: `Bearer ${token}` } });
-    expect(exported.status).toBe(200);
-    const bundle = (await exported.json()) as ExportBundle;
+    const { bundle, report } = await exportAndVerify(gateways[0]!.url);
     const executed = bundle.entries.map((e) => JSON.parse(e.entry) as { type: string; actionId?: string }).filter((e) => e.type === 'action.executed');
     expect(executed.map((e) => e.actionId).sort()).toEqual([...ids].sort());
-    // The device's root, from the verifier key's attestation chain (pinned out of band in real life).
-    const key = (await (await fetch(`${gateways[1]!.url}/log/v1/verifier-key`)).json()) as { x5c: string[] };
-    const root = new X509Certificate(Buffer.from(key.x5c[key.x5c.length - 1]!, 'base64')).toString();
-    const report = await verifyBundle(bundle, { rootPem: root });
+    expect(report.findings).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('SIGKILL of the gateway that accepted cooling actions: the other executes each exactly once, and the log still verifies', async () => {
+    const before = seen.filter((t) => t.path === '/p/transfers').length;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await as(gateways[0]!.url, 'agent-pg', agent, 'POST', '/proxy/payments/transfers', { payee: `DE1${i}`, amount: 30 + i, currency: 'EUR' }, `two-proc-kill-${i}`);
+      expect(res.status).toBe(202);
+      ids.push(res.headers.get('analog-firewall-action')!);
+    }
+    await gateways[0]!.gw.kill('SIGKILL');
+    for (const id of ids) await waitFor(async () => ((await store.getAction(id))?.status === 'executed' ? true : undefined), 20_000, 100);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen.filter((t) => t.path === '/p/transfers').length - before).toBe(3);
+    const { report } = await exportAndVerify(gateways[1]!.url);
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
   });
