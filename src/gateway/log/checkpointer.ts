@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/clock.ts';
-import { FirewallError } from '../../core/errors.ts';
+import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { checkpointKeyFromJwk, formatCheckpoint, signCheckpoint, type CheckpointKey } from '../../core/checkpoint/checkpoint.ts';
 import { computeOver } from '../../core/log/tree.ts';
 import type { SignedCheckpoint } from '../../core/log/types.ts';
@@ -88,7 +88,10 @@ export class Checkpointer {
       this.#o.store
         .tx(async () => {})
         .then(() => this.checkpoint())
-        .catch((e) => this.#onError(e))
+        .catch((e) => {
+          // Another gateway on the same database signed as large a checkpoint first: nothing failed.
+          if (!isFirewallError(e, 'LOG_CHECKPOINT_RACE')) this.#onError(e);
+        })
         .finally(() => {
           this.#autoPending = false;
           // Sizes reported while this one ran were ignored: go again while enough is unsigned, but
