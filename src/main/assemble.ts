@@ -160,6 +160,7 @@ export async function assembleGateway(o: {
     });
     // A signed checkpoint exists from the first moment (the empty tree's on a fresh log), so
     // /log/checkpoint is never 404 and a witness can start from it (issue 13 item 9).
+    // Gateways starting together on one database race for it; the loser gets the winner's (checkpointer.ts).
     if ((await tlog.latestCheckpoint()) === null) await tlog.checkpoint();
     // The active policy is in the log before any action, so every bundle is verifiable on its own.
     await recordPolicyActivated(store, o.clock, { hash: active.hash, name: active.name, document: policyDocument(active) });

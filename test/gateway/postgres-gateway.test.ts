@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../clients/regulator/verify-bundle.ts';
+import { isFirewallError, type FirewallError } from '../../src/core/errors.ts';
+import { loadConfig } from '../../src/gateway/config.ts';
 import { failedStart } from '../helpers/gateway-process.ts';
-import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
+import { ROOT, startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { createTestPki, type TestPki } from '../log/helpers/pki.ts';
 import { AttestedSigner } from '../regulator/helpers/attested-signer.ts';
@@ -118,6 +120,34 @@ describe('the gateway on PostgreSQL', () => {
     } finally {
       await b.close();
     }
+  });
+});
+
+describe('DATABASE_URL in the configuration', () => {
+  const load = (url: string) => loadConfig({ DATA_DIR: '/tmp/af-unused', DATABASE_URL: url }, '/tmp', ROOT);
+  it.each([
+    ['not a url', /is not a URL/],
+    ['mysql://db/x', /scheme 'mysql:' is not postgres: or postgresql:/],
+    ['postgres:///gateway', /names no host/],
+    ['postgres://db.example', /names no database/],
+    ['postgres://db.example/a/b', /names no database/],
+  ])('%s is refused naming DATABASE_URL', (url, message) => {
+    let error: unknown;
+    try {
+      load(url);
+    } catch (e) {
+      error = e;
+    }
+    expect(isFirewallError(error, 'CONFIG_INVALID')).toBe(true);
+    expect((error as FirewallError).detail).toEqual({ variable: 'DATABASE_URL' });
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('accepts postgres:// and postgresql://; unset or empty means SQLite', () => {
+    expect(load('postgres://u:p@db.example:6543/gateway').database).toEqual({ url: 'postgres://u:p@db.example:6543/gateway' });
+    expect(load('postgresql://db.example/gateway').database).toEqual({ url: 'postgresql://db.example/gateway' });
+    expect(load('').database).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: '/tmp/af-unused' }, '/tmp', ROOT).database).toBeUndefined();
   });
 });
 

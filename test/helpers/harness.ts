@@ -17,6 +17,7 @@ import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { startExampleMcpServer, type ExampleMcpServer } from '../../examples/mcp-payments.ts';
 import { freePort } from './free-port.ts';
+import { freshDatabase } from './postgres.ts';
 import { MemorySigner } from './memory-signer.ts';
 import { mintAssertion } from './assertion.ts';
 
@@ -92,7 +93,10 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const paymentsMcp = first?.paymentsMcp ?? (await startExampleMcpServer({ gatewayUrl: url, issuer: url }));
   const policyFile = join(dir, 'policy.yaml');
   if (first === undefined) writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url, paymentsMcp: paymentsMcp.url }, o.editPolicy, { keepRoles: o.keepRoles ?? false }));
-  const replicaEnv = first === undefined ? {} : { PUBLIC_URL: first.publicUrl };
+  const replicaEnv: Record<string, string> = first === undefined ? {} : { PUBLIC_URL: first.publicUrl };
+  // TEST_STORE=postgres runs any harness test on a fresh PostgreSQL database (dropped on close).
+  const database = first === undefined && process.env['TEST_STORE'] === 'postgres' && o.env?.['DATABASE_URL'] === undefined ? await freshDatabase() : undefined;
+  if (database !== undefined) replicaEnv.DATABASE_URL = database.url;
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...replicaEnv, ...(o.env ?? {}) }, dir, ROOT);
   const policyDoc = await loadPolicyFile(policyFile);
   const signer = first?.signer ?? o.signer ?? new MemorySigner();
@@ -164,6 +168,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
       await infra.close();
       await paymentsMcp.close();
       rmSync(dir, { recursive: true, force: true });
+      await database?.drop();
     },
   };
 }

@@ -8,7 +8,7 @@ import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
 import { LogAppender } from '../../src/gateway/log/appender.ts';
 
 /** The machine's PostgreSQL (scripts/test-prereqs.sh starts it); tests create and drop their own databases there. */
-export const PG_ADMIN_URL = process.env['TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_ADMIN_URL = process.env['TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   name: string;

@@ -5,12 +5,12 @@ import { isFirewallError } from '../../src/core/errors.ts';
 import type { Signer } from '../../src/core/signer.ts';
 import { verifyConsistencyProof, verifyInclusionProof } from '../../src/core/merkle/proof.ts';
 import { openCheckpoint } from '../../src/core/checkpoint/checkpoint.ts';
-import { entries, makeLog, openDb, openLogStore, type LogFixture, type LogOptions } from './helpers/fixtures.ts';
+import { entries, makeLog, openLogStore, type LogFixture, type LogOptions } from './helpers/fixtures.ts';
 import { ReferenceTree, refLeaf } from './helpers/reference-merkle.ts';
 import { waitFor } from '../helpers/harness.ts';
 
 const fixtures: LogFixture[] = [];
-async function fixture(...args: Parameters<typeof makeLog>): Promise<LogFixture> {
+async function anyFixture(...args: Parameters<typeof makeLog>): Promise<LogFixture> {
   const fx = await makeLog(...args);
   fixtures.push(fx);
   return fx;
@@ -30,7 +30,11 @@ async function codeOf(fn: () => unknown): Promise<string | undefined> {
 
 const bodies = (es: object[]): Buffer[] => es.map((e) => Buffer.from(canonicalJson(e)));
 
-describe('TransparencyLog storage and proofs', () => {
+const STORES = ['sqlite', 'postgres'] as const;
+
+describe.each(STORES)('TransparencyLog storage and proofs on %s', (store) => {
+  const fixture = (o: LogOptions = {}, shared?: Parameters<typeof makeLog>[1]) => anyFixture({ ...o, store }, shared);
+
   it('matches the reference tree for every size up to 300, appended in uneven batches', async () => {
     const fx = await fixture();
     const all = entries(300);
@@ -167,7 +171,9 @@ describe('TransparencyLog storage and proofs', () => {
   });
 });
 
-describe('checkpoints', () => {
+describe.each(STORES)('checkpoints on %s', (store) => {
+  const fixture = (o: LogOptions = {}, shared?: Parameters<typeof makeLog>[1]) => anyFixture({ ...o, store }, shared);
+
   it('signs, persists, extends, and returns the same checkpoint when nothing changed', async () => {
     const fx = await fixture();
     await fx.append(entries(10));
@@ -218,9 +224,7 @@ describe('checkpoints', () => {
     const cpA = await a.log.checkpoint();
     const b = await fixture({}, { pki: a.pki, signer: a.signer });
     await b.append(entries(10, 1000));
-    const raw = openDb(b.file);
-    raw.prepare('INSERT INTO tlog_checkpoints (tree_size, root_hash, note, signed_at, hsm_counter) VALUES (?, ?, ?, ?, ?)').run(cpA.size, cpA.rootHash, cpA.note, cpA.signedAt, cpA.hsmCounter);
-    raw.close();
+    await b.raw('INSERT INTO tlog_checkpoints (tree_size, root_hash, note, signed_at, hsm_counter) VALUES (?, ?, ?, ?, ?)', [cpA.size, cpA.rootHash, cpA.note, cpA.signedAt, cpA.hsmCounter]);
     await b.append(entries(5, 2000));
     const calls = a.signer.signCalls;
     await expect(b.log.checkpoint()).rejects.toMatchObject({ code: 'LOG_INCONSISTENT' });
@@ -233,18 +237,14 @@ describe('checkpoints', () => {
     const fx = await fixture();
     await fx.append(entries(16));
     await fx.log.checkpoint();
-    const raw = openDb(fx.file);
-    raw.prepare('UPDATE tlog_nodes SET hash = ? WHERE id = (SELECT MAX(id) FROM tlog_nodes)').run(Buffer.alloc(32, 9));
-    raw.close();
+    await fx.raw('UPDATE tlog_nodes SET hash = ? WHERE id = (SELECT MAX(id) FROM tlog_nodes)', [Buffer.alloc(32, 9)]);
     await fx.append(entries(3, 16));
     await expect(fx.log.checkpoint()).rejects.toMatchObject({ code: 'LOG_INCONSISTENT' });
 
     const fy = await fixture();
     await fy.append(entries(16));
     await fy.log.checkpoint();
-    const rawY = openDb(fy.file);
-    rawY.exec('DELETE FROM tlog_entries WHERE idx >= 12');
-    rawY.close();
+    await fy.raw('DELETE FROM tlog_entries WHERE idx >= 12');
     await expect(fy.log.checkpoint()).rejects.toMatchObject({ code: 'LOG_INCONSISTENT' });
   });
 

@@ -25,7 +25,7 @@ const erasure = [
   { v: 1, type: 'person.erased', ts: ts + 3, person: 'nora', basis: 'erasure_request', by: 'ada' },
 ];
 
-describe('person and rule queries', () => {
+describe.each(['sqlite', 'postgres'] as const)('person and rule queries on %s', (store) => {
   it('extracts the people and rules an entry concerns, ignoring malformed values', () => {
     expect(entryTerms(sample[0]!).sort()).toEqual(['rule:large-transfer', 'rule:transfer-burst']);
     expect(entryTerms(sample[1]!).sort()).toEqual(['person:ann', 'person:bob']);
@@ -33,7 +33,7 @@ describe('person and rule queries', () => {
   });
 
   it('answers person and rule filters, combined with the others', async () => {
-    fx = await makeLog();
+    fx = await makeLog({ store });
     await fx.append(sample);
     const idx = async (q: Parameters<NonNullable<LogFixture['log']>['query']>[0]): Promise<number[]> => (await fx!.log.query(q)).map((e) => e.index);
     expect(await idx({ person: 'bob' })).toEqual([1, 2]);
@@ -47,7 +47,7 @@ describe('person and rule queries', () => {
   });
 
   it('answers agent, tier and decision filters (the regulator console searches by them)', async () => {
-    fx = await makeLog();
+    fx = await makeLog({ store });
     await fx.append([
       { v: 1, type: 'action.received', ts, actionId: 'b1', agent: 'bot-7', descriptor: {} },
       { v: 1, type: 'action.classified', ts: ts + 1, actionId: 'b1', tier: 'HIGH', decision: 'ALLOW', rule: 'large-transfer' },
@@ -66,9 +66,9 @@ describe('person and rule queries', () => {
   });
 
   it('indexes a database written before terms existed, once, on open', async () => {
-    fx = await makeLog();
+    fx = await makeLog({ store });
     await fx.append(sample);
-    fx.store.db.exec("DELETE FROM tlog_terms; DELETE FROM tlog_meta WHERE name = 'terms'");
+    await fx.raw("DELETE FROM tlog_terms; DELETE FROM tlog_meta WHERE name = 'terms'");
     expect(await fx.log.query({ person: 'bob' })).toEqual([]);
     await fx.reopen();
     expect((await fx.log.query({ person: 'bob' })).map((e) => e.index)).toEqual([1, 2]);
@@ -94,18 +94,17 @@ describe('person and rule queries', () => {
   });
 
   it('finds the erasure of a person, also on a database indexed before `person` was a term', async () => {
-    fx = await makeLog();
+    fx = await makeLog({ store });
     await fx.append(erasure);
     const idx = async (q: { person: string; type?: string }): Promise<number[]> => (await fx!.log.query(q)).map((e) => e.index);
     expect(await idx({ person: 'nora' })).toEqual([0, 1, 2, 3]);
     expect(await idx({ person: 'nora', type: 'person.erased' })).toEqual([3]);
     expect(await idx({ person: 'ada' })).toEqual([3]);
     // What the earlier extraction (version '1') wrote: `who`/`by` terms only.
-    fx.store.db.exec("DELETE FROM tlog_terms WHERE idx IN (0, 2, 3) AND term = 'person:nora'");
-    fx.store.db.prepare("UPDATE tlog_meta SET value = '1' WHERE name = 'terms'").run();
+    await fx.raw("DELETE FROM tlog_terms WHERE idx IN (0, 2, 3) AND term = 'person:nora'; UPDATE tlog_meta SET value = '1' WHERE name = 'terms'");
     expect(await idx({ person: 'nora' })).toEqual([1]);
     await fx.reopen();
     expect(await idx({ person: 'nora' })).toEqual([0, 1, 2, 3]);
-    expect((fx.store.db.prepare("SELECT value FROM tlog_meta WHERE name = 'terms'").get() as { value: string }).value).toBe(TERMS_VERSION);
+    expect(await fx.raw("SELECT value FROM tlog_meta WHERE name = 'terms'")).toEqual([{ value: TERMS_VERSION }]);
   });
 });

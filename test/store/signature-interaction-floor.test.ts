@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LogAppender } from '../../src/gateway/log/appender.ts';
 import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
 import type { Fingerprint } from '../../src/core/liveness/types.ts';
+import { openTestStore, type StoreKind } from '../helpers/postgres.ts';
 
 /** The retention purge's candidate index (adapters/store/sqlite-signature-schema.ts): a lower bound, never the decision. */
 const DAY = 86_400_000;
@@ -27,9 +28,9 @@ function tempDb(): string {
   return join(dir, 'gateway.db');
 }
 
-describe('interaction floor', () => {
+describe.each<StoreKind>(['sqlite', 'postgres'])('interaction floor on %s', (kind) => {
   it('finds a person by a stale floor, reports their exact last interaction, and stops finding them once the floor is raised', async () => {
-    const db = await open(tempDb());
+    const db = await openTestStore(kind);
     await db.store.tx(async (tx) => {
       await tx.signatures.putPerson('ada', ['motion'], null, T0);
       await tx.signatures.putPerson('bo', ['motion'], null, T0 + DAY);
@@ -47,8 +48,15 @@ describe('interaction floor', () => {
     await db.store.tx(async (tx) => tx.signatures.raiseInteractionFloor('ada', T0));
     expect((await db.store.signatures.retentionCandidates(cutoff, 10)).map((p) => p.id)).toEqual(['bo']);
     expect(await db.store.signatures.retentionCandidates(T0 + 11 * DAY, 1)).toEqual([{ id: 'bo', lastInteractionAt: T0 + DAY }]);
-    await db.close();
+    // The person's own fingerprints and the most recent of everyone's.
+    await db.store.tx(async (tx) => tx.signatures.insertFingerprint('bo', 'chl_2', { ...FP, hashes: [4] } as Fingerprint, T0 + 11 * DAY));
+    expect((await db.store.signatures.fingerprintHistory('ada', 1)).map((f) => (f as unknown as { hashes: number[] }).hashes)).toEqual([[1, 2, 3], [4]]);
+    expect((await db.store.signatures.fingerprintHistory('bo', 5)).length).toBe(2);
+    await db.dispose();
   });
+});
+
+describe('interaction floor on SQLite', () => {
 
   it('is added to a database made before it existed, filled with each exact last interaction', async () => {
     const path = tempDb();

@@ -110,6 +110,30 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(await store.tx(async (tx) => tx.audit([{ v: 1, type: 'test.d', ts: 4 }]))).toBe(2);
   });
 
+  it('a callback that catches a failed statement and goes on: either all it did commits, or it fails and none of it does', async () => {
+    const store = await open();
+    await store.tx(async (tx) => tx.insertAction(actionRecord('c0')));
+    const alone = await Promise.allSettled([
+      store.tx(async (tx) => {
+        await tx.insertAction(actionRecord('c1'));
+        await tx.insertAction(actionRecord('c2'));
+        await tx.insertAction(actionRecord('c0')).catch(() => {}); // a duplicate, caught: the last statement
+        return 'done';
+      }),
+    ]);
+    const outcome = [alone[0]!.status, (await store.getAction('c1')) !== undefined, (await store.getAction('c2')) !== undefined];
+    // SQLite: a failed statement leaves its transaction usable; PostgreSQL: it aborts it, so the callback fails.
+    expect(outcome).toEqual(kind === 'sqlite' ? ['fulfilled', true, true] : ['rejected', false, false]);
+    const [other, batched] = await Promise.allSettled([store.tx(async (tx) => tx.insertAction(actionRecord('c3'))), store.tx(async (tx) => {
+      await tx.insertAction(actionRecord('c4'));
+      await tx.insertAction(actionRecord('c0')).catch(() => {});
+      return 'done';
+    })]);
+    expect(other!.status).toBe('fulfilled');
+    expect([batched!.status, (await store.getAction('c4')) !== undefined]).toEqual(kind === 'sqlite' ? ['fulfilled', true] : ['rejected', false]);
+    expect((await store.getAction('c3'))?.id).toBe('c3');
+  });
+
   it('keeps principals, policy versions and activations', async () => {
     const store = await open();
     await store.tx(async (tx) => tx.principals.put({ id: 'p1', roles: ['agent'], publicJwk: { kty: 'OKP' }, owner: 'o' } as never));

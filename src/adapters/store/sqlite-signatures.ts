@@ -3,7 +3,7 @@ import { prepareAll } from './sqlite-statements.ts';
 import type { Fingerprint, PersonProfile } from '../../core/liveness/types.ts';
 import type { Modality } from '../../core/policy/modality.ts';
 import type { CeremonyRow, ChallengeRow, ChallengeState, DeviceRow, ErasedRows, ErasureRow, PersonRow, SignatureReads, SignaturesTx } from '../../gateway/ports/signatures.ts';
-import { ceremonyRow, challengeRow, deviceRow, openKeyOf, personRow, type Row } from './sqlite-signature-rows.ts';
+import { ceremonyRow, challengeRow, deviceRow, openKeyOf, personRow, type Row } from './signature-rows.ts';
 import { LAST_INTERACTION } from './sqlite-signature-schema.ts';
 
 /**

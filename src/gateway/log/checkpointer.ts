@@ -51,6 +51,8 @@ export class Checkpointer {
   #chain: Promise<unknown> = Promise.resolve();
   #autoPending = false;
   #signedSize = 0;
+  /** The largest size the appender reported (it reports before its transaction commits). */
+  #appendedSize = 0;
   #key: Promise<{ key: CheckpointKey; info: PublicKeyInfo }> | null = null;
   #closed = false;
   /** Whether this writer holds the integrator's lease (always, without `integrator`). */
@@ -106,6 +108,7 @@ export class Checkpointer {
 
   /** The appender reports each new size: enough unsigned entries start a checkpoint. */
   appended(size: number): void {
+    this.#appendedSize = Math.max(this.#appendedSize, size);
     if (this.#holding && this.#autoEntries !== null && size - this.#signedSize >= this.#autoEntries) this.#auto();
   }
 
@@ -121,11 +124,19 @@ export class Checkpointer {
   #auto(): void {
     if (this.#autoPending || this.#closed) return;
     this.#autoPending = true;
+    const before = this.#signedSize;
     setImmediate(() => {
-      this.checkpoint()
+      // The appender reports a size from inside its transaction: an empty transaction first, queued
+      // behind it, so the size the checkpoint reads includes the append that triggered it.
+      this.#o.store
+        .tx(async () => {})
+        .then(() => this.checkpoint())
         .catch((e) => this.#onError(e))
         .finally(() => {
           this.#autoPending = false;
+          // Sizes reported while this one ran were ignored: go again while enough is unsigned, but
+          // only after progress (an append that rolled back stays reported and must not loop).
+          if (this.#signedSize > before && this.#autoEntries !== null && this.#appendedSize - this.#signedSize >= this.#autoEntries) this.#auto();
         });
     });
   }

@@ -15,7 +15,10 @@ import type { SignatureReads, SignaturesTx } from './signatures.ts';
  * Everything inside one `tx` callback commits atomically, together with the audit entries it
  * appends. A callback may await only the methods of its `StoreTx` (never the network): the SQLite
  * store runs queued callbacks one after another inside a single durable transaction (group
- * commit), and a PostgreSQL store holds a connection for the callback's duration.
+ * commit), and a PostgreSQL store holds a connection for the callback's duration. A store call
+ * that fails fails the callback: one that catches the error and goes on is failed all the same on
+ * PostgreSQL (the failed statement aborted the transaction), so handle conflicts in the query
+ * (ON CONFLICT, a conditional UPDATE), not by catching.
  */
 export interface StoreTx extends ActionsTx, AuditLogTx {
   readonly principals: PrincipalsTx;

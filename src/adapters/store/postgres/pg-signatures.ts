@@ -1,7 +1,7 @@
 import type { Fingerprint, PersonProfile } from '../../../core/liveness/types.ts';
 import type { Modality } from '../../../core/policy/modality.ts';
 import type { CeremonyRow, ChallengeRow, ChallengeState, DeviceRow, ErasedRows, ErasureRow, PersonRow, SignatureReads, SignaturesTx } from '../../../gateway/ports/signatures.ts';
-import { ceremonyRow, challengeRow, deviceRow, openKeyOf, personRow } from '../sqlite-signature-rows.ts';
+import { ceremonyRow, challengeRow, deviceRow, openKeyOf, personRow } from '../signature-rows.ts';
 import { first, type Row, type Sql } from './pg-client.ts';
 
 /**

@@ -12,7 +12,7 @@ import type { SignatureReads } from '../../../gateway/ports/signatures.ts';
 import type { Store, StoreTx } from '../../../gateway/ports/store.ts';
 import { PgActionReads } from './pg-actions.ts';
 import { PgApproverReads } from './pg-approver.ts';
-import { classified, PG_TYPES, type Sql } from './pg-client.ts';
+import { classified, PG_TYPES, storeError, type Sql } from './pg-client.ts';
 import { checkLogTables, PgLogReads } from './pg-log.ts';
 import { migrate } from './pg-migrate.ts';
 import { PgPolicyVersionReads } from './pg-policy-versions.ts';
@@ -81,6 +81,12 @@ export class PgStore implements Store {
   #flushing = false;
   #closed = false;
   #writer: pg.PoolClient | null = null;
+  /**
+   * The first failed statement of the callback running now. A failed statement aborts a PostgreSQL
+   * transaction (unlike SQLite's), so a callback that caught the error and went on cannot have
+   * done what it thinks: it fails with that error, rolled back to its savepoint.
+   */
+  #statementFailed: { error: unknown } | null = null;
   readonly #txApi: PgStoreTx;
   readonly #actions: PgActionReads;
 
@@ -128,9 +134,14 @@ export class PgStore implements Store {
     this.regulatorConsole = new PgRegulatorConsoleReads(reads);
     this.log = new PgLogReads(reads);
     const writer: Sql = {
-      query: (text, params) => {
-        if (this.#writer === null) return Promise.reject(new FirewallError('STORE_UNAVAILABLE', 'the store lost its connection', { status: 503 }));
-        return this.#writer.query(text, params as unknown[]);
+      query: async (text, params) => {
+        if (this.#writer === null) throw new FirewallError('STORE_UNAVAILABLE', 'the store lost its connection', { status: 503 });
+        try {
+          return await this.#writer.query(text, params as unknown[]);
+        } catch (e) {
+          this.#statementFailed ??= { error: e };
+          throw e;
+        }
       },
     };
     this.#txApi = new PgStoreTx(classified(writer), this.#audit);
@@ -194,8 +205,10 @@ export class PgStore implements Store {
       this.#txApi.log.batchStarted();
       for (const item of batch) {
         if (nested) await client.query('SAVEPOINT op');
+        this.#statementFailed = null;
         try {
           const value = await item.fn(this.#txApi);
+          if (this.#statementFailed !== null) throw storeError((this.#statementFailed as { error: unknown }).error);
           if (nested) await client.query('RELEASE SAVEPOINT op');
           outcomes.push({ ok: true, value });
         } catch (e) {
@@ -209,7 +222,9 @@ export class PgStore implements Store {
         }
       }
       const t0 = performance.now();
-      await client.query('COMMIT');
+      // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
+      const committed = await client.query('COMMIT');
+      if (committed.command !== 'COMMIT') throw new Error(`COMMIT answered ${committed.command}`);
       seconds = (performance.now() - t0) / 1000;
     } catch (cause) {
       this.#txApi.log.rolledBack();

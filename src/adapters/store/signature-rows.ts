@@ -2,7 +2,7 @@ import type { PersonProfile } from '../../core/liveness/types.ts';
 import type { Modality } from '../../core/policy/modality.ts';
 import type { CeremonyRow, ChallengeRow, ChallengeState, DeviceKind, DeviceRow, PersonRow } from '../../gateway/ports/signatures.ts';
 
-/** Rows of the sig_ tables as the signature port's records (JSON columns parsed, NULLs kept). */
+/** Rows of the sig_ tables as the signature port's records (JSON columns parsed, NULLs kept), for both stores. */
 export type Row = Record<string, unknown>;
 const s = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
