@@ -1,0 +1,99 @@
+/**
+ * The Sealer (src/core/sealer.ts) on hsm-sim: an AES-256 key made in the device, never
+ * extractable, AES-GCM `encrypt`/`decrypt` there; a blob opens only with the same key and AAD and
+ * unchanged bytes; the key survives a device restart; the device audit log never sees the
+ * plaintext. Real device processes.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHsmSimSigner } from '../../src/adapters/signer/hsm-sim-signer.ts';
+import { SEALED_FORMAT } from '../../src/core/sealer.ts';
+import { Cleanup, loggedIn, rejectsWith, startDevice, tempDir } from '../hsm/helpers.ts';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+async function device(dir?: string) {
+  const dev = await startDevice(cleanup, dir ?? (await tempDir(cleanup)));
+  const signer = createHsmSimSigner({ socketPath: dev.socketPath, userPin: dev.userPin });
+  cleanup.add(() => signer.close());
+  return { dev, signer };
+}
+
+describe('hsm-sim sealer', () => {
+  it('seals and opens; a blob opens only unchanged, with its AAD, under its key', async () => {
+    const { dev, signer } = await device();
+    const secret = new Uint8Array(32).map((_, i) => i * 7);
+    const aad = enc('["challenge-nonce",1,"chl_a"]');
+    const blob = await signer.seal(secret, aad);
+    expect(blob[0]).toBe(SEALED_FORMAT.version);
+    expect(blob.length).toBe(1 + SEALED_FORMAT.ivBytes + secret.length + SEALED_FORMAT.tagBytes);
+    expect(Buffer.from(blob).includes(Buffer.from(secret))).toBe(false);
+    expect(await signer.open(blob, aad)).toEqual(secret);
+    // Fresh IV each time: the same secret never seals to the same bytes.
+    expect(Buffer.from(await signer.seal(secret, aad)).equals(Buffer.from(blob))).toBe(false);
+
+    // Moved to another challenge (other AAD): does not open.
+    await rejectsWith(signer.open(blob, enc('["challenge-nonce",1,"chl_b"]')), 'SEAL_INVALID');
+    // Any changed byte (IV, ciphertext, tag): does not open.
+    for (const at of [1, 1 + SEALED_FORMAT.ivBytes, blob.length - 1]) {
+      const bad = Uint8Array.from(blob);
+      bad[at]! ^= 0x01;
+      await rejectsWith(signer.open(bad, aad), 'SEAL_INVALID');
+    }
+    await rejectsWith(signer.open(blob.subarray(0, 20), aad), 'SEAL_INVALID');
+    await rejectsWith(signer.open(Uint8Array.from([2, ...blob.subarray(1)]), aad), 'SEAL_INVALID');
+
+    // Another device's key (another HSM): does not open.
+    const other = await device();
+    await rejectsWith(other.signer.open(blob, aad), 'SEAL_INVALID');
+    expect(await other.signer.open(await other.signer.seal(secret, aad), aad)).toEqual(secret);
+
+    // The device logged each use, with the AAD's digest, never the plaintext's.
+    const audit = await readFile(join(dev.dataDir, 'audit.jsonl'), 'utf8');
+    expect(audit).toContain('"op":"encrypt"');
+    expect(audit).toContain('"op":"decrypt"');
+    expect(audit).toContain('DECRYPT_FAILED');
+    const { createHash } = await import('node:crypto');
+    expect(audit).not.toContain(createHash('sha256').update(secret).digest('hex'));
+    expect(audit).toContain(createHash('sha256').update(aad).digest('hex'));
+  });
+
+  it('the seal key is an AES-256 key that never leaves the device, signs nothing, and survives a restart', async () => {
+    const dir = await tempDir(cleanup);
+    const { dev, signer } = await device(dir);
+    const aad = enc('x');
+    const blob = await signer.seal(enc('persist me'), aad);
+    const user = await loggedIn(cleanup, dev.endpoint, 'user');
+    const { keys } = await user.request<{ keys: { label: string; algorithm: string; purposes: string[]; mechanisms: string[]; attributes: Record<string, boolean>; jwk: Record<string, unknown> }[] }>('listKeys');
+    const k = keys.find((x) => x.label === 'analog-firewall-seal')!;
+    expect(k).toMatchObject({ algorithm: 'AES-256', purposes: ['seal'], mechanisms: ['AES-GCM'], attributes: { extractable: false, sensitive: true, neverExtractable: true } });
+    expect(k.jwk).toEqual({ kty: 'oct' });
+    await rejectsWith(user.request('exportPrivateKey', { key: { label: k.label } }), 'KEY_NOT_EXTRACTABLE');
+    // Not a signing key, and a signing key does not encrypt.
+    await rejectsWith(user.request('sign', { key: { label: k.label }, purpose: 'seal', mechanism: 'AES-GCM', data: 'AA==' }), 'REQUEST_INVALID');
+    await rejectsWith(user.request('sign', { key: { label: k.label }, purpose: 'seal', mechanism: 'EdDSA', data: 'AA==' }), 'MECHANISM_NOT_ALLOWED');
+    await signer.ensureKeys();
+    await rejectsWith(user.request('encrypt', { key: { label: 'analog-firewall-receipt' }, purpose: 'receipt', mechanism: 'AES-GCM', data: 'AA==', aad: '' }), 'MECHANISM_NOT_ALLOWED');
+    // The security officer never uses keys.
+    const so = await loggedIn(cleanup, dev.endpoint, 'so');
+    await rejectsWith(so.request('decrypt', { key: { label: k.label }, purpose: 'seal', mechanism: 'AES-GCM', iv: 'AAAAAAAAAAAAAAAA', data: 'AAAAAAAAAAAAAAAAAAAAAA==', aad: '' }), 'OPERATION_NOT_PERMITTED');
+
+    await dev.stop();
+    const back = await startDevice(cleanup, dir);
+    const again = createHsmSimSigner({ socketPath: back.socketPath, userPin: back.userPin });
+    cleanup.add(() => again.close());
+    expect(new TextDecoder().decode(await again.open(blob, aad))).toBe('persist me');
+  });
+
+  it('fails with SIGNER_UNAVAILABLE while the device is down', async () => {
+    const { dev, signer } = await device();
+    const blob = await signer.seal(enc('s'), enc('a'));
+    await dev.stop();
+    await rejectsWith(signer.open(blob, enc('a')), 'SIGNER_UNAVAILABLE');
+    await rejectsWith(signer.seal(enc('s'), enc('a')), 'SIGNER_UNAVAILABLE');
+  });
+});
