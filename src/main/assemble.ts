@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import type { Sealer } from '../core/sealer.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Policy } from '../core/policy/index.ts';
 import { validateBranchCard } from '../core/branch-card/validate.ts';
@@ -79,6 +80,8 @@ export function policyDocument(p: Policy): Record<string, unknown> {
 export async function assembleGateway(o: {
   config: GatewayConfig;
   signer: Signer;
+  /** The HSM's sealing key (challenge nonces stored sealed: any replica finishes a session). */
+  sealer: Sealer;
   policyFile: Policy;
   clock: Clock;
   env: Record<string, string | undefined>;
@@ -120,6 +123,7 @@ export async function assembleGateway(o: {
       config: o.config,
       store,
       signer: o.signer,
+      sealer: o.sealer,
       policy: governance.policy,
       internalActuators: governance.internalActuators,
       parseBranchCard: validateBranchCard,

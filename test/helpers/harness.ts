@@ -18,6 +18,8 @@ import { startExampleActuator, type ExampleActuator } from '../../examples/actua
 import { startExampleMcpServer, type ExampleMcpServer } from '../../examples/mcp-payments.ts';
 import { freePort } from './free-port.ts';
 import { MemorySigner } from './memory-signer.ts';
+import { MemorySealer } from './memory-sealer.ts';
+import type { Sealer } from '../../src/core/sealer.ts';
 import { mintAssertion } from './assertion.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -58,6 +60,8 @@ export interface Harness {
   agentKey: KeyObject;
   humanKey: KeyObject;
   signer: Signer;
+  /** Seals challenge nonces (a MemorySealer unless the test gives one); a replica shares the first one's. */
+  sealer: Sealer;
   /** Biological signatures (people, devices, challenges, the session WebSocket). */
   signatures: SignatureCapability;
   /** Policy governance: versions, proposals, the swappable active policy. */
@@ -79,7 +83,7 @@ export interface Harness {
  * own Redis connections with REDIS_URL in `env`), on the first one's store, log, signer, policy,
  * actuators and principals, with the first one's address as PUBLIC_URL. Close it before the first.
  */
-export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean; replicaOf?: Harness } = {}): Promise<Harness> {
+export async function startHarness(o: { signer?: Signer; sealer?: Sealer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean; replicaOf?: Harness } = {}): Promise<Harness> {
   const first = o.replicaOf;
   const dir = first?.dir ?? mkdtempSync(join(tmpdir(), 'af-gw-'));
   const port = await freePort();
@@ -94,10 +98,13 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...replicaEnv, ...(o.env ?? {}) }, dir, ROOT);
   const policyDoc = await loadPolicyFile(policyFile);
   const signer = first?.signer ?? o.signer ?? new MemorySigner();
+  // A replica may bring its own client of the same HSM (its own session on the device).
+  const sealer = o.sealer ?? first?.sealer ?? new MemorySealer();
   const clock = o.clock ?? systemClock;
   const { gw, store, tlog: log, governance, signatures, approver } = await assembleGateway({
     config,
     signer,
+    sealer,
     policyFile: policyDoc,
     clock,
     env: o.env ?? {},
@@ -137,6 +144,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     agentKey,
     humanKey,
     signer,
+    sealer,
     signatures,
     governance,
     approver,
