@@ -2,14 +2,19 @@
  * The Sealer (src/core/sealer.ts) on hsm-sim: an AES-256 key made in the device, never
  * extractable, AES-GCM `encrypt`/`decrypt` there; a blob opens only with the same key and AAD and
  * unchanged bytes; the key survives a device restart; the device audit log never sees the
- * plaintext. Real device processes.
+ * plaintext. Real device processes. And on PKCS#11 (a real SoftHSMv2 token): CKK_AES, CKM_AES_GCM,
+ * the same blob rules, a key whose value the token refuses to release.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import pkcs11js from 'pkcs11js';
 import { createHsmSimSigner } from '../../src/adapters/signer/hsm-sim-signer.ts';
+import { createPkcs11Signer } from '../../src/adapters/signer/pkcs11-signer.ts';
+import type { Sealer } from '../../src/core/sealer.ts';
 import { SEALED_FORMAT } from '../../src/core/sealer.ts';
 import { Cleanup, loggedIn, rejectsWith, startDevice, tempDir } from '../hsm/helpers.ts';
+import { SOFTHSM_USER_PIN, initSoftHsmToken } from './softhsm.ts';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -95,5 +100,65 @@ describe('hsm-sim sealer', () => {
     await dev.stop();
     await rejectsWith(signer.open(blob, enc('a')), 'SIGNER_UNAVAILABLE');
     await rejectsWith(signer.seal(enc('s'), enc('a')), 'SIGNER_UNAVAILABLE');
+  });
+});
+
+/** What every backend must do with a blob: open it unchanged with its AAD, refuse anything else. */
+async function blobRules(sealer: Sealer, other: Sealer): Promise<void> {
+  const secret = new Uint8Array(32).map((_, i) => 255 - i);
+  const aad = enc('["challenge-nonce",1,"chl_p"]');
+  const blob = await sealer.seal(secret, aad);
+  expect(blob.length).toBe(1 + SEALED_FORMAT.ivBytes + secret.length + SEALED_FORMAT.tagBytes);
+  expect(Buffer.from(blob).includes(Buffer.from(secret))).toBe(false);
+  expect(await sealer.open(blob, aad)).toEqual(secret);
+  await rejectsWith(sealer.open(blob, enc('["challenge-nonce",1,"chl_q"]')), 'SEAL_INVALID');
+  for (const at of [1, 1 + SEALED_FORMAT.ivBytes, blob.length - 1]) {
+    const bad = Uint8Array.from(blob);
+    bad[at]! ^= 0x80;
+    await rejectsWith(sealer.open(bad, aad), 'SEAL_INVALID');
+  }
+  await rejectsWith(other.open(blob, aad), 'SEAL_INVALID');
+}
+
+describe('PKCS#11 sealer (SoftHSMv2)', () => {
+  it('seals with a sensitive, never-extractable AES key on the token; blob rules as on hsm-sim; the key persists', async () => {
+    const dir = await tempDir(cleanup, 'softhsm-seal-');
+    const { library } = await initSoftHsmToken(dir, 'seal-a');
+    await initSoftHsmToken(dir, 'seal-b');
+    const a = await createPkcs11Signer({ library, pin: SOFTHSM_USER_PIN, tokenLabel: 'seal-a' });
+    const b = await createPkcs11Signer({ library, pin: SOFTHSM_USER_PIN, tokenLabel: 'seal-b' });
+    cleanup.add(() => b.close());
+    await blobRules(a.sealer(), b.sealer());
+    const kept = await a.sealer().seal(enc('across a reopen'), enc('k'));
+    await a.close();
+    await rejectsWith(a.sealer().seal(enc('x'), enc('k')), 'SIGNER_UNAVAILABLE');
+
+    // Reopened: the same key is found by label and opens what it sealed.
+    const again = await createPkcs11Signer({ library, pin: SOFTHSM_USER_PIN, tokenLabel: 'seal-a' });
+    cleanup.add(() => again.close());
+    expect(new TextDecoder().decode(await again.sealer().open(kept, enc('k')))).toBe('across a reopen');
+
+    // The key as the token holds it: one AES key, sensitive, never extractable, its value refused.
+    const p11 = new pkcs11js.PKCS11();
+    p11.load(library);
+    try {
+      p11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    } catch {
+      /* initialised by the signer in this process */
+    }
+    const slot = p11.C_GetSlotList(true).find((x) => p11.C_GetTokenInfo(x).label.trim() === 'seal-a')!;
+    const s = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
+    try {
+      p11.C_FindObjectsInit(s, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_LABEL, value: 'analog-firewall-seal' }]);
+      const keys = p11.C_FindObjects(s, 10);
+      p11.C_FindObjectsFinal(s);
+      expect(keys).toHaveLength(1);
+      const attrs = p11.C_GetAttributeValue(s, keys[0]!, [{ type: pkcs11js.CKA_KEY_TYPE }, { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE }, { type: pkcs11js.CKA_NEVER_EXTRACTABLE }, { type: pkcs11js.CKA_WRAP }, { type: pkcs11js.CKA_SIGN }]);
+      const v = attrs.map((x) => (x.value as Buffer)[0]);
+      expect(v).toEqual([pkcs11js.CKK_AES, 1, 0, 1, 0, 0]);
+      expect(() => p11.C_GetAttributeValue(s, keys[0]!, [{ type: pkcs11js.CKA_VALUE }])).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);
+    } finally {
+      p11.C_CloseSession(s);
+    }
   });
 });

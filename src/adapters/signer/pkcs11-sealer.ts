@@ -22,6 +22,8 @@ export interface Pkcs11SealerDeps {
 }
 
 const bool = (b: Buffer | undefined): boolean => b !== undefined && b.length > 0 && b[0] !== 0;
+/** A CK_ULONG attribute (8 bytes on 64-bit platforms, 4 on others), host byte order (little-endian here). */
+const ulong = (b: Buffer | undefined): number | undefined => (b === undefined ? undefined : b.length === 8 ? Number(b.readBigUInt64LE(0)) : b.length === 4 ? b.readUInt32LE(0) : undefined);
 
 export class Pkcs11Sealer implements Sealer {
   readonly #d: Pkcs11SealerDeps;
@@ -74,7 +76,7 @@ export class Pkcs11Sealer implements Sealer {
     const a = p11.C_GetAttributeValue(s, found[0]!, [{ type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE }, { type: pkcs11js.CKA_NEVER_EXTRACTABLE }, { type: pkcs11js.CKA_KEY_TYPE }]);
     const v = (i: number) => a[i]?.value as Buffer | undefined;
     if (!bool(v(0)) || bool(v(1)) || !bool(v(2))) throw new FirewallError('SIGNER_KEY_EXTRACTABLE', `secret key "${label}" on the token is not protected (sensitive, never extractable); refusing to seal with it`, { detail: { label } });
-    if (v(3)?.readUIntLE(0, v(3)!.length) !== pkcs11js.CKK_AES) throw new FirewallError('SIGNER_KEY_MISMATCH', `secret key "${label}" is not an AES key`);
+    if (ulong(v(3)) !== pkcs11js.CKK_AES) throw new FirewallError('SIGNER_KEY_MISMATCH', `secret key "${label}" is not an AES key`);
     this.#key = found[0]!;
     return this.#key;
   }
