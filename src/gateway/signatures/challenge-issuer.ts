@@ -89,6 +89,7 @@ export class ChallengeIssuer {
     if (unsealed.length > 0) await this.#close(unsealed, 'expired', 'GATEWAY_RESTARTED');
     for (const c of lost) await this.#closeLost(c);
     for (const a of await this.#ctx.store.actionsInStatus(WAITING)) await this.issueForAction(a);
+    this.#ctx.log.info({ unsealed: unsealed.length, lost: lost.length }, 'signature challenges recovered');
   }
 
   /** A started session nobody runs any more (its gateway process stopped): closed, not counted, a fresh challenge issued. */
