@@ -44,7 +44,7 @@ export async function openSigner(config: GatewayConfig, env: NodeJS.ProcessEnv, 
   }
   return {
     signer,
-    sealer: signer,
+    sealer: signer.sealer(),
     ...(device === undefined ? {} : { device }),
     auditHead: () => signer.auditHead(),
     async close() {

@@ -23,9 +23,9 @@ const enc = (s: string) => new TextEncoder().encode(s);
 
 async function device(dir?: string) {
   const dev = await startDevice(cleanup, dir ?? (await tempDir(cleanup)));
-  const signer = createHsmSimSigner({ socketPath: dev.socketPath, userPin: dev.userPin });
-  cleanup.add(() => signer.close());
-  return { dev, signer };
+  const client = createHsmSimSigner({ socketPath: dev.socketPath, userPin: dev.userPin });
+  cleanup.add(() => client.close());
+  return { dev, client, signer: client.sealer() };
 }
 
 describe('hsm-sim sealer', () => {
@@ -69,7 +69,7 @@ describe('hsm-sim sealer', () => {
 
   it('the seal key is an AES-256 key that never leaves the device, signs nothing, and survives a restart', async () => {
     const dir = await tempDir(cleanup);
-    const { dev, signer } = await device(dir);
+    const { dev, client, signer } = await device(dir);
     const aad = enc('x');
     const blob = await signer.seal(enc('persist me'), aad);
     const user = await loggedIn(cleanup, dev.endpoint, 'user');
@@ -81,7 +81,7 @@ describe('hsm-sim sealer', () => {
     // Not a signing key, and a signing key does not encrypt.
     await rejectsWith(user.request('sign', { key: { label: k.label }, purpose: 'seal', mechanism: 'AES-GCM', data: 'AA==' }), 'REQUEST_INVALID');
     await rejectsWith(user.request('sign', { key: { label: k.label }, purpose: 'seal', mechanism: 'EdDSA', data: 'AA==' }), 'MECHANISM_NOT_ALLOWED');
-    await signer.ensureKeys();
+    await client.ensureKeys();
     await rejectsWith(user.request('encrypt', { key: { label: 'analog-firewall-receipt' }, purpose: 'receipt', mechanism: 'AES-GCM', data: 'AA==', aad: '' }), 'MECHANISM_NOT_ALLOWED');
     // The security officer never uses keys.
     const so = await loggedIn(cleanup, dev.endpoint, 'so');
@@ -91,7 +91,7 @@ describe('hsm-sim sealer', () => {
     const back = await startDevice(cleanup, dir);
     const again = createHsmSimSigner({ socketPath: back.socketPath, userPin: back.userPin });
     cleanup.add(() => again.close());
-    expect(new TextDecoder().decode(await again.open(blob, aad))).toBe('persist me');
+    expect(new TextDecoder().decode(await again.sealer().open(blob, aad))).toBe('persist me');
   });
 
   it('fails with SIGNER_UNAVAILABLE while the device is down', async () => {

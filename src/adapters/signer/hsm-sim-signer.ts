@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import type { KeyPurpose, PublicKeyInfo, Signature, Signer, SigningAlgorithm } from '../../core/signer.ts';
-import { frameSealed, unframeSealed, type Sealer } from '../../core/sealer.ts';
+import type { Sealer } from '../../core/sealer.ts';
+import { HsmSimSealer } from './hsm-sim-sealer.ts';
 import { HsmSimConnection, type ClientTls, type Endpoint } from '../../../hsm-sim/client/connection.ts';
 import { isLoopback } from '../../../hsm-sim/loopback.ts';
 
@@ -112,16 +113,11 @@ export function kidFor(label: string, id: string): string {
   return `${label}.${id.slice(0, 16)}`;
 }
 
-/**
- * Also the gateway's Sealer (src/core/sealer.ts): an AES-256 key labelled `<labelPrefix>-seal`,
- * made in the device on first use (by whichever replica comes first) and never extractable;
- * `encrypt`/`decrypt` with AES-GCM there.
- */
-export class HsmSimSigner implements Signer, Sealer {
+export class HsmSimSigner implements Signer {
   readonly #conn: HsmSimConnection;
   readonly #prefix: string;
   readonly #keys = new Map<KeyPurpose, ResolvedKey>();
-  #sealKey: Promise<{ label: string; id: string }> | undefined;
+  #sealer: HsmSimSealer | undefined;
   /** After the device rejects the PIN, stop retrying: each retry would count towards the lockout. */
   #pinRejected: FirewallError | undefined;
 
@@ -271,49 +267,10 @@ export class HsmSimSigner implements Signer, Sealer {
     });
   }
 
-  /** The seal key, made on first use; a failed look-up is not remembered. */
-  #resolveSealKey(): Promise<{ label: string; id: string }> {
-    this.#sealKey ??= (async () => {
-      const label = `${this.#prefix}-seal`;
-      let k = await this.#call<DeviceKeyInfo>('getPublicKey', { key: { label } }).catch(async (e: unknown) => {
-        if (!isFirewallError(e, 'KEY_NOT_FOUND')) throw e;
-        return this.#call<DeviceKeyInfo>('generateKey', { label, algorithm: 'AES-256', purposes: ['seal'], mechanisms: ['AES-GCM'] }).catch((e2: unknown) => {
-          // Another replica made it first: use theirs.
-          if (!isFirewallError(e2, 'KEY_EXISTS')) throw e2;
-          return this.#call<DeviceKeyInfo>('getPublicKey', { key: { label } });
-        });
-      });
-      if (k.algorithm !== 'AES-256' || !k.purposes.includes('seal')) throw new FirewallError('SIGNER_KEY_MISMATCH', `device key "${k.label}" is ${k.algorithm} for ${k.purposes.join(',')}; sealing needs AES-256 for seal`);
-      return { label: k.label, id: k.id };
-    })();
-    this.#sealKey.catch(() => (this.#sealKey = undefined));
-    return this.#sealKey;
-  }
-
-  async seal(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
-    const key = await this.#resolveSealKey();
-    const r = await this.#call<{ iv: string; data: string }>('encrypt', { key, purpose: 'seal', mechanism: 'AES-GCM', data: Buffer.from(plaintext).toString('base64'), aad: Buffer.from(aad).toString('base64') });
-    return frameSealed(Buffer.from(r.iv, 'base64'), Buffer.from(r.data, 'base64'));
-  }
-
-  async open(sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
-    const parts = unframeSealed(sealed);
-    if (parts === undefined) throw new FirewallError('SEAL_INVALID', 'not a sealed blob');
-    const key = await this.#resolveSealKey();
-    try {
-      const r = await this.#call<{ data: string }>('decrypt', {
-        key,
-        purpose: 'seal',
-        mechanism: 'AES-GCM',
-        iv: Buffer.from(parts.iv).toString('base64'),
-        data: Buffer.from(parts.ciphertextAndTag).toString('base64'),
-        aad: Buffer.from(aad).toString('base64'),
-      });
-      return new Uint8Array(Buffer.from(r.data, 'base64'));
-    } catch (e) {
-      if (isFirewallError(e, 'DECRYPT_FAILED') || isFirewallError(e, 'REQUEST_INVALID')) throw new FirewallError('SEAL_INVALID', 'the sealed blob does not open under this key and AAD', { cause: e });
-      throw e;
-    }
+  /** The same device's Sealer (hsm-sim-sealer.ts), on this signer's logged-in connection. */
+  sealer(): Sealer {
+    this.#sealer ??= new HsmSimSealer((op, fields) => this.#call(op, fields), `${this.#prefix}-seal`);
+    return this.#sealer;
   }
 
   async random(length: number): Promise<Uint8Array> {
