@@ -4,7 +4,7 @@
  */
 import type { Token, Session, OpRecord } from '../token/token.ts';
 import { PIN_MAX_LENGTH, PIN_MIN_LENGTH } from '../token/pin.ts';
-import { ALGORITHMS, MECHANISMS, MECHANISMS_FOR, PURPOSES, type KeyAlgorithm, type Mechanism } from '../store/schema.ts';
+import { ALGORITHMS, CIPHER_MECHANISMS, MECHANISMS, MECHANISMS_FOR, PURPOSES, SIGNING_MECHANISMS, type KeyAlgorithm, type SigningMechanism } from '../store/schema.ts';
 import { deviceError } from './error-codes.ts';
 import { b64, b64List, has, int, keyRef, LABEL_PATTERN, oneOf, optInt, optStr, str, stringList, type Fields } from './fields.ts';
 
@@ -35,6 +35,9 @@ export const LIMITS = {
   /** Largest signBatch item. */
   batchItemBytes: 64 * 1024,
   randomBytes: 65536,
+  /** Largest value to encrypt (sealed secrets are small), and largest AAD. */
+  cipherBytes: 4096,
+  aadBytes: 1024,
   auditExportEntries: 5000,
 } as const;
 
@@ -46,8 +49,8 @@ function pin(req: Fields, name: string): string {
   return v;
 }
 
-function mechanismFor(req: Fields): Mechanism {
-  return oneOf(req, 'mechanism', MECHANISMS);
+function mechanismFor(req: Fields): SigningMechanism {
+  return oneOf(req, 'mechanism', SIGNING_MECHANISMS);
 }
 
 const op = (access: Access, fields: readonly string[], run: OperationSpec['run'], flags: Partial<Pick<OperationSpec, 'beforeInit' | 'whenZeroized'>> = {}): OperationSpec => ({
@@ -104,6 +107,22 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = Object.freeze
 
   verify: op('public', ['key', 'mechanism', 'data', 'signature'], ({ token, rec }, req) =>
     token.verify(rec, keyRef(req), mechanismFor(req), b64(req, 'data', { maxBytes: LIMITS.messageBytes }), b64(req, 'signature', { maxBytes: 512 })),
+  ),
+
+  encrypt: op('user', ['key', 'purpose', 'mechanism', 'data', 'aad'], ({ token, rec }, req) =>
+    token.encrypt(rec, keyRef(req), oneOf(req, 'purpose', PURPOSES), oneOf(req, 'mechanism', CIPHER_MECHANISMS), b64(req, 'data', { maxBytes: LIMITS.cipherBytes }), b64(req, 'aad', { maxBytes: LIMITS.aadBytes })),
+  ),
+
+  decrypt: op('user', ['key', 'purpose', 'mechanism', 'iv', 'data', 'aad'], ({ token, rec }, req) =>
+    token.decrypt(
+      rec,
+      keyRef(req),
+      oneOf(req, 'purpose', PURPOSES),
+      oneOf(req, 'mechanism', CIPHER_MECHANISMS),
+      b64(req, 'iv', { minBytes: 12, maxBytes: 12 }),
+      b64(req, 'data', { minBytes: 16, maxBytes: LIMITS.cipherBytes + 16 }),
+      b64(req, 'aad', { maxBytes: LIMITS.aadBytes }),
+    ),
   ),
 
   random: op('public', ['length'], ({ token }, req) => token.random(int(req, 'length', { min: 1, max: LIMITS.randomBytes })), { beforeInit: true }),

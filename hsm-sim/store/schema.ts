@@ -7,15 +7,27 @@ import type { AuditHead } from '../audit/audit-log.ts';
 
 export const STORE_FORMAT = 'analog-firewall/hsm-sim-store/1';
 
-export const PURPOSES = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook', 'session'] as const;
+/** 'seal': an AES key that encrypts what its owner stores but must not hold in clear (the gateway's challenge nonces). */
+export const PURPOSES = ['receipt', 'checkpoint', 'challenge', 'token', 'webhook', 'session', 'seal'] as const;
 export type Purpose = (typeof PURPOSES)[number];
-export const ALGORITHMS = ['Ed25519', 'P-256'] as const;
+export const ALGORITHMS = ['Ed25519', 'P-256', 'AES-256'] as const;
 export type KeyAlgorithm = (typeof ALGORITHMS)[number];
-export const MECHANISMS = ['EdDSA', 'ECDSA-SHA256'] as const;
+export const SIGNING_MECHANISMS = ['EdDSA', 'ECDSA-SHA256'] as const;
+export type SigningMechanism = (typeof SIGNING_MECHANISMS)[number];
+export const CIPHER_MECHANISMS = ['AES-GCM'] as const;
+export type CipherMechanism = (typeof CIPHER_MECHANISMS)[number];
+export const MECHANISMS = [...SIGNING_MECHANISMS, ...CIPHER_MECHANISMS] as const;
 export type Mechanism = (typeof MECHANISMS)[number];
 
-/** The one mechanism each algorithm can do: Ed25519 signs messages; P-256 signs SHA-256(message), raw r||s. */
-export const MECHANISMS_FOR: Record<KeyAlgorithm, readonly Mechanism[]> = { Ed25519: ['EdDSA'], 'P-256': ['ECDSA-SHA256'] };
+/**
+ * The one mechanism each algorithm can do: Ed25519 signs messages; P-256 signs SHA-256(message),
+ * raw r||s; AES-256 encrypts and decrypts with GCM (a secret key: no public half, no certificate).
+ */
+export const MECHANISMS_FOR: Record<KeyAlgorithm, readonly Mechanism[]> = { Ed25519: ['EdDSA'], 'P-256': ['ECDSA-SHA256'], 'AES-256': ['AES-GCM'] };
+
+export function isSecretKeyAlgorithm(a: KeyAlgorithm): boolean {
+  return a === 'AES-256';
+}
 
 export type DeviceState = 'uninitialized' | 'active' | 'zeroized';
 export type Role = 'so' | 'user';
@@ -47,11 +59,11 @@ export interface KeyRecord {
   mechanisms: Mechanism[];
   attributes: KeyAttributes;
   createdAt: string;
-  /** SubjectPublicKeyInfo, base64 DER. */
+  /** SubjectPublicKeyInfo, base64 DER; empty for a secret (AES) key. */
   spki: string;
-  /** Attestation certificate issued by the device root, base64 DER. */
+  /** Attestation certificate issued by the device root, base64 DER; empty for a secret (AES) key. */
   certificate: string;
-  /** PKCS#8 private key, sealed; AAD = sealAad(record). */
+  /** PKCS#8 private key (raw key bytes for AES), sealed; AAD = sealAad(record). */
   sealed: Sealed;
 }
 

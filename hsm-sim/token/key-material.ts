@@ -4,22 +4,22 @@
  * raw r||s (IEEE P1363, the JOSE form), 64 bytes.
  */
 import { createHash, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import type { KeyAlgorithm, Mechanism } from '../store/schema.ts';
+import type { KeyAlgorithm, SigningMechanism } from '../store/schema.ts';
 
 export interface KeyPairObjects {
   privateKey: KeyObject;
   publicKey: KeyObject;
 }
 
-export function generateKeyPair(algorithm: KeyAlgorithm): KeyPairObjects {
+export function generateKeyPair(algorithm: Exclude<KeyAlgorithm, 'AES-256'>): KeyPairObjects {
   return algorithm === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
 }
 
-export function signWith(mechanism: Mechanism, key: KeyObject, data: Uint8Array): Buffer {
+export function signWith(mechanism: SigningMechanism, key: KeyObject, data: Uint8Array): Buffer {
   return mechanism === 'EdDSA' ? sign(null, data, key) : sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
 }
 
-export function verifyWith(mechanism: Mechanism, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifyWith(mechanism: SigningMechanism, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
   try {
     return mechanism === 'EdDSA'
       ? verify(null, data, key, signature)

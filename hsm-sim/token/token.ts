@@ -3,7 +3,7 @@
  * Everything runs synchronously on one thread, so each request sees and leaves a consistent state
  * and no two requests interleave (a real HSM serialises the same way).
  */
-import { X509Certificate, createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, createPublicKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../src/core/clock.ts';
 import { createKeyCertificate } from '../attestation/certificates.ts';
 import { signStatement } from '../attestation/statements.ts';
@@ -19,7 +19,9 @@ import { deriveDeviceKeys, newSalt, seal, secretCheck, unseal, type DeviceKeys }
 import {
   KEY_ATTRIBUTES,
   STORE_FORMAT,
+  isSecretKeyAlgorithm,
   keySealAad,
+  type CipherMechanism,
   type DeviceState,
   type KeyAlgorithm,
   type KeyRecord,
@@ -28,12 +30,14 @@ import {
   type Purpose,
   type Role,
   type SignedTamperRecord,
+  type SigningMechanism,
   type StoreBody,
   type TamperRecord,
 } from '../store/schema.ts';
 import { Store, type CommitProbe } from '../store/store.ts';
 import { manufactureIdentity, sealIdentity, unsealIdentity, type DeviceIdentity } from './device-identity.ts';
 import { auditExportStatement, auditHeadStatement, type SignedAuditStatement } from './audit-statements.ts';
+import { gcmDecrypt, gcmEncrypt } from './cipher.ts';
 import { generateKeyPair, keyIdFor, signWith, verifyWith } from './key-material.ts';
 import { newPinRecord, pinMatches } from './pin.ts';
 import { salvagedDevice } from './tamper-salvage.ts';
@@ -80,8 +84,10 @@ export interface KeyInfo {
 
 interface LiveKey {
   record: KeyRecord;
+  /** The private key, or the secret key of an AES key. */
   privateKey: KeyObject;
-  publicKey: KeyObject;
+  /** Absent for a secret (AES) key. */
+  publicKey: KeyObject | undefined;
   jwk: JsonWebKey;
 }
 
@@ -189,7 +195,7 @@ export class Token {
           this.tamper('store-modified', `key ${record.label} does not unseal although the store MAC verified`, 'device');
           return;
         }
-        this.#addLive(record, createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+        this.#addLive(record, isSecretKeyAlgorithm(record.algorithm) ? createSecretKey(der) : createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
         der.fill(0);
       }
     }
@@ -358,8 +364,9 @@ export class Token {
   // ---- keys -----------------------------------------------------------------------------------
 
   #addLive(record: KeyRecord, privateKey: KeyObject): void {
-    const publicKey = createPublicKey(privateKey);
-    this.#keys.set(record.id, { record, privateKey, publicKey, jwk: publicKey.export({ format: 'jwk' }) });
+    // A secret key has no public half: its JWK says only what it is, never the key.
+    const publicKey = privateKey.type === 'secret' ? undefined : createPublicKey(privateKey);
+    this.#keys.set(record.id, { record, privateKey, publicKey, jwk: publicKey === undefined ? { kty: 'oct' } : publicKey.export({ format: 'jwk' }) });
     this.#labels.set(record.label, record.id);
   }
 
@@ -384,7 +391,8 @@ export class Token {
       attributes: r.attributes,
       createdAt: r.createdAt,
       jwk: k.jwk,
-      x5c: [r.certificate, this.#store.body.device.certificate],
+      // A secret key has no attestation certificate of its own (nothing public to certify).
+      x5c: r.certificate === '' ? [this.#store.body.device.certificate] : [r.certificate, this.#store.body.device.certificate],
     };
   }
 
@@ -392,6 +400,7 @@ export class Token {
     if (this.#labels.has(req.label)) throw deviceError('KEY_EXISTS', `a key labelled "${req.label}" already exists`, { label: req.label });
     if (this.#keys.size >= KEY_LIMIT) throw deviceError('REQUEST_INVALID', `the token holds its maximum of ${KEY_LIMIT} keys`);
     const identity = this.#requireIdentity();
+    if (req.algorithm === 'AES-256') return this.#generateSecretKey(rec, req);
     const pair = generateKeyPair(req.algorithm);
     const spkiDer = pair.publicKey.export({ type: 'spki', format: 'der' });
     const id = keyIdFor(spkiDer);
@@ -438,6 +447,28 @@ export class Token {
     return this.#info(this.#keys.get(id)!);
   }
 
+  /** An AES-256 key generated here, sealed like a private key, never extractable. */
+  #generateSecretKey(rec: OpRecord, req: { label: string; algorithm: KeyAlgorithm; purposes: Purpose[]; mechanisms: Mechanism[] }): KeyInfo {
+    const raw = randomBytes(32);
+    const base = { id: randomBytes(16).toString('hex'), label: req.label, algorithm: req.algorithm, purposes: req.purposes, mechanisms: req.mechanisms, spki: '' };
+    const record: KeyRecord = {
+      ...base,
+      attributes: KEY_ATTRIBUTES,
+      createdAt: new Date(this.#opts.clock.now()).toISOString(),
+      certificate: '',
+      sealed: seal(this.#store.keys.seal, raw, keySealAad(base)),
+    };
+    const key = createSecretKey(raw);
+    raw.fill(0);
+    this.#store.commit(`generateKey:${req.label}`, (d) => {
+      d.keys.push(record);
+    });
+    this.#addLive(record, key);
+    rec.key = { label: record.label, id: record.id };
+    rec.detail = { algorithm: req.algorithm, purposes: req.purposes.join(',') };
+    return this.#info(this.#keys.get(record.id)!);
+  }
+
   listKeys(): Omit<KeyInfo, 'x5c'>[] {
     return [...this.#keys.values()].map((k) => {
       const { x5c: _x5c, ...rest } = this.#info(k);
@@ -462,7 +493,7 @@ export class Token {
     return key;
   }
 
-  sign(rec: OpRecord, ref: KeyRef, purpose: Purpose, mechanism: Mechanism, data: Buffer): { signature: string; counter: number } {
+  sign(rec: OpRecord, ref: KeyRef, purpose: Purpose, mechanism: SigningMechanism, data: Buffer): { signature: string; counter: number } {
     const key = this.#usable(ref, purpose, mechanism, rec);
     rec.inputDigest = sha256Hex(data);
     const signature = signWith(mechanism, key.privateKey, data).toString('base64');
@@ -470,7 +501,7 @@ export class Token {
     return { signature, counter: rec.counter };
   }
 
-  signBatch(rec: OpRecord, ref: KeyRef, purpose: Purpose, mechanism: Mechanism, items: Buffer[]): { signatures: string[]; counterFirst: number } {
+  signBatch(rec: OpRecord, ref: KeyRef, purpose: Purpose, mechanism: SigningMechanism, items: Buffer[]): { signatures: string[]; counterFirst: number } {
     const key = this.#usable(ref, purpose, mechanism, rec);
     const digests = Buffer.allocUnsafe(32 * items.length);
     const signatures = new Array<string>(items.length);
@@ -485,14 +516,37 @@ export class Token {
     return { signatures, counterFirst: rec.counter };
   }
 
-  verify(rec: OpRecord, ref: KeyRef, mechanism: Mechanism, data: Buffer, signature: Buffer): { valid: boolean } {
+  verify(rec: OpRecord, ref: KeyRef, mechanism: SigningMechanism, data: Buffer, signature: Buffer): { valid: boolean } {
     const key = this.#find(ref, rec);
     rec.mechanism = mechanism;
     rec.inputDigest = sha256Hex(data);
-    if (!key.record.mechanisms.includes(mechanism)) {
+    if (!key.record.mechanisms.includes(mechanism) || key.publicKey === undefined) {
       throw deviceError('MECHANISM_NOT_ALLOWED', `key "${key.record.label}" allows ${key.record.mechanisms.join(', ')}, not ${mechanism}`);
     }
     return { valid: verifyWith(mechanism, key.publicKey, data, signature) };
+  }
+
+  /**
+   * AES-GCM under a secret key of this device; the device draws the IV. The audit entry records
+   * the digest of the AAD (what the caller bound the value to), never of the plaintext.
+   */
+  encrypt(rec: OpRecord, ref: KeyRef, purpose: Purpose, mechanism: CipherMechanism, data: Buffer, aad: Buffer): { iv: string; data: string; counter: number } {
+    const key = this.#usable(ref, purpose, mechanism, rec);
+    rec.inputDigest = sha256Hex(aad);
+    const out = gcmEncrypt(key.privateKey, data, aad);
+    rec.counter = this.consumeCounter(1);
+    return { iv: out.iv.toString('base64'), data: out.data.toString('base64'), counter: rec.counter };
+  }
+
+  /** The plaintext, or DECRYPT_FAILED when the ciphertext, tag, IV or AAD is not what this key sealed. */
+  decrypt(rec: OpRecord, ref: KeyRef, purpose: Purpose, mechanism: CipherMechanism, iv: Buffer, data: Buffer, aad: Buffer): { data: string } {
+    const key = this.#usable(ref, purpose, mechanism, rec);
+    rec.inputDigest = sha256Hex(aad);
+    const plain = gcmDecrypt(key.privateKey, iv, data, aad);
+    if (plain === undefined) throw deviceError('DECRYPT_FAILED', 'the ciphertext does not authenticate under this key and AAD');
+    const out = plain.toString('base64');
+    plain.fill(0);
+    return { data: out };
   }
 
   random(length: number): { bytes: string } {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Sealer } from '../core/sealer.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Logger } from 'pino';
 import { HsmSimSupervisor } from '../adapters/signer/hsm-sim-supervisor.ts';
@@ -8,6 +9,8 @@ import type { GatewayConfig } from '../gateway/config.ts';
 
 export interface OpenedSigner {
   signer: Signer;
+  /** The same device's sealing key (challenge nonces). */
+  sealer: Sealer;
   /** The supervised hsm-sim child, when the gateway started one. */
   device?: HsmSimSupervisor;
   /** HSM audit head, for copying into the transparency log (hsm-sim only). */
@@ -19,7 +22,7 @@ export interface OpenedSigner {
 export async function openSigner(config: GatewayConfig, env: NodeJS.ProcessEnv, log: Logger): Promise<OpenedSigner> {
   if (config.signer.backend === 'pkcs11') {
     const signer = await createPkcs11Signer(pkcs11SignerOptionsFromEnv(env));
-    return { signer, close: () => signer.close() };
+    return { signer, sealer: signer.sealer(), close: () => signer.close() };
   }
   let device: HsmSimSupervisor | undefined;
   let signer: HsmSimSigner;
@@ -41,6 +44,7 @@ export async function openSigner(config: GatewayConfig, env: NodeJS.ProcessEnv, 
   }
   return {
     signer,
+    sealer: signer.sealer(),
     ...(device === undefined ? {} : { device }),
     auditHead: () => signer.auditHead(),
     async close() {

@@ -38,7 +38,7 @@ export async function runStart(): Promise<number> {
       for (const e of examples) opened.push(() => e.close());
       log.info({ payments: examples[0]!.url, infra: examples[1]!.url, paymentsMcp: examples[2]!.url }, 'embedded defaults: example actuators listening');
     }
-    const { gw, store, closers, approver } = await assembleGateway({ config, signer, policyFile: policyDoc, clock: systemClock, env: process.env, log });
+    const { gw, store, closers, approver } = await assembleGateway({ config, signer, sealer: device.sealer, policyFile: policyDoc, clock: systemClock, env: process.env, log });
     opened.push(() => gw.close());
     const hsmHead =
       device.auditHead === undefined

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import type { Sealer } from '../core/sealer.ts';
 import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import type { Store } from './ports/store.ts';
@@ -29,6 +30,8 @@ export interface GatewayContext {
   policy: () => PolicyPort;
   clock: Clock;
   signer: Signer;
+  /** Seals what the gateway stores but must not hold in clear (challenge nonces), with an HSM key. */
+  sealer: Sealer;
   auth: Authenticator;
   sessions: Sessions;
   limits: RateLimits;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import type { Sealer } from '../core/sealer.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Policy } from '../core/policy/index.ts';
 import { validateBranchCard } from '../core/branch-card/validate.ts';
@@ -84,6 +85,8 @@ const INTEGRATOR_LEASE_MS = 5000;
 export async function assembleGateway(o: {
   config: GatewayConfig;
   signer: Signer;
+  /** The HSM's sealing key (challenge nonces stored sealed: any replica finishes a session). */
+  sealer: Sealer;
   policyFile: Policy;
   clock: Clock;
   env: Record<string, string | undefined>;
@@ -132,6 +135,7 @@ export async function assembleGateway(o: {
       config: o.config,
       store,
       signer: o.signer,
+      sealer: o.sealer,
       policy: governance.policy,
       internalActuators: governance.internalActuators,
       parseBranchCard: validateBranchCard,

@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import type { Sealer } from '../core/sealer.ts';
 import type { Signer } from '../core/signer.ts';
 import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import { createApp, type RouterMount } from '../adapters/http/app.ts';
@@ -39,6 +40,7 @@ export interface GatewayParts {
   config: GatewayConfig;
   store: Store;
   signer: Signer;
+  sealer: Sealer;
   policy: () => PolicyPort;
   parseBranchCard: (card: unknown) => BranchCard;
   clock: Clock;
@@ -152,6 +154,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     policy: parts.policy,
     clock,
     signer,
+    sealer: parts.sealer,
     auth: new Authenticator({ store, clock, audience: config.publicUrl, replay: shared?.assertions ?? new MemoryReplayCache({ since: clock.now() }) }),
     sessions: new Sessions({
       signer,

@@ -556,7 +556,7 @@ describe('voice on a fake microphone', () => {
       const a = await highTransfer(hv, 'app-voice');
       await openSigning(s.page, hv, a.id);
       const c = (await hv.signatures.service!.store.openChallengesOf('vera')).find((x) => x.actionId === a.id)!;
-      const stimulus = deriveStimulus(hv.signatures.service!.issuer.nonces.get(c.id)!, { durationMs: c.sustainedMs, modalities: ['voice'] });
+      const stimulus = deriveStimulus((await hv.signatures.service!.issuer.nonces.open(c.id))!, { durationMs: c.sustainedMs, modalities: ['voice'] });
       const latency = [620, 540, 710, 580, 660, 600, 750, 560];
       const words = stimulus.voice!.words.map((w, i) => ({ word: w.word, startMs: w.atMs + latency[i % latency.length]! + 550 }));
       speechWav(wav, join(dir, 'word.wav'), words, c.sustainedMs + 10_000);

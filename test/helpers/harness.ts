@@ -19,6 +19,8 @@ import { startExampleMcpServer, type ExampleMcpServer } from '../../examples/mcp
 import { freePort } from './free-port.ts';
 import { freshDatabase } from './postgres.ts';
 import { MemorySigner } from './memory-signer.ts';
+import { MemorySealer } from './memory-sealer.ts';
+import type { Sealer } from '../../src/core/sealer.ts';
 import { mintAssertion } from './assertion.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -59,6 +61,8 @@ export interface Harness {
   agentKey: KeyObject;
   humanKey: KeyObject;
   signer: Signer;
+  /** Seals challenge nonces (a MemorySealer unless the test gives one); a replica shares the first one's. */
+  sealer: Sealer;
   /** Biological signatures (people, devices, challenges, the session WebSocket). */
   signatures: SignatureCapability;
   /** Policy governance: versions, proposals, the swappable active policy. */
@@ -82,7 +86,7 @@ export interface Harness {
  * `ownStore`: the replica opens its own store and log from its configuration instead (a second
  * gateway on the same PostgreSQL database, DATABASE_URL in `env`), as another process would.
  */
-export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean; replicaOf?: Harness; ownStore?: boolean } = {}): Promise<Harness> {
+export async function startHarness(o: { signer?: Signer; sealer?: Sealer; clock?: Clock; env?: Record<string, string>; editPolicy?: (y: string) => string; actuatorPrefix?: string; keepRoles?: boolean; replicaOf?: Harness; ownStore?: boolean } = {}): Promise<Harness> {
   const first = o.replicaOf;
   const dir = first?.dir ?? mkdtempSync(join(tmpdir(), 'af-gw-'));
   const port = await freePort();
@@ -100,10 +104,13 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
   const config = loadConfig({ PORT: String(port), DATA_DIR: dir, POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...replicaEnv, ...(o.env ?? {}) }, dir, ROOT);
   const policyDoc = await loadPolicyFile(policyFile);
   const signer = first?.signer ?? o.signer ?? new MemorySigner();
+  // A replica may bring its own client of the same HSM (its own session on the device).
+  const sealer = o.sealer ?? first?.sealer ?? new MemorySealer();
   const clock = o.clock ?? systemClock;
   const { gw, store, tlog: log, governance, signatures, approver } = await assembleGateway({
     config,
     signer,
+    sealer,
     policyFile: policyDoc,
     clock,
     env: o.env ?? {},
@@ -143,6 +150,7 @@ export async function startHarness(o: { signer?: Signer; clock?: Clock; env?: Re
     agentKey,
     humanKey,
     signer,
+    sealer,
     signatures,
     governance,
     approver,

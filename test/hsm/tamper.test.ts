@@ -33,6 +33,8 @@ const EVERY_OPERATION: Record<string, Record<string, unknown>> = {
   signBatch: { key, purpose: 'receipt', mechanism: 'EdDSA', data: [msg, msg] },
   verify: { key, mechanism: 'EdDSA', data: msg, signature: sig },
   random: { length: 16 },
+  encrypt: { key: { label: 'analog-firewall-seal' }, purpose: 'seal', mechanism: 'AES-GCM', data: msg, aad: '' },
+  decrypt: { key: { label: 'analog-firewall-seal' }, purpose: 'seal', mechanism: 'AES-GCM', iv: 'AAAAAAAAAAAAAAAA', data: 'AAAAAAAAAAAAAAAAAAAAAA==', aad: '' },
   exportPrivateKey: { key },
   destroyKey: { key },
   auditHead: {},

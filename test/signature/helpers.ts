@@ -4,11 +4,14 @@ import WebSocket from 'ws';
 import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import type { Modality } from '../../src/core/policy/modality.ts';
 import type { Signer } from '../../src/core/signer.ts';
+import type { Sealer } from '../../src/core/sealer.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import type { GatewayMessage, HelloMessage } from '../../src/core/signature/messages.ts';
 import type { PrincipalRecord } from '../../src/gateway/ports/principals.ts';
 import type { StoredCredential } from '../../clients/device/authenticator/software-authenticator.ts';
 import { PersonClient, type ChallengeView } from '../../clients/device/gateway-client.ts';
+import { simulatorSource, type LiveSessionOptions } from '../../clients/device/live-session.ts';
+import { makePerson } from '../../clients/device/person.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { MemorySigner } from '../helpers/memory-signer.ts';
 
@@ -32,10 +35,11 @@ export class SeededSigner extends MemorySigner {
   }
 }
 
-export async function startSignatureHarness(o: { label: string; clock?: Clock; signer?: Signer; editPolicy?: (y: string) => string; env?: Record<string, string>; keepRoles?: boolean } = { label: 'sig' }): Promise<Harness> {
+export async function startSignatureHarness(o: { label: string; clock?: Clock; signer?: Signer; sealer?: Sealer; editPolicy?: (y: string) => string; env?: Record<string, string>; keepRoles?: boolean } = { label: 'sig' }): Promise<Harness> {
   return startHarness({
     ...(o.keepRoles === undefined ? {} : { keepRoles: o.keepRoles }),
     signer: o.signer ?? new SeededSigner(o.label),
+    ...(o.sealer === undefined ? {} : { sealer: o.sealer }),
     ...(o.clock === undefined ? {} : { clock: o.clock }),
     ...(o.env === undefined ? {} : { env: o.env }),
     editPolicy: (y) => {
@@ -63,6 +67,18 @@ export async function addPerson(h: Harness, id: string, o: { roles?: string[]; m
     p.credential = (await client.enrol({ kind: 'phone', ...(o.alg === undefined ? {} : { alg: o.alg }), ...(o.attestation === undefined ? {} : { attestation: o.attestation }) })).stored;
   }
   return p;
+}
+
+/** What `runLiveSession` needs for an honest session of `p` (simulated live motion) answering challenge `c`. */
+export function honestSession(p: TestPerson, c: { id: string; digest: string }, seed: string): LiveSessionOptions {
+  return {
+    client: p.client,
+    challengeId: c.id,
+    credential: p.credential!,
+    modalities: ['motion'],
+    digest: c.digest,
+    source: simulatorSource(makePerson(p.id), ['motion'], seed),
+  };
 }
 
 /** A 5,000 EUR transfer: HIGH by the example policy's large-transfer rule. */

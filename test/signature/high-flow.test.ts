@@ -10,13 +10,12 @@ import { assertionChallenge } from '../../src/core/signature/transcript.ts';
 import { validateMessage } from '../../src/core/signature/messages.ts';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { checkChallengeDigest } from '../../clients/device/gateway-client.ts';
-import { recordedSource, runLiveSession, simulatorSource } from '../../clients/device/live-session.ts';
+import { recordedSource, runLiveSession } from '../../clients/device/live-session.ts';
 import { reassembledMotionSource } from '../../clients/device/reassembly.ts';
-import { makePerson } from '../../clients/device/person.ts';
 import { registerPrincipal } from '../../src/gateway/register-principal.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
 import { ROOT, waitFor, type Harness } from '../helpers/harness.ts';
-import { actionStatus, addPerson, challengeOf, entries, highTransfer, startSignatureHarness, type TestPerson } from './helpers.ts';
+import { actionStatus, addPerson, challengeOf, entries, highTransfer, honestSession, startSignatureHarness, type TestPerson } from './helpers.ts';
 
 /**
  * The HIGH tier end to end over real HTTP and a real WebSocket: a 5,000 EUR transfer runs only
@@ -60,14 +59,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const honest = (p: TestPerson, c: { id: string; digest: string }, seed: string) => ({
-  client: p.client,
-  challengeId: c.id,
-  credential: p.credential!,
-  modalities: ['motion' as const],
-  digest: c.digest,
-  source: simulatorSource(makePerson(p.id), ['motion'], seed),
-});
+const honest = honestSession;
 
 describe.concurrent('HIGH: a biological signature over the live session', () => {
   it('executes only after a valid biological signature; a replay of that session is refused', async () => {

@@ -153,7 +153,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
 
   it('keeps signature state single-use: counters, ceremonies, one open challenge per (action, person), erasure', async () => {
     const store = await open();
-    const challenge = (id: string) => ({ id, purpose: 'action' as const, mode: 'phone' as never, actionId: 'act', digest: 'd', person: 'ana', role: 'primary' as never, modalities: ['motion' as never], sustainedMs: 1000, nonceSha256: 'n', issuedAt: 5, expiresAt: 50 });
+    const challenge = (id: string) => ({ id, purpose: 'action' as const, mode: 'phone' as never, actionId: 'act', digest: 'd', person: 'ana', role: 'primary' as never, modalities: ['motion' as never], sustainedMs: 1000, nonceSha256: 'n', sealedNonce: `sealed-${id}`, issuedAt: 5, expiresAt: 50 });
     const r = await store.tx(async (tx) => {
       await tx.signatures.putPerson('ana', ['motion' as never], 'Ana', 1);
       await tx.signatures.insertDevice({ credentialId: 'cred', person: 'ana', kind: 'phone', name: null, publicKey: 'pk', alg: -7, counter: 0, transports: ['internal'], fmt: null, aaguid: null, createdAt: 2 });
@@ -172,6 +172,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(r.started).toEqual([true, false]);
     expect(await store.signatures.getDevice('cred')).toMatchObject({ counter: 6, lastUsedAt: 5, transports: ['internal'] });
     expect((await store.signatures.openChallengesOf('ana')).map((c) => [c.id, c.state, c.startedAt])).toEqual([['ch1', 'active', 8]]);
+    // The sealed nonce is kept while the challenge is open, and only then.
+    expect(await store.signatures.sealedNonce('ch1')).toBe('sealed-ch1');
+    expect(await store.signatures.sealedNonce('ch2')).toBeUndefined();
     const after = await store.tx(async (tx) => {
       const ended = [await tx.signatures.endChallenge('ch1', 'succeeded', 'OK', 10), await tx.signatures.endChallenge('ch1', 'failed', 'X', 11)];
       const again = await tx.signatures.insertChallenge(challenge('ch3')); // the first is closed: a new one may open
@@ -179,6 +182,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
       return { ended, again, attempts: await tx.signatures.attempts('act', 'ana'), last: await tx.signatures.lastInteraction('ana'), accepted: await tx.signatures.acceptedEnrolments('ana') };
     });
     expect(after).toEqual({ ended: [true, false], again: true, attempts: 1, last: 12, accepted: [{ s: 1 }] });
+    expect(await store.signatures.sealedNonce('ch1')).toBeUndefined(); // dropped when it closed
+    expect(await store.signatures.sealedNonce('ch3')).toBe('sealed-ch3');
     const erased = await store.tx(async (tx) => tx.signatures.eraseRows('ana'));
     expect(erased).toEqual({ fingerprints: 0, enrolments: 1, ceremonies: 1, devices: 1, people: 1 });
     expect(await store.signatures.getPerson('ana')).toBeUndefined();

@@ -12,6 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import type { KeyPurpose, PublicKeyInfo, Signature, Signer, SigningAlgorithm } from '../../core/signer.ts';
+import type { Sealer } from '../../core/sealer.ts';
+import { HsmSimSealer } from './hsm-sim-sealer.ts';
 import { HsmSimConnection, type ClientTls, type Endpoint } from '../../../hsm-sim/client/connection.ts';
 import { isLoopback } from '../../../hsm-sim/loopback.ts';
 
@@ -115,6 +117,7 @@ export class HsmSimSigner implements Signer {
   readonly #conn: HsmSimConnection;
   readonly #prefix: string;
   readonly #keys = new Map<KeyPurpose, ResolvedKey>();
+  #sealer: HsmSimSealer | undefined;
   /** After the device rejects the PIN, stop retrying: each retry would count towards the lockout. */
   #pinRejected: FirewallError | undefined;
 
@@ -262,6 +265,12 @@ export class HsmSimSigner implements Signer {
       flush();
       return (await Promise.all(jobs)).flat();
     });
+  }
+
+  /** The same device's Sealer (hsm-sim-sealer.ts), on this signer's logged-in connection. */
+  sealer(): Sealer {
+    this.#sealer ??= new HsmSimSealer((op, fields) => this.#call(op, fields), `${this.#prefix}-seal`);
+    return this.#sealer;
   }
 
   async random(length: number): Promise<Uint8Array> {

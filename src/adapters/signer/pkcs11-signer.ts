@@ -22,7 +22,9 @@ import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import type { KeyPurpose, PublicKeyInfo, Signature, Signer, SigningAlgorithm } from '../../core/signer.ts';
+import type { Sealer } from '../../core/sealer.ts';
 import { KEY_PURPOSES, PURPOSE_ALGORITHM, kidFor, type KeyAttributeReport } from './hsm-sim-signer.ts';
+import { Pkcs11Sealer } from './pkcs11-sealer.ts';
 
 export type { KeyAttributeReport };
 
@@ -85,7 +87,7 @@ function ckr(e: unknown): number | undefined {
 }
 
 /** Map a PKCS#11 failure to a FirewallError; never includes attribute values. */
-function mapError(e: unknown, what: string): FirewallError {
+export function mapError(e: unknown, what: string): FirewallError {
   if (e instanceof FirewallError) return e;
   const code = ckr(e);
   if (code === pkcs11js.CKR_PIN_INCORRECT) return new FirewallError('PIN_INCORRECT', `PKCS#11 ${what}: wrong user PIN`, { cause: e });
@@ -362,6 +364,11 @@ export class Pkcs11Signer implements Signer {
 
   labelFor(purpose: KeyPurpose): string {
     return `${this.#opts.labelPrefix}-${purpose}`;
+  }
+
+  /** The Sealer on this token (pkcs11-sealer.ts), on the control session: key `<labelPrefix>-seal`. */
+  sealer(): Sealer {
+    return new Pkcs11Sealer({ p11: this.#p11, session: () => this.#ctl, label: `${this.#opts.labelPrefix}-seal`, mapError });
   }
 
   #lookup(session: Handle, purpose: KeyPurpose): TokenKey | undefined {

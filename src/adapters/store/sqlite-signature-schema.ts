@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS sig_challenges (
   ended_at     INTEGER,
   outcome      TEXT,
   device       TEXT,
-  open_key     TEXT UNIQUE
+  open_key     TEXT UNIQUE,
+  nonce_sealed TEXT
 );
 CREATE INDEX IF NOT EXISTS sig_challenges_person ON sig_challenges (person, state);
 CREATE INDEX IF NOT EXISTS sig_challenges_action ON sig_challenges (action_id);
@@ -116,7 +117,8 @@ const FLOOR_INDEX = 'CREATE INDEX IF NOT EXISTS sig_people_interaction_floor ON 
 
 /**
  * Creates the sig_ tables. Databases made before `interaction_floor` existed get the column,
- * filled with each person's exact last interaction (one full pass, once), then its index.
+ * filled with each person's exact last interaction (one full pass, once), then its index; those
+ * made before `sig_challenges.nonce_sealed` get that column (empty).
  */
 export function openSignatureTables(db: DatabaseSync): void {
   db.exec(SIGNATURE_SCHEMA);
@@ -133,4 +135,8 @@ export function openSignatureTables(db: DatabaseSync): void {
     }
   }
   db.exec(FLOOR_INDEX);
+  // Sealed nonces (docs/protocol.md §Challenge lifecycle): challenges issued before the column
+  // existed have none, and close with GATEWAY_RESTARTED at the next start.
+  const challengeCols = db.prepare('PRAGMA table_info(sig_challenges)').all() as Record<string, unknown>[];
+  if (!challengeCols.some((c) => c['name'] === 'nonce_sealed')) db.exec('ALTER TABLE sig_challenges ADD COLUMN nonce_sealed TEXT');
 }

@@ -2,7 +2,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { prepareAll } from './sqlite-statements.ts';
 import type { Fingerprint, PersonProfile } from '../../core/liveness/types.ts';
 import type { Modality } from '../../core/policy/modality.ts';
-import type { CeremonyRow, ChallengeRow, ChallengeState, DeviceRow, ErasedRows, ErasureRow, PersonRow, SignatureReads, SignaturesTx } from '../../gateway/ports/signatures.ts';
+import type { CeremonyRow, ChallengeRow, ChallengeState, DeviceRow, ErasedRows, ErasureRow, NewChallenge, PersonRow, SignatureReads, SignaturesTx } from '../../gateway/ports/signatures.ts';
 import { ceremonyRow, challengeRow, deviceRow, openKeyOf, personRow, type Row } from './signature-rows.ts';
 import { LAST_INTERACTION } from './sqlite-signature-schema.ts';
 
@@ -34,10 +34,11 @@ const SIGNATURES_TX_SQL = {
   ceremony: 'SELECT * FROM sig_ceremonies WHERE id = ?',
   purgeCeremonies: 'DELETE FROM sig_ceremonies WHERE expires_at < ?',
   challenge: 'SELECT * FROM sig_challenges WHERE id = ?',
-  insertChallenge: `INSERT OR IGNORE INTO sig_challenges (id, purpose, mode, action_id, digest, person, role, modalities, sustained_ms, nonce_sha256, state, issued_at, expires_at, started_at, ended_at, outcome, device, open_key)
-                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?, NULL, NULL, NULL, NULL, ?)`,
+  insertChallenge: `INSERT OR IGNORE INTO sig_challenges (id, purpose, mode, action_id, digest, person, role, modalities, sustained_ms, nonce_sha256, state, issued_at, expires_at, started_at, ended_at, outcome, device, open_key, nonce_sealed)
+                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?, NULL, NULL, NULL, NULL, ?, ?)`,
   startChallenge: "UPDATE sig_challenges SET state = 'active', started_at = ?, device = ? WHERE id = ? AND state = 'issued'",
-  endChallenge: 'UPDATE sig_challenges SET state = ?, ended_at = ?, outcome = ?, open_key = NULL WHERE id = ? AND state IN (?, ?)',
+  // A closed challenge's nonce is needed by nobody: its sealed copy goes with the open key.
+  endChallenge: 'UPDATE sig_challenges SET state = ?, ended_at = ?, outcome = ?, open_key = NULL, nonce_sealed = NULL WHERE id = ? AND state IN (?, ?)',
   attempts: "SELECT COUNT(*) AS n FROM sig_challenges WHERE action_id = ? AND person = ? AND state IN ('active', 'succeeded', 'failed')",
   declined: "SELECT COUNT(*) AS n FROM sig_challenges WHERE action_id = ? AND person = ? AND outcome = 'DECLINED'",
   insertFingerprint: 'INSERT INTO sig_fingerprints (person, challenge_id, fingerprint, created_at) VALUES (?, ?, ?, ?)',
@@ -110,9 +111,9 @@ export class SqliteSignaturesTx implements SignaturesTx {
     return r === undefined ? undefined : challengeRow(r);
   }
   /** False when an open challenge for the same (action, person) already exists. */
-  async insertChallenge(c: Omit<ChallengeRow, 'state' | 'startedAt' | 'endedAt' | 'outcome' | 'device'>): Promise<boolean> {
+  async insertChallenge(c: NewChallenge): Promise<boolean> {
     const res = this.#s.insertChallenge.run(
-      c.id, c.purpose, c.mode, c.actionId, c.digest, c.person, c.role, JSON.stringify(c.modalities), c.sustainedMs, c.nonceSha256, c.issuedAt, c.expiresAt, openKeyOf(c),
+      c.id, c.purpose, c.mode, c.actionId, c.digest, c.person, c.role, JSON.stringify(c.modalities), c.sustainedMs, c.nonceSha256, c.issuedAt, c.expiresAt, openKeyOf(c), c.sealedNonce,
     );
     return Number(res.changes) === 1;
   }
@@ -181,6 +182,7 @@ const SIGNATURE_READS_SQL = {
   challengesOf: `SELECT * FROM sig_challenges WHERE person = ? AND state IN ('issued', 'active') ORDER BY issued_at`,
   openForAction: `SELECT * FROM sig_challenges WHERE action_id = ? AND state IN ('issued', 'active')`,
   allOpen: `SELECT * FROM sig_challenges WHERE state IN ('issued', 'active')`,
+  sealedNonce: `SELECT nonce_sealed FROM sig_challenges WHERE id = ? AND state IN ('issued', 'active')`,
   erasure: 'SELECT * FROM sig_erasures WHERE person = ?',
   retentionCandidates: `SELECT p.id AS id, ${LAST_INTERACTION} AS last FROM sig_people p
                           WHERE p.interaction_floor < ? ORDER BY p.interaction_floor, p.id LIMIT ?`,
@@ -223,6 +225,10 @@ export class SqliteSignatureReads implements SignatureReads {
   }
   async allOpenChallenges(): Promise<ChallengeRow[]> {
     return (this.#s.allOpen.all() as Row[]).map(challengeRow);
+  }
+  async sealedNonce(challengeId: string): Promise<string | undefined> {
+    const v = (this.#s.sealedNonce.get(challengeId) as Row | undefined)?.['nonce_sealed'];
+    return typeof v === 'string' ? v : undefined;
   }
   /** This person's fingerprints plus the most recent `globalLimit` of everyone's. */
   async fingerprintHistory(personId: string, globalLimit: number): Promise<Fingerprint[]> {

@@ -29,7 +29,7 @@ export async function declineSignature(ctx: GatewayContext, signatures: Signatur
     return tx.audit([entry('signature.declined', now, a, { challengeId: c.id, who: p.id, role: c.role, mode: c.mode, reason: text })]);
   });
   if (logIndex === undefined) throw new FirewallError('CHALLENGE_ACTIVE', 'a signature session for it started meanwhile; it cannot be declined now', { status: 409 });
-  signatures.issuer.nonces.delete(c.id);
+  signatures.issuer.nonces.forget(c.id);
   notifyPerson(ctx, p.id, 'challenge_closed', { id: c.id, actionId: a.id, reason: 'DECLINED' });
   return { declined: true, challengeId: c.id, logIndex, at: new Date(now).toISOString() };
 }

@@ -8,9 +8,10 @@ import type { Modality } from '../../core/policy/modality.ts';
  * consumption, a counter update, a lock and the action's transition commit together with their
  * log entries in one transaction.
  *
- * Nothing here is secret or a raw sample: no nonce (only its SHA-256 commitment; the nonce lives in
- * memory until the session ends), no private key, no biometric stream (only liveness features and
- * MinHash fingerprints, see docs/privacy.md).
+ * Nothing here is secret or a raw sample: no nonce in clear (its SHA-256 commitment, and while the
+ * challenge is open the nonce sealed by the HSM, bound to the challenge id: gateway/signatures/
+ * challenge-nonces.ts), no private key, no biometric stream (only liveness features and MinHash
+ * fingerprints, see docs/privacy.md).
  */
 
 export const DEVICE_KINDS = ['phone', 'wearable'] as const;
@@ -93,6 +94,9 @@ export interface ChallengeRow {
   device: string | null;
 }
 
+/** A challenge as issued: `sealedNonce` is the nonce sealed by the HSM (base64url), kept while it is open. */
+export type NewChallenge = Omit<ChallengeRow, 'state' | 'startedAt' | 'endedAt' | 'outcome' | 'device'> & { sealedNonce: string };
+
 /** The signature aggregate inside a transaction (StoreTx.signatures). */
 export interface SignaturesTx {
   person(id: string): Promise<PersonRow | undefined>;
@@ -112,10 +116,10 @@ export interface SignaturesTx {
   useCeremony(id: string, now: number): Promise<CeremonyRow | undefined>;
   challenge(id: string): Promise<ChallengeRow | undefined>;
   /** False when an open challenge for the same (action, person), or the person's open enrolment, already exists. */
-  insertChallenge(c: Omit<ChallengeRow, 'state' | 'startedAt' | 'endedAt' | 'outcome' | 'device'>): Promise<boolean>;
+  insertChallenge(c: NewChallenge): Promise<boolean>;
   /** issued -> active (single use). */
   startChallenge(id: string, credentialId: string | null, now: number): Promise<boolean>;
-  /** (issued|active) -> a final state; true if this call closed it. */
+  /** (issued|active) -> a final state, dropping its sealed nonce; true if this call closed it. */
   endChallenge(id: string, state: ChallengeState, outcome: string, now: number): Promise<boolean>;
   /** Sessions started by `person` for `actionId` (each consumed a challenge). */
   attempts(actionId: string, personId: string): Promise<number>;
@@ -149,6 +153,11 @@ export interface SignatureReads {
   openChallengesOf(personId: string): Promise<ChallengeRow[]>;
   openChallengesForAction(actionId: string): Promise<ChallengeRow[]>;
   allOpenChallenges(): Promise<ChallengeRow[]>;
+  /**
+   * The sealed nonce of an open (issued or active) challenge; undefined when it is closed, unknown,
+   * or was issued before nonces were stored sealed.
+   */
+  sealedNonce(challengeId: string): Promise<string | undefined>;
   /** This person's fingerprints plus the most recent `globalLimit` of everyone's. */
   fingerprintHistory(personId: string, globalLimit: number): Promise<Fingerprint[]>;
   /** The record that `person` was erased (the last time), if they were. */

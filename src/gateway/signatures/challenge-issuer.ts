@@ -7,6 +7,7 @@ import type { ActionRecord } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import type { GatewayContext } from '../context.ts';
 import { challengeClosedEntry } from './challenge-closed-entry.ts';
+import { ChallengeNonces } from './challenge-nonces.ts';
 import { rolesView, sigSpec } from './challenge-roles.ts';
 import { notifyPerson } from './person-notice.ts';
 import type { ChallengeRow, SignatureReads } from '../ports/signatures.ts';
@@ -30,19 +31,21 @@ function waiting(a: Pick<ActionRecord, 'status'>): boolean {
  * one open challenge per (action, person) at most — the database's `open_key` enforces it, so two
  * issues racing each other (the action starting to wait, a late enrolment, a device asking for
  * `next`) end with one challenge. Never for a locked person, past the policy's attempts, or once the person declined.
- * Challenge nonces live here, in memory only: the database holds their SHA-256 commitment.
+ * Challenge nonces are stored sealed by the HSM in their rows (challenge-nonces.ts), beside their
+ * SHA-256 commitment, so any replica, or this one after a restart, can finish a session.
  */
 export class ChallengeIssuer {
   readonly #ctx: GatewayContext;
   readonly #store: SignatureReads;
-  /** Nonces of open challenges (action challenges and enrolment sessions), by challenge id. */
-  readonly nonces = new Map<string, Uint8Array>();
+  /** Nonces of open challenges (action challenges and enrolment sessions): sealed in the store, cached here. */
+  readonly nonces: ChallengeNonces;
   /** Actions with open challenges, so status changes of other actions cost nothing. */
   readonly #openActions = new Set<string>();
 
   constructor(ctx: GatewayContext, store: SignatureReads) {
     this.#ctx = ctx;
     this.#store = store;
+    this.nonces = new ChallengeNonces(ctx.sealer, store);
   }
 
   /** Whether challenges were issued for the action in this process (they may be closed since). */
@@ -60,18 +63,59 @@ export class ChallengeIssuer {
     this.#openActions.delete(actionId);
   }
 
-  /** At start-up: challenges of an earlier process lost their nonce; close them and issue fresh ones. */
-  async recover(): Promise<void> {
-    const stale = (await this.#store.allOpenChallenges()).filter((c) => !this.nonces.has(c.id));
-    if (stale.length > 0) {
-      const now = this.#ctx.clock.now();
-      await this.#ctx.store.tx(async (tx) => {
-        for (const c of stale) {
-          if (await tx.signatures.endChallenge(c.id, 'expired', 'GATEWAY_RESTARTED', now)) await tx.audit([challengeClosedEntry(c, now, 'GATEWAY_RESTARTED')]);
-        }
-      });
+  /**
+   * At start-up. Issued challenges stay open: their nonces are sealed in the store, so the device
+   * can still answer them, here or on another replica. Closed: those issued before nonces were
+   * stored sealed (GATEWAY_RESTARTED), and started sessions that cannot still be running anywhere
+   * (SESSION_LOST; `sessionLimitMs` is the longest a session can last); a session that could
+   * still be running on another replica is closed at its limit if it has not ended by then.
+   * Then challenges for the waiting actions that lack them.
+   */
+  async recover(sessionLimitMs: (c: ChallengeRow) => number): Promise<void> {
+    const now = this.#ctx.clock.now();
+    const unsealed: ChallengeRow[] = [];
+    const lost: ChallengeRow[] = [];
+    for (const c of await this.#store.allOpenChallenges()) {
+      // This process now closes them when their action stops waiting (as the issuer did).
+      if (c.actionId !== null) this.#openActions.add(c.actionId);
+      if (c.state === 'active') {
+        const limit = (c.startedAt ?? c.issuedAt) + sessionLimitMs(c);
+        if (now >= limit) lost.push(c);
+        else setTimeout(() => void this.#closeLost(c).catch((e: unknown) => this.#ctx.log.error({ challengeId: c.id, err: (e as Error).message }, 'could not close a lost signature session')), limit - now + 1).unref();
+      } else if ((await this.#store.sealedNonce(c.id)) === undefined) {
+        unsealed.push(c);
+      }
     }
+    if (unsealed.length > 0) await this.#close(unsealed, 'expired', 'GATEWAY_RESTARTED');
+    for (const c of lost) await this.#closeLost(c);
     for (const a of await this.#ctx.store.actionsInStatus(WAITING)) await this.issueForAction(a);
+    this.#ctx.log.info({ unsealed: unsealed.length, lost: lost.length }, 'signature challenges recovered');
+  }
+
+  /** A started session nobody runs any more (its gateway process stopped): closed, not counted, a fresh challenge issued. */
+  async #closeLost(c: ChallengeRow): Promise<void> {
+    const cur = await this.#store.getChallenge(c.id);
+    if (cur?.state !== 'active' || cur.startedAt !== c.startedAt) return;
+    if ((await this.#close([cur], 'expired', 'SESSION_LOST')).length === 0 || cur.actionId === null) return;
+    const a = await this.#ctx.store.getAction(cur.actionId);
+    if (a !== undefined) await this.issueChallenge(a, cur.person, cur.role);
+  }
+
+  /** Closes open challenges with `reason` (those still open when the transaction runs); returns those it closed. */
+  async #close(challenges: ChallengeRow[], state: 'expired', reason: 'GATEWAY_RESTARTED' | 'SESSION_LOST'): Promise<ChallengeRow[]> {
+    const now = this.#ctx.clock.now();
+    const nonces = await this.nonces.ofActive(challenges);
+    const closed = await this.#ctx.store.tx(async (tx) => {
+      const out: ChallengeRow[] = [];
+      for (const c of challenges) {
+        if (!(await tx.signatures.endChallenge(c.id, state, reason, now))) continue;
+        await tx.audit([challengeClosedEntry(c, now, reason, nonces.get(c.id))]);
+        out.push(c);
+      }
+      return out;
+    });
+    for (const c of closed) this.nonces.forget(c.id);
+    return closed;
   }
 
   /** Who is asked: HIGH, every enrolled authorizer; CRITICAL, the quorum's members and biological comparators. */
@@ -169,6 +213,8 @@ export class ChallengeIssuer {
     if (expiresAt - now < sustainedMs) return undefined;
     const nonce = await this.#ctx.signer.random(32);
     const id = `chl_${randomUUID()}`;
+    // Sealed by the HSM before the row exists: the row is never without its nonce.
+    const sealedNonce = await this.nonces.seal(id, nonce);
     const row = {
       id,
       purpose: 'action' as const,
@@ -182,11 +228,10 @@ export class ChallengeIssuer {
       nonceSha256: createHash('sha256').update(nonce).digest('hex'),
       issuedAt: now,
       expiresAt,
+      sealedNonce,
     };
-    // Held before the commit: the row is readable once committed, before the commit's durability
-    // barrier releases this call, and a device that saw it must find its nonce (and a status change
-    // of the action in that gap must close it).
-    this.nonces.set(id, nonce);
+    // Before the commit: the row is readable once committed, before the commit's durability
+    // barrier releases this call, and a status change of the action in that gap must close it.
     this.#openActions.add(a.id);
     const inserted = await this.#ctx.store.tx(async (tx) => {
       const current = await tx.getAction(a.id);
@@ -216,11 +261,11 @@ export class ChallengeIssuer {
       ]);
       return true;
     }).catch((e: unknown) => {
-      this.nonces.delete(id);
+      this.nonces.forget(id);
       throw e;
     });
     if (!inserted) {
-      this.nonces.delete(id);
+      this.nonces.forget(id);
       return (await this.#store.openChallengesOf(personId)).find((c) => c.actionId === a.id);
     }
     const c = (await this.#store.getChallenge(id))!;

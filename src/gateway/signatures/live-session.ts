@@ -1,6 +1,6 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { nextStatus } from '../../core/action/state-machine.ts';
-import { FirewallError } from '../../core/errors.ts';
+import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { buildProfile, REPLAY_CHECKS, verifyLiveness, withoutElements, type LivenessResult } from '../../core/liveness/index.ts';
 import { sortModalities } from '../../core/policy/modality.ts';
 import { assertionChallenge } from '../../core/signature/transcript.ts';
@@ -51,8 +51,17 @@ export async function beginSession(s: SignatureState, principal: PrincipalRecord
   // A session that cannot end inside the window would be refused at the end: say so now.
   if (now + c.sustainedMs > c.expiresAt) return fail('CHALLENGE_EXPIRED', 'too little of the signature window is left for the sustained duration', { count: false });
   if (c.mode !== 'biological') return fail('MODE_WITNESS_ONLY', 'this challenge is answered through an institutional witness', { consume: false });
-  const nonce = s.issuer.nonces.get(c.id);
-  if (nonce === undefined) return fail('CHALLENGE_UNAVAILABLE', 'the challenge nonce is not held by this gateway process', { count: false });
+  // Any replica opens the nonce the HSM sealed at issue (challenge-nonces.ts).
+  let nonce: Uint8Array | undefined;
+  try {
+    nonce = await s.issuer.nonces.open(c.id);
+  } catch (e) {
+    // Altered, or moved from another challenge: this challenge can never be answered.
+    if (isFirewallError(e, 'SEAL_INVALID')) return fail('CHALLENGE_UNAVAILABLE', 'the stored challenge nonce does not open', { count: false });
+    // The HSM does not answer: nothing is consumed or counted, the action goes on waiting.
+    return fail('HSM_UNAVAILABLE', 'the HSM that opens challenge nonces does not answer; try again shortly', { count: false, consume: false });
+  }
+  if (nonce === undefined) return fail('CHALLENGE_UNAVAILABLE', 'the challenge was issued before nonces were stored sealed', { count: false });
   let action: ActionRecord | undefined;
   if (c.actionId !== null) {
     action = await s.ctx.store.getAction(c.actionId);
@@ -221,7 +230,7 @@ async function recordVerified(s: SignatureState, plan: SessionPlan, newCounter: 
     const r = await refuse(s, c, plan.principal, res.refuse, { count: res.refuse === 'COUNTER_REGRESSION', consume: true, device: plan.device.credentialId, detail: common });
     return { accepted: false, code: res.refuse, ...(r.locked ? { locked: true } : {}), ...(r.logIndex === undefined ? {} : { logIndex: r.logIndex }) };
   }
-  s.issuer.nonces.delete(c.id);
+  s.issuer.nonces.forget(c.id);
   if (res.action !== undefined) {
     s.ctx.bus.changed(res.action);
     s.ctx.dispatcher.start(res.action);

@@ -86,6 +86,7 @@ export async function enrolmentSession(s: SignatureState, principal: PrincipalRe
   const nonce = await s.ctx.signer.random(32);
   const now = s.ctx.clock.now();
   const id = `chl_${randomUUID()}`;
+  const sealedNonce = await s.issuer.nonces.seal(id, nonce);
   const row = {
     id,
     purpose: 'enrolment' as const,
@@ -99,6 +100,7 @@ export async function enrolmentSession(s: SignatureState, principal: PrincipalRe
     nonceSha256: createHash('sha256').update(nonce).digest('hex'),
     issuedAt: now,
     expiresAt: now + 10 * 60_000,
+    sealedNonce,
   };
   const ok = await s.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
     if (await txLocked(tx.signatures, personId)) return 'locked';
@@ -106,8 +108,8 @@ export async function enrolmentSession(s: SignatureState, principal: PrincipalRe
     await tx.audit([{ v: 1, type: 'signature.challenge_issued', ts: now, challengeId: id, purpose: 'enrolment', digest: row.digest, person: personId, modalities, sustainedMs: row.sustainedMs, expiresAt: row.expiresAt, nonceSha256: row.nonceSha256 }]);
     return true;
   });
+  if (ok !== true) s.issuer.nonces.forget(id);
   if (ok === 'locked') throw new FirewallError('PERSON_LOCKED', DEVICE_REASONS.locked, { status: 423 });
   if (!ok) throw new FirewallError('ENROLMENT_OPEN', 'an enrolment session is already open; use or let it expire', { status: 409 });
-  s.issuer.nonces.set(id, nonce);
   return challengeView((await s.store.getChallenge(id))!);
 }

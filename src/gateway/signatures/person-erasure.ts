@@ -53,7 +53,7 @@ export async function purgeInactive(s: SignatureState): Promise<Erasure[]> {
 }
 
 async function erase(s: SignatureState, personId: string, ground: ErasureGround): Promise<Erasure | undefined> {
-  const done = await erasePersonData(s.ctx, personId, ground, (id) => s.issuer.nonces.get(id));
+  const done = await erasePersonData(s.ctx, personId, ground, (id) => s.issuer.nonces.cached(id));
   if (done === undefined) return undefined;
   forgetClosed(s, done.closed, 'PERSON_ERASED', { code: 'PERSON_ERASED', message: 'the person was erased while the session ran' });
   await reissueWitnessed(s, personId, done.closed, 'an erasure');

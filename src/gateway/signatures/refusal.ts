@@ -62,7 +62,7 @@ export async function refuse(s: SignatureState, c: ChallengeRow, principal: Prin
     return { consumed, closed, logIndex };
   });
   if (res.consumed) {
-    s.issuer.nonces.delete(c.id);
+    s.issuer.nonces.forget(c.id);
     s.witness.delete(c.id);
   }
   if (res.closed !== undefined) await afterLock(s, principal.id, res.closed, now);
@@ -115,7 +115,7 @@ async function txLock(s: SignatureState, tx: SignaturesTx, personId: string, fai
   entries.push({ v: 1, type: 'signature.person_locked', ts: now, person: personId, failures });
   const closed: ChallengeRow[] = [];
   for (const c of await tx.openChallengesInvolving(personId)) if (await tx.endChallenge(c.id, 'cancelled', 'PERSON_LOCKED', now)) closed.push(c);
-  for (const c of closed) entries.push(challengeClosedEntry(c, now, 'PERSON_LOCKED', c.state === 'active' ? s.issuer.nonces.get(c.id) : undefined));
+  for (const c of closed) entries.push(challengeClosedEntry(c, now, 'PERSON_LOCKED', c.state === 'active' ? s.issuer.nonces.cached(c.id) : undefined));
   return closed;
 }
 
@@ -128,7 +128,7 @@ async function afterLock(s: SignatureState, personId: string, closed: readonly C
 /** After the commit that closed them: drop the challenges' secrets, end their sessions, tell the person's devices. */
 export function forgetClosed(s: SignatureState, closed: readonly ChallengeRow[], reason: ChallengeClosedReason, end: LiveEnd): void {
   for (const c of closed) {
-    s.issuer.nonces.delete(c.id);
+    s.issuer.nonces.forget(c.id);
     s.witness.delete(c.id);
     s.live.get(c.id)?.(end);
     notifyPerson(s.ctx, c.person, 'challenge_closed', { id: c.id, ...(c.actionId === null ? {} : { actionId: c.actionId }), reason });

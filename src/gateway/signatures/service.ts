@@ -71,9 +71,15 @@ export class SignatureService {
     }
   }
 
-  /** At start-up: challenges of an earlier process lost their nonce; close them and issue fresh ones. */
+  /**
+   * At start-up: open challenges stay open (their nonces are sealed in the store); sessions lost
+   * with a stopped process close once they cannot still be running on another replica
+   * (challenge-issuer.ts `recover`).
+   */
   recover(): Promise<void> {
-    return this.issuer.recover();
+    const cfg = this.config;
+    // The longest a started session can last (challenge-socket.ts timers), with a margin for clocks.
+    return this.issuer.recover((c) => (c.mode === 'witness' ? cfg.witnessTtlMs + 1000 : c.sustainedMs + cfg.finishWithinMs + cfg.signTimeoutMs) + 5_000);
   }
 
   /** The action stopped waiting: its open challenges close, running sessions end (not counted as failures). */
@@ -82,11 +88,13 @@ export class SignatureService {
     this.issuer.forgetAction(actionId);
     const open = await this.store.openChallengesForAction(actionId);
     if (open.length === 0) return;
+    // A started session publishes its nonce: opened before the transaction (no HSM call inside it).
+    const nonces = await this.issuer.nonces.ofActive(open);
     const now = this.ctx.clock.now();
     await this.ctx.store.tx(async (tx) => {
       for (const c of open) {
         if (!(await tx.signatures.endChallenge(c.id, state, reason, now))) continue;
-        await tx.audit([challengeClosedEntry(c, now, reason, c.state === 'active' ? this.issuer.nonces.get(c.id) : undefined)]);
+        await tx.audit([challengeClosedEntry(c, now, reason, nonces.get(c.id))]);
       }
     });
     forgetClosed(this.#s, open, reason, { code: 'ACTION_NOT_PENDING', message: `the action stopped waiting (${reason})` });

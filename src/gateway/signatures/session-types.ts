@@ -17,7 +17,7 @@ export const DEVICE_REASONS = {
 export type DeviceReason = keyof typeof DEVICE_REASONS;
 
 /** Codes that mean the challenge could not be used at all (nothing was tried). */
-export const UNAVAILABLE: ReadonlySet<string> = new Set(['CHALLENGE_NOT_FOUND', 'CHALLENGE_USED', 'CHALLENGE_EXPIRED', 'CHALLENGE_UNAVAILABLE', 'ACTION_NOT_PENDING', 'RATE_LIMITED']);
+export const UNAVAILABLE: ReadonlySet<string> = new Set(['CHALLENGE_NOT_FOUND', 'CHALLENGE_USED', 'CHALLENGE_EXPIRED', 'CHALLENGE_UNAVAILABLE', 'HSM_UNAVAILABLE', 'ACTION_NOT_PENDING', 'RATE_LIMITED']);
 
 export class SessionRefused extends FirewallError {
   readonly deviceReason: DeviceReason;
@@ -56,7 +56,7 @@ export interface LiveEnd {
   message: string;
 }
 
-/** Everything a running session needs; the nonce and stimulus never leave this process's memory. */
+/** Everything a running session needs; the nonce (stored only sealed by the HSM) and stimulus stay in this process's memory. */
 export interface SessionPlan {
   challenge: ChallengeRow;
   principal: PrincipalRecord;

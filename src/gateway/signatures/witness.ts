@@ -1,5 +1,5 @@
 import { nextStatus } from '../../core/action/state-machine.ts';
-import { FirewallError } from '../../core/errors.ts';
+import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { assertionChallenge, witnessStatementHash, type WitnessStatement } from '../../core/signature/transcript.ts';
 import type { AuthenticationResponse } from '../../core/signature/messages.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
@@ -37,8 +37,14 @@ export async function witnessOptions(s: SignatureState, principal: PrincipalReco
   if (now > c.expiresAt || a === undefined || (a.status !== 'awaiting_signature' && a.status !== 'awaiting_quorum')) {
     throw new FirewallError('CHALLENGE_EXPIRED', 'the challenge or its action is no longer open', { status: 409 });
   }
-  const nonce = s.issuer.nonces.get(c.id);
-  if (nonce === undefined) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the challenge is not held by this gateway process', { status: 409 });
+  let nonce: Uint8Array | undefined;
+  try {
+    nonce = await s.issuer.nonces.open(c.id);
+  } catch (e) {
+    if (isFirewallError(e, 'SEAL_INVALID')) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the stored challenge nonce does not open', { status: 409 });
+    throw new FirewallError('HSM_UNAVAILABLE', 'the HSM that opens challenge nonces does not answer; try again shortly', { status: 503, cause: e });
+  }
+  if (nonce === undefined) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the challenge was issued before nonces were stored sealed', { status: 409 });
   const started = await s.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
     // A locked witness starts nothing; read here so that a lock committed just before, even in this
     // batch, counts (the lock closes only ceremonies already started).
@@ -92,7 +98,8 @@ export async function witnessComplete(s: SignatureState, principal: PrincipalRec
   // the challenge is already closed and the witness's device may be gone. Fail closed, nothing tried.
   if (c.state !== 'active') throw new FirewallError('CHALLENGE_USED', `the challenge is ${c.state}`, { status: 409 });
   const now = s.ctx.clock.now();
-  const nonce = s.issuer.nonces.get(c.id);
+  // Opened by witnessOptions in this process (the ceremony itself is held here, `s.witness`).
+  const nonce = s.issuer.nonces.cached(c.id);
   const detail = { device: pending.credentialId, person: c.person, statementHash: pending.statementHash, ...(nonce ? { nonce: Buffer.from(nonce).toString('base64url') } : {}) };
   const refuseWitness = async (code: string, message: string): Promise<never> => {
     await refuse(s, c, principal, code, { count: true, consume: true, device: pending.credentialId, detail: { ...detail, message } });
@@ -131,7 +138,7 @@ export async function witnessComplete(s: SignatureState, principal: PrincipalRec
     return { action: (await tx.updateAction(action.id, ['executing'], { authorisationLogIndex: first })) ?? moved, approval, verifiedIndex, moved: true };
   });
   if ('refuse' in res) return refuseWitness(res.refuse, 'the action or challenge changed before the witness signature was recorded');
-  s.issuer.nonces.delete(c.id);
+  s.issuer.nonces.forget(c.id);
   if (res.moved) {
     s.ctx.bus.changed(res.action);
     s.ctx.dispatcher.start(res.action);

@@ -1,6 +1,6 @@
 import type { Fingerprint, PersonProfile } from '../../../core/liveness/types.ts';
 import type { Modality } from '../../../core/policy/modality.ts';
-import type { CeremonyRow, ChallengeRow, ChallengeState, DeviceRow, ErasedRows, ErasureRow, PersonRow, SignatureReads, SignaturesTx } from '../../../gateway/ports/signatures.ts';
+import type { CeremonyRow, ChallengeRow, ChallengeState, DeviceRow, ErasedRows, ErasureRow, NewChallenge, PersonRow, SignatureReads, SignaturesTx } from '../../../gateway/ports/signatures.ts';
 import { ceremonyRow, challengeRow, deviceRow, openKeyOf, personRow } from '../signature-rows.ts';
 import { first, type Row, type Sql } from './pg-client.ts';
 
@@ -92,11 +92,11 @@ export class PgSignaturesTx implements SignaturesTx {
     return one(this.#db.query('SELECT * FROM sig_challenges WHERE id = $1', [id]), challengeRow);
   }
   /** False when an open challenge for the same (action, person) already exists. */
-  async insertChallenge(c: Omit<ChallengeRow, 'state' | 'startedAt' | 'endedAt' | 'outcome' | 'device'>): Promise<boolean> {
+  async insertChallenge(c: NewChallenge): Promise<boolean> {
     const res = await this.#db.query(
-      `INSERT INTO sig_challenges (id, purpose, mode, action_id, digest, person, role, modalities, sustained_ms, nonce_sha256, state, issued_at, expires_at, started_at, ended_at, outcome, device, open_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'issued', $11, $12, NULL, NULL, NULL, NULL, $13) ON CONFLICT DO NOTHING`,
-      [c.id, c.purpose, c.mode, c.actionId, c.digest, c.person, c.role, JSON.stringify(c.modalities), c.sustainedMs, c.nonceSha256, c.issuedAt, c.expiresAt, openKeyOf(c)],
+      `INSERT INTO sig_challenges (id, purpose, mode, action_id, digest, person, role, modalities, sustained_ms, nonce_sha256, state, issued_at, expires_at, started_at, ended_at, outcome, device, open_key, nonce_sealed)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'issued', $11, $12, NULL, NULL, NULL, NULL, $13, $14) ON CONFLICT DO NOTHING`,
+      [c.id, c.purpose, c.mode, c.actionId, c.digest, c.person, c.role, JSON.stringify(c.modalities), c.sustainedMs, c.nonceSha256, c.issuedAt, c.expiresAt, openKeyOf(c), c.sealedNonce],
     );
     return res.rowCount === 1;
   }
@@ -104,9 +104,9 @@ export class PgSignaturesTx implements SignaturesTx {
   async startChallenge(id: string, credentialId: string | null, now: number): Promise<boolean> {
     return (await changed(this.#db.query("UPDATE sig_challenges SET state = 'active', started_at = $1, device = $2 WHERE id = $3 AND state = 'issued'", [now, credentialId, id]))) === 1;
   }
-  /** (issued|active) -> a final state; true if this call closed it. */
+  /** (issued|active) -> a final state, dropping its sealed nonce; true if this call closed it. */
   async endChallenge(id: string, state: ChallengeState, outcome: string, now: number): Promise<boolean> {
-    const sql = "UPDATE sig_challenges SET state = $1, ended_at = $2, outcome = $3, open_key = NULL WHERE id = $4 AND state IN ('issued', 'active')";
+    const sql = "UPDATE sig_challenges SET state = $1, ended_at = $2, outcome = $3, open_key = NULL, nonce_sealed = NULL WHERE id = $4 AND state IN ('issued', 'active')";
     return (await changed(this.#db.query(sql, [state, now, outcome, id]))) === 1;
   }
   /** Sessions started by `person` for `actionId` (each consumed a challenge). */
@@ -171,6 +171,11 @@ export class PgSignatureReads implements SignatureReads {
 
   getPerson(id: string): Promise<PersonRow | undefined> {
     return one(this.#db.query('SELECT * FROM sig_people WHERE id = $1', [id]), personRow);
+  }
+  async sealedNonce(challengeId: string): Promise<string | undefined> {
+    const r = (await this.#db.query("SELECT nonce_sealed FROM sig_challenges WHERE id = $1 AND state IN ('issued', 'active')", [challengeId])).rows[0] as Row | undefined;
+    const v = r?.['nonce_sealed'];
+    return typeof v === 'string' ? v : undefined;
   }
   async people(): Promise<PersonRow[]> {
     return (await this.#db.query('SELECT * FROM sig_people ORDER BY id COLLATE "C"')).rows.map(personRow);

@@ -93,7 +93,8 @@ CREATE TABLE sig_challenges (
   ended_at     BIGINT,
   outcome      TEXT,
   device       TEXT,
-  open_key     TEXT UNIQUE
+  open_key     TEXT UNIQUE,
+  nonce_sealed TEXT
 );
 CREATE INDEX sig_challenges_person ON sig_challenges (person, state);
 CREATE INDEX sig_challenges_action ON sig_challenges (action_id);
