@@ -28,7 +28,7 @@ COPY clients ./clients
 COPY examples ./examples
 COPY docs/privacy.md ./docs/privacy.md
 COPY --from=app /app/web/app/dist ./web/app/dist
-RUN mkdir -p /var/lib/analog-firewall && chown node:node /var/lib/analog-firewall
+RUN mkdir -p /var/lib/analog-firewall/shared && chown -R node:node /var/lib/analog-firewall
 USER node
 VOLUME ["/var/lib/analog-firewall"]
 

@@ -109,6 +109,8 @@ export async function runCluster(argv: string[], env: NodeJS.ProcessEnv, out: (l
             REDIS_URL: redisUrl,
             REDIS_KEY_PREFIX: redisPrefix,
             TRUSTED_PROXIES: '127.0.0.1',
+            // One VAPID key for all: a phone subscribed to Web Push through one replica hears from every one.
+            APP_PUSH_VAPID_FILE: join(dataDir, 'vapid.json'),
             HSM_SIM_TCP: `${hsmAddress.host}:${hsmAddress.port}`,
             HSM_SIM_USER_PIN: hsm.userPin,
             HSM_SIM_TLS_CA: file('ca.pem'),

@@ -45,7 +45,8 @@ export function approverCapability(o: {
         o.env['APP_PUSH'] === 'off'
           ? undefined
           : new PushNotifier({
-              keyFile: join(o.dataDir, 'vapid.json'),
+              // Shared by replicas (APP_PUSH_VAPID_FILE), so a phone subscribed through one gets pushes from all.
+              keyFile: o.env['APP_PUSH_VAPID_FILE'] || join(o.dataDir, 'vapid.json'),
               // RFC 8292 §2.1: a contact for the push service, https: or mailto:.
               subject: o.env['APP_PUSH_SUBJECT'] || (config.appOrigin.startsWith('https:') ? config.appOrigin : 'mailto:operator@localhost'),
               store: ctx.store,

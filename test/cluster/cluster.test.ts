@@ -141,6 +141,17 @@ describe('npm run cluster -- --replicas 3', () => {
     expect(readFileSync(join(env['DATA_DIR']!, 'hsm-pki', 'allowed-clients.txt'), 'utf8')).toMatch(/# replica-3/);
   });
 
+  it('every replica pushes to phones with the same Web Push key (a subscription made through one works from all)', async () => {
+    const keys = new Set<string>();
+    for (const r of replicas) {
+      const res = await fetch(`http://127.0.0.1:${r.port}/app/api/config`);
+      expect(res.status).toBe(200);
+      keys.add(((await res.json()) as { vapidPublicKey: string }).vapidPublicKey);
+    }
+    expect(keys.size).toBe(1);
+    expect([...keys][0]).toMatch(/^[A-Za-z0-9_-]{80,}$/);
+  });
+
   it('LOW requests through the balancer are answered and executed once each', async () => {
     const before = payments.executions.length;
     for (let i = 0; i < 9; i++) expect((await send('GET', '/proxy/payments/balances/acc-1', `low-${i}`)).status).toBe(200);

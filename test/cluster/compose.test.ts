@@ -24,7 +24,8 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   networks?: Record<string, { ipv4_address?: string } | null>;
-  volumes?: { source?: string; target: string; read_only?: boolean }[];
+  /** docker-compose 1.x prints volumes in the short form, SOURCE:TARGET[:MODE]. */
+  volumes?: string[];
 }
 
 describe('docker-compose.yml', () => {
@@ -58,6 +59,8 @@ describe('docker-compose.yml', () => {
       expect(e['HSM_SIM_TLS_CLIENT_CERT']).toBe(`/pki/${name}.pem`);
       expect(e['HSM_SIM_TLS_CLIENT_KEY']).toBe(`/pki/${name}.key`);
       expect(e['TRUSTED_PROXIES']).toBe(balancer);
+      expect(e['APP_PUSH_VAPID_FILE']).toBe('/var/lib/analog-firewall/shared/vapid.json');
+      expect(s[name]!.volumes).toContain('app-shared:/var/lib/analog-firewall/shared:rw');
       expect(e['PUBLIC_URL']).toBe(e['GATEWAY_ID']);
       expect(s[name]!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' }, 'hsm-init': { condition: 'service_completed_successfully' } });
       // The replicas never see the device's master secret or the SO PIN.

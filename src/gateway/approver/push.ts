@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import webpush from 'web-push';
 import type { Logger } from 'pino';
@@ -12,13 +13,35 @@ import type { PushSubscriptionRow } from '../ports/approver.ts';
  * subscribed, through the `web-push` library.
  *
  * The VAPID key is not one of the firewall's keys: it authorises nothing the firewall does, it only
- * identifies this gateway to push services. It lives in DATA_DIR/vapid.json (mode 0600, generated
+ * identifies this gateway to push services. It lives in APP_PUSH_VAPID_FILE, default DATA_DIR/vapid.json (mode 0600, generated
  * on first start, never logged, never served; only its public half is). What a leak would allow is
  * limited by what is sent: a push says only that something awaits the person (kind and count),
  * never the action, so the key cannot be used to put words in front of an approver that look like
  * the firewall's. Moving it into the HSM needs an ES256 key purpose signing the VAPID JWT there
  * (docs/approver-app.md §Web Push, not done).
  */
+/**
+ * The VAPID key pair in `file`, made on first use. Replicas sharing one file (APP_PUSH_VAPID_FILE)
+ * may start together: each writes a complete file under a temporary name and links it into place,
+ * which only one link can do; the others read the winner's. A subscription made through any replica
+ * then works from every replica.
+ */
+function vapidKeys(file: string): { publicKey: string; privateKey: string } {
+  if (!existsSync(file)) {
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, JSON.stringify(webpush.generateVAPIDKeys()) + '\n', { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    try {
+      linkSync(tmp, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as { publicKey: string; privateKey: string };
+}
+
 export class PushNotifier {
   readonly publicKey: string;
   readonly #privateKey: string;
@@ -28,14 +51,7 @@ export class PushNotifier {
 
   /** `caFile`: extra CA certificates (PEM) to trust for push services (a corporate TLS proxy; tests). */
   constructor(o: { keyFile: string; subject: string; store: Store; clock: Clock; log: Logger; allowLoopback?: boolean; caFile?: string }) {
-    let keys: { publicKey: string; privateKey: string };
-    if (existsSync(o.keyFile)) {
-      keys = JSON.parse(readFileSync(o.keyFile, 'utf8')) as { publicKey: string; privateKey: string };
-    } else {
-      keys = webpush.generateVAPIDKeys();
-      writeFileSync(o.keyFile, JSON.stringify(keys) + '\n', { mode: 0o600 });
-      chmodSync(o.keyFile, 0o600);
-    }
+    const keys = vapidKeys(o.keyFile);
     this.publicKey = keys.publicKey;
     this.#privateKey = keys.privateKey;
     this.#subject = o.subject;
