@@ -12,15 +12,19 @@ const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 
 /** CPU time (ms) of a process and of its main thread, from /proc: robust to other load on the machine. */
-function cpuMs(pid: number): { process: number; main: number } {
+function cpuMs(pid: number): { process: number; main: number; system: number } {
+  const fields = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = (stat: string) => {
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = fields(stat);
     return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
   };
   const hz = 100; // USER_HZ on Linux
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return {
-    process: (ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / hz,
+    process: (ticks(stat) * 1000) / hz,
     main: (ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * 1000) / hz,
+    // In the kernel on the process's behalf (stime): system calls for the disk, sockets and timers.
+    system: (Number(fields(stat)[12]) * 1000) / hz,
   };
 }
 
@@ -169,6 +173,9 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       low_tier_gateway_cpu_us_per_action: Math.round(((cpuAfter.process - cpuBefore.process) * 1000) / low.total),
       low_tier_gateway_cpu_us_per_action_assertion: Math.round(((cpuAfterAssertion.process - cpuBeforeAssertion.process) * 1000) / lowAssertion.total),
       bare_proxy_cpu_us_per_request: Math.round(((bareCpuAfter.process - bareCpuBefore.process) * 1000) / bare.total),
+      // The same CPU split: in the kernel (system calls) and in user space.
+      low_tier_gateway_system_cpu_us_per_action: Math.round(((cpuAfter.system - cpuBefore.system) * 1000) / low.total),
+      bare_proxy_system_cpu_us_per_request: Math.round(((bareCpuAfter.system - bareCpuBefore.system) * 1000) / bare.total),
       low_tier_gateway_main_thread_cpu_us_per_action: Math.round(((cpuAfter.main - cpuBefore.main) * 1000) / low.total),
       low_tier_gateway_disk_kb_per_action: Number(((diskAfter - diskBefore) / 1024 / low.total).toFixed(1)),
       // The floor (bench/low-tier-floor.ts): what issue #2's required work costs at the least, and

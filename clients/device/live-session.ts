@@ -65,6 +65,12 @@ export interface LiveSessionOptions {
   origin?: string;
   /** Client assertion in the upgrade's Authorization header (default) or in hello.authorization. */
   authVia?: 'header' | 'hello';
+  /**
+   * Produce each sample this long after its device time (default 0: at once). A device that answers
+   * revealed prompts from something prepared (a re-assembled recording) holds back this much so a
+   * reveal delayed in transit still arrives before the samples it shapes.
+   */
+  lagMs?: number;
   /** Persist the credential's counter after it signed. */
   onCounter?(c: StoredCredential): void;
   onProgress?(elapsedMs: number, durationMs: number, revealed: number): void;
@@ -147,7 +153,7 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
       return;
     }
     const end = hooks.finishAtMs ?? D;
-    const until = Math.min(Math.floor(now / step) * step, D);
+    const until = Math.min(Math.floor(Math.max(0, now - (o.lagMs ?? 0)) / step) * step, D);
     if (until > produced) {
       const s = o.source.next(produced, until, out.revealed);
       appendStreams(pending, s);

@@ -129,7 +129,10 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     // Each new gesture prompt answered with the accepted session's answer to the same gesture,
     // level-matched; the element descriptors kept from that session recognise the pieces.
     const a2 = await highTransfer(h, 'high-reassembled');
-    const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource([{ streams: r.streams, revealed: r.revealed }]) });
+    // The attacker holds its stream back, so a reveal that is slow to arrive (a loaded machine) still
+    // comes before the samples it shapes: the pieces land where the prompts were, as a careful
+    // attacker's would, and what is refused is the reuse itself.
+    const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource([{ streams: r.streams, revealed: r.revealed }]), lagMs: 400 });
     expect(reasm.result).toMatchObject({ outcome: 'refused' });
     const refused = await waitFor(async () => (await entries(h, { actionId: a2.id, type: 'signature.refused' }))[0]);
     expect(refused).toMatchObject({ who: 'rita', code: 'REPLAY_DETECTED' });
