@@ -108,12 +108,19 @@ export async function feedMotion(cdp: CDPSession, person: SimulatedBody | (() =>
   await cdp.send('Emulation.setSensorOverrideEnabled', { enabled: true, type: 'accelerometer', metadata: meta });
   await cdp.send('Emulation.setSensorOverrideEnabled', { enabled: true, type: 'gyroscope', metadata: meta });
   let busy = false;
+  let sent: { x: number; y: number; z: number } | undefined;
+  // One reading per push, and pushes are ~20 ms apart (more when the machine is busy): the sample
+  // that moved furthest from the last one sent stands for the interval, so a tap's ~30 ms jolt is not
+  // skipped between two pushes, as a real accelerometer sampling at 50-100 Hz would not skip it.
+  const salient = (acc: readonly { x: number; y: number; z: number }[]) =>
+    sent === undefined || acc.length === 0 ? acc.at(-1) : acc.reduce((best, s) => (Math.hypot(s.x - sent!.x, s.y - sent!.y, s.z - sent!.z) > Math.hypot(best.x - sent!.x, best.y - sent!.y, best.z - sent!.z) ? s : best));
   const push = async (): Promise<void> => {
     if (busy) return;
     busy = true;
     try {
       const m = current().take('motion', o.leadMs ?? 0);
-      const a = m?.acc.at(-1);
+      const a = m === undefined ? undefined : salient(m.acc);
+      if (a) sent = a;
       const g = m?.gyro?.at(-1);
       if (a) await cdp.send('Emulation.setSensorOverrideReadings', { type: 'accelerometer', reading: { xyz: { x: a.x, y: a.y, z: a.z } } });
       if (g) await cdp.send('Emulation.setSensorOverrideReadings', { type: 'gyroscope', reading: { xyz: { x: g.x, y: g.y, z: g.z } } });
