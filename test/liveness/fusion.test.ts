@@ -31,6 +31,14 @@ describe('fusion rule (decideAcceptance)', () => {
     expect(decideAcceptance({ modalities: ['motion', 'typing'], results, checks: [], supporting: new Set(), fusion: false })).toMatchObject({ accepted: false, rule: 'all' });
   });
 
+  it('fusion only relaxes: a session whose every check passed is accepted even below a positive fused threshold', () => {
+    const results = { motion: mod([soft('motion.coupling', 0)]), typing: mod([soft('typing.rhythm-structure', 0.47)]) };
+    const strict = { floor: -0.5, minFused: 0.5, cap: 1 };
+    expect(decideAcceptance({ modalities: ['motion', 'typing'], results, checks: [], supporting: new Set(), fusion: strict })).toMatchObject({ accepted: true, fused: 0.47 });
+    const missed = { motion: mod([soft('motion.coupling', 1)]), typing: mod([soft('typing.rhythm-structure', -0.6)]) };
+    expect(decideAcceptance({ modalities: ['motion', 'typing'], results: missed, checks: [], supporting: new Set(), fusion: { ...strict, floor: -1 } }).accepted).toBe(false);
+  });
+
   it('a failed hard check rejects whatever the margins', () => {
     const results = { motion: mod([soft('motion.coupling', 1), hard('motion.jerk', false)]), gaze: mod([soft('gaze.coupling', 2)]) };
     expect(decideAcceptance({ modalities: ['motion', 'gaze'], results, checks: [], supporting: new Set(), fusion })).toMatchObject({ accepted: false, hardFailures: ['motion.jerk'] });
@@ -115,6 +123,7 @@ describe('fusion in verifyLiveness (a genuine motion+voice session, family A)', 
     expect(tamper((s) => { s.failedChecks.push('reuse'); })).toMatch(/session check/);
     expect(tamper((s) => { s.decision.rule = 'all'; })).toMatch(/hard check\(s\) failed: voice.syllables/);
     expect(tamper((s) => { s.decision.margins.voice = 0.2; s.decision.fused = 1.2; })).toMatch(/not negative/);
+    expect(tamper((s) => { s.decision.margins.motion = -0.5; s.decision.fused = -0.9; })).toMatch(/motion failed no soft check but its recorded margin -0.5 is negative/);
     // A supporting modality's weak response is tolerated by its rule; a refusal is not re-checked.
     expect(tamper((s) => { s.accepted = false; s.decision.fused = 3; })).toBeNull();
   });

@@ -52,12 +52,14 @@ export function recordedDecisionProblem(summary: unknown, supporting: readonly s
   for (const m of names) {
     const e = margins[m];
     if (!num(e)) return `the fusion decision has no margin for ${m}`;
-    if (e < floor) return `${m} margin ${e} is below the floor ${floor}`;
+    if (e < floor && softFailed.size > 0) return `${m} margin ${e} is below the floor ${floor}`;
     if (softFailed.has(m) && e >= 0) return `${m} failed soft checks but its recorded margin ${e} is not negative`;
+    if (!softFailed.has(m) && e < 0) return `${m} failed no soft check but its recorded margin ${e} is negative`;
     sum += sup.has(m) ? Math.min(0, e) : Math.min(cap, e);
   }
   // Margins are recorded to 0.001.
   if (Math.abs(sum - fused) > 0.001 * (names.length + 1)) return `the fused sum ${fused} is not the sum of the recorded margins (${Math.round(sum * 1000) / 1000})`;
-  if (fused < minFused) return `the fused evidence ${fused} is below ${minFused}`;
+  // A session with no failed soft check passes the every-check rule, which fusion only relaxes.
+  if (softFailed.size > 0 && fused < minFused) return `the fused evidence ${fused} is below ${minFused}`;
   return null;
 }

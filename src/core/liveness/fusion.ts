@@ -14,10 +14,11 @@
  *   e_m = sum of the margins of its failed soft checks         if any failed (negative)
  *       = min(cap, smallest margin of its passed soft checks)  otherwise (cap when it has none)
  *
- * — and the session is accepted when no hard check failed, every e_m >= floor (no modality may be
+ * — and the session is accepted when no hard check failed and either no soft check failed (every
+ * e_m >= 0: fusion only relaxes the every-check rule) or every e_m >= floor (no modality may be
  * absent or garbage and carried by the others) and
  *
- *   F = sum over primaries of e_m + sum over supporting modalities of min(0, e_m)  >=  minFused
+ *   F = sum over primaries of min(cap, e_m) + sum over supporting modalities of min(0, e_m)  >=  minFused
  *
  * (supporting modalities never carry a session; their weak-response checks are left out as before).
  */
@@ -115,6 +116,8 @@ export function decideAcceptance(input: DecisionInput): AcceptanceDecision & { a
     low = Math.min(low, e);
     fused += supporting.has(m) ? Math.min(0, e) : Math.min(f.cap, e);
   }
-  const accepted = hardFailures.length === 0 && low >= f.floor && fused >= f.minFused;
+  // Fusion only relaxes: a session whose every check passed is accepted whatever its fused sum (a
+  // positive minFused must not refuse what the every-check rule accepts).
+  const accepted = hardFailures.length === 0 && (low >= 0 || (low >= f.floor && fused >= f.minFused));
   return { accepted, rule: 'fusion', hardFailures, margins, fused: r3(fused), minFused: f.minFused, floor: f.floor, cap: f.cap };
 }
