@@ -109,7 +109,7 @@ describe('fusion in verifyLiveness (a genuine motion+voice session, family A)', 
   it('the log summary records the rule, and the offline re-check accepts only what the rule accepts', () => {
     const config = { voice: { minSyllableMatch: share + 0.06 } };
     const summary = livenessSummary(verifyLiveness({ stimulus, streams: session.streams, arrivals: session.arrivals, config }));
-    expect(summary['decision']).toMatchObject({ rule: 'fusion', floor: -1, minFused: 0, cap: 1 });
+    expect(summary['decision']).toMatchObject({ rule: 'fusion', ...DEFAULT_CONFIG.fusion });
     expect(JSON.stringify(summary)).not.toMatch(/hardFailures/);
     expect(recordedDecisionProblem(summary)).toBeNull();
     const tamper = (f: (s: Record<string, any>) => void): string | null => {
@@ -117,7 +117,7 @@ describe('fusion in verifyLiveness (a genuine motion+voice session, family A)', 
       f(s);
       return recordedDecisionProblem(s);
     };
-    expect(tamper((s) => { s.decision.margins.voice = -1.5; s.decision.fused = -0.5; })).toMatch(/below the floor/);
+    expect(tamper((s) => { s.decision.margins.voice = -1.5; s.decision.fused = -0.5; })).toMatch(/voice margin -1.5 is below the floor/);
     expect(tamper((s) => { s.decision.fused = 3; })).toMatch(/not the sum/);
     expect(tamper((s) => { s.modalities.motion.failedChecks.push('motion.jerk'); })).toMatch(/hard check\(s\) failed: motion.jerk/);
     expect(tamper((s) => { s.failedChecks.push('reuse'); })).toMatch(/session check/);

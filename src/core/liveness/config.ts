@@ -397,9 +397,13 @@ export const DEFAULT_CONFIG: LivenessConfig = {
     maxDistance: 0.25,
     maxReused: 0,
   },
+  // Chosen by the leave-one-family-out evaluation: both families, at their own thresholds, chose this
+  // among FUSION_CANDIDATES (bench/liveness-candidates.ts; docs/liveness.md §Results): the strictest
+  // fusion candidate, one primary may miss its soft checks by half a threshold-uncertainty step in
+  // total when the others pass theirs with 0.5 more to spare.
   fusion: {
-    minFused: 0,
-    floor: -1,
+    minFused: 0.5,
+    floor: -0.5,
     cap: 1,
   },
 };
