@@ -4,7 +4,8 @@ import { decideAcceptance, modalityMargin, SOFT_CHECKS } from '../../src/core/li
 import { DEFAULT_CONFIG } from '../../src/core/liveness/config.ts';
 import type { Check, ModalityResult, SessionStreams } from '../../src/core/liveness/types.ts';
 import { makePerson } from '../../clients/device/person.ts';
-import { MODALITIES } from '../../src/core/policy/modality.ts';
+import { FAMILIES } from '../../clients/device/family.ts';
+import { MODALITIES, type Modality } from '../../src/core/policy/modality.ts';
 import { buildProfile } from '../../src/core/liveness/profile.ts';
 import { recordedDecisionProblem } from '../../src/core/liveness/decision-record.ts';
 import { livenessSummary } from '../../src/gateway/signatures/liveness-summary.ts';
@@ -151,5 +152,34 @@ describe('fusion in verifyLiveness (a genuine motion+voice session, family A)', 
     expect(r.decision.margins!.voice).toBeLessThan(DEFAULT_CONFIG.fusion.floor);
     // Motion alone is as strong as it was: only the floor (and the fused sum) can have rejected it.
     expect(r.decision.margins!.motion).toBe(1);
+  });
+});
+
+describe('the gateway and the offline verifier agree on the rule', () => {
+  it('every acceptance passes the re-check of its logged summary; every refusal, logged as an acceptance, fails it', () => {
+    // Stricter thresholds than shipped, so that genuine pairs miss soft checks: some carried, some not.
+    const config = { typing: { minRhythmScore: 1.4 }, voice: { minSyllableMatch: 0.8 }, gaze: { minCorrelation: 0.8 }, motion: { tiltMinDeg: 16 } };
+    const pairs: Modality[][] = [['motion', 'typing'], ['typing', 'gaze'], ['gaze', 'voice'], ['motion', 'voice'], ['typing', 'voice'], ['motion', 'gaze']];
+    const seen = { fused: 0, clean: 0, refused: 0 };
+    for (const fam of ['a', 'b'] as const) {
+      pairs.forEach((mods, i) => {
+        const label = `fusion-agree-${fam}-${i}`;
+        const stimulus = stimulusFor(label, mods);
+        const s = FAMILIES[fam].simulate(stimulus, FAMILIES[fam].makePerson(`test-${label}`), mods, { seed: 'test/' + label });
+        const r = verifyLiveness({ stimulus, streams: s.streams, arrivals: s.arrivals, config });
+        const summary = livenessSummary(r);
+        if (r.accepted) {
+          expect(recordedDecisionProblem(summary), label).toBeNull();
+          seen[r.decision.margins && Object.values(r.decision.margins).some((e) => e! < 0) ? 'fused' : 'clean']++;
+        } else {
+          expect(recordedDecisionProblem({ ...summary, accepted: true }), label).not.toBeNull();
+          seen.refused++;
+        }
+      });
+    }
+    // The sample exercises all three outcomes (else the test would prove nothing).
+    expect(seen.fused).toBeGreaterThan(0);
+    expect(seen.clean).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
   });
 });
