@@ -22,7 +22,8 @@
  * spoken words and skin-conductance responses on family B, whose simulator exposes ground truth.
  *
  * Flags (corpus sizes per family): --people N (24), --bona-fide N per modality (100), --combined N
- * (70), --per-attack N per class, spread over the modalities (60), --only m1,m2, --quick, --dump.
+ * (70), --per-attack N per class, spread over the modalities (60), --pairs N pair attacks per
+ * signal-level class (half of --per-attack), --only m1,m2, --quick, --dump.
  * Only the default sizes write bench/liveness.json. Default run: ~5-8 min on 2 shared cores.
  */
 import { createHash } from 'node:crypto';
@@ -46,7 +47,7 @@ import { fusionReport } from './liveness-fusion-report.ts';
 import { benchLiveness } from './liveness.ts';
 
 type Fam = 'a' | 'b';
-interface Opts { people: number; bonaFide: number; combined: number; perAttack: number; only?: Modality[]; dump: boolean }
+interface Opts { people: number; bonaFide: number; combined: number; perAttack: number; pairs: number; only?: Modality[]; dump: boolean }
 interface Enrolled { id: string; profile: PersonProfile; history: Fingerprint[] }
 
 /** Slow modalities: supporting evidence (a weak response is not fatal), never alone for HIGH. */
@@ -250,7 +251,8 @@ async function main(): Promise<void> {
   const argv = process.argv;
   const num = (flag: string): number | undefined => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
   const quick = argv.includes('--quick');
-  const o: Opts = { people: num('--people') ?? (quick ? 8 : 24), bonaFide: num('--bona-fide') ?? (quick ? 18 : 100), combined: num('--combined') ?? (quick ? 14 : 70), perAttack: num('--per-attack') ?? (quick ? 12 : 60), dump: argv.includes('--dump') };
+  const o: Opts = { people: num('--people') ?? (quick ? 8 : 24), bonaFide: num('--bona-fide') ?? (quick ? 18 : 100), combined: num('--combined') ?? (quick ? 14 : 70), perAttack: num('--per-attack') ?? (quick ? 12 : 60), pairs: 0, dump: argv.includes('--dump') };
+  o.pairs = num('--pairs') ?? Math.ceil(o.perAttack / 2);
   if (argv.includes('--only')) o.only = argv[argv.indexOf('--only') + 1]!.split(',') as Modality[];
   const mods = o.only ?? [...MODALITIES];
   const fams: Fam[] = ['a', 'b'];
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
   const configs = (fam: Fam): ConfigOverrides[] => [{}, selfCfg(fam), cfgFor(fam)];
   const combinedOuts = o.only ? [] : await pool(fams.flatMap((fam) => [
     ...Array.from({ length: o.combined }, (_, i): Job => ({ kind: 'combined', fam, i, configs: configs(fam) })),
-    ...PAIR_CLASSES.flatMap((a) => Array.from({ length: Math.ceil(o.perAttack / 2) }, (_, i): Job => ({ kind: 'pair', fam, a, i, configs: configs(fam) }))),
+    ...PAIR_CLASSES.flatMap((a) => Array.from({ length: o.pairs }, (_, i): Job => ({ kind: 'pair', fam, a, i, configs: configs(fam) }))),
   ]), people, false);
   const seconds = (performance.now() - t0) / 1000;
 
@@ -374,7 +376,7 @@ async function main(): Promise<void> {
     timing: DEFAULT_TIMING,
   };
   if (o.dump) writeFileSync(join(tmpdir(), 'liveness-lofo-dump.json'), JSON.stringify(outs));
-  const defaults = !quick && !o.only && ['--people', '--bona-fide', '--combined', '--per-attack'].every((f) => num(f) === undefined);
+  const defaults = !quick && !o.only && ['--people', '--bona-fide', '--combined', '--per-attack', '--pairs'].every((f) => num(f) === undefined);
   if (defaults) writeFileSync(new URL('./liveness.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
 }
 
