@@ -90,6 +90,14 @@ export function fusionReport(outs: Out[], pct: Pct): Record<string, unknown> {
   printB('BPCER default HIGH combination, every-check rule, union (same sessions)', unionEvery);
   printA('APCER pair attacks (attacked + companion), chosen rule, union', union);
   printA('APCER pair attacks, every-check rule, union', unionEvery);
+  // Every candidate on the held-out halves, for the record (the choice above never looks at these).
+  const perCandidate = FUSION_CANDIDATES.map((cand, c) => {
+    const x = figures(outs, 'b', 2, c), y = figures(outs, 'a', 2, c);
+    const u = pool(x, y);
+    return { rule: cand.label, bpcerUnion: u.bpcer['all']!, bpcerAtoB: x.bpcer['all']!, bpcerBtoA: y.bpcer['all']!, worstPairApcerUnion: Math.max(0, ...Object.values(u.apcer).map((r) => r.rate)) };
+  });
+  console.log('\nEvery candidate held out (for the record; the choice is made on the training family only):');
+  for (const r of perCandidate) console.log(`  ${r.rule.padEnd(34)} BPCER union ${pct(r.bpcerUnion)}, A->B ${pct(r.bpcerAtoB)}, B->A ${pct(r.bpcerBtoA)}; worst pair class ${(100 * r.worstPairApcerUnion).toFixed(1)} %`);
   // What decided, on the held-out halves: every rejected bona fide session and every accepted attack.
   console.log('\nHeld out, chosen rule: rejected combined bona fide sessions and accepted pair attacks (hard failures; margins at the shipped fusion parameters)');
   for (const [test, c] of [['b', chosen['a->b']], ['a', chosen['b->a']]] as const) {
@@ -111,6 +119,7 @@ export function fusionReport(outs: Out[], pct: Pct): Record<string, unknown> {
     heldOut,
     union,
     everyCheckRule: { heldOut: everyCheck, union: unionEvery },
+    everyCandidateHeldOut: perCandidate,
     ...(inFamily ? { inFamilyShipped: { rule: FUSION_CANDIDATES[shipped]!.label, ...inFamily } } : {}),
   };
 }
