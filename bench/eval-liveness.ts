@@ -13,13 +13,17 @@
  * verification runs the gateway's pipeline: verifyLiveness with the claimed person's enrolled
  * profile (three sessions), the fingerprints the gateway holds, and the stream arrivals.
  * Combined sessions are two primary modalities captured together (every pair of motion, typing,
- * gaze, voice) and all six (hrv and eda supporting): the default HIGH policy.
+ * gaze, voice) and all six (hrv and eda supporting): the default HIGH policy. Its acceptance rule
+ * (every check, or fusion of soft checks: src/core/liveness/fusion.ts) is chosen on one family among
+ * FUSION_CANDIDATES and reported on the other, with every signal-level class also measured as pair
+ * attacks (bench/liveness-pairs.ts, bench/liveness-fusion-report.ts).
  * Reference rows (live-synthesis, live-impostor, splice) are reported, not targeted.
  * Also reports the onset-estimation error (estimated minus true onset) of gestures, typed and
  * spoken words and skin-conductance responses on family B, whose simulator exposes ground truth.
  *
  * Flags (corpus sizes per family): --people N (24), --bona-fide N per modality (100), --combined N
- * (70), --per-attack N per class, spread over the modalities (60), --only m1,m2, --quick, --dump.
+ * (70), --per-attack N per class, spread over the modalities (60), --pairs N pair attacks per
+ * signal-level class (half of --per-attack), --only m1,m2, --quick, --dump.
  * Only the default sizes write bench/liveness.json. Default run: ~5-8 min on 2 shared cores.
  */
 import { createHash } from 'node:crypto';
@@ -37,11 +41,13 @@ import type { Fingerprint, LivenessResult, PersonProfile } from '../src/core/liv
 import { FAMILIES, type SimFamily } from '../clients/device/family.ts';
 import type { SimulatedSessionB } from '../clients/device/family-b/session.ts';
 import { ATTACK_KINDS, REFERENCE_ATTACKS, attack, attackModalities, type AttackKind } from '../clients/device/attacks.ts';
-import { candidates, chosenConfig } from './liveness-candidates.ts';
+import { candidates, chosenConfig, FUSION_CANDIDATES } from './liveness-candidates.ts';
+import { decisionDetail, fusionDecisions, pairAttempt, pairPlan, PAIR_CLASSES } from './liveness-pairs.ts';
+import { fusionReport } from './liveness-fusion-report.ts';
 import { benchLiveness } from './liveness.ts';
 
 type Fam = 'a' | 'b';
-interface Opts { people: number; bonaFide: number; combined: number; perAttack: number; only?: Modality[]; dump: boolean }
+interface Opts { people: number; bonaFide: number; combined: number; perAttack: number; pairs: number; only?: Modality[]; dump: boolean }
 interface Enrolled { id: string; profile: PersonProfile; history: Fingerprint[] }
 
 /** Slow modalities: supporting evidence (a weak response is not fatal), never alone for HIGH. */
@@ -61,7 +67,8 @@ type Job =
   | { kind: 'enrol'; fam: Fam; i: number }
   | { kind: 'bf'; fam: Fam; m: Modality; i: number }
   | { kind: 'attack'; fam: Fam; a: AttackKind; m: Modality; i: number }
-  | { kind: 'combined'; fam: Fam; i: number; configs: ConfigOverrides[] };
+  | { kind: 'combined'; fam: Fam; i: number; configs: ConfigOverrides[] }
+  | { kind: 'pair'; fam: Fam; a: AttackKind; i: number; configs: ConfigOverrides[] };
 interface Outcome {
   job: Job;
   /** Accepted under each candidate of the modality (single-modality jobs) or each given config (combined). */
@@ -71,6 +78,12 @@ interface Outcome {
   modality: string;
   verifyMs: number;
   enrolled?: Enrolled;
+  /** Combined and pair sessions: accepted under each fusion candidate (FUSION_CANDIDATES), per config. */
+  rules?: boolean[][];
+  /** Combined and pair sessions, per config: hard failures and margins (shipped fusion parameters). */
+  detail?: string[];
+  /** Pair attempts: the companion attack on the other modality. */
+  companion?: string;
   /** Estimated minus true onset, ms (family B bona fide only). */
   onsetErrors?: number[];
   features?: unknown;
@@ -104,13 +117,20 @@ function run(job: Job, people: Record<Fam, Enrolled[]>, dump: boolean): Outcome 
     failed.push(res.accepted ? [] : failedIds(res));
     return res;
   };
-  const tag = `${job.fam}/${job.kind}/${job.kind === 'attack' ? job.a + '/' : ''}${job.kind === 'combined' ? 'c' : job.m}/${job.i}`;
+  const tag = `${job.fam}/${job.kind}/${job.kind === 'attack' || job.kind === 'pair' ? job.a + '/' : ''}${job.kind === 'combined' ? 'c' : job.kind === 'pair' ? 'p' : job.m}/${job.i}`;
   if (job.kind === 'combined') {
     const mods = pickCombo(job.i);
     const stim = deriveStimulus(seed(tag), { modalities: mods });
     const s = fam.simulate(stim, person, mods, { seed: tag });
-    for (const cfg of job.configs) verify({ stimulus: stim, streams: s.streams, arrivals: s.arrivals, profile: e.profile, history: e.history, acceptance: { supporting: SUPPORTING }, config: cfg });
-    return { job, accepted, failed, modality: mods.join('+'), verifyMs };
+    const res = job.configs.map((cfg) => verify({ stimulus: stim, streams: s.streams, arrivals: s.arrivals, profile: e.profile, history: e.history, acceptance: { supporting: SUPPORTING, fusion: false }, config: cfg }));
+    return { job, accepted, failed, modality: mods.join('+'), verifyMs, rules: res.map((r) => fusionDecisions(r, mods, SUPPORTING)), detail: res.map((r) => decisionDetail(r, mods, SUPPORTING)) };
+  }
+  if (job.kind === 'pair') {
+    const plan = pairPlan(job.a, job.i);
+    const stim = deriveStimulus(seed(tag), { modalities: plan.pair });
+    const at = pairAttempt(job.a, plan, stim, person, fam, tag);
+    const res = job.configs.map((cfg) => verify({ stimulus: stim, streams: at.streams, arrivals: at.arrivals, profile: e.profile, history: [...e.history, ...at.history], acceptance: { supporting: SUPPORTING, fusion: false }, config: cfg }));
+    return { job, accepted, failed, modality: `${plan.attacked}+${plan.other}`, verifyMs, rules: res.map((r) => fusionDecisions(r, plan.pair, SUPPORTING)), detail: res.map((r) => decisionDetail(r, plan.pair, SUPPORTING)), companion: plan.companion };
   }
   const cands = candidates(job.m);
   if (job.kind === 'bf') {
@@ -231,7 +251,8 @@ async function main(): Promise<void> {
   const argv = process.argv;
   const num = (flag: string): number | undefined => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
   const quick = argv.includes('--quick');
-  const o: Opts = { people: num('--people') ?? (quick ? 8 : 24), bonaFide: num('--bona-fide') ?? (quick ? 18 : 100), combined: num('--combined') ?? (quick ? 14 : 70), perAttack: num('--per-attack') ?? (quick ? 12 : 60), dump: argv.includes('--dump') };
+  const o: Opts = { people: num('--people') ?? (quick ? 8 : 24), bonaFide: num('--bona-fide') ?? (quick ? 18 : 100), combined: num('--combined') ?? (quick ? 14 : 70), perAttack: num('--per-attack') ?? (quick ? 12 : 60), pairs: 0, dump: argv.includes('--dump') };
+  o.pairs = num('--pairs') ?? Math.ceil(o.perAttack / 2);
   if (argv.includes('--only')) o.only = argv[argv.indexOf('--only') + 1]!.split(',') as Modality[];
   const mods = o.only ?? [...MODALITIES];
   const fams: Fam[] = ['a', 'b'];
@@ -255,8 +276,15 @@ async function main(): Promise<void> {
   const chosen: Record<string, Partial<Record<Modality, number>>> = { 'a->b': choose(of('a'), mods), 'b->a': choose(of('b'), mods) };
   const cfgFor = (test: Fam): ConfigOverrides => chosenConfig(chosen[test === 'b' ? 'a->b' : 'b->a']!);
 
-  // Combined sessions: each verified at the shipped config [0] and at the config chosen on the other family [1].
-  const combinedOuts = o.only ? [] : await pool(fams.flatMap((fam) => Array.from({ length: o.combined }, (_, i): Job => ({ kind: 'combined', fam, i, configs: [{}, cfgFor(fam)] }))), people, false);
+  const selfCfg = (fam: Fam): ConfigOverrides => chosenConfig(chosen[fam === 'a' ? 'a->b' : 'b->a']!);
+  // Combined sessions and pair attacks: each verified at the shipped config [0], at the config chosen on
+  // this family [1] (to choose the fusion rule on it) and at the config chosen on the other family [2]
+  // (held out). Every fusion candidate decides each verification.
+  const configs = (fam: Fam): ConfigOverrides[] => [{}, selfCfg(fam), cfgFor(fam)];
+  const combinedOuts = o.only ? [] : await pool(fams.flatMap((fam) => [
+    ...Array.from({ length: o.combined }, (_, i): Job => ({ kind: 'combined', fam, i, configs: configs(fam) })),
+    ...PAIR_CLASSES.flatMap((a) => Array.from({ length: o.pairs }, (_, i): Job => ({ kind: 'pair', fam, a, i, configs: configs(fam) }))),
+  ]), people, false);
   const seconds = (performance.now() - t0) / 1000;
 
   const inFamily = Object.fromEntries(fams.map((f) => [f, tables(of(f), () => 0)]));
@@ -281,14 +309,14 @@ async function main(): Promise<void> {
 
   const combined = (fam: Fam, idx: number): Record<string, Rate> => {
     const out: Record<string, Rate> = {};
-    const cs = combinedOuts.filter((x) => x.job.fam === fam);
+    const cs = combinedOuts.filter((x) => x.job.fam === fam && x.job.kind === 'combined');
     for (const key of ['all', ...new Set(cs.map((x) => x.modality))]) {
       const os = cs.filter((x) => key === 'all' || x.modality === key).map((x) => ({ ok: x.accepted[idx]!, failed: x.failed[idx]! }));
       out[key] = rate(os, (x) => !x.ok);
     }
     return out;
   };
-  const combinedRes = { inFamily: { a: combined('a', 0), b: combined('b', 0) }, heldOut: { 'a->b': combined('b', 1), 'b->a': combined('a', 1) } };
+  const combinedRes = { inFamily: { a: combined('a', 0), b: combined('b', 0) }, heldOut: { 'a->b': combined('b', 2), 'b->a': combined('a', 2) } };
   const combinedUnion = pool2(combinedRes.heldOut['a->b'], combinedRes.heldOut['b->a']);
 
   const onsets: Record<string, Record<string, number>> = {};
@@ -324,6 +352,7 @@ async function main(): Promise<void> {
   printA('APCER, union', union.apcer);
   console.log('\nonset-estimation error on family B (estimated - true, ms):');
   for (const [m, q] of Object.entries(onsets)) console.log(`  ${m.padEnd(8)} n=${q.n} p5 ${q.p5} p25 ${q.p25} median ${q.median} p75 ${q.p75} p95 ${q.p95}`);
+  const fusion = o.only ? undefined : fusionReport(combinedOuts, pct);
   const speed = benchLiveness();
   console.log(`\nverification: ${speed.liveness_verify_ms_all_modalities} ms CPU for one 30 s transcript with all six modalities (target <= 50 ms)`);
   console.log('* reference rows (live-synthesis, live-impostor, splice): reported, not targeted; the passkey stops them (docs/threat-model.md).');
@@ -339,14 +368,15 @@ async function main(): Promise<void> {
     families: inFamily,
     heldOut,
     union,
-    combined: { ...combinedRes, union: combinedUnion },
+    combined: { ...combinedRes, union: combinedUnion, note: 'every-check rule (fusion candidate 0) at the thresholds of each column; the fusion rule is under `fusion`' },
+    fusion,
     onsetErrorMs: { family: 'b', ...onsets },
     verifyMs: { allSixModalitiesCpu: speed.liveness_verify_ms_all_modalities },
     config: DEFAULT_CONFIG,
     timing: DEFAULT_TIMING,
   };
   if (o.dump) writeFileSync(join(tmpdir(), 'liveness-lofo-dump.json'), JSON.stringify(outs));
-  const defaults = !quick && !o.only && ['--people', '--bona-fide', '--combined', '--per-attack'].every((f) => num(f) === undefined);
+  const defaults = !quick && !o.only && ['--people', '--bona-fide', '--combined', '--per-attack', '--pairs'].every((f) => num(f) === undefined);
   if (defaults) writeFileSync(new URL('./liveness.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
 }
 

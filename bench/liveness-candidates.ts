@@ -5,7 +5,7 @@
  * family, the candidate with the lowest BPCER whose every signal-level attack class stays at
  * APCER <= 1 %, and reports that candidate on the held-out family. Candidate 0 is the shipped config.
  */
-import { DEFAULT_CONFIG, type ConfigOverrides } from '../src/core/liveness/config.ts';
+import { DEFAULT_CONFIG, type ConfigOverrides, type FusionConfig } from '../src/core/liveness/config.ts';
 import type { Modality } from '../src/core/policy/modality.ts';
 
 export interface Candidate { label: string; overrides: ConfigOverrides }
@@ -43,3 +43,16 @@ export function chosenConfig(chosen: Partial<Record<Modality, number>>): ConfigO
   for (const [m, i] of Object.entries(chosen) as [Modality, number][]) out = merge(out, candidates(m)[i]!.overrides);
   return out;
 }
+
+/**
+ * Acceptance-rule candidates for sessions with two or more primaries (src/core/liveness/fusion.ts),
+ * chosen like the thresholds: on the training family, the lowest combined BPCER whose every
+ * signal-level pair-attack class stays at APCER <= 1 %; ties go to the earlier (stricter) one.
+ * Candidate 0 is the every-check rule (no fusion).
+ */
+export interface FusionCandidate { label: string; fusion: FusionConfig | false }
+
+export const FUSION_CANDIDATES: readonly FusionCandidate[] = [
+  { label: 'every check', fusion: false },
+  ...[[-0.5, 0.5], [-0.5, 0], [-1, 0.5], [-1, 0], [-1.5, 0], [-2, 0]].map(([floor, minFused]): FusionCandidate => ({ label: `fusion floor ${floor}, fused >= ${minFused}`, fusion: { floor: floor!, minFused: minFused!, cap: 1 } })),
+];

@@ -165,6 +165,11 @@ beforeAll(async () => {
   // 11. An action recorded with a digest that is not its descriptor's.
   at['bad-digest'] = await audit([entry('action.received', now(), { id: 'act_mismatch', digest: 'cd'.repeat(32) }, { agent: 'agent-1', idempotencyKey: 'm', descriptor })]);
 
+  // 14. A liveness acceptance its own recorded rule refuses: one modality below the fusion floor.
+  const fusedLow = await submit('POST', '/proxy/payments/transfers', 'rogue-fusion', { payee: 'R14', amount: 2500, currency: 'EUR' });
+  const belowFloor = { accepted: true, score: 0.5, failedChecks: [], modalities: { motion: { accepted: true, failedChecks: [] }, voice: { accepted: false, failedChecks: ['voice.coupling'] } }, decision: { rule: 'fusion', margins: { motion: 1, voice: -3 }, fused: -2, minFused: 0, floor: -1, cap: 1 } };
+  at['fusion-floor'] = await audit([entry('signature.verified', now(), fusedLow, { who: 'alice', device: 'alice-phone', role: 'authorizer', liveness: belowFloor })]);
+
   const token = (await issueToken(h, rita, { scopes: ['log:export'] })).access_token;
   bundle = await exportWith(h, token);
   report = await verifyBundle(bundle, { rootPem: pki.rootPem });
@@ -195,6 +200,10 @@ describe('violations written into the log itself', () => {
 
   it('a HIGH approval without liveness', () => {
     expect(messagesAt('action.signature', at['no-liveness']!)[0]).toMatch(/alice \(authorizer: no liveness summary\)/);
+  });
+
+  it('a liveness acceptance that its recorded rule refuses (a modality below the fusion floor)', () => {
+    expect(messagesAt('action.signature', at['fusion-floor']!)[0]).toMatch(/the liveness acceptance does not follow its rule: voice margin -3 is below the floor -1/);
   });
 
   it('a HIGH approval short of the policy\'s modality roles', () => {

@@ -89,7 +89,7 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     expect(types).toEqual(expect.arrayContaining(['signature.challenge_issued', 'signature.session_started', 'signature.verified', 'action.authorised', 'action.executed']));
     const verified = log.find((e) => e['type'] === 'signature.verified')!;
     const verifiedIndex = (await h.log.query({ actionId: a.id, type: 'signature.verified' }))[0]!.index;
-    expect(verified).toMatchObject({ who: 'pam', role: 'authorizer', device: pam.credential!.id, modalities: ['motion'], transcriptHash: r.transcriptHash, liveness: { accepted: true } });
+    expect(verified).toMatchObject({ who: 'pam', role: 'authorizer', device: pam.credential!.id, modalities: ['motion'], transcriptHash: r.transcriptHash, liveness: { accepted: true, decision: { rule: 'all' } } });
     // The nonce is published once the session is over, and matches the commitment issued with it.
     const issued = log.find((e) => e['type'] === 'signature.challenge_issued' && e['person'] === 'pam')!;
     expect(createHash('sha256').update(Buffer.from(String(verified['nonce']), 'base64url')).digest('hex')).toBe(issued['nonceSha256']);

@@ -50,9 +50,10 @@ describe('signature roles', () => {
     const ok = await session(ria, c, ['hrv', 'motion'], 'roles-ok');
     expect(ok.result).toMatchObject({ outcome: 'accepted' });
     const used = { mode: 'supporting', primary: ['motion'], supporting: ['hrv'] };
-    expect(await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.verified' }))[0])).toMatchObject({ who: 'ria', roles: used });
+    // One primary with a supporting modality: the single-primary rule decided, and the log says so.
+    expect(await waitFor(async () => (await entries(h, { actionId: a.id, type: 'signature.verified' }))[0])).toMatchObject({ who: 'ria', roles: used, liveness: { decision: { rule: 'supporting' } } });
     const authorised = (await entries(h, { actionId: a.id, type: 'action.authorised' }))[0]!;
-    expect((authorised['approvals'] as Record<string, unknown>[])[0]).toMatchObject({ who: 'ria', liveness: { modalities: ['hrv', 'motion'], roles: used, sustainedMs: 20_000 } });
+    expect((authorised['approvals'] as Record<string, unknown>[])[0]).toMatchObject({ who: 'ria', liveness: { modalities: ['hrv', 'motion'], roles: used, sustainedMs: 20_000, rule: 'supporting' } });
     expect(['executing', 'executed']).toContain(await actionStatus(h, a.id));
   });
 });

@@ -3,6 +3,7 @@ import { describe } from './action-tracker.ts';
 import { defineActionRule } from './define-rule.ts';
 import { arr, obj, strings, tier, uint } from './fields.ts';
 import { approvalMeetsRoles } from '../../../src/core/policy/signature-roles.ts';
+import { recordedDecisionProblem } from '../../../src/core/liveness/decision-record.ts';
 import type { Modality } from '../../../src/core/policy/modality.ts';
 import type { SignatureSpec } from '../../../src/core/policy/types.ts';
 
@@ -21,9 +22,18 @@ function rolesOf(sig: Record<string, unknown>): Pick<SignatureSpec, 'sustainedMs
  * the classification's signature requirements carry modality roles, enough primary modalities
  * captured together or a fallback those roles allow: core/policy/signature-roles.ts), or one by role
  * `witness` (the institutional fallback); it came while the action was awaiting a signature and
- * before that window expired.
+ * before that window expired. Every signature.verified entry's liveness acceptance follows the
+ * acceptance rule it records (core/liveness/decision-record.ts).
  */
 export const signatureRule = defineActionRule('action.signature', "HIGH actions carry one person's live biological signature (or a witness)", (api) => ({
+  // Every recorded liveness acceptance follows the rule it names (fusion: the margins it fused clear
+  // the floor and the fused threshold, and no hard check failed; core/liveness/decision-record.ts).
+  entry(e, seen) {
+    if (seen === undefined || e.value === null || e.value['type'] !== 'signature.verified') return;
+    const roles = obj(e.value, 'roles');
+    const problem = recordedDecisionProblem(e.value['liveness'], roles ? strings(roles, 'supporting') ?? [] : []);
+    if (problem !== null) api.fail(seen, `${describe(seen)}: the liveness acceptance does not follow its rule: ${problem}`);
+  },
   action(step) {
     const { seen, state } = step;
     if (seen.type !== 'action.authorised') return;

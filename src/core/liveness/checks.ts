@@ -9,8 +9,9 @@ export class CheckList {
     this.#prefix = prefix;
   }
 
-  add(id: string, passed: boolean, message: string): boolean {
-    this.checks.push({ id: `${this.#prefix}.${id}`, passed, message });
+  /** `margin`: soft checks only (margins.ts); a check without one is hard. */
+  add(id: string, passed: boolean, message: string, margin?: number): boolean {
+    this.checks.push(margin === undefined ? { id: `${this.#prefix}.${id}`, passed, message } : { id: `${this.#prefix}.${id}`, passed, message, margin });
     return passed;
   }
 

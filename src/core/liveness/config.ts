@@ -234,6 +234,20 @@ export interface ElementsConfig {
   maxReused: number;
 }
 
+/**
+ * Score-level fusion of soft checks for sessions with two or more primary modalities (fusion.ts,
+ * docs/liveness.md §Acceptance). Margins are in threshold-uncertainty units (margins.ts). Chosen by
+ * the leave-one-family-out evaluation (bench/liveness-candidates.ts FUSION_CANDIDATES).
+ */
+export interface FusionConfig {
+  /** The fused evidence (sum of the primaries' margins, capped, plus the supporting modalities' deficits) must reach this. */
+  minFused: number;
+  /** No modality's margin may fall below this: one modality cannot be absent or garbage and carried by another. */
+  floor: number;
+  /** A modality contributes at most this much surplus: one very strong modality cannot carry unlimited deficits. */
+  cap: number;
+}
+
 export interface LivenessConfig {
   hrv: HrvConfig;
   motion: MotionConfig;
@@ -244,6 +258,7 @@ export interface LivenessConfig {
   crossModal: CrossModalConfig;
   fingerprint: FingerprintConfig;
   elements: ElementsConfig;
+  fusion: FusionConfig;
 }
 
 export const DEFAULT_CONFIG: LivenessConfig = {
@@ -381,6 +396,17 @@ export const DEFAULT_CONFIG: LivenessConfig = {
   elements: {
     maxDistance: 0.25,
     maxReused: 0,
+  },
+  // Chosen by the leave-one-family-out evaluation: with 280 combined sessions and 150 pair attacks per
+  // class and family, both families, at their own thresholds, chose this among FUSION_CANDIDATES
+  // (bench/liveness-candidates.ts; docs/liveness.md §Results; the default-size run's 70 sessions tie
+  // and fall back to the strictest fusion candidate, floor -0.5 and fused >= 0.5). One primary may
+  // miss its soft checks by up to one threshold-uncertainty step in total when the others pass
+  // theirs with at least that much to spare.
+  fusion: {
+    minFused: 0,
+    floor: -1,
+    cap: 1,
   },
 };
 

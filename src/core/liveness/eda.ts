@@ -1,3 +1,4 @@
+import { atLeast, atMost, inLogRange, inRange, scanMargin, SOFT_SCALES } from './margins.ts';
 import type { EdaStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
 import { DEFAULT_CONFIG, type EdaConfig } from './config.ts';
@@ -157,12 +158,12 @@ export function verifyEda(stream: EdaStream | undefined, stim: EdaStimulus, dura
   const unexplainedEarly = scrs.filter((_, k) => !used.has(k) && scrs[k]!.onset > t0 + 500).length;
   // Responses locked to the cues: answered cues minus responses that answer nothing.
   const net = hits - unexplainedEarly;
-  c.add('coupling', net >= need && cues > 0, `eda: only ${hits} of ${cues} cues were followed by a skin-conductance response at a common latency (best ${round(bestM, 1)} s +-${cfg.latencyToleranceS} s within ${round(mLo, 1)}-${round(mHi, 1)} s), and ${unexplainedEarly} response(s) followed no cue; answered minus unexplained = ${net}, need ${need}`);
+  c.add('coupling', net >= need && cues > 0, `eda: only ${hits} of ${cues} cues were followed by a skin-conductance response at a common latency (best ${round(bestM, 1)} s +-${cfg.latencyToleranceS} s within ${round(mLo, 1)}-${round(mHi, 1)} s), and ${unexplainedEarly} response(s) followed no cue; answered minus unexplained = ${net}, need ${need}`, cues > 0 ? atLeast(net, need, SOFT_SCALES.count) : undefined);
   const unexplained = unexplainedEarly;
   const maxUnexplained = Math.round((cfg.maxUnexplained * durationMs) / 30000);
-  c.add('unprompted', unexplained <= maxUnexplained, `eda: ${unexplained} response(s) that follow no cue (at most ${maxUnexplained}): the responses are not locked to this challenge's cues`);
+  c.add('unprompted', unexplained <= maxUnexplained, `eda: ${unexplained} response(s) that follow no cue (at most ${maxUnexplained}): the responses are not locked to this challenge's cues`, atMost(unexplained, maxUnexplained, SOFT_SCALES.count));
   const latSd = lats.length >= 3 ? std(lats) : 0;
-  c.add('latency-consistency', latSd <= cfg.maxLatencySdS, `eda: response latencies scatter by ${round(latSd, 2)} s (one person's vary by less than ${cfg.maxLatencySdS} s): chance alignment, not responses`);
+  c.add('latency-consistency', latSd <= cfg.maxLatencySdS, `eda: response latencies scatter by ${round(latSd, 2)} s (one person's vary by less than ${cfg.maxLatencySdS} s): chance alignment, not responses`, atMost(latSd, cfg.maxLatencySdS, SOFT_SCALES.edaLatencyS));
 
   // Textbook responses: identical latencies or amplitudes across cues do not occur (latency varies by
   // >= ~0.1 s, amplitudes vary and habituate; Dawson et al. 2017).
@@ -177,12 +178,12 @@ export function verifyEda(stream: EdaStream | undefined, stim: EdaStimulus, dura
   // ...and its level, noise, response size and sample rate hold (consistency.ts).
   const cc = cfg.consistency ?? DEFAULT_CONFIG.eda.consistency!;
   const scan = scanChange(sc[0]!.t, sc[n - 1]!.t, cc, edaSegmentFeatures(sc, scrs));
-  c.add('stationarity', scan.stat <= cc.maxStat, `eda: the skin or sensor changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one person stays below ${cc.maxStat}: ${describeChange(scan, EDA_LABELS)}): two recordings spliced`);
+  c.add('stationarity', scan.stat <= cc.maxStat, `eda: the skin or sensor changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one person stays below ${cc.maxStat}: ${describeChange(scan, EDA_LABELS)}): two recordings spliced`, scanMargin(scan.stat, cc.maxStat));
   const scl = median(v);
   const latMed = lats.length ? median(lats) : NaN;
   if (profile) {
-    c.add('profile', scl >= profile.sclUs[0] && scl <= profile.sclUs[1], `eda: conductance level ${round(scl, 2)} uS outside this person's enrolled ${round(profile.sclUs[0], 2)}-${round(profile.sclUs[1], 2)} uS`);
-    if (profile.latencyS && lats.length) c.add('profile-latency', latMed >= profile.latencyS[0] && latMed <= profile.latencyS[1], `eda: median response latency ${round(latMed, 2)} s outside this person's enrolled ${round(profile.latencyS[0], 2)}-${round(profile.latencyS[1], 2)} s`);
+    c.add('profile', scl >= profile.sclUs[0] && scl <= profile.sclUs[1], `eda: conductance level ${round(scl, 2)} uS outside this person's enrolled ${round(profile.sclUs[0], 2)}-${round(profile.sclUs[1], 2)} uS`, inLogRange(scl, profile.sclUs[0], profile.sclUs[1], SOFT_SCALES.wideLog));
+    if (profile.latencyS && lats.length) c.add('profile-latency', latMed >= profile.latencyS[0] && latMed <= profile.latencyS[1], `eda: median response latency ${round(latMed, 2)} s outside this person's enrolled ${round(profile.latencyS[0], 2)}-${round(profile.latencyS[1], 2)} s`, inRange(latMed, profile.latencyS[0], profile.latencyS[1], SOFT_SCALES.edaLatencyS));
   }
   const features = {
     rateHz: round(rate, 1),

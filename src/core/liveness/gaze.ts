@@ -1,3 +1,4 @@
+import { atLeast, atMost, inRange, scanMargin, SOFT_SCALES } from './margins.ts';
 import { gazeTarget } from '../stimulus/gaze.ts';
 import type { GazeStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
@@ -149,25 +150,29 @@ export function verifyGaze(stream: GazeStream | undefined, stim: GazeStimulus, d
 
   const f = fitGaze(pts, stim, durationMs);
   const lagOk = f.lagMs >= cfg.lagMs.min && f.lagMs <= cfg.lagMs.max;
-  c.add('coupling', f.correlation >= cfg.minCorrelation, `gaze: gaze does not follow this challenge's target path (correlation ${round(f.correlation, 2)}, need ${cfg.minCorrelation})`);
+  c.add('coupling', f.correlation >= cfg.minCorrelation, `gaze: gaze does not follow this challenge's target path (correlation ${round(f.correlation, 2)}, need ${cfg.minCorrelation})`, atLeast(f.correlation, cfg.minCorrelation, SOFT_SCALES.correlation));
   c.add('lag', lagOk, f.lagMs < cfg.lagMs.min
     ? `gaze: gaze is only ${f.lagMs} ms behind the target (pursuit needs at least ${cfg.lagMs.min} ms): it anticipated a path it could not have seen`
-    : `gaze: gaze trails the target by ${f.lagMs} ms (smooth pursuit trails by ${cfg.lagMs.min}-${cfg.lagMs.max} ms)`);
+    : `gaze: gaze trails the target by ${f.lagMs} ms (smooth pursuit trails by ${cfg.lagMs.min}-${cfg.lagMs.max} ms)`,
+    // Only a slow pursuit is soft; a lead (knew the path) is attack evidence.
+    f.lagMs >= cfg.lagMs.min ? atMost(f.lagMs, cfg.lagMs.max, SOFT_SCALES.gazeLagMs) : undefined);
   const gain = (f.gainX + f.gainY) / 2;
-  c.add('gain', gain >= cfg.gain.min && gain <= cfg.gain.max, `gaze: tracking gain ${round(gain, 2)} outside ${cfg.gain.min}-${cfg.gain.max}`);
+  c.add('gain', gain >= cfg.gain.min && gain <= cfg.gain.max, `gaze: tracking gain ${round(gain, 2)} outside ${cfg.gain.min}-${cfg.gain.max}`, inRange(gain, cfg.gain.min, cfg.gain.max, SOFT_SCALES.gazeGain));
   const resid = median(f.residuals) * 1.4826;
   c.add('residual', resid >= cfg.residual.min && resid <= cfg.residual.max, resid < cfg.residual.min
     ? `gaze: gaze matches the target path with ${round(resid, 4)} units error, below any eye tracker's noise (${cfg.residual.min}): a copy of the path, not an eye`
-    : `gaze: gaze wanders ${round(resid, 3)} units from the target (more than ${cfg.residual.max}): not following it`);
+    : `gaze: gaze wanders ${round(resid, 3)} units from the target (more than ${cfg.residual.max}): not following it`,
+    // Only a noisy tracker is soft; a path copied below any tracker's noise is attack evidence.
+    resid >= cfg.residual.min ? atMost(resid, cfg.residual.max, SOFT_SCALES.gazeResidual) : undefined);
   // One pair of eyes through one tracker (consistency.ts): calibration offset and gain, tracking noise
   // and sample rate hold through the session; a splice of two people (two sessions, two trackers)
   // changes them at the cut.
   const cc = cfg.consistency ?? DEFAULT_CONFIG.gaze.consistency!;
   const scan = scanChange(pts[0]!.t, pts[n - 1]!.t, cc, gazeSegmentFeatures(pts, stim, f.lagMs));
-  c.add('stationarity', scan.stat <= cc.maxStat, `gaze: gaze tracking changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one person on one tracker stays below ${cc.maxStat}: ${describeChange(scan, GAZE_LABELS)}): two recordings spliced`);
+  c.add('stationarity', scan.stat <= cc.maxStat, `gaze: gaze tracking changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one person on one tracker stays below ${cc.maxStat}: ${describeChange(scan, GAZE_LABELS)}): two recordings spliced`, scanMargin(scan.stat, cc.maxStat));
   if (profile) {
     const [lo, hi] = profile.lagMs;
-    c.add('profile', f.lagMs >= lo && f.lagMs <= hi, `gaze: pursuit lag ${f.lagMs} ms outside this person's enrolled ${lo}-${hi} ms`);
+    c.add('profile', f.lagMs >= lo && f.lagMs <= hi, `gaze: pursuit lag ${f.lagMs} ms outside this person's enrolled ${lo}-${hi} ms`, inRange(f.lagMs, lo, hi, SOFT_SCALES.gazeLagMs));
   }
   const features = {
     rateHz: round(rate, 1),

@@ -1,3 +1,4 @@
+import { atLeast, inLogRange, inRange, scanMargin, SOFT_SCALES } from './margins.ts';
 import { breathingGuide } from '../stimulus/hrv.ts';
 import type { HrvStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
@@ -181,7 +182,7 @@ export function verifyHrv(stream: HrvStream | undefined, stim: HrvStimulus, dura
   const bestLag = lagMax - own.shift * dt;
   if (!Number.isFinite(best)) best = 0;
   if (!Number.isFinite(halves)) halves = 0;
-  c.add('coupling', best >= cfg.minCorrelation && m >= 20, `hrv: heart rate does not follow this challenge's breathing guide (best correlation ${round(best, 2)} at ${bestLag} ms lag, need ${cfg.minCorrelation} within ${lagMin}..${lagMax} ms)`);
+  c.add('coupling', best >= cfg.minCorrelation && m >= 20, `hrv: heart rate does not follow this challenge's breathing guide (best correlation ${round(best, 2)} at ${bestLag} ms lag, need ${cfg.minCorrelation} within ${lagMin}..${lagMax} ms)`, m >= 20 ? atLeast(best, cfg.minCorrelation, SOFT_SCALES.correlation) : undefined);
   // Beat by beat (no interpolation): how much of the heart rate the guide explains, at the best lag
   // of the whole physiological window (not only the enrolled person's: a synthesiser need not use it).
   const beatHr = good.map((i) => 60000 / ms[i]!);
@@ -193,7 +194,7 @@ export function verifyHrv(stream: HrvStream | undefined, stim: HrvStimulus, dura
     }
   }
   c.add('too-perfect', !(perfect > cfg.maxCorrelation), `hrv: heart rate follows the guide too perfectly (beat-by-beat correlation ${round(perfect, 3)} > ${cfg.maxCorrelation} at its best lag): Mayer waves and 1/f variability always leave part of a real heart's rhythm unexplained`);
-  c.add('coupling-sustained', halves >= cfg.minHalfCorrelation, `hrv: heart rate does not follow the breathing guide in both halves of the session (weaker half correlates ${round(halves, 2)}, need ${cfg.minHalfCorrelation})`);
+  c.add('coupling-sustained', halves >= cfg.minHalfCorrelation, `hrv: heart rate does not follow the breathing guide in both halves of the session (weaker half correlates ${round(halves, 2)}, need ${cfg.minHalfCorrelation})`, atLeast(halves, cfg.minHalfCorrelation, SOFT_SCALES.correlation));
 
   // One person throughout: heart-rate level (after the breathing response), swing and the sensor's
   // beat-timing noise do not jump within a session (consistency.ts). A splice of two people does.
@@ -212,15 +213,15 @@ export function verifyHrv(stream: HrvStream | undefined, stim: HrvStimulus, dura
   const mid = t0 + (t1 - t0) / 2;
   const h1 = good.filter((i) => t[i]! < mid).map((i) => 60000 / ms[i]!), h2 = good.filter((i) => t[i]! >= mid).map((i) => 60000 / ms[i]!);
   const levelShift = h1.length >= 4 && h2.length >= 4 ? Math.abs(median(h1) - median(h2)) : 0;
-  c.add('stationarity', !scan || scan.stat <= cc.maxStat, `hrv: the heart changes at ${fmtS(scan?.cutMs ?? 0)} (change score ${round(scan?.stat ?? 0, 1)}, one person stays below ${cc.maxStat}: ${scan ? describeChange(scan, HRV_LABELS) : ''}): two recordings spliced`);
+  c.add('stationarity', !scan || scan.stat <= cc.maxStat, `hrv: the heart changes at ${fmtS(scan?.cutMs ?? 0)} (change score ${round(scan?.stat ?? 0, 1)}, one person stays below ${cc.maxStat}: ${scan ? describeChange(scan, HRV_LABELS) : ''}): two recordings spliced`, scan ? scanMargin(scan.stat, cc.maxStat) : undefined);
   const meanHr = 60000 / mean(ms);
   const rsa = std(hrRaw) * Math.SQRT2;
   if (profile) {
     const [lo, hi] = profile.meanHrBpm;
-    c.add('profile', meanHr >= lo && meanHr <= hi, `hrv: mean heart rate ${round(meanHr, 1)} bpm is outside this person's enrolled range ${round(lo, 1)}-${round(hi, 1)} bpm`);
+    c.add('profile', meanHr >= lo && meanHr <= hi, `hrv: mean heart rate ${round(meanHr, 1)} bpm is outside this person's enrolled range ${round(lo, 1)}-${round(hi, 1)} bpm`, inRange(meanHr, lo, hi, SOFT_SCALES.heartRateBpm));
     if (profile.rsaBpm) {
       const [a, b] = profile.rsaBpm;
-      c.add('profile-rsa', rsa >= a && rsa <= b, `hrv: breathing-related heart-rate swing ${round(rsa, 1)} bpm is outside this person's enrolled range ${round(a, 1)}-${round(b, 1)} bpm`);
+      c.add('profile-rsa', rsa >= a && rsa <= b, `hrv: breathing-related heart-rate swing ${round(rsa, 1)} bpm is outside this person's enrolled range ${round(a, 1)}-${round(b, 1)} bpm`, inLogRange(rsa, a, b, SOFT_SCALES.wideLog));
     }
   }
   const features = {

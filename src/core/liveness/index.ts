@@ -5,8 +5,11 @@
  */
 export * from './types.ts';
 export { verifyLiveness, WEAK_RESPONSE_CHECKS, REPLAY_CHECKS, type VerifyInput, type AcceptancePolicy } from './verify.ts';
+export { decideAcceptance, modalityMargin, isSoft, SOFT_CHECKS, type DecisionInput } from './fusion.ts';
+export { SOFT_SCALES } from './margins.ts';
+export { recordedDecisionProblem } from './decision-record.ts';
 export { checkStreamTiming, DEFAULT_TIMING, type TimingConfig, type StreamTimingInput, type StreamTimingResult } from './timing.ts';
-export { DEFAULT_CONFIG, resolveConfig, type LivenessConfig, type ConfigOverrides, type Range } from './config.ts';
+export { DEFAULT_CONFIG, resolveConfig, type LivenessConfig, type ConfigOverrides, type Range, type FusionConfig } from './config.ts';
 export { fingerprintStreams, compareFingerprints, withoutElements } from './fingerprint.ts';
 export { elementFeatures, checkElementReuse, elementDistance, ELEMENT_SCALES } from './elements.ts';
 export { buildProfile } from './profile.ts';

@@ -1,3 +1,4 @@
+import { atMost, inRange, scanMargin, SOFT_SCALES } from './margins.ts';
 import type { Gesture, MotionStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
 import { DEFAULT_CONFIG, type MotionConfig } from './config.ts';
@@ -203,9 +204,9 @@ export function verifyMotion(stream: MotionStream | undefined, stim: MotionStimu
     responses.push({ index: i, revealAt: p.atMs, onset });
   }
   const hits = prompts.length - misses.length;
-  c.add('coupling', misses.length <= cfg.maxMisses && prompts.length > 0, `motion: ${misses.length} of ${prompts.length} prompted gestures not performed as prompted (at most ${cfg.maxMisses}): ${misses.join('; ')}`);
+  c.add('coupling', misses.length <= cfg.maxMisses && prompts.length > 0, `motion: ${misses.length} of ${prompts.length} prompted gestures not performed as prompted (at most ${cfg.maxMisses}): ${misses.join('; ')}`, prompts.length > 0 ? atMost(misses.length, cfg.maxMisses, SOFT_SCALES.count) : undefined);
   const unprompted = a.episodes.filter((e) => e.start > 500 && !prompts.some((p) => e.start >= p.atMs && e.start < p.atMs + cfg.windowMs));
-  c.add('unprompted', unprompted.length <= cfg.maxUnprompted, `motion: ${unprompted.length} movement(s) nobody asked for (at ${unprompted.slice(0, 4).map((e) => fmtS(e.start)).join(', ')}); at most ${cfg.maxUnprompted}`);
+  c.add('unprompted', unprompted.length <= cfg.maxUnprompted, `motion: ${unprompted.length} movement(s) nobody asked for (at ${unprompted.slice(0, 4).map((e) => fmtS(e.start)).join(', ')}); at most ${cfg.maxUnprompted}`, atMost(unprompted.length, cfg.maxUnprompted, SOFT_SCALES.count));
 
   // Complexity: high-frequency residual at rest = tremor + sensor noise.
   const t0 = a.t0;
@@ -229,7 +230,7 @@ export function verifyMotion(stream: MotionStream | undefined, stim: MotionStimu
   // accelerometer's gravity calibration and sample rate hold; a splice of two recordings changes them.
   const cc = cfg.consistency ?? DEFAULT_CONFIG.motion.consistency!;
   const scan = scanChange(acc[0]!.t, acc[n - 1]!.t, cc, motionSegmentFeatures(acc, a));
-  c.add('stationarity', scan.stat <= cc.maxStat, `motion: the hand or phone changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one hand on one phone stays below ${cc.maxStat}: ${describeChange(scan, MOTION_LABELS)}): two recordings spliced`);
+  c.add('stationarity', scan.stat <= cc.maxStat, `motion: the hand or phone changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one hand on one phone stays below ${cc.maxStat}: ${describeChange(scan, MOTION_LABELS)}): two recordings spliced`, scanMargin(scan.stat, cc.maxStat));
   c.add('rest-noise', rest >= cfg.restNoise.min && rest <= cfg.restNoise.max, `motion: micro-motion at rest ${round(rest, 4)} m/s^2 outside ${cfg.restNoise.min}-${cfg.restNoise.max} (${rest < cfg.restNoise.min ? 'no tremor or sensor noise: not a hand-held sensor' : 'too strong for a phone held still'})`);
 
   // Gyro agrees with the rotation the accelerometer sees.
@@ -255,7 +256,7 @@ export function verifyMotion(stream: MotionStream | undefined, stim: MotionStimu
   const reaction = latencies.length ? median(latencies) : NaN;
   if (profile?.reactionMs && latencies.length) {
     const [lo, hi] = profile.reactionMs;
-    c.add('profile', reaction >= lo && reaction <= hi, `motion: median gesture reaction ${round(reaction, 0)} ms outside this person's enrolled ${round(lo, 0)}-${round(hi, 0)} ms`);
+    c.add('profile', reaction >= lo && reaction <= hi, `motion: median gesture reaction ${round(reaction, 0)} ms outside this person's enrolled ${round(lo, 0)}-${round(hi, 0)} ms`, inRange(reaction, lo, hi, SOFT_SCALES.latencyMs));
   }
   const features = {
     rateHz: round(rate, 1),

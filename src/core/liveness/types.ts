@@ -48,6 +48,12 @@ export interface Check {
   id: string;
   passed: boolean;
   message: string;
+  /**
+   * Soft (statistical) checks only: how far inside (+) or outside (-) the threshold the measured value
+   * lies, in units of that threshold's uncertainty (margins.ts). Absent on hard checks (evidence of an
+   * attack or an impossibility), which no other evidence can outweigh (fusion.ts).
+   */
+  margin?: number;
 }
 
 /** A stimulus element and when the response to it began (device time), for the stream-timing check. */
@@ -100,6 +106,23 @@ export interface LivenessResult {
   /** Checks that span modalities, duplicates and stream timing. */
   checks: Check[];
   fingerprint: Fingerprint;
+  /** Which acceptance rule decided, and (fusion) the per-modality margins it fused (fusion.ts). */
+  decision: AcceptanceDecision;
+}
+
+/** The acceptance rule that decided a session (docs/liveness.md §Acceptance). */
+export type AcceptanceRule = 'all' | 'supporting' | 'fusion';
+
+export interface AcceptanceDecision {
+  rule: AcceptanceRule;
+  /** Ids of failed hard checks (any one rejects under every rule). */
+  hardFailures: string[];
+  /** fusion: each modality's soft-check margin (margins.ts), the fused sum and the limits applied. */
+  margins?: Partial<Record<Modality, number>>;
+  fused?: number;
+  minFused?: number;
+  floor?: number;
+  cap?: number;
 }
 
 /** Per-person reference ranges, built from enrolment sessions (profile.ts). All optional. */

@@ -1,3 +1,4 @@
+import { atLeast, inLogRange, scanMargin, SOFT_SCALES } from './margins.ts';
 import type { TypingStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
 import { DEFAULT_CONFIG, type TypingConfig } from './config.ts';
@@ -168,7 +169,7 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   // Only a same-thumb SLOWDOWN counts: one-thumb and index-finger typists (about half of phone users;
   // Azenkot & Zhai 2012) have no alternation benefit, and for them nearby same-side keys are faster.
   const rhythm = fin(skew, 0) + fin(holdSkew, 0) + 2 * Math.max(0, fin(altRatio, 1) - 1);
-  c.add('rhythm-structure', rhythm >= cfg.minRhythmScore, `typing: keystroke timing lacks human structure (score ${round(rhythm, 2)}, need ${cfg.minRhythmScore}: interval skew ${round(skew, 2)}, hold skew ${round(holdSkew, 2)}, same-thumb/alternating-thumb x${round(altRatio, 2)}): bot-like`);
+  c.add('rhythm-structure', rhythm >= cfg.minRhythmScore, `typing: keystroke timing lacks human structure (score ${round(rhythm, 2)}, need ${cfg.minRhythmScore}: interval skew ${round(skew, 2)}, hold skew ${round(holdSkew, 2)}, same-thumb/alternating-thumb x${round(altRatio, 2)}): bot-like`, atLeast(rhythm, cfg.minRhythmScore, SOFT_SCALES.rhythmScore));
 
   // Halves of the within-word intervals and holds (reported as features; the stationarity check is
   // the change-point scan below).
@@ -185,7 +186,7 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   // Change-point scan over the typist's key holds, intervals and reading time (consistency.ts).
   const cc = cfg.consistency ?? DEFAULT_CONFIG.typing.consistency!;
   const scan = scanChange(list[0]!.down, list[n - 1]!.down, cc, typingSegmentFeatures(list, wordOf, responses, busy));
-  c.add('stationarity', scan.stat <= cc.maxStat, `typing: the typist changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one typist stays below ${cc.maxStat}: ${describeChange(scan, TYPING_LABELS)}): two typists spliced`);
+  c.add('stationarity', scan.stat <= cc.maxStat, `typing: the typist changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one typist stays below ${cc.maxStat}: ${describeChange(scan, TYPING_LABELS)}): two typists spliced`, scanMargin(scan.stat, cc.maxStat));
   // Keyboard dependence (keyboard.ts): timing bots draw intervals that do not depend on the keys.
   const moments = keyMoments(pairs);
   const autocorr = rankAutocorr(pairs.y);
@@ -202,7 +203,8 @@ export function verifyTyping(stream: { keys: KeyEvent[] } | undefined, stim: Typ
   const holdMed = holds.length ? median(holds) : NaN;
   if (profile) {
     c.add('profile', ikiMed >= profile.ikiMs[0] && ikiMed <= profile.ikiMs[1] && holdMed >= profile.holdMs[0] && holdMed <= profile.holdMs[1],
-      `typing: rhythm (median interval ${round(ikiMed, 0)} ms, median hold ${round(holdMed, 0)} ms) outside this person's enrolled ranges (${round(profile.ikiMs[0], 0)}-${round(profile.ikiMs[1], 0)} ms, ${round(profile.holdMs[0], 0)}-${round(profile.holdMs[1], 0)} ms)`);
+      `typing: rhythm (median interval ${round(ikiMed, 0)} ms, median hold ${round(holdMed, 0)} ms) outside this person's enrolled ranges (${round(profile.ikiMs[0], 0)}-${round(profile.ikiMs[1], 0)} ms, ${round(profile.holdMs[0], 0)}-${round(profile.holdMs[1], 0)} ms)`,
+      Math.min(inLogRange(ikiMed, profile.ikiMs[0], profile.ikiMs[1], SOFT_SCALES.typingLog), inLogRange(holdMed, profile.holdMs[0], profile.holdMs[1], SOFT_SCALES.typingLog)));
   }
   const matched = Math.min(typed.length, expected.length) - wrong.filter((w) => !w.startsWith('extra')).length;
   const features = {

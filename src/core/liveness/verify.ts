@@ -11,6 +11,7 @@ import { verifyGaze } from './gaze.ts';
 import { verifyHrv } from './hrv.ts';
 import { analyseMotion, verifyMotion, type MotionAnalysis } from './motion.ts';
 import { checkStreamTiming, type TimingConfig } from './timing.ts';
+import { decideAcceptance, WEAK_RESPONSE_CHECKS } from './fusion.ts';
 import type { Check, ChunkArrival, Fingerprint, LivenessResult, Modality, ModalityResult, PersonProfile, SessionStreams } from './types.ts';
 import { verifyTyping } from './typing.ts';
 import { verifyVoice } from './voice.ts';
@@ -35,36 +36,29 @@ export interface VerifyInput {
 }
 
 /**
- * Decision rule for sessions with several modalities (docs/liveness.md §Acceptance). By default every
- * modality must pass. Modalities listed as `supporting` may fail for lack of response (their
- * `WEAK_RESPONSE_CHECKS`: heart rate not following the guide, too few skin responses, ...) without
- * rejecting the session; any other failure of theirs (implausible values, too-regular signals, a
- * splice, the wrong person's profile) still rejects, and so do cross-modal, duplicate and timing
- * checks. At least one modality that is not supporting must be present and pass. Use it for the
- * slow modalities (hrv, eda), whose response some people do not produce in 30 s.
+ * Decision rule for sessions with several modalities (docs/liveness.md §Acceptance, fusion.ts).
+ * Modalities listed as `supporting` may fail for lack of response (their `WEAK_RESPONSE_CHECKS`)
+ * without rejecting the session, and never carry it. With two or more primary (not supporting)
+ * modalities the soft checks are fused (fusion.ts) unless `fusion` is false; hard checks (any failure
+ * that is evidence of an attack or an impossibility, and every cross-modal, duplicate, reuse and
+ * timing check) reject alone under every rule. With one primary every check but the supporting
+ * modalities' weak-response checks must pass.
  */
 export interface AcceptancePolicy {
   supporting?: readonly Modality[];
+  /** Score-level fusion of soft checks for two or more primaries (default true). */
+  fusion?: boolean;
 }
 
 /** Session checks whose failure means the response, or pieces of it, were used before: a replay. */
 export const REPLAY_CHECKS: readonly string[] = ['duplicate', 'reuse'];
 
-/** Checks that fail when a live person's response is weak or absent (not evidence of an attack). */
-export const WEAK_RESPONSE_CHECKS: Readonly<Record<Modality, readonly string[]>> = {
-  hrv: ['hrv.coupling', 'hrv.coupling-sustained'],
-  motion: ['motion.coupling', 'motion.unprompted'],
-  typing: ['typing.text'],
-  gaze: ['gaze.coupling'],
-  voice: ['voice.coupling', 'voice.unprompted', 'voice.syllables', 'voice.latency-consistency'],
-  // (and an unusual latency of a weak supporting response)
-  eda: ['eda.coupling', 'eda.unprompted', 'eda.latency-consistency', 'eda.profile-latency'],
-};
+export { WEAK_RESPONSE_CHECKS };
 
 /**
  * Verify a biological-signature transcript against the challenge's stimulus. Pure: no clock, no I/O,
- * no randomness; the same input always gives the same result. Accepts only if every required modality
- * passes (all of them unless `acceptance.supporting` says otherwise), cross-modal checks pass, no
+ * no randomness; the same input always gives the same result. Accepts only if the acceptance rule
+ * (fusion.ts: every check, or fused soft evidence for two or more primaries) accepts the modalities, cross-modal checks pass, no
  * earlier fingerprint is a near-duplicate, no response element repeats an earlier one (re-assembly), and (when arrivals are given) every stream arrived in real
  * time.
  */
@@ -139,14 +133,13 @@ export function verifyLiveness(input: VerifyInput): LivenessResult {
   const modalityReasons = MODALITIES.flatMap((m) => results[m]?.reasons ?? []);
   const reasons = [...modalityReasons, ...checks.filter((c) => !c.passed).map((c) => c.message)];
   const supporting = new Set((input.acceptance?.supporting ?? []).filter((m) => stim.modalities.includes(m)));
+  const decision = decideAcceptance({ modalities: stim.modalities, results, checks, supporting, fusion: input.acceptance?.fusion === false ? false : cfg.fusion });
+  const { accepted } = decision;
   const required = stim.modalities.filter((m) => !supporting.has(m));
-  const weakOnly = (m: Modality): boolean => results[m]!.checks.every((c) => c.passed || WEAK_RESPONSE_CHECKS[m].includes(c.id));
-  const modalitiesOk = required.length > 0
-    ? required.every((m) => results[m]!.accepted) && [...supporting].every((m) => results[m]!.accepted || weakOnly(m))
-    : stim.modalities.every((m) => results[m]!.accepted);
-  const accepted = modalitiesOk && checks.every((c) => c.passed);
   const decisive = required.length > 0 ? required : stim.modalities;
   const scores = decisive.map((m) => results[m]!.score);
-  const score = accepted ? Math.min(...scores) : Math.min(0.49, Math.min(...stim.modalities.map((m) => results[m]!.score)));
-  return { accepted, score: Math.round(score * 1000) / 1000, modalities: results, reasons, checks, fingerprint };
+  // A modality carried by fusion scores below 0.5 on its own; the session's score is then 0.5.
+  const score = accepted ? Math.max(0.5, Math.min(...scores)) : Math.min(0.49, Math.min(...stim.modalities.map((m) => results[m]!.score)));
+  const { accepted: _, ...rule } = decision;
+  return { accepted, score: Math.round(score * 1000) / 1000, modalities: results, reasons, checks, fingerprint, decision: rule };
 }

@@ -1,3 +1,4 @@
+import { atLeast, atMost, inLogRange, inRange, scanMargin, SOFT_SCALES } from './margins.ts';
 import type { VoiceStimulus } from '../stimulus/types.ts';
 import { CheckList, fmtS, unusable } from './checks.ts';
 import { DEFAULT_CONFIG, type VoiceConfig } from './config.ts';
@@ -175,15 +176,15 @@ export function verifyVoice(stream: VoiceStream | undefined, stim: VoiceStimulus
     responses.push({ index: i, revealAt: w.atMs, onset: b.start });
   }
   const hits = stim.words.length - misses.length;
-  c.add('coupling', misses.length <= cfg.maxMisses && stim.words.length > 0, `voice: ${misses.length} of ${stim.words.length} revealed words not spoken ${cfg.latencyMs.min}-${cfg.latencyMs.max} ms after they appeared (at most ${cfg.maxMisses}): ${misses.slice(0, 4).join(', ')}`);
+  c.add('coupling', misses.length <= cfg.maxMisses && stim.words.length > 0, `voice: ${misses.length} of ${stim.words.length} revealed words not spoken ${cfg.latencyMs.min}-${cfg.latencyMs.max} ms after they appeared (at most ${cfg.maxMisses}): ${misses.slice(0, 4).join(', ')}`, stim.words.length > 0 ? atMost(misses.length, cfg.maxMisses, SOFT_SCALES.count) : undefined);
   const extra = bursts.filter((_, b) => !used.has(b));
-  c.add('unprompted', extra.length <= cfg.maxExtraBursts, `voice: ${extra.length} utterance(s) that answer no revealed word (at ${extra.slice(0, 4).map((b) => fmtS(b.start)).join(', ')}); at most ${cfg.maxExtraBursts}`);
+  c.add('unprompted', extra.length <= cfg.maxExtraBursts, `voice: ${extra.length} utterance(s) that answer no revealed word (at ${extra.slice(0, 4).map((b) => fmtS(b.start)).join(', ')}); at most ${cfg.maxExtraBursts}`, atMost(extra.length, cfg.maxExtraBursts, SOFT_SCALES.count));
   // Robust spread (1.4826 x MAD): naming latencies are ex-Gaussian, one slow word is the right tail
   // of one reader (Balota et al. 2004), not a sign of chance alignment, which scatters them all.
   const namingSd = latencies.length > 2 ? 1.4826 * median(latencies.map((x) => Math.abs(x - median(latencies)))) : 0;
-  c.add('latency-consistency', namingSd <= cfg.maxNamingSdMs, `voice: reading latencies scatter by ${round(namingSd, 0)} ms (one reader varies by less than ${cfg.maxNamingSdMs} ms): the speech is not answering these reveals`);
+  c.add('latency-consistency', namingSd <= cfg.maxNamingSdMs, `voice: reading latencies scatter by ${round(namingSd, 0)} ms (one reader varies by less than ${cfg.maxNamingSdMs} ms): the speech is not answering these reveals`, atMost(namingSd, cfg.maxNamingSdMs, SOFT_SCALES.namingSdMs));
   const sylShare = hits ? sylMatch / hits : 0;
-  c.add('syllables', sylShare >= cfg.minSyllableMatch, `voice: only ${Math.round(sylShare * 100)} % of utterances have the syllable count of their word, or one fewer (need ${cfg.minSyllableMatch * 100} %): not these words`);
+  c.add('syllables', sylShare >= cfg.minSyllableMatch, `voice: only ${Math.round(sylShare * 100)} % of utterances have the syllable count of their word, or one fewer (need ${cfg.minSyllableMatch * 100} %): not these words`, hits ? atLeast(sylShare, cfg.minSyllableMatch, SOFT_SCALES.syllableShare) : undefined);
 
   // One larynx: the median pitch of the first and second half stays within a few semitones.
   const midT = frames[0]!.t + (frames[n - 1]!.t - frames[0]!.t) / 2;
@@ -193,14 +194,14 @@ export function verifyVoice(stream: VoiceStream | undefined, stim: VoiceStimulus
   // frame rate hold; a splice of two speakers (two sessions, two rooms) changes them at the cut.
   const cc = cfg.consistency ?? DEFAULT_CONFIG.voice.consistency!;
   const scan = scanChange(frames[0]!.t, frames[n - 1]!.t, cc, voiceSegmentFeatures(frames, bursts));
-  c.add('stationarity', scan.stat <= cc.maxStat, `voice: the voice changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one speaker stays below ${cc.maxStat}: ${describeChange(scan, VOICE_LABELS)}): two recordings spliced`);
+  c.add('stationarity', scan.stat <= cc.maxStat, `voice: the voice changes at ${fmtS(scan.cutMs)} (change score ${round(scan.stat, 1)}, one speaker stays below ${cc.maxStat}: ${describeChange(scan, VOICE_LABELS)}): two recordings spliced`, scanMargin(scan.stat, cc.maxStat));
   const naming = latencies.length ? median(latencies) : NaN;
   if (profile) {
     const [lo, hi] = profile.f0MedianHz;
-    c.add('profile', f0med >= lo && f0med <= hi, `voice: median pitch ${round(f0med, 0)} Hz outside this person's enrolled ${round(lo, 0)}-${round(hi, 0)} Hz`);
+    c.add('profile', f0med >= lo && f0med <= hi, `voice: median pitch ${round(f0med, 0)} Hz outside this person's enrolled ${round(lo, 0)}-${round(hi, 0)} Hz`, inLogRange(f0med, lo, hi, SOFT_SCALES.pitchLog));
     if (profile.namingMs && latencies.length) {
       const [a, b] = profile.namingMs;
-      c.add('profile-naming', naming >= a && naming <= b, `voice: median reading latency ${round(naming, 0)} ms outside this person's enrolled ${round(a, 0)}-${round(b, 0)} ms`);
+      c.add('profile-naming', naming >= a && naming <= b, `voice: median reading latency ${round(naming, 0)} ms outside this person's enrolled ${round(a, 0)}-${round(b, 0)} ms`, inRange(naming, a, b, SOFT_SCALES.latencyMs));
     }
   }
   const features = {

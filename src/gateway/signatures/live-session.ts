@@ -210,7 +210,7 @@ async function recordVerified(s: SignatureState, plan: SessionPlan, newCounter: 
       // NumericDate seconds, as receipts carry it (docs/receipts.md `apv`).
       at: Math.floor(now / 1000),
       // `modality` is the receipt's field (one string); `modalities` lists each one used.
-      liveness: { modality: plan.modalities.join('+'), modalities: plan.modalities, score: Number.isFinite(liveness.score) ? liveness.score : 0, ...(plan.roles === undefined ? {} : { roles: usedRoles(plan), sustainedMs: c.sustainedMs }) },
+      liveness: { modality: plan.modalities.join('+'), modalities: plan.modalities, score: Number.isFinite(liveness.score) ? liveness.score : 0, rule: liveness.decision.rule, ...(plan.roles === undefined ? {} : { roles: usedRoles(plan), sustainedMs: c.sustainedMs }) },
       logIndex: verifiedIndex,
     };
     if (action!.status !== 'awaiting_signature') return { verifiedIndex, approval };

@@ -8,14 +8,17 @@ function finite(v: unknown): unknown {
   return v;
 }
 
-/** Liveness, reduced to what the log and a profile may keep: decisions, scores, features, failed check ids. */
+/** Liveness, reduced to what the log and a profile may keep: decisions (and the rule that made them), scores, features, failed check ids. */
 export function livenessSummary(r: LivenessResult): Record<string, unknown> {
   const modalities: Record<string, unknown> = {};
   for (const [m, res] of Object.entries(r.modalities)) {
     if (res === undefined) continue;
     modalities[m] = { accepted: res.accepted, score: finite(res.score), features: finite(res.features), failedChecks: res.checks.filter((c) => !c.passed).map((c) => c.id) };
   }
-  return { accepted: r.accepted, score: finite(r.score), modalities, failedChecks: r.checks.filter((c) => !c.passed).map((c) => c.id) };
+  // The rule that decided (and, for fusion, the per-modality margins it fused): the offline verifier
+  // re-checks an acceptance against it (core/liveness/decision-record.ts).
+  const { hardFailures: _, ...decision } = r.decision;
+  return { accepted: r.accepted, score: finite(r.score), modalities, failedChecks: r.checks.filter((c) => !c.passed).map((c) => c.id), decision: finite(decision) };
 }
 
 /** Detail fields of a refusal that describe the person's body: never logged once the person is erased. */
