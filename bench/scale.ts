@@ -22,6 +22,10 @@
  * - `cooling_burst_release_per_s`: BENCH_BURST_N (10,000) actions all due at one instant, released
  *   per second of wall time (what the scheduler's per-tick cap allows: 100 per SCHEDULER_TICK_MS).
  * - `pg_cooling_100k_p99_late_ms`: the cooling figure on PostgreSQL (BENCH_PG_COOLING=0 skips it).
+ *
+ * Long: each cooling run waits out its lead (115 s at 100,000), its window and the releases the
+ * scheduler's cap defers (up to BENCH_COOLING_GRACE_S more). A smoke run:
+ * BENCH_DURATION_S=2 BENCH_COOLING_N=2000 BENCH_BURST_N=500 BENCH_COOLING_WINDOW_S=10 BENCH_COOLING_LEAD_S=12 BENCH_COOLING_GRACE_S=30.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
