@@ -24,6 +24,8 @@ export interface BenchSetupOptions {
   gatewayNodeFlags?: string[];
   /** How long start-up may take (a wrapped process starts far slower). */
   readyTimeoutMs?: number;
+  /** Extra environment for the gateway and its CLI (e.g. DATABASE_URL for the PostgreSQL store). */
+  env?: Record<string, string>;
 }
 
 export interface BenchSetup {
@@ -39,7 +41,48 @@ export interface BenchSetup {
   sessionHeaders: () => Record<string, string>;
   /** Opens another session (a session lives at most 15 minutes) and returns its signer. */
   openSession: () => Promise<() => Record<string, string>>;
+  /** The gateway's environment (its CLI commands need the same DATA_DIR and DATABASE_URL). */
+  env: NodeJS.ProcessEnv;
+  /** Stops the gateway (SIGTERM) and waits for it to exit; its data stays. */
+  stopGateway: () => Promise<void>;
+  /** Starts the gateway again on the same data; resolves with the ms from spawn to /readyz answering 200. */
+  startGateway: () => Promise<number>;
   close: () => Promise<void>;
+}
+
+/** An agent's credentials against one gateway URL (a single gateway or a balancer in front of several). */
+export function agentClient(gwUrl: string, key: KeyObject, id = 'bench'): Pick<BenchSetup, 'assertion' | 'openSession'> {
+  const assertion = (method = 'GET', path = LOW_PATH) => mintAssertion(key, id, gwUrl, method, path);
+  // The default credential: a session opened with one assertion, then an RFC 9421 HMAC per request.
+  const openSession = async (): Promise<() => Record<string, string>> => {
+    const opened = await fetch(`${gwUrl}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${assertion('POST', '/v1/sessions')}` } });
+    if (opened.status !== 201) throw new Error(`opening a session failed: ${opened.status} ${await opened.text()}`);
+    const session = (await opened.json()) as { sessionId: string; key: string };
+    const sessionKey = Buffer.from(session.key, 'base64url');
+    return () => {
+      const idempotencyKey = randomUUID();
+      const s = signWithSession({ method: 'GET', url: gwUrl + LOW_PATH, body: undefined, idempotencyKey, sessionId: session.sessionId, key: sessionKey, created: Math.floor(Date.now() / 1000) });
+      return { 'idempotency-key': idempotencyKey, ...s.headers };
+    };
+  };
+  return { assertion, openSession };
+}
+
+/** Registers agent `id` (owner bench-owner) with `src/cli/main.ts principal register` under `env`; returns its private key. */
+export async function registerAgent(env: NodeJS.ProcessEnv, dir: string, id = 'bench'): Promise<KeyObject> {
+  const agent = generateKeyPairSync('ed25519');
+  const pub = join(dir, `${id}.jwk`);
+  writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
+  await new Promise<void>((ok, fail) => {
+    const c = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'principal', 'register', '--id', id, '--roles', 'agent', '--owner', 'bench-owner', '--public-key', pub], { env, stdio: 'ignore' });
+    c.on('exit', (code) => (code === 0 ? ok() : fail(new Error('register failed'))));
+  });
+  return agent.privateKey;
+}
+
+/** The LOW-tier policy every benchmark gateway runs: `GET /balances/:account` on actuator `bench` is LOW. */
+export function benchPolicy(upstreamUrl: string): string {
+  return `version: 1\nname: bench\nactuators:\n  bench:\n    upstream: ${upstreamUrl}\n    proxy:\n      - { method: GET, path: "/balances/:account", operation: get_balance, target: params.account, reversibility: fully_reversible }\nrules:\n  - id: reads\n    match: { actuator: bench, operation: get_balance }\n    tier: LOW\n`;
 }
 
 function b64url(v: object | Buffer): string {
@@ -71,7 +114,9 @@ async function waitUp(url: string, child: ChildProcess, timeoutMs: number): Prom
 export async function startBenchSetup(o: BenchSetupOptions = {}): Promise<BenchSetup> {
   const dir = mkdtempSync(join(tmpdir(), 'af-bench-'));
   const children: ChildProcess[] = [];
+  let gw: ChildProcess | undefined;
   const close = async () => {
+    gw?.kill('SIGTERM');
     for (const c of children.reverse()) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     rmSync(dir, { recursive: true, force: true });
@@ -92,10 +137,7 @@ export async function startBenchSetup(o: BenchSetupOptions = {}): Promise<BenchS
     const gwPort = await freePort();
     const gwUrl = `http://127.0.0.1:${gwPort}`;
     const policyFile = join(dir, 'policy.yaml');
-    writeFileSync(
-      policyFile,
-      `version: 1\nname: bench\nactuators:\n  bench:\n    upstream: ${upstreamUrl}\n    proxy:\n      - { method: GET, path: "/balances/:account", operation: get_balance, target: params.account, reversibility: fully_reversible }\nrules:\n  - id: reads\n    match: { actuator: bench, operation: get_balance }\n    tier: LOW\n`,
-    );
+    writeFileSync(policyFile, benchPolicy(upstreamUrl));
     const env = {
       ...process.env,
       PORT: String(gwPort),
@@ -105,36 +147,51 @@ export async function startBenchSetup(o: BenchSetupOptions = {}): Promise<BenchS
       RATE_AGENT_PER_SEC: '1000000',
       RATE_ACTUATOR_PER_SEC: '1000000',
       RATE_LOW_PER_MIN: '100000000',
+      ...o.env,
     };
-    const gw = spawnNode(wrap, ['--max-semi-space-size=16', ...(o.gatewayNodeFlags ?? [])], [join(ROOT, 'src/cli/main.ts'), 'start'], env, !process.env['BENCH_GATEWAY_STDOUT']);
-    children.push(gw);
+    const startGateway = async (): Promise<number> => {
+      const t0 = performance.now();
+      const child = spawnNode(wrap, ['--max-semi-space-size=16', ...(o.gatewayNodeFlags ?? [])], [join(ROOT, 'src/cli/main.ts'), 'start'], env, !process.env['BENCH_GATEWAY_STDOUT']);
+      gw = child;
+      // Polled every 10 ms: /readyz answers 503 while the store, HSM or policy is not ready.
+      const until = Date.now() + readyMs;
+      while (Date.now() < until) {
+        if (child.exitCode !== null) throw new Error('the gateway exited during start-up');
+        const r = await fetch(`${gwUrl}/readyz`).catch(() => undefined);
+        if (r?.status === 200) return performance.now() - t0;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      throw new Error(`gateway not ready after ${readyMs} ms`);
+    };
+    const stopGateway = async (): Promise<void> => {
+      const child = gw;
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await gone;
+    };
+    await startGateway();
     await waitUp(bareUrl + BARE_PATH, bare, readyMs);
-    await waitUp(`${gwUrl}/readyz`, gw, readyMs);
-    const r = await fetch(`${gwUrl}/readyz`);
-    if (r.status !== 200) throw new Error(`gateway not ready: ${r.status}`);
 
-    const agent = generateKeyPairSync('ed25519');
-    const pub = join(dir, 'agent.jwk');
-    writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
-    await new Promise<void>((ok, fail) => {
-      const c = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'principal', 'register', '--id', 'bench', '--roles', 'agent', '--owner', 'bench-owner', '--public-key', pub], { env, stdio: 'ignore' });
-      c.on('exit', (code) => (code === 0 ? ok() : fail(new Error('register failed'))));
-    });
-    const assertion = (method = 'GET', path = LOW_PATH) => mintAssertion(agent.privateKey, 'bench', gwUrl, method, path);
-    // The default credential: a session opened with one assertion, then an RFC 9421 HMAC per request.
-    const openSession = async (): Promise<() => Record<string, string>> => {
-      const opened = await fetch(`${gwUrl}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${assertion('POST', '/v1/sessions')}` } });
-      if (opened.status !== 201) throw new Error(`opening a session failed: ${opened.status} ${await opened.text()}`);
-      const session = (await opened.json()) as { sessionId: string; key: string };
-      const sessionKey = Buffer.from(session.key, 'base64url');
-      return () => {
-        const idempotencyKey = randomUUID();
-        const s = signWithSession({ method: 'GET', url: gwUrl + LOW_PATH, body: undefined, idempotencyKey, sessionId: session.sessionId, key: sessionKey, created: Math.floor(Date.now() / 1000) });
-        return { 'idempotency-key': idempotencyKey, ...s.headers };
-      };
-    };
+    const { assertion, openSession } = agentClient(gwUrl, await registerAgent(env, dir));
     const sessionHeaders = await openSession();
-    return { dir, upstreamUrl, bareUrl, bare, gwUrl, gw, assertion, sessionHeaders, openSession, close };
+    return {
+      dir,
+      upstreamUrl,
+      bareUrl,
+      bare,
+      gwUrl,
+      get gw() {
+        return gw!;
+      },
+      assertion,
+      sessionHeaders,
+      openSession,
+      env,
+      stopGateway,
+      startGateway,
+      close,
+    };
   } catch (e) {
     await close();
     throw e;

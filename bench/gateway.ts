@@ -52,7 +52,7 @@ function peakRssMb(pid: number): number {
  * (autocannon's rate options are per-second quotas that each connection spends back to back, so a
  * "fixed rate" run is a burst at every second's start, not a paced load: they are not used.)
  */
-async function load(url: string, path: string, setup?: (req: CannonRequest) => CannonRequest, connections = CONNECTIONS) {
+export async function load(url: string, path: string, setup?: (req: CannonRequest) => CannonRequest, connections = CONNECTIONS) {
   const result = await autocannon({
     url: url + path,
     connections,

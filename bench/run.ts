@@ -22,6 +22,11 @@ const TARGETS: Record<string, string> = {
   hostile_heap_growth_second_pass_mb: '~ 0 (bounded)',
   app_js_gzip_kb: '<= 200',
   app_inbox_ms: '<= 1000',
+  pg_low_tier_ratio_to_sqlite: '(reported; issue #16)',
+  cluster2_low_tier_rps: '(reported; 2 cores: <= one replica)',
+  cooling_100k_p99_late_ms: '<= 1000',
+  pg_cooling_100k_p99_late_ms: '<= 1000',
+  restart_recovery_s: '<= 5',
 };
 
 type Bench = { name: string; file: string; fn: string };
@@ -33,6 +38,7 @@ const BENCHES: Bench[] = [
   { name: 'gateway', file: './gateway.ts', fn: 'benchGateway' },
   { name: 'hostile heap', file: './hostile-heap.ts', fn: 'benchHostileHeap' },
   { name: 'app', file: './app.ts', fn: 'benchApp' },
+  { name: 'scale', file: './scale.ts', fn: 'benchScale' },
 ];
 
 type Figures = Record<string, number | string>;
