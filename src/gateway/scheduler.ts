@@ -1,9 +1,13 @@
 import type { Clock } from '../core/clock.ts';
 import type { Store } from './ports/store.ts';
 import type { ActionRecord } from './action-record.ts';
+import type { ActionStatus } from '../core/action/status.ts';
 import { entry } from './audit-entries.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { ActionEvents } from './ports/action-events.ts';
+
+/** Due actions read and moved at once. */
+const BATCH = 100;
 
 export interface SchedulerDeps {
   store: Store;
@@ -49,12 +53,24 @@ export class Scheduler {
     try {
       const d = this.#d;
       const now = d.clock.now();
-      for (const a of await d.store.dueActions(['awaiting_signature', 'awaiting_quorum'], now, 100)) await this.#expire(a, now);
+      // Batches of due actions, each batch's transitions in flight together (so the store commits
+      // them as one group), again while batches come back full and the tick's time lasts: a backlog
+      // (100,000 cooling periods ending within minutes, a restart after an outage) drains at the
+      // store's speed, not at one batch per tick.
+      const budgetEnd = performance.now() + d.tickMs;
+      const drain = async (statuses: readonly ActionStatus[], step: (a: ActionRecord) => Promise<void>): Promise<void> => {
+        for (;;) {
+          const due = await d.store.dueActions(statuses, now, BATCH);
+          await Promise.all(due.map(step));
+          if (due.length < BATCH || performance.now() > budgetEnd || !d.ready()) return;
+        }
+      };
+      await drain(['awaiting_signature', 'awaiting_quorum'], (a) => this.#expire(a, now));
       if (!d.ready()) return;
-      for (const a of await d.store.dueActions(['cooling'], now, 100)) {
+      await drain(['cooling'], async (a) => {
         const released = await this.#release(a, now);
         if (released !== undefined) d.dispatcher.start(released);
-      }
+      });
       // Leases of attempts lost to a crash, retries, and resends of actions whose outcome is unknown.
       for (const a of await d.store.dueActions(['executing', 'outcome_unknown'], now, 100)) d.dispatcher.start(a);
     } catch (err) {
