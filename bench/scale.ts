@@ -217,7 +217,7 @@ async function coolingFigures(setup: BenchSetup, database: string | undefined, p
     [`${prefix}cooling_100k_due_before_ready`]: run.dueBeforeReady,
     [`${prefix}cooling_100k_n`]: COOLING_N,
     [`${prefix}cooling_100k_window_s`]: WINDOW_MS / 1000,
-    // What the window asks of the scheduler, against its cap of 100 releases per tick (500/s at the default 200 ms tick).
+    // What the window asks of the scheduler (which drains full batches of 100 within a tick, src/gateway/scheduler.ts).
     [`${prefix}cooling_100k_required_release_per_s`]: Math.round(COOLING_N / (WINDOW_MS / 1000)),
     [`${prefix}restart_recovery_s`]: Number((run.recoveryMs / 1000).toFixed(2)),
   };
