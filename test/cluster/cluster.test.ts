@@ -49,9 +49,10 @@ beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   payments = await startExampleActuator({ name: 'payments', gatewayUrl: url, issuer: url });
-  infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url });
+  // Infra answers 3 s late: a scaling request is still in flight at the actuator when its replica is killed.
+  infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url, responseDelayMs: 3000 });
   const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }));
+  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, (y) => y.replace('cooling: 30s', 'cooling: 5s')));
   const dbUrl = new URL(PG_ADMIN_URL);
   dbUrl.pathname = `/${database}`;
   env = {
@@ -174,6 +175,28 @@ describe('npm run cluster -- --replicas 3', () => {
     await waitFor(async () => (output.match(/exited \(SIGKILL\); restarting/g)?.length === 2 ? true : undefined), 10_000, 100);
     for (const r of replicas.slice(0, 2)) await waitFor(async () => ((await fetch(`http://127.0.0.1:${r.port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
     await balancerHasAll();
+  });
+
+  it('SIGKILL of every replica while one of them forwards an action: another sends it again after its lease, and it executes once', async () => {
+    const submitted = await send('POST', '/proxy/infra/deployments/web/scale', 'fwd-1', { replicas: 4 });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+    // The actuator has the request and holds its answer: the replica forwarding it is waiting.
+    await waitFor(() => (infra.executions.some((e) => e.path === '/deployments/web/scale') ? true : undefined), 30_000, 50);
+    expect(await statusOf(id)).toBe('executing');
+    const pids = [...output.matchAll(/^\[(replica-\d)\] \{.*?"pid":(\d+)/gm)].map((m) => Number(m[2]));
+    for (const pid of new Set(pids)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* an earlier incarnation, already dead */
+      }
+    }
+    await balancerHasAll();
+    await waitFor(async () => ((await statusOf(id).catch(() => undefined)) === 'executed' ? true : undefined), 60_000, 250);
+    expect(infra.executions.filter((e) => e.path === '/deployments/web/scale')).toHaveLength(1);
+    // It was sent again (same Idempotency-Key), and the actuator answered the resend from its first execution.
+    expect(infra.duplicates).toBeGreaterThanOrEqual(1);
   });
 
   it('SIGKILL of the log integrator: another replica takes over within seconds and goes on signing checkpoints', async () => {
