@@ -12,7 +12,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # `npm run cluster` puts HAProxy in front of the replicas; docker-compose validates docker-compose.yml.
-command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+# (Debian puts haproxy in /usr/sbin, which a CI job's PATH may leave out: src/cli/cluster-haproxy.ts looks there.)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 # The approver app's browser tests: Debian's Chromium (never a downloaded browser), and espeak-ng

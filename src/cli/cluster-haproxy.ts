@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FirewallError } from '../core/errors.ts';
 
 export interface BalancerPlan {
@@ -61,15 +62,33 @@ ${servers}
 `;
 }
 
+/**
+ * The haproxy binary: on PATH, else where Debian puts it (/usr/sbin, which a user's PATH, or a CI
+ * job's, often leaves out). `haproxy` when found nowhere, so the spawn reports it missing.
+ */
+export function haproxyBinary(path = process.env['PATH'] ?? ''): string {
+  for (const dir of [...path.split(':').filter(Boolean), '/usr/sbin', '/usr/local/sbin']) {
+    const candidate = join(dir, 'haproxy');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return 'haproxy';
+}
+
 /** Validates the configuration with HAProxy itself (`-c`), then runs it in the foreground. */
 export function startHaproxy(configFile: string, text: string, onLog: (line: string) => void): ChildProcess {
   writeFileSync(configFile, text);
-  const check = spawnSync('haproxy', ['-c', '-q', '-f', configFile], { encoding: 'utf8' });
+  const bin = haproxyBinary();
+  const check = spawnSync(bin, ['-c', '-q', '-f', configFile], { encoding: 'utf8' });
   if (check.error !== undefined) {
     throw new FirewallError('CLUSTER_BALANCER_MISSING', 'haproxy is not installed (Debian: apt-get install haproxy); `npm run cluster` uses it as the load balancer', { cause: check.error });
   }
   if (check.status !== 0) throw new FirewallError('CLUSTER_BALANCER_INVALID', `haproxy refused ${configFile}: ${(check.stderr || check.stdout).trim().slice(0, 500)}`);
-  const child = spawn('haproxy', ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => b.toString('utf8').split('\n').filter(Boolean).forEach(onLog));
   return child;
 }

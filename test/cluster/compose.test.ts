@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { composeHaproxyConfig } from '../../src/cli/cluster-haproxy.ts';
+import { composeHaproxyConfig, haproxyBinary } from '../../src/cli/cluster-haproxy.ts';
 import { ROOT } from '../helpers/harness.ts';
 
 const SECRETS = { POSTGRES_PASSWORD: 'pg-secret', HSM_SIM_MASTER_SECRET: 'master-secret', HSM_SIM_SO_PIN: 'so-pin', HSM_SIM_USER_PIN: 'user-pin' };
@@ -81,7 +81,7 @@ describe('docker-compose.yml', () => {
   it("uses deploy/haproxy.cfg as `npm run cluster` writes it for three replicas, and HAProxy accepts it", () => {
     const file = join(ROOT, 'deploy/haproxy.cfg');
     expect(readFileSync(file, 'utf8')).toBe(composeHaproxyConfig());
-    const check = spawnSync('haproxy', ['-c', '-q', '-f', file], { encoding: 'utf8' });
+    const check = spawnSync(haproxyBinary(), ['-c', '-q', '-f', file], { encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
   });
 });
