@@ -123,16 +123,21 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
   });
 
   it('refuses a session re-assembled from an earlier accepted one, gesture by gesture (REPLAY_DETECTED, reuse)', async () => {
-    const a = await highTransfer(h, 'high-reasm-source');
-    const r = await runLiveSession(honest(rita, await challengeOf(rita, a.id), 'reasm-source'));
-    expect(r.result).toMatchObject({ outcome: 'accepted' });
-    // Each new gesture prompt answered with the accepted session's answer to the same gesture,
-    // level-matched; the element descriptors kept from that session recognise the pieces.
+    // Two accepted sessions to take pieces from (at once: each lasts the whole window), so that each
+    // gesture the new challenge asks for was answered before, whatever the random stimuli were: with
+    // one source, a challenge whose gestures that session never saw leaves too few reused pieces.
+    const sources = await Promise.all(['high-reasm-source', 'high-reasm-source-2'].map(async (key, i) => {
+      const a = await highTransfer(h, key);
+      return runLiveSession(honest(rita, await challengeOf(rita, a.id), `reasm-source-${i}`));
+    }));
+    for (const r of sources) expect(r.result).toMatchObject({ outcome: 'accepted' });
+    // Each new gesture prompt answered with an accepted session's answer to the same gesture,
+    // level-matched; the element descriptors kept from those sessions recognise the pieces.
     const a2 = await highTransfer(h, 'high-reassembled');
     // The attacker holds its stream back, so a reveal that is slow to arrive (a loaded machine) still
     // comes before the samples it shapes: the pieces land where the prompts were, as a careful
     // attacker's would, and what is refused is the reuse itself.
-    const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource([{ streams: r.streams, revealed: r.revealed }]), lagMs: 400 });
+    const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource(sources.map((r) => ({ streams: r.streams, revealed: r.revealed }))), lagMs: 400 });
     expect(reasm.result).toMatchObject({ outcome: 'refused' });
     const refused = await waitFor(async () => (await entries(h, { actionId: a2.id, type: 'signature.refused' }))[0]);
     expect(refused).toMatchObject({ who: 'rita', code: 'REPLAY_DETECTED' });
