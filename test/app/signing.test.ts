@@ -264,7 +264,10 @@ describe('a person with two passkeys', () => {
       const t = await highTransfer(h, 'app-two-passkeys');
       await openSigning(a.page, h, t.id);
       await a.page.getByRole('button', { name: /Start signing/ }).click();
-      expect(await signingOutcome(a.page, 120_000)).toBe('accepted');
+      const outcome = await signingOutcome(a.page, 120_000);
+      // A refusal says which checks failed (the person sees no reason; the log keeps them).
+      const refused = (await entries(h, { actionId: t.id, type: 'signature.refused' })).map((r) => [r['code'], (r['liveness'] as { failedChecks?: string[] } | undefined)?.failedChecks, r['message']]);
+      expect(outcome, JSON.stringify(refused)).toBe('accepted');
       await waitFor(async () => ((await actionStatus(h, t.id)) === 'executed' ? true : undefined), 20_000);
       expect((await entries(h, { actionId: t.id, type: 'signature.verified' }))[0]).toMatchObject({ who: 'nia', device: older });
       expect(body.sent.map((x) => JSON.parse(x) as Record<string, unknown>).find((m) => m['type'] === 'hello')).toMatchObject({ credentialId: older });
