@@ -4,17 +4,14 @@
  * and no two requests interleave (a real HSM serialises the same way).
  */
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import type { Clock } from '../../src/core/clock.ts';
 import { createKeyCertificate } from '../attestation/certificates.ts';
 import { signStatement } from '../attestation/statements.ts';
 import { AuditLog } from '../audit/audit-log.ts';
-import type { AuditDetail, AuditEntry, AuditFields, AuditRole } from '../audit/entry.ts';
-import type { DeviceLog } from '../log.ts';
+import type { AuditEntry, AuditFields, AuditRole } from '../audit/entry.ts';
 import { deviceError } from '../protocol/error-codes.ts';
 import type { KeyRef } from '../protocol/fields.ts';
 import { removeStaleTemps, writeFileAtomic } from '../store/atomic-file.ts';
 import { inspectStore, type Inspection } from '../store/integrity.ts';
-import type { DevicePaths } from '../store/paths.ts';
 import { deriveDeviceKeys, newSalt, seal, secretCheck, unseal, type DeviceKeys } from '../store/sealing.ts';
 import {
   KEY_ATTRIBUTES,
@@ -34,62 +31,16 @@ import {
   type StoreBody,
   type TamperRecord,
 } from '../store/schema.ts';
-import { Store, type CommitProbe } from '../store/store.ts';
+import { Store } from '../store/store.ts';
 import { manufactureIdentity, sealIdentity, unsealIdentity, type DeviceIdentity } from './device-identity.ts';
 import { auditExportStatement, auditHeadStatement, type SignedAuditStatement } from './audit-statements.ts';
 import { gcmDecrypt, gcmEncrypt } from './cipher.ts';
 import { generateKeyPair, keyIdFor, signWith, verifyWith } from './key-material.ts';
 import { newPinRecord, pinMatches } from './pin.ts';
 import { salvagedDevice } from './tamper-salvage.ts';
+import type { KeyInfo, LiveKey, OpRecord, Session, TokenOptions } from './token-types.ts';
 
-export type SessionRole = 'public' | Role;
-
-export interface Session {
-  readonly id: number;
-  role: SessionRole;
-}
-
-/** What a request did, for its audit entry. Handlers fill it in as they go. */
-export interface OpRecord {
-  key?: { label: string; id: string };
-  mechanism?: string;
-  purpose?: string;
-  inputDigest?: string;
-  counter?: number;
-  count?: number;
-  detail?: AuditDetail;
-}
-
-export interface TokenOptions {
-  paths: DevicePaths;
-  masterSecret: Buffer;
-  clock: Clock;
-  log: DeviceLog;
-  maxPinFailures: number;
-  probe?: CommitProbe;
-}
-
-export interface KeyInfo {
-  label: string;
-  id: string;
-  algorithm: KeyAlgorithm;
-  purposes: Purpose[];
-  mechanisms: Mechanism[];
-  attributes: typeof KEY_ATTRIBUTES;
-  createdAt: string;
-  jwk: JsonWebKey;
-  /** Leaf (key attestation certificate) then device root, base64 DER. */
-  x5c: string[];
-}
-
-interface LiveKey {
-  record: KeyRecord;
-  /** The private key, or the secret key of an AES key. */
-  privateKey: KeyObject;
-  /** Absent for a secret (AES) key. */
-  publicKey: KeyObject | undefined;
-  jwk: JsonWebKey;
-}
+export type { KeyInfo, OpRecord, Session, SessionRole, TokenOptions } from './token-types.ts';
 
 /** Counter values reserved per store commit: a restart skips at most this many. */
 const COUNTER_BLOCK = 10_000;
