@@ -230,7 +230,7 @@ async function recordOnce(
       entry('action.authorised', now, a, { event: 'quorum_met', tier: a.classification.tier, approvals, quorum: summary, policyHash: a.classification.policyHash }),
       entry('action.dispatched', now, a, { event: 'dispatch', attempt: 1 }),
     ]);
-    const final = await tx.updateAction(a.id, ['executing'], { authorisationLogIndex: first });
+    const final = await tx.updateAction(a.id, ['executing'], { authorisationLogIndex: first }, moved);
     return { record: final ?? moved, evaluation, authorised: true, logIndex };
   });
 }

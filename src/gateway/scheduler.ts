@@ -91,13 +91,14 @@ export class Scheduler {
     const d = this.#d;
     const next = await d.store.tx(async (tx) => {
       // Compare-and-set first: a veto that landed a moment ago wins and nothing is logged here.
-      const moved = await tx.updateAction(a.id, ['cooling'], { status: 'executing', dueAt: now + d.dispatchLeaseMs, updatedAt: now });
+      // The record as read is passed as held, so the store reads it back only when it changed since.
+      const moved = await tx.updateAction(a.id, ['cooling'], { status: 'executing', dueAt: now + d.dispatchLeaseMs, updatedAt: now }, a);
       if (moved === undefined) return undefined;
       const first = await tx.audit([
         entry('action.authorised', now, a, { event: 'cooling_elapsed', tier: a.classification.tier, approvals: a.approvals, policyHash: a.classification.policyHash, notBefore: a.dueAt }),
         entry('action.dispatched', now, a, { event: 'dispatch', attempt: 1 }),
       ]);
-      return tx.updateAction(a.id, ['executing'], { authorisationLogIndex: first });
+      return tx.updateAction(a.id, ['executing'], { authorisationLogIndex: first }, moved);
     });
     if (next !== undefined) d.events.changed(next);
     return next;
@@ -105,7 +106,7 @@ export class Scheduler {
 
   async #expire(a: ActionRecord, now: number): Promise<void> {
     const next = await this.#d.store.tx(async (tx) => {
-      const updated = await tx.updateAction(a.id, ['awaiting_signature', 'awaiting_quorum'], { status: 'expired', dueAt: null, updatedAt: now });
+      const updated = await tx.updateAction(a.id, ['awaiting_signature', 'awaiting_quorum'], { status: 'expired', dueAt: null, updatedAt: now }, a);
       if (updated !== undefined) await tx.audit([entry('action.expired', now, a, { event: 'expire', from: a.status })]);
       return updated;
     });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { ManualClock } from '../../src/core/clock.ts';
-import { isValidInclusionProof, verifyConsistencyProof } from '../../src/core/merkle/proof.ts';
+import { nodeHash } from '../../src/core/merkle/hash.ts';
+import { isValidInclusionProof, rootHash, verifyConsistencyProof, type HashSource } from '../../src/core/merkle/proof.ts';
 import type { ActionRecord } from '../../src/gateway/action-record.ts';
 import { actionRecord } from '../helpers/action-record.ts';
 import { openTransparencyLog } from '../../src/gateway/log/open-log.ts';
@@ -108,6 +109,37 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     // A statement error (a duplicate id) is the callback's, and the store carries on.
     await expect(store.tx(async (tx) => tx.insertAction(actionRecord('b1')))).rejects.toThrow();
     expect(await store.tx(async (tx) => tx.audit([{ v: 1, type: 'test.d', ts: 4 }]))).toBe(2);
+  });
+
+  it('callbacks rolled back between appends in one batch leave one consistent tree: its stored nodes give the root its leaves give', async () => {
+    const t = await openTestStore(kind);
+    disposers.push(t.dispose);
+    const log = await openTransparencyLog({ store: t.store, appender: t.appender, signer: new MemorySigner(), origin: 'contract.test/log', clock: new ManualClock(1000), checkpointEvery: null });
+    disposers.unshift(() => log.close());
+    await t.store.tx(async (tx) => tx.audit(Array.from({ length: 5 }, (_, i) => ({ v: 1, type: 'test.before', ts: i }))));
+    // Issued together, so the store folds them into one transaction; every third one fails after appending.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        t.store.tx(async (tx) => {
+          const at = await tx.audit(Array.from({ length: 1 + (i % 3) }, (_, j) => ({ v: 1, type: `test.cb${i}`, ts: 10 + j })));
+          if (i % 3 === 2) throw new Error('refused');
+          return at;
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 30 }, (_, i) => (i % 3 === 2 ? 'rejected' : 'fulfilled')));
+    const entries = await t.store.log.entries(0, 5 + 10 * (1 + 2));
+    expect(entries.map((e) => e.type)).toEqual([...Array.from({ length: 5 }, () => 'test.before'), ...Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 3 !== 2).flatMap((i) => Array.from({ length: 1 + (i % 3) }, () => `test.cb${i}`))]);
+    const leaves = entries.map((e) => e.leafHash);
+    const fromLeaves: HashSource = { node: (level, index) => (level === 0 ? leaves[index]! : nodeHash(fromLeaves.node(level - 1, 2 * index), fromLeaves.node(level - 1, 2 * index + 1))) };
+    const checkpoint = await log.checkpoint();
+    expect(checkpoint.size).toBe(entries.length);
+    expect(Buffer.from(checkpoint.rootHash)).toEqual(Buffer.from(rootHash(fromLeaves, entries.length)));
+    // And appends after the batch extend the same tree.
+    await t.store.tx(async (tx) => tx.audit([{ v: 1, type: 'test.after', ts: 99 }]));
+    const next = await log.checkpoint();
+    const proof = await log.consistencyProof(checkpoint.size, next.size);
+    expect(() => verifyConsistencyProof(checkpoint.size, next.size, checkpoint.rootHash, next.rootHash, proof.hashes)).not.toThrow();
   });
 
   it('a callback that catches a failed statement and goes on: either all it did commits, or it fails and none of it does', async () => {

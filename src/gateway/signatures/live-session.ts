@@ -223,7 +223,7 @@ async function recordVerified(s: SignatureState, plan: SessionPlan, newCounter: 
       entry('action.authorised', now, action!, { event: 'signature_verified', tier: action!.classification.tier, approvals, policyHash: action!.classification.policyHash }),
       entry('action.dispatched', now, action!, { event: 'dispatch', attempt: 1 }),
     ]);
-    const final = await tx.updateAction(action!.id, ['executing'], { authorisationLogIndex: first });
+    const final = await tx.updateAction(action!.id, ['executing'], { authorisationLogIndex: first }, moved);
     return { verifiedIndex, action: final ?? moved, approval };
   });
   if ('refuse' in res) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { FirewallError } from '../../../core/errors.ts';
 
@@ -31,6 +32,24 @@ export function storeError(e: unknown): unknown {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && /^(22|23|42)/.test(code)) return e;
   return new FirewallError('STORE_UNAVAILABLE', 'the PostgreSQL store cannot be reached', { status: 503, cause: e });
+}
+
+const names = new Map<string, string>();
+
+/**
+ * A parameterised statement as a named prepared statement: each connection parses and plans it
+ * once, then only binds and executes (node-postgres prepares a name on a connection's first use).
+ * The name is a hash of the text, so two texts never share one. Statements without parameters
+ * stay on the simple protocol (it allows several statements in one round trip).
+ */
+export function prepared(text: string, params: readonly unknown[] | undefined): pg.QueryConfig {
+  if (params === undefined || params.length === 0) return { text };
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `af_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+    names.set(text, name);
+  }
+  return { name, text, values: params as unknown[] };
 }
 
 /** `sql` with its errors classified by storeError. */

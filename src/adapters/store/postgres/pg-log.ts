@@ -45,10 +45,44 @@ async function readNodes(db: Sql, refs: readonly SubtreeRef[]): Promise<Uint8Arr
   });
 }
 
+/** What a batch has appended but not yet written (PgLogTx): flushed in one statement per table before COMMIT. */
+interface Pending {
+  idx: number[];
+  leaves: Buffer[];
+  bodies: string[];
+  types: string[];
+  ts: (number | null)[];
+  actionIds: (string | null)[];
+  terms: string[];
+  termIdx: number[];
+  nodeIds: number[];
+  nodeHashes: Buffer[];
+  /** Leaf and node hashes by ref key (`0/i`, `n/id`), so the batch reads its own appends. */
+  hashes: Map<string, Uint8Array>;
+}
+
+const emptyPending = (): Pending => ({ idx: [], leaves: [], bodies: [], types: [], ts: [], actionIds: [], terms: [], termIdx: [], nodeIds: [], nodeHashes: [], hashes: new Map() });
+
+/** Where a callback's savepoint left the batch's buffer (PgLogTx.mark), to cut back to on ROLLBACK TO. */
+export interface LogMark {
+  entries: number;
+  terms: number;
+  nodes: number;
+  tail: { size: number; lastLeaf: Uint8Array | null } | null;
+}
+
+/**
+ * The log inside the store's batch transaction. Appends are buffered and written by `flush`, which
+ * the store calls once before COMMIT: three multi-row INSERTs per batch instead of three per
+ * callback (each statement is a round trip, and round trips are what a PostgreSQL write costs most).
+ * Reads inside the batch (tail, nodes) see the buffer first; a callback rolled back to its
+ * savepoint cuts the buffer back to its mark (pg-store.ts).
+ */
 export class PgLogTx implements LogStorageTx {
   readonly #db: Sql;
   /** The tail as this batch last read or wrote it; null at a batch's start and after a rollback (pg-store.ts). */
   #tail: { size: number; lastLeaf: Uint8Array | null } | null = null;
+  #pending: Pending = emptyPending();
 
   constructor(db: Sql) {
     this.#db = db;
@@ -57,11 +91,48 @@ export class PgLogTx implements LogStorageTx {
   /** A new batch holds the writer lock afresh: another process may have appended since the last one. */
   batchStarted(): void {
     this.#tail = null;
+    this.#pending = emptyPending();
   }
 
-  /** After ROLLBACK TO or ROLLBACK: entries this batch wrote may be gone. */
+  /** After ROLLBACK: nothing of this batch is written or to be written. */
   rolledBack(): void {
     this.#tail = null;
+    this.#pending = emptyPending();
+  }
+
+  /** Before a callback's savepoint. */
+  mark(): LogMark {
+    const p = this.#pending;
+    return { entries: p.idx.length, terms: p.terms.length, nodes: p.nodeIds.length, tail: this.#tail };
+  }
+
+  /** After ROLLBACK TO the savepoint taken with `m`: the callback's appends are dropped. */
+  rolledBackTo(m: LogMark): void {
+    const p = this.#pending;
+    for (const i of p.idx.slice(m.entries)) p.hashes.delete(`0/${i}`);
+    for (const id of p.nodeIds.slice(m.nodes)) p.hashes.delete(`n/${id}`);
+    for (const a of [p.idx, p.leaves, p.bodies, p.types, p.ts, p.actionIds]) a.length = m.entries;
+    p.terms.length = m.terms;
+    p.termIdx.length = m.terms;
+    p.nodeIds.length = m.nodes;
+    p.nodeHashes.length = m.nodes;
+    this.#tail = m.tail;
+  }
+
+  /** Writes the batch's appends (called once, before COMMIT). */
+  async flush(): Promise<void> {
+    const p = this.#pending;
+    this.#pending = emptyPending();
+    if (p.idx.length > 0) {
+      // One statement per table for the whole batch (arrays unnested server-side).
+      await this.#db.query(
+        `INSERT INTO tlog_entries (idx, leaf_hash, body, type, ts, action_id)
+         SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::text[], $5::bigint[], $6::text[])`,
+        [p.idx, p.leaves, p.bodies, p.types, p.ts, p.actionIds],
+      );
+    }
+    if (p.terms.length > 0) await this.#db.query('INSERT INTO tlog_terms (term, idx) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING', [p.terms, p.termIdx]);
+    if (p.nodeIds.length > 0) await this.#db.query('INSERT INTO tlog_nodes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [p.nodeIds, p.nodeHashes]);
   }
 
   async tail(): Promise<{ size: number; lastLeaf: Uint8Array | null }> {
@@ -71,27 +142,35 @@ export class PgLogTx implements LogStorageTx {
     return this.#tail;
   }
 
-  nodes(refs: readonly SubtreeRef[]): Promise<Uint8Array[]> {
-    return readNodes(this.#db, refs);
+  async nodes(refs: readonly SubtreeRef[]): Promise<Uint8Array[]> {
+    const hashes = this.#pending.hashes;
+    const key = (r: SubtreeRef) => (r.level === 0 ? `0/${r.index}` : `n/${nodeId(r.level, r.index)}`);
+    const stored = refs.filter((r) => !hashes.has(key(r)));
+    const read = stored.length === 0 ? [] : await readNodes(this.#db, stored);
+    let next = 0;
+    return refs.map((r) => hashes.get(key(r)) ?? read[next++]!);
   }
 
   async append(firstIndex: number, entries: readonly PreparedEntry[], nodes: readonly TreeNode[]): Promise<void> {
-    if (entries.length > 0) {
-      // One statement per table for the whole batch of entries (arrays unnested server-side).
-      await this.#db.query(
-        `INSERT INTO tlog_entries (idx, leaf_hash, body, type, ts, action_id)
-         SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::text[], $5::bigint[], $6::text[])`,
-        [entries.map((_, i) => firstIndex + i), entries.map((p) => Buffer.from(p.leaf)), entries.map((p) => p.body), entries.map((p) => p.type), entries.map((p) => p.ts), entries.map((p) => p.actionId)],
-      );
-      const terms: string[] = [];
-      const idx: number[] = [];
-      entries.forEach((p, i) => {
-        for (const t of p.terms) (terms.push(t), idx.push(firstIndex + i));
-      });
-      if (terms.length > 0) await this.#db.query('INSERT INTO tlog_terms (term, idx) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING', [terms, idx]);
-    }
-    if (nodes.length > 0) {
-      await this.#db.query('INSERT INTO tlog_nodes (id, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [nodes.map((n) => nodeId(n.level, n.index)), nodes.map((n) => Buffer.from(n.hash))]);
+    const p = this.#pending;
+    entries.forEach((e, i) => {
+      const idx = firstIndex + i;
+      const leaf = Buffer.from(e.leaf);
+      p.idx.push(idx);
+      p.leaves.push(leaf);
+      p.bodies.push(e.body);
+      p.types.push(e.type);
+      p.ts.push(e.ts);
+      p.actionIds.push(e.actionId);
+      p.hashes.set(`0/${idx}`, leaf);
+      for (const t of e.terms) (p.terms.push(t), p.termIdx.push(idx));
+    });
+    for (const n of nodes) {
+      const id = nodeId(n.level, n.index);
+      const hash = Buffer.from(n.hash);
+      p.nodeIds.push(id);
+      p.nodeHashes.push(hash);
+      p.hashes.set(`n/${id}`, hash);
     }
     if (entries.length > 0) this.#tail = { size: firstIndex + entries.length, lastLeaf: entries[entries.length - 1]!.leaf };
   }

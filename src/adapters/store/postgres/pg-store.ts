@@ -12,7 +12,7 @@ import type { SignatureReads } from '../../../gateway/ports/signatures.ts';
 import type { Store, StoreTx } from '../../../gateway/ports/store.ts';
 import { PgActionReads } from './pg-actions.ts';
 import { PgApproverReads } from './pg-approver.ts';
-import { classified, PG_TYPES, storeError, type Sql } from './pg-client.ts';
+import { classified, PG_TYPES, prepared, storeError, type Sql } from './pg-client.ts';
 import { checkLogTables, PgLogReads } from './pg-log.ts';
 import { migrate } from './pg-migrate.ts';
 import { PgPolicyVersionReads } from './pg-policy-versions.ts';
@@ -41,7 +41,11 @@ export interface PgStoreOptions {
   url: string;
   /** Appends `tx.audit` entries to the transparency log through the transaction's log storage. */
   audit: AuditAppender;
-  /** Most transactions folded into one commit. */
+  /**
+   * Most transactions folded into one commit (64: each writing callback's savepoint takes a
+   * subtransaction id, and past 64 in one transaction PostgreSQL's per-backend cache overflows and
+   * every other session's visibility checks slow down).
+   */
   maxBatch?: number;
   /** Connections for committed reads (the writer has its own). */
   readers?: number;
@@ -124,8 +128,9 @@ export class PgStore implements Store {
     // An idle connection the server dropped: the pool forgets it and the next query opens another.
     this.#pool.on('error', () => {});
     this.#audit = o.audit;
-    this.#maxBatch = o.maxBatch ?? 256;
-    const reads = classified(this.#pool);
+    this.#maxBatch = o.maxBatch ?? 64;
+    const pool = this.#pool;
+    const reads = classified({ query: (text, params) => pool.query(prepared(text, params)) });
     this.#actions = new PgActionReads(reads);
     this.principals = new PgPrincipalReads(reads);
     this.signatures = new PgSignatureReads(reads);
@@ -137,7 +142,7 @@ export class PgStore implements Store {
       query: async (text, params) => {
         if (this.#writer === null) throw new FirewallError('STORE_UNAVAILABLE', 'the store lost its connection', { status: 503 });
         try {
-          return await this.#writer.query(text, params as unknown[]);
+          return await this.#writer.query(prepared(text, params));
         } catch (e) {
           this.#statementFailed ??= { error: e };
           throw e;
@@ -191,10 +196,15 @@ export class PgStore implements Store {
     }
   }
 
-  /** One transaction for the batch; each callback under a savepoint when there are several. */
+  /**
+   * One transaction for the batch; each callback under a savepoint when there are several (the
+   * previous one released in the same round trip). The log's appends are buffered and written
+   * once, just before COMMIT (pg-log.ts).
+   */
   async #runBatch(batch: Pending[]): Promise<void> {
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const nested = batch.length > 1;
+    const log = this.#txApi.log;
     let client: pg.PoolClient | null = null;
     let seconds = 0;
     /** The lone callback's own failure (no savepoint: the whole transaction rolls back for it). */
@@ -202,32 +212,38 @@ export class PgStore implements Store {
     try {
       client = await this.#connectWriter();
       await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
-      this.#txApi.log.batchStarted();
+      log.batchStarted();
+      let savepoint = false;
       for (const item of batch) {
-        if (nested) await client.query('SAVEPOINT op');
+        if (nested) {
+          await client.query(savepoint ? 'RELEASE SAVEPOINT op; SAVEPOINT op' : 'SAVEPOINT op');
+          savepoint = true;
+        }
+        const mark = log.mark();
         this.#statementFailed = null;
         try {
           const value = await item.fn(this.#txApi);
           if (this.#statementFailed !== null) throw storeError((this.#statementFailed as { error: unknown }).error);
-          if (nested) await client.query('RELEASE SAVEPOINT op');
           outcomes.push({ ok: true, value });
         } catch (e) {
-          this.#txApi.log.rolledBack();
           if (!nested) {
             ownFailure = { error: e };
             throw e;
           }
-          await client.query('ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op');
+          // The savepoint stays open after ROLLBACK TO; the next callback's round trip releases it.
+          await client.query('ROLLBACK TO SAVEPOINT op');
+          log.rolledBackTo(mark);
           outcomes.push({ ok: false, value: e });
         }
       }
+      await log.flush();
       const t0 = performance.now();
       // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
       const committed = await client.query('COMMIT');
       if (committed.command !== 'COMMIT') throw new Error(`COMMIT answered ${committed.command}`);
       seconds = (performance.now() - t0) / 1000;
     } catch (cause) {
-      this.#txApi.log.rolledBack();
+      log.rolledBack();
       let rolledBack = false;
       if (client !== null) {
         try {
