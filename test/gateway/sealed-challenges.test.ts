@@ -4,6 +4,7 @@
  * - A signature session started on A (A issued the challenge, sealed its nonce) finished through B:
  *   B opens the nonce with the HSM; the action executes once; the used challenge is refused on A.
  * - The database never holds the nonce in clear while the challenge is open.
+ * - A witness ceremony started on A (options issued) is completed through B.
  * - A gateway killed (SIGKILL) with a challenge open, then restarted: the challenge stays open,
  *   the device answers it after the restart, the action executes exactly once.
  */
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { PersonClient, type ChallengeView } from '../../clients/device/gateway-client.ts';
 import { runLiveSession } from '../../clients/device/live-session.ts';
+import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { runCli, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
@@ -34,6 +36,9 @@ const env: Record<'a' | 'b', Record<string, string>> = { a: {}, b: {} };
 const gw: Partial<Record<'a' | 'b', GatewayProcess>> = {};
 const agent = generateKeyPairSync('ed25519');
 let pam: TestPerson;
+/** walt can use no modality (witness path); wendy is a comparator who witnesses. */
+let walt: TestPerson;
+let wendy: TestPerson;
 
 async function start(name: 'a' | 'b'): Promise<void> {
   gw[name] = await startGatewayProcess(env[name], `http://127.0.0.1:${ports[name]}`);
@@ -122,6 +127,15 @@ beforeAll(async () => {
   const client = await PersonClient.create({ gateway: lb.url, person: 'pam', privateKey: person.privateKey });
   await client.declare(['motion']);
   pam = { id: 'pam', key: person.privateKey, client, credential: (await client.enrol({ kind: 'phone' })).stored };
+  for (const [id, roles] of [['walt', 'authorizer'], ['wendy', 'comparator']] as const) {
+    const k = generateKeyPairSync('ed25519');
+    await register(id, roles, k.publicKey);
+    const c = await PersonClient.create({ gateway: lb.url, person: id, privateKey: k.privateKey });
+    await c.declare([]);
+    const p: TestPerson = { id, key: k.privateKey, client: c, ...(id === 'wendy' ? { credential: (await c.enrol({ kind: 'phone' })).stored } : {}) };
+    if (id === 'walt') walt = p;
+    else wendy = p;
+  }
 }, 120_000);
 afterAll(() => cleanup.run());
 
@@ -149,6 +163,24 @@ describe('challenge nonces sealed by the HSM, across replicas and restarts (real
     const again = await RawSession.open(pam, c.id);
     again.hello(pam, c);
     expect(await again.closed).toBe(4409);
+    expect(executions(a.id)).toHaveLength(1);
+  }, 90_000);
+
+  it('a witness ceremony started on A is completed through B (the ceremony is in the store, not in A)', async () => {
+    lb.to(ports.a);
+    const a = await highTransfer('sealed-witness');
+    const c = await waitFor(async () => (await walt.client.challenges()).find((x) => x.actionId === a.id), 10_000);
+    expect(c.mode).toBe('witness');
+    const opt = await wendy.client.ok<{ options: { challenge: string } }>('POST', `/v1/challenges/${c.id}/witness/options`, { credentialId: wendy.credential!.id });
+    lb.to(ports.b);
+    const done = await wendy.client.request<{ accepted?: boolean; code?: string }>('POST', `/v1/challenges/${c.id}/witness`, { credential: getAssertion(wendy.credential!, { challenge: opt.options.challenge, origin: lb.url }) });
+    expect([done.status, done.json]).toMatchObject([200, { accepted: true }]);
+    await waitFor(async () => ((await statusOf(a.id)) === 'executed' ? true : undefined), 20_000);
+    expect(executions(a.id)).toHaveLength(1);
+    // Single use on every replica: A, which started the ceremony, refuses it now.
+    lb.to(ports.a);
+    const again = await wendy.client.request<{ code: string }>('POST', `/v1/challenges/${c.id}/witness`, { credential: getAssertion(wendy.credential!, { challenge: opt.options.challenge, origin: lb.url }) });
+    expect([again.status, again.json.code]).toEqual([409, 'CHALLENGE_USED']);
     expect(executions(a.id)).toHaveLength(1);
   }, 90_000);
 

@@ -61,10 +61,7 @@ export async function refuse(s: SignatureState, c: ChallengeRow, principal: Prin
     const logIndex = await tx.audit(entries);
     return { consumed, closed, logIndex };
   });
-  if (res.consumed) {
-    s.issuer.nonces.forget(c.id);
-    s.witness.delete(c.id);
-  }
+  if (res.consumed) s.issuer.nonces.forget(c.id);
   if (res.closed !== undefined) await afterLock(s, principal.id, res.closed, now);
   let next: string | undefined;
   if (res.consumed && c.purpose === 'action' && c.actionId !== null) {
@@ -129,7 +126,6 @@ async function afterLock(s: SignatureState, personId: string, closed: readonly C
 export function forgetClosed(s: SignatureState, closed: readonly ChallengeRow[], reason: ChallengeClosedReason, end: LiveEnd): void {
   for (const c of closed) {
     s.issuer.nonces.forget(c.id);
-    s.witness.delete(c.id);
     s.live.get(c.id)?.(end);
     notifyPerson(s.ctx, c.person, 'challenge_closed', { id: c.id, ...(c.actionId === null ? {} : { actionId: c.actionId }), reason });
   }

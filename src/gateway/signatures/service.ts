@@ -48,7 +48,6 @@ export class SignatureService {
       store: this.store,
       issuer: this.issuer,
       live: new Map(),
-      witness: new Map(),
       sessionsPerPerson: o.ctx.limits.limiter({ name: 'sig-person', points: o.config.sessionsPerPersonPerHour, durationSec: 3600 }),
       recordApproval: o.recordApproval,
     };

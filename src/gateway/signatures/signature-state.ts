@@ -16,19 +16,10 @@ import type { SignatureReads, SignaturesTx } from '../ports/signatures.ts';
  */
 export type QuorumApprovalSink = (ctx: GatewayContext, actionId: string, approval: Approval & { digest: string }) => Promise<unknown>;
 
-/** A witness ceremony under way (options issued, assertion not yet received). */
-export interface WitnessPending {
-  witness: string;
-  credentialId: string;
-  expected: string;
-  statementHash: string;
-  deadline: number;
-}
-
 /**
  * What the parts of the signature capability share within one gateway process: the gateway
  * context, configuration and tables, the challenge issuer (which holds the nonces), the sessions
- * and witness ceremonies running here, and the per-person session limit.
+ * running here, and the per-person session limit. (Witness ceremonies live in the store: witness.ts.)
  */
 export interface SignatureState {
   readonly ctx: GatewayContext;
@@ -38,7 +29,6 @@ export interface SignatureState {
   readonly issuer: ChallengeIssuer;
   /** Sessions running in this process, by challenge: the transport registers a way to end them. */
   readonly live: Map<string, (why: LiveEnd) => void>;
-  readonly witness: Map<string, WitnessPending>;
   readonly sessionsPerPerson: RateLimiterAbstract;
   readonly recordApproval: QuorumApprovalSink | undefined;
 }

@@ -3,6 +3,7 @@ import { FirewallError, isFirewallError } from '../../core/errors.ts';
 import { assertionChallenge, witnessStatementHash, type WitnessStatement } from '../../core/signature/transcript.ts';
 import type { AuthenticationResponse } from '../../core/signature/messages.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
+import type { ChallengeRow } from '../ports/signatures.ts';
 import type { ActionRecord, Approval } from '../action-record.ts';
 import { entry } from '../audit-entries.ts';
 import { refuse, refuseLockedWitness } from './refusal.ts';
@@ -37,14 +38,7 @@ export async function witnessOptions(s: SignatureState, principal: PrincipalReco
   if (now > c.expiresAt || a === undefined || (a.status !== 'awaiting_signature' && a.status !== 'awaiting_quorum')) {
     throw new FirewallError('CHALLENGE_EXPIRED', 'the challenge or its action is no longer open', { status: 409 });
   }
-  let nonce: Uint8Array | undefined;
-  try {
-    nonce = await s.issuer.nonces.open(c.id);
-  } catch (e) {
-    if (isFirewallError(e, 'SEAL_INVALID')) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the stored challenge nonce does not open', { status: 409 });
-    throw new FirewallError('HSM_UNAVAILABLE', 'the HSM that opens challenge nonces does not answer; try again shortly', { status: 503, cause: e });
-  }
-  if (nonce === undefined) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the challenge was issued before nonces were stored sealed', { status: 409 });
+  const nonce = await openNonce(s, c.id, () => new FirewallError('CHALLENGE_UNAVAILABLE', 'the challenge was issued before nonces were stored sealed', { status: 409 }));
   const started = await s.ctx.store.tx(async (tx): Promise<boolean | 'locked'> => {
     // A locked witness starts nothing; read here so that a lock committed just before, even in this
     // batch, counts (the lock closes only ceremonies already started).
@@ -55,17 +49,15 @@ export async function witnessOptions(s: SignatureState, principal: PrincipalReco
   });
   if (started === 'locked') return refuseLockedWitness(s, principal, c.id, c);
   if (!started) throw new FirewallError('CHALLENGE_USED', 'the challenge was used concurrently', { status: 409 });
-  const statement: WitnessStatement = { v: 1, type: 'witness', challengeId: c.id, digest: c.digest, person: c.person, witness: principal.id, credentialId: device.credentialId };
-  const statementHash = witnessStatementHash(statement);
-  const expected = assertionChallenge(nonce, c.digest, statementHash);
-  s.witness.set(c.id, { witness: principal.id, credentialId: device.credentialId, expected, statementHash, deadline: now + s.config.witnessTtlMs });
+  const { expected, statementHash, statement } = ceremonyChallenge(nonce, c, principal.id, device.credentialId);
   // An abandoned witness ceremony must not block the person's fallback until the action expires.
+  // Another replica may have completed it meanwhile: the stored challenge says whether it is still open.
   const timer = setTimeout(() => {
-    if (s.witness.get(c.id)?.witness !== principal.id) return;
-    s.witness.delete(c.id);
-    void refuse(s, { ...c, state: 'active' }, principal, 'WITNESS_TIMEOUT', { count: false, consume: true, device: device.credentialId }).catch((e: unknown) =>
-      s.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, 'could not close an abandoned witness ceremony'),
-    );
+    void (async () => {
+      const now = await s.store.getChallenge(c.id);
+      if (now?.state !== 'active' || now.device !== device.credentialId) return;
+      await refuse(s, now, principal, 'WITNESS_TIMEOUT', { count: false, consume: true, device: device.credentialId });
+    })().catch((e: unknown) => s.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, 'could not close an abandoned witness ceremony'));
   }, s.config.witnessTtlMs + 1000);
   timer.unref();
   const options = await authenticationOptions(s.config, { challenge: new Uint8Array(Buffer.from(expected, 'base64url')), allow: [device] });
@@ -81,26 +73,55 @@ export async function witnessOptions(s: SignatureState, principal: PrincipalReco
   };
 }
 
-export async function witnessComplete(s: SignatureState, principal: PrincipalRecord, challengeId: string, body: { credential: AuthenticationResponse }): Promise<Record<string, unknown>> {
-  const pending = s.witness.get(challengeId);
-  const c = await s.store.getChallenge(challengeId);
-  // The lock closed the witness's ceremonies (so `pending` is gone): say why, rather than 404.
-  if (await isLocked(s, principal.id)) {
-    const mine = pending !== undefined && pending.witness === principal.id;
-    if (mine) s.witness.delete(challengeId);
-    return refuseLockedWitness(s, principal, challengeId, c?.mode === 'witness' ? c : undefined, mine ? pending.credentialId : undefined);
+/** The challenge's nonce, opened by the HSM (any replica can); `absent` when none is stored. */
+async function openNonce(s: SignatureState, challengeId: string, absent: () => FirewallError): Promise<Uint8Array> {
+  let nonce: Uint8Array | undefined;
+  try {
+    nonce = await s.issuer.nonces.open(challengeId);
+  } catch (e) {
+    if (isFirewallError(e, 'SEAL_INVALID')) throw new FirewallError('CHALLENGE_UNAVAILABLE', 'the stored challenge nonce does not open', { status: 409 });
+    throw new FirewallError('HSM_UNAVAILABLE', 'the HSM that opens challenge nonces does not answer; try again shortly', { status: 503, cause: e });
   }
-  if (pending === undefined || c === undefined || c.actionId === null || pending.witness !== principal.id) {
+  if (nonce === undefined) throw absent();
+  return nonce;
+}
+
+/** The statement a witness signs for challenge `c` with device `credentialId`, and the WebAuthn challenge over it. */
+function ceremonyChallenge(nonce: Uint8Array, c: ChallengeRow, witness: string, credentialId: string): { statement: WitnessStatement; statementHash: string; expected: string } {
+  const statement: WitnessStatement = { v: 1, type: 'witness', challengeId: c.id, digest: c.digest, person: c.person, witness, credentialId };
+  const statementHash = witnessStatementHash(statement);
+  return { statement, statementHash, expected: assertionChallenge(nonce, c.digest, statementHash) };
+}
+
+/**
+ * The ceremony witnessOptions started on challenge `c`, as the store holds it (the device that
+ * started it, when, and the device's owner as the witness), so that any replica can complete it.
+ */
+async function startedCeremony(s: SignatureState, c: ChallengeRow | undefined): Promise<{ witness: string; credentialId: string; deadline: number } | undefined> {
+  if (c === undefined || c.mode !== 'witness' || c.device === null || c.startedAt === null) return undefined;
+  const device = await s.store.getDevice(c.device);
+  return device === undefined ? undefined : { witness: device.person, credentialId: c.device, deadline: c.startedAt + s.config.witnessTtlMs };
+}
+
+export async function witnessComplete(s: SignatureState, principal: PrincipalRecord, challengeId: string, body: { credential: AuthenticationResponse }): Promise<Record<string, unknown>> {
+  const c = await s.store.getChallenge(challengeId);
+  const pending = await startedCeremony(s, c);
+  const mine = pending !== undefined && pending.witness === principal.id;
+  // The lock closed the witness's ceremonies: say why, rather than 404.
+  if (await isLocked(s, principal.id)) {
+    return refuseLockedWitness(s, principal, challengeId, c?.mode === 'witness' ? c : undefined, mine && c!.state === 'active' ? pending.credentialId : undefined);
+  }
+  // A ceremony closed by the erasure of its witness has no device left to name them: it is over either way.
+  if (pending === undefined && c?.mode === 'witness' && c.device !== null && c.state !== 'active') throw new FirewallError('CHALLENGE_USED', `the challenge is ${c.state}`, { status: 409 });
+  if (!mine || c === undefined || c.actionId === null) {
     throw new FirewallError('CHALLENGE_NOT_FOUND', 'no witness ceremony of yours for this challenge', { status: 404 });
   }
-  s.witness.delete(challengeId);
-  // An erasure (of the witness or of the person) commits before it clears `#witness`: in between,
-  // the challenge is already closed and the witness's device may be gone. Fail closed, nothing tried.
+  // An erasure (of the witness or of the person) closes the challenge first: fail closed, nothing tried.
   if (c.state !== 'active') throw new FirewallError('CHALLENGE_USED', `the challenge is ${c.state}`, { status: 409 });
   const now = s.ctx.clock.now();
-  // Opened by witnessOptions in this process (the ceremony itself is held here, `s.witness`).
-  const nonce = s.issuer.nonces.cached(c.id);
-  const detail = { device: pending.credentialId, person: c.person, statementHash: pending.statementHash, ...(nonce ? { nonce: Buffer.from(nonce).toString('base64url') } : {}) };
+  const nonce = await openNonce(s, c.id, () => new FirewallError('CHALLENGE_USED', 'the challenge was closed meanwhile', { status: 409 }));
+  const { expected, statementHash } = ceremonyChallenge(nonce, c, pending.witness, pending.credentialId);
+  const detail = { device: pending.credentialId, person: c.person, statementHash, nonce: Buffer.from(nonce).toString('base64url') };
   const refuseWitness = async (code: string, message: string): Promise<never> => {
     await refuse(s, c, principal, code, { count: true, consume: true, device: pending.credentialId, detail: { ...detail, message } });
     throw new FirewallError('SIGNATURE_REFUSED', 'the witness signature was refused', { status: 409 });
@@ -111,7 +132,7 @@ export async function witnessComplete(s: SignatureState, principal: PrincipalRec
   if (now > pending.deadline) return refuseWitness('WITNESS_TIMEOUT', 'the witness took too long');
   let newCounter: number;
   try {
-    ({ newCounter } = await verifyAssertion(s.config, device, body.credential, pending.expected));
+    ({ newCounter } = await verifyAssertion(s.config, device, body.credential, expected));
   } catch (e) {
     return refuseWitness('ASSERTION_INVALID', (e as Error).message);
   }
@@ -135,7 +156,7 @@ export async function witnessComplete(s: SignatureState, principal: PrincipalRec
       entry('action.authorised', now, action, { event: 'signature_verified', tier: action.classification.tier, approvals, policyHash: action.classification.policyHash }),
       entry('action.dispatched', now, action, { event: 'dispatch', attempt: 1 }),
     ]);
-    return { action: (await tx.updateAction(action.id, ['executing'], { authorisationLogIndex: first })) ?? moved, approval, verifiedIndex, moved: true };
+    return { action: (await tx.updateAction(action.id, ['executing'], { authorisationLogIndex: first }, moved)) ?? moved, approval, verifiedIndex, moved: true };
   });
   if ('refuse' in res) return refuseWitness(res.refuse, 'the action or challenge changed before the witness signature was recorded');
   s.issuer.nonces.forget(c.id);
