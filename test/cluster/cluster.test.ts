@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { verifyBundle } from '../../clients/regulator/verify-bundle.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
+import { leafHashes, mth, openNote, parseVkey } from '../helpers/c2sp-client.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { runCli } from '../helpers/gateway-process.ts';
 import { ROOT, examplePolicyText, waitFor } from '../helpers/harness.ts';
@@ -199,7 +200,7 @@ describe('npm run cluster -- --replicas 3', () => {
     expect(infra.duplicates).toBeGreaterThanOrEqual(1);
   });
 
-  it('SIGKILL of the log integrator: another replica takes over within seconds and goes on signing checkpoints', async () => {
+  it('SIGKILL of the log integrator: another replica takes over within seconds, and an outside C2SP client checks that the checkpoints before and after are consistent', async () => {
     // The live process that last said it holds the lease (each replica logs its changes, docs/operations.md §Failure modes).
     const alive = (pid: number) => {
       try {
@@ -220,13 +221,25 @@ describe('npm run cluster -- --replicas 3', () => {
     const holders = await waitFor(() => (integratorNow().length === 1 ? integratorNow() : undefined), 15_000, 100);
     const victim = holders[0]!;
     const victimPort = replicas.find((r) => r.name === victim.name)!.port;
-    const size = async () => Number((await (await fetch(`${url}/log/checkpoint`)).text()).split('\n')[1]);
-    const before = await size();
+    const note = async () => (await fetch(`${url}/log/checkpoint`)).text();
+    const size = async () => Number((await note()).split('\n')[1]);
+    const beforeNote = await note();
+    const before = Number(beforeNote.split('\n')[1]);
     process.kill(victim.pid, 'SIGKILL');
     for (let i = 0; i < 3; i++) expect((await send('GET', '/proxy/payments/balances/acc-1', `after-integrator-${i}`)).status).toBe(200);
     // Another replica holds the lease once the dead one's expires (5 s), and signs what was left.
     await waitFor(async () => ((await size()) > before ? true : undefined), 30_000, 250);
     expect(integratorNow().filter((n) => n.pid !== victim.pid)).toHaveLength(1);
+    // An outside C2SP client, through the balancer with public resources only: both checkpoints are
+    // signed by the one log key, each root is what the public tiles give, and the later tree extends
+    // the earlier one (the handover broke nothing).
+    const vk = (await (await fetch(`${url}/log/v1/verifier-key`)).json()) as { vkey: string; origin: string };
+    const key = parseVkey(vk.vkey);
+    const first = openNote(beforeNote, key, vk.origin);
+    const second = openNote(await note(), key, vk.origin);
+    const leaves = await leafHashes(url, second.size);
+    expect(mth(leaves).equals(second.root)).toBe(true);
+    expect(mth(leaves.slice(0, first.size)).equals(first.root)).toBe(true);
     await waitFor(async () => ((await fetch(`http://127.0.0.1:${victimPort}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
     await balancerHasAll();
   });
