@@ -32,17 +32,21 @@ import { authenticationOptions, verifyAssertion } from './signatures/webauthn.ts
  * instead (the signature service issues them one); this path refuses such a group.
  */
 
+/**
+ * What a co-sign ceremony keeps beyond its WebAuthn challenge (the ceremony row's payload). The
+ * nonce is no secret: the comparator's device was given it with the options; what makes the
+ * co-signature unforgeable is the passkey, and what makes it single use is the stored ceremony.
+ */
 interface Pending {
-  comparator: string;
   actionId: string;
-  credentialId: string;
   digest: string;
-  expected: string;
   statementHash: string;
   evidenceSha256: string;
   nonce: string;
-  deadline: number;
 }
+
+/** One open co-sign ceremony per comparator and action: a new one supersedes the last. */
+const ceremonyId = (comparator: string, actionId: string): string => `cosign ${actionId} ${comparator}`;
 
 // The statement and its hashes are core code, shared with the approver app's page.
 export { comparatorStatementHash, evidenceHash, type ComparatorStatement } from '../core/signature/comparator-statement.ts';
@@ -54,8 +58,6 @@ export class ComparatorVerification {
   readonly #ctx: GatewayContext;
   readonly #log: TransparencyLog;
   readonly #signatures: () => SignatureService | undefined;
-  /** Open co-sign ceremonies, by comparator and action (in memory, single use, 5 minutes). */
-  readonly #pending = new Map<string, Pending>();
 
   constructor(o: { ctx: GatewayContext; log: TransparencyLog; signatures: () => SignatureService | undefined }) {
     this.#ctx = o.ctx;
@@ -152,23 +154,38 @@ export class ComparatorVerification {
     const expected = assertionChallenge(nonce, a.digest, statementHash);
     const now = this.#ctx.clock.now();
     const nonceB64 = Buffer.from(nonce).toString('base64url');
+    const pending: Pending = { actionId: a.id, digest: a.digest, statementHash, evidenceSha256, nonce: nonceB64 };
+    // Kept in the store (single use, 5 minutes), so whichever replica the co-signature reaches completes it.
     await this.#ctx.store.tx(async (tx) => {
+      await tx.signatures.replaceCeremony({
+        id: ceremonyId(principal.id, a.id),
+        kind: 'cosign',
+        person: principal.id,
+        challenge: expected,
+        deviceKind: null,
+        deviceName: null,
+        credentialId: device.credentialId,
+        expiresAt: now + TTL_MS,
+        usedAt: null,
+        payload: JSON.stringify(pending),
+      });
       await tx.audit([entry('comparator.cosign_started', now, a, { who: principal.id, device: device.credentialId, evidenceSha256, statementHash, nonceSha256: sha256Hex(nonce) })]);
     });
-    this.#pending.set(`${principal.id}\n${a.id}`, { comparator: principal.id, actionId: a.id, credentialId: device.credentialId, digest: a.digest, expected, statementHash, evidenceSha256, nonce: nonceB64, deadline: now + TTL_MS });
     const options = await authenticationOptions(service.config, { challenge: new Uint8Array(Buffer.from(expected, 'base64url')), allow: [device] });
     return { actionId: a.id, nonce: nonceB64, digest: a.digest, evidence, evidenceSha256, statement, statementHash, options };
   }
 
   /** Verifies the co-signature (credential, challenge, origin, RP ID, UV, counter) and hands it to the quorum engine. */
   async complete(principal: PrincipalRecord, actionId: string, body: { credential: AuthenticationResponse }): Promise<Record<string, unknown>> {
-    const key = `${principal.id}\n${actionId.slice(0, 100)}`;
-    const pending = this.#pending.get(key);
-    if (pending === undefined) throw new FirewallError('COSIGN_NOT_STARTED', 'no co-sign ceremony of yours for this action; ask for options first', { status: 404 });
-    this.#pending.delete(key); // single use, even when what follows fails
+    const now = this.#ctx.clock.now();
+    // Single use, even when what follows fails.
+    const ceremony = actionId.length <= 100 ? await this.#ctx.store.tx((tx) => tx.signatures.useCeremony(ceremonyId(principal.id, actionId), now)) : undefined;
+    if (ceremony === undefined || ceremony.kind !== 'cosign' || ceremony.person !== principal.id || ceremony.credentialId === null || ceremony.payload === null) {
+      throw new FirewallError('COSIGN_NOT_STARTED', 'no co-sign ceremony of yours for this action; ask for options first', { status: 404 });
+    }
+    const pending = { ...(JSON.parse(ceremony.payload) as Pending), credentialId: ceremony.credentialId, expected: ceremony.challenge, deadline: ceremony.expiresAt };
     const service = this.#service();
     const device = await this.#ctx.store.signatures.getDevice(pending.credentialId);
-    const now = this.#ctx.clock.now();
     const a = await this.#ctx.store.getAction(actionId);
     if (a === undefined) throw new FirewallError('ACTION_NOT_FOUND', `no action '${actionId.slice(0, 100)}'`, { status: 404 });
     const detail = { who: principal.id, device: pending.credentialId, evidenceSha256: pending.evidenceSha256, statementHash: pending.statementHash, nonce: pending.nonce };

@@ -189,10 +189,17 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     const r = await store.tx(async (tx) => {
       await tx.signatures.putPerson('ana', ['motion' as never], 'Ana', 1);
       await tx.signatures.insertDevice({ credentialId: 'cred', person: 'ana', kind: 'phone', name: null, publicKey: 'pk', alg: -7, counter: 0, transports: ['internal'], fmt: null, aaguid: null, createdAt: 2 });
-      await tx.signatures.insertCeremony({ id: 'cer', kind: 'registration' as never, person: 'ana', challenge: 'c', deviceKind: null, deviceName: null, credentialId: null, expiresAt: 100, usedAt: null });
+      await tx.signatures.insertCeremony({ id: 'cer', kind: 'registration' as never, person: 'ana', challenge: 'c', deviceKind: null, deviceName: null, credentialId: null, expiresAt: 100, usedAt: null, payload: null });
+      const cosign = { id: 'cos', kind: 'cosign' as const, person: 'ana', challenge: 'c1', deviceKind: null, deviceName: null, credentialId: 'cred', expiresAt: 100, usedAt: null, payload: '{"n":1}' };
+      await tx.signatures.replaceCeremony(cosign);
+      const firstCosign = await tx.signatures.useCeremony('cos', 6);
+      // A new ceremony with the id supersedes the used one, and is single use in its turn.
+      await tx.signatures.replaceCeremony({ ...cosign, challenge: 'c2', payload: '{"n":2}' });
+      await tx.signatures.replaceCeremony({ ...cosign, challenge: 'c3', payload: '{"n":3}' });
       return {
         counters: [await tx.signatures.advanceCounter('cred', 5, 3), await tx.signatures.advanceCounter('cred', 5, 4), await tx.signatures.advanceCounter('cred', 6, 5)],
         ceremony: [await tx.signatures.useCeremony('cer', 6), await tx.signatures.useCeremony('cer', 7)],
+        cosign: [firstCosign, await tx.signatures.useCeremony('cos', 7), await tx.signatures.useCeremony('cos', 8)],
         challenges: [await tx.signatures.insertChallenge(challenge('ch1')), await tx.signatures.insertChallenge(challenge('ch2'))],
         started: [await tx.signatures.startChallenge('ch1', 'cred', 8), await tx.signatures.startChallenge('ch1', 'cred', 9)],
       };
@@ -200,6 +207,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(r.counters).toEqual([true, false, true]);
     expect(r.ceremony[0]).toMatchObject({ id: 'cer', usedAt: null });
     expect(r.ceremony[1]).toBeUndefined();
+    expect(r.cosign.map((c) => c && [c.challenge, c.payload])).toEqual([['c1', '{"n":1}'], ['c3', '{"n":3}'], undefined]);
     expect(r.challenges).toEqual([true, false]);
     expect(r.started).toEqual([true, false]);
     expect(await store.signatures.getDevice('cred')).toMatchObject({ counter: 6, lastUsedAt: 5, transports: ['internal'] });
@@ -217,7 +225,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(await store.signatures.sealedNonce('ch1')).toBeUndefined(); // dropped when it closed
     expect(await store.signatures.sealedNonce('ch3')).toBe('sealed-ch3');
     const erased = await store.tx(async (tx) => tx.signatures.eraseRows('ana'));
-    expect(erased).toEqual({ fingerprints: 0, enrolments: 1, ceremonies: 1, devices: 1, people: 1 });
+    expect(erased).toEqual({ fingerprints: 0, enrolments: 1, ceremonies: 2, devices: 1, people: 1 });
     expect(await store.signatures.getPerson('ana')).toBeUndefined();
   });
 

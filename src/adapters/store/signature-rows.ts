@@ -47,6 +47,7 @@ export function ceremonyRow(r: Row): CeremonyRow {
     credentialId: s(r['credential_id']),
     expiresAt: Number(r['expires_at']),
     usedAt: n(r['used_at']),
+    payload: s(r['payload']),
   };
 }
 export function challengeRow(r: Row): ChallengeRow {

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS sig_ceremonies (
   device_name   TEXT,
   credential_id TEXT,
   expires_at    INTEGER NOT NULL,
-  used_at       INTEGER
+  used_at       INTEGER,
+  payload       TEXT
 );
 CREATE TABLE IF NOT EXISTS sig_challenges (
   id           TEXT PRIMARY KEY,
@@ -118,7 +119,7 @@ const FLOOR_INDEX = 'CREATE INDEX IF NOT EXISTS sig_people_interaction_floor ON 
 /**
  * Creates the sig_ tables. Databases made before `interaction_floor` existed get the column,
  * filled with each person's exact last interaction (one full pass, once), then its index; those
- * made before `sig_challenges.nonce_sealed` get that column (empty).
+ * made before `sig_challenges.nonce_sealed` or `sig_ceremonies.payload` get that column (empty).
  */
 export function openSignatureTables(db: DatabaseSync): void {
   db.exec(SIGNATURE_SCHEMA);
@@ -139,4 +140,7 @@ export function openSignatureTables(db: DatabaseSync): void {
   // existed have none, and close with GATEWAY_RESTARTED at the next start.
   const challengeCols = db.prepare('PRAGMA table_info(sig_challenges)').all() as Record<string, unknown>[];
   if (!challengeCols.some((c) => c['name'] === 'nonce_sealed')) db.exec('ALTER TABLE sig_challenges ADD COLUMN nonce_sealed TEXT');
+  // Co-sign ceremonies kept in the store (comparator.ts): ceremonies open before it have none.
+  const ceremonyCols = db.prepare('PRAGMA table_info(sig_ceremonies)').all() as Record<string, unknown>[];
+  if (!ceremonyCols.some((c) => c['name'] === 'payload')) db.exec('ALTER TABLE sig_ceremonies ADD COLUMN payload TEXT');
 }

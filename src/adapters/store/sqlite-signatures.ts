@@ -28,8 +28,10 @@ const SIGNATURES_TX_SQL = {
   advanceCounter: `UPDATE sig_devices SET counter = ?, last_used_at = ? WHERE credential_id = ? AND revoked_at IS NULL
                      AND (? > counter OR (? = 0 AND counter = 0))`,
   revokeDevice: 'UPDATE sig_devices SET revoked_at = ? WHERE credential_id = ? AND revoked_at IS NULL',
-  insertCeremony: `INSERT INTO sig_ceremonies (id, kind, person, challenge, device_kind, device_name, credential_id, expires_at, used_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+  insertCeremony: `INSERT INTO sig_ceremonies (id, kind, person, challenge, device_kind, device_name, credential_id, expires_at, used_at, payload)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+  replaceCeremony: `INSERT OR REPLACE INTO sig_ceremonies (id, kind, person, challenge, device_kind, device_name, credential_id, expires_at, used_at, payload)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
   useCeremony: 'UPDATE sig_ceremonies SET used_at = ? WHERE id = ? AND used_at IS NULL',
   ceremony: 'SELECT * FROM sig_ceremonies WHERE id = ?',
   purgeCeremonies: 'DELETE FROM sig_ceremonies WHERE expires_at < ?',
@@ -96,7 +98,10 @@ export class SqliteSignaturesTx implements SignaturesTx {
     return Number(this.#s.revokeDevice.run(now, credentialId).changes) === 1;
   }
   async insertCeremony(c: CeremonyRow): Promise<void> {
-    this.#s.insertCeremony.run(c.id, c.kind, c.person, c.challenge, c.deviceKind, c.deviceName, c.credentialId, c.expiresAt);
+    this.#s.insertCeremony.run(c.id, c.kind, c.person, c.challenge, c.deviceKind, c.deviceName, c.credentialId, c.expiresAt, c.payload);
+  }
+  async replaceCeremony(c: CeremonyRow): Promise<void> {
+    this.#s.replaceCeremony.run(c.id, c.kind, c.person, c.challenge, c.deviceKind, c.deviceName, c.credentialId, c.expiresAt, c.payload);
   }
   /** Single use: returns the ceremony if this call consumed it. */
   async useCeremony(id: string, now: number): Promise<CeremonyRow | undefined> {

@@ -64,7 +64,8 @@ export interface DeviceRow {
 
 export interface CeremonyRow {
   id: string;
-  kind: 'registration' | 'authentication';
+  /** 'cosign': a comparator's co-sign ceremony (comparator.ts), which any replica completes. */
+  kind: 'registration' | 'authentication' | 'cosign';
   person: string;
   challenge: string;
   deviceKind: string | null;
@@ -72,6 +73,8 @@ export interface CeremonyRow {
   credentialId: string | null;
   expiresAt: number;
   usedAt: number | null;
+  /** What a ceremony of its kind needs beyond the WebAuthn challenge (JSON; null for most kinds). */
+  payload: string | null;
 }
 
 export interface ChallengeRow {
@@ -112,6 +115,8 @@ export interface SignaturesTx {
   advanceCounter(credentialId: string, counter: number, now: number): Promise<boolean>;
   revokeDevice(credentialId: string, now: number): Promise<boolean>;
   insertCeremony(c: CeremonyRow): Promise<void>;
+  /** Inserts the ceremony, or replaces the one with its id (used or not): a new ceremony supersedes it. */
+  replaceCeremony(c: CeremonyRow): Promise<void>;
   /** Single use: returns the ceremony if this call consumed it (and purges ceremonies a day past expiry). */
   useCeremony(id: string, now: number): Promise<CeremonyRow | undefined>;
   challenge(id: string): Promise<ChallengeRow | undefined>;

@@ -37,6 +37,7 @@ export async function registrationOptions(s: SignatureState, principal: Principa
       credentialId: null,
       expiresAt: now + s.config.ceremonyTtlMs,
       usedAt: null,
+      payload: null,
     });
   });
   return { ceremonyId: id, expiresAt: new Date(now + s.config.ceremonyTtlMs).toISOString(), options };
@@ -127,7 +128,7 @@ export async function authenticationOptions(s: SignatureState, principal: Princi
   const options = await webauthnAuthenticationOptions(s.config, { challenge, allow: [d] });
   const id = `cer_${randomUUID()}`;
   await s.ctx.store.tx(async (tx) => {
-    await tx.signatures.insertCeremony({ id, kind: 'authentication', person: d.person, challenge: options.challenge, deviceKind: null, deviceName: null, credentialId, expiresAt: now + s.config.ceremonyTtlMs, usedAt: null });
+    await tx.signatures.insertCeremony({ id, kind: 'authentication', person: d.person, challenge: options.challenge, deviceKind: null, deviceName: null, credentialId, expiresAt: now + s.config.ceremonyTtlMs, usedAt: null, payload: null });
   });
   return { ceremonyId: id, expiresAt: new Date(now + s.config.ceremonyTtlMs).toISOString(), options };
 }

@@ -76,8 +76,16 @@ export class PgSignaturesTx implements SignaturesTx {
   }
   async insertCeremony(c: CeremonyRow): Promise<void> {
     await this.#db.query(
-      `INSERT INTO sig_ceremonies (id, kind, person, challenge, device_kind, device_name, credential_id, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)`,
-      [c.id, c.kind, c.person, c.challenge, c.deviceKind, c.deviceName, c.credentialId, c.expiresAt],
+      `INSERT INTO sig_ceremonies (id, kind, person, challenge, device_kind, device_name, credential_id, expires_at, used_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)`,
+      [c.id, c.kind, c.person, c.challenge, c.deviceKind, c.deviceName, c.credentialId, c.expiresAt, c.payload],
+    );
+  }
+  async replaceCeremony(c: CeremonyRow): Promise<void> {
+    await this.#db.query(
+      `INSERT INTO sig_ceremonies (id, kind, person, challenge, device_kind, device_name, credential_id, expires_at, used_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)
+       ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, person = excluded.person, challenge = excluded.challenge, device_kind = excluded.device_kind, device_name = excluded.device_name,
+         credential_id = excluded.credential_id, expires_at = excluded.expires_at, used_at = NULL, payload = excluded.payload`,
+      [c.id, c.kind, c.person, c.challenge, c.deviceKind, c.deviceName, c.credentialId, c.expiresAt, c.payload],
     );
   }
   /** Single use: returns the ceremony if this call consumed it. */

@@ -1,4 +1,5 @@
 import * as m0001 from './0001-initial.ts';
+import * as m0002 from './0002-ceremony-payload.ts';
 
 /**
  * Every schema migration of the PostgreSQL store, in order: `version` is the position, never
@@ -6,4 +7,5 @@ import * as m0001 from './0001-initial.ts';
  */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, ...m0001 },
+  { version: 2, ...m0002 },
 ];
