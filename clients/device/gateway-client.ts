@@ -42,27 +42,34 @@ export class DeviceClientError extends Error {
  * with the person's own key (the same scheme agents use, docs/api.md).
  */
 export class PersonClient {
+  /** Where requests go: the gateway, or one replica of a cluster. */
   readonly gateway: string;
+  /** The gateway's public URL, which assertions name and WebAuthn uses as origin (default: `gateway`). */
+  readonly audience: string;
   readonly person: string;
   readonly #key: AgentSigningKey;
   readonly #now: () => number;
 
-  private constructor(gateway: string, person: string, key: AgentSigningKey, now: () => number) {
+  private constructor(gateway: string, audience: string | undefined, person: string, key: AgentSigningKey, now: () => number) {
     this.gateway = gateway.replace(/\/+$/, '');
+    this.audience = (audience ?? gateway).replace(/\/+$/, '');
     this.person = person;
     this.#key = key;
     this.#now = now;
   }
 
-  /** `now` (ms) dates the client assertions; default the system clock. */
-  static async create(o: { gateway: string; person: string; privateKey: KeyObject | JWK; now?: () => number }): Promise<PersonClient> {
-    return new PersonClient(o.gateway, o.person, await loadAgentSigningKey(o.privateKey), o.now ?? Date.now);
+  /**
+   * `now` (ms) dates the client assertions; default the system clock. `audience`: the gateway's
+   * PUBLIC_URL when `gateway` is one replica's own address (a replica checks assertions against it).
+   */
+  static async create(o: { gateway: string; audience?: string; person: string; privateKey: KeyObject | JWK; now?: () => number }): Promise<PersonClient> {
+    return new PersonClient(o.gateway, o.audience, o.person, await loadAgentSigningKey(o.privateKey), o.now ?? Date.now);
   }
 
   /** `Bearer <assertion>` for one request (method, path). */
   async authorization(method: string, path: string): Promise<string> {
-    const url = new URL(this.gateway + path);
-    const token = await mintClientAssertion(this.#key, { agentId: this.person, audience: this.gateway, method, url, nowSec: Math.floor(this.#now() / 1000), lifetimeSec: 120 });
+    const url = new URL(this.audience + path);
+    const token = await mintClientAssertion(this.#key, { agentId: this.person, audience: this.audience, method, url, nowSec: Math.floor(this.#now() / 1000), lifetimeSec: 120 });
     return `Bearer ${token}`;
   }
 
@@ -105,7 +112,7 @@ export class PersonClient {
     });
     const { credential, stored } = createCredential({
       rpId: opt.options.rp.id,
-      origin: o.origin ?? this.gateway,
+      origin: o.origin ?? this.audience,
       challenge: opt.options.challenge,
       person: this.person,
       kind: o.kind,

@@ -61,7 +61,7 @@ export interface LiveSessionOptions {
   /** The digest the device shows and signs (checked against the descriptor by the caller). */
   digest: string;
   source: SampleSource;
-  /** WebAuthn origin written into clientDataJSON (default: the gateway URL). */
+  /** WebAuthn origin written into clientDataJSON (default: the gateway's public URL, `client.audience`). */
   origin?: string;
   /** Client assertion in the upgrade's Authorization header (default) or in hello.authorization. */
   authVia?: 'header' | 'hello';
@@ -186,7 +186,7 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
     const nonce = new Uint8Array(Buffer.from(m.nonce, 'base64url'));
     const credential = hooks.assertion
       ? hooks.assertion({ challenge, nonce, transcriptHash: th, digest: o.digest })
-      : getAssertion(o.credential, { challenge, origin: o.origin ?? o.client.gateway });
+      : getAssertion(o.credential, { challenge, origin: o.origin ?? o.client.audience });
     if (!hooks.assertion) o.onCounter?.(o.credential);
     send(JSON.stringify({ v: 1, type: 'assertion', challengeId: o.challengeId, credential }));
   };

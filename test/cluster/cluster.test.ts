@@ -1,7 +1,9 @@
 /**
  * Issue 16 item 6: `npm run cluster -- --replicas 3` as an operator runs it — hsm-sim over mutual
  * TLS, three replica processes on one fresh PostgreSQL database (which the command creates) and the
- * machine's Redis, HAProxy in front. Everything goes through the balancer, as a client would.
+ * machine's Redis, HAProxy in front. Clients go through the balancer, as they would; where a test
+ * must know which replica does what (accepts an action, runs a signing session, co-signs), it talks
+ * to that replica's own port, with credentials naming the public URL as the balancer passes them on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -13,7 +15,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { verifyBundle } from '../../clients/regulator/verify-bundle.ts';
+import { request } from 'node:http';
+import { runLiveSession } from '../../clients/device/live-session.ts';
+import { PersonClient } from '../../clients/device/gateway-client.ts';
+import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
+import { readEvents } from '../helpers/sse.ts';
+import { honestSession, SUSTAINED, type TestPerson } from '../signature/helpers.ts';
 import { leafHashes, mth, openNote, parseVkey } from '../helpers/c2sp-client.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { runCli } from '../helpers/gateway-process.ts';
@@ -22,6 +30,10 @@ import { PG_ADMIN_URL } from '../helpers/postgres.ts';
 import { deleteKeys, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.ts';
 
 const agent = generateKeyPairSync('ed25519');
+/** Requests CRITICAL actions: its owner (olga) is in no quorum group, unlike cluster-agent's (bob). */
+const opsAgent = generateKeyPairSync('ed25519');
+/** People, enrolled through the balancer: alice signs HIGH actions; bob, carol, dave make the delete-cluster quorum; erin is its comparator. */
+const people = new Map<string, TestPerson>();
 const rita = generateKeyPairSync('ed25519');
 const regulator = { id: 'rita', key: rita.privateKey };
 const database = `af_cluster_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -53,7 +65,10 @@ beforeAll(async () => {
   // Infra answers 3 s late: a scaling request is still in flight at the actuator when its replica is killed.
   infra = await startExampleActuator({ name: 'infra', gatewayUrl: url, issuer: url, responseDelayMs: 3000 });
   const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, (y) => y.replace('cooling: 30s', 'cooling: 5s')));
+  writeFileSync(
+    policyFile,
+    examplePolicyText({ payments: payments.url, infra: infra.url }, (y) => y.replace('cooling: 30s', 'cooling: 5s').replace(/sustained: (30|45)s/g, `sustained: ${SUSTAINED}`)),
+  );
   const dbUrl = new URL(PG_ADMIN_URL);
   dbUrl.pathname = `/${database}`;
   env = {
@@ -66,6 +81,7 @@ beforeAll(async () => {
     REDIS_URL: SHARED_REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
     SCHEDULER_TICK_MS: '100',
+    RATE_AUTH_FAILURES_PER_MIN: '5',
     DISPATCH_LEASE_MS: '4000',
     LOG_LEVEL: 'info',
   };
@@ -89,6 +105,20 @@ beforeAll(async () => {
   writeFileSync(ritaPub, JSON.stringify(rita.publicKey.export({ format: 'jwk' })));
   const regRita = await runCli(['principal', 'register', '--id', 'rita', '--roles', 'regulator', '--public-key', ritaPub], cli);
   expect(regRita.code, regRita.out).toBe(0);
+  const opsPub = join(dir, 'ops.pub.jwk');
+  writeFileSync(opsPub, JSON.stringify(opsAgent.publicKey.export({ format: 'jwk' })));
+  const regOps = await runCli(['principal', 'register', '--id', 'ops-agent', '--roles', 'agent', '--public-key', opsPub, '--owner', 'olga'], cli);
+  expect(regOps.code, regOps.out).toBe(0);
+  for (const [id, roles] of [['alice', 'authorizer'], ['bob', 'authorizer'], ['carol', 'authorizer'], ['dave', 'authorizer'], ['erin', 'comparator']] as const) {
+    const k = generateKeyPairSync('ed25519');
+    const pub = join(dir, `${id}.pub.jwk`);
+    writeFileSync(pub, JSON.stringify(k.publicKey.export({ format: 'jwk' })));
+    const r = await runCli(['principal', 'register', '--id', id, '--roles', roles, '--public-key', pub], cli);
+    expect(r.code, r.out).toBe(0);
+    const client = await PersonClient.create({ gateway: url, person: id, privateKey: k.privateKey });
+    await client.declare(['motion']);
+    people.set(id, { id, key: k.privateKey, client, credential: (await client.enrol({ kind: 'phone' })).stored });
+  }
 }, 180_000);
 
 afterAll(async () => {
@@ -127,8 +157,41 @@ async function send(method: string, path: string, key: string, body?: unknown, w
   });
 }
 
-async function statusOf(id: string): Promise<string> {
-  const res = await send('GET', `/v1/actions/${id}`, `status-${randomBytes(4).toString('hex')}`);
+/** Replica `i`'s own address (bypassing the balancer); requests still name the public URL. */
+const direct = (i: number): string => `http://127.0.0.1:${replicas[i]!.port}`;
+
+/** `name` talking to replica `i` directly. */
+async function personOn(name: string, i: number): Promise<TestPerson> {
+  const p = people.get(name)!;
+  return { ...p, client: await PersonClient.create({ gateway: direct(i), audience: url, person: name, privateKey: p.key }) };
+}
+
+/** An agent request to replica `i` directly, its assertion naming the public URL (as the balancer would pass it on). */
+async function sendDirect(i: number, method: string, path: string, key: string, o: { body?: unknown; who?: { id: string; key: import('node:crypto').KeyObject }; token?: string } = {}): Promise<Response> {
+  const token = o.token ?? (await mintAssertion((o.who ?? { key: agent.privateKey }).key, { id: o.who?.id ?? 'cluster-agent', aud: url, method, path }));
+  return fetch(direct(i) + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'idempotency-key': key, ...(o.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
+  });
+}
+
+/** The status of a request to replica `i` from another loopback address (a client of its own for the lock-out). */
+function statusFrom(i: number, path: string, headers: Record<string, string>, localAddress: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: replicas[i]!.port, path, headers: { ...headers, connection: 'close' }, localAddress, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const executionsOf = (id: string) => [...payments.executions, ...infra.executions].filter((e) => e.key === id).length;
+
+async function statusOf(id: string, who?: { id: string; key: import('node:crypto').KeyObject }): Promise<string> {
+  const res = await send('GET', `/v1/actions/${id}`, `status-${randomBytes(4).toString('hex')}`, undefined, who);
   return ((await res.json()) as { status: string }).status;
 }
 
@@ -161,8 +224,73 @@ describe('npm run cluster -- --replicas 3', () => {
     expect(payments.duplicates).toBe(0);
   });
 
-  it('SIGKILL of two replicas while a MEDIUM transfer cools: the cluster keeps answering and the transfer executes exactly once', async () => {
-    const submitted = await send('POST', '/proxy/payments/transfers', 'cool-1', { payee: 'DE02', amount: 40, currency: 'EUR' });
+  it('an assertion used on one replica is refused on another; an address locked out on one is locked out on all', async () => {
+    const path = '/proxy/payments/balances/acc-1';
+    const token = await mintAssertion(agent.privateKey, { id: 'cluster-agent', aud: url, method: 'GET', path });
+    expect((await sendDirect(0, 'GET', path, 'replay-1', { token })).status).toBe(200);
+    const replayed = await sendDirect(1, 'GET', path, 'replay-2', { token });
+    expect([replayed.status, ((await replayed.json()) as { code: string }).code]).toEqual([401, 'AUTH_INVALID']);
+    // The lock-out after failed authentications (RATE_AUTH_FAILURES_PER_MIN 5), from 127.0.0.2 only.
+    for (let i = 0; i < 5; i++) expect(await statusFrom(i % 3, '/v1/actions/act_x', { authorization: 'Bearer nope' }, '127.0.0.2')).toBe(401);
+    for (const i of [0, 1, 2]) {
+      const valid = await mintAssertion(agent.privateKey, { id: 'cluster-agent', aud: url, method: 'GET', path: '/v1/actions/act_x' });
+      expect(await statusFrom(i, '/v1/actions/act_x', { authorization: `Bearer ${valid}` }, '127.0.0.2')).toBe(429);
+    }
+  });
+
+  it('HIGH: a transfer accepted by one replica is signed in a live session on another, seen on a third’s SSE stream, and executes once', async () => {
+    // From ops-agent: 5,000 EUR on cluster-agent's owner would count in its owner's velocity window (the MEDIUM test below).
+    const ops = { id: 'ops-agent', key: opsAgent.privateKey };
+    const submitted = await sendDirect(0, 'POST', '/proxy/payments/transfers', 'high-1', { body: { payee: 'DE89370400440532013000', amount: 5000, currency: 'EUR' }, who: ops });
+    expect(submitted.status).toBe(202);
+    const a = (await submitted.json()) as { id: string; status: string };
+    expect(a.status).toBe('awaiting_signature');
+    const ac = new AbortController();
+    const token = await mintAssertion(ops.key, { id: ops.id, aud: url, method: 'GET', path: `/v1/actions/${a.id}/events` });
+    const events = readEvents(await fetch(`${direct(2)}/v1/actions/${a.id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: ac.signal }));
+    try {
+      expect((await events.next((e) => e.event === 'status')).data).toMatchObject({ status: 'awaiting_signature' });
+      const alice = await personOn('alice', 1);
+      const c = await waitFor(async () => (await alice.client.challenges()).find((x) => x.actionId === a.id), 30_000);
+      const r = await runLiveSession(honestSession(alice, c, 'cluster-high'));
+      expect(r.result, JSON.stringify(r.messages.at(-1))).toMatchObject({ outcome: 'accepted' });
+      expect((await events.next((e) => e.event === 'status' && (e.data as { status: string }).status === 'executed', 30_000)).data).toMatchObject({ id: a.id });
+    } finally {
+      ac.abort();
+    }
+    expect(executionsOf(a.id)).toBe(1);
+  }, 90_000);
+
+  it('CRITICAL: the quorum signs on three replicas, the comparator co-signs across two, and the deletion executes once', async () => {
+    const ops = { id: 'ops-agent', key: opsAgent.privateKey };
+    const submitted = await send('DELETE', '/proxy/infra/clusters/cl-1', 'crit-1', undefined, ops);
+    expect(submitted.status).toBe(202);
+    const a = (await submitted.json()) as { id: string; status: string };
+    expect(a.status).toBe('awaiting_quorum');
+    const signers = await Promise.all([personOn('bob', 0), personOn('carol', 1), personOn('dave', 2)]);
+    const results = await Promise.all(
+      signers.map(async (p) => {
+        const c = await waitFor(async () => (await p.client.challenges()).find((x) => x.actionId === a.id), 30_000);
+        return runLiveSession(honestSession(p, c, `cluster-crit-${p.id}`));
+      }),
+    );
+    for (const r of results) expect(r.result, JSON.stringify(r.messages.at(-1))).toMatchObject({ outcome: 'accepted' });
+    const erinA = await personOn('erin', 0);
+    const erinB = await personOn('erin', 1);
+    const met = await waitFor(async () => (await erinA.client.ok<{ quorum: { quorumMet: boolean; quorumMetAt?: string } }>('GET', `/v1/actions/${a.id}/evidence`)).quorum.quorumMetAt, 30_000);
+    // Approvals are dated in whole seconds and the comparator's must come after the quorum's: a person takes longer than that.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(met) + 1100 - Date.now())));
+    // Options from replica-1, the co-signature to replica-2: the ceremony is in the store.
+    const opt = await erinA.client.ok<{ options: { challenge: string } }>('POST', `/v1/actions/${a.id}/comparator/options`, { credentialId: erinA.credential!.id });
+    const done = await erinB.client.request<{ accepted?: boolean; authorised?: boolean }>('POST', `/v1/actions/${a.id}/comparator`, { credential: getAssertion(erinA.credential!, { challenge: opt.options.challenge, origin: url }) });
+    expect([done.status, done.json], JSON.stringify(done.json)).toMatchObject([200, { accepted: true, authorised: true }]);
+    await waitFor(async () => ((await statusOf(a.id, ops)) === 'executed' ? true : undefined), 30_000);
+    expect(executionsOf(a.id)).toBe(1);
+  }, 120_000);
+
+  it('SIGKILL of the replica that accepted a MEDIUM transfer, and of another, while it cools: the cluster keeps answering and the transfer executes exactly once', async () => {
+    // Accepted by replica-1, which is killed with replica-2 while the transfer cools.
+    const submitted = await sendDirect(0, 'POST', '/proxy/payments/transfers', 'cool-1', { body: { payee: 'DE02', amount: 40, currency: 'EUR' } });
     expect(submitted.status).toBe(202);
     const { id, status } = (await submitted.json()) as { id: string; status: string };
     expect(status).toBe('cooling');
@@ -170,7 +298,7 @@ describe('npm run cluster -- --replicas 3', () => {
     // The balancer re-sends a request whose connection was refused to a live replica: no failure reaches the client.
     for (let i = 0; i < 6; i++) expect((await send('GET', '/proxy/payments/balances/acc-2', `during-${i}`)).status).toBe(200);
     await waitFor(async () => ((await statusOf(id)) === 'executed' ? true : undefined), 30_000, 250);
-    expect(payments.executions.filter((e) => e.path === '/transfers')).toHaveLength(1);
+    expect(executionsOf(id)).toBe(1);
     expect(payments.duplicates).toBe(0);
     // The killed replicas come back (the command supervises them) and serve again.
     await waitFor(async () => (output.match(/exited \(SIGKILL\); restarting/g)?.length === 2 ? true : undefined), 10_000, 100);
