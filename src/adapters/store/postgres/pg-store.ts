@@ -49,6 +49,14 @@ export interface PgStoreOptions {
   maxBatch?: number;
   /** Connections for committed reads (the writer has its own). */
   readers?: number;
+  /** A query not answered in this time fails (STORE_UNAVAILABLE): a partitioned server does not hang requests. Default 30 s. */
+  queryTimeoutMs?: number;
+  /**
+   * PostgreSQL ends a session idle inside a transaction for this long (default 10 s). A writer cut
+   * off from the database mid-transaction holds the writer lock until then, and every other
+   * process's writes wait for it: without this, until the server's TCP keepalive gives up (hours).
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** host:port/database of a URL, never its user or password (for errors and logs). */
@@ -121,7 +129,9 @@ export class PgStore implements Store {
       max: (o.readers ?? 8) + 1,
       connectionTimeoutMillis: 5_000,
       // A partitioned server must not hang a request for ever: the query fails, the request gets 503.
-      query_timeout: 30_000,
+      query_timeout: o.queryTimeoutMs ?? 30_000,
+      // ...and a partitioned writer must not hold the writer lock for ever (see the option).
+      idle_in_transaction_session_timeout: o.idleInTransactionTimeoutMs ?? 10_000,
       keepAlive: true,
       application_name: 'analog-firewall',
     });
