@@ -39,7 +39,37 @@ function vapidKeys(file: string): { publicKey: string; privateKey: string } {
       unlinkSync(tmp);
     }
   }
-  return JSON.parse(readFileSync(file, 'utf8')) as { publicKey: string; privateKey: string };
+  return readVapidKeys(file);
+}
+
+/** P-256 in base64url: a public key uncompressed (65 bytes), a private scalar (32 bytes). */
+const VAPID_PUBLIC = /^[A-Za-z0-9_-]{87}$/;
+const VAPID_PRIVATE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The key pair in `file`, checked. A damaged file stops start-up naming the setting and the file,
+ * never quoting it: it holds a private key (JSON.parse's own message would quote the text).
+ */
+function readVapidKeys(file: string): { publicKey: string; privateKey: string } {
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new FirewallError('CONFIG_INVALID', `APP_PUSH_VAPID_FILE (${file}): ${why}; delete it to make a new key pair (phones then subscribe again)`, { status: 500, cause, detail: { variable: 'APP_PUSH_VAPID_FILE', file } });
+  };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return refuse(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let keys: unknown;
+  try {
+    keys = JSON.parse(text);
+  } catch {
+    return refuse('is not JSON');
+  }
+  const k = keys as { publicKey?: unknown; privateKey?: unknown } | null;
+  if (typeof k !== 'object' || k === null || typeof k.publicKey !== 'string' || !VAPID_PUBLIC.test(k.publicKey)) return refuse("has no valid 'publicKey' (a P-256 public key, base64url)");
+  if (typeof k.privateKey !== 'string' || !VAPID_PRIVATE.test(k.privateKey)) return refuse("has no valid 'privateKey' (a P-256 private key, base64url)");
+  return { publicKey: k.publicKey, privateKey: k.privateKey };
 }
 
 export class PushNotifier {
