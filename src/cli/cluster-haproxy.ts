@@ -88,7 +88,12 @@ export function startHaproxy(configFile: string, text: string, onLog: (line: str
     throw new FirewallError('CLUSTER_BALANCER_MISSING', 'haproxy is not installed (Debian: apt-get install haproxy); `npm run cluster` uses it as the load balancer', { cause: check.error });
   }
   if (check.status !== 0) throw new FirewallError('CLUSTER_BALANCER_INVALID', `haproxy refused ${configFile}: ${(check.stderr || check.stdout).trim().slice(0, 500)}`);
-  const child = spawn(bin, ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // HAProxy cannot watch its parent, so a shell does it: HAProxy stops when this process's pipe on
+  // the shell's stdin closes (this process was killed outright) or when the shell is told to stop.
+  // (fd 3: a background job's stdin would otherwise be /dev/null.)
+  const watch = 'exec 3<&0; h="$1"; shift; "$h" "$@" & p=$!; trap \'kill "$p" 2>/dev/null\' TERM INT; (cat <&3 >/dev/null; kill "$p" 2>/dev/null) & wait "$p"; wait "$p"';
+  const child = spawn('bash', ['-c', watch, 'haproxy', bin, '-db', '-f', configFile], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin!.on('error', () => {});
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => b.toString('utf8').split('\n').filter(Boolean).forEach(onLog));
   return child;
 }

@@ -8,7 +8,8 @@ import { isFirewallError } from '../core/errors.ts';
 
 const USAGE = `usage: analog-firewall <command>
 
-  start                                   start the gateway (env: PORT HOST DATA_DIR POLICY_FILE …, see README)
+  start [--exit-with-parent]              start the gateway (env: PORT HOST DATA_DIR POLICY_FILE …, see README);
+                                          --exit-with-parent: stop when stdin closes (a supervisor that spawned it died)
   policy check FILE [--sample FILE.json]  validate a policy and show how sample actions classify
   principal register --id ID --roles R[,R] --public-key JWK_FILE [--owner PERSON] [--organisation ORG]
                                           (--owner is required for agents)
@@ -28,7 +29,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'start': {
       const { runStart } = await import('./start.ts');
-      return runStart();
+      if (rest.some((a) => a !== '--exit-with-parent')) break;
+      return runStart({ exitWithParent: rest.includes('--exit-with-parent') });
     }
     case 'policy': {
       if (rest[0] !== 'check') break;

@@ -14,9 +14,22 @@ import { loadExamplePolicy, startExampleActuators } from './example-actuators.ts
 import { listenError } from './listen-error.ts';
 
 /** `start`: the gateway, and on embedded defaults also hsm-sim, the two example actuators and the example MCP server. */
-export async function runStart(): Promise<number> {
+/**
+ * `exitWithParent`: stop as on SIGTERM when stdin closes. `npm run cluster` spawns its replicas so:
+ * killed with SIGKILL, it cannot stop them, but the pipe it held closes and they stop themselves.
+ */
+export async function runStart(o: { exitWithParent?: boolean } = {}): Promise<number> {
   const config = loadConfig(process.env, process.cwd(), PROJECT_ROOT);
   const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.pin', '*.secret'] });
+  let parentGone = false;
+  let onParentGone = (): void => {
+    parentGone = true;
+  };
+  if (o.exitWithParent) {
+    process.stdin.on('data', () => {}); // nothing is read from it; only its end matters
+    process.stdin.once('close', () => onParentGone());
+    process.stdin.once('end', () => onParentGone());
+  }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // Policy first: a broken policy file must stop start-up before anything else happens.
   const policyDoc = config.embeddedDefaults ? await loadExamplePolicy(config.policyFile, config.examplePorts) : await loadPolicyFile(config.policyFile);
@@ -72,5 +85,7 @@ export async function runStart(): Promise<number> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  onParentGone = () => void stop('parent gone');
+  if (parentGone) onParentGone();
   return -1; // keep running
 }

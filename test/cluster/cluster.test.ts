@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { verifyBundle } from '../../clients/regulator/verify-bundle.ts';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { runLiveSession } from '../../clients/device/live-session.ts';
 import { PersonClient } from '../../clients/device/gateway-client.ts';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
@@ -123,7 +124,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (process.env['CLUSTER_TEST_OUTPUT']) writeFileSync(process.env['CLUSTER_TEST_OUTPUT'], output);
-  if (cluster !== undefined && cluster.exitCode === null) {
+  if (cluster !== undefined && cluster.exitCode === null && cluster.signalCode === null) {
     const exited = new Promise((r) => cluster.once('exit', r));
     cluster.kill('SIGTERM');
     await exited;
@@ -386,4 +387,17 @@ describe('npm run cluster -- --replicas 3', () => {
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
   });
+  it('SIGKILL of the cluster command itself: its replicas, hsm-sim and HAProxy stop by themselves', async () => {
+    const refused = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`).then(() => false, () => true)) || undefined;
+    cluster.kill('SIGKILL');
+    for (const port of [Number(env['PORT']), ...replicas.map((r) => r.port)]) await waitFor(() => refused(port), 20_000, 100);
+    // hsm-sim speaks TLS, not HTTP: its port refusing connections is what says it is gone.
+    const hsmGone = () =>
+      new Promise<true | undefined>((resolve) => {
+        const s = connect(Number(env['CLUSTER_HSM_PORT']), '127.0.0.1');
+        s.once('connect', () => (s.destroy(), resolve(undefined)));
+        s.once('error', () => resolve(true));
+      });
+    await waitFor(hsmGone, 20_000, 100);
+  }, 60_000);
 });
