@@ -136,6 +136,23 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
+/**
+ * fetch through the balancer as a careful client does: a request that may be repeated (a read, or
+ * one carrying an Idempotency-Key: the balancer's own rule) is sent again once when a kept-alive
+ * connection turns out closed as it was reused (RFC 9110 §9.2.2). Replicas killed and restarted
+ * make the balancer close client connections now and then, and that race is the client's to handle.
+ */
+async function lbFetch(input: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(input, init);
+  } catch (e) {
+    const method = (init.method ?? 'GET').toUpperCase();
+    const repeatable = method === 'GET' || method === 'HEAD' || new Headers(init.headers).has('idempotency-key');
+    if (!repeatable || (e as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw e;
+    return fetch(input, init);
+  }
+}
+
 /** Waits until HAProxy's health checks have every replica in again (its own log lines say so). */
 async function balancerHasAll(): Promise<void> {
   await waitFor(
@@ -151,7 +168,7 @@ async function balancerHasAll(): Promise<void> {
 
 async function send(method: string, path: string, key: string, body?: unknown, who = { id: 'cluster-agent', key: agent.privateKey }): Promise<Response> {
   const token = await mintAssertion(who.key, { id: who.id, aud: url, method, path });
-  return fetch(url + path, {
+  return lbFetch(url + path, {
     method,
     headers: { authorization: `Bearer ${token}`, 'idempotency-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -202,7 +219,7 @@ describe('npm run cluster -- --replicas 3', () => {
     expect((await admin(`SELECT 1 FROM pg_database WHERE datname = '${database}'`)).rowCount).toBe(1);
     expect(replicas.map((r) => r.name)).toEqual(['replica-1', 'replica-2', 'replica-3']);
     for (const r of replicas) expect((await fetch(`http://127.0.0.1:${r.port}/readyz`)).status).toBe(200);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect((await lbFetch(`${url}/readyz`)).status).toBe(200);
     // The device is reached over TLS with a client certificate per replica, not through a socket.
     expect(readFileSync(join(env['DATA_DIR']!, 'hsm-pki', 'allowed-clients.txt'), 'utf8')).toMatch(/# replica-3/);
   });
@@ -350,7 +367,7 @@ describe('npm run cluster -- --replicas 3', () => {
     const holders = await waitFor(() => (integratorNow().length === 1 ? integratorNow() : undefined), 15_000, 100);
     const victim = holders[0]!;
     const victimPort = replicas.find((r) => r.name === victim.name)!.port;
-    const note = async () => (await fetch(`${url}/log/checkpoint`)).text();
+    const note = async () => (await lbFetch(`${url}/log/checkpoint`)).text();
     const size = async () => Number((await note()).split('\n')[1]);
     const beforeNote = await note();
     const before = Number(beforeNote.split('\n')[1]);
@@ -362,11 +379,11 @@ describe('npm run cluster -- --replicas 3', () => {
     // An outside C2SP client, through the balancer with public resources only: both checkpoints are
     // signed by the one log key, each root is what the public tiles give, and the later tree extends
     // the earlier one (the handover broke nothing).
-    const vk = (await (await fetch(`${url}/log/v1/verifier-key`)).json()) as { vkey: string; origin: string };
+    const vk = (await (await lbFetch(`${url}/log/v1/verifier-key`)).json()) as { vkey: string; origin: string };
     const key = parseVkey(vk.vkey);
     const first = openNote(beforeNote, key, vk.origin);
     const second = openNote(await note(), key, vk.origin);
-    const leaves = await leafHashes(url, second.size);
+    const leaves = await leafHashes(url, second.size, (u) => lbFetch(u));
     expect(mth(leaves).equals(second.root)).toBe(true);
     expect(mth(leaves.slice(0, first.size)).equals(first.root)).toBe(true);
     await waitFor(async () => ((await fetch(`http://127.0.0.1:${victimPort}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
@@ -377,11 +394,11 @@ describe('npm run cluster -- --replicas 3', () => {
     const res = await send('POST', '/v1/regulator/tokens', 'tok-1', { scopes: ['log:export'] }, regulator);
     expect(res.status).toBe(201);
     const token = ((await res.json()) as { access_token: string }).access_token;
-    const exported = await fetch(`${url}/v1/regulator/export`, { headers: { authorization: `Bearer ${token}` } });
+    const exported = await lbFetch(`${url}/v1/regulator/export`, { headers: { authorization: `Bearer ${token}` } });
     expect(exported.status).toBe(200);
     const bundle = await exported.json();
     // The trust anchor, pinned out of band in real life: here the device root at the end of the key's chain.
-    const key = (await (await fetch(`${url}/log/v1/verifier-key`)).json()) as { x5c: string[] };
+    const key = (await (await lbFetch(`${url}/log/v1/verifier-key`)).json()) as { x5c: string[] };
     const rootDer = Buffer.from(key.x5c[key.x5c.length - 1]!, 'base64');
     const report = await verifyBundle(bundle, { rootPem: new Uint8Array(rootDer) });
     expect(report.findings).toEqual([]);
