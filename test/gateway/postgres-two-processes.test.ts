@@ -1,8 +1,9 @@
 /**
  * Issue 16 item 2: two real gateway processes (`start`) on one PostgreSQL database (a fresh one for
  * this run), sharing one hsm-sim over mutual TLS. They start at the same time on the empty
- * database (each migration applied once), both schedulers see every cooling action come due, and
- * each is executed exactly once; the log both wrote is accepted by the offline verifier.
+ * database (each migration applied once), both schedulers see every cooling action and every
+ * ending signature window come due, and each is executed (or expired) exactly once; the log both
+ * wrote is accepted by the offline verifier.
  */
 import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -138,6 +139,22 @@ describe('two gateway processes on one PostgreSQL database', () => {
     expect(executed.map((e) => e.actionId).sort()).toEqual([...ids].sort());
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
+  });
+
+  it('a signature window running out is expired once, though both schedulers see it due', async () => {
+    // An agent of another owner: 5,000 EUR in agent-pg's owner window would make its later transfers HIGH.
+    const k = generateKeyPairSync('ed25519');
+    await registerPrincipal(store, { id: 'agent-exp', roles: ['agent'], publicJwk: k.publicKey.export({ format: 'jwk' }), owner: 'oscar' }, Date.now());
+    const res = await as(gateways[0]!.url, 'agent-exp', k.privateKey, 'POST', '/proxy/payments/transfers', { payee: 'DE77', amount: 5000, currency: 'EUR' }, 'two-proc-expire');
+    expect(res.status).toBe(202);
+    const id = res.headers.get('analog-firewall-action')!;
+    expect((await store.getAction(id))?.status).toBe('awaiting_signature');
+    // Its 15-minute window ends now rather than in 15 minutes.
+    await store.tx(async (tx) => tx.updateAction(id, ['awaiting_signature'], { dueAt: Date.now() - 1 }));
+    await waitFor(async () => ((await store.getAction(id))?.status === 'expired' ? true : undefined), 20_000, 100);
+    await new Promise((r) => setTimeout(r, 500)); // a second expiry would be logged by now
+    expect(await store.log.query({ type: 'action.expired', actionId: id, terms: [], limit: 10 })).toHaveLength(1);
+    expect(await store.log.query({ type: 'action.executed', actionId: id, terms: [], limit: 10 })).toHaveLength(0);
   });
 
   it('SIGKILL of the gateway that accepted cooling actions: the other executes each exactly once, and the log still verifies', async () => {
