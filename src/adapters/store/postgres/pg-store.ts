@@ -31,6 +31,7 @@ const WRITER_LOCK = 0x4166_5772_6974; // "AfWrit"
 
 interface Pending {
   fn: (tx: StoreTx) => Promise<unknown>;
+  durable: boolean;
   onCommitted: ((v: unknown) => void) | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -76,7 +77,8 @@ export function describeDatabase(url: string): string {
  * writer lock (WRITER_LOCK), each queued callback under a savepoint so one failure spares the
  * rest, COMMIT; a callback's result is released only after COMMIT returns, and PostgreSQL's commit
  * is durable (synchronous_commit = on), so every transaction is durable before anything depends on
- * it (`durable: false` is honoured by being durable anyway). Reads use a pool and see committed
+ * it. Transactions that may skip the sync (`durable: false`) are batched apart and committed with
+ * synchronous_commit off (#nextBatch). Reads use a pool and see committed
  * data only.
  *
  * Losing the database mid-run: the batch in flight is refused (STORE_UNAVAILABLE, 503; a lost
@@ -172,7 +174,7 @@ export class PgStore implements Store {
   tx<T>(fn: (tx: StoreTx) => Promise<T>, opts: { durable?: boolean; onCommitted?: (value: T) => void } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new FirewallError('STORE_UNAVAILABLE', 'the store is closed', { status: 503 }));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, onCommitted: opts.onCommitted as ((v: unknown) => void) | undefined, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ fn, durable: opts.durable !== false, onCommitted: opts.onCommitted as ((v: unknown) => void) | undefined, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#flushing) setImmediate(() => void this.#flush());
     });
   }
@@ -200,10 +202,25 @@ export class PgStore implements Store {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      while (this.#queue.length > 0) await this.#runBatch(this.#queue.splice(0, this.#maxBatch));
+      while (this.#queue.length > 0) await this.#runBatch(this.#nextBatch());
     } finally {
       this.#flushing = false;
     }
+  }
+
+  /**
+   * The next batch: up to maxBatch queued transactions of the same durability as the oldest, in
+   * queue order. Transactions that may skip the sync (`durable: false`) commit together with
+   * `synchronous_commit` off, so their COMMIT does not wait for the WAL flush; a later durable
+   * commit flushes the WAL up to and including them, so nothing durable can depend on them unsynced.
+   */
+  #nextBatch(): Pending[] {
+    const durable = this.#queue[0]!.durable;
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const item of this.#queue) (item.durable === durable && batch.length < this.#maxBatch ? batch : rest).push(item);
+    this.#queue.splice(0, this.#queue.length, ...rest);
+    return batch;
   }
 
   /**
@@ -221,7 +238,8 @@ export class PgStore implements Store {
     let ownFailure: { error: unknown } | null = null;
     try {
       client = await this.#connectWriter();
-      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+      const sync = batch[0]!.durable ? '' : 'SET LOCAL synchronous_commit TO off; ';
+      await client.query(`BEGIN; ${sync}SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
       log.batchStarted();
       let savepoint = false;
       for (const item of batch) {
