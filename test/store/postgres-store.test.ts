@@ -60,6 +60,25 @@ describe('PostgreSQL migrations', () => {
     await expect(PgStore.open({ url: db.url, audit: new LogAppender() })).rejects.toSatisfy((e) => isFirewallError(e, 'STORE_SCHEMA_UNSUPPORTED'));
   });
 
+  it('a column added by a newer gateway while this one runs (a rolling upgrade): its reads and writes go on', async () => {
+    const db = await database();
+    const { store } = await open(db.url);
+    const ceremony = (id: string) => ({ id, kind: 'cosign' as const, person: 'p1', challenge: 'c', deviceKind: null, deviceName: null, credentialId: 'cred', expiresAt: Date.now() + 60_000, usedAt: null, payload: null });
+    const round = async (i: number) => {
+      await store.tx(async (tx) => (await tx.signatures.putPerson('p1', [], `P${i}`, i), tx.signatures.insertCeremony(ceremony(`cer-${i}`))));
+      expect((await store.signatures.getPerson('p1'))?.displayName).toBe(`P${i}`);
+      expect((await store.tx((tx) => tx.signatures.useCeremony(`cer-${i}`, Date.now())))?.id).toBe(`cer-${i}`);
+      await store.tx(async (tx) => tx.insertAction(actionRecord(`act-${i}`)));
+      expect((await store.getAction(`act-${i}`))?.id).toBe(`act-${i}`);
+    };
+    // The same statements on the same connections, before and after the tables they read change.
+    await round(1);
+    await round(2);
+    await inDatabase(db.url, (c) => c.query('ALTER TABLE sig_people ADD COLUMN later TEXT; ALTER TABLE sig_ceremonies ADD COLUMN later TEXT; ALTER TABLE actions ADD COLUMN later TEXT'));
+    await round(3);
+    await round(4);
+  });
+
   it('an unreachable server stops the open with an error naming DATABASE_URL and never the password', async () => {
     const err = await PgStore.open({ url: 'postgres://af:s3cret-pw@127.0.0.1:1/nowhere', audit: new LogAppender() }).catch((e: unknown) => e);
     expect(isFirewallError(err, 'STORE_UNAVAILABLE')).toBe(true);

@@ -37,13 +37,22 @@ export function storeError(e: unknown): unknown {
 const names = new Map<string, string>();
 
 /**
+ * Statements whose rows are `*` are never prepared: a column added by a newer gateway's migration
+ * while this one runs (a rolling upgrade) would make PostgreSQL refuse the prepared statement
+ * ("cached plan must not change result type") on every connection that holds it. `INSERT … SELECT *
+ * FROM unnest(…)` returns no rows and is safe.
+ */
+const ROWS_OF_STAR = /\bRETURNING \*|\bSELECT \* FROM (?!unnest\()/i;
+
+/**
  * A parameterised statement as a named prepared statement: each connection parses and plans it
  * once, then only binds and executes (node-postgres prepares a name on a connection's first use).
  * The name is a hash of the text, so two texts never share one. Statements without parameters
- * stay on the simple protocol (it allows several statements in one round trip).
+ * stay on the simple protocol (it allows several statements in one round trip); those returning
+ * `*` stay unnamed (ROWS_OF_STAR).
  */
 export function prepared(text: string, params: readonly unknown[] | undefined): pg.QueryConfig {
-  if (params === undefined || params.length === 0) return { text };
+  if (params === undefined || params.length === 0 || ROWS_OF_STAR.test(text)) return { text, ...(params === undefined ? {} : { values: params as unknown[] }) };
   let name = names.get(text);
   if (name === undefined) {
     name = `af_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
