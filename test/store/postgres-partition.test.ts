@@ -52,10 +52,9 @@ describe('a partition between a gateway process and PostgreSQL', () => {
     link.partition();
     goOn();
 
-    // The other process waits for the writer lock only until PostgreSQL ends the cut-off session.
-    const t0 = Date.now();
+    // The other process waits for the writer lock only until PostgreSQL ends the cut-off session
+    // (3 s idle in transaction), well within its own 20 s query timeout, which would fail this write.
     await other.tx(async (tx) => (await tx.insertAction(actionRecord('other-1')), tx.audit([{ v: 1, type: 'test.other', ts: 2 }])));
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(await outcome).toBe('STORE_UNAVAILABLE');
     // Not ready while cut off, and it refuses writes rather than guessing.
     expect(await cutOff.ping()).toBe(false);
