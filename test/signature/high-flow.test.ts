@@ -140,7 +140,8 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource(sources.map((r) => ({ streams: r.streams, revealed: r.revealed }))), lagMs: 400 });
     expect(reasm.result).toMatchObject({ outcome: 'refused' });
     const refused = await waitFor(async () => (await entries(h, { actionId: a2.id, type: 'signature.refused' }))[0]);
-    expect(refused).toMatchObject({ who: 'rita', code: 'REPLAY_DETECTED' });
+    // On failure, say which checks refused it (it was refused once as LIVENESS_REJECTED, reasons unknown).
+    expect(refused, JSON.stringify({ liveness: refused['liveness'], reasons: refused['reasons'] })).toMatchObject({ who: 'rita', code: 'REPLAY_DETECTED' });
     expect((refused['liveness'] as { failedChecks: string[] }).failedChecks).toContain('reuse');
     expect(await actionStatus(h, a2.id)).toBe('awaiting_signature');
   });
