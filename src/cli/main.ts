@@ -28,8 +28,8 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'start': {
-      const { runStart } = await import('./start.ts');
       if (rest.some((a) => a !== '--exit-with-parent')) break;
+      const { runStart } = await import('./start.ts');
       return runStart({ exitWithParent: rest.includes('--exit-with-parent') });
     }
     case 'policy': {

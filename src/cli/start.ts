@@ -13,9 +13,9 @@ import { PROJECT_ROOT } from './project-root.ts';
 import { loadExamplePolicy, startExampleActuators } from './example-actuators.ts';
 import { listenError } from './listen-error.ts';
 
-/** `start`: the gateway, and on embedded defaults also hsm-sim, the two example actuators and the example MCP server. */
 /**
- * `exitWithParent`: stop as on SIGTERM when stdin closes. `npm run cluster` spawns its replicas so:
+ * `start`: the gateway, and on embedded defaults also hsm-sim, the two example actuators and the
+ * example MCP server. `exitWithParent`: stop as on SIGTERM when stdin closes. `npm run cluster` spawns its replicas so:
  * killed with SIGKILL, it cannot stop them, but the pipe it held closes and they stop themselves.
  */
 export async function runStart(o: { exitWithParent?: boolean } = {}): Promise<number> {

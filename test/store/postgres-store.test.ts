@@ -60,6 +60,17 @@ describe('PostgreSQL migrations', () => {
     await expect(PgStore.open({ url: db.url, audit: new LogAppender() })).rejects.toSatisfy((e) => isFirewallError(e, 'STORE_SCHEMA_UNSUPPORTED'));
   });
 
+  it('transactions that may skip the sync are batched apart from durable ones: a long mixed queue commits every one, each once', async () => {
+    const db = await database();
+    const { store } = await open(db.url);
+    // 300 queued at once, alternating, so batches (at most 64) are taken past skipped ones again and again.
+    const ids = Array.from({ length: 300 }, (_, i) => `mix-${i}`);
+    const results = await Promise.all(ids.map((id, i) => store.tx(async (tx) => (await tx.insertAction(actionRecord(id)), tx.audit([{ v: 1, type: 'test.mix', ts: i }])), { durable: i % 2 === 0 })));
+    expect(new Set(results).size).toBe(300);
+    for (const id of ids) expect((await store.getAction(id))?.id).toBe(id);
+    expect(await store.log.size()).toBe(300);
+  });
+
   it('a column added by a newer gateway while this one runs (a rolling upgrade): its reads and writes go on', async () => {
     const db = await database();
     const { store } = await open(db.url);

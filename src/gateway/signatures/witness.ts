@@ -54,9 +54,9 @@ export async function witnessOptions(s: SignatureState, principal: PrincipalReco
   // Another replica may have completed it meanwhile: the stored challenge says whether it is still open.
   const timer = setTimeout(() => {
     void (async () => {
-      const now = await s.store.getChallenge(c.id);
-      if (now?.state !== 'active' || now.device !== device.credentialId) return;
-      await refuse(s, now, principal, 'WITNESS_TIMEOUT', { count: false, consume: true, device: device.credentialId });
+      const current = await s.store.getChallenge(c.id);
+      if (current?.state !== 'active' || current.device !== device.credentialId) return;
+      await refuse(s, current, principal, 'WITNESS_TIMEOUT', { count: false, consume: true, device: device.credentialId });
     })().catch((e: unknown) => s.ctx.log.error({ challengeId: c.id, err: (e as Error).message }, 'could not close an abandoned witness ceremony'));
   }, s.config.witnessTtlMs + 1000);
   timer.unref();

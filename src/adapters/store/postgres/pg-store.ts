@@ -90,7 +90,7 @@ export class PgStore implements Store {
   readonly #pool: pg.Pool;
   readonly #audit: AuditAppender;
   readonly #maxBatch: number;
-  readonly #queue: Pending[] = [];
+  #queue: Pending[] = [];
   readonly #syncObservers: ((seconds: number, commits: number) => void)[] = [];
   #flushing = false;
   #closed = false;
@@ -215,11 +215,14 @@ export class PgStore implements Store {
    * commit flushes the WAL up to and including them, so nothing durable can depend on them unsynced.
    */
   #nextBatch(): Pending[] {
-    const durable = this.#queue[0]!.durable;
+    const q = this.#queue;
+    const durable = q[0]!.durable;
     const batch: Pending[] = [];
-    const rest: Pending[] = [];
-    for (const item of this.#queue) (item.durable === durable && batch.length < this.#maxBatch ? batch : rest).push(item);
-    this.#queue.splice(0, this.#queue.length, ...rest);
+    const skipped: Pending[] = [];
+    // Scans only as far as it takes to fill the batch (a backlog can be long).
+    let i = 0;
+    for (; i < q.length && batch.length < this.#maxBatch; i++) (q[i]!.durable === durable ? batch : skipped).push(q[i]!);
+    this.#queue = i === q.length ? skipped : skipped.concat(q.slice(i));
     return batch;
   }
 
