@@ -1,5 +1,7 @@
 import type { Clock } from '../core/clock.ts';
-import type { Store } from './ports/store.ts';
+import { isFirewallError } from '../core/errors.ts';
+import type { ActionUpdate } from './ports/actions.ts';
+import type { Store, StoreTx } from './ports/store.ts';
 import type { ActionRecord } from './action-record.ts';
 import type { ActionStatus } from '../core/action/status.ts';
 import { entry } from './audit-entries.ts';
@@ -58,18 +60,17 @@ export class Scheduler {
       // (100,000 cooling periods ending within minutes, a restart after an outage) drains at the
       // store's speed, not at one batch per tick.
       const budgetEnd = performance.now() + d.tickMs;
-      const drain = async (statuses: readonly ActionStatus[], step: (a: ActionRecord) => Promise<void>): Promise<void> => {
+      const drain = async (statuses: readonly ActionStatus[], step: (due: ActionRecord[]) => Promise<void>): Promise<void> => {
         for (;;) {
           const due = await d.store.dueActions(statuses, now, BATCH);
-          await Promise.all(due.map(step));
+          if (due.length > 0) await step(due);
           if (due.length < BATCH || performance.now() > budgetEnd || !d.ready()) return;
         }
       };
-      await drain(['awaiting_signature', 'awaiting_quorum'], (a) => this.#expire(a, now));
+      await drain(['awaiting_signature', 'awaiting_quorum'], async (due) => void (await Promise.all(due.map((a) => this.#expire(a, now)))));
       if (!d.ready()) return;
-      await drain(['cooling'], async (a) => {
-        const released = await this.#release(a, now);
-        if (released !== undefined) d.dispatcher.start(released);
+      await drain(['cooling'], async (due) => {
+        for (const released of await this.#releaseAll(due, now)) d.dispatcher.start(released);
       });
       // Leases of attempts lost to a crash, retries, and resends of actions whose outcome is unknown.
       for (const a of await d.store.dueActions(['executing', 'outcome_unknown'], now, 100)) d.dispatcher.start(a);
@@ -87,21 +88,44 @@ export class Scheduler {
     return inFlight.length;
   }
 
-  async #release(a: ActionRecord, now: number): Promise<ActionRecord | undefined> {
+  /**
+   * Releases a batch of due cooling actions in one transaction: one compare-and-set for the batch,
+   * their log entries, one write of where each authorisation sits in the log. Should the batch fail
+   * for anything but the store being down (one record the store refuses), each action is released
+   * in a transaction of its own, so one bad record cannot hold back the others.
+   */
+  async #releaseAll(due: readonly ActionRecord[], now: number): Promise<ActionRecord[]> {
     const d = this.#d;
-    const next = await d.store.tx(async (tx) => {
-      // Compare-and-set first: a veto that landed a moment ago wins and nothing is logged here.
-      // The record as read is passed as held, so the store reads it back only when it changed since.
-      const moved = await tx.updateAction(a.id, ['cooling'], { status: 'executing', dueAt: now + d.dispatchLeaseMs, updatedAt: now }, a);
-      if (moved === undefined) return undefined;
+    let released: ActionRecord[];
+    try {
+      released = await d.store.tx((tx) => this.#releaseIn(tx, due, now));
+    } catch (err) {
+      if (due.length === 1 || (isFirewallError(err) && err.code === 'STORE_UNAVAILABLE')) throw err;
+      const each = await Promise.allSettled(due.map((a) => d.store.tx((tx) => this.#releaseIn(tx, [a], now))));
+      released = each.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      const failed = each.filter((r) => r.status === 'rejected');
+      if (failed.length > 0) d.log.error({ err: String((failed[0] as PromiseRejectedResult).reason), failed: failed.length }, 'cooling actions could not be released; will retry');
+    }
+    for (const a of released) d.events.changed(a);
+    return released;
+  }
+
+  async #releaseIn(tx: StoreTx, due: readonly ActionRecord[], now: number): Promise<ActionRecord[]> {
+    const d = this.#d;
+    // Compare-and-set first: a veto that landed a moment ago wins and nothing is logged for it.
+    // The records as read are passed as held, so the store reads back only those changed since.
+    const moved = await tx.updateActions(due.map((a) => ({ id: a.id, from: ['cooling'], patch: { status: 'executing', dueAt: now + d.dispatchLeaseMs, updatedAt: now }, held: a })));
+    const indexed: ActionUpdate[] = [];
+    for (const [i, m] of moved.entries()) {
+      if (m === undefined) continue;
+      const a = due[i]!;
       const first = await tx.audit([
         entry('action.authorised', now, a, { event: 'cooling_elapsed', tier: a.classification.tier, approvals: a.approvals, policyHash: a.classification.policyHash, notBefore: a.dueAt }),
         entry('action.dispatched', now, a, { event: 'dispatch', attempt: 1 }),
       ]);
-      return tx.updateAction(a.id, ['executing'], { authorisationLogIndex: first }, moved);
-    });
-    if (next !== undefined) d.events.changed(next);
-    return next;
+      indexed.push({ id: a.id, from: ['executing'], patch: { authorisationLogIndex: first }, held: m });
+    }
+    return (await tx.updateActions(indexed)).filter((r): r is ActionRecord => r !== undefined);
   }
 
   async #expire(a: ActionRecord, now: number): Promise<void> {

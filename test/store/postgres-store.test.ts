@@ -71,6 +71,24 @@ describe('PostgreSQL migrations', () => {
     expect(await store.log.size()).toBe(300);
   });
 
+  it('a batch of compare-and-sets on held copies is one statement (the scheduler releases 100 actions in one round trip)', async () => {
+    const db = await database();
+    const { store } = await open(db.url);
+    const ids = ['h1', 'h2', 'h3', 'h4'];
+    await store.tx(async (tx) => {
+      for (const id of ids) await tx.insertAction(actionRecord(id, { status: 'cooling' }));
+    });
+    const held = await Promise.all(ids.map(async (id) => (await store.getAction(id))!));
+    const patch = { status: 'executing' as const, updatedAt: 9 };
+    // h1-h3 from held copies; h4 without one (read back, its own statement).
+    const out = await store.tx(async (tx) => tx.updateActions(ids.map((id, i) => ({ id, from: ['cooling'], patch, ...(i < 3 ? { held: held[i] } : {}) }))));
+    expect(out.map((r) => r?.status)).toEqual(['executing', 'executing', 'executing', 'executing']);
+    // cmin: the command within its transaction that wrote each row version.
+    const cmin = await inDatabase(db.url, async (c) => new Map((await c.query<{ id: string; cmin: string }>('SELECT id, cmin::text FROM actions')).rows.map((r) => [r.id, r.cmin])));
+    expect(new Set(ids.slice(0, 3).map((id) => cmin.get(id))).size).toBe(1);
+    expect(cmin.get('h4')).not.toBe(cmin.get('h1'));
+  });
+
   it('a column added by a newer gateway while this one runs (a rolling upgrade): its reads and writes go on', async () => {
     const db = await database();
     const { store } = await open(db.url);

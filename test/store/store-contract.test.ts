@@ -41,6 +41,40 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(await store.tx(async (tx) => tx.updateAction(held.id, ['executing'], { updatedAt: 5 }, held))).toBeUndefined();
   });
 
+  it('applies a batch of compare-and-sets exactly as one-by-one updates would, held copies or not', async () => {
+    const store = await open();
+    await store.tx(async (tx) => {
+      for (const id of ['b1', 'b2', 'b3', 'b4']) await tx.insertAction(actionRecord(id, { idempotencyKey: `k-${id}`, status: 'cooling', dueAt: 10 }));
+    });
+    const [b1, b2, b3] = await Promise.all(['b1', 'b2', 'b3'].map(async (id) => (await store.getAction(id))!));
+    // Since they were read: b2 changed without moving its status, b3 was vetoed.
+    await store.tx(async (tx) => tx.updateAction('b2', ['cooling'], { dispatchAttempts: 5 }));
+    await store.tx(async (tx) => tx.updateAction('b3', ['cooling'], { status: 'vetoed', dueAt: null }));
+    const release = { status: 'executing' as const, dueAt: 50, updatedAt: 7 };
+    const out = await store.tx(async (tx) => tx.updateActions([
+      { id: 'b1', from: ['cooling'], patch: release, held: b1 },
+      { id: 'b2', from: ['cooling'], patch: release, held: b2 },
+      { id: 'b3', from: ['cooling'], patch: release, held: b3 },
+      { id: 'b4', from: ['cooling'], patch: release },
+      { id: 'nowhere', from: ['cooling'], patch: release },
+    ]));
+    expect(out.map((r) => r?.status)).toEqual(['executing', 'executing', undefined, 'executing', undefined]);
+    // The stale copy did not undo the other writer's change.
+    expect(out[1]).toMatchObject({ dispatchAttempts: 5, updatedAt: 7 });
+    for (const r of [out[0], out[1], out[3]]) expect(await store.getAction(r!.id)).toEqual(r);
+    expect(await store.getAction('b3')).toMatchObject({ status: 'vetoed' });
+    // The moved records are held copies in turn; the same id twice: the second sees the first's write.
+    const twice = await store.tx(async (tx) => tx.updateActions([
+      { id: 'b1', from: ['executing'], patch: { status: 'executed', dueAt: null }, held: out[0] },
+      { id: 'b1', from: ['executing'], patch: { status: 'failed', dueAt: null }, held: out[0] },
+      { id: 'b2', from: ['executing'], patch: { authorisationLogIndex: 3 }, held: out[1] },
+    ]));
+    expect(twice.map((r) => r?.status)).toEqual(['executed', undefined, 'executing']);
+    expect(await store.getAction('b1')).toMatchObject({ status: 'executed' });
+    expect(await store.getAction('b2')).toMatchObject({ status: 'executing', authorisationLogIndex: 3, dispatchAttempts: 5 });
+    expect(await store.tx(async (tx) => tx.updateActions([]))).toEqual([]);
+  });
+
   it('compare-and-set: of concurrent transitions from the same state exactly one wins', async () => {
     const store = await open();
     await store.tx(async (tx) => tx.insertAction(actionRecord('act_cas', { status: 'cooling' })));

@@ -3,7 +3,7 @@ import { normaliseCurrency } from '../../core/action/currency.ts';
 import type { ActionStatus } from '../../core/action/status.ts';
 import { velocityPrincipalOf } from '../../core/policy/types.ts';
 import type { ActionRecord } from '../../gateway/action-record.ts';
-import type { ActionReads, ActionsTx, VelocityQuery, VelocityTotal } from '../../gateway/ports/actions.ts';
+import type { ActionReads, ActionsTx, ActionUpdate, VelocityQuery, VelocityTotal } from '../../gateway/ports/actions.ts';
 import { prepareAll } from './sqlite-statements.ts';
 import { VelocityTotals } from './sqlite-velocity.ts';
 
@@ -104,6 +104,13 @@ export class SqliteActionsTx implements ActionsTx {
     if (Number(res.changes) !== 1) return undefined;
     docs.set(next, doc);
     return next;
+  }
+
+  /** One by one: each statement is a function call here, not a round trip. */
+  async updateActions(updates: readonly ActionUpdate[]): Promise<(ActionRecord | undefined)[]> {
+    const out: (ActionRecord | undefined)[] = [];
+    for (const u of updates) out.push(await this.updateAction(u.id, u.from, u.patch, u.held));
+    return out;
   }
 
   async velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]> {

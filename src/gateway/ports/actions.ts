@@ -5,6 +5,14 @@ import type { ActionRecord } from '../action-record.ts';
 /** Velocity questions come from the policy engine; the store answers them (totals of earlier accepted actions). */
 export type { VelocityQuery, VelocityTotal };
 
+/** One compare-and-set of `updateActions`: the arguments of one `updateAction`. */
+export interface ActionUpdate {
+  id: string;
+  from: readonly ActionStatus[];
+  patch: Partial<ActionRecord>;
+  held?: ActionRecord;
+}
+
 /** The action aggregate inside a transaction (see StoreTx). */
 export interface ActionsTx {
   getAction(id: string): Promise<ActionRecord | undefined>;
@@ -16,6 +24,12 @@ export interface ActionsTx {
    * skip reading the record back when `held` is still what is stored; the result is the same.
    */
   updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>, held?: ActionRecord): Promise<ActionRecord | undefined>;
+  /**
+   * Several compare-and-sets, each with exactly the outcome `updateAction` would give it, results
+   * in the same order. A store may apply at once those whose `held` copy is still what is stored
+   * (PostgreSQL: one statement for a whole scheduler batch instead of one round trip per action).
+   */
+  updateActions(updates: readonly ActionUpdate[]): Promise<(ActionRecord | undefined)[]>;
   velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]>;
 }
 

@@ -2,7 +2,7 @@ import { normaliseCurrency } from '../../../core/action/currency.ts';
 import type { ActionStatus } from '../../../core/action/status.ts';
 import { velocityPrincipalOf } from '../../../core/policy/types.ts';
 import type { ActionRecord } from '../../../gateway/action-record.ts';
-import type { ActionReads, ActionsTx, VelocityQuery, VelocityTotal } from '../../../gateway/ports/actions.ts';
+import type { ActionReads, ActionsTx, ActionUpdate, VelocityQuery, VelocityTotal } from '../../../gateway/ports/actions.ts';
 import { first, type Sql } from './pg-client.ts';
 
 /**
@@ -20,6 +20,19 @@ function fromDoc(doc: string): ActionRecord {
   docs.set(record, doc);
   return record;
 }
+
+/** The stored document `held` was read as, when it can stand for the record an update from `from` starts at. */
+function heldDocOf(id: string, from: readonly ActionStatus[], held: ActionRecord | undefined): string | undefined {
+  return held === undefined || held.id !== id || !from.includes(held.status) ? undefined : docs.get(held);
+}
+
+/**
+ * Every held compare-and-set of a batch in one statement: the rows whose document is still the
+ * held one move, the others are left as they are (and returned as not moved).
+ */
+const UPDATE_HELD_MANY = `UPDATE actions AS a SET status = v.status, updated_at = v.updated_at, due_at = v.due_at, doc = v.doc
+  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) AS v(id, status, updated_at, due_at, doc, held)
+  WHERE a.id = v.id AND a.doc = v.held RETURNING a.id`;
 
 const parse = (row: { doc: string } | undefined): ActionRecord | undefined => (row === undefined ? undefined : fromDoc(row.doc));
 
@@ -53,7 +66,7 @@ export class PgActionsTx implements ActionsTx {
 
   async updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>, held?: ActionRecord): Promise<ActionRecord | undefined> {
     const update = 'UPDATE actions SET status = $1, updated_at = $2, due_at = $3, doc = $4 WHERE id = $5';
-    const heldDoc = held === undefined || held.id !== id || !from.includes(held.status) ? undefined : docs.get(held);
+    const heldDoc = heldDocOf(id, from, held);
     if (heldDoc !== undefined) {
       const next: ActionRecord = { ...held!, ...patch, id };
       const doc = JSON.stringify(next);
@@ -72,6 +85,36 @@ export class PgActionsTx implements ActionsTx {
     if (res.rowCount !== 1) return undefined;
     docs.set(next, doc);
     return next;
+  }
+
+  async updateActions(updates: readonly ActionUpdate[]): Promise<(ActionRecord | undefined)[]> {
+    const out: (ActionRecord | undefined)[] = updates.map(() => undefined);
+    const done = new Set<number>();
+    // One statement for the held ones (distinct ids only: one UPDATE changes a row once).
+    const bulk = new Set(updates.map((u) => u.id)).size === updates.length
+      ? updates.flatMap((u, i) => {
+        const heldDoc = heldDocOf(u.id, u.from, u.held);
+        if (heldDoc === undefined) return [];
+        const next: ActionRecord = { ...u.held!, ...u.patch, id: u.id };
+        return [{ i, next, doc: JSON.stringify(next), heldDoc }];
+      })
+      : [];
+    if (bulk.length > 1) {
+      const res = await this.#db.query<{ id: string }>(UPDATE_HELD_MANY, [
+        bulk.map((b) => b.next.id), bulk.map((b) => b.next.status), bulk.map((b) => b.next.updatedAt), bulk.map((b) => b.next.dueAt), bulk.map((b) => b.doc), bulk.map((b) => b.heldDoc),
+      ]);
+      const moved = new Set(res.rows.map((r) => r.id));
+      for (const b of bulk) {
+        if (!moved.has(b.next.id)) continue;
+        docs.set(b.next, b.doc);
+        out[b.i] = b.next;
+        done.add(b.i);
+      }
+    }
+    // The rest, and those another writer changed since they were read, one by one from the stored record.
+    const tried = new Set(bulk.length > 1 ? bulk.map((b) => b.i) : []);
+    for (const [i, u] of updates.entries()) if (!done.has(i)) out[i] = await this.updateAction(u.id, u.from, u.patch, tried.has(i) ? undefined : u.held);
+    return out;
   }
 
   async velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]> {
