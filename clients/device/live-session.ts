@@ -170,8 +170,13 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
       flushChunk(now);
       lastChunkAt = now;
     }
-    timer = setTimeout(tick, Math.max(5, step - (elapsed() % step)));
+    timer = setTimeout(afterInput, Math.max(5, step - (elapsed() % step)));
   };
+
+  // A timer that fires late (a busy event loop) runs after the messages that arrived meanwhile are
+  // read, so a reveal already received shapes the samples produced for its time, as on a device
+  // whose sensor loop and socket do not share one thread.
+  const afterInput = (): void => void setImmediate(tick);
 
   const onSign = (m: SignMessage): void => {
     const check = proto.checkSign(m);
@@ -207,7 +212,7 @@ export async function runLiveSession(o: LiveSessionOptions): Promise<LiveSession
         D = m.durationMs;
         proto.onStart(m);
         hooks.started?.(send);
-        timer = setTimeout(tick, step);
+        timer = setTimeout(afterInput, step);
       } else if (m.type === 'reveal') {
         out.revealed.push(proto.onReveal(m));
       } else if (m.type === 'sign') {

@@ -134,10 +134,11 @@ describe.concurrent('HIGH: a biological signature over the live session', () => 
     // Each new gesture prompt answered with an accepted session's answer to the same gesture,
     // level-matched; the element descriptors kept from those sessions recognise the pieces.
     const a2 = await highTransfer(h, 'high-reassembled');
-    // The attacker holds its stream back, so a reveal that is slow to arrive (a loaded machine) still
-    // comes before the samples it shapes: the pieces land where the prompts were, as a careful
-    // attacker's would, and what is refused is the reuse itself.
-    const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource(sources.map((r) => ({ streams: r.streams, revealed: r.revealed }))), lagMs: 400 });
+    // The attacker holds its stream back 1.2 s (well inside the 2.5 s a sample may be late), so a
+    // reveal that is slow to arrive (a loaded machine, a collection pause) still comes before the
+    // samples it shapes: the pieces land where the prompts were, as a careful attacker's would, and
+    // what is refused is the reuse itself.
+    const reasm = await runLiveSession({ ...honest(rita, await challengeOf(rita, a2.id), 'unused'), source: reassembledMotionSource(sources.map((r) => ({ streams: r.streams, revealed: r.revealed }))), lagMs: 1200 });
     expect(reasm.result).toMatchObject({ outcome: 'refused' });
     const refused = await waitFor(async () => (await entries(h, { actionId: a2.id, type: 'signature.refused' }))[0]);
     // On failure, say which checks refused it (it was refused once as LIVENESS_REJECTED, reasons unknown).
