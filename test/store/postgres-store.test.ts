@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { PgStore } from '../../src/adapters/store/postgres/pg-store.ts';
 import { MIGRATIONS } from '../../src/adapters/store/postgres/migrations/index.ts';
+import { DUE_ACTIONS_SQL } from '../../src/adapters/store/postgres/pg-actions.ts';
 import { LogAppender } from '../../src/gateway/log/appender.ts';
 import { openTransparencyLog } from '../../src/gateway/log/open-log.ts';
 import { MemorySigner } from '../helpers/memory-signer.ts';
@@ -87,6 +88,25 @@ describe('PostgreSQL migrations', () => {
     const cmin = await inDatabase(db.url, async (c) => new Map((await c.query<{ id: string; cmin: string }>('SELECT id, cmin::text FROM actions')).rows.map((r) => [r.id, r.cmin])));
     expect(new Set(ids.slice(0, 3).map((id) => cmin.get(id))).size).toBe(1);
     expect(cmin.get('h4')).not.toBe(cmin.get('h1'));
+  });
+
+  it('reads due actions in index order even when the statistics say most rows are due (a backlog half released since the last ANALYZE)', async () => {
+    const db = await database();
+    const { store } = await open(db.url);
+    await store.tx(async (tx) => {
+      for (let i = 0; i < 3000; i++) await tx.insertAction(actionRecord(`due-${i}`, { status: 'cooling', dueAt: i }));
+    });
+    const plan = async (): Promise<string> => inDatabase(db.url, async (c) => {
+      await c.query('ANALYZE actions');
+      // Released since: their rows are no longer cooling, the statistics still say they are.
+      await c.query(`UPDATE actions SET status = 'executing', due_at = due_at + 1000000 WHERE due_at < 2000`);
+      await c.query('PREPARE due(text[], bigint, int) AS ' + DUE_ACTIONS_SQL);
+      return JSON.stringify((await c.query(`EXPLAIN (FORMAT JSON) EXECUTE due('{cooling,outcome_unknown}', 2100, 100)`)).rows);
+    });
+    const p = await plan();
+    expect(p).toContain('"Index Name":"actions_due"');
+    expect(p).not.toContain('Seq Scan');
+    expect((await store.dueActions(['cooling', 'outcome_unknown'], 2100, 100)).map((a) => a.dueAt)).toEqual(Array.from({ length: 100 }, (_, i) => 2000 + i));
   });
 
   it('a column added by a newer gateway while this one runs (a rolling upgrade): its reads and writes go on', async () => {

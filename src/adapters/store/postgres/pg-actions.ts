@@ -136,6 +136,16 @@ async function velocityTotal(db: Sql, q: VelocityQuery): Promise<VelocityTotal> 
   return { ruleId: q.ruleId, count: Number(row.n), amount: Number(row.total) };
 }
 
+/**
+ * Due actions, each status read in `actions_due` order and stopping at the limit. The plain
+ * `status = ANY($1) … ORDER BY due_at` cannot take the index's order for several statuses, and
+ * with statistics that lag the table (100,000 cooling actions, half of them released since the
+ * last ANALYZE) PostgreSQL chose a full scan and a sort: 3 ms a batch at the start, 40 ms by the end.
+ */
+export const DUE_ACTIONS_SQL = `SELECT a.doc FROM unnest($1::text[]) AS s(status)
+  CROSS JOIN LATERAL (SELECT doc, due_at FROM actions WHERE status = s.status AND due_at <= $2 ORDER BY due_at LIMIT $3) AS a
+  ORDER BY a.due_at LIMIT $3`;
+
 /** Committed reads, on the pool. */
 export class PgActionReads implements ActionReads {
   readonly #db: Sql;
@@ -149,7 +159,7 @@ export class PgActionReads implements ActionReads {
   }
 
   async dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]> {
-    const rows = (await this.#db.query<{ doc: string }>('SELECT doc FROM actions WHERE status = ANY($1) AND due_at IS NOT NULL AND due_at <= $2 ORDER BY due_at LIMIT $3', [statuses, now, limit])).rows;
+    const rows = (await this.#db.query<{ doc: string }>(DUE_ACTIONS_SQL, [statuses, now, limit])).rows;
     return rows.map((r) => fromDoc(r.doc));
   }
 
