@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs before `npm test` (npm's pretest hook): makes sure the machine has what the tests use for
+# Runs before `npm test` and `npm run bench` (npm's pretest and prebench hooks): makes sure the machine has what the tests and benchmarks use for
 # real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests,
 # PostgreSQL for the PostgreSQL store's tests (each run creates and drops its own databases),
 # Debian's chromium (never a downloaded browser) and espeak-ng for the approver app's browser tests —
