@@ -274,6 +274,30 @@ describe('attacker-shaped entries', () => {
       { numRuns: 300 },
     );
   });
+
+  it('an object that cannot become a string, in place of each field of each entry (and of each field one level down): reported, never a crash', async () => {
+    // String(x) and `${x}` throw on it: a message built that way would crash the rule (found by the property above).
+    const hostile = { toString: 0, valueOf: 0 };
+    const crashes: string[] = [];
+    for (const e of honest.entries) {
+      const entry = JSON.parse(e.entry) as Record<string, unknown>;
+      const paths: string[][] = [];
+      for (const [k, v] of Object.entries(entry)) {
+        paths.push([k]);
+        if (typeof v === 'object' && v !== null && !Array.isArray(v)) for (const k2 of Object.keys(v)) paths.push([k, k2]);
+      }
+      for (const path of paths) {
+        const b = editEntry(honest, e.index, (v) => {
+          let o = v as Record<string, unknown>;
+          for (const k of path.slice(0, -1)) o = o[k] as Record<string, unknown>;
+          o[path[path.length - 1]!] = hostile;
+        });
+        const r = await verify(b);
+        for (const f of r.findings.filter((f) => /crashed|failed to start|rule failed/.test(f.message))) crashes.push(`entry ${e.index} ${path.join('.')}: ${f.message}`);
+      }
+    }
+    expect(crashes).toEqual([]);
+  });
 });
 
 describe('the regulator CLI as a real process', () => {

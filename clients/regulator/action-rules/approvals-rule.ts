@@ -1,7 +1,7 @@
 import { atMs, parseApproval } from './approval.ts';
 import { describe } from './action-tracker.ts';
 import { defineActionRule } from './define-rule.ts';
-import { arr, str, uint } from './fields.ts';
+import { arr, shown, str, uint } from './fields.ts';
 
 /** Slack for `at` in whole seconds against millisecond entry times. */
 const SECOND = 1000;
@@ -48,7 +48,7 @@ export const approvalsRule = defineActionRule('action.approvals', 'approvals are
       const problems: string[] = [];
       if (rec.value['actionId'] !== actionId) problems.push('another action');
       if (rec.value['digest'] !== digest) problems.push('another digest');
-      if (rec.value['who'] !== undefined && rec.value['who'] !== a.who) problems.push(`person ${String(rec.value['who'])}`);
+      if (rec.value['who'] !== undefined && rec.value['who'] !== a.who) problems.push(`person ${shown(rec.value['who'])}`);
       if (problems.length > 0) api.fail(seen, `${describe(seen)}: approvals[${i}] (${a.who}) names ${describe(rec)}, which records ${problems.join(', ')}`);
     });
   },

@@ -1,6 +1,6 @@
 import { describe } from './action-tracker.ts';
 import { defineActionRule } from './define-rule.ts';
-import { str, tier } from './fields.ts';
+import { shown, str, tier } from './fields.ts';
 
 /** The event that authorises each tier (src/core/action/state-machine.ts). */
 const EVENT_OF_TIER: Record<string, string> = { LOW: 'pass', MEDIUM: 'cooling_elapsed', HIGH: 'signature_verified', CRITICAL: 'quorum_met' };
@@ -33,7 +33,7 @@ export const authorisationRule = defineActionRule('action.authorisation', 'no di
       }
       const authDigest = str(auth.value, 'digest');
       if (digest !== authDigest) {
-        api.fail(seen, `${describe(seen)}: digest ${String(digest).slice(0, 16)}… is not the digest ${String(authDigest).slice(0, 16)}… authorised at entry ${auth.index}`);
+        api.fail(seen, `${describe(seen)}: digest ${shown(digest?.slice(0, 16))}… is not the digest ${shown(authDigest?.slice(0, 16))}… authorised at entry ${auth.index}`);
       }
       return;
     }
@@ -44,16 +44,16 @@ export const authorisationRule = defineActionRule('action.authorisation', 'no di
       api.missing(step, `${describe(seen)}: action ${step.actionId} has no earlier action.classified`);
       return;
     }
-    if (c.value['decision'] !== 'ALLOW') api.fail(seen, `${describe(seen)}: action ${step.actionId} was classified ${String(c.value['decision'])} at entry ${c.index}, not ALLOW`);
+    if (c.value['decision'] !== 'ALLOW') api.fail(seen, `${describe(seen)}: action ${step.actionId} was classified ${shown(c.value['decision'])} at entry ${c.index}, not ALLOW`);
     const t = tier(c.value, 'tier');
     if (t === undefined) {
       api.fail(seen, `${describe(seen)}: the classification at entry ${c.index} records no valid tier`);
       return;
     }
-    if (seen.value['tier'] !== t) api.fail(seen, `${describe(seen)}: tier ${String(seen.value['tier'])} differs from the classified tier ${t} (entry ${c.index})`);
+    if (seen.value['tier'] !== t) api.fail(seen, `${describe(seen)}: tier ${shown(seen.value['tier'])} differs from the classified tier ${t} (entry ${c.index})`);
     if (seen.value['policyHash'] !== c.value['policyHash']) api.fail(seen, `${describe(seen)}: policyHash differs from the classification's (entry ${c.index})`);
     const event = seen.value['event'];
-    if (event !== undefined && event !== EVENT_OF_TIER[t]) api.fail(seen, `${describe(seen)}: event ${String(event)} cannot authorise a ${t} action (expected ${EVENT_OF_TIER[t]})`);
+    if (event !== undefined && event !== EVENT_OF_TIER[t]) api.fail(seen, `${describe(seen)}: event ${shown(event)} cannot authorise a ${t} action (expected ${EVENT_OF_TIER[t]})`);
     if (t !== 'LOW' && state.status === 'classified') {
       api.fail(seen, `${describe(seen)}: a ${t} action was authorised straight after classification, without cooling or awaiting humans`);
     }

@@ -8,7 +8,7 @@ import { Buffer } from 'buffer';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { decodeBase64Url } from '../../../src/core/checkpoint/base64.ts';
-import { isObj, type Obj } from './fields.ts';
+import { isObj, shown, type Obj } from './fields.ts';
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 const MAX_JWS = 16 * 1024;
@@ -42,7 +42,7 @@ function coordinate(v: unknown): Buffer | null {
 
 function publicKeyOf(jwk: Obj, alg: 'EdDSA' | 'ES256'): PublicKey {
   const unusable = (): never => {
-    throw new JwsError(`key '${String(jwk['kid'])}' is not a usable public JWK`);
+    throw new JwsError(`key ${shown(jwk['kid'])} is not a usable public JWK`);
   };
   const x = coordinate(jwk['x']);
   let key: PublicKey;
@@ -66,7 +66,7 @@ function publicKeyOf(jwk: Obj, alg: 'EdDSA' | 'ES256'): PublicKey {
   } else {
     return unusable();
   }
-  if (key.alg !== alg) throw new JwsError(`key '${String(jwk['kid'])}' does not fit alg ${alg}`);
+  if (key.alg !== alg) throw new JwsError(`key ${shown(jwk['kid'])} does not fit alg ${alg}`);
   return key;
 }
 

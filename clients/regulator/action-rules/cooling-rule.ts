@@ -1,6 +1,6 @@
 import { describe } from './action-tracker.ts';
 import { defineActionRule } from './define-rule.ts';
-import { obj, tier, uint } from './fields.ts';
+import { obj, shown, tier, uint } from './fields.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -32,7 +32,7 @@ export const coolingRule = defineActionRule('action.cooling', 'MEDIUM actions wa
       api.fail(seen, `${describe(seen)}: authorised at ${iso(ts)}, ${notBefore - ts} ms before the cooling period of entry ${cooling.index} ended (${iso(notBefore)})`);
     }
     const promised = seen.value['notBefore'];
-    if (promised !== undefined && promised !== notBefore) api.fail(seen, `${describe(seen)}: notBefore ${String(promised)} differs from ${notBefore} of the cooling entry ${cooling.index}`);
+    if (promised !== undefined && promised !== notBefore) api.fail(seen, `${describe(seen)}: notBefore ${shown(promised)} differs from ${notBefore} of the cooling entry ${cooling.index}`);
     if (c === undefined) return;
     const required = uint(obj(c.value, 'requirements') ?? {}, 'coolingMs');
     const start = uint(cooling.value, 'ts');

@@ -46,3 +46,19 @@ export function tier(o: Obj, k: string): Tier | undefined {
   const v = o[k];
   return (TIERS as readonly unknown[]).includes(v) ? (v as Tier) : undefined;
 }
+
+/**
+ * An entry's value as a message shows it: a string as it is, anything else as JSON, at most 64
+ * characters. Never `String(v)` or a template: an attacker's `{"toString": 0}` makes those throw,
+ * and a rule that throws reports a crash instead of the finding.
+ */
+export function shown(v: unknown): string {
+  let s: string | undefined;
+  try {
+    s = typeof v === 'string' ? v : JSON.stringify(v);
+  } catch {
+    s = undefined;
+  }
+  if (s === undefined) return '(unprintable)';
+  return s.length > 64 ? `${s.slice(0, 63)}…` : s;
+}

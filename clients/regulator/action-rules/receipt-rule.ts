@@ -5,7 +5,7 @@ import { canonicalJson } from '../../../src/core/canonical.ts';
 import { approvalsOf, atMs, type Approval } from './approval.ts';
 import { describe } from './action-tracker.ts';
 import { defineActionRule } from './define-rule.ts';
-import { str, uint } from './fields.ts';
+import { shown, str, uint } from './fields.ts';
 import { JwsError, verifyCompactJws } from './compact-jws.ts';
 
 /**
@@ -67,7 +67,7 @@ export const receiptRule = defineActionRule('action.receipt', "each execution's 
     if (jti !== undefined && claims.jti !== jti) bad.push('jti is not the recorded receiptJti');
     const c = state.classified;
     if (c) {
-      if (claims.tier !== c.value['tier']) bad.push(`tier ${claims.tier} is not the classified tier ${String(c.value['tier'])}`);
+      if (claims.tier !== c.value['tier']) bad.push(`tier ${claims.tier} is not the classified tier ${shown(c.value['tier'])}`);
       if (claims.pol !== c.value['policyHash']) bad.push("pol is not the classification's policy hash");
     }
     const auth = state.authorised;
