@@ -205,7 +205,7 @@ async function coolingRun(setup: BenchSetup, database: string | undefined, tag: 
 }
 
 /** The spread run (uniform over WINDOW_MS, from leadMs after seeding starts) and its figures under `prefix`. */
-export async function coolingFigures(setup: BenchSetup, database: string | undefined, prefix: string): Promise<Record<string, number>> {
+async function coolingFigures(setup: BenchSetup, database: string | undefined, prefix: string): Promise<Record<string, number>> {
   const run = await coolingRun(setup, database, `${prefix}spread`, COOLING_N, (i, t0) => t0 + leadMs(COOLING_N) + Math.floor((i * WINDOW_MS) / COOLING_N));
   if (run.dueBeforeReady > 0) process.stderr.write(`bench: scale: ${run.dueBeforeReady} actions fell due before the gateway was ready (raise BENCH_COOLING_LEAD_S)\n`);
   return {

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs before `npm test` and `npm run bench` (npm's pretest and prebench hooks): makes sure the machine has what the tests and benchmarks use for
+# Runs before `npm test` (npm's pretest hook), and as `test-prereqs.sh bench` before `npm run bench`
+# (the benchmarks need neither the browser nor the approver app): makes sure the machine has what they use for
 # real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests,
 # PostgreSQL for the PostgreSQL store's tests (each run creates and drops its own databases),
 # Debian's chromium (never a downloaded browser) and espeak-ng for the approver app's browser tests —
 # installing Debian packages and starting services when they are missing. Quiet when all is there.
 set -euo pipefail
+for_bench=false
+[ "${1:-}" = bench ] && for_bench=true
 
 missing=()
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
@@ -18,8 +21,10 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 # The approver app's browser tests: Debian's Chromium (never a downloaded browser), and espeak-ng
 # to speak the words the fake microphone plays.
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+if ! $for_bench; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test prerequisites missing: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2
@@ -45,7 +50,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 # The approver app's built files (npm's prepare builds them; a checkout without `npm install` has none).
-if [ ! -f web/app/dist/index.html ]; then
+if ! $for_bench && [ ! -f web/app/dist/index.html ]; then
   echo "building the approver app (npm run build:app)" >&2
   npm run -s build:app
 fi

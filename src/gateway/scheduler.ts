@@ -57,9 +57,8 @@ export class Scheduler {
       const now = d.clock.now();
       // Batches of due actions (a cooling batch released in one transaction, expiries in flight
       // together so the store commits them as one group), again while batches come back full and
-      // the tick's time lasts: a backlog
-      // (100,000 cooling periods ending within minutes, a restart after an outage) drains at the
-      // store's speed, not at one batch per tick.
+      // the tick's time lasts: a backlog (100,000 cooling periods ending within minutes, a restart
+      // after an outage) drains at the store's speed, not at one batch per tick.
       const budgetEnd = performance.now() + d.tickMs;
       const drain = async (statuses: readonly ActionStatus[], step: (due: ActionRecord[]) => Promise<void>): Promise<void> => {
         for (;;) {
