@@ -6,7 +6,7 @@
  *   softhsm_sign_rps         PKCS#11 SoftHSMv2, Ed25519, one at a time, sequential
  *   softhsm_batch_sign_rps   PKCS#11 SoftHSMv2, Ed25519, signBatch spread over a 4-session pool
  * Starts and stops its own hsm-sim process and SoftHSM token in temp directories.
- * `node bench/hsm.ts` runs it alone.
+ * `npm run bench -- hsm` runs it alone.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -3,7 +3,7 @@
  * does not change (CPU time does: caches, frequency, hyper-threads). Not part of `npm run bench`
  * (a gateway under valgrind runs about 50× slower): run it to judge a change to the LOW path,
  *
- *   node bench/low-tier-instructions.ts [REQUESTS] [CONNECTIONS]
+ *   npm run bench:instructions -- [REQUESTS] [CONNECTIONS]
  *
  * The gateway and the bare proxy each run under `valgrind --tool=callgrind`; each gets the same
  * warm-up, then its counters are zeroed, REQUESTS requests are sent with CONNECTIONS in flight,

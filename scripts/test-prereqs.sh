@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs before `npm test` (npm's pretest hook), and as `test-prereqs.sh bench` before `npm run bench`
-# (the benchmarks need neither the browser nor the approver app): makes sure the machine has what they use for
+# (the benchmarks need neither the browser nor the approver app; `bench valgrind` adds valgrind for
+# `npm run bench:instructions`): makes sure the machine has what they use for
 # real — SoftHSMv2, OpenSC's pkcs11-tool and openssl for the HSM tests, Redis for the replay-cache tests,
 # PostgreSQL for the PostgreSQL store's tests (each run creates and drops its own databases),
 # Debian's chromium (never a downloaded browser) and espeak-ng for the approver app's browser tests —
@@ -8,6 +9,8 @@
 set -euo pipefail
 for_bench=false
 [ "${1:-}" = bench ] && for_bench=true
+with_valgrind=false
+[ "${2:-}" = valgrind ] && with_valgrind=true
 
 missing=()
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
@@ -24,6 +27,9 @@ command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 if ! $for_bench; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+fi
+if $with_valgrind; then
+  command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
