@@ -1,11 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon, { type Request as CannonRequest } from 'autocannon';
 import { closedLoop } from './closed-loop.ts';
-import { BARE_PATH, LOW_PATH, startBenchSetup } from './gateway-setup.ts';
+import { signWithSession } from '../clients/agent/session-signature.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { BARE_PATH, LOW_PATH, ROOT, startBenchSetup } from './gateway-setup.ts';
 import { measureLowTierFloor, ratioCeiling } from './low-tier-floor.ts';
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
@@ -44,6 +47,52 @@ function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
+}
+
+/**
+ * The stripped LOW gateway of bench/low-tier-lean.ts, on its own data directory, with a session of
+ * its own, recording with its own lean layout or (`store: 'gateway'`) with the gateway's store and
+ * services. Loaded as the gateway is, then stopped; returns its run, its CPU per action and how many
+ * `action.passed` entries it logged.
+ */
+async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'gateway'): Promise<{ run: Awaited<ReturnType<typeof load>>; cpuUs: number; logged: number }> {
+  const port = await freePort();
+  const data = join(dir, `lean-${store}`);
+  mkdirSync(data, { recursive: true });
+  const sessionId = 'lean-session';
+  const key = randomBytes(32);
+  const child = fork(join(ROOT, 'bench/low-tier-lean.ts'), [String(port), upstreamUrl, data, sessionId, key.toString('base64url')], {
+    stdio: 'inherit',
+    execArgv: ['--max-semi-space-size=16'],
+    env: { ...process.env, LEAN_STORE: store },
+  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      child.once('message', () => ok());
+      child.once('exit', (code) => fail(new Error(`bench/low-tier-lean.ts exited during start-up (${code})`)));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const signed = () => {
+      const idempotencyKey = randomUUID();
+      const s = signWithSession({ method: 'GET', url: url + LOW_PATH, body: undefined, idempotencyKey, sessionId, key, created: Math.floor(Date.now() / 1000) });
+      return { 'idempotency-key': idempotencyKey, ...s.headers };
+    };
+    const pool: Record<string, string>[] = [];
+    const withSigned = (req: CannonRequest): CannonRequest => ({ ...req, headers: pool.pop() ?? signed() });
+    await autocannon({ url: url + LOW_PATH, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path: LOW_PATH, setupRequest: withSigned }] });
+    for (let i = 0; i < 6000 * DURATION_S; i++) pool.push(signed());
+    const before = cpuMs(child.pid!);
+    const run = await load(url, LOW_PATH, withSigned);
+    const cpuUs = ((cpuMs(child.pid!).process - before.process) * 1000) / run.total;
+    if (run.non2xx > 0) throw new Error(`the stripped gateway (${store} store) answered ${run.non2xx} requests with errors`);
+    const db = new DatabaseSync(join(data, store === 'lean' ? 'lean.db' : 'gateway.db'), { readOnly: true });
+    const count = store === 'lean' ? `SELECT count(*) AS n FROM log WHERE instr(body, '"type":"action.passed"') > 0` : "SELECT count(*) AS n FROM tlog_entries WHERE type = 'action.passed'";
+    const logged = Number((db.prepare(count).get() as { n: number }).n);
+    db.close();
+    return { run, cpuUs, logged };
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 /**
@@ -126,6 +175,9 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
     const cpuBeforeAssertion = cpuMs(gw.pid!);
     const lowAssertion = await load(gwUrl, path, withAssertion);
     const cpuAfterAssertion = cpuMs(gw.pid!);
+    // The stripped gateway, on the same upstream and load: the required work alone, then with the gateway's own store.
+    const lean = await runLean(setup.upstreamUrl, dir, 'lean');
+    const leanGatewayStore = await runLean(setup.upstreamUrl, dir, 'gateway');
     // One request in flight, timed to the microsecond; signed as it is sent (a few µs, the same for every request).
     const bareOne = await closedLoop({ url: setup.bareUrl, path: BARE_PATH, durationS: DURATION_S, connections: 1 });
     const lowOne = await closedLoop({ url: gwUrl, path, durationS: DURATION_S, connections: 1, headers: signedHeaders });
@@ -169,6 +221,18 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       low_tier_requests_cut_in_flight: 8 + 8 + 2 * CONNECTIONS,
       low_tier_actions_logged: logged,
       low_tier_actions_executed_logged: executed,
+      // The stripped gateway (bench/low-tier-lean.ts): only the required work, same components, same
+      // run; then the same with the gateway's store and services recording each action. Its logged
+      // count includes its 2 s warm-up, so it exceeds the measured run's answers.
+      low_tier_lean_rps: Math.round(lean.run.rps),
+      low_tier_lean_ratio: Number((lean.run.rps / bare.rps).toFixed(3)),
+      low_tier_lean_cpu_us_per_action: Math.round(lean.cpuUs),
+      low_tier_lean_actions_logged: lean.logged,
+      low_tier_lean_answered_2xx: lean.run.ok,
+      low_tier_lean_gateway_store_ratio: Number((leanGatewayStore.run.rps / bare.rps).toFixed(3)),
+      low_tier_lean_gateway_store_cpu_us_per_action: Math.round(leanGatewayStore.cpuUs),
+      low_tier_lean_gateway_store_actions_logged: leanGatewayStore.logged,
+      low_tier_lean_gateway_store_answered_2xx: leanGatewayStore.run.ok,
       // Diagnostics: what one LOW action costs the gateway, whatever else the machine is doing.
       low_tier_gateway_cpu_us_per_action: Math.round(((cpuAfter.process - cpuBefore.process) * 1000) / low.total),
       low_tier_gateway_cpu_us_per_action_assertion: Math.round(((cpuAfterAssertion.process - cpuBeforeAssertion.process) * 1000) / lowAssertion.total),
