@@ -55,7 +55,7 @@ function peakRssMb(pid: number): number {
  * services. Loaded as the gateway is, then stopped; returns its run, its CPU per action and how many
  * `action.passed` entries it logged.
  */
-async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'gateway'): Promise<{ run: Awaited<ReturnType<typeof load>>; cpuUs: number; logged: number }> {
+async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'gateway'): Promise<{ run: Awaited<ReturnType<typeof load>>; cpuUs: number; machineUs: number; logged: number }> {
   const port = await freePort();
   const data = join(dir, `lean-${store}`);
   mkdirSync(data, { recursive: true });
@@ -82,14 +82,16 @@ async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'gatewa
     await autocannon({ url: url + LOW_PATH, connections: 8, duration: 2, requests: [{ method: 'GET' as const, path: LOW_PATH, setupRequest: withSigned }] });
     for (let i = 0; i < 6000 * DURATION_S; i++) pool.push(signed());
     const before = cpuMs(child.pid!);
+    const machineBefore = machineBusyMs();
     const run = await load(url, LOW_PATH, withSigned);
+    const machineUs = ((machineBusyMs() - machineBefore) * 1000) / run.total;
     const cpuUs = ((cpuMs(child.pid!).process - before.process) * 1000) / run.total;
     if (run.non2xx > 0) throw new Error(`the stripped gateway (${store} store) answered ${run.non2xx} requests with errors`);
     const db = new DatabaseSync(join(data, store === 'lean' ? 'lean.db' : 'gateway.db'), { readOnly: true });
     const count = store === 'lean' ? `SELECT count(*) AS n FROM log WHERE instr(body, '"type":"action.passed"') > 0` : "SELECT count(*) AS n FROM tlog_entries WHERE type = 'action.passed'";
     const logged = Number((db.prepare(count).get() as { n: number }).n);
     db.close();
-    return { run, cpuUs, logged };
+    return { run, cpuUs, machineUs, logged };
   } finally {
     child.kill('SIGTERM');
   }
@@ -165,11 +167,13 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
     refillSigned(6000 * DURATION_S);
     const cpuBefore = cpuMs(gw.pid!);
     const diskBefore = diskWrittenBytes(gw.pid!);
+    const lowMachineBefore = machineBusyMs();
     const windowStart = process.hrtime.bigint() / 1000n;
     const low = await load(gwUrl, path, withSession);
     // The saturated session run's window on the monotonic clock (µs), which --cpu-prof timestamps use: a profile can be cut to it.
     if (process.env['BENCH_PROFILE']) process.stderr.write(`bench: session run window ${windowStart}..${process.hrtime.bigint() / 1000n} us\n`);
     const cpuAfter = cpuMs(gw.pid!);
+    const lowMachineAfter = machineBusyMs();
     const diskAfter = diskWrittenBytes(gw.pid!);
     refill(Math.max(0, 4000 * DURATION_S - pool.length));
     const cpuBeforeAssertion = cpuMs(gw.pid!);
@@ -245,6 +249,11 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       // The floor (bench/low-tier-floor.ts): what issue #2's required work costs at the least, and
       // the ratio that an implementation doing nothing else could reach on this run's machine.
       bare_proxy_machine_cpu_us_per_request: Math.round(bareMachineUs),
+      // The whole machine's busy CPU per LOW action (gateway, hsm-sim, upstream, load generator):
+      // how far a run is from saturating the cores, as against one thread.
+      low_tier_machine_cpu_us_per_action: Math.round(((lowMachineAfter - lowMachineBefore) * 1000) / low.total),
+      low_tier_lean_machine_cpu_us_per_action: Math.round(lean.machineUs),
+      low_tier_lean_gateway_store_machine_cpu_us_per_action: Math.round(leanGatewayStore.machineUs),
       low_tier_floor_assertion_verify_us: Number(floor.assertionVerifyUs.toFixed(1)),
       low_tier_floor_receipt_sign_us: Number(floor.receiptSignUs.toFixed(1)),
       low_tier_floor_durable_record_us: Number(floor.durableRecordUs.toFixed(1)),
