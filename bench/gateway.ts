@@ -55,7 +55,7 @@ function peakRssMb(pid: number): number {
  * services. Loaded as the gateway is, then stopped; returns its run, its CPU per action and how many
  * `action.passed` entries it logged.
  */
-async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'gateway'): Promise<{ run: Awaited<ReturnType<typeof load>>; cpuUs: number; machineUs: number; logged: number }> {
+async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'gateway'): Promise<{ run: Awaited<ReturnType<typeof load>>; cpuUs: number; mainUs: number; machineUs: number; logged: number }> {
   const port = await freePort();
   const data = join(dir, `lean-${store}`);
   mkdirSync(data, { recursive: true });
@@ -85,13 +85,15 @@ async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'gatewa
     const machineBefore = machineBusyMs();
     const run = await load(url, LOW_PATH, withSigned);
     const machineUs = ((machineBusyMs() - machineBefore) * 1000) / run.total;
-    const cpuUs = ((cpuMs(child.pid!).process - before.process) * 1000) / run.total;
+    const after = cpuMs(child.pid!);
+    const cpuUs = ((after.process - before.process) * 1000) / run.total;
+    const mainUs = ((after.main - before.main) * 1000) / run.total;
     if (run.non2xx > 0) throw new Error(`the stripped gateway (${store} store) answered ${run.non2xx} requests with errors`);
     const db = new DatabaseSync(join(data, store === 'lean' ? 'lean.db' : 'gateway.db'), { readOnly: true });
     const count = store === 'lean' ? `SELECT count(*) AS n FROM log WHERE instr(body, '"type":"action.passed"') > 0` : "SELECT count(*) AS n FROM tlog_entries WHERE type = 'action.passed'";
     const logged = Number((db.prepare(count).get() as { n: number }).n);
     db.close();
-    return { run, cpuUs, machineUs, logged };
+    return { run, cpuUs, mainUs, machineUs, logged };
   } finally {
     child.kill('SIGTERM');
   }
@@ -231,6 +233,7 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       low_tier_lean_rps: Math.round(lean.run.rps),
       low_tier_lean_ratio: Number((lean.run.rps / bare.rps).toFixed(3)),
       low_tier_lean_cpu_us_per_action: Math.round(lean.cpuUs),
+      low_tier_lean_main_thread_cpu_us_per_action: Math.round(lean.mainUs),
       low_tier_lean_actions_logged: lean.logged,
       low_tier_lean_answered_2xx: lean.run.ok,
       low_tier_lean_gateway_store_ratio: Number((leanGatewayStore.run.rps / bare.rps).toFixed(3)),
