@@ -27,7 +27,7 @@
  *
  * argv: port upstreamUrl dataDir sessionId sessionKey(base64url)
  */
-import { createHash, createSecretKey } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { fdatasync, openSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -64,7 +64,9 @@ const PROXIED = /^\/proxy\/([^/?]+)\//;
 const sessionKey = createSecretKey(Buffer.from(sessionKeyB64, 'base64url'));
 const policy = policyPort(parsePolicy(benchPolicy(upstream), 'bench.yaml'));
 
-const hsm = await startHsmSim({ dataDir: join(dataDir, 'hsm-sim'), logLevel: 'warn', onLog: () => {} });
+// Secrets of this run only (none written to disk), so the device starts without a word on stderr.
+const secret = () => randomBytes(24).toString('base64url');
+const hsm = await startHsmSim({ dataDir: join(dataDir, 'hsm-sim'), masterSecret: secret(), soPin: secret(), userPin: secret(), logLevel: 'warn', onLog: () => {} });
 const device = new HsmSimSigner({ endpoint: hsm.endpoint, userPin: hsm.userPin });
 await device.ensureKeys();
 const signer = new BatchingSigner(device);
