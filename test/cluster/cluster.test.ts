@@ -48,6 +48,17 @@ let payments: ExampleActuator;
 let infra: ExampleActuator;
 const replicas: { name: string; port: number; pid: number }[] = [];
 
+/** How many entries the cluster's log holds, read from its database (not from a checkpoint). */
+async function logSize(): Promise<number> {
+  const c = new pg.Client({ connectionString: env['DATABASE_URL'] });
+  await c.connect();
+  try {
+    return Number((await c.query('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM tlog_entries')).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
 async function admin(sql: string): Promise<pg.QueryResult> {
   const c = new pg.Client({ connectionString: PG_ADMIN_URL });
   await c.connect();
@@ -373,8 +384,13 @@ describe('npm run cluster -- --replicas 3', () => {
     const before = Number(beforeNote.split('\n')[1]);
     process.kill(victim.pid, 'SIGKILL');
     for (let i = 0; i < 3; i++) expect((await send('GET', '/proxy/payments/balances/acc-1', `after-integrator-${i}`)).status).toBe(200);
+    // The log as written now holds entries the victim never saw: only a live integrator can sign them.
+    // (A checkpoint larger than `before` alone proves nothing: the victim may have signed one just
+    // before it died, which is how this test once passed its wait with no new integrator yet.)
+    const written = await logSize();
     // Another replica holds the lease once the dead one's expires (5 s), and signs what was left.
-    await waitFor(async () => ((await size()) > before ? true : undefined), 30_000, 250);
+    await waitFor(() => (integratorNow().some((n) => n.pid !== victim.pid) ? true : undefined), 30_000, 250);
+    await waitFor(async () => ((await size()) >= written ? true : undefined), 30_000, 250);
     expect(integratorNow().filter((n) => n.pid !== victim.pid)).toHaveLength(1);
     // An outside C2SP client, through the balancer with public resources only: both checkpoints are
     // signed by the one log key, each root is what the public tiles give, and the later tree extends

@@ -6,19 +6,32 @@ import { createServer } from 'node:net';
  *
  * Chosen below the kernel's ephemeral range: a port that listen(0) handed out and released can be
  * taken again at once by any outgoing connection of a parallel test file (seen in CI as
- * EADDRINUSE). Ports below that range are only ever taken by someone who asks for them by number,
- * so a random one, checked free here and never handed out twice by this process, stays free.
+ * EADDRINUSE). Ports below that range are only ever taken by someone who asks for them by number:
+ * here, the test files. Each vitest worker (VITEST_POOL_ID, 1 to maxWorkers) draws from a slice of
+ * that range of its own, so two files running at once cannot pick the same port, one between the
+ * other's check and its server's bind (a clean-clone run saw the README tour's gateway find its
+ * example MCP port taken that way); within a worker a port is never handed out twice.
  */
 const given = new Set<number>();
 
+/** Slices of the range: more than any maxWorkers this suite uses, each still about 1,400 ports. */
+const SLICES = 16;
+
 function belowEphemeral(): { lo: number; hi: number } | undefined {
+  let low: number;
   try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (Number.isInteger(low) && low > 12_000) return { lo: 10_000, hi: Math.min(low, 65_536) - 1 };
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
   } catch {
-    /* not Linux: fall back to the kernel's choice */
+    return undefined; // not Linux: fall back to the kernel's choice
   }
-  return undefined;
+  if (!Number.isInteger(low) || low <= 12_000) return undefined;
+  const lo = 10_000;
+  const hi = Math.min(low, 65_536) - 1;
+  const worker = Number(process.env['VITEST_POOL_ID']);
+  if (!Number.isInteger(worker) || worker < 1) return { lo, hi };
+  const width = Math.floor((hi - lo + 1) / SLICES);
+  const slice = (worker - 1) % SLICES;
+  return { lo: lo + slice * width, hi: lo + (slice + 1) * width - 1 };
 }
 
 function tryListen(port: number): Promise<number | undefined> {
@@ -32,15 +45,20 @@ function tryListen(port: number): Promise<number | undefined> {
   });
 }
 
+/** The range this process draws from (exported for its test). */
+export function portRange(): { lo: number; hi: number } | undefined {
+  return belowEphemeral();
+}
+
 export async function freePort(): Promise<number> {
   const range = belowEphemeral();
   for (let i = 0; range !== undefined && i < 200; i++) {
     const p = range.lo + Math.floor(Math.random() * (range.hi - range.lo + 1));
     if (given.has(p)) continue;
-    if ((await tryListen(p)) === p) {
-      given.add(p);
-      return p;
-    }
+    // Reserved before the check, so calls in flight together cannot both take it.
+    given.add(p);
+    if ((await tryListen(p)) === p) return p;
+    given.delete(p);
   }
   const p = await tryListen(0);
   if (p === undefined) throw new Error('no free loopback port');

@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, portRange } from './free-port.ts';
+
+describe('freePort', () => {
+  const pool = process.env['VITEST_POOL_ID'];
+  afterEach(() => {
+    if (pool === undefined) delete process.env['VITEST_POOL_ID'];
+    else process.env['VITEST_POOL_ID'] = pool;
+  });
+
+  it('gives each vitest worker a slice of its own below the ephemeral range, so parallel files never pick the same port', () => {
+    const slices = [1, 2, 3].map((id) => {
+      process.env['VITEST_POOL_ID'] = String(id);
+      return portRange();
+    });
+    // Linux (this suite's machine): the kernel's ephemeral range starts above 12,000.
+    for (const s of slices) {
+      expect(s).toBeDefined();
+      expect(s!.hi - s!.lo).toBeGreaterThan(1000);
+    }
+    for (let i = 1; i < slices.length; i++) expect(slices[i]!.lo).toBeGreaterThan(slices[i - 1]!.hi);
+    delete process.env['VITEST_POOL_ID'];
+    const whole = portRange()!;
+    expect(whole.lo).toBeLessThanOrEqual(slices[0]!.lo);
+    expect(whole.hi).toBeGreaterThanOrEqual(slices[2]!.hi);
+  });
+
+  it('hands out ports from its worker\'s slice, never the same one twice', async () => {
+    const range = portRange()!;
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    expect(new Set(ports).size).toBe(20);
+    for (const p of ports) {
+      expect(p).toBeGreaterThanOrEqual(range.lo);
+      expect(p).toBeLessThanOrEqual(range.hi);
+    }
+  });
+});
