@@ -94,6 +94,8 @@ function leanRecorder(): Recorder {
     node: db.prepare('INSERT INTO nodes VALUES (?, ?)'),
   };
 
+  // The frontier advances as entries are inserted and is not rolled back with a failed item: here
+  // an item can only fail before its first append (a reused idempotency key), so it stays in step.
   const frontier = Frontier.empty();
   /** Appends a canonical entry to the log within the open transaction; returns its index. */
   function append(entry: Record<string, unknown>): number {
