@@ -19,10 +19,11 @@ describe('freePort', () => {
       expect(s!.hi - s!.lo).toBeGreaterThan(1000);
     }
     for (let i = 1; i < slices.length; i++) expect(slices[i]!.lo).toBeGreaterThan(slices[i - 1]!.hi);
+    // A process outside vitest (a benchmark beside a test run) gets a slice no worker of this suite uses.
     delete process.env['VITEST_POOL_ID'];
-    const whole = portRange()!;
-    expect(whole.lo).toBeLessThanOrEqual(slices[0]!.lo);
-    expect(whole.hi).toBeGreaterThanOrEqual(slices[2]!.hi);
+    const outside = portRange()!;
+    expect(outside.hi - outside.lo).toBeGreaterThan(1000);
+    for (const s of slices) expect(outside.lo > s!.hi || outside.hi < s!.lo).toBe(true);
   });
 
   it('hands out ports from its worker\'s slice, never the same one twice', async () => {

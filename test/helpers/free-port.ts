@@ -10,7 +10,9 @@ import { createServer } from 'node:net';
  * here, the test files. Each vitest worker (VITEST_POOL_ID, 1 to maxWorkers) draws from a slice of
  * that range of its own, so two files running at once cannot pick the same port, one between the
  * other's check and its server's bind (a clean-clone run saw the README tour's gateway find its
- * example MCP port taken that way); within a worker a port is never handed out twice.
+ * example MCP port taken that way); within a worker a port is never handed out twice. A process
+ * outside vitest (the benchmarks, which may run beside a test run) takes the last slice, which no
+ * worker of this suite reaches (its maxWorkers is far below SLICES).
  */
 const given = new Set<number>();
 
@@ -27,10 +29,12 @@ function belowEphemeral(): { lo: number; hi: number } | undefined {
   if (!Number.isInteger(low) || low <= 12_000) return undefined;
   const lo = 10_000;
   const hi = Math.min(low, 65_536) - 1;
-  const worker = Number(process.env['VITEST_POOL_ID']);
-  if (!Number.isInteger(worker) || worker < 1) return { lo, hi };
+  const pool = Number(process.env['VITEST_POOL_ID']);
+  const worker = Number.isInteger(pool) && pool >= 1 ? pool : SLICES;
+  // A second test run beside the first (another checkout) sets FREE_PORT_SLICE_OFFSET to draw from other slices.
+  const offset = Number(process.env['FREE_PORT_SLICE_OFFSET'] ?? 0);
   const width = Math.floor((hi - lo + 1) / SLICES);
-  const slice = (worker - 1) % SLICES;
+  const slice = (worker - 1 + (Number.isInteger(offset) && offset > 0 ? offset : 0)) % SLICES;
   return { lo: lo + slice * width, hi: lo + (slice + 1) * width - 1 };
 }
 
