@@ -4,6 +4,7 @@ import { FirewallError } from '../core/errors.ts';
 import type { PrincipalRecord } from './ports/principals.ts';
 import type { Store } from './ports/store.ts';
 import type { ReplayCache } from './ports/replay-cache.ts';
+import { useOnce } from './single-use.ts';
 
 export interface AuthenticatorOptions {
   store: Store;
@@ -27,17 +28,9 @@ function unauthorised(message: string, cause?: unknown): FirewallError {
 }
 
 /**
- * Codes: AUTH_INVALID (401, every verification failure); after a valid signature, 503s that refuse
- * what might be a replay and are not counted as failed authentications: REPLAY_CACHE_FULL (too many
- * unexpired assertion ids to remember another), REPLAY_CACHE_UNAVAILABLE (the shared replay cache
- * cannot be reached), REPLAY_CACHE_RESTARTED (the assertion was issued before the cache could
- * remember every id: this gateway started, or the shared cache lost its data; mint a new one).
+ * Codes: AUTH_INVALID (401, every verification failure); after a valid signature, the 503s of
+ * single-use.ts (ReplayCheckCode) that refuse what might be a replay.
  */
-type ReplayCheckCode = 'REPLAY_CACHE_FULL' | 'REPLAY_CACHE_UNAVAILABLE' | 'REPLAY_CACHE_RESTARTED';
-
-function replayCheckFailed(code: ReplayCheckCode, message: string, cause?: unknown): FirewallError {
-  return new FirewallError(code, message, { status: 503, cause, detail: { retryAfterSeconds: 1 } });
-}
 
 /**
  * Verifies a JWT client assertion (RFC 7523 style, bound to the request like DPoP's htm/htu):
@@ -86,15 +79,8 @@ export class Authenticator {
     if (payload['htm'] !== method) throw unauthorised('the client assertion is bound to another HTTP method');
     if (payload['htu'] !== this.#o.audience + pathname) throw unauthorised('the client assertion is bound to another URL');
     if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200) throw unauthorised('the client assertion jti is malformed');
-    let outcome: Awaited<ReturnType<ReplayCache['use']>>;
-    try {
-      outcome = await this.#o.replay.use(`${id}\n${payload.jti}`, { issuedAt: (payload.iat as number) * 1000, expiresAt: (payload.exp as number) * 1000 + 10_000 }, now);
-    } catch (cause) {
-      throw replayCheckFailed('REPLAY_CACHE_UNAVAILABLE', 'the replay cache cannot be reached; the assertion is refused rather than risk accepting a replay', cause);
-    }
-    if (outcome === 'reused') throw unauthorised('the client assertion was already used');
-    if (outcome === 'forgotten') throw replayCheckFailed('REPLAY_CACHE_RESTARTED', 'the client assertion was issued before the replay cache (re)started, so it may have been used; mint a new one');
-    if (outcome === 'full') throw replayCheckFailed('REPLAY_CACHE_FULL', 'too many unexpired client assertions to remember another; retry shortly');
+    const fresh = await useOnce(this.#o.replay, `${id}\n${payload.jti}`, { issuedAt: (payload.iat as number) * 1000, expiresAt: (payload.exp as number) * 1000 + 10_000 }, now, 'client assertion');
+    if (!fresh) throw unauthorised('the client assertion was already used');
     return principal;
   }
 

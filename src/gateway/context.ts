@@ -6,6 +6,7 @@ import type { BranchCard } from '../core/branch-card/branch-card.ts';
 import type { Store } from './ports/store.ts';
 import type { EventHub } from './ports/event-hub.ts';
 import type { Authenticator } from './authenticate.ts';
+import type { ReplayCache } from './ports/replay-cache.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { Metrics } from './metrics.ts';
 import type { PolicyPort } from './ports/policy.ts';
@@ -33,6 +34,8 @@ export interface GatewayContext {
   /** Seals what the gateway stores but must not hold in clear (challenge nonces), with an HSM key. */
   sealer: Sealer;
   auth: Authenticator;
+  /** Single-use ids of client assertions and DPoP proofs: shared by the replicas (Redis), or this gateway's own. */
+  replay: ReplayCache;
   sessions: Sessions;
   limits: RateLimits;
   dispatcher: Dispatcher;

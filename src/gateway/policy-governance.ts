@@ -7,6 +7,7 @@ import { canonicalDigest } from '../core/canonical.ts';
 import type { Clock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import { parsePolicy } from '../core/policy/parse.ts';
+import { velocityScopesOf } from '../core/policy/velocity.ts';
 import type { Policy, PolicyDocument, QuorumRequirement, SignatureSpec } from '../core/policy/types.ts';
 import { diffPolicies, governanceRequirements, isRelaxation, validateRelaxationEvidence } from '../core/policy-governance/index.ts';
 import type { Store, StoreTx } from './ports/store.ts';
@@ -73,8 +74,16 @@ export class PolicyGovernance {
     this.internalActuators = new Map([[POLICY_ACTUATOR, (r, receipt) => this.#apply(r, receipt)]]);
   }
 
-  /** For GatewayParts.policy. */
-  readonly policy = () => this.holder.port();
+  /** Set while the store holds a newer activation this gateway could not install: it decides nothing meanwhile. */
+  #stale: FirewallError | null = null;
+  #watch: NodeJS.Timeout | undefined;
+  #refreshing = false;
+
+  /** For GatewayParts.policy. Fails closed (503, readiness false) while the active policy is out of reach. */
+  readonly policy = () => {
+    if (this.#stale !== null) throw this.#stale;
+    return this.holder.port();
+  };
 
   /**
    * Opens governance on a store, with the policy file the operator started the gateway with. The
@@ -83,6 +92,12 @@ export class PolicyGovernance {
    * policy stays in force, with a `policy.file_refused` entry in the log.
    */
   static async open(o: { store: Store; clock: Clock; initial: Policy; source?: string; log: PolicyGovernance['log'] }): Promise<PolicyGovernance> {
+    const gov = await PolicyGovernance.#open(o);
+    await gov.#indexVelocityScopes();
+    return gov;
+  }
+
+  static async #open(o: { store: Store; clock: Clock; initial: Policy; source?: string; log: PolicyGovernance['log'] }): Promise<PolicyGovernance> {
     const versions = o.store.policyVersions;
     const source = o.source ?? (await readFile(o.initial.file, 'utf8').catch(() => '# source unavailable: policy given programmatically\n'));
     const active = await versions.active();
@@ -113,6 +128,60 @@ export class PolicyGovernance {
     }
     await gov.propose({ text: source, proposer: { kind: 'file', id: 'operator' }, note: `policy file ${o.initial.file} at start-up` }, undefined, o.initial);
     return gov;
+  }
+
+  /**
+   * The store keeps indexes for the velocity windows the active policy counts. A failure leaves
+   * the policy in force (windows without an index are still counted exactly, by a scan): logged.
+   */
+  async #indexVelocityScopes(): Promise<void> {
+    const scopes = velocityScopesOf(this.holder.policy());
+    try {
+      await this.#store.indexVelocityScopes(scopes);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, scopes }, 'the store could not index the velocity windows of the active policy; they are counted without an index');
+    }
+  }
+
+  /**
+   * Installs an activation another gateway on the same database committed (replicas: each applies
+   * its own activations at once and hears of the others' here). Should the stored policy not be
+   * installable, this gateway refuses to decide (`policy` throws GATEWAY_NOT_READY) rather than go
+   * on under an older policy, until a later refresh installs it.
+   */
+  async refresh(): Promise<void> {
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    try {
+      const active = await this.versions.active();
+      if (active === undefined || active.seq <= this.holder.seq) {
+        this.#stale = null;
+        return;
+      }
+      let next: Policy;
+      try {
+        next = await PolicyGovernance.#reparse(this.versions, active.hash, this.log);
+      } catch (cause) {
+        this.#stale = new FirewallError('GATEWAY_NOT_READY', `the active policy (activation ${active.seq}) could not be installed here; nothing is decided until it is`, { status: 503, cause });
+        this.log.error({ hash: active.hash, activation: active.seq, err: (cause as Error).message }, 'another gateway activated a policy this one cannot install: refusing to decide until it can');
+        return;
+      }
+      if (this.holder.install(next, active.seq)) {
+        this.#stale = null;
+        this.log.warn({ hash: active.hash, activation: active.seq }, 'installed the policy another gateway activated');
+        await this.#indexVelocityScopes();
+      }
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
+  /** Refreshes every `intervalMs` until close: how long another gateway's activation takes to apply here. */
+  watch(intervalMs: number): void {
+    this.#watch ??= setInterval(() => {
+      this.refresh().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not read the active policy; will retry'));
+    }, intervalMs);
+    this.#watch.unref();
   }
 
   static async #reparse(versions: PolicyVersionReads, hash: string, log: PolicyGovernance['log']): Promise<Policy> {
@@ -200,7 +269,7 @@ export class PolicyGovernance {
       await tx.policyVersions.putProposal(proposal);
       return { seq: undefined, record };
     });
-    if (out.seq !== undefined) this.holder.install(next, out.seq);
+    if (out.seq !== undefined && this.holder.install(next, out.seq)) await this.#indexVelocityScopes();
     if (out.record !== undefined) events?.changed(out.record);
     return proposal;
   }
@@ -317,7 +386,7 @@ export class PolicyGovernance {
       ]);
       return { record: done ?? a, install: { next, seq } };
     });
-    if (out.install !== undefined) this.holder.install(out.install.next, out.install.seq);
+    if (out.install !== undefined && this.holder.install(out.install.next, out.install.seq)) await this.#indexVelocityScopes();
     return out.record;
   }
 
@@ -332,7 +401,8 @@ export class PolicyGovernance {
   }
 
   close(): void {
-    /* nothing of its own to release: the store holds the connections */
+    clearInterval(this.#watch);
+    this.#watch = undefined;
   }
 }
 

@@ -18,6 +18,7 @@ import { oauthRouter } from '../adapters/http/routes/oauth.ts';
 import { recordApproval } from '../gateway/approvals.ts';
 import { AgentTokens } from '../gateway/mcp/agent-tokens.ts';
 import { DpopVerifier } from '../gateway/mcp/dpop.ts';
+import { RevokedTokens } from '../gateway/mcp/revoked-tokens.ts';
 import { McpClientCapabilities } from '../gateway/mcp/client-capabilities.ts';
 import { McpReads } from '../gateway/mcp/mcp-reads.ts';
 import { ToolCalls } from '../gateway/mcp/tool-calls.ts';
@@ -47,8 +48,12 @@ export interface AssembledGateway {
   closers: (() => Promise<void>)[];
 }
 
-function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: GatewayConfig): RouterMount[] {
-  const tokens = new AgentTokens({ store: ctx.store, signer: ctx.signer, clock: ctx.clock, origin: ctx.publicUrl, ttlSec: config.agentTokenTtlSec });
+function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: GatewayConfig, closers: (() => Promise<void>)[]): RouterMount[] {
+  // Revocations made through any replica, read back from the log each second.
+  const revoked = new RevokedTokens({ log: ctx.store.log, clock: ctx.clock });
+  revoked.watch(REPLICA_REFRESH_MS, (e) => ctx.log.warn({ err: (e as Error).message }, 'could not read the revoked agent tokens; will retry'));
+  closers.push(async () => revoked.close());
+  const tokens = new AgentTokens({ store: ctx.store, signer: ctx.signer, clock: ctx.clock, origin: ctx.publicUrl, ttlSec: config.agentTokenTtlSec, replay: ctx.replay, revoked });
   const catalog = new ToolCatalog({ upstream, policy: ctx.policy, clock: ctx.clock, log: ctx.log });
   const calls = new ToolCalls({ ctx, catalog, holdMs: config.mcpHoldMs });
   const reads = new McpReads({
@@ -60,7 +65,7 @@ function mcpMounts(ctx: GatewayContext, upstream: SdkMcpUpstream, config: Gatewa
     },
     now: () => ctx.clock.now(),
   });
-  const dpop = new DpopVerifier({ clock: ctx.clock });
+  const dpop = new DpopVerifier({ clock: ctx.clock, replay: ctx.replay });
   return [
     { path: '/', router: oauthRouter(ctx, tokens, dpop) },
     { path: '/mcp', router: mcpRouter(ctx, { tokens, dpop, calls, catalog, reads, capabilities: new McpClientCapabilities() }) },
@@ -81,6 +86,8 @@ export function policyDocument(p: Policy): Record<string, unknown> {
  */
 /** How long the log integrator's lease lasts unrenewed: another replica takes over within this after it dies. */
 const INTEGRATOR_LEASE_MS = 5000;
+/** How often each gateway reads what other replicas changed through the store: the active policy, revoked agent tokens. */
+const REPLICA_REFRESH_MS = 1000;
 
 export async function assembleGateway(o: {
   config: GatewayConfig;
@@ -114,6 +121,9 @@ export async function assembleGateway(o: {
   });
   // The active policy survives restarts; the file applies only if it does not relax it (docs/governance.md).
   const governance = await openPolicyGovernance({ store, clock: o.clock, initial: o.policyFile, log });
+  // Replicas on one database: another gateway's activation applies here within a second, as
+  // disabling an agent does (docs/governance.md §Replicas).
+  governance.watch(REPLICA_REFRESH_MS);
   const active = governance.holder.policy();
   if (active.hash !== o.policyFile.hash) log.warn({ active: active.hash, file: o.policyFile.hash }, 'the policy file differs from the active policy, which stays in force');
   // Biological signatures (HIGH) and the biological part of quorums (CRITICAL): docs/protocol.md.
@@ -153,7 +163,7 @@ export async function assembleGateway(o: {
         { path: '/', router: comparatorRouter(ctx, comparator) },
         ...regulatorConsole.mounts(ctx),
         ...approver.mounts(ctx, comparator),
-        ...mcpMounts(ctx, mcp, o.config),
+        ...mcpMounts(ctx, mcp, o.config, closers),
         ];
       },
       attach: [signatures.attach],

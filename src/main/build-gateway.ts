@@ -145,6 +145,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
     ready: () => executionReady,
     log,
   });
+  // Client assertions (every entrance) and DPoP proofs: one id, one use, on every replica.
+  const replay = shared?.assertions ?? new MemoryReplayCache({ since: clock.now() });
   const ctx: GatewayContext = {
     publicUrl: config.publicUrl,
     trustProxy: proxyaddr.compile(config.trustedProxies),
@@ -155,7 +157,8 @@ export function buildGateway(parts: GatewayParts): Gateway {
     clock,
     signer,
     sealer: parts.sealer,
-    auth: new Authenticator({ store, clock, audience: config.publicUrl, replay: shared?.assertions ?? new MemoryReplayCache({ since: clock.now() }) }),
+    auth: new Authenticator({ store, clock, audience: config.publicUrl, replay }),
+    replay,
     sessions: new Sessions({
       signer,
       clock,

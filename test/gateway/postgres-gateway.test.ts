@@ -3,7 +3,7 @@
  * end over real HTTP: every tier, the log verified by the offline verifier (clients/regulator), the
  * database going away mid-run, and a second gateway with its own store on the same database.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/gateway/config.ts';
 import { failedStart } from '../helpers/gateway-process.ts';
 import { ROOT, startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { tighten } from '../governance/helpers.ts';
 import { createTestPki, type TestPki } from '../log/helpers/pki.ts';
 import { AttestedSigner } from '../regulator/helpers/attested-signer.ts';
 import { addPrincipal, exportWith, issueToken } from '../regulator/helpers/regulator.ts';
@@ -117,6 +118,44 @@ describe('the gateway on PostgreSQL', () => {
       const report = await verifyBundle(await exportWith(h, token), { rootPem: pki.rootPem });
       expect(report.findings).toEqual([]);
       expect(report.ok).toBe(true);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it("a second gateway applies the other's policy activation within a second, and decides nothing under an activation it cannot install", async () => {
+    const b = await startHarness({ replicaOf: h, ownStore: true, env: { DATABASE_URL: db.url } });
+    try {
+      const before = h.governance.holder.policy().hash;
+      expect(b.governance.holder.policy().hash).toBe(before);
+      // A tightening proposed through the first gateway applies there at once...
+      const text = readFileSync(join(h.dir, 'policy.yaml'), 'utf8');
+      const proposal = await h.governance.propose({ text: tighten(text), proposer: { kind: 'file', id: 'operator' } });
+      expect(proposal.status).toBe('applied');
+      const after = h.governance.holder.policy().hash;
+      expect(after).not.toBe(before);
+      // ...and the second gateway decides under it once its watch has read the activation.
+      await waitFor(() => (b.governance.holder.policy().hash === after ? true : undefined), 3_000);
+      const agent = await h.addAgent('agent-three', 'uma');
+      const res = await b.as(agent, 'POST', '/proxy/payments/transfers', { body: { payee: 'DE77', amount: 50, currency: 'EUR' }, headers: { 'idempotency-key': 'pg-policy-1' } });
+      expect(res.status).toBe(202);
+      const id = res.headers.get('analog-firewall-action')!;
+      const action = (await (await b.as('alice', 'GET', `/v1/actions/${id}`)).json()) as { policyHash: string };
+      expect(action.policyHash).toBe(after);
+
+      // An activation of a version neither can install (not stored): both refuse to decide rather
+      // than go on under the older policy, and serve again once it is gone.
+      const [bogus] = (await inDatabase(db.url, "INSERT INTO policy_activations (hash, at) VALUES (repeat('ab', 32), 0) RETURNING seq")) as { seq: string }[];
+      try {
+        for (const g of [h, b]) await waitFor(async () => ((await fetch(`${g.url}/readyz`)).status === 503 ? true : undefined), 5_000);
+        const refused = await b.as(agent, 'POST', '/proxy/payments/transfers', { body: { payee: 'DE78', amount: 50, currency: 'EUR' }, headers: { 'idempotency-key': 'pg-policy-2' } });
+        expect(refused.status).toBe(503);
+        expect(((await refused.json()) as { code: string }).code).toBe('GATEWAY_NOT_READY');
+      } finally {
+        await inDatabase(db.url, `DELETE FROM policy_activations WHERE seq = ${Number(bogus!.seq)}`);
+      }
+      for (const g of [h, b]) await waitFor(async () => ((await fetch(`${g.url}/readyz`)).status === 200 ? true : undefined), 5_000);
+      expect(b.governance.holder.policy().hash).toBe(after);
     } finally {
       await b.close();
     }

@@ -15,6 +15,7 @@ import { mintAssertion } from '../helpers/assertion.ts';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { seedEpoch, startOwnRedis, uniquePrefix, type OwnRedis } from '../helpers/redis-server.ts';
 import { readEvents } from '../helpers/sse.ts';
+import { clientAssertion, tokenRequest } from '../mcp/helpers.ts';
 
 let redis: OwnRedis;
 let a: Harness;
@@ -97,6 +98,11 @@ describe('Redis killed mid-run, then back empty', () => {
       });
       expect(ws.status).toBe(503);
       expect(JSON.parse(ws.body)).toMatchObject({ code: 'AUTH_LIMITER_UNAVAILABLE' });
+      // The MCP token endpoint too, in OAuth's own format (503 temporarily_unavailable, the gateway's code beside it).
+      const issued = await tokenRequest(a, { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await clientAssertion(a) });
+      expect(issued.status).toBe(503);
+      expect(issued.headers.get('retry-after')).toBe('1');
+      expect(await issued.json()).toMatchObject({ error: 'temporarily_unavailable', code: 'AUTH_LIMITER_UNAVAILABLE' });
       // The replay checks behind it fail closed too: a valid, unused assertion is not accepted.
       const err = await a.gw.ctx.auth.verify(`Bearer ${await token()}`, 'GET', PATH).then(() => undefined, (e: unknown) => e);
       expect(isFirewallError(err) ? [err.code, err.status] : err).toEqual(['REPLAY_CACHE_UNAVAILABLE', 503]);

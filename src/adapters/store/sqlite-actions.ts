@@ -10,7 +10,8 @@ import { VelocityTotals } from './sqlite-velocity.ts';
 /**
  * The action aggregate on SQLite: the record as a JSON document, with the columns the scheduler
  * (status, due_at) and the velocity windows (agent, owner, organisation, actuator, amount,
- * currency, created_at) query.
+ * currency, created_at) query. The velocity windows' indexes follow the active policy
+ * (sqlite-velocity.ts velocityIndexDdl).
  */
 export const ACTIONS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -32,7 +33,6 @@ CREATE TABLE IF NOT EXISTS actions (
   UNIQUE (agent, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS actions_due ON actions (status, due_at);
-CREATE INDEX IF NOT EXISTS actions_velocity ON actions (agent, actuator, created_at);
 `;
 
 /**

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FirewallError } from '../../core/errors.ts';
 import type { ActionStatus } from '../../core/action/status.ts';
+import type { VelocityScope } from '../../core/policy/types.ts';
 import type { ActionRecord } from '../../gateway/action-record.ts';
 import type { ApproverReads } from '../../gateway/ports/approver.ts';
 import type { AuditAppender } from '../../gateway/ports/audit-log.ts';
@@ -22,7 +23,7 @@ import { REGULATOR_CONSOLE_SCHEMA, SqliteRegulatorConsoleReads } from './sqlite-
 import { openSignatureTables } from './sqlite-signature-schema.ts';
 import { SqliteSignatureReads } from './sqlite-signatures.ts';
 import { SqliteStoreTx } from './sqlite-store-tx.ts';
-import { migrateVelocityScopes } from './sqlite-velocity.ts';
+import { migrateVelocityScopes, velocityIndexDdl } from './sqlite-velocity.ts';
 import { fsyncDir, syncWalFile } from './sqlite-wal-sync.ts';
 import { prepareAll } from './sqlite-statements.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
@@ -317,6 +318,14 @@ export class SqliteStore implements Store {
   readonly approver: ApproverReads;
   readonly regulatorConsole: RegulatorConsoleReads;
   readonly log: LogReads;
+
+  indexVelocityScopes(scopes: readonly VelocityScope[]): Promise<void> {
+    const ddl = velocityIndexDdl(scopes);
+    // A write like any other, in the group commit's transaction: no batch sees half the change.
+    return this.tx(async () => {
+      this.db.exec(ddl);
+    });
+  }
 
   async ping(): Promise<boolean> {
     if (this.#failed !== null) return false;

@@ -74,7 +74,10 @@ export function classify(policy: Policy, descriptor: ActionDescriptor, options: 
     decidingRule = top.rule.id;
     for (const c of matched) {
       const role = c === top ? '' : tierRank(c.rule.tier) < top.rank ? ' (outranked)' : ' (same tier)';
-      reasons.push(`rule ${c.rule.id} → ${c.rule.tier}${role}: ${c.rule.reason ?? 'matched'}`);
+      // ASCII ('->', not an arrow): one character beyond Latin-1 makes every record and log entry
+      // that carries the reasons a two-byte string, which V8 encodes to UTF-8 on a slow path (12 %
+      // of the instructions of a LOW action's record, bench/low-tier-record.ts).
+      reasons.push(`rule ${c.rule.id} -> ${c.rule.tier}${role}: ${c.rule.reason ?? 'matched'}`);
     }
   }
 

@@ -3,7 +3,7 @@ import { normaliseCurrency } from '../action/currency.ts';
 import { FirewallError } from '../errors.ts';
 import type { Tier } from '../tier.ts';
 import { formatDuration } from './duration.ts';
-import { velocityPrincipalOf, type Policy, type VelocityPrincipal, type VelocityQuery, type VelocityRule, type VelocityTotal } from './types.ts';
+import { velocityPrincipalOf, VELOCITY_SCOPES, type Policy, type VelocityPrincipal, type VelocityQuery, type VelocityRule, type VelocityScope, type VelocityTotal } from './types.ts';
 
 /**
  * Velocity limits without I/O. The gateway asks `velocityQueries` what to count, answers each
@@ -18,6 +18,15 @@ function applicable(policy: Policy, descriptor: ActionDescriptor): VelocityRule[
     if (v.agents === undefined || v.agents.has(descriptor.agent)) out.push(v.rule);
   }
   return out;
+}
+
+/**
+ * The scopes the policy's velocity rules count by, in VELOCITY_SCOPES order: a store needs indexes
+ * for these windows only (Store.indexVelocityScopes).
+ */
+export function velocityScopesOf(policy: Policy): VelocityScope[] {
+  const used = new Set(policy.velocity.map((r) => r.per));
+  return VELOCITY_SCOPES.filter((s) => used.has(s));
 }
 
 /**
@@ -106,7 +115,7 @@ export function evaluateVelocity(policy: Policy, descriptor: ActionDescriptor, t
     const window = formatDuration(rule.windowMs);
     const count = t.count + 1;
     if (rule.maxCount !== undefined && count > rule.maxCount) {
-      out.push({ ruleId: rule.id, escalateTo: rule.escalateTo, reason: `velocity ${rule.id}: this would be action ${count} by ${scope} within ${window}, over the limit of ${rule.maxCount} → ${rule.escalateTo}` });
+      out.push({ ruleId: rule.id, escalateTo: rule.escalateTo, reason: `velocity ${rule.id}: this would be action ${count} by ${scope} within ${window}, over the limit of ${rule.maxCount} -> ${rule.escalateTo}` });
       continue;
     }
     const currency = descriptor.currency === undefined ? undefined : normaliseCurrency(descriptor.currency);
@@ -114,7 +123,7 @@ export function evaluateVelocity(policy: Policy, descriptor: ActionDescriptor, t
     if (limit !== undefined && descriptor.amount !== undefined) {
       const sum = round(t.amount + descriptor.amount);
       if (sum > limit) {
-        out.push({ ruleId: rule.id, escalateTo: rule.escalateTo, reason: `velocity ${rule.id}: ${scope} would reach ${sum} ${currency} within ${window}, over the limit of ${limit} ${currency} → ${rule.escalateTo}` });
+        out.push({ ruleId: rule.id, escalateTo: rule.escalateTo, reason: `velocity ${rule.id}: ${scope} would reach ${sum} ${currency} within ${window}, over the limit of ${limit} ${currency} -> ${rule.escalateTo}` });
       }
     }
   }

@@ -14,7 +14,9 @@ import {
 import type { PublicKeyInfo, Signer } from '../../core/signer.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
 import type { Store } from '../ports/store.ts';
-import { JtiCache } from '../jti-cache.ts';
+import type { ReplayCache } from '../ports/replay-cache.ts';
+import { useOnce } from '../single-use.ts';
+import type { RevokedTokens } from './revoked-tokens.ts';
 
 /**
  * Error codes of the token endpoint, in OAuth's own vocabulary (RFC 6749 §5.2), so an OAuth client
@@ -54,26 +56,25 @@ export interface AgentTokensOptions {
   /** The gateway's public origin: issuer of the tokens, audience of the client assertions. */
   origin: string;
   ttlSec?: number;
+  /** Client-assertion ids, single use across the replicas (the cache the other entrances use). */
+  replay: ReplayCache;
+  /** Tokens revoked through any replica. */
+  revoked: RevokedTokens;
 }
 
 /**
  * The gateway as OAuth 2.1 authorization server for its agents (client credentials with
- * private_key_jwt). Tokens issued before this process started are refused, so the in-memory
- * revocation list and the single-use assertion cache can never be reopened by a restart; clients
- * simply ask for a new token after a 401 (RFC 6750).
+ * private_key_jwt). Client assertions are single use across the replicas (the shared replay
+ * cache), and a revocation reaches every replica through the log (revoked-tokens.ts), also after
+ * a restart.
  */
 export class AgentTokens {
   readonly #o: AgentTokensOptions;
-  readonly #assertions = new JtiCache();
-  /** jti → exp (ms) of revoked tokens; entries fall out once the token would have expired anyway. */
-  readonly #revoked = new Map<string, number>();
   readonly #clientKeys = new Map<string, { jwk: string; key: CryptoKey | Uint8Array }>();
-  readonly #startedAt: number;
   #tokenKey: Promise<{ info: PublicKeyInfo; key: CryptoKey | Uint8Array }> | undefined;
 
   constructor(o: AgentTokensOptions) {
     this.#o = o;
-    this.#startedAt = o.clock.now();
   }
 
   get resource(): string {
@@ -153,7 +154,10 @@ export class AgentTokens {
     const exp = payload.exp as number;
     if (exp * 1000 - now > 300_000 + 5_000) throw oauthError('invalid_client', 'the client assertion lives longer than 300 s');
     if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200) throw oauthError('invalid_client', 'the client assertion jti is malformed');
-    if (!this.#assertions.use(`${id}\n${payload.jti}`, exp * 1000 + 10_000, now)) throw oauthError('invalid_client', 'the client assertion was already used');
+    // iat is present: maxTokenAge above requires it.
+    if (!(await useOnce(this.#o.replay, `${id}\n${payload.jti}`, { issuedAt: (payload.iat as number) * 1000, expiresAt: exp * 1000 + 10_000 }, now, 'client assertion'))) {
+      throw oauthError('invalid_client', 'the client assertion was already used');
+    }
     return principal;
   }
 
@@ -187,8 +191,7 @@ export class AgentTokens {
     if (typeof jti !== 'string') throw oauthError('invalid_token', 'the access token has no jti');
     if (scope !== MCP_SCOPE) throw oauthError('invalid_token', `the access token is not for scope '${MCP_SCOPE}'`);
     if (exp - iat > MAX_AGENT_TOKEN_TTL_SEC) throw oauthError('invalid_token', `the access token lives longer than ${MAX_AGENT_TOKEN_TTL_SEC} s`);
-    if (iat * 1000 < this.#startedAt - 1000) throw oauthError('invalid_token', 'the access token predates this gateway instance; ask for a new one');
-    if (this.#isRevoked(jti, now)) throw oauthError('invalid_token', 'the access token was revoked');
+    if (await this.#o.revoked.isRevoked(jti)) throw oauthError('invalid_token', 'the access token was revoked');
     const principal = await this.#o.store.principals.get(sub);
     if (principal === undefined || principal.disabled || !principal.roles.includes('agent')) throw oauthError('invalid_token', 'the token belongs to an agent that is unknown or disabled');
     if (cnf !== undefined && typeof cnf.jkt !== 'string') throw oauthError('invalid_token', 'the access token has a malformed cnf');
@@ -211,16 +214,9 @@ export class AgentTokens {
     }
     if (payload.sub !== principal.id || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return;
     const now = this.#o.clock.now();
-    this.#revoked.set(payload.jti, payload.exp * 1000 + 10_000);
+    // Logged before it answers: the other replicas read their revocations from the log.
     await this.#o.store.tx(async (tx) => tx.audit([{ v: 1, type: 'agent.token_revoked', ts: now, by: principal.id, jti: payload.jti }]));
-  }
-
-  #isRevoked(jti: string, now: number): boolean {
-    const until = this.#revoked.get(jti);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.#revoked.delete(jti);
-    return false;
+    this.#o.revoked.add(payload.jti);
   }
 
   #loadTokenKey(refresh = false): Promise<{ info: PublicKeyInfo; key: CryptoKey | Uint8Array }> {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
 import type { Clock } from '../../core/clock.ts';
-import { JtiCache } from '../jti-cache.ts';
+import type { ReplayCache } from '../ports/replay-cache.ts';
+import { useOnce } from '../single-use.ts';
 import { oauthError, type OAuthErrorCode } from './agent-tokens.ts';
 
 /** How far a proof's `iat` may be from the gateway's clock (RFC 9449 §11.1 leaves it to the server). */
@@ -14,10 +15,12 @@ const PROOF_WINDOW_SEC = 60;
  */
 export class DpopVerifier {
   readonly #clock: Clock;
-  readonly #seen = new JtiCache();
+  readonly #replay: ReplayCache;
 
-  constructor(o: { clock: Clock }) {
+  /** `replay`: the replay cache the replicas share, so a proof used on one is refused on every other. */
+  constructor(o: { clock: Clock; replay: ReplayCache }) {
     this.#clock = o.clock;
+    this.#replay = o.replay;
   }
 
   /** Verifies a proof; returns the RFC 7638 thumbprint of its key. */
@@ -48,7 +51,8 @@ export class DpopVerifier {
     const jti = payload['jti'];
     if (typeof jti !== 'string' || jti.length < 8 || jti.length > 200) throw fail('jti is malformed');
     const jkt = await calculateJwkThumbprint(jwk, 'sha256');
-    if (!this.#seen.use(`${jkt}\n${jti}`, now + 2 * PROOF_WINDOW_SEC * 1000, now)) throw fail('the proof was already used');
+    const times = { issuedAt: iat * 1000, expiresAt: now + 2 * PROOF_WINDOW_SEC * 1000 };
+    if (!(await useOnce(this.#replay, `dpop\n${jkt}\n${jti}`, times, now, 'DPoP proof'))) throw fail('the proof was already used');
     return jkt;
   }
 }

@@ -1,3 +1,4 @@
+import type { VelocityScope } from '../../core/policy/types.ts';
 import type { ActionReads, ActionsTx } from './actions.ts';
 import type { AuditLogTx } from './audit-log.ts';
 import type { LogReads, LogStorageTx } from './log-storage.ts';
@@ -48,6 +49,13 @@ export interface Store extends ActionReads {
   readonly approver: ApproverReads;
   readonly regulatorConsole: RegulatorConsoleReads;
   readonly log: LogReads;
+  /**
+   * The velocity scopes the active policy counts (core/policy/velocity.ts velocityScopesOf), told
+   * at start-up and after each activation: the store may keep indexes for exactly these windows.
+   * Every index is upkeep on each accepted action, LOW ones included; a window without its index
+   * is still counted exactly, by a scan (docs/architecture.md §The LOW path's record).
+   */
+  indexVelocityScopes(scopes: readonly VelocityScope[]): Promise<void>;
   ping(): Promise<boolean>;
   /**
    * For metrics: `observer` hears of every durability barrier the store passes (how long it took,

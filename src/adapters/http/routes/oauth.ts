@@ -17,6 +17,11 @@ function oauthErrors(ctx: GatewayContext) {
       res.status(err.status).set('cache-control', 'no-store').json({ error: err.code as OAuthErrorCode, error_description: err.message });
       return;
     }
+    // The gateway cannot decide now (the shared replay cache or the log out of reach): 503, retry.
+    if (isFirewallError(err) && err.status === 503) {
+      res.status(503).set({ 'cache-control': 'no-store', 'retry-after': '1' }).json({ error: 'temporarily_unavailable', error_description: err.message, code: err.code });
+      return;
+    }
     // A malformed form body and everything else not OAuth's: still an OAuth error, never a stack.
     const status = isFirewallError(err) ? err.status : (err as { status?: number }).status ?? 500;
     if (status >= 500) ctx.log.error({ err: (err as Error).message, path: req.path }, 'oauth endpoint failed');

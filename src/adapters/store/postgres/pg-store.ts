@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { FirewallError, isFirewallError } from '../../../core/errors.ts';
 import type { ActionStatus } from '../../../core/action/status.ts';
+import type { VelocityScope } from '../../../core/policy/types.ts';
 import type { ActionRecord } from '../../../gateway/action-record.ts';
 import type { ApproverReads } from '../../../gateway/ports/approver.ts';
 import type { AuditAppender } from '../../../gateway/ports/audit-log.ts';
@@ -325,6 +326,14 @@ export class PgStore implements Store {
   countByStatus(): Promise<Record<string, number>> {
     return this.#actions.countByStatus();
   }
+
+  /**
+   * Keeps every velocity index (migration 1): replicas on one database may run different policies
+   * for a while (a rolling restart), and building an index on PostgreSQL blocks every replica's
+   * writes to the table, so no replica's policy decides the shared schema. The index upkeep runs
+   * in the database server, not in the gateway's event loop.
+   */
+  async indexVelocityScopes(_scopes: readonly VelocityScope[]): Promise<void> {}
 
   /** True when a pooled connection answers within 2 s. */
   async ping(): Promise<boolean> {
