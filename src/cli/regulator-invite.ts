@@ -4,7 +4,7 @@ import { systemClock } from '../core/clock.ts';
 import { FirewallError } from '../core/errors.ts';
 import { loadApproverConfig } from '../gateway/approver/config.ts';
 import { loadConfig } from '../gateway/config.ts';
-import { ConsolePasskeys } from '../gateway/regulator-console/console-passkeys.ts';
+import { inviteRegulator } from '../gateway/regulator-console/regulator-invitation.ts';
 import { loadSignatureConfig } from '../gateway/signatures/config.ts';
 import { openStoreOnly } from '../main/open-store.ts';
 import { parseArgs } from './args.ts';
@@ -27,8 +27,7 @@ export async function runRegulatorInvite(argv: string[], out: (s: string) => voi
   if (!Number.isInteger(ttlSec) || ttlSec < 60 || ttlSec > 30 * 86_400) throw new FirewallError('USAGE', '--ttl must be a whole number of seconds in 60..2592000', { status: 400 });
   const { store } = await openStoreOnly({ dataDir: config.dataDir, database: config.database });
   try {
-    const passkeys = new ConsolePasskeys({ store, clock: systemClock, webauthn, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin });
-    const inv = await passkeys.invite({ person, by: 'cli', ttlMs: ttlSec * 1000 });
+    const inv = await inviteRegulator({ store, clock: systemClock, random: async (n) => new Uint8Array(randomBytes(n)), appOrigin: app.appOrigin }, { person, by: 'cli', ttlMs: ttlSec * 1000 });
     out(await QRCode.toString(inv.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
     out(`Regulator console invitation for ${inv.person}, single use, valid until ${inv.expiresAt}:\n${inv.url}\n`);
     return 0;

@@ -24,7 +24,7 @@ export function regulatorConsoleCapability(o: { env: Record<string, string | und
       const webauthn = o.signatures.service!.config;
       const app = loadApproverConfig(o.env, webauthn.origins, webauthn.rpId);
       const tokens = new AccessTokens({ signer: ctx.signer, store: ctx.store, clock: ctx.clock, origin: ctx.publicUrl });
-      const passkeys = new ConsolePasskeys({ store: ctx.store, clock: ctx.clock, webauthn, random: (n) => ctx.signer.random(n), appOrigin: app.appOrigin });
+      const passkeys = new ConsolePasskeys({ store: ctx.store, clock: ctx.clock, webauthn, random: (n) => ctx.signer.random(n), appOrigin: app.appOrigin, ceremonies: { sealer: ctx.sealer, replay: ctx.replay } });
       const sessions = new ConsoleSessions({ store: ctx.store, clock: ctx.clock, tokens });
       const deps = { passkeys, sessions, log: o.log, origins: app.origins, invitationTtlMs: app.invitationTtlMs, maxExportEntries: 250_000 };
       return [

@@ -4,31 +4,17 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
-import { deleteKeys, seedEpoch, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor, type Harness } from '../helpers/harness.ts';
+import { redisReplicas } from '../helpers/redis-replicas.ts';
 import { accessToken, clientAssertion, rawMcp, tokenRequest } from './helpers.ts';
 
-const prefix = uniquePrefix('mcp-replicas');
-let a: Harness;
-let b: Harness;
-
-beforeAll(async () => {
-  await seedEpoch(SHARED_REDIS_URL, prefix, Date.now() - 60_000);
-  // The refusals below are failed authentications from one address: no lock-out for them here.
-  const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_AUTH_FAILURES_PER_MIN: '1000' };
-  a = await startHarness({ env });
-  b = await startHarness({ env, replicaOf: a });
-  for (const h of [a, b]) await waitFor(async () => ((await fetch(`${h.url}/readyz`)).status === 200 ? true : undefined));
-});
-afterAll(async () => {
-  await b?.close();
-  await a?.close();
-  await deleteKeys(SHARED_REDIS_URL, prefix);
-});
+// The refusals below are failed authentications from one address: no lock-out for them here.
+const replicas = redisReplicas('mcp-replicas', { RATE_AUTH_FAILURES_PER_MIN: '1000' });
 
 describe('MCP on two replicas, one Redis', () => {
   it('a token endpoint assertion, a DPoP proof and a token revocation used at one replica hold at the other', async () => {
+    const [a, b] = [replicas.a(), replicas.b()];
     const agent = await a.addAgent('agent-mcp-replicas');
     const base = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' };
     const assertion = () => clientAssertion(a, { id: agent.id, key: agent.key });

@@ -1,22 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { FirewallError } from '../../core/errors.ts';
 import type { AuthenticationResponse } from '../../core/signature/messages.ts';
 import type { GatewayContext } from '../context.ts';
+import { SealedCeremonies } from '../sealed-ceremonies.ts';
 import type { SignatureService } from '../signatures/service.ts';
 import { authenticationOptions, verifyAssertion } from '../signatures/webauthn.ts';
-
-interface Pending {
-  challenge: string;
-  expiresAt: number;
-}
-
-/** At most this many sign-in ceremonies wait at once (they are unauthenticated: a bound on memory). */
-const MAX_PENDING = 10_000;
 
 /**
  * Sign-in to the approver app with a discoverable passkey: the person's enrolled device credential
  * (docs/protocol.md §1), no user name, user verification required. The ceremony's challenge is 32
- * bytes from the HSM, single use, kept in memory for the ceremony's 5 minutes. The credential is
+ * bytes from the HSM, sealed into the ceremony id and single use on every replica
+ * (sealed-ceremonies.ts), for the ceremony's 5 minutes. The credential is
  * found by its id, the assertion verified as every other assertion of that device
  * (signatures/webauthn.ts), its user handle must name the device's person, and its signature
  * counter is advanced atomically with a `device.authenticated` log entry.
@@ -24,32 +17,28 @@ const MAX_PENDING = 10_000;
 export class PasskeySignIn {
   readonly #ctx: GatewayContext;
   readonly #signatures: SignatureService;
-  readonly #pending = new Map<string, Pending>();
+  readonly #ceremonies: SealedCeremonies<{ challenge: string }>;
 
   constructor(ctx: GatewayContext, signatures: SignatureService) {
     this.#ctx = ctx;
     this.#signatures = signatures;
+    this.#ceremonies = new SealedCeremonies({ sealer: ctx.sealer, replay: ctx.replay, clock: ctx.clock, ttlMs: signatures.config.ceremonyTtlMs, purpose: 'app-sign-in' });
   }
 
   async options(): Promise<Record<string, unknown>> {
-    const now = this.#ctx.clock.now();
-    for (const [id, p] of this.#pending) if (p.expiresAt < now) this.#pending.delete(id);
-    if (this.#pending.size >= MAX_PENDING) throw new FirewallError('RATE_LIMITED', 'too many sign-ins at once; try again shortly', { status: 429, detail: { retryAfterSeconds: 5 } });
     const options = await authenticationOptions(this.#signatures.config, { challenge: await this.#ctx.signer.random(32), allow: [] });
-    const ceremonyId = `cer_${randomUUID()}`;
-    const expiresAt = now + this.#signatures.config.ceremonyTtlMs;
-    this.#pending.set(ceremonyId, { challenge: options.challenge, expiresAt });
+    const { ceremonyId, expiresAt } = await this.#ceremonies.open({ challenge: options.challenge });
     return { ceremonyId, expiresAt: new Date(expiresAt).toISOString(), options };
   }
 
   /** Returns the person signed in and the passkey that did it. Every failure is one code: the page learns nothing about which check failed. */
   async verify(ceremonyId: unknown, credential: AuthenticationResponse | undefined): Promise<{ person: string; device: string }> {
     const refused = (cause?: unknown) => new FirewallError('SIGN_IN_REFUSED', 'sign-in refused: use a passkey enrolled in this app', { status: 401, cause });
-    const p = typeof ceremonyId === 'string' ? this.#pending.get(ceremonyId) : undefined;
-    if (p === undefined) throw refused(new Error('unknown or used ceremony'));
-    this.#pending.delete(ceremonyId as string); // single use, even when what follows fails
+    const taken = await this.#ceremonies.take(ceremonyId); // single use, even when what follows fails
+    if (taken === undefined) throw refused(new Error('unknown or used ceremony'));
+    if ('expired' in taken) throw new FirewallError('CEREMONY_EXPIRED', 'the sign-in took too long; try again', { status: 409 });
+    const p = taken.value;
     const now = this.#ctx.clock.now();
-    if (p.expiresAt < now) throw new FirewallError('CEREMONY_EXPIRED', 'the sign-in took too long; try again', { status: 409 });
     if (credential === undefined || typeof credential.id !== 'string') throw refused(new Error('no credential'));
     const device = await this.#ctx.store.signatures.getDevice(credential.id);
     if (device === undefined || device.revokedAt !== null) throw refused(new Error('unknown or revoked credential'));

@@ -14,8 +14,7 @@ export type ConsoleErrorCode =
   | 'INVITATION_UNKNOWN'
   | 'INVITATION_USED'
   | 'INVITATION_EXPIRED'
-  | 'INVITATION_INVALID'
-  | 'RATE_LIMITED';
+  | 'INVITATION_INVALID';
 
 const STATUS: Record<ConsoleErrorCode, number> = {
   SESSION_REQUIRED: 401,
@@ -27,7 +26,6 @@ const STATUS: Record<ConsoleErrorCode, number> = {
   INVITATION_USED: 410,
   INVITATION_EXPIRED: 410,
   INVITATION_INVALID: 409,
-  RATE_LIMITED: 429,
 };
 
 export function consoleError(code: ConsoleErrorCode, message: string, o: { cause?: unknown; detail?: Record<string, unknown> } = {}): FirewallError {

@@ -1,14 +1,16 @@
-import { ACCESS_TOKEN_ROLE } from '../../core/access-token/access-token.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { AuthenticationResponse, RegistrationResponse } from '../../core/signature/messages.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
 import type { RegulatorInvitationRow, RegulatorPasskeyRow } from '../ports/regulator-console.ts';
 import type { Store } from '../ports/store.ts';
-import { isTokenShaped, newToken, tokenDigest } from '../approver/secret-token.ts';
+import { isTokenShaped, tokenDigest } from '../approver/secret-token.ts';
 import type { SignatureConfig } from '../signatures/config.ts';
 import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from '../signatures/webauthn.ts';
-import { Ceremonies } from './ceremonies.ts';
+import type { Sealer } from '../../core/sealer.ts';
+import type { ReplayCache } from '../ports/replay-cache.ts';
+import { SealedCeremonies, type TakenCeremony } from '../sealed-ceremonies.ts';
 import { consoleError } from './console-errors.ts';
+import { inviteRegulator, isRegulator } from './regulator-invitation.ts';
 
 export interface ConsolePasskeysDeps {
   store: Store;
@@ -17,6 +19,15 @@ export interface ConsolePasskeysDeps {
   random: (n: number) => Promise<Uint8Array>;
   /** Where the console is served to people (no path): invitation links point there. */
   appOrigin: string;
+  /** What the passkey ceremonies are sealed with and spent in: any replica completes them. */
+  ceremonies: { sealer: Sealer; replay: ReplayCache };
+}
+
+/** A ceremony's value, or the console's refusal: unknown or used, or too late. */
+function taken<T>(t: TakenCeremony<T>, unknown: () => Error): T {
+  if (t === undefined) throw unknown();
+  if ('expired' in t) throw consoleError('CEREMONY_EXPIRED', 'the ceremony took too long; try again');
+  return t.value;
 }
 
 /** A passkey assertion that verified: who, with which passkey, and the counter to record. */
@@ -26,7 +37,6 @@ export interface ConsoleAssertion {
   newCounter: number;
 }
 
-const isRegulator = (p: PrincipalRecord | undefined): p is PrincipalRecord => p !== undefined && !p.disabled && p.roles.includes(ACCESS_TOKEN_ROLE);
 
 /**
  * Passkeys of the regulator console (docs/regulator.md §7). A regulator's passkey is not a
@@ -38,27 +48,19 @@ const isRegulator = (p: PrincipalRecord | undefined): p is PrincipalRecord => p 
  */
 export class ConsolePasskeys {
   readonly #d: ConsolePasskeysDeps;
-  readonly #registrations: Ceremonies<{ challenge: string; person: string }>;
-  readonly #signIns: Ceremonies<{ challenge: string }>;
+  readonly #registrations: SealedCeremonies<{ challenge: string; person: string }>;
+  readonly #signIns: SealedCeremonies<{ challenge: string }>;
 
   constructor(d: ConsolePasskeysDeps) {
     this.#d = d;
-    this.#registrations = new Ceremonies(d.clock, d.webauthn.ceremonyTtlMs);
-    this.#signIns = new Ceremonies(d.clock, d.webauthn.ceremonyTtlMs);
+    const sealed = <T>(purpose: string) => new SealedCeremonies<T>({ ...d.ceremonies, clock: d.clock, ttlMs: d.webauthn.ceremonyTtlMs, purpose });
+    this.#registrations = sealed('console-enrolment');
+    this.#signIns = sealed('console-sign-in');
   }
 
   /** An invitation for a registered regulator: the link carries the token in its fragment. */
-  async invite(o: { person: string; by: string; ttlMs: number }): Promise<{ person: string; url: string; expiresAt: string }> {
-    const principal = await this.#d.store.principals.get(o.person);
-    if (!isRegulator(principal)) throw consoleError('INVITATION_INVALID', `'${o.person}' is not an enabled principal with the regulator role (register them first)`);
-    const token = newToken(await this.#d.random(32));
-    const now = this.#d.clock.now();
-    const expiresAt = now + o.ttlMs;
-    await this.#d.store.tx(async (tx) => {
-      await tx.regulatorConsole.insertInvitation({ tokenSha256: tokenDigest(token), person: o.person, createdBy: o.by, createdAt: now, expiresAt });
-      await tx.audit([{ v: 1, type: 'regulator.invited', ts: now, by: o.by, person: o.person, expiresAt }]);
-    });
-    return { person: o.person, url: `${this.#d.appOrigin}/app/regulator/enrol#${token}`, expiresAt: new Date(expiresAt).toISOString() };
+  invite(o: { person: string; by: string; ttlMs: number }): Promise<{ person: string; url: string; expiresAt: string }> {
+    return inviteRegulator(this.#d, o);
   }
 
   async #invitation(token: unknown): Promise<RegulatorInvitationRow> {
@@ -90,15 +92,16 @@ export class ConsolePasskeys {
       exclude: await this.#d.store.regulatorConsole.passkeysOf(principal.id),
       discoverable: true,
     });
-    const { ceremonyId, expiresAt } = this.#registrations.open({ challenge: options.challenge, person: principal.id });
+    const { ceremonyId, expiresAt } = await this.#registrations.open({ challenge: options.challenge, person: principal.id });
     return { ceremonyId, expiresAt: new Date(expiresAt).toISOString(), person: principal.id, options };
   }
 
   /** Records the passkey and consumes the invitation in one transaction; returns the person. */
   async register(token: unknown, ceremonyId: unknown, credential: RegistrationResponse): Promise<string> {
     const { principal } = await this.#invitedRegulator(token);
-    const pending = this.#registrations.take(ceremonyId);
-    if (pending === undefined || pending.person !== principal.id) throw consoleError('SIGN_IN_REFUSED', 'unknown or used ceremony: start again');
+    const unknown = () => consoleError('SIGN_IN_REFUSED', 'unknown or used ceremony: start again');
+    const pending = taken(await this.#registrations.take(ceremonyId), unknown);
+    if (pending.person !== principal.id) throw unknown();
     const reg = await verifyRegistration(this.#d.webauthn, credential, pending.challenge);
     const now = this.#d.clock.now();
     await this.#d.store.tx(async (tx) => {
@@ -116,7 +119,7 @@ export class ConsolePasskeys {
 
   async signInOptions(): Promise<Record<string, unknown>> {
     const options = await authenticationOptions(this.#d.webauthn, { challenge: await this.#d.random(32), allow: [] });
-    const { ceremonyId, expiresAt } = this.#signIns.open({ challenge: options.challenge });
+    const { ceremonyId, expiresAt } = await this.#signIns.open({ challenge: options.challenge });
     return { ceremonyId, expiresAt: new Date(expiresAt).toISOString(), options };
   }
 
@@ -126,8 +129,7 @@ export class ConsolePasskeys {
    */
   async verifySignIn(ceremonyId: unknown, credential: AuthenticationResponse | undefined): Promise<ConsoleAssertion> {
     const refused = (why: string, cause?: unknown) => consoleError('SIGN_IN_REFUSED', 'sign-in refused: use a passkey enrolled in the regulator console', { cause: cause ?? new Error(why) });
-    const pending = this.#signIns.take(ceremonyId);
-    if (pending === undefined) throw refused('unknown or used ceremony');
+    const pending = taken(await this.#signIns.take(ceremonyId), () => refused('unknown or used ceremony'));
     if (credential === undefined || typeof credential.id !== 'string') throw refused('no credential');
     const passkey = await this.#d.store.regulatorConsole.passkey(credential.id);
     if (passkey === undefined || passkey.revokedAt !== null) throw refused('unknown or revoked passkey');
