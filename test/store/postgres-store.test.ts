@@ -72,6 +72,37 @@ describe('PostgreSQL migrations', () => {
     expect(await store.log.size()).toBe(300);
   });
 
+  it('a transaction that may skip the sync commits with synchronous_commit off, a durable one never does', async () => {
+    const db = await database();
+    const { store } = await open(db.url);
+    // What the store sends, in order: each batch opens with BEGIN (and its durability), then its inserts.
+    const sent: { text: string; values: unknown[] }[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const [first, second] = args as [unknown, unknown];
+      // query(text, values) or query({ text, values, name }) (the store's prepared statements).
+      if (typeof first === 'string') sent.push({ text: first, values: Array.isArray(second) ? second : [] });
+      else if (first !== null && typeof first === 'object' && typeof (first as { text?: unknown }).text === 'string') {
+        const c = first as { text: string; values?: unknown[] };
+        sent.push({ text: c.text, values: c.values ?? (Array.isArray(second) ? second : []) });
+      }
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => store.tx(async (tx) => tx.insertAction(actionRecord(`sync-${i}`)), { durable: i % 3 !== 0 })));
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    const skipped = new Map<string, boolean>();
+    let off: boolean | undefined;
+    for (const q of sent) {
+      if (q.text.startsWith('BEGIN')) off = q.text.includes('SET LOCAL synchronous_commit TO off');
+      else if (q.text.trimStart().startsWith('INSERT INTO actions')) skipped.set(String(q.values[0]), off!);
+    }
+    expect(skipped.size).toBe(40);
+    for (let i = 0; i < 40; i++) expect(skipped.get(`sync-${i}`), `sync-${i}`).toBe(i % 3 === 0);
+  });
+
   it('a batch of compare-and-sets on held copies is one statement (the scheduler releases 100 actions in one round trip)', async () => {
     const db = await database();
     const { store } = await open(db.url);
