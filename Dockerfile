@@ -56,4 +56,4 @@ CMD ["node", "hsm-sim/main.ts"]
 FROM runtime AS gateway
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--max-semi-space-size=16", "src/cli/main.ts", "start"]
+CMD ["node", "--max-semi-space-size=12", "src/cli/main.ts", "start"]

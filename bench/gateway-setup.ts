@@ -151,7 +151,7 @@ export async function startBenchSetup(o: BenchSetupOptions = {}): Promise<BenchS
     };
     const startGateway = async (): Promise<number> => {
       const t0 = performance.now();
-      const child = spawnNode(wrap, ['--max-semi-space-size=16', ...(o.gatewayNodeFlags ?? [])], [join(ROOT, 'src/cli/main.ts'), 'start'], env, !process.env['BENCH_GATEWAY_STDOUT']);
+      const child = spawnNode(wrap, ['--max-semi-space-size=12', ...(o.gatewayNodeFlags ?? [])], [join(ROOT, 'src/cli/main.ts'), 'start'], env, !process.env['BENCH_GATEWAY_STDOUT']);
       gw = child;
       // Polled every 10 ms: /readyz answers 503 while the store, HSM or policy is not ready.
       const until = Date.now() + readyMs;

@@ -63,7 +63,7 @@ async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'gatewa
   const key = randomBytes(32);
   const child = fork(join(ROOT, 'bench/low-tier-lean.ts'), [String(port), upstreamUrl, data, sessionId, key.toString('base64url')], {
     stdio: 'inherit',
-    execArgv: ['--max-semi-space-size=16'],
+    execArgv: ['--max-semi-space-size=12'],
     env: { ...process.env, LEAN_STORE: store },
   });
   try {

@@ -76,7 +76,7 @@ export async function benchHostileHeap(): Promise<Record<string, number>> {
   writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }));
   const env = { ...process.env, PORT: String(port), DATA_DIR: join(dir, 'data'), POLICY_FILE: policyFile, LOG_LEVEL: 'warn', RATE_AGENT_PER_SEC: '100000', RATE_LOW_PER_MIN: '10000000' };
   // As `npm start` runs it, plus the snapshot signal; snapshots land in the working directory.
-  const gw = spawn(process.execPath, ['--max-semi-space-size=16', '--heapsnapshot-signal=SIGUSR2', join(ROOT, 'src/cli/main.ts'), 'start'], { cwd: dir, env, stdio: 'ignore' });
+  const gw = spawn(process.execPath, ['--max-semi-space-size=12', '--heapsnapshot-signal=SIGUSR2', join(ROOT, 'src/cli/main.ts'), 'start'], { cwd: dir, env, stdio: 'ignore' });
   try {
     for (let i = 0; ; i++) {
       if (gw.exitCode !== null || i > 300) throw new Error('gateway did not start');

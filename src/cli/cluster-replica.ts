@@ -30,7 +30,7 @@ export class SupervisedReplica {
 
   start(): void {
     // Its stdin is a pipe it watches (--exit-with-parent): if this supervisor is killed outright, the replica stops too.
-    const child = spawn(process.execPath, ['--max-semi-space-size=16', join(PROJECT_ROOT, 'src/cli/main.ts'), 'start', '--exit-with-parent'], { env: this.#env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--max-semi-space-size=12', join(PROJECT_ROOT, 'src/cli/main.ts'), 'start', '--exit-with-parent'], { env: this.#env, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin!.on('error', () => {}); // EPIPE once the replica has gone
     this.#child = child;
     for (const s of [child.stdout!, child.stderr!]) createInterface({ input: s }).on('line', (l) => this.#log(`[${this.name}] ${l}`));
