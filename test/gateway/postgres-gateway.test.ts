@@ -135,7 +135,7 @@ describe('the gateway on PostgreSQL', () => {
       const after = h.governance.holder.policy().hash;
       expect(after).not.toBe(before);
       // ...and the second gateway decides under it once its watch has read the activation.
-      await waitFor(() => (b.governance.holder.policy().hash === after ? true : undefined), 3_000);
+      await waitFor(() => (b.governance.holder.policy().hash === after ? true : undefined), 5_000);
       const agent = await h.addAgent('agent-three', 'uma');
       const res = await b.as(agent, 'POST', '/proxy/payments/transfers', { body: { payee: 'DE77', amount: 50, currency: 'EUR' }, headers: { 'idempotency-key': 'pg-policy-1' } });
       expect(res.status).toBe(202);
