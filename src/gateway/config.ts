@@ -132,6 +132,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
       },
       authFailuresPerMinute: int(env, 'RATE_AUTH_FAILURES_PER_MIN', DEFAULT_RATE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
       authFailureClients: int(env, 'RATE_AUTH_FAILURE_CLIENTS', DEFAULT_RATE_LIMITS.authFailureClients, 100, 10_000_000),
+      ceremoniesPerMinute: int(env, 'RATE_CEREMONIES_PER_MIN', DEFAULT_RATE_LIMITS.ceremoniesPerMinute, 1, 1_000_000),
     },
     sessions: {
       ttlSec: int(env, 'SESSION_TTL_SEC', 900, 10, 900),

@@ -16,6 +16,8 @@ export interface RateLimitConfig {
   authFailuresPerMinute: number;
   /** Client addresses whose failures are tracked at once (least recently seen dropped first). */
   authFailureClients: number;
+  /** Passkey sign-ins begun per minute per client address: each costs two HSM operations before anyone is known. */
+  ceremoniesPerMinute: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
@@ -24,6 +26,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   tierPerMinute: { LOW: 12_000, MEDIUM: 60, HIGH: 20, CRITICAL: 5 },
   authFailuresPerMinute: 30,
   authFailureClients: 50_000,
+  ceremoniesPerMinute: 60,
 };
 
 /**
@@ -40,6 +43,7 @@ export class RateLimits {
   readonly #actuator: RateLimiterAbstract;
   readonly #tier: Map<Tier, RateLimiterAbstract>;
   readonly #authFailures: AuthFailureCounter;
+  readonly #ceremonies: RateLimiterAbstract;
   readonly #counters: RateCounters;
   readonly #now: () => number;
 
@@ -50,6 +54,7 @@ export class RateLimits {
     this.#actuator = counters.limiter({ name: 'actuator', points: c.actuatorPerSecond, durationSec: 1 });
     this.#tier = new Map((Object.keys(c.tierPerMinute) as Tier[]).map((t) => [t, counters.limiter({ name: `tier-${t}`, points: c.tierPerMinute[t], durationSec: 60 })]));
     this.#authFailures = counters.authFailures({ perWindow: c.authFailuresPerMinute, windowMs: 60_000, maxClients: c.authFailureClients });
+    this.#ceremonies = counters.limiter({ name: 'ceremonies', points: c.ceremoniesPerMinute, durationSec: 60 });
   }
 
   /** Another limit on the same counters (shared when they are): signature sessions, WebSocket connects. */
@@ -75,6 +80,11 @@ export class RateLimits {
       throw authLimiterUnavailable(cause);
     }
     if (ms > 0) throw limited('too many failed authentications from this address', ms);
+  }
+
+  /** Before a passkey sign-in's options (approver app, regulator console): unauthenticated, and an HSM random and seal each. */
+  async ceremony(address: string): Promise<void> {
+    await consume(this.#ceremonies, clientOf(address), 'too many passkey sign-ins begun from this address');
   }
 
   async authFailed(address: string): Promise<void> {

@@ -11,6 +11,7 @@ import { reportSuspicious } from '../../../gateway/approver/report.ts';
 import type { GatewayContext } from '../../../gateway/context.ts';
 import { personTopic } from '../../../gateway/signatures/views.ts';
 import { vetoByPerson } from '../../../gateway/veto.ts';
+import { clientAddress } from '../client-address.ts';
 import { appRequestGuard, clearSessionCookie, requireAppSession, setSessionCookie } from '../app-guard.ts';
 import { principalOf } from '../authenticate-request.ts';
 import { appDecisionRoutes } from './app-decisions.ts';
@@ -48,7 +49,8 @@ export function appApiRouter(ctx: GatewayContext, app: ApproverApp): Router {
   });
 
   // --- sign-in ---
-  r.post('/session/options', async (_req: Request, res: Response) => {
+  r.post('/session/options', async (req: Request, res: Response) => {
+    await ctx.limits.ceremony(clientAddress(ctx, req));
     res.json(await app.signIn.options());
   });
   r.post('/session', json, async (req: Request, res: Response) => {

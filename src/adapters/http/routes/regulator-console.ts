@@ -15,6 +15,7 @@ import { appOriginOf, appRequestGuard } from '../app-guard.ts';
 import { authenticateRequest, principalOf } from '../authenticate-request.ts';
 import { clearConsoleCookie, consoleCookie, setConsoleCookie } from '../regulator-console-cookie.ts';
 import { sendRegulatorExport } from '../regulator-export-response.ts';
+import { clientAddress } from '../client-address.ts';
 
 export interface RegulatorConsoleDeps {
   passkeys: ConsolePasskeys;
@@ -91,7 +92,8 @@ export function regulatorConsoleRouter(ctx: GatewayContext, d: RegulatorConsoleD
   });
 
   // --- sign-in: a passkey assertion opens a scoped, expiring session ---
-  r.post('/session/options', async (_req: Request, res: Response) => {
+  r.post('/session/options', async (req: Request, res: Response) => {
+    await ctx.limits.ceremony(clientAddress(ctx, req));
     res.json(await d.passkeys.signInOptions());
   });
   r.post('/session', json, async (req: Request, res: Response) => {
