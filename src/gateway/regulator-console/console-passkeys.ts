@@ -1,13 +1,13 @@
 import type { Clock } from '../../core/clock.ts';
+import type { Sealer } from '../../core/sealer.ts';
 import type { AuthenticationResponse, RegistrationResponse } from '../../core/signature/messages.ts';
 import type { PrincipalRecord } from '../ports/principals.ts';
+import type { ReplayCache } from '../ports/replay-cache.ts';
 import type { RegulatorInvitationRow, RegulatorPasskeyRow } from '../ports/regulator-console.ts';
 import type { Store } from '../ports/store.ts';
 import { isTokenShaped, tokenDigest } from '../approver/secret-token.ts';
 import type { SignatureConfig } from '../signatures/config.ts';
 import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from '../signatures/webauthn.ts';
-import type { Sealer } from '../../core/sealer.ts';
-import type { ReplayCache } from '../ports/replay-cache.ts';
 import { SealedCeremonies, type TakenCeremony } from '../sealed-ceremonies.ts';
 import { consoleError } from './console-errors.ts';
 import { inviteRegulator, isRegulator } from './regulator-invitation.ts';
@@ -36,7 +36,6 @@ export interface ConsoleAssertion {
   passkey: RegulatorPasskeyRow;
   newCounter: number;
 }
-
 
 /**
  * Passkeys of the regulator console (docs/regulator.md §7). A regulator's passkey is not a
