@@ -1,11 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort, portRange } from './free-port.ts';
 
 describe('freePort', () => {
   const pool = process.env['VITEST_POOL_ID'];
+  const offset = process.env['FREE_PORT_SLICE_OFFSET'];
   afterEach(() => {
+    vi.restoreAllMocks();
     if (pool === undefined) delete process.env['VITEST_POOL_ID'];
     else process.env['VITEST_POOL_ID'] = pool;
+    if (offset === undefined) delete process.env['FREE_PORT_SLICE_OFFSET'];
+    else process.env['FREE_PORT_SLICE_OFFSET'] = offset;
   });
 
   it('gives each vitest worker a slice of its own below the ephemeral range, so parallel files never pick the same port', () => {
@@ -34,5 +38,25 @@ describe('freePort', () => {
       expect(p).toBeGreaterThanOrEqual(range.lo);
       expect(p).toBeLessThanOrEqual(range.hi);
     }
+  });
+
+  it('never hands out a port that fetch refuses as a "bad port" (10080 lies in the first worker\'s slice)', async () => {
+    process.env['VITEST_POOL_ID'] = '1';
+    delete process.env['FREE_PORT_SLICE_OFFSET'];
+    const range = portRange()!;
+    expect(range.lo).toBeLessThanOrEqual(10080);
+    expect(range.hi).toBeGreaterThanOrEqual(10080);
+    // The first draw lands on 10080; later draws are random as usual.
+    const real = Math.random;
+    let first = true;
+    vi.spyOn(Math, 'random').mockImplementation(() => {
+      if (!first) return real();
+      first = false;
+      return (10080 - range.lo + 0.5) / (range.hi - range.lo + 1);
+    });
+    const port = await freePort();
+    expect(first).toBe(false);
+    expect(port).not.toBe(10080);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 });

@@ -16,6 +16,13 @@ import { createServer } from 'node:net';
  */
 const given = new Set<number>();
 
+/**
+ * The Fetch standard's "bad ports" at or above this range's floor (10,000): Node's fetch, the MCP
+ * SDK's transport and Chromium all refuse a URL on them with "bad port" (https://fetch.spec.whatwg.org/#port-blocking).
+ * Handed out once, it failed two suites of a CI run before any request reached a server.
+ */
+const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([10080]);
+
 /** Slices of the range: more than any maxWorkers this suite uses, each still about 1,400 ports. */
 const SLICES = 16;
 
@@ -58,7 +65,7 @@ export async function freePort(): Promise<number> {
   const range = belowEphemeral();
   for (let i = 0; range !== undefined && i < 200; i++) {
     const p = range.lo + Math.floor(Math.random() * (range.hi - range.lo + 1));
-    if (given.has(p)) continue;
+    if (given.has(p) || FETCH_BAD_PORTS.has(p)) continue;
     // Reserved before the check, so calls in flight together cannot both take it.
     given.add(p);
     if ((await tryListen(p)) === p) return p;
