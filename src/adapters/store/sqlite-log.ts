@@ -8,15 +8,21 @@ import type { LogEntry } from '../../core/log/types.ts';
 import type { SubtreeRef } from '../../core/merkle/frontier.ts';
 import type { LogReads, LogStorageTx, StoredCheckpoint } from '../../gateway/ports/log-storage.ts';
 import { nodeId, SCHEMA_VERSION } from './sqlite-log-schema.ts';
-import { SqliteLogIndexer } from './sqlite-log-index.ts';
-import { SqliteLogQueries } from './sqlite-log-query.ts';
-import { buf, ENTRY_COLUMNS, toEntry, type EntryRow } from './sqlite-log-rows.ts';
 
 /**
  * The transparency log's storage driver on SQLite (tables in sqlite-log-schema.ts). Writes run on
  * the store's writer connection inside its group-committed transaction, so entries commit with the
  * change they record; reads on its read-only connection see committed data.
  */
+
+interface EntryRow {
+  idx: number;
+  leaf_hash: Uint8Array;
+  body: string;
+  type: string;
+  ts: number | null;
+  action_id: string | null;
+}
 
 interface CheckpointRow {
   tree_size: number;
@@ -26,7 +32,16 @@ interface CheckpointRow {
   hsm_counter: number | null;
 }
 
+const ENTRY_COLUMNS = 'idx, leaf_hash, body, type, ts, action_id';
 const CHECKPOINT_COLUMNS = 'tree_size, root_hash, note, signed_at, hsm_counter';
+
+function buf(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.length);
+}
+
+function toEntry(row: EntryRow): LogEntry {
+  return { index: row.idx, leafHash: buf(row.leaf_hash), body: row.body, entry: JSON.parse(row.body) as Record<string, unknown>, type: row.type, ts: row.ts, actionId: row.action_id };
+}
 
 function toCheckpoint(r: CheckpointRow | undefined): StoredCheckpoint | undefined {
   return r === undefined ? undefined : { size: r.tree_size, rootHash: buf(r.root_hash), note: r.note, signedAt: r.signed_at, hsmCounter: r.hsm_counter };
@@ -51,12 +66,10 @@ class NodeReader {
   }
 }
 
-/** Entries whose terms are held for the indexer at most (a few chunks; see indexBehind). */
-const MAX_HELD_TERMS = 8192;
-
 const LOG_TX_SQL = {
   tail: 'SELECT idx, leaf_hash FROM tlog_entries ORDER BY idx DESC LIMIT 1',
   insertEntry: 'INSERT INTO tlog_entries (idx, leaf_hash, body, type, ts, action_id) VALUES (?, ?, ?, ?, ?, ?)',
+  insertTerm: 'INSERT OR IGNORE INTO tlog_terms (term, idx) VALUES (?, ?)',
   insertNode: 'INSERT INTO tlog_nodes (id, hash) VALUES (?, ?)',
   latestCheckpoint: `SELECT ${CHECKPOINT_COLUMNS} FROM tlog_checkpoints ORDER BY tree_size DESC LIMIT 1`,
   insertCheckpoint: `INSERT INTO tlog_checkpoints (${CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
@@ -77,17 +90,11 @@ export class SqliteLogTx implements LogStorageTx {
    * read the tail back from the table (one query per entry on the LOW path).
    */
   #tail: { size: number; lastLeaf: Uint8Array | null } | null = null;
-  /** The index cursor as this connection last read or moved it, or null when it may have changed (as #tail). */
-  #indexed: number | null = null;
-  /** Terms of the entries appended here and not yet indexed (KnownTerms in sqlite-log-index.ts). */
-  #unindexedTerms = new Map<number, { leaf: Uint8Array; terms: readonly string[] }>();
-  readonly #indexer: SqliteLogIndexer;
   #dataVersion = -1;
 
   constructor(db: DatabaseSync) {
     this.#s = prepareAll(db, LOG_TX_SQL);
     this.#nodes = new NodeReader(db);
-    this.#indexer = new SqliteLogIndexer(db);
   }
 
   /**
@@ -100,28 +107,12 @@ export class SqliteLogTx implements LogStorageTx {
     if (version !== this.#dataVersion) {
       this.#dataVersion = version;
       this.#tail = null;
-      this.#indexed = null;
     }
   }
 
   /** The store calls this after ROLLBACK TO or ROLLBACK: entries this connection wrote may be gone. */
   rolledBack(): void {
     this.#tail = null;
-    this.#indexed = null;
-  }
-
-  /**
-   * The store calls this before each batch's COMMIT: the entries after the index cursor are
-   * indexed, in this commit, once there are INDEX_EVERY of them (sqlite-log-index.ts).
-   */
-  indexBehind(): void {
-    if (this.#tail === null) return; // unknown here: the next batch that appends learns it
-    const before = this.#indexed ?? this.#indexer.cursor();
-    const indexed = this.#indexer.behind(this.#tail.size, before, this.#unindexedTerms);
-    this.#indexed = indexed;
-    if (indexed !== before) for (const idx of this.#unindexedTerms.keys()) if (idx <= indexed) this.#unindexedTerms.delete(idx);
-    // Should indexing keep failing, the terms are read from the bodies later instead of held here.
-    if (this.#unindexedTerms.size > MAX_HELD_TERMS) this.#unindexedTerms.clear();
   }
 
   async tail(): Promise<{ size: number; lastLeaf: Uint8Array | null }> {
@@ -137,10 +128,9 @@ export class SqliteLogTx implements LogStorageTx {
 
   async append(firstIndex: number, entries: readonly PreparedEntry[], nodes: readonly TreeNode[]): Promise<void> {
     const s = this.#s;
-    // Terms and lookups are indexed behind (indexBehind), in bulk.
     entries.forEach((p, i) => {
       s.insertEntry.run(firstIndex + i, p.leaf, p.body, p.type, p.ts, p.actionId);
-      this.#unindexedTerms.set(firstIndex + i, { leaf: p.leaf, terms: p.terms });
+      for (const t of p.terms) s.insertTerm.run(t, firstIndex + i);
     });
     for (const n of nodes) s.insertNode.run(nodeId(n.level, n.index), n.hash);
     if (entries.length > 0) this.#tail = { size: firstIndex + entries.length, lastLeaf: entries[entries.length - 1]!.leaf };
@@ -175,19 +165,21 @@ const LOG_READS_SQL = {
   bodies: 'SELECT body FROM tlog_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
   entries: `SELECT ${ENTRY_COLUMNS} FROM tlog_entries WHERE idx >= ? AND idx < ? ORDER BY idx`,
   entry: `SELECT ${ENTRY_COLUMNS} FROM tlog_entries WHERE idx = ?`,
+  timeBounds: 'SELECT MIN(idx) AS lo, MAX(idx) AS hi FROM tlog_entries WHERE ts >= ? AND ts < ?',
+  firstSince: 'SELECT MIN(idx) AS lo FROM tlog_entries WHERE ts >= ?',
   latestCheckpoint: `SELECT ${CHECKPOINT_COLUMNS} FROM tlog_checkpoints ORDER BY tree_size DESC LIMIT 1`,
   checkpoints: `SELECT ${CHECKPOINT_COLUMNS} FROM tlog_checkpoints WHERE tree_size >= ? AND tree_size <= ? ORDER BY tree_size`,
 };
 
 export class SqliteLogReads implements LogReads {
+  readonly #db: DatabaseSync;
   readonly #s: Record<keyof typeof LOG_READS_SQL, StatementSync>;
   readonly #nodes: NodeReader;
-  readonly #queries: SqliteLogQueries;
 
   constructor(db: DatabaseSync) {
+    this.#db = db;
     this.#s = prepareAll(db, LOG_READS_SQL);
     this.#nodes = new NodeReader(db);
-    this.#queries = new SqliteLogQueries(db);
   }
 
   async size(): Promise<number> {
@@ -219,15 +211,26 @@ export class SqliteLogReads implements LogReads {
   }
 
   async query(f: EntryFilter): Promise<LogEntry[]> {
-    return this.#queries.query(f);
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (f.type !== undefined) (where.push('type = ?'), params.push(f.type));
+    if (f.actionId !== undefined) (where.push('action_id = ?'), params.push(f.actionId));
+    for (const t of f.terms) (where.push('idx IN (SELECT idx FROM tlog_terms WHERE term = ?)'), params.push(t));
+    if (f.since !== undefined) (where.push('ts >= ?'), params.push(f.since));
+    if (f.until !== undefined) (where.push('ts < ?'), params.push(f.until));
+    if (f.afterIndex !== undefined) (where.push('idx > ?'), params.push(f.afterIndex));
+    params.push(f.limit);
+    const sql = `SELECT ${ENTRY_COLUMNS} FROM tlog_entries${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY idx LIMIT ?`;
+    return (this.#db.prepare(sql).all(...params) as unknown as EntryRow[]).map(toEntry);
   }
 
   async indexBoundsForTime(since: number, until: number): Promise<{ lo: number; hi: number } | undefined> {
-    return this.#queries.timeBounds(since, until);
+    const row = this.#s.timeBounds.get(since, until) as { lo: number | null; hi: number | null };
+    return row.lo === null || row.hi === null ? undefined : { lo: row.lo, hi: row.hi };
   }
 
   async firstIndexSince(since: number): Promise<number | undefined> {
-    return this.#queries.firstSince(since);
+    return (this.#s.firstSince.get(since) as { lo: number | null }).lo ?? undefined;
   }
 
   async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {

@@ -251,7 +251,6 @@ export class SqliteStore implements Store {
               outcomes.push({ ok: false, value: e });
             }
           }
-          this.#txApi.log.indexBehind();
           w.commit!.run();
           w.syncFull!.run();
         } catch (cause) {

@@ -1,9 +1,8 @@
 /**
  * Search terms of log entries: which people and which policy rules an entry concerns, so a
  * regulator can ask "everything person X did or approved" and "everything rule R decided" without
- * scanning the log. Terms are derived from the canonical entry (never stored separately from it).
- * The SQL drivers keep them in `tlog_terms (term, idx)`: PostgreSQL in the transaction that writes
- * the entry, SQLite behind its writer, in bulk (adapters/store/sqlite-log-index.ts).
+ * scanning the log. Terms are derived from the canonical entry (never stored separately from it)
+ * and written in the same transaction as the entry (the SQL drivers keep them in `tlog_terms (term, idx)`).
  *
  *   person:<id>  `by` (veto, regulator access, unlock, erasure), `who` (signature, approval and
  *                comparator entries), `person` (the person concerned when not `who`: person.erased,
