@@ -102,7 +102,7 @@ export class RateLimits {
 }
 
 function authLimiterUnavailable(cause: unknown): FirewallError {
-  return new FirewallError('AUTH_LIMITER_UNAVAILABLE', 'failed authentications cannot be counted now, so none is attempted; retry shortly', { status: 503, cause });
+  return new FirewallError('AUTH_LIMITER_UNAVAILABLE', 'failed authentications cannot be counted now, so none is attempted; retry shortly', { status: 503, cause, detail: { retryAfterSeconds: 1 } });
 }
 
 function limited(message: string, msBeforeNext: number): FirewallError {

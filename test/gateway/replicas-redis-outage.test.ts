@@ -83,6 +83,7 @@ describe('Redis killed mid-run, then back empty', () => {
         const r = await get(h, { 'idempotency-key': 'o-x', ...headers });
         expect(r.status).toBe(503);
         expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(r.headers.get('retry-after')).toBe('1');
         expect(await r.json()).toMatchObject({ code: 'AUTH_LIMITER_UNAVAILABLE' });
       }
       // The signature session's WebSocket too, before any upgrade.
@@ -132,6 +133,7 @@ describe('Redis killed mid-run, then back empty', () => {
     for (const h of [a, b]) {
       const r = await get(h, { authorization: `Bearer ${usedToken}`, 'idempotency-key': 'o-4' });
       expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('1');
       expect(await r.json()).toMatchObject({ code: 'REPLAY_CACHE_RESTARTED' });
     }
     // …nor the signed request (its session went with the data).

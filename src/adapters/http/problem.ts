@@ -42,10 +42,14 @@ export function problemBody(err: FirewallError, instance?: string): { status: nu
   return { status, json: JSON.stringify(body) };
 }
 
-/** The headers a problem carries besides its type: Retry-After on 429, the challenge on 401. */
+/**
+ * The headers a problem carries besides its type: Retry-After on 429 and on a 503 that says when
+ * to try again (RFC 9110 §10.2.3: a refusal that fails closed, such as a replay cache that cannot
+ * answer), the challenge on 401.
+ */
 function problemHeaders(res: ServerResponse, status: number, err: FirewallError): void {
   const retry = err.detail?.['retryAfterSeconds'];
-  if (status === 429 && typeof retry === 'number') res.setHeader('Retry-After', String(retry));
+  if ((status === 429 || status === 503) && typeof retry === 'number') res.setHeader('Retry-After', String(retry));
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
 }
 
