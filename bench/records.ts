@@ -6,6 +6,7 @@
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { ActionDescriptor } from '../src/core/action/descriptor.ts';
 import { canonicalJson } from '../src/core/canonical.ts';
 import { systemClock } from '../src/core/clock.ts';
@@ -18,6 +19,7 @@ import type { ActionRecord, ClassificationSummary, ForwardRequest } from '../src
 import type { PolicyPort } from '../src/gateway/ports/policy.ts';
 import { settleAttempt } from '../src/gateway/settle-attempt.ts';
 import { openStore } from '../src/main/open-store.ts';
+import type { WorkerAnswer, WorkerRequest } from './lean-record-worker.ts';
 
 /** How an action and its outcome are recorded: durable acceptance (calling `committed` before the sync), then the outcome. */
 export interface Recorder {
@@ -158,3 +160,39 @@ export async function gatewayRecorder(dataDir: string, signer: Signer, policy: P
   };
 }
 
+
+/** The narrow record of leanRecorder, run on a worker thread (bench/lean-record-worker.ts). */
+export function leanWorkerRecorder(dataDir: string): Recorder {
+  const worker = new Worker(new URL('./lean-record-worker.ts', import.meta.url), { workerData: { dataDir } });
+  type Waiting = { committed?: (r: { id: string; logIndex: number }) => void; resolve: () => void; reject: (e: Error) => void };
+  const waiting = new Map<number, Waiting>();
+  let seq = 0;
+  worker.on('message', (m: WorkerAnswer) => {
+    const w = waiting.get(m.seq);
+    if (w === undefined) return;
+    if ('committed' in m) return w.committed?.(m.committed);
+    waiting.delete(m.seq);
+    if ('done' in m) w.resolve();
+    else w.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+  });
+  worker.on('error', (e) => {
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+  });
+  const ask = (m: DistributiveOmit<WorkerRequest, 'seq'>, committed?: Waiting['committed']): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const s = ++seq;
+      waiting.set(s, { resolve, reject, ...(committed === undefined ? {} : { committed }) });
+      worker.postMessage({ ...m, seq: s });
+    });
+  return {
+    async close() {
+      await ask({ op: 'close' });
+      await worker.terminate();
+    },
+    accept: (a, committed) => ask({ op: 'accept', a }, committed),
+    settle: (_accepted, a, o) => ask({ op: 'settle', a: { id: a.id, digest: a.digest }, o }),
+  };
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
