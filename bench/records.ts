@@ -167,23 +167,31 @@ export function leanWorkerRecorder(dataDir: string): Recorder {
   type Waiting = { committed?: (r: { id: string; logIndex: number }) => void; resolve: () => void; reject: (e: Error) => void };
   const waiting = new Map<number, Waiting>();
   let seq = 0;
-  worker.on('message', (m: WorkerAnswer) => {
-    const w = waiting.get(m.seq);
-    if (w === undefined) return;
-    if ('committed' in m) return w.committed?.(m.committed);
-    waiting.delete(m.seq);
-    if ('done' in m) w.resolve();
-    else w.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+  worker.on('message', (answers: WorkerAnswer[]) => {
+    for (const m of answers) {
+      const w = waiting.get(m.seq);
+      if (w === undefined) continue;
+      if ('committed' in m) {
+        w.committed?.(m.committed);
+        continue;
+      }
+      waiting.delete(m.seq);
+      if ('done' in m) w.resolve();
+      else w.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+    }
   });
   worker.on('error', (e) => {
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
   });
+  // Requests go in one message per turn of the event loop (see bench/lean-record-worker.ts).
+  const queued: WorkerRequest[] = [];
   const ask = (m: DistributiveOmit<WorkerRequest, 'seq'>, committed?: Waiting['committed']): Promise<void> =>
     new Promise((resolve, reject) => {
       const s = ++seq;
       waiting.set(s, { resolve, reject, ...(committed === undefined ? {} : { committed }) });
-      worker.postMessage({ ...m, seq: s });
+      if (queued.length === 0) setImmediate(() => worker.postMessage(queued.splice(0)));
+      queued.push({ ...m, seq: s } as WorkerRequest);
     });
   return {
     async close() {
