@@ -52,10 +52,11 @@ function peakRssMb(pid: number): number {
 /**
  * The stripped LOW gateway of bench/low-tier-lean.ts, on its own data directory, with a session of
  * its own, recording with its own lean layout, the same on a worker thread (`store: 'worker'`), or
- * (`store: 'gateway'`) with the gateway's store and services. Loaded as the gateway is, then stopped; returns its run, its CPU per action and how many
+ * (`store: 'gateway'`) with the gateway's store and services, also on a worker thread
+ * (`store: 'gateway-worker'`). Loaded as the gateway is, then stopped; returns its run, its CPU per action and how many
  * `action.passed` entries it logged.
  */
-async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'worker' | 'gateway'): Promise<{ run: Awaited<ReturnType<typeof load>>; cpuUs: number; mainUs: number; machineUs: number; logged: number }> {
+async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'worker' | 'gateway' | 'gateway-worker'): Promise<{ run: Awaited<ReturnType<typeof load>>; cpuUs: number; mainUs: number; machineUs: number; logged: number }> {
   const port = await freePort();
   const data = join(dir, `lean-${store}`);
   mkdirSync(data, { recursive: true });
@@ -89,8 +90,9 @@ async function runLean(upstreamUrl: string, dir: string, store: 'lean' | 'worker
     const cpuUs = ((after.process - before.process) * 1000) / run.total;
     const mainUs = ((after.main - before.main) * 1000) / run.total;
     if (run.non2xx > 0) throw new Error(`the stripped gateway (${store} store) answered ${run.non2xx} requests with errors`);
-    const db = new DatabaseSync(join(data, store === 'gateway' ? 'gateway.db' : 'lean.db'), { readOnly: true });
-    const count = db.prepare(store !== 'gateway' ? `SELECT count(*) AS n FROM log WHERE instr(body, '"type":"action.passed"') > 0` : "SELECT count(*) AS n FROM tlog_entries WHERE type = 'action.passed'");
+    const gatewayStore = store === 'gateway' || store === 'gateway-worker';
+    const db = new DatabaseSync(join(data, gatewayStore ? 'gateway.db' : 'lean.db'), { readOnly: true });
+    const count = db.prepare(!gatewayStore ? `SELECT count(*) AS n FROM log WHERE instr(body, '"type":"action.passed"') > 0` : "SELECT count(*) AS n FROM tlog_entries WHERE type = 'action.passed'");
     // As for the gateway: every answered action is logged, and so is each one autocannon cut in
     // flight at its deadline (8 in the warm-up, CONNECTIONS in the run), and nothing else. Those
     // cut in the run are still being recorded when autocannon returns: read until they are in
@@ -196,6 +198,7 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
     const lean = await runLean(setup.upstreamUrl, dir, 'lean');
     const leanWorker = await runLean(setup.upstreamUrl, dir, 'worker');
     const leanGatewayStore = await runLean(setup.upstreamUrl, dir, 'gateway');
+    const leanGatewayStoreWorker = await runLean(setup.upstreamUrl, dir, 'gateway-worker');
     // One request in flight, timed to the microsecond; signed as it is sent (a few µs, the same for every request).
     const bareOne = await closedLoop({ url: setup.bareUrl, path: BARE_PATH, durationS: DURATION_S, connections: 1 });
     const lowOne = await closedLoop({ url: gwUrl, path, durationS: DURATION_S, connections: 1, headers: signedHeaders });
@@ -257,8 +260,15 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       low_tier_lean_worker_actions_logged: leanWorker.logged,
       low_tier_lean_gateway_store_ratio: Number((leanGatewayStore.run.rps / bare.rps).toFixed(3)),
       low_tier_lean_gateway_store_cpu_us_per_action: Math.round(leanGatewayStore.cpuUs),
+      low_tier_lean_gateway_store_main_thread_cpu_us_per_action: Math.round(leanGatewayStore.mainUs),
       low_tier_lean_gateway_store_actions_logged: leanGatewayStore.logged,
       low_tier_lean_gateway_store_answered_2xx: leanGatewayStore.run.ok,
+      // The gateway's store and services on a worker thread too.
+      low_tier_lean_gateway_store_worker_ratio: Number((leanGatewayStoreWorker.run.rps / bare.rps).toFixed(3)),
+      low_tier_lean_gateway_store_worker_cpu_us_per_action: Math.round(leanGatewayStoreWorker.cpuUs),
+      low_tier_lean_gateway_store_worker_main_thread_cpu_us_per_action: Math.round(leanGatewayStoreWorker.mainUs),
+      low_tier_lean_gateway_store_worker_machine_cpu_us_per_action: Math.round(leanGatewayStoreWorker.machineUs),
+      low_tier_lean_gateway_store_worker_actions_logged: leanGatewayStoreWorker.logged,
       // Diagnostics: what one LOW action costs the gateway, whatever else the machine is doing.
       low_tier_gateway_cpu_us_per_action: Math.round(((cpuAfter.process - cpuBefore.process) * 1000) / low.total),
       low_tier_gateway_cpu_us_per_action_assertion: Math.round(((cpuAfterAssertion.process - cpuBeforeAssertion.process) * 1000) / lowAssertion.total),

@@ -21,7 +21,8 @@
  * session registry's HSM-held key, the checkpoint signer and the WAL checkpoint worker.
  *
  * With `LEAN_STORE=worker` the narrow record runs on a worker thread that owns the connection
- * (bench/lean-record-worker.ts): what moving the store off the event loop buys.
+ * (bench/lean-record-worker.ts), and with `LEAN_STORE=gateway-worker` the gateway's record does:
+ * what moving the store off the event loop buys.
  *
  * With `LEAN_STORE=gateway` the record is instead the gateway's own: acceptAction and settleAttempt
  * (gateway/) on the SQLite store and transparency log the gateway opens (main/open-store.ts). The
@@ -48,7 +49,7 @@ import { systemClock } from '../src/core/clock.ts';
 import { receiptIssuer } from '../src/gateway/issue-receipt.ts';
 import { policyPort } from '../src/gateway/policy-port.ts';
 import { benchPolicy } from './gateway-setup.ts';
-import { gatewayRecorder, leanRecorder, leanWorkerRecorder } from './records.ts';
+import { gatewayRecorder, leanRecorder, workerRecorder } from './records.ts';
 
 const [portArg, upstream, dataDir, sessionId, sessionKeyB64] = process.argv.slice(2) as [string, string, string, string, string];
 const WINDOW_SEC = 30;
@@ -67,7 +68,12 @@ const signer = new BatchingSigner(device);
 const issueReceipt = receiptIssuer({ signer, clock: systemClock, issuer: 'lean', ttlSec: 300 });
 
 const store = process.env['LEAN_STORE'];
-const recorder = store === 'gateway' ? await gatewayRecorder(dataDir, signer, policy) : store === 'worker' ? leanWorkerRecorder(dataDir) : leanRecorder(dataDir);
+const recorder =
+  store === 'gateway'
+    ? await gatewayRecorder(dataDir, signer, policy)
+    : store === 'worker' || store === 'gateway-worker'
+      ? await workerRecorder({ dataDir, record: store === 'worker' ? 'lean' : 'gateway', upstream })
+      : leanRecorder(dataDir);
 
 const nonces = new Map<string, number>();
 setInterval(() => {

@@ -19,7 +19,7 @@ import type { ActionRecord, ClassificationSummary, ForwardRequest } from '../src
 import type { PolicyPort } from '../src/gateway/ports/policy.ts';
 import { settleAttempt } from '../src/gateway/settle-attempt.ts';
 import { openStore } from '../src/main/open-store.ts';
-import type { WorkerAnswer, WorkerRequest } from './lean-record-worker.ts';
+import type { WorkerAnswer, WorkerRequest, WorkerSetup } from './lean-record-worker.ts';
 
 /** How an action and its outcome are recorded: durable acceptance (calling `committed` before the sync), then the outcome. */
 export interface Recorder {
@@ -161,9 +161,14 @@ export async function gatewayRecorder(dataDir: string, signer: Signer, policy: P
 }
 
 
-/** The narrow record of leanRecorder, run on a worker thread (bench/lean-record-worker.ts). */
-export function leanWorkerRecorder(dataDir: string): Recorder {
-  const worker = new Worker(new URL('./lean-record-worker.ts', import.meta.url), { workerData: { dataDir } });
+/** A record run on a worker thread (bench/lean-record-worker.ts): the narrow one or the gateway's. */
+export async function workerRecorder(setup: WorkerSetup): Promise<Recorder> {
+  const worker = new Worker(new URL('./lean-record-worker.ts', import.meta.url), { workerData: setup });
+  // The worker says it is ready (its store open) with an empty batch.
+  await new Promise<void>((ok, fail) => {
+    worker.once('message', () => ok());
+    worker.once('error', fail);
+  });
   type Waiting = { committed?: (r: { id: string; logIndex: number }) => void; resolve: () => void; reject: (e: Error) => void };
   const waiting = new Map<number, Waiting>();
   let seq = 0;

@@ -15,6 +15,7 @@ const TARGETS: Record<string, string> = {
   low_tier_lean_ratio: '(reported: the required work alone, bench/low-tier-lean.ts)',
   low_tier_lean_gateway_store_ratio: '(reported: the same, recording through the gateway store)',
   low_tier_lean_worker_ratio: '(reported: the required work, its record on a worker thread)',
+  low_tier_lean_gateway_store_worker_ratio: '(reported: the gateway store, on a worker thread)',
   classify_us_1000_rules: '<= 20',
   gateway_rss_mb: '<= 256',
   hsm_sim_batch_sign_rps: '>= 0.5 x raw_sign_rps',
