@@ -4,7 +4,8 @@ import type { Signer } from '../core/signer.ts';
 import type { Logger } from 'pino';
 import { HsmSimSupervisor } from '../adapters/signer/hsm-sim-supervisor.ts';
 import { HsmSimSigner, hsmSimSignerOptionsFromEnv } from '../adapters/signer/hsm-sim-signer.ts';
-import { createPkcs11Signer, pkcs11SignerOptionsFromEnv } from '../adapters/signer/pkcs11-signer.ts';
+import { createPkcs11Signer } from '../adapters/signer/pkcs11-signer.ts';
+import { pkcs11SignerOptionsFromEnv } from '../adapters/signer/pkcs11-options.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
 
 export interface OpenedSigner {

@@ -5,7 +5,8 @@
 import { createPublicKey, verify } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPkcs11Signer, pkcs11SignerOptionsFromEnv } from '../../src/adapters/signer/pkcs11-signer.ts';
+import { createPkcs11Signer } from '../../src/adapters/signer/pkcs11-signer.ts';
+import { pkcs11SignerOptionsFromEnv } from '../../src/adapters/signer/pkcs11-options.ts';
 import { Cleanup, rejectsWith, tempDir } from '../hsm/helpers.ts';
 import { SOFTHSM_USER_PIN, initSoftHsmToken } from './softhsm.ts';
 

@@ -15,151 +15,28 @@
  * - The operation counter lives on the token, in a CKO_DATA object `<prefix>-op-counter`, reserved
  *   in blocks so a restart never reuses a value (it skips the rest of the block).
  *
- * Environment (pkcs11SignerOptionsFromEnv): PKCS11_LIBRARY, PKCS11_PIN, PKCS11_TOKEN_LABEL or
+ * Environment (pkcs11SignerOptionsFromEnv, pkcs11-options.ts): PKCS11_LIBRARY, PKCS11_PIN, PKCS11_TOKEN_LABEL or
  * PKCS11_SLOT, PKCS11_POOL_SIZE, PKCS11_EDDSA_PARAMS (oid|name), SIGNER_LABEL_PREFIX.
  */
-import { createHash, createPublicKey, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { FirewallError, isFirewallError } from '../../core/errors.ts';
-import type { KeyPurpose, PublicKeyInfo, Signature, Signer, SigningAlgorithm } from '../../core/signer.ts';
+import type { KeyPurpose, PublicKeyInfo, Signature, Signer } from '../../core/signer.ts';
 import type { Sealer } from '../../core/sealer.ts';
 import { KEY_PURPOSES, PURPOSE_ALGORITHM, kidFor, type KeyAttributeReport } from './hsm-sim-signer.ts';
+import { bool, CKK_EC_EDWARDS, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA, ED25519_PARAMS_NAME, ED25519_PARAMS_OID, jwkFromPoint, P256_PARAMS } from './pkcs11-ec-keys.ts';
+import { CKR_USER_ALREADY_LOGGED_IN, ckr, mapError } from './pkcs11-errors.ts';
+import { acquireModule, releaseModule, type PKCS11 } from './pkcs11-module.ts';
+import type { Pkcs11SignerOptions, ResolvedOptions } from './pkcs11-options.ts';
 import { Pkcs11Sealer } from './pkcs11-sealer.ts';
 
 export type { KeyAttributeReport };
 
 type Handle = Buffer;
-type PKCS11 = InstanceType<typeof pkcs11js.PKCS11>;
 
-// Vendor-neutral constants pkcs11js does not export (PKCS#11 v3.0).
-const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
-const CKM_EDDSA = 0x1057;
-const CKK_EC_EDWARDS = 0x40;
-/** DER of OID 1.3.101.112 (id-Ed25519), and PrintableString "edwards25519" for older tokens. */
-const ED25519_PARAMS_OID = Buffer.from('06032b6570', 'hex');
-const ED25519_PARAMS_NAME = Buffer.from('130c656477617264733235353139', 'hex');
-/** DER of OID 1.2.840.10045.3.1.7 (P-256). */
-const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
-const CKR_CRYPTOKI_ALREADY_INITIALIZED = 0x191;
-const CKR_USER_ALREADY_LOGGED_IN = 0x100;
 const COUNTER_BLOCK = 10_000n;
 const CKS_RO_USER_FUNCTIONS = 1;
 const CKS_RW_USER_FUNCTIONS = 3;
-
-/** Return values that mean the token or its sessions are gone, not that the request was wrong. */
-const UNAVAILABLE = new Set([
-  pkcs11js.CKR_DEVICE_ERROR,
-  pkcs11js.CKR_DEVICE_REMOVED,
-  pkcs11js.CKR_TOKEN_NOT_PRESENT,
-  pkcs11js.CKR_SESSION_CLOSED,
-  pkcs11js.CKR_SESSION_HANDLE_INVALID,
-  pkcs11js.CKR_DEVICE_MEMORY,
-  pkcs11js.CKR_CRYPTOKI_NOT_INITIALIZED,
-  pkcs11js.CKR_USER_NOT_LOGGED_IN,
-]);
-
-export interface Pkcs11SignerOptions {
-  /** Path of the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so). */
-  library: string;
-  /** CKU_USER PIN. */
-  pin: string;
-  /** Select the token by label (preferred), else by slot index among slots with a token. */
-  tokenLabel?: string;
-  slotIndex?: number;
-  /** Labels are `<labelPrefix>-<purpose>`. Default "analog-firewall". */
-  labelPrefix?: string;
-  /** Concurrent sessions. Default 4. */
-  poolSize?: number;
-  /** How CKA_EC_PARAMS names Ed25519: DER OID (default, PKCS#11 3.0) or the "edwards25519" string. */
-  eddsaParams?: 'oid' | 'name';
-}
-
-function ckrName(code: number): string {
-  for (const [k, v] of Object.entries(pkcs11js)) if (k.startsWith('CKR_') && v === code) return k;
-  return `0x${code.toString(16)}`;
-}
-
-function ckr(e: unknown): number | undefined {
-  if (e instanceof pkcs11js.Pkcs11Error) return e.code;
-  // A few pkcs11js methods (C_SetAttributeValue, C_CreateObject) throw plain Errors "CKR_NAME:code".
-  const m = e instanceof Error ? /CKR_\w+:(\d+)/.exec(e.message) : null;
-  return m === null ? undefined : Number(m[1]);
-}
-
-/** Map a PKCS#11 failure to a FirewallError; never includes attribute values. */
-export function mapError(e: unknown, what: string): FirewallError {
-  if (e instanceof FirewallError) return e;
-  const code = ckr(e);
-  if (code === pkcs11js.CKR_PIN_INCORRECT) return new FirewallError('PIN_INCORRECT', `PKCS#11 ${what}: wrong user PIN`, { cause: e });
-  if (code === pkcs11js.CKR_PIN_LOCKED) return new FirewallError('PIN_LOCKED', `PKCS#11 ${what}: the user PIN is locked`, { cause: e });
-  if (code !== undefined && UNAVAILABLE.has(code)) {
-    return new FirewallError('SIGNER_UNAVAILABLE', `PKCS#11 ${what}: ${ckrName(code)}`, { status: 503, cause: e, detail: { ckr: ckrName(code) } });
-  }
-  const name = code === undefined ? (e instanceof Error ? e.message : String(e)) : ckrName(code);
-  return new FirewallError('PKCS11_ERROR', `PKCS#11 ${what} failed: ${name}`, { cause: e, detail: { ckr: name } });
-}
-
-// ---- one initialised module per library path per process ---------------------------------------
-
-const modules = new Map<string, { p11: PKCS11; refs: number }>();
-
-function acquireModule(library: string): PKCS11 {
-  const m = modules.get(library);
-  if (m !== undefined) {
-    m.refs++;
-    return m.p11;
-  }
-  const p11 = new pkcs11js.PKCS11();
-  try {
-    p11.load(library);
-  } catch (e) {
-    throw new FirewallError('SIGNER_UNAVAILABLE', `cannot load PKCS#11 module ${library}: ${(e as Error).message}`, { status: 503, cause: e });
-  }
-  try {
-    p11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-  } catch (e) {
-    if (ckr(e) !== CKR_CRYPTOKI_ALREADY_INITIALIZED) throw mapError(e, 'C_Initialize');
-  }
-  modules.set(library, { p11, refs: 1 });
-  return p11;
-}
-
-function releaseModule(library: string): void {
-  const m = modules.get(library);
-  if (m === undefined) return;
-  if (--m.refs > 0) return;
-  modules.delete(library);
-  try {
-    m.p11.C_Finalize();
-  } catch {
-    /* already finalised */
-  }
-}
-
-// ---- attribute helpers ------------------------------------------------------------------------
-
-const bool = (b: Buffer | undefined): boolean => b !== undefined && b.length > 0 && b[0] !== 0;
-
-function unwrapPoint(raw: Buffer, size: number): Buffer {
-  // CKA_EC_POINT is a DER OCTET STRING per the spec; some tokens return the bare point.
-  if (raw.length === size) return raw;
-  if (raw.length === size + 2 && raw[0] === 0x04 && raw[1] === size) return raw.subarray(2);
-  throw new FirewallError('PKCS11_ERROR', `unexpected CKA_EC_POINT of ${raw.length} bytes`);
-}
-
-function jwkFromPoint(alg: SigningAlgorithm, ecPoint: Buffer): JsonWebKey {
-  let jwk: JsonWebKey;
-  if (alg === 'EdDSA') jwk = { kty: 'OKP', crv: 'Ed25519', x: unwrapPoint(ecPoint, 32).toString('base64url') };
-  else {
-    const p = unwrapPoint(ecPoint, 65);
-    if (p[0] !== 0x04) throw new FirewallError('PKCS11_ERROR', 'P-256 public point is not uncompressed');
-    jwk = { kty: 'EC', crv: 'P-256', x: p.subarray(1, 33).toString('base64url'), y: p.subarray(33).toString('base64url') };
-  }
-  createPublicKey({ key: jwk, format: 'jwk' }); // rejects a point not on the curve
-  return jwk;
-}
-
-type ResolvedOptions = Required<Omit<Pkcs11SignerOptions, 'tokenLabel' | 'slotIndex'>> & Pick<Pkcs11SignerOptions, 'tokenLabel' | 'slotIndex'>;
 
 interface TokenKey {
   privateKey: Handle;
@@ -549,18 +426,4 @@ export class Pkcs11Signer implements Signer {
 
 export function createPkcs11Signer(opts: Pkcs11SignerOptions): Promise<Pkcs11Signer> {
   return Pkcs11Signer.open(opts);
-}
-
-export function pkcs11SignerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pkcs11SignerOptions {
-  const library = env.PKCS11_LIBRARY;
-  const pin = env.PKCS11_PIN;
-  if (library === undefined || library === '') throw new FirewallError('SIGNER_CONFIG_INVALID', 'PKCS11_LIBRARY is not set');
-  if (pin === undefined || pin === '') throw new FirewallError('SIGNER_CONFIG_INVALID', 'PKCS11_PIN is not set');
-  const opts: Pkcs11SignerOptions = { library, pin };
-  if (env.PKCS11_TOKEN_LABEL !== undefined && env.PKCS11_TOKEN_LABEL !== '') opts.tokenLabel = env.PKCS11_TOKEN_LABEL;
-  if (env.PKCS11_SLOT !== undefined && env.PKCS11_SLOT !== '') opts.slotIndex = Number.parseInt(env.PKCS11_SLOT, 10);
-  if (env.PKCS11_POOL_SIZE !== undefined && env.PKCS11_POOL_SIZE !== '') opts.poolSize = Number.parseInt(env.PKCS11_POOL_SIZE, 10);
-  if (env.PKCS11_EDDSA_PARAMS === 'name' || env.PKCS11_EDDSA_PARAMS === 'oid') opts.eddsaParams = env.PKCS11_EDDSA_PARAMS;
-  if (env.SIGNER_LABEL_PREFIX !== undefined && env.SIGNER_LABEL_PREFIX !== '') opts.labelPrefix = env.SIGNER_LABEL_PREFIX;
-  return opts;
 }
