@@ -1,37 +1,14 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JWK } from 'jose';
-import { isJsonMediaType, isSettled, isTerminal, parseAction, upstreamResponse, type Action, type ActionRequest, type UpstreamResponse } from './action.ts';
-import { AgentClientError, type Problem } from './agent-client-error.ts';
+import { isJsonMediaType, isSettled, isTerminal, parseAction, upstreamResponse, type Action, type ActionRequest } from './action.ts';
+import { AgentClientError } from './agent-client-error.ts';
+import type { AgentClientOptions, ProxyOptions, ProxyResult, RequestOptions, SubmitOptions, SubmitResult, WaitOptions } from './agent-client-options.ts';
 import { mintClientAssertion } from './client-assertion.ts';
 import { loadAgentSigningKey, type AgentSigningKey } from './keys.ts';
+import { errorFrom, parseProblem } from './problem-answer.ts';
 import { signWithSession } from './session-signature.ts';
 import { readEventStream } from './sse.ts';
 
-export interface AgentClientOptions {
-  /** Gateway base URL, e.g. 'http://127.0.0.1:8080'. A path prefix is kept. */
-  baseUrl: string | URL;
-  agentId: string;
-  /** The agent's Ed25519 or P-256 private key. */
-  privateKey: KeyObject | JWK;
-  /** `kid` for the assertion header; default the JWK's `kid`. */
-  keyId?: string;
-  fetch?: typeof fetch;
-  /** Lifetime of each per-request assertion, seconds (at most 300). Default 60. */
-  assertionLifetimeSec?: number;
-  /** Per-request timeout, ms (long polls get their wait on top). Default 30 000. */
-  requestTimeoutMs?: number;
-  /** Largest response body read, bytes. Default 16 MiB. */
-  maxResponseBytes?: number;
-  /** Milliseconds since the epoch. Default Date.now. */
-  now?: () => number;
-  /**
-   * 'session' (default): open a session with one client assertion, then sign each request with
-   * its key (HMAC, RFC 9421), renewing it before it expires or when the gateway no longer knows it.
-   * 'assertion': a fresh signed client assertion on every request.
-   */
-  credential?: 'session' | 'assertion';
-}
 
 interface Session {
   id: string;
@@ -43,42 +20,6 @@ interface Session {
 const SESSION_RENEW_MARGIN_MS = 60_000;
 /** Refusals after which a new session is opened and the request sent once more (none was forwarded). */
 const SESSION_GONE = new Set(['SESSION_UNKNOWN', 'SESSION_EXPIRED', 'SESSION_REVOKED']);
-
-export interface RequestOptions {
-  signal?: AbortSignal;
-}
-
-export interface SubmitOptions extends RequestOptions {
-  /** 1-200 visible ASCII characters; retrying with the same key never creates a second action. */
-  idempotencyKey: string;
-}
-
-export interface SubmitResult {
-  action: Action;
-  /** False when the gateway recognised the idempotency key and returned the existing action (200). */
-  created: boolean;
-  /** 201 (LOW, executed), 202 (waiting for humans), 200 (idempotent replay). */
-  httpStatus: number;
-}
-
-export interface ProxyOptions extends SubmitOptions {
-  headers?: Record<string, string>;
-}
-
-export type ProxyResult =
-  /** LOW: the actuator's own response, relayed. */
-  | { kind: 'response'; response: UpstreamResponse }
-  /** Anything above LOW: the action is held; wait for it with waitForOutcome(). */
-  | { kind: 'pending'; action: Action };
-
-export interface WaitOptions extends RequestOptions {
-  /** Give up after this long, ms (throws TIMEOUT with the last known action). Default 15 min. */
-  timeoutMs?: number;
-  /** 'poll' (long-poll GET ?wait=) or 'sse' (event stream). Default 'poll'. */
-  mode?: 'poll' | 'sse';
-  /** Called with each new status seen. */
-  onUpdate?: (action: Action) => void;
-}
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,198}[\x21-\x7e])?$/;
 const PROBLEM_TYPE_BASE = 'https://analog-firewall.dev/problems/';
@@ -453,42 +394,6 @@ export class AgentClient {
     }
     return errorFrom(res, parseProblem(bytes, res.headers.get('content-type') ?? undefined, res.status));
   }
-}
-
-function errorFrom(res: Response, problem: Problem | undefined): AgentClientError {
-  const retryAfterSec = parseRetryAfterSec(res.headers.get('retry-after'));
-  const code = problem?.code ?? (res.status === 429 ? 'RATE_LIMITED' : `HTTP_${res.status}`);
-  const message = problem ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : `gateway answered HTTP ${res.status}`;
-  return new AgentClientError(code, message, { status: res.status, problem, retryAfterSec });
-}
-
-function parseProblem(bytes: Uint8Array, contentType: string | undefined, status: number): Problem | undefined {
-  if (!isJsonMediaType(contentType) || bytes.length === 0 || bytes.length > 64 * 1024) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-  const p = v as Record<string, unknown>;
-  const problem: Problem = {
-    ...p,
-    type: typeof p.type === 'string' ? p.type : 'about:blank',
-    title: typeof p.title === 'string' ? p.title : `HTTP ${status}`,
-    status: typeof p.status === 'number' ? p.status : status,
-  };
-  if (typeof p.detail !== 'string') delete problem.detail;
-  if (typeof p.code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(p.code)) problem.code = p.code;
-  else delete problem.code;
-  return problem;
-}
-
-function parseRetryAfterSec(v: string | null): number | undefined {
-  if (v === null) return undefined;
-  if (/^\s*[0-9]{1,9}\s*$/.test(v)) return Number(v);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 function tryAction(bytes: Uint8Array): Action | undefined {

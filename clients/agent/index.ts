@@ -1,16 +1,8 @@
 /**
  * @analog-firewall/agent: the SDK an AI agent uses to ask the gateway to act.
  */
-export {
-  AgentClient,
-  type AgentClientOptions,
-  type RequestOptions,
-  type SubmitOptions,
-  type SubmitResult,
-  type ProxyOptions,
-  type ProxyResult,
-  type WaitOptions,
-} from './agent-client.ts';
+export { AgentClient } from './agent-client.ts';
+export type { AgentClientOptions, RequestOptions, SubmitOptions, SubmitResult, ProxyOptions, ProxyResult, WaitOptions } from './agent-client-options.ts';
 export { AgentClientError, type Problem } from './agent-client-error.ts';
 export {
   ACTION_STATUSES,
