@@ -2,7 +2,7 @@
  * Issue 16 item 3, faults: two replicas on a redis-server of this test's own (the machine's shared
  * one is never stopped), killed mid-run and started again empty. While it is down, nothing that
  * needs it is guessed: authentication and replay checks fail closed (503 problem+json, precise
- * codes), rate limits fall back to each replica's memory, accepted actions still execute. When it
+ * codes, Retry-After; the approver app's passkey sign-in too), rate limits fall back to each replica's memory, accepted actions still execute. When it
  * returns, nothing used before is accepted again, and a change made while it was down reaches the
  * other replica's stream.
  */
@@ -16,6 +16,8 @@ import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { seedEpoch, startOwnRedis, uniquePrefix, type OwnRedis } from '../helpers/redis-server.ts';
 import { readEvents } from '../helpers/sse.ts';
 import { clientAssertion, tokenRequest } from '../mcp/helpers.ts';
+import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
+import { addPerson } from '../signature/helpers.ts';
 
 let redis: OwnRedis;
 let a: Harness;
@@ -66,6 +68,19 @@ describe('Redis killed mid-run, then back empty', () => {
     const events = readEvents(await b.as('agent', 'GET', `/v1/actions/${id}/events`, { signal: ac.signal }));
     expect((await events.next((e) => e.event === 'status')).data).toMatchObject({ status: 'cooling' });
 
+    // A person who signs in to the approver app with her passkey (the app's origin: the first replica's).
+    const pia = await addPerson(a, 'pia');
+    const origin = `http://localhost:${new URL(a.publicUrl).port}`;
+    const app = (h: Harness, path: string, body: unknown = {}) =>
+      fetch(`${h.url}/app/api${path}`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const signIn = async (options: Harness, finish: Harness): Promise<Response> => {
+      const begun = await app(options, '/session/options');
+      if (begun.status !== 200) return begun;
+      const o = (await begun.json()) as { ceremonyId: string; options: { challenge: string } };
+      return app(finish, '/session', { ceremonyId: o.ceremonyId, credential: getAssertion(pia.credential!, { challenge: o.options.challenge, origin }) });
+    };
+    expect((await signIn(a, b)).status).toBe(200);
+
     await redis.stop();
     await ready(false);
     try {
@@ -111,6 +126,13 @@ describe('Redis killed mid-run, then back empty', () => {
         .verify({ method: 'GET', targetUri: a.publicUrl + PATH, signatureInput: signed['signature-input'], signature: signed.signature, contentDigest: signed['content-digest'], idempotencyKey: 'o-2' })
         .then(() => undefined, (e: unknown) => e);
       expect(isFirewallError(sig) ? [sig.code, sig.status] : sig).toEqual(['SESSIONS_UNAVAILABLE', 503]);
+      // The approver app's sign-in: nobody is signed in while the ceremony cannot be spent once.
+      const refusedSignIn = await signIn(a, b);
+      expect(refusedSignIn.status).toBe(503);
+      expect(refusedSignIn.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(refusedSignIn.headers.get('retry-after')).toBe('1');
+      expect(refusedSignIn.headers.get('set-cookie')).toBeNull();
+      expect(await refusedSignIn.json()).toMatchObject({ code: 'REPLAY_CACHE_UNAVAILABLE' });
       // Rate limits fall back to the replica's memory: still enforced.
       const limiter = a.gw.ctx.limits.limiter({ name: 'outage-probe', points: 2, durationSec: 60 });
       await limiter.consume('k');
@@ -143,6 +165,8 @@ describe('Redis killed mid-run, then back empty', () => {
     // Fresh credentials work on both again (an assertion minted in the second the epoch restarted
     // is refused as above; the client mints another after Retry-After).
     for (const h of [a, b]) expect((await freshGet(h)).status).toBe(200);
+    // And the app's sign-in, begun at either replica.
+    expect((await signIn(b, a)).status).toBe(200);
   });
 });
 
