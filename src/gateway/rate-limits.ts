@@ -35,7 +35,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
  * replicas do not multiply every limit by N.
  *
  * Codes: RATE_LIMITED (429, with retryAfterSeconds); RATE_LIMITER_FAILED (503, a counter failed and
- * its fallback too); AUTH_LIMITER_UNAVAILABLE (503: failed authentications cannot be counted, so
+ * its fallback too); AUTH_LIMITER_UNAVAILABLE (503, retryAfterSeconds 1: failed authentications cannot be counted, so
  * no authentication is attempted; fails closed rather than allow unlimited guessing).
  */
 export class RateLimits {
