@@ -275,6 +275,16 @@ describe('attacker-shaped entries', () => {
     );
   });
 
+  it('a type naming a member of Object.prototype ("valueOf", "constructor", ...): reported, never a crash (found by the property above)', async () => {
+    for (const name of ['valueOf', 'constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      for (const e of honest.entries.slice(0, 6)) {
+        const r = await verify(editEntry(honest, e.index, (v) => (v['type'] = name)));
+        expect(r.findings.filter((f) => /crashed|failed to start|rule failed/.test(f.message)), `${name} at entry ${e.index}`).toEqual([]);
+        expect(r.ok).toBe(false);
+      }
+    }
+  });
+
   it('an object that cannot become a string, in place of each field of each entry (and of each field one level down): reported, never a crash', async () => {
     // String(x) and `${x}` throw on it: a message built that way would crash the rule (found by the property above).
     const hostile = { toString: 0, valueOf: 0 };

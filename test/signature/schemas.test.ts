@@ -30,6 +30,10 @@ describe('published JSON Schemas (docs/schemas/v1)', () => {
   it('the gateway parser uses them: unknown fields and types are refused with the path', () => {
     expect(() => parseDeviceMessage('{"v":1,"type":"chunk","challengeId":"c","seq":0,"sentAt":0,"samples":{},"extra":1}')).toThrow(/extra/);
     expect(() => parseDeviceMessage('{"v":1,"type":"telemetry","challengeId":"c"}')).toThrow(/unknown message type/);
+    // A type naming a member of Object.prototype is unknown too (it found no schema, SCHEMA_MISSING, before).
+    for (const type of ['constructor', 'toString', '__proto__', 'valueOf']) {
+      expect(() => parseDeviceMessage(JSON.stringify({ v: 1, type, challengeId: 'c' }))).toThrow(expect.objectContaining({ code: 'SESSION_MESSAGE_INVALID', status: 400 }));
+    }
     expect(() => validateMessage('person-declaration.json', { modalities: ['hrv', 'hrv'] })).toThrow(/duplicate/);
   });
 });

@@ -133,7 +133,8 @@ export class ActionTracker {
     if (actionId === undefined) return null;
     let state = this.actions.get(actionId);
     if (state === undefined) this.actions.set(actionId, (state = { id: actionId, status: null, entries: [] }));
-    const composite = COMPOSITE_ENTRIES[type];
+    // Own keys only: a type such as "valueOf" or "constructor" names Object.prototype's members.
+    const composite = Object.hasOwn(COMPOSITE_ENTRIES, type) ? COMPOSITE_ENTRIES[type] : undefined;
     if (composite !== undefined) {
       const parts: ActionStep[] = [];
       let before: ActionState = state;
@@ -145,7 +146,7 @@ export class ActionTracker {
       }
       return { actionId, seen, state, parts };
     }
-    if (!(type in ACTION_ENTRIES)) {
+    if (!Object.hasOwn(ACTION_ENTRIES, type)) {
       state.entries.push(seen);
       return null;
     }

@@ -29,7 +29,7 @@ const REVERSIBILITY_RANK: Record<Reversibility, number> = { fully_reversible: 0,
 
 /** The less reversible of two declarations: a card cannot make an action more reversible than its descriptor says, nor the reverse. */
 export function stricterReversibility(a: Reversibility, b: Reversibility | undefined): Reversibility {
-  if (b === undefined || !(b in REVERSIBILITY_RANK)) return a;
+  if (b === undefined || !Object.hasOwn(REVERSIBILITY_RANK, b)) return a;
   return REVERSIBILITY_RANK[b] > REVERSIBILITY_RANK[a] ? b : a;
 }
 

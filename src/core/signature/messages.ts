@@ -118,7 +118,8 @@ export function parseDeviceMessage(text: string): DeviceMessage {
     throw new FirewallError('SESSION_MESSAGE_INVALID', 'the frame is not JSON', { status: 400, cause });
   }
   const type = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { type?: unknown }).type : undefined;
-  const schema = typeof type === 'string' ? DEVICE_SCHEMAS[type] : undefined;
+  // Own keys only: "constructor" or "toString" would find Object.prototype's members.
+  const schema = typeof type === 'string' && Object.hasOwn(DEVICE_SCHEMAS, type) ? DEVICE_SCHEMAS[type] : undefined;
   if (schema === undefined) throw new FirewallError('SESSION_MESSAGE_INVALID', `unknown message type ${JSON.stringify(type)?.slice(0, 40)}`, { status: 400 });
   return validateMessage<DeviceMessage>(schema, value, 'SESSION_MESSAGE_INVALID');
 }
