@@ -185,10 +185,13 @@ export async function workerRecorder(setup: WorkerSetup): Promise<Recorder> {
       else w.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
     }
   });
-  worker.on('error', (e) => {
+  // A worker that dies, by an error or by exiting, fails whatever still waits on it.
+  const fail = (e: Error) => {
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
-  });
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the record's worker exited (${code})`)));
   // Requests go in one message per turn of the event loop (see bench/lean-record-worker.ts).
   const queued: WorkerRequest[] = [];
   const ask = (m: DistributiveOmit<WorkerRequest, 'seq'>, committed?: Waiting['committed']): Promise<void> =>
