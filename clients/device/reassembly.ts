@@ -160,37 +160,69 @@ export function reassemble(stim: Stimulus, m: Modality, victim: { id: string }, 
 /**
  * The same attack live, for the motion modality over the real transport: each gesture prompt, when
  * it is revealed, switches the output to an earlier recorded session of the victim at a prompt of the
- * same gesture (sessions in turn), with the accelerometer level matched at the switch. `recorded`
- * are earlier sessions as a device saw them: their streams and the reveal events they received.
+ * same gesture, with the accelerometer level matched at the switch. `recorded` are earlier sessions
+ * as a device saw them: their streams and the reveal events they received.
+ *
+ * A careful attacker never lets a piece run into what came after it in the old session: a piece is
+ * usable from its prompt until just before that session's next prompt (or its end). Of the pieces
+ * answering a gesture it takes, in turn over the sessions, one long enough for any window (prompts
+ * are at most 5 s apart), else the longest; when the piece in use runs out before the next prompt
+ * is revealed, it bridges with a stretch where the old session was at rest (before its first prompt,
+ * or from 3 s after a prompt to just before the next), chained as needed. Without this the output
+ * carried the old session's next gesture unprompted, and a gap where its recording ended.
  */
 export function reassembledMotionSource(recorded: readonly { streams: SessionStreams; revealed: readonly RevealEvent[] }[]): SampleSource {
-  const prompts = recorded.map((r) => r.revealed.filter((e) => e.modality === 'motion' && e.payload.type === 'gesture').map((e) => ({ at: e.revealAt, gesture: (e.payload as { gesture: string }).gesture })));
-  const segs: { from: number; src: number; offset: number; d: [number, number, number] }[] = [{ from: 0, src: 0, offset: 0, d: [0, 0, 0] }];
-  let seen = 0, turn = 0, last = -Infinity;
   const accOf = (k: number): Vec3Sample[] => recorded[k]!.streams.motion?.acc ?? [];
+  const lastOf = (k: number): number => accOf(k).at(-1)?.t ?? 0;
+  // A piece of an old session: [start, end) in its own time.
+  type Piece = { src: number; start: number; end: number };
+  const gestures: (Piece & { gesture: string })[] = [];
+  const rests: Piece[] = [];
+  recorded.forEach((r, k) => {
+    const ps = r.revealed.filter((e) => e.modality === 'motion' && e.payload.type === 'gesture').map((e) => ({ at: e.revealAt, gesture: (e.payload as { gesture: string }).gesture })).sort((a, b) => a.at - b.at);
+    // The old session's next movement starts no sooner than a human reaction (150 ms) after its prompt.
+    const stop = (j: number): number => Math.min((ps[j + 1]?.at ?? Infinity) + 100, lastOf(k));
+    ps.forEach((p, j) => gestures.push({ src: k, start: p.at, end: stop(j), gesture: p.gesture }));
+    rests.push({ src: k, start: 300, end: Math.min((ps[0]?.at ?? Infinity) + 100, lastOf(k)) });
+    ps.forEach((p, j) => rests.push({ src: k, start: p.at + 3000, end: stop(j) }));
+  });
+  const longestRest = rests.filter((p) => p.end - p.start >= 300).sort((a, b) => b.end - b.start - (a.end - a.start))[0];
+  if (!longestRest) throw new Error('re-assembly: the recorded sessions hold no stretch at rest');
+  const first = rests.find((p) => p.src === 0)!;
+  // A segment of the output: from `from` (new time), old session `src` shifted by `offset`, usable until `end` (new time), level moved by `d`.
+  const segs: { from: number; src: number; offset: number; end: number; d: [number, number, number] }[] = [{ from: 0, src: 0, offset: 0, end: first.end, d: [0, 0, 0] }];
+  let seen = 0, turn = 0, last = -Infinity;
+  // The pose around an old session's time t (the 200 ms before it, or after it at a recording's start).
+  const level = (src: number, t: number): [number, number, number] => {
+    let xs = accOf(src).filter((s) => s.t >= t - 200 && s.t < t);
+    if (!xs.length) xs = accOf(src).filter((s) => s.t >= t && s.t < t + 200);
+    return [meanOf(xs.map((s) => s.x)), meanOf(xs.map((s) => s.y)), meanOf(xs.map((s) => s.z))];
+  };
+  const switchTo = (at: number, p: Piece): void => {
+    const prev = segs[segs.length - 1]!;
+    const cur = level(prev.src, at + prev.offset), old = level(p.src, p.start);
+    segs.push({ from: at, src: p.src, offset: p.start - at, end: at + p.end - p.start, d: [cur[0] + prev.d[0] - old[0], cur[1] + prev.d[1] - old[1], cur[2] + prev.d[2] - old[2]] });
+  };
+  // Bridge at rest up to t, so that no segment is used past its end (nor its level read there).
+  const restUntil = (t: number): void => {
+    while (segs[segs.length - 1]!.end < t) switchTo(segs[segs.length - 1]!.end, longestRest);
+  };
   return {
     next(from, until, revealed) {
       const mine = revealed.filter((e) => e.modality === 'motion' && e.payload.type === 'gesture');
       for (; seen < mine.length; seen++) {
         const e = mine[seen]!, g = (e.payload as { gesture: string }).gesture;
-        for (let tries = 0; tries < recorded.length; tries++) {
-          const k = (turn + tries) % recorded.length;
-          const p = prompts[k]!.find((x) => x.gesture === g);
-          if (!p) continue;
-          // Level-match: the old session's pose just before its prompt, moved onto the current output.
-          const prev = segs[segs.length - 1]!;
-          const before = (src: number, t: number): [number, number, number] => {
-            const xs = accOf(src).filter((s) => s.t >= t - 200 && s.t < t);
-            return [meanOf(xs.map((s) => s.x)), meanOf(xs.map((s) => s.y)), meanOf(xs.map((s) => s.z))];
-          };
-          // A reveal that arrives after samples past its time were sent: the piece starts when it is known.
-          const at = Math.max(e.revealAt, Number.isFinite(last) ? last + 1 : e.revealAt);
-          const cur = before(prev.src, at + prev.offset), old = before(k, p.at);
-          segs.push({ from: at, src: k, offset: p.at - at, d: [cur[0] + prev.d[0] - old[0], cur[1] + prev.d[1] - old[1], cur[2] + prev.d[2] - old[2]] });
-          turn = k + 1;
-          break;
-        }
+        const fits = gestures.filter((p) => p.gesture === g);
+        if (!fits.length) continue;
+        const inTurn = [...fits].sort((a, b) => ((a.src - turn + recorded.length) % recorded.length) - ((b.src - turn + recorded.length) % recorded.length));
+        const p = inTurn.find((x) => x.end - x.start >= 5000) ?? [...fits].sort((a, b) => b.end - b.start - (a.end - a.start))[0]!;
+        // A reveal that arrives after samples past its time were sent: the piece starts when it is known.
+        const at = Math.max(e.revealAt, last + 1, segs[segs.length - 1]!.from + 1);
+        restUntil(at);
+        switchTo(at, p);
+        turn = p.src + 1;
       }
+      restUntil(until);
       const acc: Vec3Sample[] = [];
       segs.forEach((sg, i) => {
         const end = Math.min(until, segs[i + 1]?.from ?? Infinity), start = Math.max(from, sg.from);

@@ -5,6 +5,12 @@ import type { Fingerprint, LivenessResult } from '../../src/core/liveness/types.
 import type { Modality } from '../../src/core/stimulus/types.ts';
 import { FAMILY_A, FAMILY_B, type SimFamily } from '../../clients/device/family.ts';
 import { attack } from '../../clients/device/attacks.ts';
+import { reassembledMotionSource } from '../../clients/device/reassembly.ts';
+import { simulatorSource, type SampleSource } from '../../clients/device/live-session.ts';
+import { makePerson } from '../../clients/device/person.ts';
+import { revealSchedule } from '../../src/core/stimulus/stimulus.ts';
+import type { RevealEvent, Stimulus } from '../../src/core/stimulus/types.ts';
+import type { SessionStreams } from '../../src/core/liveness/types.ts';
 import { stimulusFor } from './helpers.ts';
 
 /**
@@ -63,5 +69,53 @@ describe('re-assembled recordings', () => {
     expect(els.some((e) => e.m === 'gaze')).toBe(false);
     for (const e of els) expect(e.v.length).toBe(ELEMENT_SCALES[e.m as Exclude<Modality, 'gaze'>].length);
     expect(elementDistance(els[0]!, { ...els[0]!, key: 'another' })).toBe(Infinity);
+  });
+
+  it('a constant added to every accelerometer sample (level matching at a seam) leaves every motion descriptor as it was', () => {
+    const stim = stimulusFor('reasm-level', ['motion']);
+    const s = FAMILY_A.simulate(stim, FAMILY_A.makePerson('reasm-level'), ['motion'], { seed: 'reasm-level' }).streams;
+    const moved: SessionStreams = { motion: { acc: s.motion!.acc.map((a) => ({ t: a.t, x: a.x + 1.1, y: a.y - 1.7, z: a.z + 0.9 })) } };
+    const before = verifyLiveness({ stimulus: stim, streams: s }).fingerprint.elements!;
+    const after = verifyLiveness({ stimulus: stim, streams: moved }).fingerprint.elements!;
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(after.map((e) => e.key)).toEqual(before.map((e) => e.key));
+    after.forEach((e, i) => expect(elementDistance(e, before[i]!)).toBeLessThan(0.01));
+  });
+
+  /** A session produced live, 100 ms at a time, the device knowing each reveal `lagMs` ahead of the samples it produces. */
+  const live = (stim: Stimulus, source: SampleSource, lagMs: number): { streams: SessionStreams; revealed: RevealEvent[] } => {
+    const schedule = revealSchedule(stim);
+    const acc: NonNullable<SessionStreams['motion']>['acc'] = [];
+    for (let until = 100; until <= stim.durationMs; until += 100) acc.push(...(source.next(until - 100, until, schedule.filter((e) => e.revealAt <= until + lagMs)).motion?.acc ?? []));
+    return { streams: { motion: { acc } }, revealed: schedule };
+  };
+
+  it("high-flow's live attacker: each re-assembly of two accepted sessions, gesture by gesture, is caught as reuse, and leaves no gap a timing check would catch first", () => {
+    // Seen in a clean-clone run: a piece ran past its old session's next prompt (pasting that gesture
+    // unprompted) and past the recording's end (a 1.15 s gap), so the attempt was refused for its
+    // seams, not for the reuse the test asserts.
+    let caught = 0;
+    for (let trial = 0; trial < 12; trial++) {
+      const history: Fingerprint[] = [];
+      const sources: { streams: SessionStreams; revealed: RevealEvent[] }[] = [];
+      for (let i = 0; i < 2; i++) {
+        for (let k = 0; k < 4 && sources.length === i; k++) {
+          const stim = stimulusFor(`live-reasm/${trial}/${i}/${k}`, ['motion']);
+          const rec = live(stim, simulatorSource(makePerson('live-reasm-victim'), ['motion'], `live-reasm/${trial}/${i}/${k}`), 0);
+          const r = verifyLiveness({ stimulus: stim, streams: rec.streams, history });
+          history.push(r.fingerprint);
+          if (r.accepted) sources.push(rec);
+        }
+      }
+      expect(sources).toHaveLength(2);
+      const stim = stimulusFor(`live-reasm/${trial}`, ['motion']);
+      const { streams } = live(stim, reassembledMotionSource(sources), 1200);
+      const t = streams.motion!.acc.map((a) => a.t);
+      expect(Math.max(...t.slice(1).map((x, i) => x - t[i]!))).toBeLessThan(300);
+      const failed = failedIds(verifyLiveness({ stimulus: stim, streams, history }));
+      expect(failed).not.toContain('motion.unprompted');
+      if (failed.includes('reuse')) caught++;
+    }
+    expect(caught).toBe(12);
   });
 });

@@ -22,11 +22,12 @@ import { speechBursts } from './voice.ts';
  *
  * Descriptors (`v`), each divided by its scale `ELEMENT_SCALES` (the smallest trial-to-trial
  * variation of one person, sources below) before the distance:
- *   motion (per prompt, key = gesture): lateral tilt and pitch change from the pose just before the
- *     response, and
- *     shake energy, as means over six 250 ms bins from the response onset (18 values). Scale 1.5 deg
- *     and 0.3 m/s^2: repeated aimed movements vary in amplitude by ~10 % and in timing by ~30-60 ms
- *     (Schmidt et al. 1979's impulse variability), i.e. several degrees for 15-40 deg tilts.
+ *   motion (per prompt, key = gesture): the change of each gravity axis (acceleration below 1.5 Hz)
+ *     from the pose just before the response, and shake energy, as means over six 250 ms bins from
+ *     the response onset (24 values). Scale 0.25 m/s^2 (about 1.5 deg of tilt) and 0.3 m/s^2:
+ *     repeated aimed movements vary in amplitude by ~10 % and in timing by ~30-60 ms (Schmidt et
+ *     al. 1979's impulse variability), i.e. several degrees for 15-40 deg tilts. Axes in m/s^2, not
+ *     angles: a constant added to every sample (a re-assembler's level matching) cancels exactly.
  *   typing (per word, key = the word): mean and SD of log within-word intervals and log holds (4).
  *     Scale 0.05 log units: keystroke intervals vary with sd 0.25-0.45 log units per key (Dhakal et
  *     al. 2018), so the mean over a word's 3-8 keys moves by >= 0.1 between two typings.
@@ -45,7 +46,7 @@ import { speechBursts } from './voice.ts';
  * Gaze has no discrete elements (the path is new at every instant), so nothing is kept for it.
  */
 export const ELEMENT_SCALES: Readonly<Record<Exclude<Modality, 'gaze'>, readonly number[]>> = {
-  motion: [...Array(12).fill(1.5), ...Array(6).fill(0.3)],
+  motion: [...Array(18).fill(0.25), ...Array(6).fill(0.3)],
   typing: [0.05, 0.05, 0.05, 0.05],
   voice: [20, 0.5, 0.5, 0.3, 0.1, 20],
   eda: Array(6).fill(0.004),
@@ -68,12 +69,15 @@ function motionElements(stim: Stimulus, res: ModalityResult, a: MotionAnalysis):
   const out: ElementFeature[] = [];
   for (const r of res.responses) {
     const p = stim.motion!.prompts[r.index];
-    if (!p || r.onset === null) continue;
-    // The pose just before the response began (140-20 ms before its onset): relative to the response
-    // itself, so a piece pasted a little later than its prompt keeps its descriptor.
-    const lat0 = meanIn(a.t0, dt, a.lateral, r.onset - 140, r.onset - 20), pit0 = meanIn(a.t0, dt, a.pitch, r.onset - 140, r.onset - 20);
-    const bins = (xs: Float64Array, base: number): number[] => Array.from({ length: 6 }, (_, b) => meanIn(a.t0, dt, xs, r.onset! + 250 * b, r.onset! + 250 * (b + 1)) - base);
-    const v = [...bins(a.lateral, lat0), ...bins(a.pitch, pit0), ...bins(a.shake, 0)];
+    const onset = r.onset;
+    if (!p || onset === null) continue;
+    const bins = (xs: Float64Array, base: number): number[] => Array.from({ length: 6 }, (_, b) => meanIn(a.t0, dt, xs, onset + 250 * b, onset + 250 * (b + 1)) - base);
+    // Each gravity axis's change from the pose just before the response began (140-20 ms before its
+    // onset): relative to the response itself, so a piece pasted a little later than its prompt keeps
+    // its descriptor, and in m/s^2 rather than angles, so a constant added to every sample (the
+    // re-assembler's level matching at its seams) leaves it exactly as it was.
+    const change = (xs: Float64Array): number[] => bins(xs, meanIn(a.t0, dt, xs, onset - 140, onset - 20));
+    const v = [...change(a.gx), ...change(a.gy), ...change(a.gz), ...bins(a.shake, 0)];
     if (finite(v)) out.push({ m: 'motion', key: p.gesture, v: v.map(r3) });
   }
   return out;

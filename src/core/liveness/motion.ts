@@ -37,6 +37,10 @@ export interface MotionAnalysis {
   pitch: Float64Array;
   /** Lateral tilt of gravity, deg (asin(-gx/|g|)): smaller than roll on a pitched phone, but well-conditioned. */
   lateral: Float64Array;
+  /** Gravity (acceleration below 1.5 Hz) per device axis, m/s^2, on the grid. */
+  gx: Float64Array;
+  gy: Float64Array;
+  gz: Float64Array;
   /** 250 ms RMS of high-passed acceleration magnitude (shake energy), on the grid. */
   shake: Float64Array;
   /** Movement episodes (tilt speed or shake energy above threshold), device ms. */
@@ -87,7 +91,7 @@ export function analyseMotion(stream: MotionStream, cfg: MotionConfig): MotionAn
     } else episodes.push({ start: t, end: t, kind: 'tilt', peak: shake[i]! });
   }
   for (const e of episodes) e.kind = e.peak >= cfg.shakeMinRms ? 'shake' : 'tilt';
-  return { t0, n, roll, pitch, lateral, shake, episodes: episodes.filter((e) => e.end - e.start >= 60 || e.kind === 'shake') };
+  return { t0, n, roll, pitch, lateral, gx, gy, gz, shake, episodes: episodes.filter((e) => e.end - e.start >= 60 || e.kind === 'shake') };
 }
 
 /**
