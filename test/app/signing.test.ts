@@ -544,10 +544,11 @@ describe('voice on a fake microphone', () => {
    * the gateway; no device can), each said some 0.6-1.3 s after it is due (a naming latency plus
    * the 0.2-0.9 s measured here from capture start to the session's t = 0, which varies with load).
    * espeak-ng's speech then sits at the synthetic-voice check's edge (pitch perturbation measured
-   * 0.07-0.13 % by word set, human range 0.1-5 %), and some of its vowels never reach the on-page
-   * tracker's voicing clarity (e.g. "ship", "sock": pitchy locks on a ~24 Hz period, four glottal
-   * periods of espeak's source), so whether a session passes depends on the words drawn. Whatever
-   * the gateway decides, the page and the action follow it.
+   * 0.07-0.13 % by word set, human range 0.1-5 %), so whether a session passes depends on the words
+   * drawn. Whatever the gateway decides, the page and the action follow it. At espeak's default
+   * pitch some vowels never reached the on-page tracker's voicing clarity, and this test failed when
+   * one more word than the two never heard went unanswered; speech.ts now speaks where every listed
+   * word is voiced.
    */
   it('a transfer said by a synthetic voice: only pitch and energy frames leave the page, answering the words as they appear; the outcome is the gateway\'s', async () => {
     const s = await phonePage(voiceBrowser);
@@ -575,8 +576,8 @@ describe('voice on a fake microphone', () => {
       expect(new Set(frames.flatMap((f) => Object.keys(f)))).toEqual(new Set(['t', 'f0Hz', 'energyDb']));
       const voiced = frames.filter((f) => f.f0Hz !== null).map((f) => f.f0Hz!).sort((x, y) => x - y);
       expect(voiced.length).toBeGreaterThan(30);
-      expect(voiced[Math.floor(voiced.length / 2)]).toBeGreaterThan(70); // espeak-ng's default voice: about 80-100 Hz
-      expect(voiced[Math.floor(voiced.length / 2)]).toBeLessThan(160);
+      expect(voiced[Math.floor(voiced.length / 2)]).toBeGreaterThan(90); // espeak-ng at pitch 90 (speech.ts): about 120-150 Hz
+      expect(voiced[Math.floor(voiced.length / 2)]).toBeLessThan(180);
 
       // The gateway's view of the stream: its form passed (frame rate, energy, voicing, timing),
       // and most words were answered at a human latency.
