@@ -33,7 +33,7 @@ import type { InternalExecutor } from '../gateway/internal-actuators.ts';
 import { RateLimits } from '../gateway/rate-limits.ts';
 import { Scheduler } from '../gateway/scheduler.ts';
 import { StatusBus } from '../gateway/status-bus.ts';
-import { wireNotifications } from '../gateway/notifier.ts';
+import { WAITING_ON_PEOPLE, wireNotifications } from '../gateway/notifier.ts';
 import type { McpUpstream } from '../gateway/mcp/upstream-port.ts';
 
 export interface GatewayParts {
@@ -98,7 +98,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
       if (!out.delivered) log.warn({ url: out.url, failure: out.failure, attempts: out.attempts }, 'webhook not delivered');
     },
   });
-  const { announce } = wireNotifications({ bus, policy: parts.policy, hub, webhooks, env: parts.env ?? {} });
+  const { announce, announceWaiting } = wireNotifications({ bus, policy: parts.policy, hub, webhooks, env: parts.env ?? {} });
   let lastReady: Readiness = { ready: false, checks: {} };
   // Releasing cooled actions needs the store, the signer and the policy, not Redis: a Redis outage
   // stops new requests (they fail closed) but not what was already accepted.
@@ -196,6 +196,12 @@ export function buildGateway(parts: GatewayParts): Gateway {
       readinessTimer.unref();
       const recovered = await scheduler.recover();
       if (recovered > 0) log.info({ recovered }, 'resending actions that were in flight at the last stop');
+      // Webhooks queued or retrying when the last process stopped went with it: what still waits on
+      // people is announced again, under the same message ids (receivers de-duplicate).
+      if (parts.policy().webhooks().length > 0) {
+        const again = announceWaiting(await store.actionsInStatus(WAITING_ON_PEOPLE));
+        if (again > 0) log.info({ actions: again }, 'announcing again the actions that wait on people');
+      }
       scheduler.start();
       // The proxy entrance answers /proxy/… itself; everything else goes to the express app.
       const handler = proxyEntrance(ctx, app);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { runCli, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { registerAgent, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { examplePolicyText, waitFor } from '../helpers/harness.ts';
 
 let dir: string;
@@ -27,10 +27,7 @@ beforeAll(async () => {
   writeFileSync(policyFile, examplePolicyText({ payments: payments.url, infra: infra.url }, (y) => y.replace(/cooling: 1s/g, 'cooling: 3s')));
   env = { PORT: String(port), DATA_DIR: join(dir, 'data'), POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', DISPATCH_LEASE_MS: '4000' };
   gw = await startGatewayProcess(env, url);
-  const pub = join(dir, 'agent.pub.jwk');
-  writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
-  const reg = await runCli(['principal', 'register', '--id', 'crash-agent', '--roles', 'agent', '--public-key', pub, '--owner', 'bob'], env);
-  expect(reg.code, reg.out).toBe(0);
+  await registerAgent(dir, env, 'crash-agent', agent.publicKey);
 });
 afterAll(async () => {
   await gw?.kill('SIGKILL');

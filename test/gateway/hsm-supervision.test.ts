@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleActuator, type ExampleActuator } from '../../examples/actuators.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { runCli, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { registerAgent, runCli, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { examplePolicyText, waitFor } from '../helpers/harness.ts';
 
 let dir: string;
@@ -33,10 +33,7 @@ beforeAll(async () => {
   // No HSM_SIM_SOCKET: the gateway starts hsm-sim as its own child.
   env = { PORT: String(port), DATA_DIR: join(dir, 'data'), POLICY_FILE: policyFile, SCHEDULER_TICK_MS: '50', LOG_LEVEL: 'info' };
   gw = await startGatewayProcess(env, url);
-  const pub = join(dir, 'agent.pub.jwk');
-  writeFileSync(pub, JSON.stringify(agent.publicKey.export({ format: 'jwk' })));
-  const reg = await runCli(['principal', 'register', '--id', 'sup-agent', '--roles', 'agent', '--public-key', pub, '--owner', 'bob'], env);
-  expect(reg.code, reg.out).toBe(0);
+  await registerAgent(dir, env, 'sup-agent', agent.publicKey);
 });
 afterAll(async () => {
   await gw?.kill('SIGTERM');

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { KeyObject } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, waitFor } from './harness.ts';
 
@@ -52,6 +54,14 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => resolve({ code: code ?? 1, out }));
   });
+}
+
+/** Registers an agent (owner bob) with the CLI, its public key written into `dir`; throws with the CLI's output if that fails. */
+export async function registerAgent(dir: string, env: Record<string, string>, id: string, publicKey: KeyObject): Promise<void> {
+  const pub = join(dir, `${id}.pub.jwk`);
+  writeFileSync(pub, JSON.stringify(publicKey.export({ format: 'jwk' })));
+  const reg = await runCli(['principal', 'register', '--id', id, '--roles', 'agent', '--public-key', pub, '--owner', 'bob'], env);
+  if (reg.code !== 0) throw new Error(`principal register ${id} exited ${reg.code}:\n${reg.out}`);
 }
 
 /** Runs `start` expecting it to fail; returns its exit code and everything it printed. */
