@@ -34,7 +34,11 @@ import { RateLimits } from '../gateway/rate-limits.ts';
 import { Scheduler } from '../gateway/scheduler.ts';
 import { StatusBus } from '../gateway/status-bus.ts';
 import { WAITING_ON_PEOPLE, wireNotifications } from '../gateway/notifier.ts';
+import { CoolingClock } from '../gateway/cooling-clock.ts';
 import type { McpUpstream } from '../gateway/mcp/upstream-port.ts';
+
+/** How often a running gateway marks the store alive (gateway/cooling-clock.ts): an outage is 5 silent beats. */
+const COOLING_BEAT_MS = 1000;
 
 export interface GatewayParts {
   config: GatewayConfig;
@@ -145,6 +149,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     ready: () => executionReady,
     log,
   });
+  const coolingClock = new CoolingClock({ store, clock, beatMs: COOLING_BEAT_MS, log });
   // Client assertions (every entrance) and DPoP proofs: one id, one use, on every replica.
   const replay = shared?.assertions ?? new MemoryReplayCache({ since: clock.now() });
   const ctx: GatewayContext = {
@@ -194,6 +199,9 @@ export function buildGateway(parts: GatewayParts): Gateway {
       await readiness();
       readinessTimer = setInterval(() => void readiness(), 1000);
       readinessTimer.unref();
+      // Before anything is released: cooling periods that ran out while no gateway ran move later.
+      await coolingClock.resume();
+      coolingClock.start();
       const recovered = await scheduler.recover();
       if (recovered > 0) log.info({ recovered }, 'resending actions that were in flight at the last stop');
       // Webhooks queued or retrying when the last process stopped went with it: what still waits on
@@ -215,6 +223,7 @@ export function buildGateway(parts: GatewayParts): Gateway {
     },
     async close() {
       scheduler.stop();
+      coolingClock.stop();
       hub.close();
       await webhooks.close();
       if (readinessTimer !== undefined) clearInterval(readinessTimer);

@@ -47,10 +47,14 @@ async function submitTransfer(key: string, amount: number): Promise<{ id: string
   return (await res.json()) as { id: string; status: string };
 }
 
-async function statusOf(id: string): Promise<string> {
+async function viewOf(id: string): Promise<{ status: string; notBefore?: string }> {
   const token = await mintAssertion(agent.privateKey, { id: 'crash-agent', aud: url, method: 'GET', path: `/v1/actions/${id}` });
   const res = await fetch(`${url}/v1/actions/${id}`, { headers: { authorization: `Bearer ${token}` } });
-  return ((await res.json()) as { status: string }).status;
+  return (await res.json()) as { status: string; notBefore?: string };
+}
+
+async function statusOf(id: string): Promise<string> {
+  return (await viewOf(id)).status;
 }
 
 describe('crash safety (SIGKILL)', () => {
@@ -62,6 +66,32 @@ describe('crash safety (SIGKILL)', () => {
     expect(payments.executions.filter((e) => e.key === a.id)).toHaveLength(0);
     gw = await startGatewayProcess(env, url);
     await waitFor(() => payments.executions.find((e) => e.key === a.id), 15_000);
+    await waitFor(async () => ((await statusOf(a.id)) === 'executed' ? true : undefined), 15_000);
+    expect(payments.executions.filter((e) => e.key === a.id)).toHaveLength(1);
+  });
+
+  it('down for longer than what was left of a cooling period: the cooling clock stopped while no gateway ran, so the action still cools for what was left after restart, then executes once', async () => {
+    const a = await submitTransfer('crash-outage', 105);
+    expect(a.status).toBe('cooling');
+    const due = Date.parse((await viewOf(a.id)).notBefore!);
+    // A second of the 3 s period passes with the gateway up (it marks the store alive each second).
+    await new Promise((r) => setTimeout(r, 1000));
+    await gw!.kill('SIGKILL');
+    // Down for 6 s: the period would have ended 2 s in (a silence of 5 s or more is an outage).
+    await new Promise((r) => setTimeout(r, 6000));
+    gw = await startGatewayProcess(env, url);
+    const restartedAt = Date.now();
+    const after = await viewOf(a.id);
+    expect(after.status).toBe('cooling');
+    expect(payments.executions.filter((e) => e.key === a.id)).toHaveLength(0);
+    // What was left at the kill (about 2 s, and up to a beat more), counted again from the restart:
+    // moved later by the whole outage, which began at the kill or at most a beat before it.
+    const moved = Date.parse(after.notBefore!);
+    expect(moved - due).toBeGreaterThanOrEqual(6000);
+    expect(moved).toBeGreaterThan(restartedAt);
+    // Not released before its new time, then released once.
+    await new Promise((r) => setTimeout(r, Math.max(0, moved - 300 - Date.now())));
+    expect(payments.executions.filter((e) => e.key === a.id)).toHaveLength(0);
     await waitFor(async () => ((await statusOf(a.id)) === 'executed' ? true : undefined), 15_000);
     expect(payments.executions.filter((e) => e.key === a.id)).toHaveLength(1);
   });

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionDigest } from '../../src/core/action/digest.ts';
 import type { ExportBundle } from '../../src/core/checkpoint/bundle-format.ts';
 import { entry } from '../../src/gateway/audit-entries.ts';
+import { coolingExtended } from '../../src/gateway/cooling-clock.ts';
 import { receiptIssuer } from '../../src/gateway/issue-receipt.ts';
 import type { ActionRecord } from '../../src/gateway/action-record.ts';
 import { verifyBundle, type VerificationReport } from '../../clients/regulator/verify-bundle.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
+import { startHarness, waitFor, type Harness } from '../helpers/harness.ts';
 import { authoriseWithApprovals, nowSec } from './helpers/approve.ts';
 import { CRYPTO_CHECKS, errorsOf } from './helpers/bundle-edit.ts';
 import { addPrincipal, exportWith, issueToken } from './helpers/regulator.ts';
@@ -20,6 +21,8 @@ let pki: TestPki;
 let h: Harness;
 let bundle: ExportBundle;
 let report: VerificationReport;
+/** Log indexes of the entries of an honest action whose cooling was extended. */
+let honestEntries: number[];
 /** Log indexes of the wrong entries, by case. */
 const at: Record<string, number> = {};
 
@@ -81,6 +84,26 @@ beforeAll(async () => {
     return tx.updateAction(hasty.id, ['executing'], { authorisationLogIndex: i });
   });
   expect((await h.gw.ctx.dispatcher.dispatch(released!)).status).toBe('executed');
+
+  // 15. A cooling extension that moves the end of cooling earlier, then a release at that earlier end.
+  const shortened = await submit('POST', '/proxy/payments/transfers', 'rogue-shortened', { payee: 'R15', amount: 45, currency: 'EUR' });
+  at['extension-earlier'] = await audit([coolingExtended(now(), { ...shortened, dueAt: shortened.dueAt! - 900 }, 0)]);
+  // 16. A genuine extension (as the cooling clock writes it after an outage), then a release before its new end.
+  const extended = await submit('POST', '/proxy/payments/transfers', 'rogue-extended', { payee: 'R16', amount: 46, currency: 'EUR' });
+  at['released-before-extension'] = await h.gw.ctx.store.tx(async (tx) => {
+    const moved = await tx.updateAction(extended.id, ['cooling'], { dueAt: extended.dueAt! + 600_000, updatedAt: now() }, extended);
+    await tx.audit([coolingExtended(now(), moved!, 600_000)]);
+    const t = extended.dueAt! + 1;
+    return tx.audit([entry('action.authorised', t, moved!, { event: 'cooling_elapsed', tier: 'MEDIUM', approvals: [], policyHash: moved!.classification.policyHash, notBefore: extended.dueAt })]);
+  });
+  // 17. An honest one: extended by the cooling clock's own entry, released by the scheduler at the new end.
+  const honest = await submit('POST', '/proxy/payments/transfers', 'honest-extended', { payee: 'R17', amount: 47, currency: 'EUR' });
+  await h.gw.ctx.store.tx(async (tx) => {
+    const moved = await tx.updateAction(honest.id, ['cooling'], { dueAt: honest.dueAt! + 1500, updatedAt: now() }, honest);
+    await tx.audit([coolingExtended(now(), moved!, 1500)]);
+  });
+  await waitFor(async () => ((await h.gw.ctx.store.getAction(honest.id))!.status === 'executed' ? true : undefined), 15_000);
+  honestEntries = (await h.log.query({ actionId: honest.id })).map((e) => e.index);
 
   // 12. HIGH approved by one primary modality for the policy's 30 s: its roles want two primaries
   // together, or one with a supporting modality, or one for 60 s.
@@ -196,6 +219,15 @@ describe('violations written into the log itself', () => {
 
   it('cooling cut short', () => {
     expect(messagesAt('action.cooling', at['cooling-cut']!)[0]).toMatch(/ms before the cooling period of entry \d+ ended/);
+  });
+
+  it('a cooling extension that moves the end earlier, and a release before an extended end; an honest extension passes', () => {
+    expect(messagesAt('action.cooling', at['extension-earlier']!)[0]).toMatch(/moves the end of cooling of action act_\S+ 900 ms earlier/);
+    const before = messagesAt('action.cooling', at['released-before-extension']!).join('\n');
+    expect(before).toMatch(/ms before the cooling period of entry \d+ ended/);
+    expect(before).toMatch(/notBefore \d+ differs from \d+ of the cooling entry/);
+    expect(honestEntries.length).toBeGreaterThanOrEqual(6); // received, classified, cooling, extended, authorised, dispatched, executed
+    expect(report.findings.filter((f) => f.index !== undefined && honestEntries.includes(f.index))).toEqual([]);
   });
 
   it('a HIGH approval without liveness', () => {

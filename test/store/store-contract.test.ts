@@ -290,6 +290,18 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(await claim('a', 1902)).toBe(false);
   });
 
+  it('marks when a gateway last ran: the latest mark of any writer, never moved back', async () => {
+    const store = await open();
+    expect(await store.lastAlive()).toBeUndefined();
+    await store.tx((tx) => tx.markAlive(5000));
+    expect(await store.lastAlive()).toBe(5000);
+    // A replica whose clock is behind does not move the mark back.
+    await store.tx((tx) => tx.markAlive(4000), { durable: false });
+    expect(await store.lastAlive()).toBe(5000);
+    await store.tx((tx) => tx.markAlive(1_767_225_600_123));
+    expect(await store.lastAlive()).toBe(1_767_225_600_123);
+  });
+
   it('an approver app session keeps the passkey that opened it (or none)', async () => {
     const store = await open();
     const row = (token: string, device: string | null) => ({ tokenSha256: token, person: 'nia', origin: 'http://localhost:8080', device, createdAt: 1, lastSeenAt: 1, expiresAt: 100 });

@@ -24,6 +24,8 @@ export const ACTION_ENTRIES: Record<string, { status: string; from: readonly (st
   'action.received': { status: 'received', from: [null] },
   'action.classified': { status: 'classified', from: ['received'] },
   'action.cooling': { status: 'cooling', from: ['classified'] },
+  // The end of cooling moved later after an outage of every gateway (the cooling clock stops then).
+  'action.cooling_extended': { status: 'cooling', from: ['cooling'] },
   'action.awaiting_signature': { status: 'awaiting_signature', from: ['classified'] },
   'action.awaiting_quorum': { status: 'awaiting_quorum', from: ['classified'] },
   'action.blocked': { status: 'blocked', from: ['classified'] },
@@ -60,6 +62,8 @@ export interface ActionState {
   received?: Seen;
   classified?: Seen;
   cooling?: Seen;
+  /** The latest action.cooling_extended: its notBefore is the end of cooling. */
+  coolingExtended?: Seen;
   awaiting?: Seen;
   authorised?: Seen;
   dispatched?: Seen;
@@ -99,6 +103,9 @@ function applyTo(state: ActionState, seen: Seen): void {
       break;
     case 'action.cooling':
       state.cooling ??= seen;
+      break;
+    case 'action.cooling_extended':
+      state.coolingExtended = seen;
       break;
     case 'action.awaiting_signature':
     case 'action.awaiting_quorum':

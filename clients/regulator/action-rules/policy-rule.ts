@@ -3,7 +3,7 @@ import { defineActionRule } from './define-rule.ts';
 import { str } from './fields.ts';
 import { readActivation } from './policy-document.ts';
 
-const BOUND = new Set(['action.cooling', 'action.awaiting_signature', 'action.awaiting_quorum', 'action.blocked']);
+const BOUND = new Set(['action.cooling', 'action.cooling_extended', 'action.awaiting_signature', 'action.awaiting_quorum', 'action.blocked']);
 
 /**
  * policy.activation: each policy.activated entry's document hashes to its policyHash, and every

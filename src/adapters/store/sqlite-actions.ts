@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS actions (
   UNIQUE (agent, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS actions_due ON actions (status, due_at);
+CREATE TABLE IF NOT EXISTS gateway_alive (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at BIGINT NOT NULL
+);
 `;
 
 /**
@@ -56,6 +60,7 @@ const ACTIONS_TX_SQL = {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   update: 'UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?',
   updateHeld: 'UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND doc = ?',
+  markAlive: 'INSERT INTO gateway_alive (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = max(at, excluded.at)',
 };
 
 /** On the writer connection, inside the store's group-committed transaction. */
@@ -116,6 +121,10 @@ export class SqliteActionsTx implements ActionsTx {
   async velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]> {
     return queries.map((q) => this.#velocity.total(q));
   }
+
+  async markAlive(at: number): Promise<void> {
+    this.#s.markAlive.run(at);
+  }
 }
 
 /** On the read-only connection: committed data. */
@@ -123,11 +132,18 @@ export class SqliteActionReads implements ActionReads {
   readonly #db: DatabaseSync;
   readonly #get: StatementSync;
   readonly #counts: StatementSync;
+  readonly #alive: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#get = db.prepare('SELECT doc FROM actions WHERE id = ?');
     this.#counts = db.prepare('SELECT status, COUNT(*) AS n FROM actions GROUP BY status');
+    this.#alive = db.prepare('SELECT at FROM gateway_alive WHERE id = 1');
+  }
+
+  async lastAlive(): Promise<number | undefined> {
+    const row = this.#alive.get() as { at: number | bigint } | undefined;
+    return row === undefined ? undefined : Number(row.at);
   }
 
   async getAction(id: string): Promise<ActionRecord | undefined> {

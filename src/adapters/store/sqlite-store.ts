@@ -312,6 +312,10 @@ export class SqliteStore implements Store {
     return this.#actions.countByStatus();
   }
 
+  lastAlive(): Promise<number | undefined> {
+    return this.#actions.lastAlive();
+  }
+
   readonly principals: PrincipalReads;
   readonly signatures: SignatureReads;
   readonly policyVersions: PolicyVersionReads;

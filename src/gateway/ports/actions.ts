@@ -31,6 +31,8 @@ export interface ActionsTx {
    */
   updateActions(updates: readonly ActionUpdate[]): Promise<(ActionRecord | undefined)[]>;
   velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]>;
+  /** A gateway on this store runs at `at` (the cooling clock, gateway/cooling-clock.ts): kept if later than the stored mark. */
+  markAlive(at: number): Promise<void>;
 }
 
 /** Committed reads of actions (outside any transaction: they may lag a commit by its sync). */
@@ -40,4 +42,6 @@ export interface ActionReads {
   dueActions(statuses: readonly ActionStatus[], now: number, limit: number): Promise<ActionRecord[]>;
   actionsInStatus(statuses: readonly ActionStatus[]): Promise<ActionRecord[]>;
   countByStatus(): Promise<Record<string, number>>;
+  /** The latest `markAlive` of any gateway on this store; undefined before the first. */
+  lastAlive(): Promise<number | undefined>;
 }

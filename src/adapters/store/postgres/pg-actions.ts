@@ -117,6 +117,10 @@ export class PgActionsTx implements ActionsTx {
     return out;
   }
 
+  async markAlive(at: number): Promise<void> {
+    await this.#db.query('INSERT INTO gateway_alive (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = GREATEST(gateway_alive.at, excluded.at)', [at]);
+  }
+
   async velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]> {
     const out: VelocityTotal[] = [];
     for (const q of queries) out.push(await velocityTotal(this.#db, q));
@@ -172,5 +176,10 @@ export class PgActionReads implements ActionReads {
     const out: Record<string, number> = {};
     for (const row of (await this.#db.query<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM actions GROUP BY status')).rows) out[row.status] = Number(row.n);
     return out;
+  }
+
+  async lastAlive(): Promise<number | undefined> {
+    const row = first((await this.#db.query<{ at: string }>('SELECT at FROM gateway_alive WHERE id = 1')).rows);
+    return row === undefined ? undefined : Number(row.at);
   }
 }

@@ -327,6 +327,10 @@ export class PgStore implements Store {
     return this.#actions.countByStatus();
   }
 
+  lastAlive(): Promise<number | undefined> {
+    return this.#actions.lastAlive();
+  }
+
   /**
    * Keeps every velocity index (migration 1): replicas on one database may run different policies
    * for a while (a rolling restart), and building an index on PostgreSQL blocks every replica's

@@ -1,0 +1,98 @@
+import type { Clock } from '../core/clock.ts';
+import type { ActionRecord } from './action-record.ts';
+import { entry } from './audit-entries.ts';
+import type { ActionUpdate } from './ports/actions.ts';
+import type { Store } from './ports/store.ts';
+
+export interface CoolingClockDeps {
+  store: Store;
+  clock: Clock;
+  /** How often a running gateway marks the store alive. */
+  beatMs: number;
+  log: { info: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
+}
+
+/** Cooling actions moved per transaction after an outage. */
+const MOVE_BATCH = 1000;
+
+/** Silences shorter than this are a busy store or a slow beat, not an outage. */
+export const OUTAGE_MIN_BEATS = 5;
+
+/**
+ * The cooling clock runs only while a gateway runs. A MEDIUM action's cooling period is the time
+ * people have to hear of it and veto it, and a veto needs a running gateway: a period that ran out
+ * while every gateway was down (a crash, a host restart) gave nobody that time, and the action
+ * would be released the moment a gateway came back.
+ *
+ * So every running gateway marks the store alive every `beatMs` (any replica's mark counts), and a
+ * gateway that starts after nothing marked it for `OUTAGE_MIN_BEATS` beats moves each cooling
+ * action that was not yet due at the last mark later by the outage (from the last mark to now):
+ * each keeps the part of its period it had not had. Each move is logged (`action.cooling_extended`,
+ * its new `notBefore`), so the offline verifier holds the release to the new end. The mark is
+ * written without a sync; one lost to a power cut makes the outage look longer, never shorter.
+ */
+export class CoolingClock {
+  readonly #d: CoolingClockDeps;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(deps: CoolingClockDeps) {
+    this.#d = deps;
+  }
+
+  /**
+   * At start, before the scheduler runs: moves the cooling periods an outage interrupted, and
+   * marks the store alive. Returns the outage (0 if none) and how many actions were moved.
+   */
+  async resume(): Promise<{ outageMs: number; moved: number }> {
+    const d = this.#d;
+    const last = await d.store.lastAlive();
+    const now = d.clock.now();
+    const outageMs = last === undefined || now - last < OUTAGE_MIN_BEATS * d.beatMs ? 0 : now - last;
+    const updates: ActionUpdate[] = [];
+    if (outageMs > 0) {
+      for (const a of await d.store.actionsInStatus(['cooling'])) {
+        if (a.dueAt !== null && a.dueAt > last!) updates.push({ id: a.id, from: ['cooling'], patch: { dueAt: a.dueAt + outageMs, updatedAt: now }, held: a });
+      }
+    }
+    // In transactions of MOVE_BATCH, the mark last: a gateway that dies part way sees the same outage
+    // when it starts again, and moves what it had not moved (and the rest once more: later, never earlier).
+    let moved = 0;
+    for (let i = 0; i < updates.length; i += MOVE_BATCH) {
+      moved += await d.store.tx(async (tx) => {
+        const out = (await tx.updateActions(updates.slice(i, i + MOVE_BATCH))).filter((r): r is ActionRecord => r !== undefined);
+        if (out.length > 0) await tx.audit(out.map((r) => coolingExtended(now, r, outageMs)));
+        return out.length;
+      });
+    }
+    await d.store.tx((tx) => tx.markAlive(now));
+    if (outageMs > 0) d.log.info({ outageMs, moved }, 'no gateway ran for a while: cooling periods it interrupted are moved later by as long');
+    return { outageMs, moved };
+  }
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => void this.beat(), this.#d.beatMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One mark; failures are logged (the next beat tries again). */
+  async beat(): Promise<void> {
+    const d = this.#d;
+    try {
+      const now = d.clock.now();
+      await d.store.tx((tx) => tx.markAlive(now), { durable: false });
+    } catch (err) {
+      d.log.warn({ err: (err as Error).message }, 'could not mark the store alive; will retry');
+    }
+  }
+}
+
+/** The log entry of a cooling period moved later by an outage: its new end, and by how much. */
+export function coolingExtended(now: number, moved: ActionRecord, outageMs: number): Record<string, unknown> {
+  return entry('action.cooling_extended', now, moved, { event: 'outage', notBefore: moved.dueAt, outageMs, policyHash: moved.classification.policyHash });
+}

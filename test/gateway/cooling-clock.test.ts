@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
+import { CoolingClock, OUTAGE_MIN_BEATS } from '../../src/gateway/cooling-clock.ts';
+import { actionRecord } from '../helpers/action-record.ts';
+import { openTestStore, type StoreKind } from '../helpers/postgres.ts';
+import type { Store } from '../../src/gateway/ports/store.ts';
+const quiet = { info: () => {}, warn: () => {} };
+const BEAT = 1000;
+
+describe.each<StoreKind>(['sqlite', 'postgres'])('the cooling clock stops while no gateway runs (%s)', (kind) => {
+  const disposers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const d of disposers.splice(0)) await d();
+  });
+  const open = async (): Promise<Store> => {
+    const t = await openTestStore(kind);
+    disposers.push(t.dispose);
+    return t.store;
+  };
+
+  it('moves each cooling period an outage interrupted later by the outage, and nothing else', async () => {
+    const store = await open();
+    const clock = new ManualClock(1_000_000);
+    const cc = new CoolingClock({ store, clock, beatMs: BEAT, log: quiet });
+    expect(await cc.resume()).toEqual({ outageMs: 0, moved: 0 }); // first start: no mark yet
+    await store.tx(async (tx) => {
+      await tx.insertAction(actionRecord('due-later', { status: 'cooling', dueAt: 1_030_000 }));
+      await tx.insertAction(actionRecord('due-before-the-outage', { status: 'cooling', dueAt: 1_005_000 }));
+      await tx.insertAction(actionRecord('awaiting', { status: 'awaiting_signature', dueAt: 1_030_000 }));
+    });
+    clock.set(1_010_000);
+    await cc.beat(); // the last mark: 1,010,000
+    clock.set(1_070_000); // a minute of silence
+    expect(await cc.resume()).toEqual({ outageMs: 60_000, moved: 1 });
+    // 20 s of its period were left at the last mark; they are left now.
+    expect((await store.getAction('due-later'))!.dueAt).toBe(1_090_000);
+    // Due before the outage began (while a gateway ran): released as it was.
+    expect((await store.getAction('due-before-the-outage'))!.dueAt).toBe(1_005_000);
+    // Only cooling periods: a signature window that ran out expires, which executes nothing.
+    expect((await store.getAction('awaiting'))!.dueAt).toBe(1_030_000);
+    expect(await store.lastAlive()).toBe(1_070_000);
+    // Logged, so the offline verifier holds the release to the new end (docs/regulator.md, action.cooling).
+    const logged = (await store.log.query({ type: 'action.cooling_extended', terms: [], limit: 10 })).map((e) => e.entry);
+    expect(logged).toEqual([expect.objectContaining({ actionId: 'due-later', ts: 1_070_000, event: 'outage', notBefore: 1_090_000, outageMs: 60_000 })]);
+  });
+
+  it(`a silence shorter than ${OUTAGE_MIN_BEATS} beats (a restart, a slow store) moves nothing`, async () => {
+    const store = await open();
+    const clock = new ManualClock(2_000_000);
+    const cc = new CoolingClock({ store, clock, beatMs: BEAT, log: quiet });
+    await cc.resume();
+    await store.tx((tx) => tx.insertAction(actionRecord('c', { status: 'cooling', dueAt: 2_030_000 })));
+    clock.advance(OUTAGE_MIN_BEATS * BEAT - 1);
+    expect(await cc.resume()).toEqual({ outageMs: 0, moved: 0 });
+    expect((await store.getAction('c'))!.dueAt).toBe(2_030_000);
+    clock.advance(OUTAGE_MIN_BEATS * BEAT);
+    expect(await cc.resume()).toEqual({ outageMs: OUTAGE_MIN_BEATS * BEAT, moved: 1 });
+    expect((await store.getAction('c'))!.dueAt).toBe(2_030_000 + OUTAGE_MIN_BEATS * BEAT);
+  });
+
+  it('beats while started, and stops', async () => {
+    const store = await open();
+    const clock = new ManualClock(3_000_000);
+    const cc = new CoolingClock({ store, clock, beatMs: 20, log: quiet });
+    cc.start();
+    clock.set(3_000_500);
+    await expect.poll(() => store.lastAlive(), { timeout: 5000 }).toBe(3_000_500);
+    cc.stop();
+    clock.set(3_000_900);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await store.lastAlive()).toBe(3_000_500);
+  });
+});
