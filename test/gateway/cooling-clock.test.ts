@@ -1,22 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { CoolingClock, OUTAGE_MIN_BEATS } from '../../src/gateway/cooling-clock.ts';
 import { actionRecord } from '../helpers/action-record.ts';
-import { openTestStore, type StoreKind } from '../helpers/postgres.ts';
-import type { Store } from '../../src/gateway/ports/store.ts';
+import { storesPerTest, type StoreKind } from '../helpers/postgres.ts';
 const quiet = { info: () => {}, warn: () => {} };
 const BEAT = 1000;
 
 describe.each<StoreKind>(['sqlite', 'postgres'])('the cooling clock stops while no gateway runs (%s)', (kind) => {
-  const disposers: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const d of disposers.splice(0)) await d();
-  });
-  const open = async (): Promise<Store> => {
-    const t = await openTestStore(kind);
-    disposers.push(t.dispose);
-    return t.store;
-  };
+  const open = storesPerTest(kind);
 
   it('moves each cooling period an outage interrupted later by the outage, and nothing else', async () => {
     const store = await open();

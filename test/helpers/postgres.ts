@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterEach } from 'vitest';
 import { PgStore } from '../../src/adapters/store/postgres/pg-store.ts';
 import { SqliteStore } from '../../src/adapters/store/sqlite-store.ts';
 import { LogAppender } from '../../src/gateway/log/appender.ts';
+import type { Store } from '../../src/gateway/ports/store.ts';
 
 /** The machine's PostgreSQL (scripts/test-prereqs.sh starts it); tests create and drop their own databases there. */
 export const PG_ADMIN_URL = process.env['TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -48,4 +50,17 @@ export async function openTestStore(kind: StoreKind, appender = new LogAppender(
   const db = await freshDatabase();
   const store = await PgStore.open({ url: db.url, audit: appender });
   return { store, appender, dispose: async () => (await store.close(), await db.drop()) };
+}
+
+/** For a describe block: `open()` gives a store of `kind` on a fresh database, closed and dropped after each test. */
+export function storesPerTest(kind: StoreKind): () => Promise<Store> {
+  const disposers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const d of disposers.splice(0)) await d();
+  });
+  return async () => {
+    const t = await openTestStore(kind);
+    disposers.push(t.dispose);
+    return t.store;
+  };
 }
