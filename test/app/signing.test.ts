@@ -410,8 +410,10 @@ describe('heart rate from a Bluetooth strap', () => {
    * Sends the body's beats to the page through the strap until `stop()`, as a strap that notifies
    * at each beat does: one Heart Rate Measurement per beat, as soon as it has happened.
    */
-  function feedBeats(page: Page, strap: EmulatedStrap, body: SimulatedBody): { sent: number[]; stop(): Promise<void> } {
+  function feedBeats(page: Page, strap: EmulatedStrap, body: SimulatedBody): { sent: number[]; failed: string[]; stop(): Promise<void> } {
     const sent: number[] = [];
+    // Why beats did not reach the page (a waitFor on `sent` that times out says so).
+    const failed: string[] = [];
     let running = true;
     body.take('hrv'); // the beats before the session: the page drops them anyway
     const loop = (async () => {
@@ -420,7 +422,7 @@ describe('heart rate from a Bluetooth strap', () => {
           if (!running) break;
           await strap.send(page, measurement(60000 / b.ms, [b.ms])).then(
             () => sent.push(b.ms),
-            () => undefined,
+            (e: unknown) => void failed.push(String((e as Error).message ?? e).slice(0, 200)),
           );
         }
         await new Promise((r) => setTimeout(r, 50));
@@ -428,11 +430,19 @@ describe('heart rate from a Bluetooth strap', () => {
     })();
     return {
       sent,
+      failed,
       async stop() {
         running = false;
         await loop;
       },
     };
+  }
+
+  /** Waits for `n` beats delivered; on a timeout, says which deliveries failed and why. */
+  async function beatsDelivered(beats: { sent: number[]; failed: string[] }, n: number, ms: number): Promise<void> {
+    await waitFor(() => beats.sent.length >= n || undefined, ms).catch((e: unknown) => {
+      throw new Error(`${beats.sent.length} of ${n} beats delivered in ${ms} ms; ${beats.failed.length} failed, the last: ${JSON.stringify(beats.failed.slice(-3))}`, { cause: e });
+    });
   }
 
   it('one primary and a strap: the transfer signed with motion and heart rhythm together (the policy\'s `supporting`) under the breathing guide executes; a strap that disconnects ends signing and the action still waits', async () => {
@@ -494,7 +504,7 @@ describe('heart rate from a Bluetooth strap', () => {
         await page.getByText(/Breathe (in|out)/).waitFor();
         expect(await page.locator('.af-breath-circle').isVisible()).toBe(false);
         expect(await page.locator('.af-breath-bar').isVisible()).toBe(true);
-        await waitFor(() => beats2.sent.length >= 4 || undefined, 15_000);
+        await beatsDelivered(beats2, 4, 15_000);
         await screenshot(page, 'sign-5-hrv-reduced-motion');
         // While the beats still come (a strap that falls silent first is a sensor that stopped).
         await strap.disconnect();

@@ -84,7 +84,17 @@ export class EmulatedStrap {
           const [d] = await nav.bluetooth.getDevices();
           return (await d!.gatt.getPrimaryService(0x180d)).getCharacteristic(0x2a37);
         });
-        await this.#handle.evaluate((c) => (c as { readValue(): Promise<unknown> }).readValue());
+        // A read on a characteristic of a connection the page has since replaced might never be
+        // answered: bounded, so a stale handle is dropped and taken afresh instead of stalling the feed.
+        const read = this.#handle.evaluate((c) => (c as { readValue(): Promise<unknown> }).readValue());
+        let timer: NodeJS.Timeout | undefined;
+        const stalled = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the read was not answered within 5 s')), 5000)));
+        try {
+          await Promise.race([read, stalled]);
+        } finally {
+          clearTimeout(timer);
+          read.catch(() => undefined);
+        }
         return;
       } catch (e) {
         await this.#handle?.dispose().catch(() => undefined);
