@@ -12,9 +12,6 @@ export interface CoolingClockDeps {
   log: { info: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
 }
 
-/** Cooling actions moved per transaction after an outage. */
-const MOVE_BATCH = 1000;
-
 /** Silences shorter than this are a busy store or a slow beat, not an outage. */
 export const OUTAGE_MIN_BEATS = 5;
 
@@ -40,33 +37,32 @@ export class CoolingClock {
   }
 
   /**
-   * At start, before the scheduler runs: moves the cooling periods an outage interrupted, and
-   * marks the store alive. Returns the outage (0 if none) and how many actions were moved.
+   * At start, before the scheduler runs: marks the store alive and, if it finds the mark an outage
+   * old, moves the cooling periods the outage interrupted, in the same transaction. The mark stays
+   * locked until that transaction ends, so of gateways starting together one moves them and the
+   * others find its fresh mark (and their schedulers find the periods already moved). Returns the
+   * outage (0 if none) and how many actions were moved.
    */
   async resume(): Promise<{ outageMs: number; moved: number }> {
     const d = this.#d;
-    const last = await d.store.lastAlive();
     const now = d.clock.now();
-    const outageMs = last === undefined || now - last < OUTAGE_MIN_BEATS * d.beatMs ? 0 : now - last;
-    const updates: ActionUpdate[] = [];
-    if (outageMs > 0) {
-      for (const a of await d.store.actionsInStatus(['cooling'])) {
-        if (a.dueAt !== null && a.dueAt > last!) updates.push({ id: a.id, from: ['cooling'], patch: { dueAt: a.dueAt + outageMs, updatedAt: now }, held: a });
-      }
-    }
-    // In transactions of MOVE_BATCH, the mark last: a gateway that dies part way sees the same outage
-    // when it starts again, and moves what it had not moved (and the rest once more: later, never earlier).
-    let moved = 0;
-    for (let i = 0; i < updates.length; i += MOVE_BATCH) {
-      moved += await d.store.tx(async (tx) => {
-        const out = (await tx.updateActions(updates.slice(i, i + MOVE_BATCH))).filter((r): r is ActionRecord => r !== undefined);
-        if (out.length > 0) await tx.audit(out.map((r) => coolingExtended(now, r, outageMs)));
-        return out.length;
-      });
-    }
-    await d.store.tx((tx) => tx.markAlive(now));
-    if (outageMs > 0) d.log.info({ outageMs, moved }, 'no gateway ran for a while: cooling periods it interrupted are moved later by as long');
-    return { outageMs, moved };
+    const outageSince = (last: number | undefined): number => (last === undefined || now - last < OUTAGE_MIN_BEATS * d.beatMs ? 0 : now - last);
+    // Read before the transaction (a callback may await only its store's methods): what was cooling
+    // when the outage began is all that can need moving, since no gateway accepted anything during it.
+    const listed = outageSince(await d.store.lastAlive()) > 0 ? await d.store.actionsInStatus(['cooling']) : [];
+    const r = await d.store.tx(async (tx) => {
+      const last = await tx.markAlive(now);
+      const outageMs = outageSince(last);
+      if (outageMs === 0) return { outageMs, moved: 0 };
+      const updates: ActionUpdate[] = listed
+        .filter((a) => a.dueAt !== null && a.dueAt > last!)
+        .map((a) => ({ id: a.id, from: ['cooling'], patch: { dueAt: a.dueAt! + outageMs, updatedAt: now }, held: a }));
+      const out = updates.length === 0 ? [] : (await tx.updateActions(updates)).filter((x): x is ActionRecord => x !== undefined);
+      if (out.length > 0) await tx.audit(out.map((x) => coolingExtended(now, x, outageMs)));
+      return { outageMs, moved: out.length };
+    });
+    if (r.outageMs > 0) d.log.info(r, 'no gateway ran for a while: cooling periods it interrupted are moved later by as long');
+    return r;
   }
 
   start(): void {
@@ -85,7 +81,7 @@ export class CoolingClock {
     const d = this.#d;
     try {
       const now = d.clock.now();
-      await d.store.tx((tx) => tx.markAlive(now), { durable: false });
+      await d.store.tx(async (tx) => void (await tx.markAlive(now)), { durable: false });
     } catch (err) {
       d.log.warn({ err: (err as Error).message }, 'could not mark the store alive; will retry');
     }

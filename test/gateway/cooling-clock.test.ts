@@ -49,6 +49,19 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the cooling clock stops while 
     expect((await store.getAction('c'))!.dueAt).toBe(2_030_000 + OUTAGE_MIN_BEATS * BEAT);
   });
 
+  it('gateways starting together after an outage: one moves the periods, once; the others find its mark', async () => {
+    const store = await open();
+    const clock = new ManualClock(4_000_000);
+    const clocks = [1, 2, 3].map(() => new CoolingClock({ store, clock, beatMs: BEAT, log: quiet }));
+    await clocks[0]!.resume();
+    await store.tx((tx) => tx.insertAction(actionRecord('c', { status: 'cooling', dueAt: 4_030_000 })));
+    clock.advance(60_000);
+    const results = await Promise.all(clocks.map((c) => c.resume()));
+    expect(results.map((r) => r.moved).sort()).toEqual([0, 0, 1]);
+    expect((await store.getAction('c'))!.dueAt).toBe(4_090_000);
+    expect(await store.log.query({ type: 'action.cooling_extended', terms: [], limit: 10 })).toHaveLength(1);
+  });
+
   it('beats while started, and stops', async () => {
     const store = await open();
     const clock = new ManualClock(3_000_000);

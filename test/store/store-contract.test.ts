@@ -293,13 +293,17 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
   it('marks when a gateway last ran: the latest mark of any writer, never moved back', async () => {
     const store = await open();
     expect(await store.lastAlive()).toBeUndefined();
-    await store.tx((tx) => tx.markAlive(5000));
+    // Each mark returns the one it found.
+    expect(await store.tx((tx) => tx.markAlive(5000))).toBeUndefined();
     expect(await store.lastAlive()).toBe(5000);
     // A replica whose clock is behind does not move the mark back.
-    await store.tx((tx) => tx.markAlive(4000), { durable: false });
+    expect(await store.tx((tx) => tx.markAlive(4000), { durable: false })).toBe(5000);
     expect(await store.lastAlive()).toBe(5000);
-    await store.tx((tx) => tx.markAlive(1_767_225_600_123));
+    expect(await store.tx((tx) => tx.markAlive(1_767_225_600_123))).toBe(5000);
     expect(await store.lastAlive()).toBe(1_767_225_600_123);
+    // Gateways marking together: each finds the mark another left (none reads past another's write).
+    const found = await Promise.all([1, 2, 3].map((k) => store.tx((tx) => tx.markAlive(1_767_225_700_000 + k))));
+    expect(found.filter((f) => f === 1_767_225_600_123)).toHaveLength(1);
   });
 
   it('an approver app session keeps the passkey that opened it (or none)', async () => {

@@ -60,6 +60,7 @@ const ACTIONS_TX_SQL = {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   update: 'UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND status = ?',
   updateHeld: 'UPDATE actions SET status = ?, updated_at = ?, due_at = ?, doc = ? WHERE id = ? AND doc = ?',
+  alive: 'SELECT at FROM gateway_alive WHERE id = 1',
   markAlive: 'INSERT INTO gateway_alive (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = max(at, excluded.at)',
 };
 
@@ -122,8 +123,11 @@ export class SqliteActionsTx implements ActionsTx {
     return queries.map((q) => this.#velocity.total(q));
   }
 
-  async markAlive(at: number): Promise<void> {
+  /** On the writer connection, inside the group commit's transaction: no other writer runs meanwhile. */
+  async markAlive(at: number): Promise<number | undefined> {
+    const row = this.#s.alive.get() as { at: number | bigint } | undefined;
     this.#s.markAlive.run(at);
+    return row === undefined ? undefined : Number(row.at);
   }
 }
 

@@ -31,8 +31,12 @@ export interface ActionsTx {
    */
   updateActions(updates: readonly ActionUpdate[]): Promise<(ActionRecord | undefined)[]>;
   velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]>;
-  /** A gateway on this store runs at `at` (the cooling clock, gateway/cooling-clock.ts): kept if later than the stored mark. */
-  markAlive(at: number): Promise<void>;
+  /**
+   * A gateway on this store runs at `at` (the cooling clock, gateway/cooling-clock.ts): kept if later
+   * than the stored mark. Returns the mark it found, which stays locked until the transaction ends,
+   * so of gateways starting together after an outage exactly one finds the old mark.
+   */
+  markAlive(at: number): Promise<number | undefined>;
 }
 
 /** Committed reads of actions (outside any transaction: they may lag a commit by its sync). */

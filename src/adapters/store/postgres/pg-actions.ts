@@ -117,8 +117,11 @@ export class PgActionsTx implements ActionsTx {
     return out;
   }
 
-  async markAlive(at: number): Promise<void> {
+  /** Every write transaction of every gateway holds the writer lock (pg-store.ts): another gateway's call waits for this one's commit. */
+  async markAlive(at: number): Promise<number | undefined> {
+    const row = first((await this.#db.query<{ at: string }>('SELECT at FROM gateway_alive WHERE id = 1')).rows);
     await this.#db.query('INSERT INTO gateway_alive (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = GREATEST(gateway_alive.at, excluded.at)', [at]);
+    return row === undefined ? undefined : Number(row.at);
   }
 
   async velocityTotals(queries: VelocityQuery[]): Promise<VelocityTotal[]> {
