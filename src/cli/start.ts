@@ -12,6 +12,7 @@ import { ensureDemoPrincipals } from './principals.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 import { loadExamplePolicy, startExampleActuators } from './example-actuators.ts';
 import { listenError } from './listen-error.ts';
+import { withSameEnv } from './same-env.ts';
 
 /**
  * `start`: the gateway, and on embedded defaults also hsm-sim, the two example actuators and the
@@ -68,7 +69,7 @@ export async function runStart(o: { exitWithParent?: boolean } = {}): Promise<nu
     const appOrigin = approver.app?.config.appOrigin;
     if (appOrigin !== undefined) {
       log.info({ app: `${appOrigin}/app/` }, 'approver app');
-      process.stderr.write(`Approver app: ${appOrigin}/app/  (invite a person: npm run cli -- person invite alice)\n`);
+      process.stderr.write(`Approver app: ${appOrigin}/app/  (invite a person: ${withSameEnv(process.env, 'npm run cli -- person invite alice')})\n`);
     }
   } catch (e) {
     await closeOpened();

@@ -4,6 +4,7 @@
  * moved by environment variables, and any port already taken stops start-up with one line naming
  * the variable to change and a non-zero exit code.
  */
+import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failedStart, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { ROOT } from '../helpers/harness.ts';
 
 let dir: string;
 const running: GatewayProcess[] = [];
@@ -54,6 +56,26 @@ describe('two gateways on one machine (real processes)', () => {
     expect(await res.json()).toMatchObject({ account: 'acc-1', currency: 'EUR' });
     // Its actuator is on the port it was given, and wants a receipt like any.
     expect((await fetch(`http://127.0.0.1:${env['EXAMPLE_PAYMENTS_PORT']}/balances/acc-1`)).status).toBe(401);
+  });
+
+  it('the invitation command it prints, run in another shell, reaches this gateway: its store and its port', async () => {
+    const url = `http://127.0.0.1:${first['PORT']}`;
+    const hint = /invite a person: (.+)\)$/m.exec(running[0]!.output())?.[1];
+    expect(hint, running[0]!.output()).toMatch(/ npm run cli -- person invite alice$/);
+    // A fresh shell: none of the variables the gateway was started with, only what the line says.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['PORT', 'HOST', 'DATA_DIR', 'PUBLIC_URL'].includes(k)));
+    const printed = await new Promise<string>((resolve, reject) =>
+      execFile('bash', ['-c', hint!], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => (err === null ? resolve(stdout) : reject(new Error(`${hint}: ${err.message}\n${stderr}`)))),
+    );
+    const link = new RegExp(`^http://localhost:${first['PORT']}/app/enrol#([A-Za-z0-9_-]+)$`, 'm').exec(printed);
+    expect(link, printed).not.toBeNull();
+    const res = await fetch(`${url}/app/api/invitation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: `http://localhost:${first['PORT']}` },
+      body: JSON.stringify({ token: link![1] }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ person: 'alice' });
   });
 
   for (const variable of ['EXAMPLE_PAYMENTS_PORT', 'EXAMPLE_INFRA_PORT', 'EXAMPLE_MCP_PORT', 'PORT'] as const) {
