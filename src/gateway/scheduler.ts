@@ -114,7 +114,9 @@ export class Scheduler {
     const d = this.#d;
     // Compare-and-set first: a veto that landed a moment ago wins and nothing is logged for it.
     // The records as read are passed as held, so the store reads back only those changed since.
-    const moved = await tx.updateActions(due.map((a) => ({ id: a.id, from: ['cooling'], patch: { status: 'executing', dueAt: now + d.dispatchLeaseMs, updatedAt: now }, held: a })));
+    // Due by now as stored, not only as read: a period moved later since (an outage given back by
+    // another gateway's cooling clock while this one's tick was held up) is not released early.
+    const moved = await tx.updateActions(due.map((a) => ({ id: a.id, from: ['cooling'], patch: { status: 'executing', dueAt: now + d.dispatchLeaseMs, updatedAt: now }, held: a, dueBy: now })));
     const indexed: ActionUpdate[] = [];
     for (const [i, m] of moved.entries()) {
       if (m === undefined) continue;

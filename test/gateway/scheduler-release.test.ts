@@ -1,7 +1,8 @@
 /**
  * The scheduler releases a batch of due cooling actions in one transaction, and one record the
  * store refuses does not hold back the rest of its batch; the store being down releases nothing.
- * A real store on each engine; the refusal is injected at the store port.
+ * A real store on each engine; the refusal is injected at the store port. A period another
+ * gateway moved later while a tick was held up between reading it due and releasing it stays.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
@@ -10,6 +11,7 @@ import type { ActionRecord } from '../../src/gateway/action-record.ts';
 import type { Dispatcher } from '../../src/gateway/dispatcher.ts';
 import type { ActionUpdate } from '../../src/gateway/ports/actions.ts';
 import type { Store, StoreTx } from '../../src/gateway/ports/store.ts';
+import { CoolingClock } from '../../src/gateway/cooling-clock.ts';
 import { Scheduler } from '../../src/gateway/scheduler.ts';
 import { actionRecord } from '../helpers/action-record.ts';
 import { openTestStore, type StoreKind } from '../helpers/postgres.ts';
@@ -92,5 +94,47 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('scheduler release on %s', (kin
     expect(s.errors).toEqual(['scheduler pass failed; will retry']);
     expect((await s.store.dueActions(['cooling'], 1_000, 10)).length).toBe(5);
     expect(await s.store.log.size()).toBe(0);
+  });
+
+  it('does not release a period another gateway moved later between the tick reading it due and releasing it', async () => {
+    const t = await openTestStore(kind);
+    disposers.push(t.dispose);
+    const quiet = { info: () => {}, warn: () => {} };
+    // Marked alive at 500, then silence: at 1,000 another gateway starts and gives the outage back.
+    await t.store.tx(async (tx) => {
+      await tx.markAlive(500);
+      await tx.insertAction(actionRecord('held-up', { status: 'cooling', dueAt: 900 }));
+    });
+    const other = new CoolingClock({ store: t.store, clock: new ManualClock(1_000), beatMs: 100, log: quiet });
+    // This gateway's tick reads the action due (900 <= 1,000), then is held up while the other one resumes.
+    const heldUp = new Proxy(t.store, {
+      get(target, key) {
+        if (key === 'dueActions') {
+          return async (...args: Parameters<Store['dueActions']>) => {
+            const due = await target.dueActions(...args);
+            if (args[0].includes('cooling')) await other.resume();
+            return due;
+          };
+        }
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const started: ActionRecord[] = [];
+    const scheduler = new Scheduler({
+      store: heldUp,
+      clock: new ManualClock(1_000),
+      dispatcher: { start: (a: ActionRecord) => void started.push(a) } as unknown as Dispatcher,
+      events: { changed: () => {} },
+      dispatchLeaseMs: 30_000,
+      tickMs: 60_000,
+      ready: () => true,
+      log: { error: () => {} },
+    });
+    await scheduler.tick();
+    expect(started).toEqual([]);
+    // Still cooling, until the end the outage moved it to (900 + 500), and nothing logged as authorised.
+    expect(await t.store.getAction('held-up')).toMatchObject({ status: 'cooling', dueAt: 1_400 });
+    expect(await t.store.log.query({ type: 'action.authorised', terms: [], afterIndex: -1, limit: 10 })).toEqual([]);
   });
 });

@@ -75,6 +75,30 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store contract on %s', (kind) 
     expect(await store.tx(async (tx) => tx.updateActions([]))).toEqual([]);
   });
 
+  it('a compare-and-set that asks for a due record refuses one whose due time moved later since it was read, held copy or not', async () => {
+    const store = await open();
+    await store.tx(async (tx) => {
+      for (const id of ['d1', 'd2', 'd3', 'd4']) await tx.insertAction(actionRecord(id, { idempotencyKey: `k-${id}`, status: 'cooling', dueAt: 10 }));
+    });
+    const read = await Promise.all(['d1', 'd2', 'd3', 'd4'].map(async (id) => (await store.getAction(id))!));
+    // Since they were read, d2 and d4 had their cooling moved later (an outage given back).
+    await store.tx(async (tx) => tx.updateActions(['d2', 'd4'].map((id) => ({ id, from: ['cooling'], patch: { dueAt: 40 } }))));
+    const release = { status: 'executing' as const, dueAt: 50, updatedAt: 20 };
+    const out = await store.tx(async (tx) => tx.updateActions([
+      { id: 'd1', from: ['cooling'], patch: release, held: read[0], dueBy: 20 },
+      { id: 'd2', from: ['cooling'], patch: release, held: read[1], dueBy: 20 },
+      { id: 'd3', from: ['cooling'], patch: release, dueBy: 20 },
+      { id: 'd4', from: ['cooling'], patch: release, dueBy: 20 },
+    ]));
+    expect(out.map((r) => r?.status)).toEqual(['executing', undefined, 'executing', undefined]);
+    expect(await store.getAction('d2')).toMatchObject({ status: 'cooling', dueAt: 40 });
+    expect(await store.getAction('d4')).toMatchObject({ status: 'cooling', dueAt: 40 });
+    // A record with no due time is not due by any time; once due, the moved ones go.
+    await store.tx(async (tx) => tx.insertAction(actionRecord('d5', { idempotencyKey: 'k-d5', status: 'cooling', dueAt: null })));
+    const later = await store.tx(async (tx) => tx.updateActions(['d2', 'd4', 'd5'].map((id, i) => ({ id, from: ['cooling'], patch: release, ...(i === 0 ? { held: read[1]! } : {}), dueBy: 40 }))));
+    expect(later.map((r) => r?.status)).toEqual(['executing', 'executing', undefined]);
+  });
+
   it('compare-and-set: of concurrent transitions from the same state exactly one wins', async () => {
     const store = await open();
     await store.tx(async (tx) => tx.insertAction(actionRecord('act_cas', { status: 'cooling' })));

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { normaliseCurrency } from '../../core/action/currency.ts';
+import { isDueBy } from '../../core/action/due-by.ts';
 import type { ActionStatus } from '../../core/action/status.ts';
 import { velocityPrincipalOf } from '../../core/policy/types.ts';
 import type { ActionRecord } from '../../gateway/action-record.ts';
@@ -92,8 +93,12 @@ export class SqliteActionsTx implements ActionsTx {
   }
 
   async updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>, held?: ActionRecord): Promise<ActionRecord | undefined> {
+    return this.#update({ id, from, patch, ...(held === undefined ? {} : { held }) });
+  }
+
+  #update({ id, from, patch, held, dueBy }: ActionUpdate): ActionRecord | undefined {
     // The caller's copy, when the table still holds exactly its document (compared in SQL).
-    const heldDoc = held === undefined || held.id !== id || !from.includes(held.status) ? undefined : docs.get(held);
+    const heldDoc = held === undefined || held.id !== id || !from.includes(held.status) || !isDueBy(held, dueBy) ? undefined : docs.get(held);
     if (heldDoc !== undefined) {
       const next: ActionRecord = { ...held!, ...patch, id };
       const doc = JSON.stringify(next);
@@ -103,7 +108,7 @@ export class SqliteActionsTx implements ActionsTx {
       }
     }
     const current = parse(this.#s.get.get(id));
-    if (current === undefined || !from.includes(current.status)) return undefined;
+    if (current === undefined || !from.includes(current.status) || !isDueBy(current, dueBy)) return undefined;
     const next: ActionRecord = { ...current, ...patch, id: current.id };
     const doc = JSON.stringify(next);
     const res = this.#s.update.run(next.status, next.updatedAt, next.dueAt, doc, id, current.status);
@@ -115,7 +120,7 @@ export class SqliteActionsTx implements ActionsTx {
   /** One by one: each statement is a function call here, not a round trip. */
   async updateActions(updates: readonly ActionUpdate[]): Promise<(ActionRecord | undefined)[]> {
     const out: (ActionRecord | undefined)[] = [];
-    for (const u of updates) out.push(await this.updateAction(u.id, u.from, u.patch, u.held));
+    for (const u of updates) out.push(this.#update(u));
     return out;
   }
 

@@ -11,6 +11,12 @@ export interface ActionUpdate {
   from: readonly ActionStatus[];
   patch: Partial<ActionRecord>;
   held?: ActionRecord;
+  /**
+   * Only if the stored record is due by then (its `dueAt` not null and not later): a release at the
+   * end of a cooling period must not follow a copy read before the period was moved later
+   * (gateway/cooling-clock.ts), whatever else the store finds unchanged.
+   */
+  dueBy?: number;
 }
 
 /** The action aggregate inside a transaction (see StoreTx). */

@@ -1,5 +1,6 @@
 import { normaliseCurrency } from '../../../core/action/currency.ts';
 import type { ActionStatus } from '../../../core/action/status.ts';
+import { isDueBy } from '../../../core/action/due-by.ts';
 import { velocityPrincipalOf } from '../../../core/policy/types.ts';
 import type { ActionRecord } from '../../../gateway/action-record.ts';
 import type { ActionReads, ActionsTx, ActionUpdate, VelocityQuery, VelocityTotal } from '../../../gateway/ports/actions.ts';
@@ -22,8 +23,8 @@ function fromDoc(doc: string): ActionRecord {
 }
 
 /** The stored document `held` was read as, when it can stand for the record an update from `from` starts at. */
-function heldDocOf(id: string, from: readonly ActionStatus[], held: ActionRecord | undefined): string | undefined {
-  return held === undefined || held.id !== id || !from.includes(held.status) ? undefined : docs.get(held);
+function heldDocOf(id: string, from: readonly ActionStatus[], held: ActionRecord | undefined, dueBy: number | undefined): string | undefined {
+  return held === undefined || held.id !== id || !from.includes(held.status) || !isDueBy(held, dueBy) ? undefined : docs.get(held);
 }
 
 /**
@@ -65,8 +66,12 @@ export class PgActionsTx implements ActionsTx {
   }
 
   async updateAction(id: string, from: readonly ActionStatus[], patch: Partial<ActionRecord>, held?: ActionRecord): Promise<ActionRecord | undefined> {
+    return this.#update({ id, from, patch, ...(held === undefined ? {} : { held }) });
+  }
+
+  async #update({ id, from, patch, held, dueBy }: ActionUpdate): Promise<ActionRecord | undefined> {
     const update = 'UPDATE actions SET status = $1, updated_at = $2, due_at = $3, doc = $4 WHERE id = $5';
-    const heldDoc = heldDocOf(id, from, held);
+    const heldDoc = heldDocOf(id, from, held, dueBy);
     if (heldDoc !== undefined) {
       const next: ActionRecord = { ...held!, ...patch, id };
       const doc = JSON.stringify(next);
@@ -76,7 +81,7 @@ export class PgActionsTx implements ActionsTx {
       }
     }
     const current = await this.getAction(id);
-    if (current === undefined || !from.includes(current.status)) return undefined;
+    if (current === undefined || !from.includes(current.status) || !isDueBy(current, dueBy)) return undefined;
     const next: ActionRecord = { ...current, ...patch, id: current.id };
     const doc = JSON.stringify(next);
     // Compared on the whole document, not only the status: another process may have changed the
@@ -93,7 +98,7 @@ export class PgActionsTx implements ActionsTx {
     // One statement for the held ones (distinct ids only: one UPDATE changes a row once).
     const bulk = new Set(updates.map((u) => u.id)).size === updates.length
       ? updates.flatMap((u, i) => {
-        const heldDoc = heldDocOf(u.id, u.from, u.held);
+        const heldDoc = heldDocOf(u.id, u.from, u.held, u.dueBy);
         if (heldDoc === undefined) return [];
         const next: ActionRecord = { ...u.held!, ...u.patch, id: u.id };
         return [{ i, next, doc: JSON.stringify(next), heldDoc }];
@@ -113,7 +118,11 @@ export class PgActionsTx implements ActionsTx {
     }
     // The rest, and those another writer changed since they were read, one by one from the stored record.
     const tried = new Set(bulk.length > 1 ? bulk.map((b) => b.i) : []);
-    for (const [i, u] of updates.entries()) if (!done.has(i)) out[i] = await this.updateAction(u.id, u.from, u.patch, tried.has(i) ? undefined : u.held);
+    for (const [i, u] of updates.entries()) {
+      if (done.has(i)) continue;
+      const { held, ...rest } = u;
+      out[i] = await this.#update(tried.has(i) || held === undefined ? rest : { ...rest, held });
+    }
     return out;
   }
 
