@@ -1,14 +1,15 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FirewallError } from '../core/errors.ts';
 import { startHsmSim, type HsmSimProcess } from '../adapters/signer/hsm-sim-process.ts';
+import { exampleActuatorPorts } from '../gateway/config.ts';
 import { openStoreOnly } from '../main/open-store.ts';
 import { parseArgs } from './args.ts';
 import { ensureDatabase } from './cluster-database.ts';
 import { haproxyConfig, startHaproxy } from './cluster-haproxy.ts';
 import { SupervisedReplica, waitReady } from './cluster-replica.ts';
-import { startExampleActuators } from './example-actuators.ts';
+import { movedExamplePolicyText, startExampleActuators } from './example-actuators.ts';
 import { ensureDemoPrincipals } from './principals.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 
@@ -42,7 +43,9 @@ export async function runCluster(argv: string[], env: NodeJS.ProcessEnv, out: (l
   const redisPrefix = env['REDIS_KEY_PREFIX'] || 'af-cluster:';
   const publicUrl = env['PUBLIC_URL'] || `http://127.0.0.1:${lbPort}`;
   const ownPolicy = env['POLICY_FILE'] !== undefined && env['POLICY_FILE'] !== '';
-  const policyFile = ownPolicy ? resolve(env['POLICY_FILE']!) : join(PROJECT_ROOT, 'examples/policy.yaml');
+  let policyFile = ownPolicy ? resolve(env['POLICY_FILE']!) : join(PROJECT_ROOT, 'examples/policy.yaml');
+  // As `npm start` takes them: a cluster beside another gateway's example actuators moves its own.
+  const examplePorts = ownPolicy ? undefined : exampleActuatorPorts(env);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
   const started: (() => Promise<void>)[] = [];
@@ -79,10 +82,16 @@ export async function runCluster(argv: string[], env: NodeJS.ProcessEnv, out: (l
     const hsmAddress = hsm.endpoint as { host: string; port: number };
     out(`hsm-sim: ${hsmAddress.host}:${hsmAddress.port} (TLS 1.3, client certificates from ${pki})`);
 
-    if (!ownPolicy) {
+    if (examplePorts !== undefined) {
       // The example actuators once for the whole cluster (each replica on embedded defaults would start its own).
-      const examples = await startExampleActuators({ ports: { payments: 9090, infra: 9091, 'payments-mcp': 9092 }, gatewayUrl: publicUrl, issuer: publicUrl });
+      const examples = await startExampleActuators({ ports: examplePorts, gatewayUrl: publicUrl, issuer: publicUrl });
       for (const e of examples) started.push(() => e.close());
+      // The replicas read the policy from a file: on moved ports, the example policy as moved.
+      const moved = await movedExamplePolicyText(policyFile, examplePorts);
+      if (moved !== undefined) {
+        policyFile = join(dataDir, 'example-policy.yaml');
+        writeFileSync(policyFile, moved, { mode: 0o600 });
+      }
       // The README tour's demo principals, in the shared database, their keys in DATA_DIR.
       const { store } = await openStoreOnly({ dataDir, database: { url: databaseUrl } });
       try {

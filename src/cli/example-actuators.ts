@@ -7,7 +7,7 @@ import { loadPolicyFile } from '../adapters/policy-file.ts';
 import { listenError } from './listen-error.ts';
 
 /**
- * The example actuators of embedded defaults (two HTTP APIs and an MCP server) (`npm start` without POLICY_FILE), on ports the
+ * The example actuators of embedded defaults (two HTTP APIs and an MCP server) (`npm start` and `npm run cluster` without POLICY_FILE), on ports the
  * environment may change so that two gateways can run on one machine. The example policy names
  * them at 127.0.0.1:9090, :9091 and :9092; other ports are written into its upstreams before it is parsed.
  * Fixed ports rather than free ones picked at each start: the upstreams are part of the active
@@ -22,14 +22,20 @@ export const EXAMPLE_ACTUATORS = [
 
 export type ExamplePorts = Record<(typeof EXAMPLE_ACTUATORS)[number]['name'], number>;
 
-/** The example policy with its upstreams at the configured ports. */
-export async function loadExamplePolicy(file: string, ports: ExamplePorts): Promise<Policy> {
+/** The example policy's text with its upstreams at the configured ports (undefined: none moved, the file as it is). */
+export async function movedExamplePolicyText(file: string, ports: ExamplePorts): Promise<string | undefined> {
   const moved = EXAMPLE_ACTUATORS.filter((a) => ports[a.name] !== a.defaultPort);
-  if (moved.length === 0) return loadPolicyFile(file);
+  if (moved.length === 0) return undefined;
   await loadPolicyFile(file); // the file's own errors first, named as usual
   let text = await readFile(file, 'utf8');
   for (const a of moved) text = text.replaceAll(`http://127.0.0.1:${a.defaultPort}/`, `http://127.0.0.1:${ports[a.name]}/`).replaceAll(`upstream: http://127.0.0.1:${a.defaultPort}\n`, `upstream: http://127.0.0.1:${ports[a.name]}\n`);
-  return parsePolicy(text, file);
+  return text;
+}
+
+/** The example policy with its upstreams at the configured ports. */
+export async function loadExamplePolicy(file: string, ports: ExamplePorts): Promise<Policy> {
+  const text = await movedExamplePolicyText(file, ports);
+  return text === undefined ? loadPolicyFile(file) : parsePolicy(text, file);
 }
 
 /** Starts all three; a port already taken stops start-up with PORT_IN_USE naming the variable. */

@@ -73,6 +73,11 @@ function int(env: Env, name: string, dflt: number, min: number, max: number): nu
   return n;
 }
 
+/** The example actuators' ports on embedded defaults (`npm start` and `npm run cluster`). */
+export function exampleActuatorPorts(env: Env): GatewayConfig['examplePorts'] {
+  return { payments: int(env, 'EXAMPLE_PAYMENTS_PORT', 9090, 1, 65535), infra: int(env, 'EXAMPLE_INFRA_PORT', 9091, 1, 65535), 'payments-mcp': int(env, 'EXAMPLE_MCP_PORT', 9092, 1, 65535) };
+}
+
 /** Reads configuration from the environment; any bad value stops start-up naming the variable. */
 export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayConfig {
   const host = env['HOST'] ?? '127.0.0.1';
@@ -109,7 +114,7 @@ export function loadConfig(env: Env, cwd: string, projectRoot: string): GatewayC
     dataDir,
     policyFile,
     embeddedDefaults: policyRaw === undefined || policyRaw === '',
-    examplePorts: { payments: int(env, 'EXAMPLE_PAYMENTS_PORT', 9090, 1, 65535), infra: int(env, 'EXAMPLE_INFRA_PORT', 9091, 1, 65535), 'payments-mcp': int(env, 'EXAMPLE_MCP_PORT', 9092, 1, 65535) },
+    examplePorts: exampleActuatorPorts(env),
     publicUrl,
     ...(tls === undefined ? {} : { tls }),
     gatewayId: env['GATEWAY_ID'] ?? publicUrl,
