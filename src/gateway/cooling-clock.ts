@@ -16,13 +16,14 @@ export interface CoolingClockDeps {
 export const OUTAGE_MIN_BEATS = 5;
 
 /**
- * The cooling clock runs only while a gateway runs. A MEDIUM action's cooling period is the time
+ * The cooling clock runs only while a gateway runs and reaches its store. A MEDIUM action's cooling period is the time
  * people have to hear of it and veto it, and a veto needs a running gateway: a period that ran out
  * while every gateway was down (a crash, a host restart) gave nobody that time, and the action
  * would be released the moment a gateway came back.
  *
  * So every running gateway marks the store alive every `beatMs` (any replica's mark counts), and a
- * gateway that starts after nothing marked it for `OUTAGE_MIN_BEATS` beats moves each cooling
+ * gateway that starts, or whose store answers again after an outage (main/build-gateway.ts, before
+ * it is ready again), after nothing marked it for `OUTAGE_MIN_BEATS` beats moves each cooling
  * action that was not yet due at the last mark later by the outage (from the last mark to now):
  * each keeps the part of its period it had not had. Each move is logged (`action.cooling_extended`,
  * its new `notBefore`), so the offline verifier holds the release to the new end. The mark is
@@ -61,7 +62,7 @@ export class CoolingClock {
       if (out.length > 0) await tx.audit(out.map((x) => coolingExtended(now, x, outageMs)));
       return { outageMs, moved: out.length };
     });
-    if (r.outageMs > 0) d.log.info(r, 'no gateway ran for a while: cooling periods it interrupted are moved later by as long');
+    if (r.outageMs > 0) d.log.info(r, 'the store went unmarked for a while (no gateway ran, or none reached it): cooling periods it interrupted are moved later by as long');
     return r;
   }
 

@@ -107,10 +107,34 @@ export function buildGateway(parts: GatewayParts): Gateway {
   // Releasing cooled actions needs the store, the signer and the policy, not Redis: a Redis outage
   // stops new requests (they fail closed) but not what was already accepted.
   let executionReady = false;
+  // Set when the store stopped answering; cleared once the cooling clock has looked at the mark.
+  let storeWasDown = false;
+
+  /**
+   * The store check. A store that answers again after not answering is not ready until the cooling
+   * clock has given back the outage (gateway/cooling-clock.ts): nobody could veto while it was
+   * down, on this gateway or, if none marked the store meanwhile, on any. Until then nothing is
+   * released and nothing new accepted.
+   */
+  const storeCheck = async (): Promise<{ ok: boolean; reason?: string }> => {
+    if (!(await store.ping().catch(() => false))) {
+      storeWasDown = true;
+      return { ok: false, reason: 'store does not answer' };
+    }
+    if (storeWasDown) {
+      try {
+        await coolingClock.resume();
+        storeWasDown = false;
+      } catch (e) {
+        return { ok: false, reason: `store answers again, but cooling periods could not be checked for the outage: ${(e as Error).message}` };
+      }
+    }
+    return { ok: true };
+  };
 
   const readiness = async (): Promise<Readiness> => {
     const checks: Readiness['checks'] = {};
-    checks['store'] = (await store.ping().catch(() => false)) ? { ok: true } : { ok: false, reason: 'store does not answer' };
+    checks['store'] = await storeCheck();
     if (shared !== undefined) checks['redis'] = shared.health();
     checks['signer'] = await signer.health().catch((e: unknown) => ({ ok: false, reason: (e as Error).message }));
     try {

@@ -95,6 +95,36 @@ describe('the gateway on PostgreSQL', () => {
     expect([executions(s.low.id), executions(s.medium.id)]).toEqual([1, 1]);
   });
 
+  it('the database away for longer than 5 s while an action cools: the gateway is ready again only once the outage is given back to the cooling period, and logged', async () => {
+    // Scaling a deployment cools for 30 s in the example policy.
+    const submitted = await h.as('agent', 'POST', '/proxy/infra/deployments/web/scale', { body: { replicas: 4 }, headers: { 'idempotency-key': 'pg-outage-cool' } });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+    const before = (await h.store.getAction(id))!;
+    expect(before).toMatchObject({ status: 'cooling' });
+    await db.admin(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+    await db.admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+    try {
+      await waitFor(async () => ((await h.gw.ctx.readiness()).ready ? undefined : true), 5_000, 100);
+      await new Promise((r) => setTimeout(r, 6_000));
+    } finally {
+      await db.admin(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+    }
+    await waitFor(async () => ((await h.gw.ctx.readiness()).ready ? true : undefined), 10_000, 200);
+    // Moved once, later by the time nobody marked the store (at least the 6 s it was away), and logged so.
+    const extended = (await h.store.log.query({ type: 'action.cooling_extended', terms: [], limit: 10 })).map((e) => e.entry as { actionId: string; notBefore: number; outageMs: number });
+    const mine = extended.filter((e) => e.actionId === id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.outageMs).toBeGreaterThanOrEqual(6_000);
+    const after = (await h.store.getAction(id))!;
+    expect(after).toMatchObject({ status: 'cooling', dueAt: before.dueAt! + mine[0]!.outageMs });
+    expect(mine[0]!.notBefore).toBe(after.dueAt);
+    expect(executions(id)).toBe(0);
+    // Not left cooling for the rest of the file: alice vetoes it.
+    const vetoed = await h.as('alice', 'POST', `/v1/actions/${id}/veto`, { body: { reason: 'outage test' } });
+    expect(vetoed.status).toBe(200);
+  }, 40_000);
+
   it('a second gateway with its own store on the same database: a cooling action is executed exactly once, and the log they write verifies', async () => {
     const b = await startHarness({ replicaOf: h, ownStore: true, env: { DATABASE_URL: db.url } });
     try {
