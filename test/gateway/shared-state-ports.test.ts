@@ -202,3 +202,25 @@ describe('status feed over redis pub/sub', () => {
     }
   });
 });
+
+describe('a fresh replay epoch', () => {
+  it('is not ready until the epoch’s whole second has ended: an assertion minted once it is ready is never refused as made before it', async () => {
+    const own = uniquePrefix('epoch');
+    // The gateway's clock reads 100 ms into a second when it writes the epoch; an assertion minted
+    // in that second carries an `iat` 100 ms before it.
+    const at = Math.floor(Date.now() / 1000) * 1000 + 100;
+    const c = new RedisConnection({ url: SHARED_REDIS_URL, keyPrefix: own, log, now: () => at });
+    try {
+      const t0 = performance.now();
+      await waitFor(() => (c.client.status === 'ready' ? true : undefined), 5_000, 5);
+      // Connected and checked, but the epoch's second still runs: not ready.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(c.health()).toMatchObject({ ok: false });
+      await waitFor(() => (c.health().ok ? true : undefined), 5_000, 5);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(900 - 5);
+    } finally {
+      await c.close();
+      await deleteKeys(SHARED_REDIS_URL, own);
+    }
+  });
+});

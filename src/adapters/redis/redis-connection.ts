@@ -120,6 +120,12 @@ export class RedisConnection {
       this.#evicting = await this.#evictionPolicy();
       // The first replica to reach an empty server says that from now on every id is remembered.
       await this.client.set(this.epochKey, String(this.#now()), 'NX');
+      // Assertions carry `iat` in whole seconds, and one whose second began before the epoch is
+      // refused (REPLAY_CACHE_RESTARTED): ready only once the epoch's second has ended, so that a
+      // client that mints an assertion when it sees the gateway ready is not refused for it.
+      const epoch = Number(await this.client.get(this.epochKey));
+      const wait = Math.ceil(epoch / 1000) * 1000 - this.#now();
+      if (Number.isFinite(wait) && wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 1000)));
       this.#checked = this.client.status === 'ready';
       this.#errorLogged = false;
       if (this.#lostLogged) this.#log.info('redis connection restored');
