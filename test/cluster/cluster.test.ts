@@ -59,6 +59,27 @@ async function logSize(): Promise<number> {
   }
 }
 
+/** Why the gateway refused signatures lately, as its log says (the device is only told "signature refused"). */
+async function refusals(): Promise<string> {
+  const c = new pg.Client({ connectionString: env['DATABASE_URL'] });
+  await c.connect();
+  try {
+    const rows = (await c.query("SELECT body FROM tlog_entries WHERE type = 'signature.refused' ORDER BY idx DESC LIMIT 3")).rows as { body: string }[];
+    return JSON.stringify(rows.map((r) => {
+      const e = JSON.parse(r.body) as { who?: string; code?: string; reasons?: string[] };
+      return { who: e.who, code: e.code, reasons: e.reasons };
+    })).slice(0, 3000);
+  } finally {
+    await c.end();
+  }
+}
+
+/** An honest session's result: accepted, or the gateway's reasons in the failure. */
+async function expectAccepted(r: { result?: { outcome?: unknown } | undefined; messages: unknown[] }): Promise<void> {
+  if (r.result?.outcome === 'accepted') return;
+  expect(r.result, `${JSON.stringify(r.messages.at(-1))}; the gateway's log: ${await refusals()}`).toMatchObject({ outcome: 'accepted' });
+}
+
 async function admin(sql: string): Promise<pg.QueryResult> {
   const c = new pg.Client({ connectionString: PG_ADMIN_URL });
   await c.connect();
@@ -282,7 +303,7 @@ describe('npm run cluster -- --replicas 3', () => {
       const alice = await personOn('alice', 1);
       const c = await waitFor(async () => (await alice.client.challenges()).find((x) => x.actionId === a.id), 30_000);
       const r = await runLiveSession(honestSession(alice, c, 'cluster-high'));
-      expect(r.result, JSON.stringify(r.messages.at(-1))).toMatchObject({ outcome: 'accepted' });
+      await expectAccepted(r);
       expect((await events.next((e) => e.event === 'status' && (e.data as { status: string }).status === 'executed', 30_000)).data).toMatchObject({ id: a.id });
     } finally {
       ac.abort();
@@ -303,7 +324,7 @@ describe('npm run cluster -- --replicas 3', () => {
         return runLiveSession(honestSession(p, c, `cluster-crit-${p.id}`));
       }),
     );
-    for (const r of results) expect(r.result, JSON.stringify(r.messages.at(-1))).toMatchObject({ outcome: 'accepted' });
+    for (const r of results) await expectAccepted(r);
     const erinA = await personOn('erin', 0);
     const erinB = await personOn('erin', 1);
     const met = await waitFor(async () => (await erinA.client.ok<{ quorum: { quorumMet: boolean; quorumMetAt?: string } }>('GET', `/v1/actions/${a.id}/evidence`)).quorum.quorumMetAt, 30_000);

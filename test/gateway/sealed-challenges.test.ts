@@ -87,9 +87,22 @@ function challengeRow(id: string): { state: string; nonce_sealed: string | null 
 
 const deviceOps = (op: string) => readFileSync(join(device.dataDir, 'audit.jsonl'), 'utf8').split('\n').filter((l) => l.includes(`"op":"${op}"`) && l.includes('"outcome":"ok"')).length;
 
+/** Why the gateway refused the last signature, as its log says (the device is only told "signature refused"). */
+function lastRefusal(): string {
+  const db = new DatabaseSync(join(env.a['DATA_DIR']!, 'gateway.db'), { readOnly: true });
+  try {
+    const row = db.prepare("SELECT body FROM tlog_entries WHERE type = 'signature.refused' ORDER BY idx DESC LIMIT 1").get() as { body: string } | undefined;
+    if (row === undefined) return 'no signature.refused entry in the log';
+    const e = JSON.parse(row.body) as { code?: string; reasons?: string[] };
+    return JSON.stringify({ code: e.code, reasons: e.reasons }).slice(0, 3000);
+  } finally {
+    db.close();
+  }
+}
+
 async function signAndExecute(c: ChallengeView, actionId: string, seed: string): Promise<Buffer> {
   const r = await runLiveSession(honestSession(pam, c, seed));
-  expect(r.result, JSON.stringify(r.messages.at(-1))).toMatchObject({ outcome: 'accepted' });
+  expect(r.result, `${JSON.stringify(r.messages.at(-1))}; the gateway's log: ${r.result?.['outcome'] === 'accepted' ? '' : lastRefusal()}`).toMatchObject({ outcome: 'accepted' });
   await waitFor(async () => ((await statusOf(actionId)) === 'executed' ? true : undefined), 20_000);
   expect(executions(actionId)).toHaveLength(1);
   return Buffer.from(r.messages.find((m) => m.type === 'sign')!['nonce'] as string, 'base64url');
