@@ -22,7 +22,7 @@ import { PersonClient } from '../../clients/device/gateway-client.ts';
 import { getAssertion } from '../../clients/device/authenticator/software-authenticator.ts';
 import { mintAssertion } from '../helpers/assertion.ts';
 import { readEvents } from '../helpers/sse.ts';
-import { honestSession, SUSTAINED, type TestPerson } from '../signature/helpers.ts';
+import { honestSession, STEADY_SEEDS, SUSTAINED, type TestPerson } from '../signature/helpers.ts';
 import { leafHashes, mth, openNote, parseVkey } from '../helpers/c2sp-client.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { runCli } from '../helpers/gateway-process.ts';
@@ -302,7 +302,7 @@ describe('npm run cluster -- --replicas 3', () => {
       expect((await events.next((e) => e.event === 'status')).data).toMatchObject({ status: 'awaiting_signature' });
       const alice = await personOn('alice', 1);
       const c = await waitFor(async () => (await alice.client.challenges()).find((x) => x.actionId === a.id), 30_000);
-      const r = await runLiveSession(honestSession(alice, c, 'cluster-high'));
+      const r = await runLiveSession(honestSession(alice, c, STEADY_SEEDS.alice[0]));
       await expectAccepted(r);
       expect((await events.next((e) => e.event === 'status' && (e.data as { status: string }).status === 'executed', 30_000)).data).toMatchObject({ id: a.id });
     } finally {
@@ -321,7 +321,7 @@ describe('npm run cluster -- --replicas 3', () => {
     const results = await Promise.all(
       signers.map(async (p) => {
         const c = await waitFor(async () => (await p.client.challenges()).find((x) => x.actionId === a.id), 30_000);
-        return runLiveSession(honestSession(p, c, `cluster-crit-${p.id}`));
+        return runLiveSession(honestSession(p, c, STEADY_SEEDS[p.id as 'bob' | 'carol' | 'dave'][0]));
       }),
     );
     for (const r of results) await expectAccepted(r);

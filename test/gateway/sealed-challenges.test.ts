@@ -24,7 +24,7 @@ import { runCli, startGatewayProcess, type GatewayProcess } from '../helpers/gat
 import { examplePolicyText, waitFor } from '../helpers/harness.ts';
 import { startTcpSwitch, type TcpSwitch } from '../helpers/tcp-switch.ts';
 import { Cleanup, USER_PIN, startDevice, tempDir, type Device } from '../hsm/helpers.ts';
-import { RawSession, SUSTAINED, honestSession, type TestPerson } from '../signature/helpers.ts';
+import { RawSession, STEADY_SEEDS, SUSTAINED, honestSession, type TestPerson } from '../signature/helpers.ts';
 
 const cleanup = new Cleanup();
 let dir: string;
@@ -163,7 +163,7 @@ describe('challenge nonces sealed by the HSM, across replicas and restarts (real
     const opened = deviceOps('decrypt');
 
     lb.to(ports.b);
-    const nonce = await signAndExecute(c, a.id, 'a-to-b');
+    const nonce = await signAndExecute(c, a.id, STEADY_SEEDS.pam[0]);
     // B did not hold the nonce: it asked the HSM to open it.
     expect(deviceOps('decrypt')).toBeGreaterThan(opened);
     // Neither the raw nonce nor any text form of it was in the database while the challenge was open.
@@ -210,7 +210,7 @@ describe('challenge nonces sealed by the HSM, across replicas and restarts (real
     expect(challengeRow(c.id).state).toBe('issued');
     expect((await pam.client.challenges()).filter((x) => x.actionId === a.id).map((x) => x.id)).toEqual([c.id]);
     expect(executions(a.id)).toHaveLength(0);
-    await signAndExecute(c, a.id, 'after-restart');
+    await signAndExecute(c, a.id, STEADY_SEEDS.pam[1]);
     await new Promise((r) => setTimeout(r, 500));
     expect(executions(a.id)).toHaveLength(1);
   }, 90_000);
