@@ -77,8 +77,8 @@ export async function addPerson(h: Harness, id: string, o: { roles?: string[]; m
  * the stationarity scan). Those tests are about the cluster and the challenges, not about liveness,
  * so each signs with a seed of its person whose answer was accepted for 5,000 of 5,000 random stimuli
  * (an earlier choice, carol's and dave's, was refused for 1.3 % of them: the suite's live-session
- * flake). test/liveness/steady-answers.test.ts keeps them so on fixed stimuli. One seed per session:
- * two sessions of one person with one seed are the same body, which the duplicate check refuses.
+ * flake). test/liveness/steady-answers.test.ts keeps them so on fixed stimuli. A seed is the person's
+ * state that day (sessionState, noise): a test signing twice as one person uses two.
  */
 export const STEADY_SEEDS = {
   pam: ['a-to-b', 'after-restart-4'],
