@@ -22,8 +22,9 @@ export const OUTAGE_MIN_BEATS = 5;
  * would be released the moment a gateway came back.
  *
  * So every running gateway marks the store alive every `beatMs` (any replica's mark counts), and a
- * gateway that starts, or whose store answers again after an outage (main/build-gateway.ts, before
- * it is ready again), after nothing marked it for `OUTAGE_MIN_BEATS` beats moves each cooling
+ * gateway that starts, or whose store answers again after an outage (its first beat after one, or
+ * main/build-gateway.ts before it is ready again, whichever comes first), after nothing marked it
+ * for `OUTAGE_MIN_BEATS` beats moves each cooling
  * action that was not yet due at the last mark later by the outage (from the last mark to now):
  * each keeps the part of its period it had not had. Each move is logged (`action.cooling_extended`,
  * its new `notBefore`), so the offline verifier holds the release to the new end. The mark is
@@ -32,6 +33,9 @@ export const OUTAGE_MIN_BEATS = 5;
 export class CoolingClock {
   readonly #d: CoolingClockDeps;
   #timer: NodeJS.Timeout | undefined;
+  /** Times the store was seen not answering, and how many of them a resume has answered since. */
+  #interruptions = 0;
+  #resumed = 0;
 
   constructor(deps: CoolingClockDeps) {
     this.#d = deps;
@@ -48,6 +52,7 @@ export class CoolingClock {
    */
   async resume(): Promise<{ outageMs: number; moved: number }> {
     const d = this.#d;
+    const seen = this.#interruptions;
     const now = d.clock.now();
     const outageSince = (last: number | undefined): number => (last === undefined || now - last < OUTAGE_MIN_BEATS * d.beatMs ? 0 : now - last);
     // Read before the transaction (a callback may await only its store's methods): what was cooling
@@ -65,7 +70,22 @@ export class CoolingClock {
       return { outageMs, moved: out.length };
     });
     if (r.outageMs > 0) d.log.info(r, 'the store went unmarked for a while (no gateway ran, or none reached it): cooling periods it interrupted are moved later by as long');
+    this.#resumed = Math.max(this.#resumed, seen);
     return r;
+  }
+
+  /**
+   * The store did not answer (a beat failed, or the gateway's store check): the first mark after it
+   * must be `resume`'s. A plain beat that came first would mark the store alive and hide the outage
+   * from the resume that follows: the periods it interrupted would not be moved.
+   */
+  interrupted(): void {
+    this.#interruptions++;
+  }
+
+  /** The store was seen not answering since the last resume. */
+  get needsResume(): boolean {
+    return this.#interruptions > this.#resumed;
   }
 
   start(): void {
@@ -79,13 +99,18 @@ export class CoolingClock {
     this.#timer = undefined;
   }
 
-  /** One mark; failures are logged (the next beat tries again). */
+  /** One mark, or after the store did not answer a resume; failures are logged (the next beat tries again). */
   async beat(): Promise<void> {
     const d = this.#d;
     try {
+      if (this.needsResume) {
+        await this.resume();
+        return;
+      }
       const now = d.clock.now();
       await d.store.tx(async (tx) => void (await tx.markAlive(now)), { durable: false });
     } catch (err) {
+      this.interrupted();
       d.log.warn({ err: (err as Error).message }, 'could not mark the store alive; will retry');
     }
   }

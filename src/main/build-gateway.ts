@@ -107,8 +107,6 @@ export function buildGateway(parts: GatewayParts): Gateway {
   // Releasing cooled actions needs the store, the signer and the policy, not Redis: a Redis outage
   // stops new requests (they fail closed) but not what was already accepted.
   let executionReady = false;
-  // Set when the store stopped answering; cleared once the cooling clock has looked at the mark.
-  let storeWasDown = false;
 
   /**
    * The store check. A store that answers again after not answering is not ready until the cooling
@@ -118,13 +116,13 @@ export function buildGateway(parts: GatewayParts): Gateway {
    */
   const storeCheck = async (): Promise<{ ok: boolean; reason?: string }> => {
     if (!(await store.ping().catch(() => false))) {
-      storeWasDown = true;
+      coolingClock.interrupted();
       return { ok: false, reason: 'store does not answer' };
     }
-    if (storeWasDown) {
+    // The clock's beat may have come first and resumed already; then this finds nothing to do.
+    if (coolingClock.needsResume) {
       try {
         await coolingClock.resume();
-        storeWasDown = false;
       } catch (e) {
         return { ok: false, reason: `store answers again, but cooling periods could not be checked for the outage: ${(e as Error).message}` };
       }

@@ -62,6 +62,46 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the cooling clock stops while 
     expect(await store.log.query({ type: 'action.cooling_extended', terms: [], limit: 10 })).toHaveLength(1);
   });
 
+  it('the first mark after the store did not answer gives the outage back, whether the beat or the store check comes first', async () => {
+    const store = await open();
+    let down = false;
+    // The store as a gateway sees it through an outage: every transaction refused while it is down.
+    const reachable = new Proxy(store, {
+      get(target, key) {
+        const v = Reflect.get(target, key, target) as unknown;
+        if (key === 'tx') return (...args: Parameters<typeof store.tx>) => (down ? Promise.reject(new Error('connection refused')) : store.tx(...args));
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const clock = new ManualClock(5_000_000);
+    const cc = new CoolingClock({ store: reachable, clock, beatMs: BEAT, log: quiet });
+    await cc.resume();
+    await store.tx((tx) => tx.insertAction(actionRecord('c', { status: 'cooling', dueAt: 5_030_000 })));
+    clock.advance(BEAT);
+    await cc.beat(); // the last mark: 5,001,000
+    down = true;
+    clock.advance(BEAT);
+    await cc.beat(); // refused
+    expect(cc.needsResume).toBe(true);
+    clock.advance(10_000);
+    down = false;
+    // The beat comes first: it resumes, rather than marking the store alive and hiding the outage
+    // from the store check that follows.
+    await cc.beat();
+    expect(cc.needsResume).toBe(false);
+    expect((await store.getAction('c'))!.dueAt).toBe(5_030_000 + 11_000);
+    expect(await cc.resume()).toEqual({ outageMs: 0, moved: 0 }); // the store check, after it
+    // The store check comes first (it saw the store not answering between two beats).
+    cc.interrupted();
+    clock.advance(OUTAGE_MIN_BEATS * BEAT);
+    expect(await cc.resume()).toEqual({ outageMs: OUTAGE_MIN_BEATS * BEAT, moved: 1 });
+    expect(cc.needsResume).toBe(false);
+    await cc.beat(); // a plain mark again
+    expect(await store.lastAlive()).toBe(5_012_000 + OUTAGE_MIN_BEATS * BEAT);
+    expect((await store.getAction('c'))!.dueAt).toBe(5_041_000 + OUTAGE_MIN_BEATS * BEAT);
+    expect(await store.log.query({ type: 'action.cooling_extended', terms: [], limit: 10 })).toHaveLength(2);
+  });
+
   it('beats while started, and stops', async () => {
     const store = await open();
     const clock = new ManualClock(3_000_000);
