@@ -42,13 +42,14 @@ export class CoolingClock {
   }
 
   /**
-   * At start, before the scheduler runs, and when the store answers again after an outage, while
-   * the gateway is not ready (main/build-gateway.ts: nothing is released meanwhile, and a release
-   * is a compare-and-set on the stored end, ActionUpdate.dueBy): marks the store alive and, if it finds the mark an outage
-   * old, moves the cooling periods the outage interrupted, in the same transaction. The mark stays
-   * locked until that transaction ends, so of gateways starting together one moves them and the
-   * others find its fresh mark (and their schedulers find the periods already moved). Returns the
-   * outage (0 if none) and how many actions were moved.
+   * At start, before the scheduler runs, and when the store answers again after an outage (the
+   * first beat or store check after it, while the gateway is not ready: main/build-gateway.ts;
+   * nothing is released meanwhile, and a release is a compare-and-set on the stored end,
+   * ActionUpdate.dueBy): marks the store alive and, if it finds the mark an outage old, moves the
+   * cooling periods the outage interrupted, in the same transaction. The mark stays locked until
+   * that transaction ends, so of gateways starting together one moves them and the others find its
+   * fresh mark (and their schedulers find the periods already moved). Returns the outage (0 if
+   * none) and how many actions were moved.
    */
   async resume(): Promise<{ outageMs: number; moved: number }> {
     const d = this.#d;
