@@ -439,9 +439,15 @@ describe('heart rate from a Bluetooth strap', () => {
   }
 
   /** Waits for `n` beats delivered; on a timeout, says which deliveries failed and why. */
-  async function beatsDelivered(beats: { sent: number[]; failed: string[] }, n: number, ms: number): Promise<void> {
-    await waitFor(() => beats.sent.length >= n || undefined, ms).catch((e: unknown) => {
-      throw new Error(`${beats.sent.length} of ${n} beats delivered in ${ms} ms; ${beats.failed.length} failed, the last: ${JSON.stringify(beats.failed.slice(-3))}`, { cause: e });
+  async function beatsDelivered(page: Page, strap: EmulatedStrap, beats: { sent: number[]; failed: string[] }, n: number, ms: number): Promise<void> {
+    await waitFor(() => beats.sent.length >= n || undefined, ms).catch(async (e: unknown) => {
+      // What the page says (a session it ended itself shows why) and how each delivery went.
+      const outcome = await page.locator('.af-signing[data-outcome]').getAttribute('data-outcome', { timeout: 1000 }).catch(() => null);
+      const alert = await page.locator('.af-signing [role=alert]').textContent({ timeout: 1000 }).catch(() => null);
+      throw new Error(
+        `${beats.sent.length} of ${n} beats delivered in ${ms} ms; ${beats.failed.length} failed, the last: ${JSON.stringify(beats.failed.slice(-3))}; page outcome ${outcome}, alert ${JSON.stringify(alert)}; deliveries ${JSON.stringify(strap.trace())}`,
+        { cause: e },
+      );
     });
   }
 
@@ -504,7 +510,7 @@ describe('heart rate from a Bluetooth strap', () => {
         await page.getByText(/Breathe (in|out)/).waitFor();
         expect(await page.locator('.af-breath-circle').isVisible()).toBe(false);
         expect(await page.locator('.af-breath-bar').isVisible()).toBe(true);
-        await beatsDelivered(beats2, 4, 15_000);
+        await beatsDelivered(page, strap, beats2, 4, 15_000);
         await screenshot(page, 'sign-5-hrv-reduced-motion');
         // While the beats still come (a strap that falls silent first is a sensor that stopped).
         await strap.disconnect();

@@ -1,10 +1,10 @@
-import type { Browser, CDPSession, JSHandle, Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 
 /**
  * A simulated Bluetooth LE heart-rate strap (Heart Rate Service 0x180D, Heart Rate Measurement
  * 0x2A37 with notify and its 0x2902 descriptor) through Chromium's BluetoothEmulation domain,
  * which answers only on the browser-level CDP session; the device chooser is answered on the
- * page's session (DeviceAccess). CDP cannot push a notification, so `beat()` makes the page read
+ * page's session (DeviceAccess). CDP cannot push a notification, so `send()` makes the page read
  * the characteristic and answers that read with the next measurement: the page's
  * characteristicvaluechanged listener (the one a real strap's notifications reach) fires with it.
  */
@@ -25,7 +25,9 @@ export class EmulatedStrap {
   readonly #pageCdp: CDPSession;
   #characteristicId = '';
   readonly #pending: Buffer[] = [];
-  #handle: JSHandle | undefined;
+  /** The last deliveries: when (ms since attach) and how each ended (for a failure's message). */
+  readonly #trace: string[] = [];
+  readonly #since = performance.now();
 
   private constructor(browserCdp: CDPSession, pageCdp: CDPSession) {
     this.#browserCdp = browserCdp;
@@ -70,42 +72,46 @@ export class EmulatedStrap {
   }
 
   /**
-   * Delivers one measurement to the page (through a read of the characteristic the page
-   * subscribed to). The test's own handle on the characteristic is kept between calls (one GATT
-   * read per measurement, as close to a notification's cost as CDP allows) and taken afresh after
-   * the page reconnected.
+   * Delivers one measurement to the page, through a read of the characteristic the page subscribed
+   * to, looked up afresh each time: the device's characteristic as it is now, the one object the
+   * page listens on. A handle kept from an earlier connection must not be used: after the page
+   * reconnected, a read on it still succeeds, but the value event reaches only that old object, so
+   * the page hears nothing and ends signing with a stopped sensor (seen: every read "ok", the page
+   * "A sensor stopped sending readings"). Bounded: a read the browser never answers fails the
+   * delivery instead of stalling the feed.
    */
   async send(page: Page, packet: Buffer): Promise<void> {
     this.#pending.push(packet);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.#handle ??= await page.evaluateHandle(async () => {
-          const nav = (globalThis as unknown as { navigator: { bluetooth: { getDevices(): Promise<{ gatt: { getPrimaryService(s: number): Promise<{ getCharacteristic(c: number): Promise<unknown> }> } }[]> } } }).navigator;
-          const [d] = await nav.bluetooth.getDevices();
-          return (await d!.gatt.getPrimaryService(0x180d)).getCharacteristic(0x2a37);
-        });
-        // A read on a characteristic of a connection the page has since replaced might never be
-        // answered: bounded, so a stale handle is dropped and taken afresh instead of stalling the feed.
-        const read = this.#handle.evaluate((c) => (c as { readValue(): Promise<unknown> }).readValue());
-        let timer: NodeJS.Timeout | undefined;
-        const stalled = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the read was not answered within 5 s')), 5000)));
-        try {
-          await Promise.race([read, stalled]);
-        } finally {
-          clearTimeout(timer);
-          read.catch(() => undefined);
-        }
-        return;
-      } catch (e) {
-        await this.#handle?.dispose().catch(() => undefined);
-        this.#handle = undefined;
-        if (attempt >= 1) {
-          const left = this.#pending.indexOf(packet);
-          if (left >= 0) this.#pending.splice(left, 1);
-          throw e;
-        }
-      }
+    const at = Math.round(performance.now() - this.#since);
+    const read = page.evaluate(async () => {
+      const nav = (globalThis as unknown as { navigator: { bluetooth: { getDevices(): Promise<{ gatt: { getPrimaryService(s: number): Promise<{ getCharacteristic(c: number): Promise<{ readValue(): Promise<unknown> }> }> } }[]> } } }).navigator;
+      const [d] = await nav.bluetooth.getDevices();
+      await (await (await d!.gatt.getPrimaryService(0x180d)).getCharacteristic(0x2a37)).readValue();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the read was not answered within 5 s')), 5000)));
+    try {
+      await Promise.race([read, stalled]);
+      this.#note(`${at} ok ${Math.round(performance.now() - this.#since) - at}ms`);
+    } catch (e) {
+      this.#note(`${at} failed: ${String((e as Error).message ?? e).slice(0, 80)}`);
+      const left = this.#pending.indexOf(packet);
+      if (left >= 0) this.#pending.splice(left, 1);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      read.catch(() => undefined);
     }
+  }
+
+  #note(line: string): void {
+    this.#trace.push(line);
+    if (this.#trace.length > 40) this.#trace.shift();
+  }
+
+  /** The last deliveries, oldest first (for a failure's message). */
+  trace(): readonly string[] {
+    return [...this.#trace];
   }
 
   async disconnect(): Promise<void> {
