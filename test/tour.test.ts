@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { examplePortsEnv } from './helpers/example-ports.ts';
 import { freePort } from './helpers/free-port.ts';
 import { ROOT, waitFor } from './helpers/harness.ts';
 
@@ -19,14 +20,6 @@ const TOUR_END = '# --- end of tour ---\n';
 /** PATH as a user's shell has it: without node_modules/.bin, which npm puts first for its scripts. */
 function userPath(): string {
   return (process.env['PATH'] ?? '').split(delimiter).filter((p) => !p.endsWith(join('node_modules', '.bin'))).join(delimiter);
-}
-
-/**
- * Where the example actuators of embedded defaults listen: free ports, so the test runs beside
- * anything else on the machine. The one place this test decides ports for them.
- */
-async function exampleActuatorEnv(): Promise<Record<string, string>> {
-  return { EXAMPLE_PAYMENTS_PORT: String(await freePort()), EXAMPLE_INFRA_PORT: String(await freePort()), EXAMPLE_MCP_PORT: String(await freePort()) };
 }
 
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
@@ -63,7 +56,7 @@ describe('the README tour', () => {
       const port = await freePort();
       url = `http://127.0.0.1:${port}`;
       const base = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith('npm_')));
-      env = { ...base, PATH: userPath(), PORT: String(port), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', ...(await exampleActuatorEnv()) };
+      env = { ...base, PATH: userPath(), PORT: String(port), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'info', ...(await examplePortsEnv()) };
       // Its own process group: npm, its shell and the gateway (hsm-sim exits with it) stop together.
       gateway = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       gateway.stdout!.on('data', (d: Buffer) => (gatewayOut += d.toString()));
@@ -121,6 +114,21 @@ describe('the README tour', () => {
       expect(of(critical)).toEqual(['action.received', 'action.classified', 'action.awaiting_quorum']);
       expect(of(vetoed)).toEqual(['action.received', 'action.classified', 'action.cooling', 'action.vetoed']);
       expect(entries.find((e) => e['actionId'] === vetoed && e['type'] === 'action.vetoed')).toMatchObject({ by: 'alice' });
+
+      // The example policy's webhook reached the receiver `npm start` runs for it, each signature checked.
+      const notified = () =>
+        gatewayOut
+          .split('\n')
+          .filter((l) => l.includes('example webhook receiver: notification received'))
+          .map((l) => JSON.parse(l) as { webhook: string; actionId: string });
+      // The veto's announcement is sent as the veto lands, and may still be on its way.
+      await waitFor(() => notified().find((n) => n.actionId === vetoed && n.webhook === 'action.vetoed'), 10_000, 100).catch(() => undefined);
+      expect(notified(), gatewayOut.slice(-4000)).toEqual(expect.arrayContaining([
+        expect.objectContaining({ webhook: 'action.awaiting_signature', actionId: high }),
+        expect.objectContaining({ webhook: 'action.awaiting_quorum', actionId: critical }),
+        expect.objectContaining({ webhook: 'action.vetoed', actionId: vetoed }),
+      ]));
+      expect(gatewayOut).not.toContain('webhook not delivered');
     }, 300_000);
 
     it("runs the README's MCP block as written: a LOW call answered at once, a MEDIUM call held through cooling then completed", async () => {

@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { JWK } from 'jose';
+import { exitQuietlyWhenStdoutCloses } from '../../src/cli/stdout-closed.ts';
 import { isModality, type Modality } from '../../src/core/policy/modality.ts';
 import type { SessionStreams } from '../../src/core/liveness/types.ts';
 import { COSE_ALG, loadCredential, saveCredential } from './authenticator/software-authenticator.ts';
@@ -167,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+exitQuietlyWhenStdoutCloses();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {

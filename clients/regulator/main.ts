@@ -9,6 +9,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { exitQuietlyWhenStdoutCloses } from '../../src/cli/stdout-closed.ts';
 import { formatReport } from './report.ts';
 import { verifyBundle, type VerifyOptions } from './verify-bundle.ts';
 import { loadTileDirectory } from './tile-dir.ts';
@@ -106,5 +107,6 @@ export async function run(argv: string[], out: (s: string) => void = (s) => proc
 }
 
 if (import.meta.main) {
+  exitQuietlyWhenStdoutCloses();
   process.exitCode = await run(process.argv.slice(2));
 }

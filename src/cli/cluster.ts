@@ -84,7 +84,12 @@ export async function runCluster(argv: string[], env: NodeJS.ProcessEnv, out: (l
 
     if (examplePorts !== undefined) {
       // The example actuators once for the whole cluster (each replica on embedded defaults would start its own).
-      const examples = await startExampleActuators({ ports: examplePorts, gatewayUrl: publicUrl, issuer: publicUrl });
+      const examples = await startExampleActuators({
+        ports: examplePorts,
+        gatewayUrl: publicUrl,
+        issuer: publicUrl,
+        onNotification: (n) => out(`[webhook] ${n.type}${n.action === undefined ? '' : ` ${n.action}`} (${n.id})`),
+      });
       for (const e of examples) started.push(() => e.close());
       // The replicas read the policy from a file: on moved ports, the example policy as moved.
       const moved = await movedExamplePolicyText(policyFile, examplePorts);

@@ -1,15 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { startExampleActuator } from '../../examples/actuators.ts';
 import { startExampleMcpServer } from '../../examples/mcp-payments.ts';
+import { startExampleWebhookReceiver, type Notification } from '../../examples/webhook-receiver.ts';
 import { parsePolicy } from '../core/policy/parse.ts';
 import type { Policy } from '../core/policy/types.ts';
 import { loadPolicyFile } from '../adapters/policy-file.ts';
 import { listenError } from './listen-error.ts';
 
 /**
- * The example actuators of embedded defaults (two HTTP APIs and an MCP server) (`npm start` and `npm run cluster` without POLICY_FILE), on ports the
+ * The example actuators of embedded defaults (two HTTP APIs and an MCP server) and the receiver of
+ * the example policy's webhook (`npm start` and `npm run cluster` without POLICY_FILE), on ports the
  * environment may change so that two gateways can run on one machine. The example policy names
- * them at 127.0.0.1:9090, :9091 and :9092; other ports are written into its upstreams before it is parsed.
+ * them at 127.0.0.1:9090, :9091, :9092 and :9999; other ports are written into it before it is parsed.
  * Fixed ports rather than free ones picked at each start: the upstreams are part of the active
  * policy, which survives restarts, and moving them would be a policy change (docs/governance.md).
  */
@@ -18,6 +20,8 @@ export const EXAMPLE_ACTUATORS = [
   { name: 'infra', variable: 'EXAMPLE_INFRA_PORT', defaultPort: 9091 },
   // The example payments MCP server behind /mcp (policy mcp_servers.payments-mcp; README "MCP").
   { name: 'payments-mcp', variable: 'EXAMPLE_MCP_PORT', defaultPort: 9092 },
+  // The policy's notify.webhooks: without a receiver every notification would end 'webhook not delivered'.
+  { name: 'webhook', variable: 'EXAMPLE_WEBHOOK_PORT', defaultPort: 9999 },
 ] as const;
 
 export type ExamplePorts = Record<(typeof EXAMPLE_ACTUATORS)[number]['name'], number>;
@@ -38,8 +42,11 @@ export async function loadExamplePolicy(file: string, ports: ExamplePorts): Prom
   return text === undefined ? loadPolicyFile(file) : parsePolicy(text, file);
 }
 
-/** Starts all three; a port already taken stops start-up with PORT_IN_USE naming the variable. */
-export async function startExampleActuators(o: { ports: ExamplePorts; gatewayUrl: string; issuer: string }): Promise<{ url: string; close(): Promise<void> }[]> {
+/**
+ * Starts all four, in EXAMPLE_ACTUATORS' order; a port already taken stops start-up with PORT_IN_USE
+ * naming the variable. `onNotification` hears each webhook the receiver took (signature checked, once per id).
+ */
+export async function startExampleActuators(o: { ports: ExamplePorts; gatewayUrl: string; issuer: string; onNotification: (n: Notification) => void }): Promise<{ url: string; close(): Promise<void> }[]> {
   const started: { url: string; close(): Promise<void> }[] = [];
   try {
     for (const a of EXAMPLE_ACTUATORS) {
@@ -47,7 +54,9 @@ export async function startExampleActuators(o: { ports: ExamplePorts; gatewayUrl
       const start =
         a.name === 'payments-mcp'
           ? startExampleMcpServer({ port, gatewayUrl: o.gatewayUrl, issuer: o.issuer })
-          : startExampleActuator({ name: a.name, port, gatewayUrl: o.gatewayUrl, issuer: o.issuer });
+          : a.name === 'webhook'
+            ? startExampleWebhookReceiver({ port, gatewayUrl: o.gatewayUrl, onNotification: o.onNotification })
+            : startExampleActuator({ name: a.name, port, gatewayUrl: o.gatewayUrl, issuer: o.issuer });
       started.push(await start.catch((e: unknown) => Promise.reject(listenError(e, port, a.variable))));
     }
     return started;

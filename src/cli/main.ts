@@ -5,6 +5,7 @@
  * Usage errors and configuration errors exit 2 and 1 with a message naming the field or variable.
  */
 import { isFirewallError } from '../core/errors.ts';
+import { exitQuietlyWhenStdoutCloses } from './stdout-closed.ts';
 
 const USAGE = `usage: analog-firewall <command>
 
@@ -26,6 +27,7 @@ const USAGE = `usage: analog-firewall <command>
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd !== 'start' && cmd !== 'cluster') exitQuietlyWhenStdoutCloses();
   switch (cmd) {
     case 'start': {
       if (rest.some((a) => a !== '--exit-with-parent')) break;

@@ -48,9 +48,14 @@ export async function runStart(o: { exitWithParent?: boolean } = {}): Promise<nu
     opened.push(() => device.close());
     const signer = new BatchingSigner(device.signer);
     if (config.embeddedDefaults) {
-      const examples = await startExampleActuators({ ports: config.examplePorts, gatewayUrl: config.publicUrl, issuer: config.gatewayId });
+      const examples = await startExampleActuators({
+        ports: config.examplePorts,
+        gatewayUrl: config.publicUrl,
+        issuer: config.gatewayId,
+        onNotification: (n) => log.info({ webhook: n.type, actionId: n.action, id: n.id }, 'example webhook receiver: notification received'),
+      });
       for (const e of examples) opened.push(() => e.close());
-      log.info({ payments: examples[0]!.url, infra: examples[1]!.url, paymentsMcp: examples[2]!.url }, 'embedded defaults: example actuators listening');
+      log.info({ payments: examples[0]!.url, infra: examples[1]!.url, paymentsMcp: examples[2]!.url, webhook: examples[3]!.url }, 'embedded defaults: example actuators and webhook receiver listening');
     }
     const { gw, store, closers, approver } = await assembleGateway({ config, signer, sealer: device.sealer, policyFile: policyDoc, clock: systemClock, env: process.env, log });
     opened.push(() => gw.close());

@@ -11,8 +11,8 @@ export interface GatewayConfig {
   policyFile: string;
   /** True when no policy was named: the example policy and example actuators start too. */
   embeddedDefaults: boolean;
-  /** Ports of the example actuators on embedded defaults (EXAMPLE_PAYMENTS_PORT, EXAMPLE_INFRA_PORT). */
-  examplePorts: { payments: number; infra: number; 'payments-mcp': number };
+  /** Ports of the example actuators and webhook receiver on embedded defaults (EXAMPLE_*_PORT). */
+  examplePorts: { payments: number; infra: number; 'payments-mcp': number; webhook: number };
   publicUrl: string;
   /** TLS_CERT / TLS_KEY (PEM): the gateway serves HTTPS itself (phones need a secure context for passkeys and sensors). */
   tls?: { cert: string; key: string };
@@ -73,9 +73,14 @@ function int(env: Env, name: string, dflt: number, min: number, max: number): nu
   return n;
 }
 
-/** The example actuators' ports on embedded defaults (`npm start` and `npm run cluster`). */
+/** The example actuators' and webhook receiver's ports on embedded defaults (`npm start` and `npm run cluster`). */
 export function exampleActuatorPorts(env: Env): GatewayConfig['examplePorts'] {
-  return { payments: int(env, 'EXAMPLE_PAYMENTS_PORT', 9090, 1, 65535), infra: int(env, 'EXAMPLE_INFRA_PORT', 9091, 1, 65535), 'payments-mcp': int(env, 'EXAMPLE_MCP_PORT', 9092, 1, 65535) };
+  return {
+    payments: int(env, 'EXAMPLE_PAYMENTS_PORT', 9090, 1, 65535),
+    infra: int(env, 'EXAMPLE_INFRA_PORT', 9091, 1, 65535),
+    'payments-mcp': int(env, 'EXAMPLE_MCP_PORT', 9092, 1, 65535),
+    webhook: int(env, 'EXAMPLE_WEBHOOK_PORT', 9999, 1, 65535),
+  };
 }
 
 /** Reads configuration from the environment; any bad value stops start-up naming the variable. */

@@ -1,8 +1,8 @@
 /**
  * `npm run cluster` on embedded defaults (no POLICY_FILE) beside another gateway's example
- * actuators: it takes EXAMPLE_PAYMENTS_PORT, EXAMPLE_INFRA_PORT and EXAMPLE_MCP_PORT as `npm start`
- * does, starts its example actuators there and gives its replicas the example policy with those
- * upstreams; a port already taken stops it with one line naming the variable that moves it.
+ * actuators: it takes the EXAMPLE_*_PORT variables as `npm start` does, starts its example
+ * actuators and webhook receiver there and gives its replicas the example policy with those
+ * upstreams and that webhook; a port already taken stops it with one line naming the variable that moves it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, type JsonWebKey } from 'node:crypto';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAssertion } from '../helpers/assertion.ts';
+import { examplePortsEnv } from '../helpers/example-ports.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { ROOT, waitFor } from '../helpers/harness.ts';
 import { PG_ADMIN_URL } from '../helpers/postgres.ts';
@@ -76,8 +77,8 @@ afterAll(async () => {
 }, 60_000);
 
 describe('npm run cluster on embedded defaults, example actuators on ports of its own', () => {
-  it('starts them where EXAMPLE_*_PORT says, and the tour’s LOW read through the balancer reaches them', async () => {
-    const ports = { EXAMPLE_PAYMENTS_PORT: String(await freePort()), EXAMPLE_INFRA_PORT: String(await freePort()), EXAMPLE_MCP_PORT: String(await freePort()) };
+  it('starts them where EXAMPLE_*_PORT says: the tour’s LOW read through the balancer reaches them, a MEDIUM transfer’s announcement reaches the receiver', async () => {
+    const ports = await examplePortsEnv();
     const c = await cluster('moved', ports);
     await waitFor(() => {
       if (c.child.exitCode !== null) throw new Error(`cluster exited during start-up:\n${c.output()}`);
@@ -92,6 +93,18 @@ describe('npm run cluster on embedded defaults, example actuators on ports of it
     const res = await fetch(url + path, { headers: { authorization: `Bearer ${await mintAssertion(key, { id: 'demo-agent', aud: url, method: 'GET', path })}`, 'idempotency-key': 'cluster-moved-1' } });
     expect(res.status, await res.clone().text()).toBe(200);
     expect(await res.json()).toMatchObject({ account: 'acc-1', currency: 'EUR' });
+    // MEDIUM: announced by webhook to the example policy's hook, moved to EXAMPLE_WEBHOOK_PORT.
+    const body = JSON.stringify({ payee: 'DE89370400440532013000', amount: 250, currency: 'EUR' });
+    const transfer = '/proxy/payments/transfers';
+    const medium = await fetch(url + transfer, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await mintAssertion(key, { id: 'demo-agent', aud: url, method: 'POST', path: transfer })}`, 'idempotency-key': 'cluster-moved-2', 'content-type': 'application/json' },
+      body,
+    });
+    expect(medium.status, await medium.clone().text()).toBe(202);
+    const { id } = (await medium.json()) as { id: string };
+    await waitFor(() => c.output().includes(`[webhook] action.cooling ${id} (msg_${id}_cooling)`) || undefined, 20_000, 100);
+    expect(c.output()).not.toContain('webhook not delivered');
     c.child.kill('SIGTERM');
     await exited(c.child);
   }, 150_000);
@@ -101,7 +114,7 @@ describe('npm run cluster on embedded defaults, example actuators on ports of it
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
     try {
       const port = String((taken.address() as { port: number }).port);
-      const c = await cluster('taken', { EXAMPLE_PAYMENTS_PORT: port, EXAMPLE_INFRA_PORT: String(await freePort()), EXAMPLE_MCP_PORT: String(await freePort()) });
+      const c = await cluster('taken', { ...(await examplePortsEnv()), EXAMPLE_PAYMENTS_PORT: port });
       await exited(c.child);
       expect(c.child.exitCode, c.output()).not.toBe(0);
       expect(c.output()).toContain(`port ${port} is already in use (another gateway or program listens there): set EXAMPLE_PAYMENTS_PORT to a free port`);

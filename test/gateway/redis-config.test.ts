@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isFirewallError } from '../../src/core/errors.ts';
 import { loadConfig } from '../../src/gateway/config.ts';
+import { examplePortsEnv } from '../helpers/example-ports.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failedStart } from '../helpers/gateway-process.ts';
 import { ROOT, waitFor } from '../helpers/harness.ts';
@@ -69,9 +70,7 @@ describe('REDIS_URL and REDIS_KEY_PREFIX', () => {
     const env = {
       PORT: String(gwPort),
       DATA_DIR: join(dir, 'late'),
-      EXAMPLE_PAYMENTS_PORT: String(await freePort()),
-      EXAMPLE_INFRA_PORT: String(await freePort()),
-      EXAMPLE_MCP_PORT: String(await freePort()),
+      ...(await examplePortsEnv()),
       POLICY_FILE: '',
       REDIS_URL: `redis://127.0.0.1:${port}`,
       REDIS_KEY_PREFIX: prefix,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAssertion } from '../helpers/assertion.ts';
+import { EXAMPLE_PORT_VARIABLES, examplePortsEnv } from '../helpers/example-ports.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failedStart, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { ROOT } from '../helpers/harness.ts';
@@ -23,9 +24,7 @@ async function embeddedEnv(name: string): Promise<Record<string, string>> {
   return {
     PORT: String(await freePort()),
     DATA_DIR: join(dir, name),
-    EXAMPLE_PAYMENTS_PORT: String(await freePort()),
-    EXAMPLE_INFRA_PORT: String(await freePort()),
-    EXAMPLE_MCP_PORT: String(await freePort()),
+    ...(await examplePortsEnv()),
     POLICY_FILE: '',
   };
 }
@@ -56,6 +55,10 @@ describe('two gateways on one machine (real processes)', () => {
     expect(await res.json()).toMatchObject({ account: 'acc-1', currency: 'EUR' });
     // Its actuator is on the port it was given, and wants a receipt like any.
     expect((await fetch(`http://127.0.0.1:${env['EXAMPLE_PAYMENTS_PORT']}/balances/acc-1`)).status).toBe(401);
+    // Its webhook receiver too, and it takes only what the gateway signed.
+    const hook = await fetch(`http://127.0.0.1:${env['EXAMPLE_WEBHOOK_PORT']}/hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"action.cooling"}' });
+    expect(hook.status).toBe(400);
+    expect(await hook.json()).toMatchObject({ code: 'WEBHOOK_HEADERS_MISSING' });
   });
 
   it('the invitation command it prints, run in another shell, reaches this gateway: its store and its port', async () => {
@@ -78,7 +81,7 @@ describe('two gateways on one machine (real processes)', () => {
     expect(await res.json()).toMatchObject({ person: 'alice' });
   });
 
-  for (const variable of ['EXAMPLE_PAYMENTS_PORT', 'EXAMPLE_INFRA_PORT', 'EXAMPLE_MCP_PORT', 'PORT'] as const) {
+  for (const variable of [...EXAMPLE_PORT_VARIABLES, 'PORT'] as const) {
     it(`a port already in use (${variable}) stops start-up with one line naming ${variable}, exit code non-zero`, async () => {
       const env = { ...(await embeddedEnv(`taken-${variable}`)), [variable]: first[variable]! };
       const { code, out } = await failedStart(env);
