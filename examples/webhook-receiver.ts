@@ -50,12 +50,14 @@ function payload(body: Buffer): { type: string; action: string | undefined } {
   } catch (e) {
     throw new FirewallError('WEBHOOK_PAYLOAD_INVALID', 'the body is not JSON', { status: 400, cause: e });
   }
-  const p = parsed as { type?: unknown; data?: { id?: unknown } } | null;
+  const p = parsed as { type?: unknown; data?: { id?: unknown; actionId?: unknown } } | null;
   if (p === null || typeof p !== 'object' || typeof p.type !== 'string') {
     throw new FirewallError('WEBHOOK_PAYLOAD_INVALID', "the body must be an object with a string 'type'", { status: 400 });
   }
-  const id = typeof p.data === 'object' && p.data !== null ? p.data.id : undefined;
-  return { type: p.type, action: typeof id === 'string' ? id : undefined };
+  const data = typeof p.data === 'object' && p.data !== null ? p.data : {};
+  // action.* carry the action itself; others (signature.challenge_issued) name it in actionId.
+  const action = p.type.startsWith('action.') ? data.id : data.actionId;
+  return { type: p.type, action: typeof action === 'string' ? action : undefined };
 }
 
 export async function startExampleWebhookReceiver(o: ExampleWebhookReceiverOptions): Promise<ExampleWebhookReceiver> {

@@ -57,6 +57,14 @@ describe('the example webhook receiver', () => {
     expect(receiver.received.length).toBe(before);
   });
 
+  it("names the action a challenge is for, not the challenge's own id", async () => {
+    const body = JSON.stringify({ type: 'signature.challenge_issued', timestamp: new Date().toISOString(), data: { id: 'chl_1', actionId: 'act_of_chl_1' } });
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await post(body, { 'webhook-id': 'msg_chl_1', 'webhook-timestamp': String(ts), 'webhook-signature': await asymmetricWebhookSignature(h.signer, 'msg_chl_1', ts, body) });
+    expect(res.status).toBe(204);
+    expect(receiver.received.find((n) => n.id === 'msg_chl_1')).toEqual({ id: 'msg_chl_1', type: 'signature.challenge_issued', action: 'act_of_chl_1' });
+  });
+
   it('takes a message id once: a retry, or the announcement made again after a restart, is answered and not taken twice', async () => {
     const body = JSON.stringify({ type: 'action.awaiting_signature', timestamp: new Date().toISOString(), data: { id: 'act_twice' } });
     const deliver = async () => {
