@@ -27,6 +27,8 @@ export interface ExampleWebhookReceiver {
   server: Server;
   /** Each message taken, once, in order of arrival. */
   received: Notification[];
+  /** How often the gateway's JWKS was fetched. */
+  readonly keyFetches: number;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,13 @@ export interface ExampleWebhookReceiverOptions {
 
 /** Message ids remembered for de-duplication; the oldest are forgotten beyond this. */
 const REMEMBERED_IDS = 10_000;
+
+/**
+ * A signature that does not match the cached key fetches the JWKS again (a rotated key), at most
+ * this often: forged deliveries must not turn into one request to the gateway each. A delivery
+ * signed by a key newer than that is refused meanwhile, and the gateway's retry brings it again.
+ */
+const KEY_REFETCH_MS = 60_000;
 
 /** Refused before any key is fetched: a body that is not a Standard Webhooks payload. */
 function payload(body: Buffer): { type: string; action: string | undefined } {
@@ -63,9 +72,13 @@ function payload(body: Buffer): { type: string; action: string | undefined } {
 export async function startExampleWebhookReceiver(o: ExampleWebhookReceiverOptions): Promise<ExampleWebhookReceiver> {
   const jwksUrl = new URL('/.well-known/jwks.json', o.gatewayUrl);
   let key: JsonWebKey | undefined;
-  /** The gateway's webhook key, fetched on first use and again when a signature does not match it (a new key). */
+  let fetchedAt = 0;
+  let keyFetches = 0;
+  /** The gateway's webhook key, fetched on first use and again (KEY_REFETCH_MS apart) when a signature does not match it. */
   const webhookKey = async (fresh: boolean): Promise<JsonWebKey> => {
-    if (key !== undefined && !fresh) return key;
+    if (key !== undefined && !(fresh && Date.now() - fetchedAt >= KEY_REFETCH_MS)) return key;
+    fetchedAt = Date.now();
+    keyFetches++;
     const res = await fetch(jwksUrl, { signal: AbortSignal.timeout(5_000) }).catch((e: unknown) => {
       throw new FirewallError('WEBHOOK_KEY_UNAVAILABLE', `could not fetch ${jwksUrl.href}`, { status: 503, cause: e });
     });
@@ -80,7 +93,10 @@ export async function startExampleWebhookReceiver(o: ExampleWebhookReceiverOptio
       return verifyWebhook(headers, body, { publicKey: await webhookKey(false) });
     } catch (e) {
       if (!isFirewallError(e) || e.code !== 'WEBHOOK_SIGNATURE_INVALID') throw e;
-      return verifyWebhook(headers, body, { publicKey: await webhookKey(true) });
+      const current = key;
+      const again = await webhookKey(true);
+      if (again === current) throw e;
+      return verifyWebhook(headers, body, { publicKey: again });
     }
   };
 
@@ -104,7 +120,7 @@ export async function startExampleWebhookReceiver(o: ExampleWebhookReceiverOptio
   });
   app.use((req, res) => sendProblem(res, new FirewallError('ROUTE_NOT_FOUND', `this receiver takes POST /hook only, not ${req.method} ${req.path.slice(0, 200)}`, { status: 404 })));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 400;
+    const status = typeof (err as { status?: unknown } | null)?.status === 'number' ? (err as { status: number }).status : 400;
     sendProblem(res, new FirewallError('WEBHOOK_PAYLOAD_INVALID', 'the body could not be read (over 1 MiB, or a bad encoding)', { status, cause: err }));
   });
 
@@ -115,6 +131,9 @@ export async function startExampleWebhookReceiver(o: ExampleWebhookReceiverOptio
     url: `http://127.0.0.1:${port}/hook`,
     server,
     received,
+    get keyFetches() {
+      return keyFetches;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

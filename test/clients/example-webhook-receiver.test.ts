@@ -41,6 +41,8 @@ describe('the example webhook receiver', () => {
     const ts = Math.floor(Date.now() / 1000);
     const forged = await post(body, { 'webhook-id': 'msg_forged', 'webhook-timestamp': String(ts), 'webhook-signature': await asymmetricWebhookSignature(new MemorySigner(), 'msg_forged', ts, body) });
     expect(forged.status).toBe(401);
+    // The key was fetched for the first delivery; a forgery does not make the receiver ask the gateway again.
+    expect(receiver.keyFetches).toBe(1);
     expect(forged.headers.get('content-type')).toBe('application/problem+json');
     expect(await forged.json()).toMatchObject({ code: 'WEBHOOK_SIGNATURE_INVALID', status: 401 });
 
